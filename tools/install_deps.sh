@@ -8,19 +8,17 @@ packages=(
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libssl-dev
   libabsl-dev libsoci-dev libboost-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
+
+# Node.js may come from the machine image rather than Debian: any node/npm will do.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Node.js may come from outside Debian (a machine image's own install): accept any node/npm.
-if command -v node >/dev/null && command -v npm >/dev/null; then
-  missing=("${missing[@]/#nodejs}"); missing=("${missing[@]/#npm}")
-  read -r -a missing <<<"${missing[*]}"
-fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

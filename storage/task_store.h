@@ -1,0 +1,104 @@
+#ifndef TASKS_STORAGE_TASK_STORE_H_
+#define TASKS_STORAGE_TASK_STORE_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "tasks/v1/tasks.pb.h"
+
+namespace tasks::storage {
+
+// TaskStore
+//
+// Persistence for projects and tasks. The generated `tasks.v1` messages are
+// the data model; output-only fields (ids, times, etags) are filled in by the
+// store. Implementations are thread-safe and never throw: every failure is an
+// absl::Status whose code names the cause, in the words of tasks.proto:
+//
+//   INVALID_ARGUMENT     a value the schema refuses (NOT NULL, CHECK, a string
+//                        with a NUL byte), a bad page token or order_by
+//   ALREADY_EXISTS       (project_id, title) is taken
+//   FAILED_PRECONDITION  project_id names no project; a project with tasks
+//                        deleted without cascade
+//   NOT_FOUND            no row with that id
+//   ABORTED              etag mismatch
+//   UNAVAILABLE          the database cannot be reached (safe to retry)
+//   INTERNAL             anything else
+//
+// Each error carries a reason (see error_reason.h) for the API's ErrorInfo.
+// Callers validate requests first (lengths, blank titles, page sizes); the
+// store enforces what the database enforces, so it holds for every replica.
+//
+// Example:
+//   absl::StatusOr<std::unique_ptr<TaskStore>> store =
+//       OpenSociTaskStore("tasks.db", {});
+//   absl::StatusOr<v1::Task> task = (*store)->CreateTask(draft, "");
+class TaskStore {
+ public:
+  virtual ~TaskStore() = default;
+
+  // Inserts a project; returns it with id and times set.
+  virtual absl::StatusOr<v1::Project> CreateProject(
+      const v1::Project& project) = 0;
+
+  // NOT_FOUND when no project has `id`.
+  virtual absl::StatusOr<v1::Project> GetProject(int64_t id) = 0;
+
+  // Projects in id order after `page_token` (empty for the first page);
+  // `page_size` is in 1..1000. INVALID_ARGUMENT for a tampered token.
+  virtual absl::StatusOr<v1::ListProjectsResponse> ListProjects(
+      int page_size, absl::string_view page_token) = 0;
+
+  // Sets the fields named by `mask` ("name", "description") from `project`,
+  // whose id names the row. NOT_FOUND when there is no such project.
+  virtual absl::StatusOr<v1::Project> UpdateProject(
+      const v1::Project& project, const google::protobuf::FieldMask& mask) = 0;
+
+  // Deletes a project. Without `cascade`, FAILED_PRECONDITION while it still
+  // has tasks; with it, its tasks go in the same transaction.
+  virtual absl::Status DeleteProject(int64_t id, bool cascade) = 0;
+
+  // Inserts a task, applying the schema defaults (PENDING, MEDIUM) for
+  // unspecified enums. A non-empty `request_id` already used by an earlier
+  // create returns that create's task instead of inserting again.
+  virtual absl::StatusOr<v1::Task> CreateTask(const v1::Task& task,
+                                              absl::string_view request_id) = 0;
+
+  // Creates every task of `request` in one transaction, or none: the first
+  // failure is returned, its message naming the index of the request.
+  virtual absl::StatusOr<v1::BatchCreateTasksResponse> BatchCreateTasks(
+      const v1::BatchCreateTasksRequest& request) = 0;
+
+  // NOT_FOUND when no task has `id`.
+  virtual absl::StatusOr<v1::Task> GetTask(int64_t id) = 0;
+
+  // One page of tasks matching the request's filters, in its order_by, with
+  // keyset pagination. `request.page_size` is in 1..1000. INVALID_ARGUMENT for
+  // an unknown order_by, a bad metadata filter, or a page token that was
+  // tampered with or issued for other filters.
+  virtual absl::StatusOr<v1::ListTasksResponse> ListTasks(
+      const v1::ListTasksRequest& request) = 0;
+
+  // Sets the fields named by `mask` (any of "project_id", "title",
+  // "description", "status", "priority", "metadata") from `task`, whose id
+  // names the row, and gives the task a new etag. When `task.etag()` is set and
+  // differs from the stored one: ABORTED, nothing changed.
+  virtual absl::StatusOr<v1::Task> UpdateTask(
+      const v1::Task& task, const google::protobuf::FieldMask& mask) = 0;
+
+  // NOT_FOUND when no task has `id`.
+  virtual absl::Status DeleteTask(int64_t id) = 0;
+
+  // OK when the database answers a trivial query; UNAVAILABLE otherwise.
+  virtual absl::Status CheckHealth() = 0;
+};
+
+using TaskStorePtr = std::unique_ptr<TaskStore>;
+
+}  // namespace tasks::storage
+
+#endif  // TASKS_STORAGE_TASK_STORE_H_
