@@ -13,7 +13,7 @@ constexpr char kFieldUrl[] = "type.tasks.v1/error_field";
 
 std::optional<std::string> Payload(const absl::Status& status,
                                    absl::string_view url) {
-  std::optional<absl::Cord> payload = status.GetPayload(url);
+  absl::optional<absl::Cord> payload = status.GetPayload(url);
   if (!payload.has_value()) return std::nullopt;
   return std::string(*payload);
 }
