@@ -1,0 +1,458 @@
+#include "tests/testing/postgres_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "libpq-fe.h"
+
+namespace tasks::testing {
+namespace {
+
+constexpr char kBinDir[] = "/usr/lib/postgresql/15/bin";
+constexpr char kInstallHint[] =
+    "install postgresql-15 (tools/install_deps.sh does), or set "
+    "TASKS_TEST_POSTGRES_URL to an existing server";
+constexpr char kSystemUser[] = "postgres";
+constexpr int kStartTimeoutSeconds = 30;
+constexpr int kPortAttempts = 5;
+
+std::string ErrnoText(int error) { return std::strerror(error); }
+
+std::string BinPath(absl::string_view tool) {
+  return absl::StrCat(kBinDir, "/", tool);
+}
+
+// The last `max_lines` lines of a file, for error messages.
+std::string Tail(const std::string& path, int max_lines = 15) {
+  std::ifstream in(path);
+  if (!in) return absl::StrCat("(no ", path, ")");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::vector<std::string> lines =
+      absl::StrSplit(buffer.str(), '\n', absl::SkipEmpty());
+  if (static_cast<int>(lines.size()) > max_lines) {
+    lines.erase(lines.begin(), lines.end() - max_lines);
+  }
+  return absl::StrCat(path, ":\n  ", absl::StrJoin(lines, "\n  "));
+}
+
+// A port on 127.0.0.1 that nobody listens on right now.
+absl::StatusOr<int> FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("socket(): ", ErrnoText(errno)));
+  }
+  sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    int error = errno;
+    close(fd);
+    return absl::UnavailableError(absl::StrCat(
+        "no free TCP port on 127.0.0.1 (is loopback up?): ", ErrnoText(error)));
+  }
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+// libpq keyword values are quoted with '...' and backslash escapes.
+std::string QuoteConninfoValue(absl::string_view value) {
+  std::string quoted = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') quoted.push_back('\\');
+    quoted.push_back(c);
+  }
+  quoted.push_back('\'');
+  return quoted;
+}
+
+// `conninfo` (URL or keyword string) with its dbname replaced, as a keyword
+// string.
+absl::StatusOr<std::string> WithDatabase(const std::string& conninfo,
+                                         absl::string_view dbname) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = error != nullptr ? error : "out of memory";
+    PQfreemem(error);
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot parse the PostgreSQL connection string: ",
+                     message));
+  }
+  std::vector<std::string> parts;
+  for (PQconninfoOption* option = options; option->keyword != nullptr;
+       ++option) {
+    if (absl::string_view(option->keyword) == "dbname") continue;
+    if (option->val == nullptr) continue;
+    parts.push_back(absl::StrCat(option->keyword, "=",
+                                 QuoteConninfoValue(option->val)));
+  }
+  PQconninfoFree(options);
+  parts.push_back(absl::StrCat("dbname=", QuoteConninfoValue(dbname)));
+  return absl::StrJoin(parts, " ");
+}
+
+// Double-quoted SQL identifier.
+std::string QuoteIdentifier(absl::string_view name) {
+  std::string quoted = "\"";
+  for (char c : name) {
+    if (c == '"') quoted.push_back('"');
+    quoted.push_back(c);
+  }
+  quoted.push_back('"');
+  return quoted;
+}
+
+int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
+  return remove(path);
+}
+
+void RemoveTree(const std::string& path) {
+  nftw(path.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+std::string RunuserPath() {
+  for (const char* path : {"/usr/sbin/runuser", "/sbin/runuser"}) {
+    if (access(path, X_OK) == 0) return path;
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
+  const char* url = std::getenv(kUrlEnv);
+  if (url != nullptr && *url != '\0') return UseExternal(url);
+  return StartOwned();
+}
+
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::UseExternal(
+    absl::string_view url) {
+  std::unique_ptr<PostgresServer> server(new PostgresServer());
+  server->admin_connection_ = std::string(url);
+  // Parse first: a bad string is reported as such, not as an unreachable
+  // server. The URL itself is never echoed, it may hold a password.
+  absl::StatusOr<std::string> parsed =
+      WithDatabase(server->admin_connection_, "postgres");
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kUrlEnv, ": ", parsed.status().message()));
+  }
+  PGPing ping = PQping(server->admin_connection_.c_str());
+  if (ping != PQPING_OK) {
+    return absl::UnavailableError(absl::StrCat(
+        "the PostgreSQL server named by ", kUrlEnv,
+        " does not accept connections (PQping result ", ping,
+        "); unset it to let the tests start their own server"));
+  }
+  server->running_ = true;
+  return server;
+}
+
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartOwned() {
+  for (const char* tool : {"initdb", "pg_ctl", "postgres"}) {
+    if (access(BinPath(tool).c_str(), X_OK) != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(BinPath(tool), " not found (", ErrnoText(errno),
+                       "): ", kInstallHint));
+    }
+  }
+  if (geteuid() == 0 && RunuserPath().empty()) {
+    return absl::FailedPreconditionError(
+        "running as root, and runuser (util-linux) is missing: initdb and "
+        "postgres refuse to run as root");
+  }
+
+  std::unique_ptr<PostgresServer> server(new PostgresServer());
+  // Short and under /tmp: the Unix socket path must stay under 108 bytes, and
+  // the postgres user must be able to reach it (TEST_TMPDIR is under /root).
+  char dir_template[] = "/tmp/pgXXXXXX";
+  if (mkdtemp(dir_template) == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create a directory under /tmp: ", ErrnoText(errno)));
+  }
+  server->base_dir_ = dir_template;
+  server->data_dir_ = server->base_dir_ + "/data";
+  server->log_path_ = server->base_dir_ + "/server.log";
+  if (geteuid() == 0) {
+    passwd* user = getpwnam(kSystemUser);
+    if (user == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "running as root, and there is no '", kSystemUser,
+          "' system user to run PostgreSQL as: ", kInstallHint));
+    }
+    if (chown(server->base_dir_.c_str(), user->pw_uid, user->pw_gid) != 0) {
+      int error = errno;
+      std::string why =
+          error == EINVAL
+              ? absl::StrCat(
+                    " (root inside a user namespace that maps no '",
+                    kSystemUser,
+                    "' user, such as Bazel's linux-sandbox: tag the test "
+                    "\"no-sandbox\", or set ",
+                    kUrlEnv, ")")
+              : "";
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot chown ", server->base_dir_, " to ", kSystemUser,
+                       ": ", ErrnoText(error), why));
+    }
+  }
+
+  absl::Status status = server->InitCluster();
+  if (!status.ok()) return status;
+  // Another process may take the port between probing and binding: retry
+  // with a new one.
+  for (int attempt = 1; attempt <= kPortAttempts; ++attempt) {
+    absl::StatusOr<int> port = FreeLoopbackPort();
+    if (!port.ok()) return port.status();
+    server->port_ = *port;
+    server->admin_connection_ = server->ConnectionFor("postgres");
+    status = server->StartPostmaster();
+    if (status.ok()) return server;
+    if (!absl::StrContains(Tail(server->log_path_), "already in use")) break;
+  }
+  return status;
+}
+
+PostgresServer::~PostgresServer() {
+  DropFreshDatabases().IgnoreError();
+  if (!owned()) return;
+  if (running_) Stop().IgnoreError();
+  RemoveTree(base_dir_);
+}
+
+absl::Status PostgresServer::RunPostgresTool(
+    const std::string& tool, const std::vector<std::string>& args,
+    const std::string& log_path) const {
+  std::vector<std::string> argv;
+  if (geteuid() == 0) {
+    argv = {RunuserPath(), "-u", kSystemUser, "--"};
+  }
+  argv.push_back(BinPath(tool));
+  argv.insert(argv.end(), args.begin(), args.end());
+  // Everything the child needs is prepared before fork: only
+  // async-signal-safe calls happen between fork and exec.
+  std::vector<char*> c_argv;
+  for (std::string& arg : argv) c_argv.push_back(arg.data());
+  c_argv.push_back(nullptr);
+  const char* dir = base_dir_.c_str();
+  const char* log = log_path.c_str();
+
+  pid_t pid = fork();
+  if (pid < 0) {
+    return absl::InternalError(absl::StrCat("fork: ", ErrnoText(errno)));
+  }
+  if (pid == 0) {
+    // The postgres user cannot read the test's working directory.
+    if (chdir(dir) != 0) _exit(126);
+    int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (out < 0 || in < 0) _exit(126);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    execv(c_argv[0], c_argv.data());
+    static constexpr char kExecFailed[] = "exec failed\n";
+    (void)!write(2, kExecFailed, sizeof(kExecFailed) - 1);
+    _exit(127);
+  }
+  int wait_status = 0;
+  while (waitpid(pid, &wait_status, 0) < 0) {
+    if (errno != EINTR) {
+      return absl::InternalError(absl::StrCat("waitpid: ", ErrnoText(errno)));
+    }
+  }
+  if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) {
+    return absl::OkStatus();
+  }
+  std::string how = WIFEXITED(wait_status)
+                        ? absl::StrCat("exited with ", WEXITSTATUS(wait_status))
+                        : absl::StrCat("killed by signal ",
+                                       WTERMSIG(wait_status));
+  std::string who = geteuid() == 0
+                        ? absl::StrCat("runuser -u ", kSystemUser, " -- ",
+                                       BinPath(tool))
+                        : BinPath(tool);
+  std::string hint;
+  if (geteuid() == 0 && absl::StrContains(Tail(log_path), "runuser:")) {
+    hint = absl::StrCat(
+        "\nrunuser could not switch to the '", kSystemUser,
+        "' user (a sandbox without setuid/setgroups?); run the test "
+        "unsandboxed or set ", kUrlEnv);
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      who, " ", how, hint, "\n", Tail(log_path),
+      log_path == log_path_ ? "" : absl::StrCat("\n", Tail(log_path_))));
+}
+
+absl::Status PostgresServer::InitCluster() {
+  return RunPostgresTool("initdb",
+                         {"--no-sync", "-A", "trust", "-U", kSystemUser, "-E",
+                          "UTF8", "--locale=C", "-D", data_dir_},
+                         base_dir_ + "/initdb.log");
+}
+
+absl::Status PostgresServer::StartPostmaster() {
+  // No fsync: throwaway data need not survive a machine crash. Commits are
+  // still written to the OS before they are acknowledged (synchronous_commit
+  // stays on), so they survive Stop()'s immediate shutdown as they would a
+  // crash: with it off, acknowledged commits still in WAL buffers are lost,
+  // which fault tests would count as lost writes. max_connections leaves room
+  // for several pooled stores at once.
+  std::string options = absl::StrFormat(
+      "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "
+      "-c full_page_writes=off -c max_connections=200",
+      port_, base_dir_);
+  absl::Status status = RunPostgresTool(
+      "pg_ctl",
+      {"-D", data_dir_, "-l", log_path_, "-o", options, "-w", "-t",
+       absl::StrCat(kStartTimeoutSeconds), "start"},
+      base_dir_ + "/pg_ctl.log");
+  if (!status.ok()) {
+    // pg_ctl may have given up on a postmaster that is still starting.
+    RunPostgresTool("pg_ctl", {"-D", data_dir_, "-m", "immediate", "stop"},
+                    base_dir_ + "/pg_ctl.log")
+        .IgnoreError();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "PostgreSQL did not start on 127.0.0.1:", port_, ": ",
+        status.message()));
+  }
+  running_ = true;
+  return WaitUntilAccepting(kStartTimeoutSeconds);
+}
+
+absl::Status PostgresServer::WaitUntilAccepting(int timeout_seconds) const {
+  absl::Time deadline = absl::Now() + absl::Seconds(timeout_seconds);
+  std::string probe = absl::StrCat(admin_connection_, "?connect_timeout=2");
+  PGPing ping = PQPING_NO_RESPONSE;
+  while (absl::Now() < deadline) {
+    ping = PQping(probe.c_str());
+    if (ping == PQPING_OK) return absl::OkStatus();
+    if (ping == PQPING_NO_ATTEMPT) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "PostgreSQL on 127.0.0.1:", port_, " did not accept connections within ",
+      timeout_seconds, " s (PQping result ", ping, ")\n", Tail(log_path_)));
+}
+
+bool PostgresServer::IsAcceptingConnections() const {
+  return PQping(admin_connection_.c_str()) == PQPING_OK;
+}
+
+std::string PostgresServer::ConnectionFor(absl::string_view name) const {
+  if (!owned()) {
+    absl::StatusOr<std::string> connection =
+        WithDatabase(admin_connection_, name);
+    // admin_connection_ was parsed successfully in UseExternal.
+    return connection.ok() ? *connection : admin_connection_;
+  }
+  return absl::StrFormat("postgresql://%s@127.0.0.1:%d/%s", kSystemUser, port_,
+                         name);
+}
+
+absl::Status PostgresServer::ExecuteAdmin(const std::string& sql) const {
+  PGconn* connection = PQconnectdb(admin_connection_.c_str());
+  if (PQstatus(connection) != CONNECTION_OK) {
+    absl::Status status = absl::UnavailableError(
+        absl::StrCat("cannot connect to PostgreSQL: ",
+                     PQerrorMessage(connection)));
+    PQfinish(connection);
+    return status;
+  }
+  PGresult* result = PQexec(connection, sql.c_str());
+  absl::Status status = absl::OkStatus();
+  if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+    status = absl::InternalError(
+        absl::StrCat(sql, ": ", PQresultErrorMessage(result)));
+  }
+  PQclear(result);
+  PQfinish(connection);
+  return status;
+}
+
+absl::StatusOr<std::string> PostgresServer::CreateFreshDatabase() {
+  std::string name;
+  {
+    absl::MutexLock lock(&mutex_);
+    // pid and a random part keep names apart across processes sharing an
+    // external server.
+    name = absl::StrFormat("tasks_test_%d_%d_%06x", getpid(),
+                           next_database_++,
+                           absl::Uniform<uint32_t>(absl::BitGen(), 0, 1 << 24));
+  }
+  // template0 and explicit UTF8/C: the same clean, byte-ordered database
+  // whatever an external server's defaults are.
+  absl::Status status = ExecuteAdmin(absl::StrCat(
+      "CREATE DATABASE ", QuoteIdentifier(name),
+      " TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"));
+  if (!status.ok()) return status;
+  {
+    absl::MutexLock lock(&mutex_);
+    fresh_databases_.push_back(name);
+  }
+  return ConnectionFor(name);
+}
+
+absl::Status PostgresServer::DropFreshDatabases() {
+  std::vector<std::string> names;
+  {
+    absl::MutexLock lock(&mutex_);
+    names.swap(fresh_databases_);
+  }
+  absl::Status result = absl::OkStatus();
+  for (const std::string& name : names) {
+    absl::Status status = ExecuteAdmin(absl::StrCat(
+        "DROP DATABASE IF EXISTS ", QuoteIdentifier(name), " WITH (FORCE)"));
+    if (result.ok()) result = status;
+  }
+  return result;
+}
+
+absl::Status PostgresServer::Stop() {
+  if (!owned()) {
+    return absl::FailedPreconditionError(
+        "the server named by TASKS_TEST_POSTGRES_URL is not ours to stop");
+  }
+  absl::Status status = RunPostgresTool(
+      "pg_ctl", {"-D", data_dir_, "-m", "immediate", "-w", "stop"},
+      base_dir_ + "/pg_ctl.log");
+  if (status.ok()) running_ = false;
+  return status;
+}
+
+absl::Status PostgresServer::Restart() {
+  if (!owned()) {
+    return absl::FailedPreconditionError(
+        "the server named by TASKS_TEST_POSTGRES_URL is not ours to restart");
+  }
+  return StartPostmaster();
+}
+
+}  // namespace tasks::testing

@@ -1,0 +1,125 @@
+#ifndef TASKS_TESTS_TESTING_POSTGRES_SERVER_H_
+#define TASKS_TESTS_TESTING_POSTGRES_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+
+namespace tasks::testing {
+
+// PostgresServer
+//
+// A PostgreSQL server for tests. When the environment variable
+// TASKS_TEST_POSTGRES_URL names a server (a libpq URL or keyword string), that
+// server is used as is. Otherwise a throwaway server is created: initdb and
+// pg_ctl from /usr/lib/postgresql/15/bin, in a fresh directory under /tmp,
+// listening on a free 127.0.0.1 port without fsync (test data only; commits
+// still survive an immediate stop). When running as root the server runs as the `postgres` system user,
+// since initdb and postgres refuse root. The destructor stops the server and
+// removes its directory.
+//
+// Failing to provide a server is an error whose message says why (a missing
+// binary, runuser failing, no free port, the server log's last lines); tests
+// must fail on it, never skip.
+//
+// Example:
+//   absl::StatusOr<std::unique_ptr<PostgresServer>> server =
+//       PostgresServer::Start();
+//   ASSERT_TRUE(server.ok()) << server.status();
+//   absl::StatusOr<std::string> db = (*server)->CreateFreshDatabase();
+class PostgresServer {
+ public:
+  // The environment variable naming an existing server.
+  static constexpr char kUrlEnv[] = "TASKS_TEST_POSTGRES_URL";
+
+  // Uses the server named by kUrlEnv, or starts a throwaway one. Either way
+  // the server accepts connections when this returns OK.
+  static absl::StatusOr<std::unique_ptr<PostgresServer>> Start();
+
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  // Drops the databases CreateFreshDatabase made; stops an owned server
+  // (immediate mode) and removes its directory.
+  ~PostgresServer();
+
+  // Connection string of the server's administrative database ("postgres"
+  // for an owned server, the URL as given for an external one).
+  const std::string& connection_string() const { return admin_connection_; }
+
+  // True when this object started the server (false for kUrlEnv).
+  bool owned() const { return !data_dir_.empty(); }
+
+  // The cluster's data directory; empty for an external server.
+  const std::string& data_dir() const { return data_dir_; }
+
+  // The TCP port of an owned server; 0 for an external one.
+  int port() const { return port_; }
+
+  // Creates a new, empty database (UTF8, C collation) and returns its
+  // connection string, for per-test isolation. The name is unique across
+  // processes. Thread-safe.
+  absl::StatusOr<std::string> CreateFreshDatabase();
+
+  // Drops every database CreateFreshDatabase made, disconnecting its users.
+  absl::Status DropFreshDatabases();
+
+  // Stops an owned server at once (`pg_ctl stop -m immediate`, as a crash
+  // would). FAILED_PRECONDITION on an external server.
+  absl::Status Stop();
+
+  // Starts a stopped owned server again, on the same port and data, and waits
+  // until it accepts connections. FAILED_PRECONDITION on an external server.
+  absl::Status Restart();
+
+  // True while the server accepts connections (libpq PQping).
+  bool IsAcceptingConnections() const;
+
+ private:
+  PostgresServer() = default;
+
+  static absl::StatusOr<std::unique_ptr<PostgresServer>> UseExternal(
+      absl::string_view url);
+  static absl::StatusOr<std::unique_ptr<PostgresServer>> StartOwned();
+
+  // Runs initdb in base_dir_ and fills data_dir_.
+  absl::Status InitCluster();
+
+  // Starts the postmaster on port_ and waits for it to accept connections.
+  absl::Status StartPostmaster();
+
+  // Runs a PostgreSQL binary (as the postgres user when root) with its output
+  // appended to `log_path`; returns its exit status or why it could not run.
+  absl::Status RunPostgresTool(const std::string& tool,
+                               const std::vector<std::string>& args,
+                               const std::string& log_path) const;
+
+  // Waits up to `timeout_seconds` for PQping to answer PQPING_OK.
+  absl::Status WaitUntilAccepting(int timeout_seconds) const;
+
+  // Runs one SQL command on the administrative database.
+  absl::Status ExecuteAdmin(const std::string& sql) const;
+
+  // Connection string for database `name` on this server.
+  std::string ConnectionFor(absl::string_view name) const;
+
+  std::string admin_connection_;
+  std::string base_dir_;  // owned: /tmp/pgXXXXXX (socket, log, data/)
+  std::string data_dir_;  // owned: base_dir_/data
+  std::string log_path_;  // owned: base_dir_/server.log
+  int port_ = 0;
+  bool running_ = false;
+
+  absl::Mutex mutex_;
+  int next_database_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::vector<std::string> fresh_databases_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace tasks::testing
+
+#endif  // TASKS_TESTS_TESTING_POSTGRES_SERVER_H_

@@ -1,0 +1,143 @@
+#include "tests/testing/postgres_server.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libpq-fe.h"
+#include "tests/testing/status_matchers.h"
+
+namespace tasks::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Runs `sql` on `connection`; returns the first value of the first row (or ""
+// for a command), or the error.
+absl::StatusOr<std::string> Query(const std::string& connection,
+                                  const std::string& sql) {
+  PGconn* conn = PQconnectdb(connection.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    absl::Status status = absl::UnavailableError(PQerrorMessage(conn));
+    PQfinish(conn);
+    return status;
+  }
+  PGresult* result = PQexec(conn, sql.c_str());
+  absl::StatusOr<std::string> value;
+  switch (PQresultStatus(result)) {
+    case PGRES_COMMAND_OK:
+      value = std::string();
+      break;
+    case PGRES_TUPLES_OK:
+      value = PQntuples(result) > 0 ? std::string(PQgetvalue(result, 0, 0))
+                                    : std::string();
+      break;
+    default:
+      value = absl::InternalError(PQresultErrorMessage(result));
+  }
+  PQclear(result);
+  PQfinish(conn);
+  return value;
+}
+
+class PostgresServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<PostgresServer>> server =
+        PostgresServer::Start();
+    start_status_ = new absl::Status(server.status());
+    if (server.ok()) server_ = server->release();
+  }
+
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+    delete start_status_;
+    start_status_ = nullptr;
+  }
+
+  void SetUp() override { ASSERT_OK(*start_status_); }
+
+  static PostgresServer& server() { return *server_; }
+
+ private:
+  static PostgresServer* server_;
+  static absl::Status* start_status_;
+};
+
+PostgresServer* PostgresServerTest::server_ = nullptr;
+absl::Status* PostgresServerTest::start_status_ = nullptr;
+
+TEST_F(PostgresServerTest, StartedServerAcceptsConnectionsAsUtf8) {
+  EXPECT_TRUE(server().IsAcceptingConnections());
+  EXPECT_THAT(Query(server().connection_string(), "SHOW server_encoding"),
+              IsOkAndHolds("UTF8"));
+}
+
+TEST_F(PostgresServerTest, OwnedServerListensOnLoopbackPortWithDataDir) {
+  if (!server().owned()) {
+    EXPECT_EQ(server().port(), 0);
+    EXPECT_EQ(server().data_dir(), "");
+    return;
+  }
+  EXPECT_GT(server().port(), 0);
+  EXPECT_THAT(server().connection_string(),
+              HasSubstr(absl::StrCat("127.0.0.1:", server().port())));
+  EXPECT_THAT(Query(server().connection_string(), "SHOW data_directory"),
+              IsOkAndHolds(server().data_dir()));
+  EXPECT_THAT(Query(server().connection_string(), "SHOW fsync"),
+              IsOkAndHolds("off"));
+}
+
+TEST_F(PostgresServerTest, FreshDatabasesAreEmptyAndIndependent) {
+  ASSERT_OK_AND_ASSIGN(std::string first, server().CreateFreshDatabase());
+  ASSERT_OK_AND_ASSIGN(std::string second, server().CreateFreshDatabase());
+  EXPECT_NE(first, second);
+
+  EXPECT_THAT(Query(first,
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = "
+                    "'public'"),
+              IsOkAndHolds("0"));
+  ASSERT_OK(Query(first, "CREATE TABLE t (x int)"));
+  EXPECT_OK(Query(first, "SELECT count(*) FROM t"));
+  EXPECT_THAT(Query(second, "SELECT count(*) FROM t"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("t")));
+  EXPECT_THAT(Query(first, "SHOW lc_collate"), IsOkAndHolds("C"));
+}
+
+TEST_F(PostgresServerTest, DropFreshDatabasesRemovesThem) {
+  ASSERT_OK_AND_ASSIGN(std::string database, server().CreateFreshDatabase());
+  ASSERT_OK(Query(database, "SELECT 1"));
+  ASSERT_OK(server().DropFreshDatabases());
+  EXPECT_THAT(Query(database, "SELECT 1"), Not(IsOk()));
+}
+
+TEST_F(PostgresServerTest, StopRefusesConnectionsAndRestartKeepsDataAndPort) {
+  ASSERT_OK_AND_ASSIGN(std::string database, server().CreateFreshDatabase());
+  ASSERT_OK(Query(database, "CREATE TABLE kept (x int)"));
+  ASSERT_OK(Query(database, "INSERT INTO kept VALUES (42)"));
+  if (!server().owned()) {
+    EXPECT_THAT(server().Stop(),
+                StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_THAT(server().Restart(),
+                StatusIs(absl::StatusCode::kFailedPrecondition));
+    return;
+  }
+  const int port = server().port();
+
+  ASSERT_OK(server().Stop());
+  EXPECT_FALSE(server().IsAcceptingConnections());
+  EXPECT_THAT(Query(database, "SELECT 1"),
+              StatusIs(absl::StatusCode::kUnavailable));
+
+  ASSERT_OK(server().Restart());
+  EXPECT_EQ(server().port(), port);
+  EXPECT_TRUE(server().IsAcceptingConnections());
+  EXPECT_THAT(Query(database, "SELECT x FROM kept"), IsOkAndHolds("42"));
+}
+
+}  // namespace
+}  // namespace tasks::testing

@@ -1,0 +1,55 @@
+#ifndef TASKS_TESTS_TESTING_STORE_BACKENDS_H_
+#define TASKS_TESTS_TESTING_STORE_BACKENDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tests/testing/postgres_server.h"
+
+namespace tasks::testing {
+
+// The databases a test suite can be parameterized over.
+enum class StoreBackend { kSqlite, kPostgres };
+
+// How a fresh database is reached.
+enum class StoreLocation {
+  // SQLite `:memory:` (a single connection); a fresh PostgreSQL database.
+  kPrivate,
+  // A database several stores and pooled connections can open: a new SQLite
+  // file under TEST_TMPDIR; a fresh PostgreSQL database.
+  kShared,
+};
+
+// The environment variable choosing the backends of a test binary: "sqlite",
+// "postgres" or both, comma-separated. Unset means both.
+inline constexpr char kStoreBackendsEnv[] = "TASKS_TEST_STORE_BACKENDS";
+
+// The backends chosen by kStoreBackendsEnv. An unknown name ends the process
+// with a message: a typo must not silently run nothing.
+std::vector<StoreBackend> SelectedStoreBackends();
+
+// "Sqlite" or "Postgres", for parameterized test names.
+std::string StoreBackendName(StoreBackend backend);
+
+// Registers, once, a GoogleTest environment that starts the PostgreSQL
+// server (see PostgresServer) before the first test when kPostgres is
+// selected, and stops it after the last. Call it at static initialization:
+//   const bool kRegistered = RegisterStoreBackendEnvironment();
+bool RegisterStoreBackendEnvironment();
+
+// The connection string of a new, empty database. For kPostgres, an error
+// says why there is no server (it is never a reason to skip).
+absl::StatusOr<std::string> FreshStoreDatabase(StoreBackend backend,
+                                               StoreLocation location);
+
+// Drops the PostgreSQL databases made by FreshStoreDatabase so far; call it
+// from TearDown once the test's stores are closed.
+void ReleaseFreshStoreDatabases();
+
+// The PostgreSQL server of this test binary, or why there is none.
+absl::StatusOr<PostgresServer*> TestPostgresServer();
+
+}  // namespace tasks::testing
+
+#endif  // TASKS_TESTS_TESTING_STORE_BACKENDS_H_
