@@ -25,14 +25,18 @@ absl::Status WithReason(absl::Status status, absl::string_view reason) {
   return status;
 }
 
+absl::Status WithField(absl::Status status, absl::string_view field) {
+  if (!status.ok()) status.SetPayload(kFieldUrl, absl::Cord(field));
+  return status;
+}
+
 absl::Status InvalidField(absl::string_view field,
                           absl::string_view description,
                           absl::string_view reason) {
   absl::Status status = WithReason(
       absl::InvalidArgumentError(absl::StrCat(field, ": ", description)),
       reason);
-  status.SetPayload(kFieldUrl, absl::Cord(field));
-  return status;
+  return WithField(std::move(status), field);
 }
 
 std::optional<std::string> ErrorReason(const absl::Status& status) {

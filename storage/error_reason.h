@@ -33,6 +33,10 @@ inline constexpr char kInternal[] = "INTERNAL";
 // Returns `status` with `reason` attached (unchanged when `status` is OK).
 absl::Status WithReason(absl::Status status, absl::string_view reason);
 
+// Returns `status` naming the request field at fault (a path such as
+// "requests[3].task.title"); unchanged when `status` is OK.
+absl::Status WithField(absl::Status status, absl::string_view field);
+
 // INVALID_ARGUMENT naming `field` (a request path such as "task.title"), with
 // reason `reason`; the message is "<field>: <description>".
 absl::Status InvalidField(absl::string_view field,
