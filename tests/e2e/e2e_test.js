@@ -13,6 +13,7 @@ const {ReflectionClient} = require('./reflection_client');
 const {statusDetails} = require('./rpc_status');
 const {ServerProcess, sleep} = require('./server_process');
 const {StepRunner} = require('./step_runner');
+const {fromStruct, toStruct, toValue} = require('./struct_value');
 
 const TASK_SERVICE = 'tasks.v1.TaskService';
 const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -23,6 +24,15 @@ const TASK_METHODS = [
   'UpdateTask', 'DeleteTask',
 ];
 const ERROR_DOMAIN = 'tasks.v1';
+// Every kind of JSON value, nested.
+const METADATA = {
+  owner: 'ana',
+  points: 3.5,
+  urgent: true,
+  reviewer: null,
+  links: ['https://example.com/a', 2, false, null, {nested: ['x']}],
+  budget: {amount: 1200, currency: 'EUR'},
+};
 
 const CALL_TIMEOUT_MS = 5000;
 const START_TIMEOUT_MS = 30000;
@@ -192,7 +202,7 @@ async function runSteps(run, args, state) {
       task: {
         project_id: state.project.id,
         title: 'Write the announcement',
-        metadata: {fields: {owner: {string_value: 'ana'}, points: {number_value: 3}}},
+        metadata: toStruct(METADATA),
       },
       request_id: 'e2e-create-announcement',
     });
@@ -201,8 +211,7 @@ async function runSteps(run, args, state) {
     assert.strictEqual(task.title, 'Write the announcement');
     assert.strictEqual(task.status, 'PENDING', 'default status');
     assert.strictEqual(task.priority, 'MEDIUM', 'default priority');
-    assert.strictEqual(task.metadata.fields.owner.string_value, 'ana', 'metadata.owner');
-    assert.strictEqual(task.metadata.fields.points.number_value, 3, 'metadata.points');
+    assert.deepStrictEqual(fromStruct(task.metadata), METADATA, 'metadata round trip');
     assert.ok(task.etag, 'etag is set');
     assertRecentTimestamp(task.create_time, 'create_time');
     state.first = task;
@@ -242,6 +251,14 @@ async function runSteps(run, args, state) {
     assert.deepStrictEqual(response.tasks.map((t) => t.id), expected);
     assert.strictEqual(response.next_page_token, '', 'a single page');
     return `tasks ${expected.join(', ')}`;
+  });
+
+  await run.step('ListTasks filtered by metadata owner = "ana" returns that task', async () => {
+    const response = await state.tasks.call('ListTasks', {
+      metadata_key: 'owner', metadata_value: toValue('ana'),
+    });
+    assert.deepStrictEqual(response.tasks.map((t) => t.id), [state.first.id]);
+    return `task ${state.first.id}`;
   });
 
   await run.step('ListTasks with page_size 2 returns each of the 5 tasks once', async () => {
