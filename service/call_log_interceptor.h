@@ -1,0 +1,30 @@
+#ifndef TASKS_SERVICE_CALL_LOG_INTERCEPTOR_H_
+#define TASKS_SERVICE_CALL_LOG_INTERCEPTOR_H_
+
+#include <grpcpp/support/server_interceptor.h>
+
+namespace tasks::service {
+
+// CallLogInterceptorFactory
+//
+// Logs one line per call, at info level, when its status is sent: method,
+// status code, latency and, for errors, the message the client gets, e.g.
+//   I ... /tasks.v1.TaskService/GetTask OK 0.412ms
+//   I ... /tasks.v1.TaskService/GetTask NOT_FOUND 0.318ms: no task with id 7
+// (ToGrpcStatus logs the hidden detail of INTERNAL errors at error level.)
+//
+// Example:
+//   std::vector<std::unique_ptr<
+//       grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+//   factories.push_back(std::make_unique<CallLogInterceptorFactory>());
+//   builder.experimental().SetInterceptorCreators(std::move(factories));
+class CallLogInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override;
+};
+
+}  // namespace tasks::service
+
+#endif  // TASKS_SERVICE_CALL_LOG_INTERCEPTOR_H_

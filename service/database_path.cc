@@ -1,0 +1,23 @@
+#include "service/database_path.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace tasks::service {
+
+std::string ResolveDatabasePath(absl::string_view db,
+                                absl::string_view working_directory) {
+  const bool sqlite_relative_path =
+      !db.empty() && db != ":memory:" && !absl::StartsWith(db, "/") &&
+      !absl::StartsWith(db, "postgresql://") &&
+      !absl::StartsWith(db, "postgres://") && !absl::StrContains(db, "=");
+  if (!sqlite_relative_path || working_directory.empty()) {
+    return std::string(db);
+  }
+  if (absl::EndsWith(working_directory, "/")) {
+    return absl::StrCat(working_directory, db);
+  }
+  return absl::StrCat(working_directory, "/", db);
+}
+
+}  // namespace tasks::service

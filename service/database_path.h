@@ -1,0 +1,27 @@
+#ifndef TASKS_SERVICE_DATABASE_PATH_H_
+#define TASKS_SERVICE_DATABASE_PATH_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace tasks::service {
+
+// ResolveDatabasePath()
+//
+// The --db value to open. A relative SQLite file path is made absolute
+// against `working_directory` when that is non-empty: `bazel run` starts the
+// binary in its runfiles tree, and the user means the directory they ran the
+// command from ($BUILD_WORKING_DIRECTORY). ":memory:", PostgreSQL URLs
+// ("postgresql://", "postgres://"), libpq keyword strings ("host=... ") and
+// absolute paths are returned unchanged.
+//
+// Example:
+//   ResolveDatabasePath("tasks.db", "/home/me")   // "/home/me/tasks.db"
+//   ResolveDatabasePath("tasks.db", "")           // "tasks.db"
+std::string ResolveDatabasePath(absl::string_view db,
+                                absl::string_view working_directory);
+
+}  // namespace tasks::service
+
+#endif  // TASKS_SERVICE_DATABASE_PATH_H_

@@ -1,0 +1,40 @@
+#ifndef TASKS_SERVICE_LOGGING_H_
+#define TASKS_SERVICE_LOGGING_H_
+
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+
+namespace tasks::service {
+
+// The server's one logger: lines on stderr, each
+//   "<level letter> <UTC time> <message>", e.g.
+//   I 2024-05-01T12:00:00.123456Z /tasks.v1.TaskService/GetTask OK 0.41ms
+// Debian's Abseil has no absl/log, and gRPC's gpr_log is meant for gRPC itself.
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
+
+// Lines below `level` are dropped. Thread-safe; the default is kInfo.
+void SetLogLevel(LogLevel level);
+
+// True when a line at `level` would be written: guards costly formatting.
+bool LogEnabled(LogLevel level);
+
+// Writes one line (whole, never interleaved with another thread's) when
+// `level` is enabled.
+void Log(LogLevel level, absl::string_view message);
+
+// Log(level, absl::StrFormat(format, args...)), formatting only when enabled.
+template <typename... Args>
+void Logf(LogLevel level, const absl::FormatSpec<Args...>& format,
+          const Args&... args) {
+  if (LogEnabled(level)) Log(level, absl::StrFormat(format, args...));
+}
+
+// Abseil flag support: "debug", "info", "warning", "error".
+bool AbslParseFlag(absl::string_view text, LogLevel* level, std::string* error);
+std::string AbslUnparseFlag(LogLevel level);
+
+}  // namespace tasks::service
+
+#endif  // TASKS_SERVICE_LOGGING_H_

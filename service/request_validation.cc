@@ -1,0 +1,305 @@
+#include "service/request_validation.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "storage/error_reason.h"
+#include "storage/status_macros.h"
+
+namespace tasks::service {
+namespace {
+
+using google::protobuf::FieldMask;
+
+constexpr absl::string_view kProjectMutable[] = {"name", "description"};
+constexpr absl::string_view kProjectOutputOnly[] = {"id", "create_time",
+                                                    "update_time"};
+constexpr absl::string_view kTaskMutable[] = {
+    "project_id", "title", "description", "status", "priority", "metadata"};
+constexpr absl::string_view kTaskOutputOnly[] = {"id", "create_time",
+                                                 "update_time", "etag"};
+constexpr absl::string_view kOrderBy[] = {"", "create_time",
+                                          "create_time desc", "priority desc",
+                                          "title"};
+
+bool Contains(absl::Span<const absl::string_view> list,
+              absl::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+std::string Path(absl::string_view prefix, absl::string_view field) {
+  return prefix.empty() ? std::string(field) : absl::StrCat(prefix, ".", field);
+}
+
+// Protobuf has already checked that string fields are valid UTF-8, so code
+// points are the bytes that are not continuation bytes (10xxxxxx).
+size_t CodePoints(absl::string_view text) {
+  return std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  });
+}
+
+absl::Status CheckText(absl::string_view value, absl::string_view field,
+                       size_t max_length) {
+  if (value.find('\0') != absl::string_view::npos) {
+    return InvalidField(field, "must not contain a NUL character");
+  }
+  if (CodePoints(value) > max_length) {
+    return InvalidField(field,
+                        absl::StrCat("must be at most ", max_length,
+                                     " characters long"));
+  }
+  return absl::OkStatus();
+}
+
+// A title or name: required, non-blank, at most kMaxTitleLength after
+// trimming.
+absl::Status CheckTitle(absl::string_view value, absl::string_view field) {
+  if (value.find('\0') != absl::string_view::npos) {
+    return InvalidField(field, "must not contain a NUL character");
+  }
+  absl::string_view trimmed = absl::StripAsciiWhitespace(value);
+  if (trimmed.empty()) {
+    return InvalidField(field, "is required and must not be blank");
+  }
+  if (CodePoints(trimmed) > kMaxTitleLength) {
+    return InvalidField(field, absl::StrCat("must be at most ", kMaxTitleLength,
+                                            " characters long"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckStatus(int value, absl::string_view field,
+                         bool allow_unspecified) {
+  if (!v1::Task::Status_IsValid(value)) {
+    return InvalidField(field, absl::StrCat("unknown value ", value));
+  }
+  if (!allow_unspecified && value == v1::Task::STATUS_UNSPECIFIED) {
+    return InvalidField(field, "must be set when in update_mask");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPriority(int value, absl::string_view field,
+                           bool allow_unspecified) {
+  if (!v1::Task::Priority_IsValid(value)) {
+    return InvalidField(field, absl::StrCat("unknown value ", value));
+  }
+  if (!allow_unspecified && value == v1::Task::PRIORITY_UNSPECIFIED) {
+    return InvalidField(field, "must be set when in update_mask");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MaskError(absl::string_view description) {
+  return InvalidField("update_mask", description, reason::kInvalidFieldMask);
+}
+
+// Resolves an update mask into explicit, distinct, mutable paths (see the
+// rules in the header). `populated` is what an absent mask means.
+absl::StatusOr<FieldMask> ResolveMask(
+    bool has_mask, const FieldMask& mask,
+    absl::Span<const absl::string_view> mutable_paths,
+    absl::Span<const absl::string_view> output_only_paths,
+    const std::vector<absl::string_view>& populated) {
+  FieldMask resolved;
+  if (!has_mask || mask.paths().empty()) {
+    for (absl::string_view path : populated) {
+      resolved.add_paths(std::string(path));
+    }
+    if (resolved.paths().empty()) {
+      return MaskError("absent, and no field to update is set");
+    }
+    return resolved;
+  }
+  for (const std::string& path : mask.paths()) {
+    if (path == "*") {
+      if (mask.paths_size() != 1) {
+        return MaskError("\"*\" must be the only path");
+      }
+      for (absl::string_view field : mutable_paths) {
+        resolved.add_paths(std::string(field));
+      }
+      return resolved;
+    }
+    if (Contains(output_only_paths, path)) {
+      return MaskError(absl::StrCat("path \"", path, "\" is output only"));
+    }
+    if (!Contains(mutable_paths, path)) {
+      return MaskError(absl::StrCat("unknown path \"", path, "\""));
+    }
+    if (std::find(resolved.paths().begin(), resolved.paths().end(), path) ==
+        resolved.paths().end()) {
+      resolved.add_paths(path);
+    }
+  }
+  return resolved;
+}
+
+bool InMask(const FieldMask& mask, absl::string_view path) {
+  return std::find(mask.paths().begin(), mask.paths().end(), path) !=
+         mask.paths().end();
+}
+
+// Checks one task field; `prefix` is the task's path ("task").
+absl::Status CheckTaskField(const v1::Task& task, absl::string_view path,
+                            absl::string_view prefix, bool creating) {
+  std::string field = Path(prefix, path);
+  if (path == "project_id") {
+    return task.has_project_id() ? ValidateId(task.project_id(), field)
+                                 : absl::OkStatus();
+  }
+  if (path == "title") return CheckTitle(task.title(), field);
+  if (path == "description") {
+    return CheckText(task.description(), field, kMaxDescriptionLength);
+  }
+  if (path == "status") return CheckStatus(task.status(), field, creating);
+  if (path == "priority") return CheckPriority(task.priority(), field, creating);
+  return absl::OkStatus();  // metadata: any JSON object.
+}
+
+absl::Status CheckCreateTask(const v1::CreateTaskRequest& request,
+                             absl::string_view prefix) {
+  std::string task_path = Path(prefix, "task");
+  if (!request.has_task()) {
+    return InvalidField(task_path, "is required");
+  }
+  for (absl::string_view path : kTaskMutable) {
+    RETURN_IF_ERROR(
+        CheckTaskField(request.task(), path, task_path, /*creating=*/true));
+  }
+  return CheckText(request.request_id(), Path(prefix, "request_id"),
+                   kMaxRequestIdLength);
+}
+
+}  // namespace
+
+absl::Status ValidateId(int64_t id, absl::string_view field) {
+  if (id <= 0) return InvalidField(field, "must be a positive id");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> ResolvePageSize(int32_t page_size) {
+  if (page_size < 0) return InvalidField("page_size", "must not be negative");
+  if (page_size == 0) return kDefaultPageSize;
+  return std::min<int>(page_size, kMaxPageSize);
+}
+
+absl::Status ValidateCreateProject(const v1::CreateProjectRequest& request) {
+  if (!request.has_project()) return InvalidField("project", "is required");
+  RETURN_IF_ERROR(CheckTitle(request.project().name(), "project.name"));
+  return CheckText(request.project().description(), "project.description",
+                   kMaxDescriptionLength);
+}
+
+absl::StatusOr<FieldMask> ValidateUpdateProject(
+    const v1::UpdateProjectRequest& request) {
+  if (!request.has_project()) return InvalidField("project", "is required");
+  const v1::Project& project = request.project();
+  RETURN_IF_ERROR(ValidateId(project.id(), "project.id"));
+  std::vector<absl::string_view> populated;
+  if (!project.name().empty()) populated.push_back("name");
+  if (!project.description().empty()) populated.push_back("description");
+  ASSIGN_OR_RETURN(FieldMask mask,
+                   ResolveMask(request.has_update_mask(), request.update_mask(),
+                               kProjectMutable, kProjectOutputOnly, populated));
+  if (InMask(mask, "name")) {
+    RETURN_IF_ERROR(CheckTitle(project.name(), "project.name"));
+  }
+  if (InMask(mask, "description")) {
+    RETURN_IF_ERROR(CheckText(project.description(), "project.description",
+                              kMaxDescriptionLength));
+  }
+  return mask;
+}
+
+absl::Status ValidateCreateTask(const v1::CreateTaskRequest& request) {
+  return CheckCreateTask(request, "");
+}
+
+absl::Status ValidateBatchCreateTasks(
+    const v1::BatchCreateTasksRequest& request) {
+  if (request.requests().empty() ||
+      request.requests_size() > kMaxBatchSize) {
+    return InvalidField("requests",
+                        absl::StrCat("must hold 1 to ", kMaxBatchSize,
+                                     " requests, not ",
+                                     request.requests_size()));
+  }
+  for (int i = 0; i < request.requests_size(); ++i) {
+    RETURN_IF_ERROR(CheckCreateTask(request.requests(i),
+                                    absl::StrCat("requests[", i, "]")));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ListTasksRequest> ValidateListTasks(
+    const v1::ListTasksRequest& request) {
+  v1::ListTasksRequest resolved = request;
+  ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
+  resolved.set_page_size(page_size);
+  if (request.has_project_id()) {
+    RETURN_IF_ERROR(ValidateId(request.project_id(), "project_id"));
+  }
+  RETURN_IF_ERROR(CheckStatus(request.status(), "status", true));
+  RETURN_IF_ERROR(CheckPriority(request.priority(), "priority", true));
+  const bool has_value =
+      request.has_metadata_value() &&
+      request.metadata_value().kind_case() != google::protobuf::Value::KIND_NOT_SET;
+  if (!request.metadata_key().empty()) {
+    if (request.metadata_key().find_first_of(std::string("\"\\\0", 3)) !=
+        std::string::npos) {
+      return InvalidField("metadata_key",
+                          "must not contain '\"', '\\' or a NUL character");
+    }
+    if (!has_value) {
+      return InvalidField("metadata_value",
+                          "is required when metadata_key is set");
+    }
+  } else if (has_value) {
+    return InvalidField("metadata_value",
+                        "must be used together with metadata_key");
+  }
+  if (!Contains(kOrderBy, request.order_by())) {
+    return InvalidField(
+        "order_by",
+        absl::StrCat("unknown ordering \"", request.order_by(),
+                     "\"; use \"create_time\", \"create_time desc\", "
+                     "\"priority desc\" or \"title\""));
+  }
+  return resolved;
+}
+
+absl::StatusOr<FieldMask> ValidateUpdateTask(
+    const v1::UpdateTaskRequest& request) {
+  if (!request.has_task()) return InvalidField("task", "is required");
+  const v1::Task& task = request.task();
+  RETURN_IF_ERROR(ValidateId(task.id(), "task.id"));
+  // Unknown enum numbers are refused even outside the mask.
+  RETURN_IF_ERROR(CheckStatus(task.status(), "task.status", true));
+  RETURN_IF_ERROR(CheckPriority(task.priority(), "task.priority", true));
+  std::vector<absl::string_view> populated;
+  if (task.has_project_id()) populated.push_back("project_id");
+  if (!task.title().empty()) populated.push_back("title");
+  if (!task.description().empty()) populated.push_back("description");
+  if (task.status() != v1::Task::STATUS_UNSPECIFIED) {
+    populated.push_back("status");
+  }
+  if (task.priority() != v1::Task::PRIORITY_UNSPECIFIED) {
+    populated.push_back("priority");
+  }
+  if (task.has_metadata()) populated.push_back("metadata");
+  ASSIGN_OR_RETURN(FieldMask mask,
+                   ResolveMask(request.has_update_mask(), request.update_mask(),
+                               kTaskMutable, kTaskOutputOnly, populated));
+  for (const std::string& path : mask.paths()) {
+    RETURN_IF_ERROR(CheckTaskField(task, path, "task", /*creating=*/false));
+  }
+  return mask;
+}
+
+}  // namespace tasks::service

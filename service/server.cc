@@ -1,0 +1,157 @@
+#include "service/server.h"
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
+#include "service/call_log_interceptor.h"
+#include "service/logging.h"
+
+namespace tasks::service {
+namespace {
+
+absl::Status CheckConfig(const ServerConfig& config) {
+  if (!config.open_store) {
+    return absl::InvalidArgumentError("ServerConfig.open_store is not set");
+  }
+  if (config.max_threads < 2) {
+    // The sync server keeps a thread polling for calls besides workers.
+    return absl::InvalidArgumentError("max_threads must be at least 2");
+  }
+  if (config.max_receive_message_bytes <= 0 ||
+      config.keepalive_time <= absl::ZeroDuration() ||
+      config.keepalive_timeout <= absl::ZeroDuration() ||
+      config.min_client_ping_interval <= absl::ZeroDuration() ||
+      config.max_ping_strikes < 0 ||
+      config.health_probe_interval <= absl::ZeroDuration() ||
+      config.drain_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "ServerConfig sizes and durations must be positive");
+  }
+  return absl::OkStatus();
+}
+
+int Milliseconds(absl::Duration duration) {
+  return static_cast<int>(absl::ToInt64Milliseconds(duration));
+}
+
+void ApplyHardening(const ServerConfig& config, grpc::ServerBuilder& builder) {
+  builder.SetMaxReceiveMessageSize(config.max_receive_message_bytes);
+  // Two servers on one port would silently split the clients (and share a
+  // SQLite file): binding a port in use must fail instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Milliseconds(config.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             Milliseconds(config.keepalive_timeout));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             Milliseconds(config.min_client_ping_interval));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                             config.max_ping_strikes);
+  grpc::ResourceQuota quota("task_server");
+  quota.SetMaxThreads(config.max_threads);
+  builder.SetResourceQuota(quota);
+}
+
+}  // namespace
+
+TaskServer::TaskServer(ServerConfig config)
+    : config_(std::move(config)), service_(store_) {}
+
+TaskServer::~TaskServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
+    ServerConfig config) {
+  if (absl::Status status = CheckConfig(config); !status.ok()) return status;
+  static std::once_flag reflection_once;
+  std::call_once(reflection_once, [] {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    // Links grpc.health.v1's descriptors in, so reflection can describe the
+    // health service (gRPC's own implementation of it carries none).
+    grpc::health::v1::HealthCheckRequest::descriptor();
+  });
+  grpc::EnableDefaultHealthCheckService(true);
+
+  std::unique_ptr<TaskServer> server(new TaskServer(std::move(config)));
+  const ServerConfig& cfg = server->config_;
+  grpc::ServerBuilder builder;
+  if (!cfg.listen_address.empty()) {
+    builder.AddListeningPort(
+        cfg.listen_address,
+        cfg.credentials ? cfg.credentials : grpc::InsecureServerCredentials(),
+        &server->port_);
+  }
+  builder.RegisterService(&server->service_);
+  ApplyHardening(cfg, builder);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<CallLogInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on \"", cfg.listen_address,
+        "\": the address is in use by another process, or is not a valid "
+        "host:port"));
+  }
+  // gRPC starts the overall status as SERVING; nothing is known yet.
+  server->SetServing(false);
+  server->monitor_ = std::make_unique<StoreMonitor>(
+      server->store_, cfg.open_store, cfg.health_probe_interval,
+      [raw = server.get()](bool serving) { raw->SetServing(serving); });
+  if (absl::Status status = server->monitor_->Start(); !status.ok()) {
+    return status;  // Destroying the server shuts it down.
+  }
+  if (server->port_ > 0) {
+    Log(LogLevel::kInfo, absl::StrCat("listening on ", cfg.listen_address,
+                                      " (port ", server->port_, ")"));
+  }
+  return server;
+}
+
+std::shared_ptr<grpc::Channel> TaskServer::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void TaskServer::SetServing(bool serving) {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(serving);
+  health->SetServingStatus(v1::TaskService::service_full_name(), serving);
+}
+
+void TaskServer::Shutdown() {
+  absl::MutexLock shutdown_lock(&shutdown_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) return;
+    shutting_down_ = true;
+  }
+  if (server_ != nullptr) {
+    Log(LogLevel::kInfo, "shutting down: draining calls");
+    grpc::HealthCheckServiceInterface* health =
+        server_->GetHealthCheckService();
+    health->SetServingStatus(false);
+    health->SetServingStatus(v1::TaskService::service_full_name(), false);
+    // Ends health Watch streams, which would otherwise hold the drain open.
+    health->Shutdown();
+  }
+  if (monitor_ != nullptr) monitor_->Stop();
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_timeout));
+    server_->Wait();
+  }
+  store_.Close();
+  if (server_ != nullptr) Log(LogLevel::kInfo, "shut down");
+}
+
+}  // namespace tasks::service

@@ -1,0 +1,124 @@
+#ifndef TASKS_SERVICE_SERVER_H_
+#define TASKS_SERVICE_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/deferred_task_store.h"
+#include "service/store_monitor.h"
+#include "service/task_service_impl.h"
+
+namespace tasks::service {
+
+// How a TaskServer is set up. The defaults are the hardened production ones.
+struct ServerConfig {
+  // "host:port" to listen on ("127.0.0.1:0" picks a free port). Empty: no
+  // port at all, only InProcessChannel() (for tests).
+  std::string listen_address;
+
+  // Transport security for `listen_address`; null means plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+
+  // Opens the store. When it fails (the database is down) the server starts
+  // anyway, NOT_SERVING, and retries every `health_probe_interval`.
+  StoreFactory open_store;
+
+  // Most threads serving calls; a call arriving when all are busy gets
+  // RESOURCE_EXHAUSTED instead of queueing without bound.
+  int max_threads = 64;
+
+  // Larger requests get RESOURCE_EXHAUSTED.
+  int max_receive_message_bytes = 1 << 20;
+
+  // The server pings a connection idle this long, and drops it when the ping
+  // is not answered within `keepalive_timeout`.
+  absl::Duration keepalive_time = absl::Minutes(1);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+
+  // Keepalive enforcement: a client pinging more often than this without
+  // sending data gets a strike, and after `max_ping_strikes` a GOAWAY.
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  int max_ping_strikes = 2;
+
+  // How often the database is probed (and, while the store is not open yet,
+  // how often opening it is retried).
+  absl::Duration health_probe_interval = absl::Seconds(1);
+
+  // How long Shutdown() lets in-flight calls finish before cancelling them.
+  absl::Duration drain_timeout = absl::Seconds(10);
+};
+
+// TaskServer
+//
+// A running gRPC server: tasks.v1.TaskService over the store, server
+// reflection, and the standard grpc.health.v1.Health service, whose overall
+// ("") and "tasks.v1.TaskService" statuses are SERVING only while the store
+// answers CheckHealth() (probed in the background) and the server is not
+// shutting down. Every call is logged (CallLogInterceptorFactory). SO_REUSEPORT
+// is off, so a second server cannot bind a port already in use.
+//
+// Example:
+//   ServerConfig config;
+//   config.listen_address = "localhost:50051";
+//   config.open_store = [] { return storage::OpenSociTaskStore("tasks.db"); };
+//   absl::StatusOr<std::unique_ptr<TaskServer>> server =
+//       TaskServer::Start(std::move(config));
+//   ...
+//   (*server)->Shutdown();
+class TaskServer {
+ public:
+  // Starts serving. The store is opened before this returns if it can be;
+  // while open_store returns UNAVAILABLE, in the background. Fails with:
+  //   UNAVAILABLE       the server cannot listen on `config.listen_address`
+  //                     (in use, or not an address);
+  //   open_store's error when it is not UNAVAILABLE (a malformed connection
+  //                     string is INVALID_ARGUMENT);
+  //   INVALID_ARGUMENT  a config without open_store or with non-positive
+  //                     limits.
+  static absl::StatusOr<std::unique_ptr<TaskServer>> Start(
+      ServerConfig config);
+
+  TaskServer(const TaskServer&) = delete;
+  TaskServer& operator=(const TaskServer&) = delete;
+  ~TaskServer();  // Shutdown().
+
+  // The port bound for `listen_address` (the chosen one for port 0); 0 when
+  // there is none.
+  int port() const { return port_; }
+
+  // A channel to this server that bypasses the network.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // Graceful shutdown: health turns NOT_SERVING at once, the server stops
+  // accepting calls, in-flight calls get up to `drain_timeout` to finish
+  // (then are cancelled), and the store is closed. Blocks until done; later
+  // calls return at once. Thread-safe.
+  void Shutdown();
+
+ private:
+  explicit TaskServer(ServerConfig config);
+
+  // Sets both health statuses, unless shutting down.
+  void SetServing(bool serving);
+
+  const ServerConfig config_;
+  DeferredTaskStore store_;
+  TaskServiceImpl service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<StoreMonitor> monitor_;
+  int port_ = 0;
+
+  absl::Mutex mu_;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Mutex shutdown_mu_;  // Held for the whole Shutdown().
+};
+
+}  // namespace tasks::service
+
+#endif  // TASKS_SERVICE_SERVER_H_
