@@ -109,6 +109,10 @@ std::string StoreBackendName(StoreBackend backend) {
   return "Unknown";
 }
 
+void PrintTo(StoreBackend backend, std::ostream* os) {
+  *os << StoreBackendName(backend);
+}
+
 bool RegisterStoreBackendEnvironment() {
   if (environment == nullptr) {
     environment = new PostgresEnvironment();

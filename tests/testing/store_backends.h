@@ -1,6 +1,7 @@
 #ifndef TASKS_TESTS_TESTING_STORE_BACKENDS_H_
 #define TASKS_TESTS_TESTING_STORE_BACKENDS_H_
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ std::vector<StoreBackend> SelectedStoreBackends();
 
 // "Sqlite" or "Postgres", for parameterized test names.
 std::string StoreBackendName(StoreBackend backend);
+
+// Prints "Sqlite" / "Postgres" in test failure messages.
+void PrintTo(StoreBackend backend, std::ostream* os);
 
 // Registers, once, a GoogleTest environment that starts the PostgreSQL
 // server (see PostgresServer) before the first test when kPostgres is

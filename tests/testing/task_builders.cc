@@ -83,12 +83,6 @@ google::protobuf::Value ValueFromJson(absl::string_view json) {
   return FromJson<google::protobuf::Value>(json);
 }
 
-std::string StructToJson(const google::protobuf::Struct& value) {
-  std::string json;
-  google::protobuf::util::MessageToJsonString(value, &json).IgnoreError();
-  return json;
-}
-
 v1::CreateTaskRequest CreateRequest(const v1::Task& task,
                                     absl::string_view request_id) {
   v1::CreateTaskRequest request;

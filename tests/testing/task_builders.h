@@ -49,9 +49,6 @@ google::protobuf::FieldMask MaskOf(
 google::protobuf::Struct StructFromJson(absl::string_view json);
 google::protobuf::Value ValueFromJson(absl::string_view json);
 
-// JSON text of a Struct, for failure messages and comparisons.
-std::string StructToJson(const google::protobuf::Struct& value);
-
 // A CreateTaskRequest for BatchCreateTasks.
 v1::CreateTaskRequest CreateRequest(const v1::Task& task,
                                     absl::string_view request_id = "");

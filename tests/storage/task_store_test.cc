@@ -1,0 +1,1697 @@
+// The TaskStore contract, checked on every backend the binary is built for
+// (TASKS_TEST_STORE_BACKENDS): in-memory SQLite and a real PostgreSQL server.
+// Each test gets a fresh, empty database; tests that need several
+// connections or a reopenable database use a SQLite file instead of
+// `:memory:`.
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+#include "storage/error_reason.h"
+#include "storage/soci_task_store.h"
+#include "storage/status_macros.h"
+#include "storage/task_store.h"
+#include "tasks/v1/tasks.pb.h"
+#include "tests/testing/proto_matchers.h"
+#include "tests/testing/raw_sql.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/store_backends.h"
+#include "tests/testing/task_builders.h"
+
+namespace tasks::storage {
+namespace {
+
+using ::google::protobuf::Timestamp;
+using ::google::protobuf::util::TimeUtil;
+using ::tasks::testing::CreateRequest;
+using ::tasks::testing::EqualsProto;
+using ::tasks::testing::FreshStoreDatabase;
+using ::tasks::testing::IsOk;
+using ::tasks::testing::IsOkAndHolds;
+using ::tasks::testing::MaskOf;
+using ::tasks::testing::ProjectNamed;
+using ::tasks::testing::QueryRawSql;
+using ::tasks::testing::ReasonIs;
+using ::tasks::testing::StatusIs;
+using ::tasks::testing::StoreBackend;
+using ::tasks::testing::StoreLocation;
+using ::tasks::testing::StructFromJson;
+using ::tasks::testing::TaskBuilder;
+using ::tasks::testing::ValueFromJson;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
+using ::testing::UnorderedElementsAre;
+using ::testing::UnorderedElementsAreArray;
+using Code = ::absl::StatusCode;
+
+const bool kEnvironmentRegistered =
+    ::tasks::testing::RegisterStoreBackendEnvironment();
+
+// The order_by values ListTasks accepts.
+const char* const kOrderBys[] = {"", "create_time", "create_time desc",
+                                 "priority desc", "title"};
+
+std::vector<int64_t> Ids(const std::vector<v1::Task>& tasks) {
+  std::vector<int64_t> ids;
+  for (const v1::Task& task : tasks) ids.push_back(task.id());
+  return ids;
+}
+
+std::vector<std::string> Titles(const std::vector<v1::Task>& tasks) {
+  std::vector<std::string> titles;
+  for (const v1::Task& task : tasks) titles.push_back(task.title());
+  return titles;
+}
+
+// True when `a` may come before `b` in a listing ordered by `order_by`.
+bool InOrder(const v1::Task& a, const v1::Task& b, absl::string_view order_by) {
+  if (order_by == "create_time") return a.create_time() <= b.create_time();
+  if (order_by == "create_time desc") {
+    return b.create_time() <= a.create_time();
+  }
+  if (order_by == "priority desc") return a.priority() >= b.priority();
+  if (order_by == "title") return a.title() <= b.title();
+  return a.id() < b.id();
+}
+
+v1::ListTasksRequest TasksInProject(int64_t project_id) {
+  v1::ListTasksRequest request;
+  request.set_project_id(project_id);
+  return request;
+}
+
+v1::ListTasksRequest TasksWithMetadata(absl::string_view key,
+                                       absl::string_view value_json) {
+  v1::ListTasksRequest request;
+  request.set_metadata_key(std::string(key));
+  *request.mutable_metadata_value() = ValueFromJson(value_json);
+  return request;
+}
+
+// Collects failures from worker threads, for one assertion at the end.
+class ErrorLog {
+ public:
+  void Add(std::string error) {
+    absl::MutexLock lock(&mutex_);
+    errors_.push_back(std::move(error));
+  }
+
+  std::vector<std::string> errors() {
+    absl::MutexLock lock(&mutex_);
+    return errors_;
+  }
+
+ private:
+  absl::Mutex mutex_;
+  std::vector<std::string> errors_ ABSL_GUARDED_BY(mutex_);
+};
+
+// Runs `body(thread_index)` on `threads` threads at once and joins them.
+void RunThreads(int threads, const std::function<void(int)>& body) {
+  std::vector<std::thread> workers;
+  for (int i = 0; i < threads; ++i) workers.emplace_back(body, i);
+  for (std::thread& worker : workers) worker.join();
+}
+
+class TaskStoreTest : public ::testing::TestWithParam<StoreBackend> {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(store_, OpenFreshStore(StoreLocation::kPrivate));
+  }
+
+  void TearDown() override {
+    store_.reset();
+    ::tasks::testing::ReleaseFreshStoreDatabases();
+  }
+
+  StoreBackend backend() const { return GetParam(); }
+
+  // The test's store, on a private fresh database (`:memory:` on SQLite).
+  TaskStore& store() { return *store_; }
+
+  // A new store on a new, empty database.
+  absl::StatusOr<TaskStorePtr> OpenFreshStore(
+      StoreLocation location, const SociTaskStoreOptions& options = {}) {
+    ASSIGN_OR_RETURN(std::string connection,
+                     FreshStoreDatabase(backend(), location));
+    return OpenSociTaskStore(connection, options);
+  }
+
+  // Every task matching `request`, page by page.
+  static absl::StatusOr<std::vector<v1::Task>> ListAllTasks(
+      TaskStore& store, v1::ListTasksRequest request, int page_size = 1000) {
+    std::vector<v1::Task> tasks;
+    request.set_page_size(page_size);
+    for (int page = 0; page < 10000; ++page) {
+      ASSIGN_OR_RETURN(v1::ListTasksResponse response,
+                       store.ListTasks(request));
+      tasks.insert(tasks.end(), response.tasks().begin(),
+                   response.tasks().end());
+      if (response.next_page_token().empty()) return tasks;
+      request.set_page_token(response.next_page_token());
+    }
+    return absl::InternalError("ListTasks never reached its last page");
+  }
+
+  absl::StatusOr<std::vector<v1::Task>> ListAllTasks(
+      const v1::ListTasksRequest& request = {}) {
+    return ListAllTasks(store(), request);
+  }
+
+  // Titles of every task matching `request`, in listing order.
+  absl::StatusOr<std::vector<std::string>> ListTitles(
+      const v1::ListTasksRequest& request = {}) {
+    ASSIGN_OR_RETURN(std::vector<v1::Task> tasks, ListAllTasks(request));
+    return Titles(tasks);
+  }
+
+  absl::StatusOr<v1::Task> CreateTask(const v1::Task& task) {
+    return store().CreateTask(task, "");
+  }
+
+  absl::StatusOr<v1::Project> CreateProject(absl::string_view name) {
+    return store().CreateProject(ProjectNamed(name));
+  }
+
+ private:
+  TaskStorePtr store_;
+};
+
+// ---------------------------------------------------------------------------
+// Projects
+
+TEST_P(TaskStoreTest, CreateProjectAssignsIdAndTimes) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project,
+                       store().CreateProject(ProjectNamed("Home", "chores")));
+  EXPECT_GT(project.id(), 0);
+  EXPECT_EQ(project.name(), "Home");
+  EXPECT_EQ(project.description(), "chores");
+  EXPECT_GT(project.create_time().seconds(), 0);
+  EXPECT_GE(project.update_time(), project.create_time());
+}
+
+TEST_P(TaskStoreTest, GetProjectReturnsTheCreatedProject) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project,
+                       store().CreateProject(ProjectNamed("Home", "chores")));
+  EXPECT_THAT(store().GetProject(project.id()),
+              IsOkAndHolds(EqualsProto(project)));
+}
+
+TEST_P(TaskStoreTest, GetProjectWithUnknownIdIsNotFound) {
+  EXPECT_THAT(store().GetProject(424242),
+              AllOf(StatusIs(Code::kNotFound, HasSubstr("424242")),
+                    ReasonIs(reason::kProjectNotFound)));
+}
+
+TEST_P(TaskStoreTest, UpdateProjectChangesOnlyMaskedFieldsAndUpdateTime) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project,
+                       store().CreateProject(ProjectNamed("Home", "chores")));
+  absl::SleepFor(absl::Milliseconds(5));
+  v1::Project change = ProjectNamed("House", "ignored");
+  change.set_id(project.id());
+
+  ASSERT_OK_AND_ASSIGN(v1::Project updated,
+                       store().UpdateProject(change, MaskOf({"name"})));
+
+  EXPECT_EQ(updated.name(), "House");
+  EXPECT_EQ(updated.description(), "chores");
+  EXPECT_EQ(updated.create_time(), project.create_time());
+  EXPECT_GT(updated.update_time(), project.update_time());
+  EXPECT_THAT(store().GetProject(project.id()),
+              IsOkAndHolds(EqualsProto(updated)));
+}
+
+TEST_P(TaskStoreTest, UpdateProjectWithUnknownIdIsNotFound) {
+  v1::Project change = ProjectNamed("House");
+  change.set_id(424242);
+  EXPECT_THAT(store().UpdateProject(change, MaskOf({"name"})),
+              AllOf(StatusIs(Code::kNotFound),
+                    ReasonIs(reason::kProjectNotFound)));
+}
+
+TEST_P(TaskStoreTest, DeleteProjectWithoutTasksRemovesIt) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Empty"));
+  ASSERT_OK(store().DeleteProject(project.id(), /*cascade=*/false));
+  EXPECT_THAT(store().GetProject(project.id()),
+              StatusIs(Code::kNotFound));
+}
+
+TEST_P(TaskStoreTest, DeleteProjectWithUnknownIdIsNotFound) {
+  for (bool cascade : {false, true}) {
+    SCOPED_TRACE(absl::StrCat("cascade=", cascade));
+    EXPECT_THAT(store().DeleteProject(424242, cascade),
+                AllOf(StatusIs(Code::kNotFound),
+                      ReasonIs(reason::kProjectNotFound)));
+  }
+}
+
+TEST_P(TaskStoreTest,
+       DeleteProjectWithTasksWithoutCascadeIsFailedPreconditionAndKeepsAll) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Busy"));
+  ASSERT_OK_AND_ASSIGN(v1::Task task,
+                       CreateTask(TaskBuilder("Chore").InProject(project.id())));
+
+  EXPECT_THAT(store().DeleteProject(project.id(), /*cascade=*/false),
+              AllOf(StatusIs(Code::kFailedPrecondition),
+                    ReasonIs(reason::kProjectHasTasks)));
+
+  EXPECT_THAT(store().GetProject(project.id()),
+              IsOkAndHolds(EqualsProto(project)));
+  EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(task)));
+}
+
+TEST_P(TaskStoreTest, DeleteProjectWithCascadeDeletesItsTasksOnly) {
+  ASSERT_OK_AND_ASSIGN(v1::Project doomed, CreateProject("Doomed"));
+  ASSERT_OK_AND_ASSIGN(v1::Project kept, CreateProject("Kept"));
+  ASSERT_OK_AND_ASSIGN(v1::Task doomed1,
+                       CreateTask(TaskBuilder("Task 1").InProject(doomed.id())));
+  ASSERT_OK_AND_ASSIGN(v1::Task doomed2,
+                       CreateTask(TaskBuilder("Task 2").InProject(doomed.id())));
+  ASSERT_OK_AND_ASSIGN(v1::Task other,
+                       CreateTask(TaskBuilder("Task 1").InProject(kept.id())));
+  ASSERT_OK_AND_ASSIGN(v1::Task loose, CreateTask(TaskBuilder("Loose")));
+
+  ASSERT_OK(store().DeleteProject(doomed.id(), /*cascade=*/true));
+
+  EXPECT_THAT(store().GetProject(doomed.id()), StatusIs(Code::kNotFound));
+  EXPECT_THAT(store().GetTask(doomed1.id()), StatusIs(Code::kNotFound));
+  EXPECT_THAT(store().GetTask(doomed2.id()), StatusIs(Code::kNotFound));
+  EXPECT_THAT(store().GetProject(kept.id()), IsOkAndHolds(EqualsProto(kept)));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> left, ListAllTasks());
+  EXPECT_THAT(Ids(left), UnorderedElementsAre(other.id(), loose.id()));
+}
+
+TEST_P(TaskStoreTest, ListProjectsPagesInIdOrderWithInsertsBetweenPages) {
+  std::vector<int64_t> created;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_OK_AND_ASSIGN(v1::Project project,
+                         CreateProject(absl::StrCat("Project ", i)));
+    created.push_back(project.id());
+  }
+  std::vector<int64_t> seen;
+  std::string token;
+  for (int page = 0; page < 20; ++page) {
+    ASSERT_OK_AND_ASSIGN(v1::ListProjectsResponse response,
+                         store().ListProjects(2, token));
+    EXPECT_LE(response.projects_size(), 2);
+    for (const v1::Project& project : response.projects()) {
+      seen.push_back(project.id());
+    }
+    if (page < 2) {
+      ASSERT_OK_AND_ASSIGN(v1::Project project,
+                           CreateProject(absl::StrCat("Later ", page)));
+      created.push_back(project.id());
+    }
+    token = response.next_page_token();
+    if (token.empty()) break;
+  }
+  EXPECT_TRUE(token.empty()) << "never reached the last page";
+  // Ids grow, so projects created between pages come after the cursor.
+  EXPECT_THAT(seen, ElementsAreArray(created));
+}
+
+TEST_P(TaskStoreTest, ListProjectsWithTamperedTokenIsInvalidArgument) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(CreateProject(absl::StrCat("Project ", i)));
+  }
+  ASSERT_OK_AND_ASSIGN(v1::ListProjectsResponse first,
+                       store().ListProjects(1, ""));
+  const std::string& token = first.next_page_token();
+  ASSERT_FALSE(token.empty());
+  ASSERT_OK(store().ListProjects(1, token));
+
+  std::string flipped = token;
+  flipped[flipped.size() / 2] ^= 0x01;
+  for (const std::string& bad :
+       {flipped, token.substr(0, token.size() / 2), token + "A",
+        std::string("1"), std::string("not a token")}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(store().ListProjects(1, bad),
+                AllOf(StatusIs(Code::kInvalidArgument),
+                      ReasonIs(reason::kInvalidPageToken)));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Tasks: create, read, update, delete
+
+TEST_P(TaskStoreTest, CreateTaskAppliesSchemaDefaults) {
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("Minimal")));
+  EXPECT_GT(task.id(), 0);
+  EXPECT_EQ(task.title(), "Minimal");
+  EXPECT_EQ(task.status(), v1::Task::PENDING);
+  EXPECT_EQ(task.priority(), v1::Task::MEDIUM);
+  EXPECT_FALSE(task.has_project_id());
+  EXPECT_EQ(task.description(), "");
+  EXPECT_EQ(task.metadata().fields_size(), 0);
+  EXPECT_GT(task.create_time().seconds(), 0);
+  EXPECT_GE(task.update_time(), task.create_time());
+  EXPECT_FALSE(task.etag().empty());
+  EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(task)));
+}
+
+TEST_P(TaskStoreTest, CreateTaskKeepsEveryGivenField) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Work"));
+  v1::Task draft = TaskBuilder("Report")
+                       .InProject(project.id())
+                       .WithDescription("quarterly")
+                       .WithStatus(v1::Task::IN_PROGRESS)
+                       .WithPriority(v1::Task::HIGH)
+                       .WithMetadataJson(R"({"estimate_hours": 4})");
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(draft));
+  EXPECT_EQ(task.project_id(), project.id());
+  EXPECT_EQ(task.title(), "Report");
+  EXPECT_EQ(task.description(), "quarterly");
+  EXPECT_EQ(task.status(), v1::Task::IN_PROGRESS);
+  EXPECT_EQ(task.priority(), v1::Task::HIGH);
+  EXPECT_THAT(task.metadata(), EqualsProto(draft.metadata()));
+  EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(task)));
+}
+
+TEST_P(TaskStoreTest, CreateTaskAssignsItsOwnIdTimesAndEtag) {
+  Timestamp long_ago;
+  long_ago.set_seconds(1000);
+  v1::Task draft = TaskBuilder("Fresh").WithId(777777).WithEtag("forged");
+  *draft.mutable_create_time() = long_ago;
+  *draft.mutable_update_time() = long_ago;
+
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(draft));
+
+  EXPECT_NE(task.id(), 777777);
+  EXPECT_NE(task.etag(), "forged");
+  EXPECT_GT(task.create_time(), long_ago);
+  EXPECT_GT(task.update_time(), long_ago);
+  EXPECT_THAT(store().GetTask(777777), StatusIs(Code::kNotFound));
+}
+
+TEST_P(TaskStoreTest, GetTaskWithUnknownIdIsNotFound) {
+  EXPECT_THAT(store().GetTask(424242),
+              AllOf(StatusIs(Code::kNotFound, HasSubstr("424242")),
+                    ReasonIs(reason::kTaskNotFound)));
+}
+
+TEST_P(TaskStoreTest, UpdateTaskChangesTitleAndStatusAndEtag) {
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("Original")));
+  v1::Task change =
+      TaskBuilder("Updated").WithId(task.id()).WithStatus(v1::Task::COMPLETED);
+
+  ASSERT_OK_AND_ASSIGN(v1::Task updated,
+                       store().UpdateTask(change, MaskOf({"title", "status"})));
+
+  EXPECT_EQ(updated.id(), task.id());
+  EXPECT_EQ(updated.title(), "Updated");
+  EXPECT_EQ(updated.status(), v1::Task::COMPLETED);
+  EXPECT_NE(updated.etag(), task.etag());
+  EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(updated)));
+}
+
+TEST_P(TaskStoreTest, UpdateTaskTouchesOnlyMaskedFields) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Work"));
+  ASSERT_OK_AND_ASSIGN(v1::Project other, CreateProject("Other"));
+  ASSERT_OK_AND_ASSIGN(v1::Task task,
+                       CreateTask(TaskBuilder("Title")
+                                      .InProject(project.id())
+                                      .WithDescription("description")
+                                      .WithStatus(v1::Task::PENDING)
+                                      .WithPriority(v1::Task::LOW)
+                                      .WithMetadataJson(R"({"a": 1})")));
+  v1::Task change = TaskBuilder("Other title")
+                        .WithId(task.id())
+                        .InProject(other.id())
+                        .WithDescription("other description")
+                        .WithStatus(v1::Task::COMPLETED)
+                        .WithPriority(v1::Task::HIGH)
+                        .WithMetadataJson(R"({"b": 2})");
+
+  ASSERT_OK_AND_ASSIGN(v1::Task updated,
+                       store().UpdateTask(change, MaskOf({"priority"})));
+
+  v1::Task expected = task;
+  expected.set_priority(v1::Task::HIGH);
+  *expected.mutable_update_time() = updated.update_time();
+  expected.set_etag(updated.etag());
+  EXPECT_THAT(updated, EqualsProto(expected));
+  EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(expected)));
+}
+
+TEST_P(TaskStoreTest, UpdateTaskMovesTaskBetweenProjectsAndOutOfAny) {
+  ASSERT_OK_AND_ASSIGN(v1::Project first, CreateProject("First"));
+  ASSERT_OK_AND_ASSIGN(v1::Project second, CreateProject("Second"));
+  ASSERT_OK_AND_ASSIGN(v1::Task task,
+                       CreateTask(TaskBuilder("Mover").InProject(first.id())));
+
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task moved,
+      store().UpdateTask(TaskBuilder("Mover").WithId(task.id()).InProject(
+                             second.id()),
+                         MaskOf({"project_id"})));
+  EXPECT_EQ(moved.project_id(), second.id());
+
+  // project_id in the mask but absent from the task: no project.
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task loose,
+      store().UpdateTask(TaskBuilder("Mover").WithId(task.id()),
+                         MaskOf({"project_id"})));
+  EXPECT_FALSE(loose.has_project_id());
+  EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(loose)));
+}
+
+TEST_P(TaskStoreTest, UpdateTaskReplacesMetadataWhole) {
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task task,
+      CreateTask(TaskBuilder("Meta").WithMetadataJson(R"({"a": 1, "b": 2})")));
+  v1::Task change =
+      TaskBuilder("Meta").WithId(task.id()).WithMetadataJson(R"({"c": [3]})");
+
+  ASSERT_OK_AND_ASSIGN(v1::Task updated,
+                       store().UpdateTask(change, MaskOf({"metadata"})));
+
+  EXPECT_THAT(updated.metadata(), EqualsProto(change.metadata()));
+  EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(updated)));
+}
+
+TEST_P(TaskStoreTest, UpdateTaskWithMatchingEtagSucceedsAndChangesEtag) {
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("Guarded")));
+  v1::Task change = TaskBuilder("Guarded")
+                        .WithId(task.id())
+                        .WithStatus(v1::Task::IN_PROGRESS)
+                        .WithEtag(task.etag());
+
+  ASSERT_OK_AND_ASSIGN(v1::Task updated,
+                       store().UpdateTask(change, MaskOf({"status"})));
+
+  EXPECT_EQ(updated.status(), v1::Task::IN_PROGRESS);
+  EXPECT_NE(updated.etag(), task.etag());
+  EXPECT_FALSE(updated.etag().empty());
+}
+
+TEST_P(TaskStoreTest, UpdateTaskWithStaleEtagIsAbortedAndRowUnchanged) {
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("Guarded")));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task current,
+      store().UpdateTask(TaskBuilder("Guarded").WithId(task.id()).WithPriority(
+                             v1::Task::HIGH),
+                         MaskOf({"priority"})));
+  ASSERT_NE(current.etag(), task.etag());
+
+  v1::Task stale = TaskBuilder("Clobbered")
+                       .WithId(task.id())
+                       .WithStatus(v1::Task::COMPLETED)
+                       .WithEtag(task.etag());
+  EXPECT_THAT(store().UpdateTask(stale, MaskOf({"title", "status"})),
+              AllOf(StatusIs(Code::kAborted),
+                    ReasonIs(reason::kEtagMismatch)));
+
+  EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(current)));
+}
+
+TEST_P(TaskStoreTest, UpdateTaskWithUnknownIdIsNotFound) {
+  EXPECT_THAT(store().UpdateTask(TaskBuilder("Ghost").WithId(424242),
+                                 MaskOf({"title"})),
+              AllOf(StatusIs(Code::kNotFound),
+                    ReasonIs(reason::kTaskNotFound)));
+}
+
+TEST_P(TaskStoreTest, UpdateTaskToTitleTakenInProjectIsAlreadyExists) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Work"));
+  ASSERT_OK(CreateTask(TaskBuilder("Taken").InProject(project.id())));
+  ASSERT_OK_AND_ASSIGN(v1::Task task,
+                       CreateTask(TaskBuilder("Free").InProject(project.id())));
+
+  EXPECT_THAT(store().UpdateTask(TaskBuilder("Taken").WithId(task.id()),
+                                 MaskOf({"title"})),
+              AllOf(StatusIs(Code::kAlreadyExists),
+                    ReasonIs(reason::kTitleTaken)));
+  EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(task)));
+}
+
+TEST_P(TaskStoreTest, UpdateTaskToMissingProjectIsFailedPrecondition) {
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("Loose")));
+  EXPECT_THAT(
+      store().UpdateTask(TaskBuilder("Loose").WithId(task.id()).InProject(
+                             987654),
+                         MaskOf({"project_id"})),
+      AllOf(StatusIs(Code::kFailedPrecondition, HasSubstr("987654")),
+            ReasonIs(reason::kProjectMissing)));
+  EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(task)));
+}
+
+TEST_P(TaskStoreTest, DeleteTaskRemovesItAndSecondDeleteIsNotFound) {
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("To delete")));
+  ASSERT_OK_AND_ASSIGN(v1::Task kept, CreateTask(TaskBuilder("To keep")));
+
+  ASSERT_OK(store().DeleteTask(task.id()));
+
+  EXPECT_THAT(store().GetTask(task.id()), StatusIs(Code::kNotFound));
+  EXPECT_THAT(store().DeleteTask(task.id()),
+              AllOf(StatusIs(Code::kNotFound),
+                    ReasonIs(reason::kTaskNotFound)));
+  EXPECT_THAT(store().GetTask(kept.id()), IsOkAndHolds(EqualsProto(kept)));
+}
+
+TEST_P(TaskStoreTest, DeleteTaskWithUnknownIdIsNotFound) {
+  EXPECT_THAT(store().DeleteTask(424242),
+              AllOf(StatusIs(Code::kNotFound),
+                    ReasonIs(reason::kTaskNotFound)));
+}
+
+// ---------------------------------------------------------------------------
+// Relationships and filters
+
+TEST_P(TaskStoreTest, TaskReferencesItsProject) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Test Project"));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task task, CreateTask(TaskBuilder("Project Task").InProject(project.id())));
+  ASSERT_TRUE(task.has_project_id());
+  EXPECT_EQ(task.project_id(), project.id());
+  ASSERT_OK_AND_ASSIGN(v1::Task read, store().GetTask(task.id()));
+  EXPECT_THAT(store().GetProject(read.project_id()),
+              IsOkAndHolds(EqualsProto(project)));
+}
+
+TEST_P(TaskStoreTest, ProjectListsExactlyItsTasks) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Multi-Task"));
+  ASSERT_OK_AND_ASSIGN(v1::Project other, CreateProject("Other"));
+  ASSERT_OK(CreateTask(TaskBuilder("Task 1").InProject(project.id())));
+  ASSERT_OK(CreateTask(TaskBuilder("Task 2").InProject(project.id())));
+  ASSERT_OK(CreateTask(TaskBuilder("Task 3").InProject(other.id())));
+  ASSERT_OK(CreateTask(TaskBuilder("Task 4")));
+
+  EXPECT_THAT(ListTitles(TasksInProject(project.id())),
+              IsOkAndHolds(UnorderedElementsAre("Task 1", "Task 2")));
+  EXPECT_THAT(ListTitles(TasksInProject(424242)), IsOkAndHolds(IsEmpty()));
+}
+
+TEST_P(TaskStoreTest, ListTasksWithoutFiltersReturnsAllInCreationOrder) {
+  std::vector<int64_t> created;
+  for (const char* title : {"c", "a", "b"}) {
+    ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder(title)));
+    created.push_back(task.id());
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> tasks, ListAllTasks());
+  EXPECT_THAT(Ids(tasks), ElementsAreArray(created));
+}
+
+TEST_P(TaskStoreTest, ListTasksFiltersByStatus) {
+  ASSERT_OK(CreateTask(TaskBuilder("Task 1").WithStatus(v1::Task::PENDING)));
+  ASSERT_OK(CreateTask(TaskBuilder("Task 2").WithStatus(v1::Task::COMPLETED)));
+  ASSERT_OK(CreateTask(TaskBuilder("Task 3")));
+  ASSERT_OK(CreateTask(TaskBuilder("Task 4").WithStatus(v1::Task::IN_PROGRESS)));
+
+  v1::ListTasksRequest pending;
+  pending.set_status(v1::Task::PENDING);
+  EXPECT_THAT(ListTitles(pending),
+              IsOkAndHolds(ElementsAre("Task 1", "Task 3")));
+  v1::ListTasksRequest completed;
+  completed.set_status(v1::Task::COMPLETED);
+  EXPECT_THAT(ListTitles(completed), IsOkAndHolds(ElementsAre("Task 2")));
+}
+
+TEST_P(TaskStoreTest, ListTasksFiltersByPriority) {
+  ASSERT_OK(CreateTask(TaskBuilder("Low").WithPriority(v1::Task::LOW)));
+  ASSERT_OK(CreateTask(TaskBuilder("High 1").WithPriority(v1::Task::HIGH)));
+  ASSERT_OK(CreateTask(TaskBuilder("Default")));
+  ASSERT_OK(CreateTask(TaskBuilder("High 2").WithPriority(v1::Task::HIGH)));
+
+  v1::ListTasksRequest high;
+  high.set_priority(v1::Task::HIGH);
+  EXPECT_THAT(ListTitles(high),
+              IsOkAndHolds(ElementsAre("High 1", "High 2")));
+  v1::ListTasksRequest medium;
+  medium.set_priority(v1::Task::MEDIUM);
+  EXPECT_THAT(ListTitles(medium), IsOkAndHolds(ElementsAre("Default")));
+}
+
+TEST_P(TaskStoreTest, ListTasksCombinesProjectStatusAndPriorityFilters) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Work"));
+  ASSERT_OK_AND_ASSIGN(v1::Project other, CreateProject("Other"));
+  const int64_t id = project.id();
+  ASSERT_OK(CreateTask(TaskBuilder("Match").InProject(id).WithStatus(
+      v1::Task::IN_PROGRESS).WithPriority(v1::Task::HIGH)));
+  ASSERT_OK(CreateTask(TaskBuilder("Wrong priority").InProject(id).WithStatus(
+      v1::Task::IN_PROGRESS).WithPriority(v1::Task::LOW)));
+  ASSERT_OK(CreateTask(TaskBuilder("Wrong status").InProject(id).WithStatus(
+      v1::Task::PENDING).WithPriority(v1::Task::HIGH)));
+  ASSERT_OK(CreateTask(TaskBuilder("Wrong project").InProject(other.id())
+                           .WithStatus(v1::Task::IN_PROGRESS)
+                           .WithPriority(v1::Task::HIGH)));
+
+  v1::ListTasksRequest request = TasksInProject(id);
+  request.set_status(v1::Task::IN_PROGRESS);
+  request.set_priority(v1::Task::HIGH);
+  EXPECT_THAT(ListTitles(request), IsOkAndHolds(ElementsAre("Match")));
+}
+
+// ---------------------------------------------------------------------------
+// Integrity rules
+
+TEST_P(TaskStoreTest, DuplicateTitleInSameProjectIsAlreadyExistsNamingIt) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Constraint Test"));
+  ASSERT_OK(CreateTask(TaskBuilder("Unique Title").InProject(project.id())));
+
+  EXPECT_THAT(CreateTask(TaskBuilder("Unique Title").InProject(project.id())),
+              AllOf(StatusIs(Code::kAlreadyExists,
+                             AllOf(HasSubstr("\"Unique Title\""),
+                                   HasSubstr("tasks_project_title_key"))),
+                    ReasonIs(reason::kTitleTaken)));
+
+  EXPECT_THAT(ListTitles(TasksInProject(project.id())),
+              IsOkAndHolds(ElementsAre("Unique Title")));
+}
+
+TEST_P(TaskStoreTest, SameTitleInDifferentProjectsIsAllowed) {
+  ASSERT_OK_AND_ASSIGN(v1::Project first, CreateProject("First"));
+  ASSERT_OK_AND_ASSIGN(v1::Project second, CreateProject("Second"));
+  EXPECT_OK(CreateTask(TaskBuilder("Same Title").InProject(first.id())));
+  EXPECT_OK(CreateTask(TaskBuilder("Same Title").InProject(second.id())));
+}
+
+// NULL project ids are distinct in a UNIQUE constraint on both backends.
+TEST_P(TaskStoreTest, TasksWithoutProjectMayShareATitle) {
+  ASSERT_OK(CreateTask(TaskBuilder("Inbox item")));
+  EXPECT_OK(CreateTask(TaskBuilder("Inbox item")));
+  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("Inbox item", "Inbox item")));
+}
+
+TEST_P(TaskStoreTest, TitlesWithLikeWildcardsDoNotCollide) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Wildcards"));
+  for (const char* title : {"a", "_", "%", "a%", "ab", "a_"}) {
+    EXPECT_OK(CreateTask(TaskBuilder(title).InProject(project.id())))
+        << title;
+  }
+}
+
+TEST_P(TaskStoreTest, TaskInMissingProjectIsFailedPreconditionNamingTheId) {
+  EXPECT_THAT(CreateTask(TaskBuilder("Orphan Task").InProject(987654)),
+              AllOf(StatusIs(Code::kFailedPrecondition, HasSubstr("987654")),
+                    ReasonIs(reason::kProjectMissing)));
+  EXPECT_THAT(ListAllTasks(), IsOkAndHolds(IsEmpty()));
+}
+
+TEST_P(TaskStoreTest, UnknownEnumValuesAreInvalidArgumentAndNothingStored) {
+  v1::Task bad_status = TaskBuilder("Bad status");
+  bad_status.set_status(static_cast<v1::Task::Status>(42));
+  v1::Task bad_priority = TaskBuilder("Bad priority");
+  bad_priority.set_priority(static_cast<v1::Task::Priority>(-1));
+
+  EXPECT_THAT(CreateTask(bad_status), StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(CreateTask(bad_priority), StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(ListAllTasks(), IsOkAndHolds(IsEmpty()));
+}
+
+TEST_P(TaskStoreTest, InvalidUtf8IsInvalidArgumentAndNothingStored) {
+  // PostgreSQL refuses invalid UTF-8 and SQLite stores it: the store refuses
+  // it first so both backends agree.
+  const std::string kBad = "bad \xff\xfe";
+  v1::Task in_metadata = TaskBuilder("t");
+  (*in_metadata.mutable_metadata()->mutable_fields())["k"].set_string_value(
+      kBad);
+  for (const v1::Task& bad :
+       {TaskBuilder(kBad).Build(), TaskBuilder("t").WithDescription(kBad).Build(),
+        in_metadata}) {
+    SCOPED_TRACE(bad.ShortDebugString());
+    EXPECT_THAT(CreateTask(bad), StatusIs(Code::kInvalidArgument));
+  }
+  EXPECT_THAT(store().CreateProject(ProjectNamed(kBad)),
+              StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(ListAllTasks(), IsOkAndHolds(IsEmpty()));
+}
+
+// The schema itself enforces the rules, so a program writing SQL by hand
+// cannot break them either.
+TEST_P(TaskStoreTest, SchemaRefusesNullTitleAndOutOfDomainValuesFromRawSql) {
+  ASSERT_OK_AND_ASSIGN(
+      std::string connection,
+      FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  ASSERT_OK_AND_ASSIGN(v1::Project project,
+                       store->CreateProject(ProjectNamed("p")));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task task,
+      store->CreateTask(TaskBuilder("taken").InProject(project.id()), ""));
+
+  const std::string kRefused[] = {
+      "INSERT INTO tasks (title) VALUES (NULL)",
+      "INSERT INTO tasks (title, status) VALUES ('bad status', 4)",
+      "INSERT INTO tasks (title, priority) VALUES ('bad priority', 0)",
+      "INSERT INTO tasks (title, metadata) VALUES ('bad metadata', '[1]')",
+      absl::StrCat("INSERT INTO tasks (project_id, title) VALUES (",
+                   project.id(), ", 'taken')"),
+  };
+  for (const std::string& sql : kRefused) {
+    SCOPED_TRACE(sql);
+    EXPECT_THAT(QueryRawSql(backend(), connection, sql),
+                StatusIs(Code::kInternal));
+  }
+  EXPECT_THAT(ListAllTasks(*store, v1::ListTasksRequest()),
+              IsOkAndHolds(ElementsAre(EqualsProto(task))));
+}
+
+TEST_P(TaskStoreTest, SchemaDefaultsApplyToRawSqlInsert) {
+  ASSERT_OK_AND_ASSIGN(
+      std::string connection,
+      FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  const absl::Time before = absl::Now();
+  ASSERT_OK(QueryRawSql(backend(), connection,
+                        "INSERT INTO tasks (title) VALUES ('raw')"));
+  const absl::Time after = absl::Now();
+
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> tasks,
+                       ListAllTasks(*store, v1::ListTasksRequest()));
+  ASSERT_THAT(tasks, SizeIs(1));
+  const v1::Task& task = tasks[0];
+  EXPECT_EQ(task.title(), "raw");
+  EXPECT_EQ(task.status(), v1::Task::PENDING);
+  EXPECT_EQ(task.priority(), v1::Task::MEDIUM);
+  EXPECT_EQ(task.metadata().fields_size(), 0);
+  EXPECT_FALSE(task.has_project_id());
+  const absl::Time created = absl::FromUnixMicros(
+      TimeUtil::TimestampToMicroseconds(task.create_time()));
+  EXPECT_GE(created, before - absl::Seconds(1)) << task.create_time();
+  EXPECT_LE(created, after + absl::Seconds(1)) << task.create_time();
+  // A task written past the store is still updatable with its etag.
+  EXPECT_OK(store->UpdateTask(TaskBuilder("raw").WithId(task.id())
+                                  .WithStatus(v1::Task::COMPLETED)
+                                  .WithEtag(task.etag()),
+                              MaskOf({"status"})));
+}
+
+// ---------------------------------------------------------------------------
+// Metadata
+
+TEST_P(TaskStoreTest, MetadataRoundTripsNestedListsNumbersStringsBoolsAndNull) {
+  const char* const kJson = R"({
+    "tags": ["urgent", "review", ["nested", {"deep": [1, 2.5, null]}]],
+    "estimate_hours": 4,
+    "ratio": 0.1,
+    "negative": -123456789.125,
+    "tiny": 1e-7,
+    "huge": 1e300,
+    "name": "x \"quoted\" \\ back",
+    "done": true,
+    "blocked": false,
+    "nothing": null,
+    "empty_list": [],
+    "empty_object": {},
+    "object": {"a": {"b": {"c": "d"}}}
+  })";
+  v1::Task draft = TaskBuilder("With metadata").WithMetadataJson(kJson);
+
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(draft));
+
+  EXPECT_THAT(task.metadata(), EqualsProto(draft.metadata()));
+  ASSERT_OK_AND_ASSIGN(v1::Task read, store().GetTask(task.id()));
+  EXPECT_THAT(read.metadata(), EqualsProto(draft.metadata()));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> listed, ListAllTasks());
+  ASSERT_THAT(listed, SizeIs(1));
+  EXPECT_THAT(listed[0].metadata(), EqualsProto(draft.metadata()));
+}
+
+TEST_P(TaskStoreTest, NonFiniteMetadataNumberIsInvalidArgument) {
+  // JSON has no NaN or infinity.
+  for (double number : {std::numeric_limits<double>::quiet_NaN(),
+                        std::numeric_limits<double>::infinity()}) {
+    SCOPED_TRACE(number);
+    v1::Task task = TaskBuilder("t");
+    (*task.mutable_metadata()->mutable_fields())["n"].set_number_value(number);
+    EXPECT_THAT(CreateTask(task), StatusIs(Code::kInvalidArgument));
+  }
+  EXPECT_THAT(ListAllTasks(), IsOkAndHolds(IsEmpty()));
+}
+
+TEST_P(TaskStoreTest, MetadataFilterMatchesStringValueOnly) {
+  ASSERT_OK(CreateTask(TaskBuilder("prod").WithMetadataJson(R"({"env": "prod"})")));
+  ASSERT_OK(CreateTask(TaskBuilder("dev").WithMetadataJson(R"({"env": "dev"})")));
+  ASSERT_OK(CreateTask(TaskBuilder("other key").WithMetadataJson(
+      R"({"other": "prod"})")));
+  ASSERT_OK(CreateTask(TaskBuilder("nested").WithMetadataJson(
+      R"({"x": {"env": "prod"}})")));
+  ASSERT_OK(CreateTask(TaskBuilder("none")));
+
+  EXPECT_THAT(ListTitles(TasksWithMetadata("env", R"("prod")")),
+              IsOkAndHolds(ElementsAre("prod")));
+}
+
+TEST_P(TaskStoreTest, MetadataFilterMatchesNumberNotItsString) {
+  ASSERT_OK(CreateTask(TaskBuilder("three").WithMetadataJson(R"({"points": 3})")));
+  ASSERT_OK(CreateTask(TaskBuilder("five").WithMetadataJson(R"({"points": 5})")));
+  ASSERT_OK(CreateTask(TaskBuilder("string three").WithMetadataJson(
+      R"({"points": "3"})")));
+  ASSERT_OK(CreateTask(TaskBuilder("half").WithMetadataJson(
+      R"({"points": 2.5})")));
+
+  EXPECT_THAT(ListTitles(TasksWithMetadata("points", "3")),
+              IsOkAndHolds(ElementsAre("three")));
+  EXPECT_THAT(ListTitles(TasksWithMetadata("points", "2.5")),
+              IsOkAndHolds(ElementsAre("half")));
+  EXPECT_THAT(ListTitles(TasksWithMetadata("points", R"("3")")),
+              IsOkAndHolds(ElementsAre("string three")));
+}
+
+TEST_P(TaskStoreTest, MetadataFilterMatchesBooleanNotNumberOrString) {
+  ASSERT_OK(CreateTask(TaskBuilder("true").WithMetadataJson(R"({"done": true})")));
+  ASSERT_OK(CreateTask(TaskBuilder("false").WithMetadataJson(R"({"done": false})")));
+  ASSERT_OK(CreateTask(TaskBuilder("one").WithMetadataJson(R"({"done": 1})")));
+  ASSERT_OK(CreateTask(TaskBuilder("zero").WithMetadataJson(R"({"done": 0})")));
+  ASSERT_OK(CreateTask(TaskBuilder("string").WithMetadataJson(
+      R"({"done": "true"})")));
+
+  EXPECT_THAT(ListTitles(TasksWithMetadata("done", "true")),
+              IsOkAndHolds(ElementsAre("true")));
+  EXPECT_THAT(ListTitles(TasksWithMetadata("done", "false")),
+              IsOkAndHolds(ElementsAre("false")));
+  EXPECT_THAT(ListTitles(TasksWithMetadata("done", "1")),
+              IsOkAndHolds(ElementsAre("one")));
+}
+
+TEST_P(TaskStoreTest, MetadataFilterOnAbsentKeyMatchesNothing) {
+  ASSERT_OK(CreateTask(TaskBuilder("with").WithMetadataJson(R"({"k": "v"})")));
+  ASSERT_OK(CreateTask(TaskBuilder("without")));
+
+  EXPECT_THAT(ListTitles(TasksWithMetadata("missing", R"("v")")),
+              IsOkAndHolds(IsEmpty()));
+}
+
+TEST_P(TaskStoreTest, MetadataFilterTreatsWildcardsLiterally) {
+  ASSERT_OK(CreateTask(TaskBuilder("percent").WithMetadataJson(R"({"k": "%"})")));
+  ASSERT_OK(CreateTask(TaskBuilder("underscore").WithMetadataJson(
+      R"({"k": "_"})")));
+  ASSERT_OK(CreateTask(TaskBuilder("letter").WithMetadataJson(R"({"k": "a"})")));
+
+  EXPECT_THAT(ListTitles(TasksWithMetadata("k", R"("%")")),
+              IsOkAndHolds(ElementsAre("percent")));
+  EXPECT_THAT(ListTitles(TasksWithMetadata("k", R"("_")")),
+              IsOkAndHolds(ElementsAre("underscore")));
+}
+
+TEST_P(TaskStoreTest, MetadataFilterKeyWithQuoteOrBackslashIsInvalidArgument) {
+  ASSERT_OK(CreateTask(TaskBuilder("task").WithMetadataJson(R"({"k": "v"})")));
+  for (const char* key : {"k\"", "k\\", "\") OR 1=1 --"}) {
+    SCOPED_TRACE(key);
+    EXPECT_THAT(store().ListTasks(TasksWithMetadata(key, R"("v")")),
+                StatusIs(Code::kInvalidArgument));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Pagination
+
+TEST_P(TaskStoreTest, PagesWithInsertsBetweenLoseAndRepeatNothingInEveryOrder) {
+  const std::vector<std::string> kTitles = {"kiwi",   "apple", "mango",
+                                            "banana", "cherry", "fig",
+                                            "grape",  "lemon", "date"};
+  const v1::Task::Priority kPriorities[] = {v1::Task::LOW, v1::Task::HIGH,
+                                            v1::Task::MEDIUM};
+  for (const char* order_by : kOrderBys) {
+    SCOPED_TRACE(absl::StrCat("order_by=\"", order_by, "\""));
+    ASSERT_OK_AND_ASSIGN(v1::Project project,
+                         CreateProject(absl::StrCat("order ", order_by)));
+    std::set<int64_t> originals;
+    for (size_t i = 0; i < kTitles.size(); ++i) {
+      ASSERT_OK_AND_ASSIGN(v1::Task task,
+                           CreateTask(TaskBuilder(kTitles[i])
+                                          .InProject(project.id())
+                                          .WithPriority(kPriorities[i % 3])));
+      originals.insert(task.id());
+    }
+
+    v1::ListTasksRequest request = TasksInProject(project.id());
+    request.set_order_by(order_by);
+    request.set_page_size(2);
+    std::vector<v1::Task> seen;
+    for (int page = 0; page < 50; ++page) {
+      ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse response,
+                           store().ListTasks(request));
+      EXPECT_LE(response.tasks_size(), 2);
+      seen.insert(seen.end(), response.tasks().begin(),
+                  response.tasks().end());
+      // One task sorting early and one late, in every order.
+      ASSERT_OK(CreateTask(TaskBuilder(absl::StrCat(page % 2 ? "zz" : "aa",
+                                                    " new ", page))
+                               .InProject(project.id())
+                               .WithPriority(kPriorities[page % 3])));
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+
+    std::vector<int64_t> ids = Ids(seen);
+    std::set<int64_t> unique(ids.begin(), ids.end());
+    EXPECT_EQ(unique.size(), ids.size()) << "a task was listed twice";
+    for (int64_t id : originals) {
+      EXPECT_EQ(unique.count(id), 1u) << "task " << id << " was never listed";
+    }
+    for (size_t i = 1; i < seen.size(); ++i) {
+      EXPECT_TRUE(InOrder(seen[i - 1], seen[i], order_by))
+          << seen[i - 1].ShortDebugString() << "\nlisted before\n"
+          << seen[i].ShortDebugString();
+    }
+  }
+}
+
+TEST_P(TaskStoreTest, EveryOrderSortsAllTasksOnOnePage) {
+  ASSERT_OK(CreateTask(TaskBuilder("b").WithPriority(v1::Task::LOW)));
+  ASSERT_OK(CreateTask(TaskBuilder("c").WithPriority(v1::Task::HIGH)));
+  ASSERT_OK(CreateTask(TaskBuilder("a").WithPriority(v1::Task::MEDIUM)));
+  const std::map<std::string, std::vector<std::string>> kExpected = {
+      {"", {"b", "c", "a"}},
+      {"create_time", {"b", "c", "a"}},
+      {"create_time desc", {"a", "c", "b"}},
+      {"priority desc", {"c", "a", "b"}},
+      {"title", {"a", "b", "c"}},
+  };
+  for (const auto& [order_by, titles] : kExpected) {
+    SCOPED_TRACE(order_by);
+    v1::ListTasksRequest request;
+    request.set_order_by(order_by);
+    EXPECT_THAT(ListTitles(request), IsOkAndHolds(ElementsAreArray(titles)));
+  }
+}
+
+TEST_P(TaskStoreTest, LastPageHasNoNextPageToken) {
+  for (const char* title : {"a", "b", "c"}) {
+    ASSERT_OK(CreateTask(TaskBuilder(title)));
+  }
+  v1::ListTasksRequest request;
+  request.set_page_size(2);
+  ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse first, store().ListTasks(request));
+  EXPECT_THAT(first.tasks(), SizeIs(2));
+  ASSERT_FALSE(first.next_page_token().empty());
+
+  request.set_page_token(first.next_page_token());
+  ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse last, store().ListTasks(request));
+  EXPECT_THAT(last.tasks(), SizeIs(1));
+  EXPECT_EQ(last.next_page_token(), "");
+}
+
+TEST_P(TaskStoreTest, PageTokenAcceptsAnotherPageSize) {
+  for (const char* title : {"a", "b", "c", "d"}) {
+    ASSERT_OK(CreateTask(TaskBuilder(title)));
+  }
+  v1::ListTasksRequest request;
+  request.set_page_size(1);
+  ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse first, store().ListTasks(request));
+  request.set_page_size(10);
+  request.set_page_token(first.next_page_token());
+  ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse rest, store().ListTasks(request));
+  EXPECT_THAT(Titles({rest.tasks().begin(), rest.tasks().end()}),
+              ElementsAre("b", "c", "d"));
+}
+
+TEST_P(TaskStoreTest, TamperedPageTokenIsInvalidArgument) {
+  for (const char* title : {"a", "b", "c"}) {
+    ASSERT_OK(CreateTask(TaskBuilder(title)));
+  }
+  v1::ListTasksRequest request;
+  request.set_page_size(1);
+  ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse first, store().ListTasks(request));
+  const std::string token = first.next_page_token();
+  ASSERT_FALSE(token.empty());
+
+  // Flipping the top bit of a base64 digit always changes a payload bit.
+  auto flip = [](std::string text, size_t at) {
+    static const std::string kDigits =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t digit = kDigits.find(text[at]);
+    text[at] = digit == std::string::npos ? text[at] ^ 0x01
+                                          : kDigits[digit ^ 32];
+    return text;
+  };
+  const std::vector<std::string> kBad = {
+      flip(token, 0),
+      flip(token, token.size() / 2),
+      token.substr(0, token.size() / 2),
+      token.substr(0, token.size() - 1),
+      token + token,
+      "1",
+      "AAAAAAAAAAAAAAAAAAAAAAAA",
+      "eyJsYXN0X2lkIjogMX0=",  // base64 of {"last_id": 1}
+      "not a page token!",
+  };
+  for (const std::string& bad : kBad) {
+    SCOPED_TRACE(bad);
+    request.set_page_token(bad);
+    EXPECT_THAT(store().ListTasks(request),
+                AllOf(StatusIs(Code::kInvalidArgument),
+                      ReasonIs(reason::kInvalidPageToken)));
+  }
+}
+
+TEST_P(TaskStoreTest, PageTokenReusedWithOtherFiltersIsInvalidArgument) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Work"));
+  for (const char* title : {"a", "b", "c"}) {
+    ASSERT_OK(CreateTask(TaskBuilder(title).InProject(project.id())
+                             .WithMetadataJson(R"({"k": "v"})")));
+  }
+  v1::ListTasksRequest request;
+  request.set_page_size(1);
+  request.set_status(v1::Task::PENDING);
+  ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse first, store().ListTasks(request));
+  request.set_page_token(first.next_page_token());
+  ASSERT_FALSE(request.page_token().empty());
+  ASSERT_OK(store().ListTasks(request));
+
+  std::vector<std::pair<std::string, v1::ListTasksRequest>> changed;
+  changed.emplace_back("other status", request);
+  changed.back().second.set_status(v1::Task::COMPLETED);
+  changed.emplace_back("no status", request);
+  changed.back().second.clear_status();
+  changed.emplace_back("priority", request);
+  changed.back().second.set_priority(v1::Task::MEDIUM);
+  changed.emplace_back("project", request);
+  changed.back().second.set_project_id(project.id());
+  changed.emplace_back("order_by", request);
+  changed.back().second.set_order_by("title");
+  changed.emplace_back("metadata", request);
+  changed.back().second.set_metadata_key("k");
+  *changed.back().second.mutable_metadata_value() = ValueFromJson(R"("v")");
+  for (const auto& [what, other] : changed) {
+    SCOPED_TRACE(what);
+    EXPECT_THAT(store().ListTasks(other),
+                AllOf(StatusIs(Code::kInvalidArgument),
+                      ReasonIs(reason::kInvalidPageToken)));
+  }
+}
+
+TEST_P(TaskStoreTest, ProjectPageTokenIsInvalidForTasks) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(CreateProject(absl::StrCat("Project ", i)));
+    ASSERT_OK(CreateTask(TaskBuilder(absl::StrCat("Task ", i))));
+  }
+  ASSERT_OK_AND_ASSIGN(v1::ListProjectsResponse projects,
+                       store().ListProjects(1, ""));
+  ASSERT_FALSE(projects.next_page_token().empty());
+  v1::ListTasksRequest request;
+  request.set_page_size(1);
+  request.set_page_token(projects.next_page_token());
+  EXPECT_THAT(store().ListTasks(request),
+              AllOf(StatusIs(Code::kInvalidArgument),
+                    ReasonIs(reason::kInvalidPageToken)));
+}
+
+TEST_P(TaskStoreTest, UnknownOrderByIsInvalidArgument) {
+  ASSERT_OK(CreateTask(TaskBuilder("a")));
+  for (const char* order_by :
+       {"priority", "title desc", "id", "create_time asc desc", "rowid",
+        "title; DROP TABLE tasks", "1"}) {
+    SCOPED_TRACE(order_by);
+    v1::ListTasksRequest request;
+    request.set_order_by(order_by);
+    EXPECT_THAT(store().ListTasks(request), StatusIs(Code::kInvalidArgument));
+  }
+  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("a")));
+}
+
+// ---------------------------------------------------------------------------
+// Batch create and request ids
+
+TEST_P(TaskStoreTest, BatchCreateTasksCreatesAllInRequestOrder) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Batch"));
+  v1::BatchCreateTasksRequest request;
+  for (const char* title : {"one", "two", "three"}) {
+    *request.add_requests() =
+        CreateRequest(TaskBuilder(title).InProject(project.id()));
+  }
+
+  ASSERT_OK_AND_ASSIGN(v1::BatchCreateTasksResponse response,
+                       store().BatchCreateTasks(request));
+
+  std::vector<v1::Task> created(response.tasks().begin(),
+                                response.tasks().end());
+  EXPECT_THAT(Titles(created), ElementsAre("one", "two", "three"));
+  for (const v1::Task& task : created) {
+    EXPECT_EQ(task.status(), v1::Task::PENDING);
+    EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(task)));
+  }
+}
+
+// Each case fails at request index 2 of a 4-task batch.
+struct FailingBatchCase {
+  std::string name;
+  v1::Task failing;  // request 2; requests 0, 1, 3 are valid
+  Code code;
+  std::string reason;
+};
+
+TEST_P(TaskStoreTest, BatchCreateFailingMidwayStoresNothing) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Batch"));
+  ASSERT_OK_AND_ASSIGN(v1::Task existing,
+                       CreateTask(TaskBuilder("existing").InProject(project.id())));
+  const int64_t id = project.id();
+  const std::vector<FailingBatchCase> kCases = {
+      {"duplicate of request 0", TaskBuilder("first").InProject(id),
+       Code::kAlreadyExists, reason::kTitleTaken},
+      {"duplicate of a stored task", TaskBuilder("existing").InProject(id),
+       Code::kAlreadyExists, reason::kTitleTaken},
+      {"missing project", TaskBuilder("orphan").InProject(987654),
+       Code::kFailedPrecondition, reason::kProjectMissing},
+      {"NUL byte", TaskBuilder(std::string("nul\0byte", 8)).InProject(id),
+       Code::kInvalidArgument, reason::kInvalidArgument},
+  };
+  for (const FailingBatchCase& test_case : kCases) {
+    SCOPED_TRACE(test_case.name);
+    v1::BatchCreateTasksRequest request;
+    *request.add_requests() = CreateRequest(TaskBuilder("first").InProject(id));
+    *request.add_requests() = CreateRequest(TaskBuilder("second").InProject(id));
+    *request.add_requests() = CreateRequest(test_case.failing);
+    *request.add_requests() = CreateRequest(TaskBuilder("fourth").InProject(id));
+
+    EXPECT_THAT(store().BatchCreateTasks(request),
+                AllOf(StatusIs(test_case.code, HasSubstr("requests[2]")),
+                      ReasonIs(test_case.reason)));
+
+    EXPECT_THAT(ListAllTasks(), IsOkAndHolds(ElementsAre(EqualsProto(existing))));
+  }
+}
+
+TEST_P(TaskStoreTest, FailedTransactionsLeaveTheStoreUsable) {
+  for (StoreLocation location :
+       {StoreLocation::kPrivate, StoreLocation::kShared}) {
+    SCOPED_TRACE(location == StoreLocation::kPrivate ? "private" : "shared");
+    SociTaskStoreOptions options;
+    options.pool_size = 2;
+    ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenFreshStore(location, options));
+    ASSERT_OK_AND_ASSIGN(v1::Project project,
+                         store->CreateProject(ProjectNamed("p")));
+    const int64_t id = project.id();
+    ASSERT_OK(store->CreateTask(TaskBuilder("taken").InProject(id), ""));
+    // More rounds than pooled connections: every connection fails a
+    // transaction midway and must then serve the next call.
+    for (int round = 0; round < 6; ++round) {
+      v1::BatchCreateTasksRequest request;
+      *request.add_requests() =
+          CreateRequest(TaskBuilder(absl::StrCat("new ", round)).InProject(id));
+      *request.add_requests() =
+          CreateRequest(TaskBuilder("taken").InProject(id));
+      EXPECT_THAT(store->BatchCreateTasks(request),
+                  StatusIs(Code::kAlreadyExists));
+      EXPECT_THAT(store->CreateTask(TaskBuilder("taken").InProject(id), ""),
+                  StatusIs(Code::kAlreadyExists));
+
+      EXPECT_OK(store->CreateTask(
+          TaskBuilder(absl::StrCat("ok ", round)).InProject(id), ""));
+      EXPECT_OK(store->CheckHealth());
+    }
+    ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> tasks,
+                         ListAllTasks(*store, TasksInProject(id)));
+    EXPECT_THAT(Titles(tasks), ElementsAre("taken", "ok 0", "ok 1", "ok 2",
+                                           "ok 3", "ok 4", "ok 5"));
+  }
+}
+
+TEST_P(TaskStoreTest, RepeatedRequestIdReturnsFirstTaskAndCreatesNoSecond) {
+  ASSERT_OK_AND_ASSIGN(v1::Task first,
+                       store().CreateTask(TaskBuilder("Once"), "req-1"));
+  EXPECT_THAT(store().CreateTask(TaskBuilder("Once"), "req-1"),
+              IsOkAndHolds(EqualsProto(first)));
+  // The first create's result stands even when the retry differs.
+  EXPECT_THAT(store().CreateTask(TaskBuilder("Twice"), "req-1"),
+              IsOkAndHolds(EqualsProto(first)));
+  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("Once")));
+}
+
+TEST_P(TaskStoreTest, DistinctOrEmptyRequestIdsCreateDistinctTasks) {
+  ASSERT_OK(store().CreateTask(TaskBuilder("a"), "req-a"));
+  ASSERT_OK(store().CreateTask(TaskBuilder("b"), "req-b"));
+  ASSERT_OK(store().CreateTask(TaskBuilder("c"), ""));
+  ASSERT_OK(store().CreateTask(TaskBuilder("d"), ""));
+  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("a", "b", "c", "d")));
+}
+
+TEST_P(TaskStoreTest, ConcurrentCreatesWithOneRequestIdCreateOneTask) {
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store,
+                       OpenFreshStore(StoreLocation::kShared));
+  constexpr int kThreads = 8;
+  std::vector<absl::StatusOr<v1::Task>> results(kThreads);
+  RunThreads(kThreads, [&](int i) {
+    results[i] = store->CreateTask(TaskBuilder("Once"), "same-request");
+  });
+  for (const absl::StatusOr<v1::Task>& result : results) {
+    ASSERT_OK(result);
+    EXPECT_EQ(result->id(), results[0]->id());
+  }
+  EXPECT_THAT(ListAllTasks(*store, v1::ListTasksRequest()),
+              IsOkAndHolds(SizeIs(1)));
+}
+
+// ---------------------------------------------------------------------------
+// Hostile strings
+
+TEST_P(TaskStoreTest, NulByteInAnyStringIsInvalidArgumentAndNothingStored) {
+  const std::string kNul("before\0after", 12);
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Clean"));
+  ASSERT_OK_AND_ASSIGN(v1::Task task,
+                       CreateTask(TaskBuilder("Clean").InProject(project.id())));
+
+  std::vector<std::pair<std::string, v1::Task>> bad_tasks = {
+      {"title", TaskBuilder(kNul)},
+      {"description", TaskBuilder("t").WithDescription(kNul)},
+  };
+  v1::Task bad_value = TaskBuilder("t");
+  (*bad_value.mutable_metadata()->mutable_fields())["k"].set_string_value(kNul);
+  bad_tasks.emplace_back("metadata value", bad_value);
+  v1::Task bad_key = TaskBuilder("t");
+  (*bad_key.mutable_metadata()->mutable_fields())[kNul].set_bool_value(true);
+  bad_tasks.emplace_back("metadata key", bad_key);
+  for (const auto& [field, bad] : bad_tasks) {
+    SCOPED_TRACE(field);
+    EXPECT_THAT(CreateTask(bad), StatusIs(Code::kInvalidArgument));
+    v1::Task change = bad;
+    change.set_id(task.id());
+    EXPECT_THAT(store().UpdateTask(
+                    change, MaskOf({"title", "description", "metadata"})),
+                StatusIs(Code::kInvalidArgument));
+  }
+  EXPECT_THAT(store().CreateTask(TaskBuilder("t"), kNul),
+              StatusIs(Code::kInvalidArgument));
+
+  EXPECT_THAT(store().CreateProject(ProjectNamed(kNul)),
+              StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(store().CreateProject(ProjectNamed("p", kNul)),
+              StatusIs(Code::kInvalidArgument));
+  v1::Project bad_project = ProjectNamed(kNul, kNul);
+  bad_project.set_id(project.id());
+  EXPECT_THAT(store().UpdateProject(bad_project, MaskOf({"name", "description"})),
+              StatusIs(Code::kInvalidArgument));
+
+  EXPECT_THAT(ListAllTasks(), IsOkAndHolds(ElementsAre(EqualsProto(task))));
+  EXPECT_THAT(store().GetProject(project.id()),
+              IsOkAndHolds(EqualsProto(project)));
+  ASSERT_OK_AND_ASSIGN(v1::ListProjectsResponse projects,
+                       store().ListProjects(100, ""));
+  EXPECT_THAT(projects.projects(), SizeIs(1));
+}
+
+TEST_P(TaskStoreTest, NulByteInMetadataFilterIsInvalidArgument) {
+  ASSERT_OK(CreateTask(TaskBuilder("t").WithMetadataJson(R"({"k": "v"})")));
+  const std::string kNul("k\0x", 3);
+  EXPECT_THAT(store().ListTasks(TasksWithMetadata(kNul, R"("v")")),
+              StatusIs(Code::kInvalidArgument));
+  v1::ListTasksRequest request = TasksWithMetadata("k", R"("")");
+  request.mutable_metadata_value()->set_string_value(std::string("v\0x", 3));
+  EXPECT_THAT(store().ListTasks(request), StatusIs(Code::kInvalidArgument));
+}
+
+TEST_P(TaskStoreTest, HostileStringsAreStoredAndReturnedVerbatim) {
+  const std::vector<std::string> kStrings = {
+      "'; DROP TABLE tasks; --",
+      "Robert'); DROP TABLE projects;--",
+      "\" OR 1=1 --",
+      "%",
+      "_",
+      "100% done_now",
+      "\\",
+      "\\'\\\"",
+      "$1 :name ? @p",
+      "{\"json\": [1, 2]}",
+      "🚀 emoji ✅ 👩‍💻",
+      "שלום עולם",
+      "مرحبا بالعالم",
+      "\u202Eevil\u202C",
+      "e\u0301 combining",
+      "tab\tnewline\ncarriage\r",
+      "  leading and trailing  ",
+  };
+  for (const std::string& text : kStrings) {
+    SCOPED_TRACE(text);
+    ASSERT_OK_AND_ASSIGN(v1::Project project,
+                         store().CreateProject(ProjectNamed(text, text)));
+    v1::Task draft =
+        TaskBuilder(text).InProject(project.id()).WithDescription(text);
+    (*draft.mutable_metadata()->mutable_fields())[text].set_string_value(text);
+    ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(draft));
+
+    EXPECT_EQ(project.name(), text);
+    EXPECT_EQ(project.description(), text);
+    EXPECT_EQ(task.title(), text);
+    EXPECT_EQ(task.description(), text);
+    EXPECT_THAT(task.metadata(), EqualsProto(draft.metadata()));
+    EXPECT_THAT(store().GetProject(project.id()),
+                IsOkAndHolds(EqualsProto(project)));
+    EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(task)));
+    EXPECT_THAT(ListAllTasks(TasksInProject(project.id())),
+                IsOkAndHolds(ElementsAre(EqualsProto(task))));
+    v1::ListTasksRequest by_value = TasksWithMetadata("", "null");
+    by_value.set_metadata_key(text);
+    by_value.mutable_metadata_value()->set_string_value(text);
+    if (text.find_first_of("\"\\") == std::string::npos) {
+      EXPECT_THAT(ListAllTasks(by_value),
+                  IsOkAndHolds(ElementsAre(EqualsProto(task))));
+    }
+  }
+  EXPECT_THAT(ListAllTasks(), IsOkAndHolds(SizeIs(kStrings.size())));
+}
+
+// ---------------------------------------------------------------------------
+// Times
+
+TEST_P(TaskStoreTest, TimesRoundTripToTheMicrosecondInUtc) {
+  // Asserted against the wall clock, the UTC instants must be right whatever
+  // the process's and server's time zone (the BUILD file sets one far from
+  // UTC).
+  const absl::Time before = absl::Now();
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("Timed")));
+  const absl::Time after = absl::Now();
+
+  const absl::Time created = absl::FromUnixMicros(
+      TimeUtil::TimestampToMicroseconds(task.create_time()));
+  EXPECT_GE(created, before - absl::Seconds(1)) << task.create_time();
+  EXPECT_LE(created, after + absl::Seconds(1)) << task.create_time();
+  EXPECT_EQ(task.create_time().nanos() % 1000, 0);
+  EXPECT_EQ(task.update_time().nanos() % 1000, 0);
+
+  ASSERT_OK_AND_ASSIGN(v1::Task read, store().GetTask(task.id()));
+  EXPECT_EQ(read.create_time(), task.create_time());
+  EXPECT_EQ(read.update_time(), task.update_time());
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> listed, ListAllTasks());
+  ASSERT_THAT(listed, SizeIs(1));
+  EXPECT_EQ(listed[0].create_time(), task.create_time());
+
+  absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task updated,
+      store().UpdateTask(TaskBuilder("Timed again").WithId(task.id()),
+                         MaskOf({"title"})));
+  EXPECT_EQ(updated.create_time(), task.create_time());
+  EXPECT_GT(updated.update_time(), task.update_time());
+  EXPECT_LE(updated.update_time(),
+            TimeUtil::MicrosecondsToTimestamp(
+                absl::ToUnixMicros(absl::Now() + absl::Seconds(1))));
+  EXPECT_EQ(updated.update_time().nanos() % 1000, 0);
+  EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(updated)));
+}
+
+TEST_P(TaskStoreTest, CreateTimeOrderFollowsCreationAcrossManyTasks) {
+  std::vector<int64_t> created;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK_AND_ASSIGN(v1::Task task,
+                         CreateTask(TaskBuilder(absl::StrCat("t", i))));
+    created.push_back(task.id());
+  }
+  v1::ListTasksRequest request;
+  request.set_order_by("create_time");
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> ascending,
+                       ListAllTasks(store(), request, 3));
+  EXPECT_THAT(Ids(ascending), ElementsAreArray(created));
+  request.set_order_by("create_time desc");
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> descending,
+                       ListAllTasks(store(), request, 3));
+  std::reverse(created.begin(), created.end());
+  EXPECT_THAT(Ids(descending), ElementsAreArray(created));
+}
+
+// ---------------------------------------------------------------------------
+// Connections and concurrency
+
+TEST_P(TaskStoreTest, TwoThreadsUsingOneStoreSeeTheSameData) {
+  // On `:memory:` every connection would be its own empty database: the
+  // store must serve both threads from its single connection.
+  constexpr int kTasks = 30;
+  absl::Mutex mutex;
+  std::vector<int64_t> handed_over;
+  bool writer_done = false;
+  ErrorLog errors;
+
+  std::thread writer([&] {
+    for (int i = 0; i < kTasks; ++i) {
+      absl::StatusOr<v1::Task> task =
+          CreateTask(TaskBuilder(absl::StrCat("shared ", i)));
+      if (!task.ok()) {
+        errors.Add(task.status().ToString());
+        continue;
+      }
+      absl::MutexLock lock(&mutex);
+      handed_over.push_back(task->id());
+    }
+    absl::MutexLock lock(&mutex);
+    writer_done = true;
+  });
+  std::thread reader([&] {
+    size_t next = 0;
+    while (true) {
+      int64_t id = 0;
+      {
+        absl::MutexLock lock(&mutex);
+        if (next == handed_over.size() && writer_done) return;
+        if (next < handed_over.size()) id = handed_over[next++];
+      }
+      if (id == 0) {
+        absl::SleepFor(absl::Milliseconds(1));
+        continue;
+      }
+      absl::Status status = store().GetTask(id).status();
+      if (!status.ok()) {
+        errors.Add(absl::StrCat("GetTask ", id, ": ", status.ToString()));
+      }
+    }
+  });
+  writer.join();
+  reader.join();
+
+  EXPECT_THAT(errors.errors(), IsEmpty());
+  EXPECT_THAT(ListAllTasks(), IsOkAndHolds(SizeIs(kTasks)));
+}
+
+TEST_P(TaskStoreTest, ConcurrentWritersAllSucceed) {
+  // On a SQLite file several pooled connections compete for the one write
+  // lock: no "database is locked" may reach the caller.
+  SociTaskStoreOptions options;
+  options.pool_size = 4;
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store,
+                       OpenFreshStore(StoreLocation::kShared, options));
+  ASSERT_OK_AND_ASSIGN(v1::Project project,
+                       store->CreateProject(ProjectNamed("Busy")));
+  constexpr int kThreads = 8;
+  constexpr int kTasksPerThread = 40;
+  ErrorLog errors;
+
+  RunThreads(kThreads, [&](int thread) {
+    for (int i = 0; i < kTasksPerThread; ++i) {
+      absl::StatusOr<v1::Task> task = store->CreateTask(
+          TaskBuilder(absl::StrCat("thread ", thread, " task ", i))
+              .InProject(project.id()),
+          "");
+      if (!task.ok()) {
+        errors.Add(absl::StrCat("create: ", task.status().ToString()));
+        continue;
+      }
+      if (i % 4 == 0) {
+        absl::Status status =
+            store
+                ->UpdateTask(TaskBuilder(task->title())
+                                 .WithId(task->id())
+                                 .WithStatus(v1::Task::COMPLETED),
+                             MaskOf({"status"}))
+                .status();
+        if (!status.ok()) errors.Add(absl::StrCat("update: ", status.ToString()));
+      }
+      if (i % 8 == 0) {
+        absl::Status status = store->ListTasks(TasksInProject(project.id()))
+                                  .status();
+        if (!status.ok()) errors.Add(absl::StrCat("list: ", status.ToString()));
+      }
+    }
+  });
+
+  EXPECT_THAT(errors.errors(), IsEmpty());
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> tasks,
+                       ListAllTasks(*store, TasksInProject(project.id())));
+  EXPECT_THAT(tasks, SizeIs(kThreads * kTasksPerThread));
+  std::vector<int64_t> ids = Ids(tasks);
+  EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()).size(), ids.size());
+}
+
+TEST_P(TaskStoreTest, ForeignKeysAreEnforcedOnEveryPooledConnection) {
+  // SQLite turns foreign keys off on every new connection; each pooled one
+  // must have them on, or cascades and FK checks silently stop.
+  SociTaskStoreOptions options;
+  options.pool_size = 4;
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store,
+                       OpenFreshStore(StoreLocation::kShared, options));
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 10;
+  ErrorLog errors;
+  auto expect = [&](const absl::Status& status, Code code,
+                    absl::string_view what) {
+    if (status.code() != code) {
+      errors.Add(absl::StrCat(what, ": ", status.ToString()));
+    }
+  };
+
+  RunThreads(kThreads, [&](int thread) {
+    for (int round = 0; round < kRounds; ++round) {
+      const std::string name = absl::StrCat("p ", thread, " ", round);
+      absl::StatusOr<v1::Project> project =
+          store->CreateProject(ProjectNamed(name));
+      if (!project.ok()) {
+        errors.Add(absl::StrCat("create project: ", project.status().ToString()));
+        continue;
+      }
+      absl::StatusOr<v1::Task> task =
+          store->CreateTask(TaskBuilder(name).InProject(project->id()), "");
+      expect(task.status(), Code::kOk, "create task");
+      expect(store->CreateTask(
+                      TaskBuilder(name).InProject(1000000000 + project->id()), "")
+                 .status(),
+             Code::kFailedPrecondition, "task in missing project");
+      expect(store->DeleteProject(project->id(), /*cascade=*/false),
+             Code::kFailedPrecondition, "delete project with tasks");
+      expect(store->DeleteProject(project->id(), /*cascade=*/true), Code::kOk,
+             "cascade delete");
+      if (task.ok()) {
+        expect(store->GetTask(task->id()).status(), Code::kNotFound,
+               "task after cascade");
+      }
+    }
+  });
+
+  EXPECT_THAT(errors.errors(), IsEmpty());
+  EXPECT_THAT(ListAllTasks(*store, v1::ListTasksRequest()),
+              IsOkAndHolds(IsEmpty()));
+}
+
+TEST_P(TaskStoreTest, ConcurrentCreatesOfOneTitleHaveExactlyOneWinner) {
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store,
+                       OpenFreshStore(StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(v1::Project project,
+                       store->CreateProject(ProjectNamed("Race")));
+  constexpr int kThreads = 8;
+  std::vector<absl::Status> results(kThreads);
+  RunThreads(kThreads, [&](int i) {
+    results[i] = store->CreateTask(
+        TaskBuilder("Contested").InProject(project.id()), "").status();
+  });
+  int winners = 0;
+  for (const absl::Status& status : results) {
+    if (status.ok()) {
+      ++winners;
+    } else {
+      EXPECT_THAT(status, StatusIs(Code::kAlreadyExists));
+    }
+  }
+  EXPECT_EQ(winners, 1);
+}
+
+TEST_P(TaskStoreTest, ConcurrentUpdatesFromOneEtagHaveExactlyOneWinner) {
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store,
+                       OpenFreshStore(StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(v1::Task task,
+                       store->CreateTask(TaskBuilder("Contested"), ""));
+  constexpr int kThreads = 8;
+  std::vector<absl::StatusOr<v1::Task>> results(kThreads);
+  RunThreads(kThreads, [&](int i) {
+    results[i] = store->UpdateTask(TaskBuilder(absl::StrCat("winner ", i))
+                                       .WithId(task.id())
+                                       .WithEtag(task.etag()),
+                                   MaskOf({"title"}));
+  });
+  std::string winner;
+  for (const absl::StatusOr<v1::Task>& result : results) {
+    if (result.ok()) {
+      EXPECT_EQ(winner, "") << "second winner " << result->title();
+      winner = result->title();
+    } else {
+      EXPECT_THAT(result, StatusIs(Code::kAborted));
+    }
+  }
+  EXPECT_NE(winner, "");
+  ASSERT_OK_AND_ASSIGN(v1::Task stored, store->GetTask(task.id()));
+  EXPECT_EQ(stored.title(), winner);
+}
+
+TEST_P(TaskStoreTest, StoresOpenedAtOnceOnOneFreshDatabaseAllWork) {
+  // Replicas starting together all run the migrations.
+  ASSERT_OK_AND_ASSIGN(
+      std::string connection,
+      FreshStoreDatabase(backend(), StoreLocation::kShared));
+  constexpr int kStores = 4;
+  std::vector<absl::StatusOr<TaskStorePtr>> stores(kStores);
+  RunThreads(kStores,
+             [&](int i) { stores[i] = OpenSociTaskStore(connection, {}); });
+  for (int i = 0; i < kStores; ++i) {
+    ASSERT_OK(stores[i]);
+    EXPECT_OK((*stores[i])->CreateTask(TaskBuilder(absl::StrCat("t", i)), ""));
+  }
+  for (int i = 0; i < kStores; ++i) {
+    EXPECT_THAT(ListAllTasks(**stores[i], v1::ListTasksRequest()),
+                IsOkAndHolds(SizeIs(kStores)));
+  }
+}
+
+TEST_P(TaskStoreTest, ReopeningStoreKeepsDataAndSchema) {
+  ASSERT_OK_AND_ASSIGN(
+      std::string connection,
+      FreshStoreDatabase(backend(), StoreLocation::kShared));
+  v1::Project project;
+  v1::Task task;
+  {
+    ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+    ASSERT_OK_AND_ASSIGN(project, store->CreateProject(ProjectNamed("Kept")));
+    ASSERT_OK_AND_ASSIGN(
+        task, store->CreateTask(TaskBuilder("Kept")
+                                    .InProject(project.id())
+                                    .WithMetadataJson(R"({"k": [1, "v"]})"),
+                                "req-kept"));
+  }
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    SCOPED_TRACE(absl::StrCat("reopen ", reopen));
+    ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+    EXPECT_THAT(store->GetProject(project.id()),
+                IsOkAndHolds(EqualsProto(project)));
+    EXPECT_THAT(store->GetTask(task.id()), IsOkAndHolds(EqualsProto(task)));
+    // Constraints, defaults and request ids survive too.
+    EXPECT_THAT(store->CreateTask(TaskBuilder("Kept").InProject(project.id()), ""),
+                StatusIs(Code::kAlreadyExists));
+    EXPECT_THAT(store->CreateTask(TaskBuilder("x").InProject(987654), ""),
+                StatusIs(Code::kFailedPrecondition));
+    EXPECT_THAT(store->CreateTask(TaskBuilder("Retry"), "req-kept"),
+                IsOkAndHolds(EqualsProto(task)));
+    ASSERT_OK_AND_ASSIGN(
+        v1::Task added,
+        store->CreateTask(TaskBuilder(absl::StrCat("Added ", reopen)), ""));
+    EXPECT_GT(added.id(), task.id());
+    EXPECT_EQ(added.status(), v1::Task::PENDING);
+  }
+}
+
+TEST_P(TaskStoreTest, CheckHealthIsOk) { EXPECT_OK(store().CheckHealth()); }
+
+TEST_P(TaskStoreTest, OpeningUnreachableDatabaseIsUnavailable) {
+  const std::string connection =
+      backend() == StoreBackend::kSqlite
+          ? "/nonexistent-directory/for/sure/tasks.db"
+          : "postgresql://postgres@127.0.0.1:1/tasks?connect_timeout=2";
+  EXPECT_THAT(OpenSociTaskStore(connection), StatusIs(Code::kUnavailable));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, TaskStoreTest,
+    ::testing::ValuesIn(::tasks::testing::SelectedStoreBackends()),
+    [](const ::testing::TestParamInfo<StoreBackend>& info) {
+      return ::tasks::testing::StoreBackendName(info.param);
+    });
+
+}  // namespace
+}  // namespace tasks::storage
