@@ -1,0 +1,61 @@
+#ifndef TASKS_STORAGE_CONNECTION_H_
+#define TASKS_STORAGE_CONNECTION_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "soci/soci.h"
+#include "storage/dialect.h"
+#include "storage/prepared_statement.h"
+
+namespace tasks::storage {
+
+// Connection
+//
+// One database session with the statements prepared on it, keyed by their
+// SQL text, so that each statement is parsed once per session (once per
+// server-side session on PostgreSQL). Used by one thread at a time, through
+// a ConnectionPool lease. Methods throw soci::soci_error.
+class Connection {
+ public:
+  // Opens a session through `dialect`. Throws soci::soci_error.
+  explicit Connection(const Dialect& dialect);
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  const Dialect& dialect() const { return dialect_; }
+  soci::session& session() { return *session_; }
+
+  // The statement for `sql`, prepared on first use (and again after it
+  // failed). A statement's rows are read into the buffers `kind` names; the
+  // same SQL always has one kind.
+  PreparedStatement& Statement(const std::string& sql, RowKind kind);
+
+  // Transactions for writes (the dialect's begin_sql).
+  void Begin();
+  void Commit();
+
+  // After a failure: rolls back and releases statements. Marks the
+  // connection broken when the session is unusable. Never throws.
+  void Recover();
+
+  // True once the session is known to be unusable; the pool drops it.
+  bool broken() const { return broken_; }
+  void MarkBroken() { broken_ = true; }
+
+ private:
+  const Dialect& dialect_;
+  const std::string begin_sql_;
+  const std::string commit_sql_;
+  std::unique_ptr<soci::session> session_;
+  // Declared after the session: statements are destroyed first.
+  absl::flat_hash_map<std::string, std::unique_ptr<PreparedStatement>>
+      statements_;
+  bool broken_ = false;
+};
+
+}  // namespace tasks::storage
+
+#endif  // TASKS_STORAGE_CONNECTION_H_

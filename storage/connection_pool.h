@@ -1,0 +1,78 @@
+#ifndef TASKS_STORAGE_CONNECTION_POOL_H_
+#define TASKS_STORAGE_CONNECTION_POOL_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "storage/connection.h"
+#include "storage/dialect.h"
+
+namespace tasks::storage {
+
+// ConnectionPool
+//
+// Up to `size` connections, opened on demand and reused most recently used
+// first (their prepared statements stay warm). A connection marked broken is
+// closed when returned, and a new one is opened on a later Acquire. When the
+// dialect serializes writes, write leases also take the single writer turn,
+// so that writers queue here rather than in SQLite's sleeping busy handler.
+// Thread-safe.
+class ConnectionPool {
+ public:
+  class Lease;
+
+  ConnectionPool(const Dialect& dialect, int size,
+                 absl::Duration wait_timeout);
+  ~ConnectionPool();
+
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // A connection for this thread alone until the lease ends. Waits at most
+  // wait_timeout for a free connection (and the writer turn, for `write`):
+  // UNAVAILABLE (kDatabaseUnavailable) on timeout or when a new connection
+  // cannot be opened. Never hold two leases on one thread: with a pool of
+  // one that waits for itself.
+  absl::StatusOr<Lease> Acquire(bool write);
+
+  int size() const { return size_; }
+
+ private:
+  void Release(std::unique_ptr<Connection> connection, bool write);
+
+  const Dialect& dialect_;
+  const int size_;
+  const absl::Duration wait_timeout_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle, leased or being opened
+  bool writer_busy_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// A leased connection; returns it to the pool when destroyed.
+class ConnectionPool::Lease {
+ public:
+  Lease(Lease&& other) noexcept;
+  Lease& operator=(Lease&&) = delete;
+  ~Lease();
+
+  Connection& operator*() const { return *connection_; }
+  Connection* operator->() const { return connection_.get(); }
+
+ private:
+  friend class ConnectionPool;
+  Lease(ConnectionPool* pool, std::unique_ptr<Connection> connection,
+        bool write);
+
+  ConnectionPool* pool_;
+  std::unique_ptr<Connection> connection_;
+  bool write_;
+};
+
+}  // namespace tasks::storage
+
+#endif  // TASKS_STORAGE_CONNECTION_POOL_H_

@@ -1,0 +1,110 @@
+#ifndef TASKS_STORAGE_DIALECT_H_
+#define TASKS_STORAGE_DIALECT_H_
+
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "storage/db_error.h"
+
+namespace soci {
+class session;
+class statement;
+}  // namespace soci
+
+namespace tasks::storage {
+
+// One numbered schema step. Both backends have the same versions; each
+// backend has its own SQL for them.
+struct Migration {
+  int version;
+  const char* description;
+  std::vector<const char*> statements;
+};
+
+// Dialect
+//
+// Everything that differs between SQLite and PostgreSQL: how to connect and
+// configure a session, the schema migrations, the SQL fragments that are not
+// portable, and the mapping of the backend's error codes. Methods taking a
+// session may throw soci::soci_error (callers catch it); the rest do not.
+// Thread-safe: a dialect is immutable after construction.
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+
+  // "sqlite" or "postgresql", for messages.
+  virtual absl::string_view name() const = 0;
+
+  // Pooled connections when the options leave it to the backend.
+  virtual int default_pool_size() const = 0;
+
+  // Largest pool the backend allows (1 for SQLite :memory:).
+  virtual int max_pool_size() const = 0;
+
+  // True when writers must take turns inside the process (SQLite has one
+  // writer per database; taking turns here avoids its busy-wait sleeps).
+  virtual bool serialize_writes() const = 0;
+
+  // Opens a new configured session. Throws soci::soci_error.
+  virtual std::unique_ptr<soci::session> Connect() const = 0;
+
+  // The schema steps, in version order.
+  virtual const std::vector<Migration>& migrations() const = 0;
+
+  // Starts a transaction that will write ("BEGIN IMMEDIATE" on SQLite, so
+  // the write lock is taken up front and the busy timeout applies).
+  virtual const char* begin_sql() const = 0;
+
+  // Run first inside the migration transaction so that two processes opening
+  // the same database migrate one after the other; "" when begin_sql
+  // already serializes them.
+  virtual const char* migration_lock_sql() const = 0;
+
+  // Appended to a SELECT inside a transaction to lock the rows it reads
+  // (" FOR UPDATE"); "" where the transaction already excludes writers.
+  virtual const char* lock_rows_sql() const = 0;
+
+  // A condition true when the task's metadata has the top-level key bound to
+  // :meta_key with a JSON value equal to the JSON text bound to :meta_value.
+  virtual const char* metadata_filter_sql() const = 0;
+
+  // The value to bind to :meta_key for the top-level key `key`. The key has
+  // no '"', '\\' or NUL (the caller checks).
+  virtual std::string MetadataKeyParameter(absl::string_view key) const = 0;
+
+  // Classifies an exception thrown while `session` (null when connecting)
+  // ran a statement. Call it before anything else runs on the session.
+  virtual DbError ClassifyError(const std::exception& error,
+                                soci::session* session) const = 0;
+
+  // Completes an executed statement whose rows have been read: runs a write
+  // to its end (SQLite commits an autocommit write only then) and releases
+  // the statement's locks. Throws soci::soci_error.
+  virtual void FinishStatement(soci::statement& statement) const = 0;
+
+  // True while `session` has an open transaction.
+  virtual bool InTransaction(soci::session& session) const = 0;
+
+  // After a failure: releases unfinished statements and rolls back an open
+  // transaction. False when the session is unusable. Never throws.
+  virtual bool Recover(soci::session& session) const = 0;
+};
+
+// SQLite: `path` is a file name or ":memory:"; `busy_timeout` is how long a
+// statement waits for another connection's lock.
+std::unique_ptr<Dialect> MakeSqliteDialect(std::string path,
+                                           absl::Duration busy_timeout);
+
+// PostgreSQL: `connection` is a libpq URL or keyword string. INVALID_ARGUMENT
+// when libpq cannot parse it. `connect_timeout` is added unless present.
+absl::StatusOr<std::unique_ptr<Dialect>> MakePostgresDialect(
+    absl::string_view connection, absl::Duration connect_timeout);
+
+}  // namespace tasks::storage
+
+#endif  // TASKS_STORAGE_DIALECT_H_

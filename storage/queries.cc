@@ -1,0 +1,165 @@
+#include "storage/queries.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "storage/task_rows.h"
+
+namespace tasks::storage {
+namespace {
+
+// Column and parameter of each TaskColumnBits bit, in bit order.
+constexpr const char* kTaskColumnNames[] = {
+    "project_id", "title", "description", "status", "priority", "metadata"};
+constexpr const char* kProjectColumnNames[] = {"name", "description"};
+
+std::string BuildInsertTask(bool has_status, bool has_priority) {
+  std::vector<std::string> columns = {"project_id", "title", "description"};
+  if (has_status) columns.push_back("status");
+  if (has_priority) columns.push_back("priority");
+  for (const char* column : {"metadata", "request_id"}) {
+    columns.push_back(column);
+  }
+  std::vector<std::string> values;
+  for (const std::string& column : columns) {
+    values.push_back(absl::StrCat(":", column));
+  }
+  return absl::StrCat("INSERT INTO tasks (", absl::StrJoin(columns, ", "),
+                      ", create_time, update_time) VALUES (",
+                      absl::StrJoin(values, ", "),
+                      ", :now, :now) ON CONFLICT (request_id) DO NOTHING "
+                      "RETURNING ",
+                      kTaskColumns);
+}
+
+std::string SetClause(int columns, const char* const* names, int count) {
+  std::string set;
+  for (int bit = 0; bit < count; ++bit) {
+    if ((columns & (1 << bit)) == 0) continue;
+    absl::StrAppend(&set, names[bit], " = :", names[bit], ", ");
+  }
+  return set;
+}
+
+std::string BuildUpdateTask(int columns, bool check_revision) {
+  return absl::StrCat(
+      "UPDATE tasks SET ", SetClause(columns, kTaskColumnNames, 6),
+      "revision = revision + 1, update_time = :now WHERE id = :id",
+      check_revision ? " AND revision = :revision" : "", " RETURNING ",
+      kTaskColumns);
+}
+
+std::string BuildUpdateProject(int columns) {
+  return absl::StrCat("UPDATE projects SET ",
+                      SetClause(columns, kProjectColumnNames, 2),
+                      "update_time = :now WHERE id = :id RETURNING ",
+                      kProjectColumns);
+}
+
+std::string BuildListTasks(const Dialect& dialect, int filters,
+                           const TaskOrder& order, bool after) {
+  std::vector<std::string> conditions;
+  if (filters & kFilterProject) conditions.push_back("project_id = :project_id");
+  if (filters & kFilterStatus) conditions.push_back("status = :status");
+  if (filters & kFilterPriority) conditions.push_back("priority = :priority");
+  if (filters & kFilterMetadata) {
+    conditions.push_back(dialect.metadata_filter_sql());
+  }
+  const char* direction = order.descending ? " DESC" : "";
+  const char* comparison = order.descending ? "<" : ">";
+  std::string order_by;
+  if (order.column == nullptr) {
+    if (after) conditions.push_back(absl::StrCat("id ", comparison, " :after_id"));
+    order_by = absl::StrCat("id", direction);
+  } else {
+    if (after) {
+      const char* key = order.key == TaskOrder::Key::kText ? ":after_text"
+                                                           : ":after_number";
+      conditions.push_back(absl::StrCat("(", order.column, ", id) ",
+                                        comparison, " (", key, ", :after_id)"));
+    }
+    order_by = absl::StrCat(order.column, direction, ", id", direction);
+  }
+  std::string where;
+  if (!conditions.empty()) {
+    where = absl::StrCat(" WHERE ", absl::StrJoin(conditions, " AND "));
+  }
+  return absl::StrCat("SELECT ", kTaskColumns, " FROM tasks", where,
+                      " ORDER BY ", order_by, " LIMIT :limit");
+}
+
+}  // namespace
+
+const std::vector<TaskOrder>& TaskOrders() {
+  static const auto* const kOrders = new std::vector<TaskOrder>{
+      {"", nullptr, false, TaskOrder::Key::kId},
+      {"create_time", "create_time", false, TaskOrder::Key::kNumber},
+      {"create_time desc", "create_time", true, TaskOrder::Key::kNumber},
+      {"priority desc", "priority", true, TaskOrder::Key::kNumber},
+      {"title", "title", false, TaskOrder::Key::kText},
+  };
+  return *kOrders;
+}
+
+Queries::Queries(const Dialect& dialect) {
+  health = "SELECT 1";
+  insert_project = absl::StrCat(
+      "INSERT INTO projects (name, description, create_time, update_time) "
+      "VALUES (:name, :description, :now, :now) RETURNING ",
+      kProjectColumns);
+  get_project =
+      absl::StrCat("SELECT ", kProjectColumns, " FROM projects WHERE id = :id");
+  list_projects = absl::StrCat("SELECT ", kProjectColumns,
+                               " FROM projects WHERE id > :after_id "
+                               "ORDER BY id LIMIT :limit");
+  lock_project = absl::StrCat("SELECT id FROM projects WHERE id = :id",
+                              dialect.lock_rows_sql());
+  project_has_tasks = "SELECT id FROM tasks WHERE project_id = :id LIMIT 1";
+  delete_project = "DELETE FROM projects WHERE id = :id RETURNING id";
+
+  get_task = absl::StrCat("SELECT ", kTaskColumns, " FROM tasks WHERE id = :id");
+  task_by_request_id = absl::StrCat("SELECT ", kTaskColumns,
+                                    " FROM tasks WHERE request_id = :request_id");
+  task_revision = "SELECT revision FROM tasks WHERE id = :id";
+  delete_task = "DELETE FROM tasks WHERE id = :id RETURNING id";
+
+  for (int variant = 0; variant < 4; ++variant) {
+    insert_task_[variant] = BuildInsertTask(variant & 1, variant & 2);
+  }
+  for (int columns = 0; columns <= kAllTaskColumns; ++columns) {
+    for (bool check_revision : {false, true}) {
+      update_task_.push_back(BuildUpdateTask(columns, check_revision));
+    }
+  }
+  for (int columns = 0; columns <= kAllProjectColumns; ++columns) {
+    update_project_.push_back(BuildUpdateProject(columns));
+  }
+  for (int filters = 0; filters <= kAllTaskFilters; ++filters) {
+    for (const TaskOrder& order : TaskOrders()) {
+      for (bool after : {false, true}) {
+        list_tasks_.push_back(BuildListTasks(dialect, filters, order, after));
+      }
+    }
+  }
+}
+
+const std::string& Queries::InsertTask(bool has_status,
+                                       bool has_priority) const {
+  return insert_task_[(has_status ? 1 : 0) | (has_priority ? 2 : 0)];
+}
+
+const std::string& Queries::UpdateTask(int columns,
+                                       bool check_revision) const {
+  return update_task_[columns * 2 + (check_revision ? 1 : 0)];
+}
+
+const std::string& Queries::UpdateProject(int columns) const {
+  return update_project_[columns];
+}
+
+const std::string& Queries::ListTasks(int filters, int order,
+                                      bool after) const {
+  return list_tasks_[(filters * TaskOrders().size() + order) * 2 +
+                     (after ? 1 : 0)];
+}
+
+}  // namespace tasks::storage

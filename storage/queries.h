@@ -1,0 +1,100 @@
+#ifndef TASKS_STORAGE_QUERIES_H_
+#define TASKS_STORAGE_QUERIES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "storage/dialect.h"
+
+namespace tasks::storage {
+
+// A ListTasks order: the sort column (none for id order) and direction, with
+// id as the tie-break in the same direction so that the keyset condition is
+// one row-value comparison an index can serve.
+struct TaskOrder {
+  enum class Key { kId, kNumber, kText };
+  absl::string_view order_by;  // normalized, as the API spells it
+  const char* column;          // nullptr for id order
+  bool descending;
+  Key key;
+};
+
+// The ListTasks orders; index 0 is the default (id).
+const std::vector<TaskOrder>& TaskOrders();
+
+// Bits naming the optional conditions of a ListTasks query.
+enum TaskFilterBits {
+  kFilterProject = 1,
+  kFilterStatus = 2,
+  kFilterPriority = 4,
+  kFilterMetadata = 8,
+  kAllTaskFilters = 15,
+};
+
+// Bits naming the columns an update sets, in the order of the masks' paths.
+enum TaskColumnBits {
+  kTaskProjectId = 1,
+  kTaskTitle = 2,
+  kTaskDescription = 4,
+  kTaskStatus = 8,
+  kTaskPriority = 16,
+  kTaskMetadata = 32,
+  kAllTaskColumns = 63,
+};
+enum ProjectColumnBits {
+  kProjectName = 1,
+  kProjectDescription = 2,
+  kAllProjectColumns = 3,
+};
+
+// Queries
+//
+// Every statement the store runs, as SQL text built once per dialect, with
+// named parameters (see StatementParams). The text is also the key of each
+// connection's prepared-statement cache, so the variants of one query (which
+// columns an update sets, which filters a list has) are distinct strings
+// made here, never per call. Immutable and thread-safe after construction.
+class Queries {
+ public:
+  explicit Queries(const Dialect& dialect);
+
+  std::string health;
+
+  std::string insert_project;
+  std::string get_project;
+  std::string list_projects;  // id > :after_id
+  std::string lock_project;   // inside a transaction
+  std::string project_has_tasks;
+  std::string delete_project;
+
+  std::string get_task;
+  std::string task_by_request_id;
+  std::string task_revision;
+  std::string delete_task;
+
+  // INSERT ... ON CONFLICT (request_id) DO NOTHING RETURNING the row; an
+  // unset status or priority is left to the column default.
+  const std::string& InsertTask(bool has_status, bool has_priority) const;
+
+  // UPDATE ... SET the `columns` (TaskColumnBits), revision + 1,
+  // update_time; `check_revision` adds "AND revision = :revision".
+  const std::string& UpdateTask(int columns, bool check_revision) const;
+
+  // UPDATE projects SET the `columns` (ProjectColumnBits), update_time.
+  const std::string& UpdateProject(int columns) const;
+
+  // SELECT a page of tasks: `filters` (TaskFilterBits), `order` (an index
+  // into TaskOrders()), after the cursor when `after`.
+  const std::string& ListTasks(int filters, int order, bool after) const;
+
+ private:
+  std::string insert_task_[4];
+  std::vector<std::string> update_task_;
+  std::vector<std::string> update_project_;
+  std::vector<std::string> list_tasks_;
+};
+
+}  // namespace tasks::storage
+
+#endif  // TASKS_STORAGE_QUERIES_H_

@@ -1,0 +1,662 @@
+#include "storage/soci_task_store.h"
+
+#include <algorithm>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "storage/connection.h"
+#include "storage/connection_pool.h"
+#include "storage/db_error.h"
+#include "storage/dialect.h"
+#include "storage/error_reason.h"
+#include "storage/list_query.h"
+#include "storage/migrations.h"
+#include "storage/page_token.h"
+#include "storage/prepared_statement.h"
+#include "storage/queries.h"
+#include "storage/status_macros.h"
+#include "storage/task_rows.h"
+#include "storage/validation.h"
+
+namespace tasks::storage {
+namespace {
+
+// Update mask paths, in the bit order of TaskColumnBits / ProjectColumnBits.
+constexpr absl::string_view kTaskPaths[] = {
+    "project_id", "title", "description", "status", "priority", "metadata"};
+constexpr absl::string_view kProjectPaths[] = {"name", "description"};
+
+template <size_t N>
+absl::StatusOr<int> MaskBits(const google::protobuf::FieldMask& mask,
+                             const absl::string_view (&paths)[N]) {
+  int bits = 0;
+  for (const std::string& path : mask.paths()) {
+    const absl::string_view* found = std::find(paths, paths + N, path);
+    if (found == paths + N) {
+      return InvalidField(
+          "update_mask",
+          absl::StrCat("unknown or output-only path \"",
+                       absl::CHexEscape(path), "\""),
+          reason::kInvalidFieldMask);
+    }
+    bits |= 1 << (found - paths);
+  }
+  return bits;
+}
+
+absl::Status TaskNotFound(long long id) {
+  return WithReason(absl::NotFoundError(absl::StrCat("task ", id, " not found")),
+                    reason::kTaskNotFound);
+}
+
+absl::Status ProjectNotFound(long long id) {
+  return WithReason(
+      absl::NotFoundError(absl::StrCat("project ", id, " not found")),
+      reason::kProjectNotFound);
+}
+
+absl::Status EtagMismatch(long long id, absl::string_view etag) {
+  return WithReason(
+      absl::AbortedError(absl::StrCat("task ", id, ": etag ",
+                                      absl::CHexEscape(etag),
+                                      " does not match the current one")),
+      reason::kEtagMismatch);
+}
+
+absl::Status NoRowReturned(absl::string_view what) {
+  return WithReason(
+      absl::InternalError(absl::StrCat(what, " returned no row")),
+      reason::kInternal);
+}
+
+// A task's writable fields, checked and converted for the database.
+struct TaskValues {
+  std::string metadata;  // JSON text
+};
+
+absl::StatusOr<TaskValues> CheckTask(const v1::Task& task,
+                                     absl::string_view prefix, int columns) {
+  TaskValues values;
+  if (columns & kTaskTitle) {
+    RETURN_IF_ERROR(CheckText(absl::StrCat(prefix, ".title"), task.title()));
+  }
+  if (columns & kTaskDescription) {
+    RETURN_IF_ERROR(CheckText(absl::StrCat(prefix, ".description"),
+                              task.description()));
+  }
+  if (columns & kTaskMetadata) {
+    std::string field = absl::StrCat(prefix, ".metadata");
+    RETURN_IF_ERROR(CheckStruct(field, task.metadata()));
+    ASSIGN_OR_RETURN(values.metadata, StructToJson(task.metadata(), field));
+  }
+  return values;
+}
+
+// Sets the parameters of the task columns in `columns` from `task`.
+void SetTaskParams(const v1::Task& task, const TaskValues& values,
+                   int columns, StatementParams& params) {
+  if (columns & kTaskProjectId) {
+    params.project_id = task.project_id();
+    params.project_id_indicator =
+        task.has_project_id() ? soci::i_ok : soci::i_null;
+  }
+  if (columns & kTaskTitle) {
+    // An unset (empty) title is NULL: the schema's NOT NULL refuses it.
+    params.title = task.title();
+    params.title_indicator = task.title().empty() ? soci::i_null : soci::i_ok;
+  }
+  if (columns & kTaskDescription) params.description = task.description();
+  if (columns & kTaskStatus) params.status = task.status();
+  if (columns & kTaskPriority) params.priority = task.priority();
+  if (columns & kTaskMetadata) params.metadata = values.metadata;
+}
+
+ErrorContext TaskContext(std::string prefix, const v1::Task& task) {
+  ErrorContext context;
+  context.field_prefix = std::move(prefix);
+  if (task.has_project_id()) context.project_id = task.project_id();
+  context.title = task.title();
+  return context;
+}
+
+// Where the page after `task` starts in `order`.
+PageCursor CursorAfter(const TaskOrder& order, const v1::Task& task) {
+  PageCursor cursor;
+  cursor.id = task.id();
+  if (order.key == TaskOrder::Key::kText) {
+    cursor.text = task.title();
+  } else if (order.key == TaskOrder::Key::kNumber) {
+    cursor.number = absl::string_view(order.column) == "priority"
+                        ? task.priority()
+                        : task.create_time().seconds() * 1000000 +
+                              task.create_time().nanos() / 1000;
+  }
+  return cursor;
+}
+
+// `status` with `prefix` before its message, payloads kept.
+absl::Status PrefixMessage(const absl::Status& status,
+                           absl::string_view prefix) {
+  absl::Status result(status.code(), absl::StrCat(prefix, status.message()));
+  status.ForEachPayload(
+      [&result](absl::string_view url, const absl::Cord& payload) {
+        result.SetPayload(url, payload);
+      });
+  return result;
+}
+
+// Calls `fn`, turning an escaping exception into INTERNAL.
+template <typename Fn>
+auto Guarded(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::exception& error) {
+    return WithReason(absl::InternalError(error.what()), reason::kInternal);
+  } catch (...) {
+    return WithReason(absl::InternalError("unknown exception"),
+                      reason::kInternal);
+  }
+}
+
+enum class Access { kRead, kWrite };
+
+class SociTaskStore final : public TaskStore {
+ public:
+  SociTaskStore(std::unique_ptr<Dialect> dialect, int pool_size,
+                absl::Duration wait_timeout)
+      : dialect_(std::move(dialect)),
+        queries_(*dialect_),
+        pool_(*dialect_, pool_size, wait_timeout) {}
+
+  // Applies migrations and loads the page token secret.
+  absl::Status Init() {
+    ErrorContext context;
+    context.message_prefix = "migrating the schema: ";
+    absl::StatusOr<std::string> secret = Run(
+        Access::kWrite, context,
+        [](Connection& connection) { return MigrateSchema(connection); });
+    if (!secret.ok()) return secret.status();
+    tokens_ = std::make_unique<PageTokenCodec>(*std::move(secret));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::Project> CreateProject(
+      const v1::Project& project) override {
+    return Guarded([&]() -> absl::StatusOr<v1::Project> {
+      RETURN_IF_ERROR(CheckText("project.name", project.name()));
+      RETURN_IF_ERROR(
+          CheckText("project.description", project.description()));
+      ErrorContext context;
+      context.field_prefix = "project";
+      return Run(Access::kWrite, context,
+                 [&](Connection& connection) -> absl::StatusOr<v1::Project> {
+                   PreparedStatement& insert = connection.Statement(
+                       queries_.insert_project, RowKind::kProject);
+                   StatementParams& params = insert.params();
+                   SetProjectParams(project, kAllProjectColumns, params);
+                   params.now = NowMicros();
+                   if (!insert.ExecuteOnce()) {
+                     return NoRowReturned("INSERT INTO projects");
+                   }
+                   return ProjectFromRow(insert.project());
+                 });
+    });
+  }
+
+  absl::StatusOr<v1::Project> GetProject(int64_t id) override {
+    return Guarded([&]() -> absl::StatusOr<v1::Project> {
+      ErrorContext context;
+      return Run(Access::kRead, context,
+                 [&](Connection& connection) -> absl::StatusOr<v1::Project> {
+                   PreparedStatement& get = connection.Statement(
+                       queries_.get_project, RowKind::kProject);
+                   get.params().id = id;
+                   if (!get.ExecuteOnce()) return ProjectNotFound(id);
+                   return ProjectFromRow(get.project());
+                 });
+    });
+  }
+
+  absl::StatusOr<v1::ListProjectsResponse> ListProjects(
+      int page_size, absl::string_view page_token) override {
+    return Guarded([&]() -> absl::StatusOr<v1::ListProjectsResponse> {
+      const int size = ClampPageSize(page_size);
+      PageCursor cursor;
+      if (!page_token.empty()) {
+        ASSIGN_OR_RETURN(cursor,
+                         tokens_->Decode(page_token, kProjectListScope));
+      }
+      ErrorContext context;
+      return Run(
+          Access::kRead, context,
+          [&](Connection& connection)
+              -> absl::StatusOr<v1::ListProjectsResponse> {
+            PreparedStatement& list = connection.Statement(
+                queries_.list_projects, RowKind::kProject);
+            list.params().after_id = cursor.id;
+            list.params().limit = size + 1;
+            v1::ListProjectsResponse response;
+            for (bool row = list.Execute(); row; row = list.Fetch()) {
+              if (response.projects_size() == size) {
+                PageCursor next;
+                next.id = response.projects(size - 1).id();
+                response.set_next_page_token(
+                    tokens_->Encode(kProjectListScope, next));
+                break;
+              }
+              *response.add_projects() = ProjectFromRow(list.project());
+            }
+            list.Finish();
+            return response;
+          });
+    });
+  }
+
+  absl::StatusOr<v1::Project> UpdateProject(
+      const v1::Project& project,
+      const google::protobuf::FieldMask& mask) override {
+    return Guarded([&]() -> absl::StatusOr<v1::Project> {
+      ASSIGN_OR_RETURN(int columns, MaskBits(mask, kProjectPaths));
+      if (columns & kProjectName) {
+        RETURN_IF_ERROR(CheckText("project.name", project.name()));
+      }
+      if (columns & kProjectDescription) {
+        RETURN_IF_ERROR(
+            CheckText("project.description", project.description()));
+      }
+      if (columns == 0) return GetProject(project.id());
+      ErrorContext context;
+      context.field_prefix = "project";
+      return Run(Access::kWrite, context,
+                 [&](Connection& connection) -> absl::StatusOr<v1::Project> {
+                   PreparedStatement& update = connection.Statement(
+                       queries_.UpdateProject(columns), RowKind::kProject);
+                   StatementParams& params = update.params();
+                   SetProjectParams(project, columns, params);
+                   params.id = project.id();
+                   params.now = NowMicros();
+                   if (!update.ExecuteOnce()) {
+                     return ProjectNotFound(project.id());
+                   }
+                   return ProjectFromRow(update.project());
+                 });
+    });
+  }
+
+  absl::Status DeleteProject(int64_t id, bool cascade) override {
+    return Guarded([&]() -> absl::Status {
+      ErrorContext context;
+      return Run(Access::kWrite, context,
+                 [&](Connection& connection) -> absl::Status {
+                   if (cascade) return DeleteProjectRow(connection, id);
+                   // Lock the project, then look for tasks: a task added
+                   // meanwhile waits for the lock and then finds no project.
+                   connection.Begin();
+                   PreparedStatement& lock = connection.Statement(
+                       queries_.lock_project, RowKind::kNumber);
+                   lock.params().id = id;
+                   if (!lock.ExecuteOnce()) return ProjectNotFound(id);
+                   PreparedStatement& has_tasks = connection.Statement(
+                       queries_.project_has_tasks, RowKind::kNumber);
+                   has_tasks.params().id = id;
+                   if (has_tasks.ExecuteOnce()) {
+                     return WithReason(
+                         absl::FailedPreconditionError(absl::StrCat(
+                             "project ", id,
+                             " still has tasks; delete them first or "
+                             "delete with cascade (force)")),
+                         reason::kProjectHasTasks);
+                   }
+                   RETURN_IF_ERROR(DeleteProjectRow(connection, id));
+                   connection.Commit();
+                   return absl::OkStatus();
+                 });
+    });
+  }
+
+  absl::StatusOr<v1::Task> CreateTask(const v1::Task& task,
+                                      absl::string_view request_id) override {
+    return Guarded([&]() -> absl::StatusOr<v1::Task> {
+      ASSIGN_OR_RETURN(TaskValues values,
+                       CheckTask(task, "task", kAllTaskColumns));
+      RETURN_IF_ERROR(CheckText("request_id", request_id));
+      ErrorContext context = TaskContext("task", task);
+      return Run(Access::kWrite, context,
+                 [&](Connection& connection) -> absl::StatusOr<v1::Task> {
+                   return InsertTask(connection, task, values, request_id);
+                 });
+    });
+  }
+
+  absl::StatusOr<v1::BatchCreateTasksResponse> BatchCreateTasks(
+      const v1::BatchCreateTasksRequest& request) override {
+    return Guarded([&]() -> absl::StatusOr<v1::BatchCreateTasksResponse> {
+      const int count = request.requests_size();
+      std::vector<TaskValues> values(count);
+      for (int i = 0; i < count; ++i) {
+        const v1::CreateTaskRequest& item = request.requests(i);
+        std::string prefix = absl::StrCat("requests[", i, "]");
+        ASSIGN_OR_RETURN(values[i], CheckTask(item.task(),
+                                              absl::StrCat(prefix, ".task"),
+                                              kAllTaskColumns));
+        RETURN_IF_ERROR(CheckText(absl::StrCat(prefix, ".request_id"),
+                                  item.request_id()));
+      }
+      ErrorContext context;
+      return Run(
+          Access::kWrite, context,
+          [&](Connection& connection)
+              -> absl::StatusOr<v1::BatchCreateTasksResponse> {
+            v1::BatchCreateTasksResponse response;
+            connection.Begin();
+            for (int i = 0; i < count; ++i) {
+              const v1::CreateTaskRequest& item = request.requests(i);
+              // Names the failing request if the insert throws.
+              context = TaskContext(absl::StrCat("requests[", i, "].task"),
+                                    item.task());
+              context.message_prefix = absl::StrCat("requests[", i, "]: ");
+              absl::StatusOr<v1::Task> task = InsertTask(
+                  connection, item.task(), values[i], item.request_id());
+              if (!task.ok()) {
+                return PrefixMessage(task.status(), context.message_prefix);
+              }
+              *response.add_tasks() = *std::move(task);
+            }
+            connection.Commit();
+            return response;
+          });
+    });
+  }
+
+  absl::StatusOr<v1::Task> GetTask(int64_t id) override {
+    return Guarded([&]() -> absl::StatusOr<v1::Task> {
+      ErrorContext context;
+      return Run(Access::kRead, context,
+                 [&](Connection& connection) -> absl::StatusOr<v1::Task> {
+                   PreparedStatement& get =
+                       connection.Statement(queries_.get_task, RowKind::kTask);
+                   get.params().id = id;
+                   if (!get.ExecuteOnce()) return TaskNotFound(id);
+                   return TaskFromRow(get.task());
+                 });
+    });
+  }
+
+  absl::StatusOr<v1::ListTasksResponse> ListTasks(
+      const v1::ListTasksRequest& request) override {
+    return Guarded([&]() -> absl::StatusOr<v1::ListTasksResponse> {
+      ASSIGN_OR_RETURN(TaskListQuery query,
+                       ParseTaskListQuery(request, *dialect_));
+      const int size = ClampPageSize(request.page_size());
+      std::optional<PageCursor> cursor;
+      if (!request.page_token().empty()) {
+        ASSIGN_OR_RETURN(cursor,
+                         tokens_->Decode(request.page_token(), query.scope));
+      }
+      const TaskOrder& order = TaskOrders()[query.order];
+      ErrorContext context;
+      return Run(
+          Access::kRead, context,
+          [&](Connection& connection)
+              -> absl::StatusOr<v1::ListTasksResponse> {
+            PreparedStatement& list = connection.Statement(
+                queries_.ListTasks(query.filters, query.order,
+                                   cursor.has_value()),
+                RowKind::kTask);
+            StatementParams& params = list.params();
+            params.project_id = query.project_id;
+            params.project_id_indicator = soci::i_ok;
+            params.status = query.status;
+            params.priority = query.priority;
+            params.meta_key = query.meta_key;
+            params.meta_value = query.meta_value;
+            if (cursor.has_value()) {
+              params.after_id = cursor->id;
+              params.after_number = cursor->number;
+              params.after_text = cursor->text;
+            }
+            params.limit = size + 1;
+            v1::ListTasksResponse response;
+            for (bool row = list.Execute(); row; row = list.Fetch()) {
+              if (response.tasks_size() == size) {
+                response.set_next_page_token(tokens_->Encode(
+                    query.scope, CursorAfter(order, response.tasks(size - 1))));
+                break;
+              }
+              absl::StatusOr<v1::Task> task = TaskFromRow(list.task());
+              if (!task.ok()) {
+                list.Finish();
+                return task.status();
+              }
+              *response.add_tasks() = *std::move(task);
+            }
+            list.Finish();
+            return response;
+          });
+    });
+  }
+
+  absl::StatusOr<v1::Task> UpdateTask(
+      const v1::Task& task, const google::protobuf::FieldMask& mask) override {
+    return Guarded([&]() -> absl::StatusOr<v1::Task> {
+      ASSIGN_OR_RETURN(int columns, MaskBits(mask, kTaskPaths));
+      ASSIGN_OR_RETURN(TaskValues values, CheckTask(task, "task", columns));
+      const bool check_etag = !task.etag().empty();
+      // A malformed etag matches no revision: ABORTED like any stale one.
+      const long long revision =
+          check_etag ? ParseEtag(task.etag()).value_or(-1) : 0;
+      if (columns == 0) {
+        ASSIGN_OR_RETURN(v1::Task current, GetTask(task.id()));
+        if (check_etag && current.etag() != task.etag()) {
+          return EtagMismatch(task.id(), task.etag());
+        }
+        return current;
+      }
+      ErrorContext context = TaskContext("task", task);
+      return Run(Access::kWrite, context,
+                 [&](Connection& connection) -> absl::StatusOr<v1::Task> {
+                   PreparedStatement& update = connection.Statement(
+                       queries_.UpdateTask(columns, check_etag),
+                       RowKind::kTask);
+                   StatementParams& params = update.params();
+                   SetTaskParams(task, values, columns, params);
+                   params.id = task.id();
+                   params.revision = revision;
+                   params.now = NowMicros();
+                   if (update.ExecuteOnce()) return TaskFromRow(update.task());
+                   PreparedStatement& exists = connection.Statement(
+                       queries_.task_revision, RowKind::kNumber);
+                   exists.params().id = task.id();
+                   if (exists.ExecuteOnce()) {
+                     return EtagMismatch(task.id(), task.etag());
+                   }
+                   return TaskNotFound(task.id());
+                 });
+    });
+  }
+
+  absl::Status DeleteTask(int64_t id) override {
+    return Guarded([&]() -> absl::Status {
+      ErrorContext context;
+      return Run(Access::kWrite, context,
+                 [&](Connection& connection) -> absl::Status {
+                   PreparedStatement& remove = connection.Statement(
+                       queries_.delete_task, RowKind::kNumber);
+                   remove.params().id = id;
+                   if (!remove.ExecuteOnce()) return TaskNotFound(id);
+                   return absl::OkStatus();
+                 });
+    });
+  }
+
+  absl::Status CheckHealth() override {
+    return Guarded([&]() -> absl::Status {
+      ErrorContext context;
+      return Run(Access::kRead, context,
+                 [&](Connection& connection) -> absl::Status {
+                   PreparedStatement& ping = connection.Statement(
+                       queries_.health, RowKind::kNumber);
+                   if (!ping.ExecuteOnce()) return NoRowReturned("SELECT 1");
+                   return absl::OkStatus();
+                 });
+    });
+  }
+
+ private:
+  // Runs `fn` on a pooled connection. A database exception becomes a status
+  // (via the dialect and `context`, which `fn` may update as it goes); any
+  // transaction `fn` leaves open is rolled back. A read that lost its
+  // connection is retried once on a fresh one.
+  template <typename Fn>
+  auto Run(Access access, ErrorContext& context, Fn&& fn)
+      -> decltype(fn(std::declval<Connection&>())) {
+    for (int attempt = 0;; ++attempt) {
+      absl::StatusOr<ConnectionPool::Lease> lease =
+          pool_.Acquire(access == Access::kWrite);
+      if (!lease.ok()) return lease.status();
+      Connection& connection = **lease;
+      DbError error;
+      try {
+        auto result = fn(connection);
+        if (dialect_->InTransaction(connection.session())) {
+          connection.Recover();
+        }
+        return result;
+      } catch (const std::exception& exception) {
+        // Before anything else runs on the session and resets its error.
+        error = dialect_->ClassifyError(exception, &connection.session());
+      } catch (...) {
+        error.message = "unknown exception";
+      }
+      connection.Recover();
+      if (error.connection_lost) connection.MarkBroken();
+      if (!(access == Access::kRead && error.connection_lost &&
+            attempt == 0)) {
+        return DbErrorToStatus(error, context);
+      }
+    }
+  }
+
+  void SetProjectParams(const v1::Project& project, int columns,
+                        StatementParams& params) {
+    if (columns & kProjectName) {
+      // An unset (empty) name is NULL: the schema's NOT NULL refuses it.
+      params.name = project.name();
+      params.name_indicator =
+          project.name().empty() ? soci::i_null : soci::i_ok;
+    }
+    if (columns & kProjectDescription) {
+      params.description = project.description();
+    }
+  }
+
+  absl::Status DeleteProjectRow(Connection& connection, long long id) {
+    PreparedStatement& remove =
+        connection.Statement(queries_.delete_project, RowKind::kNumber);
+    remove.params().id = id;
+    if (!remove.ExecuteOnce()) return ProjectNotFound(id);
+    return absl::OkStatus();
+  }
+
+  // Inserts `task`; when `request_id` was used before, returns that task.
+  // Throws soci::soci_error.
+  absl::StatusOr<v1::Task> InsertTask(Connection& connection,
+                                      const v1::Task& task,
+                                      const TaskValues& values,
+                                      absl::string_view request_id) {
+    PreparedStatement& insert = connection.Statement(
+        queries_.InsertTask(task.status() != v1::Task::STATUS_UNSPECIFIED,
+                            task.priority() != v1::Task::PRIORITY_UNSPECIFIED),
+        RowKind::kTask);
+    StatementParams& params = insert.params();
+    SetTaskParams(task, values, kAllTaskColumns, params);
+    params.request_id.assign(request_id.data(), request_id.size());
+    params.request_id_indicator =
+        request_id.empty() ? soci::i_null : soci::i_ok;
+    params.now = NowMicros();
+    if (insert.ExecuteOnce()) return TaskFromRow(insert.task());
+    // ON CONFLICT (request_id) DO NOTHING: an earlier create used it.
+    PreparedStatement& earlier =
+        connection.Statement(queries_.task_by_request_id, RowKind::kTask);
+    earlier.params().request_id = params.request_id;
+    earlier.params().request_id_indicator = soci::i_ok;
+    if (earlier.ExecuteOnce()) return TaskFromRow(earlier.task());
+    // Deleted between the two statements: the caller may simply retry.
+    return WithReason(
+        absl::AbortedError(absl::StrCat(
+            "the task of request_id \"", absl::CHexEscape(request_id),
+            "\" changed concurrently; retry")),
+        reason::kInternal);
+  }
+
+  const std::unique_ptr<Dialect> dialect_;
+  const Queries queries_;
+  ConnectionPool pool_;
+  std::unique_ptr<PageTokenCodec> tokens_;
+};
+
+// libpq keyword strings start with "keyword =".
+bool IsPostgresKeywordString(absl::string_view connection) {
+  absl::string_view rest = absl::StripLeadingAsciiWhitespace(connection);
+  size_t i = 0;
+  while (i < rest.size() &&
+         (absl::ascii_isalpha(static_cast<unsigned char>(rest[i])) ||
+          rest[i] == '_')) {
+    ++i;
+  }
+  if (i == 0) return false;
+  rest = absl::StripLeadingAsciiWhitespace(rest.substr(i));
+  return !rest.empty() && rest.front() == '=';
+}
+
+absl::StatusOr<std::unique_ptr<Dialect>> DialectFor(
+    absl::string_view connection, absl::Duration wait_timeout) {
+  if (connection.empty()) {
+    return absl::InvalidArgumentError("empty connection string");
+  }
+  if (connection.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("connection string contains NUL");
+  }
+  if (absl::StartsWith(connection, "postgresql://") ||
+      absl::StartsWith(connection, "postgres://") ||
+      IsPostgresKeywordString(connection)) {
+    return MakePostgresDialect(connection, wait_timeout);
+  }
+  // SOCI's SQLite connection string quotes the path with '"'.
+  if (absl::StrContains(connection, '"')) {
+    return absl::InvalidArgumentError(
+        "a SQLite file name must not contain '\"'");
+  }
+  return MakeSqliteDialect(std::string(connection), wait_timeout);
+}
+
+}  // namespace
+
+absl::StatusOr<TaskStorePtr> OpenSociTaskStore(
+    absl::string_view connection, const SociTaskStoreOptions& options) {
+  return Guarded([&]() -> absl::StatusOr<TaskStorePtr> {
+    if (options.pool_size < 0) {
+      return absl::InvalidArgumentError("pool_size must not be negative");
+    }
+    const absl::Duration wait_timeout =
+        std::max(options.wait_timeout, absl::ZeroDuration());
+    ASSIGN_OR_RETURN(std::unique_ptr<Dialect> dialect,
+                     DialectFor(connection, wait_timeout));
+    int pool_size = options.pool_size > 0 ? options.pool_size
+                                          : dialect->default_pool_size();
+    pool_size = std::min(pool_size, dialect->max_pool_size());
+    auto store = std::make_unique<SociTaskStore>(std::move(dialect), pool_size,
+                                                 wait_timeout);
+    RETURN_IF_ERROR(store->Init());
+    return TaskStorePtr(std::move(store));
+  });
+}
+
+}  // namespace tasks::storage

@@ -1,0 +1,272 @@
+// A quick check of the SOCI store on each backend it opens: SQLite
+// :memory:, a SQLite file and PostgreSQL (a throwaway server). The full
+// storage suite lives in tests/storage/.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "storage/error_reason.h"
+#include "storage/soci_task_store.h"
+#include "tests/testing/postgres_server.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/task_builders.h"
+
+namespace tasks::storage {
+namespace {
+
+using ::tasks::testing::MaskOf;
+using ::tasks::testing::ProjectNamed;
+using ::tasks::testing::ReasonIs;
+using ::tasks::testing::StatusIs;
+using ::tasks::testing::StructFromJson;
+using ::tasks::testing::TaskBuilder;
+using ::tasks::testing::ValueFromJson;
+using ::testing::HasSubstr;
+
+enum class Backend { kMemory, kFile, kPostgres };
+
+testing::PostgresServer* Postgres() {
+  static testing::PostgresServer* server = [] {
+    absl::StatusOr<std::unique_ptr<testing::PostgresServer>> started =
+        testing::PostgresServer::Start();
+    if (!started.ok()) {
+      ADD_FAILURE() << "no PostgreSQL server: " << started.status();
+      return static_cast<testing::PostgresServer*>(nullptr);
+    }
+    return started->release();
+  }();
+  return server;
+}
+
+class SmokeTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    switch (GetParam()) {
+      case Backend::kMemory:
+        connection_ = ":memory:";
+        break;
+      case Backend::kFile:
+        connection_ = absl::StrCat(
+            ::testing::TempDir(), "smoke ",
+            absl::StrReplaceAll(::testing::UnitTest::GetInstance()
+                                    ->current_test_info()
+                                    ->name(),
+                                {{"/", "_"}}),
+            ".db");
+        std::remove(connection_.c_str());
+        break;
+      case Backend::kPostgres: {
+        testing::PostgresServer* server = Postgres();
+        ASSERT_NE(server, nullptr);
+        absl::StatusOr<std::string> db = server->CreateFreshDatabase();
+        ASSERT_TRUE(db.ok()) << db.status();
+        connection_ = *db;
+        break;
+      }
+    }
+    absl::StatusOr<TaskStorePtr> store = OpenSociTaskStore(connection_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  v1::Task MustCreate(const v1::Task& task, absl::string_view request_id = "") {
+    absl::StatusOr<v1::Task> created = store_->CreateTask(task, request_id);
+    EXPECT_TRUE(created.ok()) << created.status();
+    return created.value_or(v1::Task());
+  }
+
+  std::string connection_;
+  TaskStorePtr store_;
+};
+
+TEST_P(SmokeTest, CreateAppliesDefaultsAndRoundTripsMetadataAndTimes) {
+  v1::Task created = MustCreate(TaskBuilder("write").WithMetadataJson(
+      R"({"a": [1, 2.5, "x", null, true, {"b": {}}], "s": "it's; DROP TABLE tasks; --", "n": -1e300})"));
+  EXPECT_GT(created.id(), 0);
+  EXPECT_EQ(created.status(), v1::Task::PENDING);
+  EXPECT_EQ(created.priority(), v1::Task::MEDIUM);
+  EXPECT_EQ(created.etag(), "\"1\"");
+  EXPECT_GT(created.create_time().seconds(), 1600000000);
+  EXPECT_EQ(created.create_time().nanos() % 1000, 0);
+  absl::StatusOr<v1::Task> got = store_->GetTask(created.id());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*got, created))
+      << got->DebugString() << "\nvs\n" << created.DebugString();
+  EXPECT_FALSE(got->has_project_id());
+}
+
+TEST_P(SmokeTest, ConstraintsBecomeStatusesNamingTheField) {
+  absl::StatusOr<v1::Project> project = store_->CreateProject(ProjectNamed("p"));
+  ASSERT_TRUE(project.ok()) << project.status();
+  MustCreate(TaskBuilder("t").InProject(project->id()));
+  absl::StatusOr<v1::Task> duplicate =
+      store_->CreateTask(TaskBuilder("t").InProject(project->id()), "");
+  EXPECT_THAT(duplicate, StatusIs(absl::StatusCode::kAlreadyExists,
+                                  HasSubstr("tasks_project_title_key")));
+  EXPECT_THAT(duplicate, ReasonIs(reason::kTitleTaken));
+  absl::StatusOr<v1::Task> orphan =
+      store_->CreateTask(TaskBuilder("t").InProject(424242), "");
+  EXPECT_THAT(orphan, StatusIs(absl::StatusCode::kFailedPrecondition,
+                               HasSubstr("424242")));
+  EXPECT_THAT(orphan, ReasonIs(reason::kProjectMissing));
+  absl::StatusOr<v1::Task> untitled = store_->CreateTask(TaskBuilder(""), "");
+  EXPECT_THAT(untitled, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(ErrorField(untitled.status()), "task.title");
+  absl::StatusOr<v1::Task> bad_status = store_->CreateTask(
+      TaskBuilder("s").WithStatus(static_cast<v1::Task::Status>(7)), "");
+  EXPECT_EQ(ErrorField(bad_status.status()), "task.status");
+  absl::StatusOr<v1::Task> nul =
+      store_->CreateTask(TaskBuilder(std::string("a\0b", 3)), "");
+  EXPECT_EQ(ErrorField(nul.status()), "task.title");
+  // The failures left the store usable.
+  MustCreate(TaskBuilder("after failures"));
+}
+
+TEST_P(SmokeTest, UpdateChecksEtagAndMask) {
+  v1::Task task = MustCreate(TaskBuilder("u"));
+  v1::Task change = TaskBuilder("u2").WithId(task.id()).WithEtag(task.etag());
+  absl::StatusOr<v1::Task> updated =
+      store_->UpdateTask(change, MaskOf({"title"}));
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->title(), "u2");
+  EXPECT_EQ(updated->etag(), "\"2\"");
+  EXPECT_THAT(store_->UpdateTask(change, MaskOf({"title"})),
+              ReasonIs(reason::kEtagMismatch));
+  EXPECT_THAT(store_->UpdateTask(change, MaskOf({"id"})),
+              ReasonIs(reason::kInvalidFieldMask));
+  v1::Task missing = TaskBuilder("x").WithId(999999);
+  EXPECT_THAT(store_->UpdateTask(missing, MaskOf({"title"})),
+              ReasonIs(reason::kTaskNotFound));
+}
+
+TEST_P(SmokeTest, PagesVisitEveryTaskOnceInEachOrder) {
+  for (int i = 0; i < 23; ++i) {
+    MustCreate(TaskBuilder(absl::StrCat("task ", (i * 7) % 23))
+                   .WithPriority(static_cast<v1::Task::Priority>(1 + i % 3))
+                   .WithMetadataJson(i % 2 ? R"({"k": "odd"})" : "{}"));
+  }
+  for (const char* order :
+       {"", "create_time", "create_time desc", "priority desc", "title"}) {
+    v1::ListTasksRequest request;
+    request.set_order_by(order);
+    request.set_page_size(5);
+    std::vector<int64_t> seen;
+    std::string previous_title;
+    do {
+      absl::StatusOr<v1::ListTasksResponse> page = store_->ListTasks(request);
+      ASSERT_TRUE(page.ok()) << order << ": " << page.status();
+      for (const v1::Task& task : page->tasks()) {
+        seen.push_back(task.id());
+        if (std::string(order) == "title") {
+          EXPECT_LT(previous_title, task.title());
+          previous_title = task.title();
+        }
+      }
+      request.set_page_token(page->next_page_token());
+    } while (!request.page_token().empty());
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(seen.size(), 23u) << order;
+    EXPECT_EQ(std::unique(seen.begin(), seen.end()), seen.end()) << order;
+  }
+  v1::ListTasksRequest filtered;
+  filtered.set_metadata_key("k");
+  *filtered.mutable_metadata_value() = ValueFromJson(R"("odd")");
+  absl::StatusOr<v1::ListTasksResponse> odd = store_->ListTasks(filtered);
+  ASSERT_TRUE(odd.ok()) << odd.status();
+  EXPECT_EQ(odd->tasks_size(), 11);
+
+  v1::ListTasksRequest first;
+  first.set_page_size(2);
+  absl::StatusOr<v1::ListTasksResponse> page = store_->ListTasks(first);
+  ASSERT_TRUE(page.ok());
+  std::string token = page->next_page_token();
+  token[token.size() / 2] = token[token.size() / 2] == 'A' ? 'B' : 'A';
+  first.set_page_token(token);
+  EXPECT_THAT(store_->ListTasks(first), ReasonIs(reason::kInvalidPageToken));
+  first.set_page_token(page->next_page_token());
+  first.set_order_by("title");
+  EXPECT_THAT(store_->ListTasks(first), ReasonIs(reason::kInvalidPageToken));
+}
+
+TEST_P(SmokeTest, BatchIsAllOrNothingAndRequestIdReplays) {
+  v1::Task first = MustCreate(TaskBuilder("once"), "req-1");
+  v1::Task again = MustCreate(TaskBuilder("other title"), "req-1");
+  EXPECT_EQ(first.id(), again.id());
+
+  v1::BatchCreateTasksRequest batch;
+  *batch.add_requests() = testing::CreateRequest(TaskBuilder("b0"));
+  *batch.add_requests() = testing::CreateRequest(TaskBuilder("b1").InProject(77));
+  absl::StatusOr<v1::BatchCreateTasksResponse> failed =
+      store_->BatchCreateTasks(batch);
+  EXPECT_THAT(failed, StatusIs(absl::StatusCode::kFailedPrecondition,
+                               HasSubstr("requests[1]")));
+  EXPECT_EQ(ErrorField(failed.status()), "requests[1].task.project_id");
+  v1::ListTasksRequest all;
+  absl::StatusOr<v1::ListTasksResponse> listed = store_->ListTasks(all);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->tasks_size(), 1);  // b0 rolled back
+  batch.mutable_requests(1)->mutable_task()->clear_project_id();
+  absl::StatusOr<v1::BatchCreateTasksResponse> created =
+      store_->BatchCreateTasks(batch);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->tasks_size(), 2);
+}
+
+TEST_P(SmokeTest, DeleteProjectNeedsCascadeWhileItHasTasks) {
+  absl::StatusOr<v1::Project> project = store_->CreateProject(ProjectNamed("p"));
+  ASSERT_TRUE(project.ok());
+  v1::Task task = MustCreate(TaskBuilder("t").InProject(project->id()));
+  EXPECT_THAT(store_->DeleteProject(project->id(), false),
+              ReasonIs(reason::kProjectHasTasks));
+  EXPECT_TRUE(store_->DeleteProject(project->id(), true).ok());
+  EXPECT_THAT(store_->GetTask(task.id()), ReasonIs(reason::kTaskNotFound));
+  EXPECT_THAT(store_->DeleteProject(project->id(), false),
+              ReasonIs(reason::kProjectNotFound));
+  EXPECT_TRUE(store_->CheckHealth().ok());
+}
+
+TEST_P(SmokeTest, ConcurrentWritersAllSucceed) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        absl::StatusOr<v1::Task> task =
+            store_->CreateTask(TaskBuilder(absl::StrCat(t, "-", i)), "");
+        if (!task.ok()) {
+          ++failures;
+          ADD_FAILURE() << task.status();
+          continue;
+        }
+        if (!store_->GetTask(task->id()).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SmokeTest,
+                         ::testing::Values(Backend::kMemory, Backend::kFile,
+                                           Backend::kPostgres),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case Backend::kMemory:
+                               return "Memory";
+                             case Backend::kFile:
+                               return "File";
+                             default:
+                               return "Postgres";
+                           }
+                         });
+
+}  // namespace
+}  // namespace tasks::storage

@@ -1,0 +1,320 @@
+// SQLite: schema, connection settings and error codes.
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "soci/soci.h"
+// Declares the SQLite C API inside namespace sqlite_api: include it instead
+// of <sqlite3.h>, which would then be skipped.
+#include "soci/sqlite3/soci-sqlite3.h"
+#include "storage/dialect.h"
+
+namespace tasks::storage {
+namespace {
+
+using sqlite_api::sqlite3;
+using sqlite_api::sqlite3_stmt;
+using namespace sqlite_api;  // NOLINT: the C API's functions
+
+// Version 1: projects, tasks and the settings table (page token secret).
+// STRICT tables refuse values of the wrong type instead of storing them.
+// Times are epoch microseconds (UTC); the defaults serve other writers, the
+// store sets them itself. AUTOINCREMENT: an id is never reused, so an old
+// etag can never match a new task.
+constexpr char kCreateSettings[] = R"sql(
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT)sql";
+
+constexpr char kCreateProjects[] = R"sql(
+CREATE TABLE projects (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL
+    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)),
+  update_time INTEGER NOT NULL
+    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER))
+) STRICT)sql";
+
+// Constraint names match db_error.h.
+constexpr char kCreateTasks[] = R"sql(
+CREATE TABLE tasks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NULL
+    CONSTRAINT tasks_project_fk REFERENCES projects (id) ON DELETE CASCADE,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  status INTEGER NOT NULL DEFAULT 1
+    CONSTRAINT tasks_status_valid CHECK (status IN (1, 2, 3)),
+  priority INTEGER NOT NULL DEFAULT 2
+    CONSTRAINT tasks_priority_valid CHECK (priority IN (1, 2, 3)),
+  metadata TEXT NOT NULL DEFAULT '{}'
+    CONSTRAINT tasks_metadata_object
+    CHECK (json_valid(metadata) AND json_type(metadata) = 'object'),
+  create_time INTEGER NOT NULL
+    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)),
+  update_time INTEGER NOT NULL
+    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)),
+  revision INTEGER NOT NULL DEFAULT 1,
+  request_id TEXT NULL CONSTRAINT tasks_request_id_key UNIQUE,
+  CONSTRAINT tasks_project_title_key UNIQUE (project_id, title)
+) STRICT)sql";
+
+// One index per list order, each ending in id for the keyset tie-break. The
+// unique (project_id, title) index serves title order within a project.
+constexpr char kIndexTasksProject[] =
+    "CREATE INDEX tasks_project_idx ON tasks (project_id, id)";
+constexpr char kIndexTasksCreateTime[] =
+    "CREATE INDEX tasks_create_time_idx ON tasks (create_time, id)";
+constexpr char kIndexTasksPriority[] =
+    "CREATE INDEX tasks_priority_idx ON tasks (priority, id)";
+constexpr char kIndexTasksTitle[] =
+    "CREATE INDEX tasks_title_idx ON tasks (title, id)";
+
+const std::vector<Migration>& SqliteMigrations() {
+  static const auto* const kMigrations = new std::vector<Migration>{
+      {1,
+       "projects and tasks",
+       {kCreateSettings, kCreateProjects, kCreateTasks, kIndexTasksProject,
+        kIndexTasksCreateTime, kIndexTasksPriority, kIndexTasksTitle}},
+  };
+  return *kMigrations;
+}
+
+sqlite3* Handle(soci::session& session) {
+  return static_cast<soci::sqlite3_session_backend*>(session.get_backend())
+      ->conn_;
+}
+
+void Exec(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string text = absl::StrCat(sql, ": ", message ? message : "");
+    sqlite3_free(message);
+    throw soci::sqlite3_soci_error(text, rc);
+  }
+}
+
+// The single-value result of a PRAGMA.
+std::string PragmaValue(sqlite3* db, const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+  std::string value;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      if (text != nullptr) value = reinterpret_cast<const char*>(text);
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+    throw soci::sqlite3_soci_error(
+        absl::StrCat(sql, ": ", sqlite3_errmsg(db)), rc);
+  }
+  return value;
+}
+
+// "UNIQUE constraint failed: tasks.project_id, tasks.title" names columns,
+// not the constraint: map the column lists of the schema's unique keys.
+std::string UniqueConstraintName(absl::string_view message) {
+  if (absl::StrContains(message, "tasks.project_id, tasks.title")) {
+    return constraint::kTaskTitleUnique;
+  }
+  if (absl::StrContains(message, "tasks.request_id")) {
+    return constraint::kTaskRequestIdUnique;
+  }
+  return "";
+}
+
+// The text after `marker` up to the end of its line: the constraint name of
+// "CHECK constraint failed: tasks_status_valid", the column of "NOT NULL
+// constraint failed: tasks.title" (table prefix dropped).
+std::string TextAfter(absl::string_view message, absl::string_view marker,
+                      bool drop_table) {
+  size_t at = message.find(marker);
+  if (at == absl::string_view::npos) return "";
+  absl::string_view rest = message.substr(at + marker.size());
+  rest = rest.substr(0, rest.find_first_of("\n\r "));
+  if (drop_table) {
+    size_t dot = rest.find('.');
+    if (dot != absl::string_view::npos) rest = rest.substr(dot + 1);
+  }
+  return std::string(rest);
+}
+
+class SqliteDialect final : public Dialect {
+ public:
+  SqliteDialect(std::string path, absl::Duration busy_timeout)
+      : path_(std::move(path)),
+        in_memory_(path_ == ":memory:"),
+        busy_timeout_ms_(static_cast<int>(
+            std::min<int64_t>(absl::ToInt64Milliseconds(busy_timeout),
+                              1 << 30))) {}
+
+  absl::string_view name() const override { return "sqlite"; }
+  int default_pool_size() const override { return in_memory_ ? 1 : 4; }
+  // Every connection to :memory: is a database of its own.
+  int max_pool_size() const override { return in_memory_ ? 1 : 64; }
+  bool serialize_writes() const override { return true; }
+
+  std::unique_ptr<soci::session> Connect() const override {
+    auto session = std::make_unique<soci::session>(
+        soci::sqlite3, absl::StrCat("db=\"", path_, "\""));
+    sqlite3* db = Handle(*session);
+    int rc = sqlite3_busy_timeout(db, busy_timeout_ms_);
+    if (rc != SQLITE_OK) {
+      throw soci::sqlite3_soci_error("cannot set the busy timeout", rc);
+    }
+    // Off on every new connection, and a no-op inside a transaction.
+    Exec(db, "PRAGMA foreign_keys = ON");
+    if (!in_memory_) {
+      std::string mode = PragmaValue(db, "PRAGMA journal_mode = WAL");
+      if (mode != "wal") {
+        throw soci::sqlite3_soci_error(
+            absl::StrCat("cannot use WAL journal mode (got \"", mode, "\")"),
+            SQLITE_CANTOPEN);
+      }
+      // With WAL, FULL syncs on every commit: a reply means durable.
+      Exec(db, "PRAGMA synchronous = FULL");
+    }
+    return session;
+  }
+
+  const std::vector<Migration>& migrations() const override {
+    return SqliteMigrations();
+  }
+
+  const char* begin_sql() const override { return "BEGIN IMMEDIATE"; }
+  const char* migration_lock_sql() const override { return ""; }
+  // BEGIN IMMEDIATE holds the database's write lock.
+  const char* lock_rows_sql() const override { return ""; }
+
+  // `->` yields the minified JSON text of the value (SQL NULL when the key is
+  // absent); json() minifies the bound text the same way.
+  const char* metadata_filter_sql() const override {
+    return "(metadata -> :meta_key) = json(:meta_value)";
+  }
+
+  std::string MetadataKeyParameter(absl::string_view key) const override {
+    return absl::StrCat("$.\"", key, "\"");
+  }
+
+  DbError ClassifyError(const std::exception& error,
+                        soci::session* session) const override {
+    DbError result;
+    result.message = error.what();
+    int code = SQLITE_ERROR;
+    if (session != nullptr) {
+      code = sqlite3_extended_errcode(Handle(*session));
+    } else if (auto* sqlite_error =
+                   dynamic_cast<const soci::sqlite3_soci_error*>(&error)) {
+      code = sqlite_error->result();
+    }
+    if (dynamic_cast<const soci::soci_error*>(&error) == nullptr) {
+      return result;  // not from the database: kOther
+    }
+    switch (code) {
+      case SQLITE_CONSTRAINT_UNIQUE:
+      case SQLITE_CONSTRAINT_PRIMARYKEY:
+        result.kind = DbErrorKind::kUniqueViolation;
+        result.constraint = UniqueConstraintName(result.message);
+        return result;
+      case SQLITE_CONSTRAINT_FOREIGNKEY:
+        result.kind = DbErrorKind::kForeignKeyViolation;
+        result.constraint = constraint::kTaskProjectForeignKey;
+        return result;
+      case SQLITE_CONSTRAINT_NOTNULL:
+        result.kind = DbErrorKind::kNotNullViolation;
+        result.constraint = TextAfter(result.message, "constraint failed: ",
+                                      /*drop_table=*/true);
+        return result;
+      case SQLITE_CONSTRAINT_CHECK:
+        result.kind = DbErrorKind::kCheckViolation;
+        result.constraint = TextAfter(result.message, "constraint failed: ",
+                                      /*drop_table=*/false);
+        return result;
+      case SQLITE_CONSTRAINT_DATATYPE:
+      case SQLITE_TOOBIG:
+      case SQLITE_MISMATCH:
+        result.kind = DbErrorKind::kInvalidValue;
+        return result;
+      default:
+        break;
+    }
+    switch (code & 0xff) {
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+      case SQLITE_CANTOPEN:
+      case SQLITE_IOERR:
+      case SQLITE_FULL:
+      case SQLITE_PROTOCOL:
+        result.kind = DbErrorKind::kUnavailable;
+        break;
+      default:
+        break;
+    }
+    return result;
+  }
+
+  void FinishStatement(soci::statement& statement) const override {
+    sqlite3_stmt* stmt =
+        static_cast<soci::sqlite3_statement_backend*>(statement.get_backend())
+            ->stmt_;
+    if (stmt == nullptr) return;
+    // SOCI stops after the rows it was asked for; an INSERT ... RETURNING
+    // left there has not committed yet.
+    if (sqlite3_stmt_busy(stmt) && !sqlite3_stmt_readonly(stmt)) {
+      int rc;
+      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      }
+      if (rc != SQLITE_DONE) {
+        std::string message = sqlite3_errmsg(sqlite3_db_handle(stmt));
+        sqlite3_reset(stmt);
+        throw soci::sqlite3_soci_error(message, rc);
+      }
+    }
+    sqlite3_reset(stmt);
+  }
+
+  bool InTransaction(soci::session& session) const override {
+    return sqlite3_get_autocommit(Handle(session)) == 0;
+  }
+
+  bool Recover(soci::session& session) const override {
+    sqlite3* db = Handle(session);
+    for (sqlite3_stmt* stmt = sqlite3_next_stmt(db, nullptr); stmt != nullptr;
+         stmt = sqlite3_next_stmt(db, stmt)) {
+      if (sqlite3_stmt_busy(stmt)) sqlite3_reset(stmt);
+    }
+    if (sqlite3_get_autocommit(db) == 0) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    // A SQLite connection stays usable; for :memory: it is the database.
+    return true;
+  }
+
+ private:
+  const std::string path_;
+  const bool in_memory_;
+  const int busy_timeout_ms_;
+};
+
+}  // namespace
+
+std::unique_ptr<Dialect> MakeSqliteDialect(std::string path,
+                                           absl::Duration busy_timeout) {
+  return std::make_unique<SqliteDialect>(std::move(path), busy_timeout);
+}
+
+}  // namespace tasks::storage

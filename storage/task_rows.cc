@@ -1,0 +1,111 @@
+#include "storage/task_rows.h"
+
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "storage/error_reason.h"
+
+namespace tasks::storage {
+
+absl::StatusOr<v1::Task> TaskFromRow(const TaskRow& row) {
+  v1::Task task;
+  task.set_id(row.id);
+  if (row.project_id_indicator == soci::i_ok) {
+    task.set_project_id(row.project_id);
+  }
+  task.set_title(row.title);
+  task.set_description(row.description);
+  task.set_status(static_cast<v1::Task::Status>(row.status));
+  task.set_priority(static_cast<v1::Task::Priority>(row.priority));
+  // The common case skips the JSON parser.
+  if (row.metadata != "{}") {
+    auto parsed = google::protobuf::util::JsonStringToMessage(
+        row.metadata, task.mutable_metadata());
+    if (!parsed.ok()) {
+      return WithReason(
+          absl::InternalError(absl::StrCat("task ", row.id,
+                                           ": stored metadata is not a JSON "
+                                           "object: ",
+                                           parsed.ToString())),
+          reason::kInternal);
+    }
+  }
+  *task.mutable_create_time() = TimestampFromMicros(row.create_time);
+  *task.mutable_update_time() = TimestampFromMicros(row.update_time);
+  task.set_etag(FormatEtag(row.revision));
+  return task;
+}
+
+v1::Project ProjectFromRow(const ProjectRow& row) {
+  v1::Project project;
+  project.set_id(row.id);
+  project.set_name(row.name);
+  project.set_description(row.description);
+  *project.mutable_create_time() = TimestampFromMicros(row.create_time);
+  *project.mutable_update_time() = TimestampFromMicros(row.update_time);
+  return project;
+}
+
+std::string FormatEtag(long long revision) {
+  return absl::StrCat("\"", revision, "\"");
+}
+
+std::optional<long long> ParseEtag(absl::string_view etag) {
+  if (etag.size() < 3 || etag.front() != '"' || etag.back() != '"') {
+    return std::nullopt;
+  }
+  absl::string_view digits = etag.substr(1, etag.size() - 2);
+  for (char c : digits) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return std::nullopt;
+    }
+  }
+  int64_t revision = 0;
+  if (!absl::SimpleAtoi(digits, &revision)) return std::nullopt;
+  return revision;
+}
+
+absl::StatusOr<std::string> StructToJson(
+    const google::protobuf::Struct& metadata, absl::string_view field) {
+  if (metadata.fields().empty()) return std::string("{}");
+  std::string json;
+  auto printed = google::protobuf::util::MessageToJsonString(metadata, &json);
+  if (!printed.ok()) {
+    return InvalidField(field, absl::StrCat("cannot be written as JSON: ",
+                                            printed.ToString()));
+  }
+  return json;
+}
+
+absl::StatusOr<std::string> ValueToJson(const google::protobuf::Value& value,
+                                        absl::string_view field) {
+  std::string json;
+  auto printed = google::protobuf::util::MessageToJsonString(value, &json);
+  if (!printed.ok()) {
+    return InvalidField(field, absl::StrCat("cannot be written as JSON: ",
+                                            printed.ToString()));
+  }
+  return json;
+}
+
+long long NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+google::protobuf::Timestamp TimestampFromMicros(long long micros) {
+  google::protobuf::Timestamp timestamp;
+  long long seconds = micros / 1000000;
+  long long rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  timestamp.set_seconds(seconds);
+  timestamp.set_nanos(static_cast<int32_t>(rest * 1000));
+  return timestamp;
+}
+
+}  // namespace tasks::storage
