@@ -140,9 +140,7 @@ void TaskServer::Shutdown() {
     Log(LogLevel::kInfo, "shutting down: draining calls");
     grpc::HealthCheckServiceInterface* health =
         server_->GetHealthCheckService();
-    health->SetServingStatus(false);
-    health->SetServingStatus(v1::TaskService::service_full_name(), false);
-    // Ends health Watch streams, which would otherwise hold the drain open.
+    // Every status NOT_SERVING, and frozen: the monitor cannot undo it.
     health->Shutdown();
   }
   if (monitor_ != nullptr) monitor_->Stop();

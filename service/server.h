@@ -95,10 +95,13 @@ class TaskServer {
   // A channel to this server that bypasses the network.
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
-  // Graceful shutdown: health turns NOT_SERVING at once, the server stops
-  // accepting calls, in-flight calls get up to `drain_timeout` to finish
-  // (then are cancelled), and the store is closed. Blocks until done; later
-  // calls return at once. Thread-safe.
+  // Graceful shutdown: health turns NOT_SERVING at once (health Watch
+  // streams are sent NOT_SERVING), the server stops accepting calls,
+  // in-flight calls get up to `drain_timeout` to finish (then are
+  // cancelled), and the store is closed. Blocks until done; later calls
+  // return at once. Thread-safe. gRPC's health service never ends its Watch
+  // streams itself, so while a client watches, shutdown takes the whole
+  // `drain_timeout`.
   void Shutdown();
 
  private:

@@ -1,0 +1,308 @@
+#include "service/request_validation.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/error_reason.h"
+#include "tests/testing/status_matchers.h"
+
+namespace tasks::service {
+namespace {
+
+using ::google::protobuf::FieldMask;
+using ::tasks::testing::IsOk;
+using ::tasks::testing::IsOkAndHolds;
+using ::tasks::testing::ReasonIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Property;
+
+// Matches an INVALID_ARGUMENT naming `field`.
+MATCHER_P(IsInvalidField, field, "is INVALID_ARGUMENT naming " + std::string(field)) {
+  const absl::Status& status = arg.status();
+  *result_listener << "which is " << status;
+  return status.code() == absl::StatusCode::kInvalidArgument &&
+         ErrorField(status) == std::string(field);
+}
+
+// Wraps a plain Status so IsInvalidField can read .status().
+absl::StatusOr<int> Wrap(absl::Status status) {
+  if (status.ok()) return 0;
+  return status;
+}
+
+::testing::Matcher<absl::StatusOr<FieldMask>> HoldsPaths(
+    std::vector<std::string> paths) {
+  return IsOkAndHolds(Property(&FieldMask::paths,
+                               ::testing::ElementsAreArray(paths)));
+}
+
+v1::CreateTaskRequest CreateTask(const std::string& title) {
+  v1::CreateTaskRequest request;
+  request.mutable_task()->set_title(title);
+  return request;
+}
+
+std::string Repeat(const std::string& piece, int times) {
+  std::string text;
+  for (int i = 0; i < times; ++i) text += piece;
+  return text;
+}
+
+TEST(ValidateIdTest, PositiveIsOkZeroAndNegativeAreInvalid) {
+  EXPECT_THAT(ValidateId(1, "id"), IsOk());
+  EXPECT_THAT(Wrap(ValidateId(0, "id")), IsInvalidField("id"));
+  EXPECT_THAT(Wrap(ValidateId(-1, "id")), IsInvalidField("id"));
+  EXPECT_THAT(Wrap(ValidateId(INT64_MIN, "task.id")),
+              IsInvalidField("task.id"));
+}
+
+TEST(ResolvePageSizeTest, ZeroIsFiftyLargeIsCappedNegativeIsInvalid) {
+  EXPECT_THAT(ResolvePageSize(0), IsOkAndHolds(50));
+  EXPECT_THAT(ResolvePageSize(7), IsOkAndHolds(7));
+  EXPECT_THAT(ResolvePageSize(1000), IsOkAndHolds(1000));
+  EXPECT_THAT(ResolvePageSize(1001), IsOkAndHolds(1000));
+  EXPECT_THAT(ResolvePageSize(INT32_MAX), IsOkAndHolds(1000));
+  EXPECT_THAT(ResolvePageSize(-1), IsInvalidField("page_size"));
+}
+
+TEST(ValidateCreateTaskTest, TitleLengthCountsCodePointsNotBytes) {
+  // "é" is 2 bytes, "😀" 4: 200 of them are 200 characters.
+  EXPECT_THAT(ValidateCreateTask(CreateTask(Repeat("\xC3\xA9", 200))), IsOk());
+  EXPECT_THAT(ValidateCreateTask(CreateTask(Repeat("\xF0\x9F\x98\x80", 200))),
+              IsOk());
+  EXPECT_THAT(
+      Wrap(ValidateCreateTask(CreateTask(Repeat("\xF0\x9F\x98\x80", 201)))),
+      IsInvalidField("task.title"));
+}
+
+TEST(ValidateCreateTaskTest, TitleIsMeasuredAfterTrimming) {
+  EXPECT_THAT(ValidateCreateTask(CreateTask("  " + Repeat("a", 200) + "\t\n")),
+              IsOk());
+  EXPECT_THAT(Wrap(ValidateCreateTask(CreateTask(" \t\n "))),
+              IsInvalidField("task.title"));
+  EXPECT_THAT(Wrap(ValidateCreateTask(CreateTask(""))),
+              IsInvalidField("task.title"));
+}
+
+TEST(ValidateCreateTaskTest, MissingTaskIsInvalid) {
+  EXPECT_THAT(Wrap(ValidateCreateTask(v1::CreateTaskRequest())),
+              IsInvalidField("task"));
+}
+
+TEST(ValidateCreateTaskTest, DescriptionUpToTenThousandCharacters) {
+  v1::CreateTaskRequest request = CreateTask("t");
+  request.mutable_task()->set_description(Repeat("\xC3\xA9", 10000));
+  EXPECT_THAT(ValidateCreateTask(request), IsOk());
+  request.mutable_task()->set_description(Repeat("a", 10001));
+  EXPECT_THAT(Wrap(ValidateCreateTask(request)),
+              IsInvalidField("task.description"));
+}
+
+TEST(ValidateCreateTaskTest, UnknownEnumNumbersAreInvalid) {
+  v1::CreateTaskRequest request = CreateTask("t");
+  request.mutable_task()->set_status(static_cast<v1::Task::Status>(42));
+  EXPECT_THAT(Wrap(ValidateCreateTask(request)), IsInvalidField("task.status"));
+  request = CreateTask("t");
+  request.mutable_task()->set_priority(static_cast<v1::Task::Priority>(-1));
+  EXPECT_THAT(Wrap(ValidateCreateTask(request)),
+              IsInvalidField("task.priority"));
+}
+
+TEST(ValidateCreateTaskTest, NonPositiveProjectIdIsInvalid) {
+  v1::CreateTaskRequest request = CreateTask("t");
+  request.mutable_task()->set_project_id(0);
+  EXPECT_THAT(Wrap(ValidateCreateTask(request)),
+              IsInvalidField("task.project_id"));
+}
+
+TEST(ValidateCreateTaskTest, NulCharacterIsInvalid) {
+  EXPECT_THAT(Wrap(ValidateCreateTask(CreateTask(std::string("a\0b", 3)))),
+              IsInvalidField("task.title"));
+}
+
+TEST(ValidateCreateTaskTest, RequestIdUpToHundredCharacters) {
+  v1::CreateTaskRequest request = CreateTask("t");
+  request.set_request_id(Repeat("r", 100));
+  EXPECT_THAT(ValidateCreateTask(request), IsOk());
+  request.set_request_id(Repeat("r", 101));
+  EXPECT_THAT(Wrap(ValidateCreateTask(request)), IsInvalidField("request_id"));
+}
+
+TEST(ValidateBatchCreateTasksTest, NamesTheFieldOfTheFailingRequest) {
+  v1::BatchCreateTasksRequest batch;
+  for (int i = 0; i < 5; ++i) {
+    *batch.add_requests() = CreateTask(absl::StrCat("task ", i));
+  }
+  EXPECT_THAT(ValidateBatchCreateTasks(batch), IsOk());
+  batch.mutable_requests(3)->mutable_task()->set_title(" ");
+  EXPECT_THAT(Wrap(ValidateBatchCreateTasks(batch)),
+              IsInvalidField("requests[3].task.title"));
+}
+
+TEST(ValidateBatchCreateTasksTest, EmptyAndOverThousandAreInvalid) {
+  v1::BatchCreateTasksRequest batch;
+  EXPECT_THAT(Wrap(ValidateBatchCreateTasks(batch)),
+              IsInvalidField("requests"));
+  for (int i = 0; i < 1000; ++i) *batch.add_requests() = CreateTask("t");
+  EXPECT_THAT(ValidateBatchCreateTasks(batch), IsOk());
+  *batch.add_requests() = CreateTask("t");
+  EXPECT_THAT(Wrap(ValidateBatchCreateTasks(batch)),
+              IsInvalidField("requests"));
+}
+
+TEST(ValidateListTasksTest, ResolvesPageSize) {
+  v1::ListTasksRequest request;
+  EXPECT_THAT(ValidateListTasks(request),
+              IsOkAndHolds(Property(&v1::ListTasksRequest::page_size, 50)));
+}
+
+TEST(ValidateListTasksTest, UnknownOrderByIsInvalid) {
+  v1::ListTasksRequest request;
+  for (const char* order_by :
+       {"create_time", "create_time desc", "priority desc", "title"}) {
+    request.set_order_by(order_by);
+    EXPECT_THAT(ValidateListTasks(request), IsOk()) << order_by;
+  }
+  request.set_order_by("title; DROP TABLE task");
+  EXPECT_THAT(ValidateListTasks(request), IsInvalidField("order_by"));
+}
+
+TEST(ValidateListTasksTest, MetadataKeyNeedsValueAndValueNeedsKey) {
+  v1::ListTasksRequest request;
+  request.set_metadata_key("team");
+  EXPECT_THAT(ValidateListTasks(request), IsInvalidField("metadata_value"));
+  request.mutable_metadata_value()->set_string_value("core");
+  EXPECT_THAT(ValidateListTasks(request), IsOk());
+  request.set_metadata_key("te\"am");
+  EXPECT_THAT(ValidateListTasks(request), IsInvalidField("metadata_key"));
+  request.clear_metadata_key();
+  EXPECT_THAT(ValidateListTasks(request), IsInvalidField("metadata_value"));
+}
+
+TEST(ValidateListTasksTest, UnknownEnumFilterAndBadProjectIdAreInvalid) {
+  v1::ListTasksRequest request;
+  request.set_status(static_cast<v1::Task::Status>(9));
+  EXPECT_THAT(ValidateListTasks(request), IsInvalidField("status"));
+  request = v1::ListTasksRequest();
+  request.set_project_id(-3);
+  EXPECT_THAT(ValidateListTasks(request), IsInvalidField("project_id"));
+}
+
+class ValidateUpdateTaskTest : public ::testing::Test {
+ protected:
+  ValidateUpdateTaskTest() { request_.mutable_task()->set_id(1); }
+  v1::UpdateTaskRequest request_;
+};
+
+TEST_F(ValidateUpdateTaskTest, AbsentMaskMeansPopulatedFields) {
+  request_.mutable_task()->set_title("new");
+  request_.mutable_task()->set_priority(v1::Task::HIGH);
+  request_.mutable_task()->mutable_metadata();
+  EXPECT_THAT(ValidateUpdateTask(request_),
+              HoldsPaths({"title", "priority", "metadata"}));
+}
+
+TEST_F(ValidateUpdateTaskTest, EmptyMaskMeansPopulatedFields) {
+  request_.mutable_task()->set_project_id(4);
+  request_.mutable_update_mask();
+  EXPECT_THAT(ValidateUpdateTask(request_), HoldsPaths({"project_id"}));
+}
+
+TEST_F(ValidateUpdateTaskTest, NothingToUpdateIsInvalidMask) {
+  EXPECT_THAT(ValidateUpdateTask(request_),
+              AllOf(IsInvalidField("update_mask"),
+                    ReasonIs(reason::kInvalidFieldMask)));
+}
+
+TEST_F(ValidateUpdateTaskTest, StarMeansEveryMutableField) {
+  request_.mutable_task()->set_title("t");
+  request_.mutable_task()->set_status(v1::Task::COMPLETED);
+  request_.mutable_task()->set_priority(v1::Task::LOW);
+  request_.mutable_update_mask()->add_paths("*");
+  EXPECT_THAT(ValidateUpdateTask(request_),
+              HoldsPaths({"project_id", "title", "description", "status",
+                          "priority", "metadata"}));
+}
+
+TEST_F(ValidateUpdateTaskTest, StarWithOtherPathsIsInvalid) {
+  request_.mutable_task()->set_title("t");
+  request_.mutable_update_mask()->add_paths("*");
+  request_.mutable_update_mask()->add_paths("title");
+  EXPECT_THAT(ValidateUpdateTask(request_),
+              AllOf(IsInvalidField("update_mask"),
+                    ReasonIs(reason::kInvalidFieldMask)));
+}
+
+TEST_F(ValidateUpdateTaskTest, DuplicatePathsAreDropped) {
+  request_.mutable_task()->set_title("t");
+  for (const char* path : {"title", "description", "title"}) {
+    request_.mutable_update_mask()->add_paths(path);
+  }
+  EXPECT_THAT(ValidateUpdateTask(request_),
+              HoldsPaths({"title", "description"}));
+}
+
+TEST_F(ValidateUpdateTaskTest, UnknownAndOutputOnlyPathsAreInvalid) {
+  for (const char* path :
+       {"id", "etag", "create_time", "update_time", "titel", "metadata.a"}) {
+    request_.mutable_update_mask()->clear_paths();
+    request_.mutable_update_mask()->add_paths(path);
+    EXPECT_THAT(ValidateUpdateTask(request_),
+                AllOf(IsInvalidField("update_mask"),
+                      ReasonIs(reason::kInvalidFieldMask)))
+        << path;
+  }
+}
+
+TEST_F(ValidateUpdateTaskTest, MaskedFieldsAreValidated) {
+  request_.mutable_update_mask()->add_paths("title");
+  EXPECT_THAT(ValidateUpdateTask(request_), IsInvalidField("task.title"));
+  request_.mutable_update_mask()->set_paths(0, "status");
+  EXPECT_THAT(ValidateUpdateTask(request_), IsInvalidField("task.status"));
+}
+
+TEST_F(ValidateUpdateTaskTest, UnknownEnumOutsideTheMaskIsInvalid) {
+  request_.mutable_task()->set_title("t");
+  request_.mutable_task()->set_priority(static_cast<v1::Task::Priority>(7));
+  request_.mutable_update_mask()->add_paths("title");
+  EXPECT_THAT(ValidateUpdateTask(request_), IsInvalidField("task.priority"));
+}
+
+TEST_F(ValidateUpdateTaskTest, NonPositiveIdIsInvalid) {
+  request_.mutable_task()->set_id(0);
+  request_.mutable_task()->set_title("t");
+  EXPECT_THAT(ValidateUpdateTask(request_), IsInvalidField("task.id"));
+}
+
+TEST(ValidateUpdateProjectTest, ResolvesAndValidatesMask) {
+  v1::UpdateProjectRequest request;
+  request.mutable_project()->set_id(2);
+  request.mutable_project()->set_description("d");
+  EXPECT_THAT(ValidateUpdateProject(request), HoldsPaths({"description"}));
+  request.mutable_update_mask()->add_paths("*");
+  EXPECT_THAT(ValidateUpdateProject(request), IsInvalidField("project.name"));
+  request.mutable_project()->set_name("n");
+  EXPECT_THAT(ValidateUpdateProject(request),
+              HoldsPaths({"name", "description"}));
+  request.mutable_update_mask()->set_paths(0, "create_time");
+  EXPECT_THAT(ValidateUpdateProject(request), IsInvalidField("update_mask"));
+}
+
+TEST(ValidateCreateProjectTest, NameRequiredAndBounded) {
+  v1::CreateProjectRequest request;
+  EXPECT_THAT(Wrap(ValidateCreateProject(request)), IsInvalidField("project"));
+  request.mutable_project()->set_name(Repeat("n", 200));
+  EXPECT_THAT(ValidateCreateProject(request), IsOk());
+  request.mutable_project()->set_name(Repeat("n", 201));
+  EXPECT_THAT(Wrap(ValidateCreateProject(request)),
+              IsInvalidField("project.name"));
+  request.mutable_project()->set_name("   ");
+  EXPECT_THAT(Wrap(ValidateCreateProject(request)),
+              IsInvalidField("project.name"));
+}
+
+}  // namespace
+}  // namespace tasks::service

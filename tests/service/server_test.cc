@@ -1,0 +1,446 @@
+// The server wiring against a mock store: error injection, health
+// transitions, a database that comes late, graceful drain, and the hardening
+// limits (port reuse, thread pool, message size).
+
+#include "service/server.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "storage/error_reason.h"
+#include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/testing/grpc_status_matchers.h"
+#include "tests/testing/mock_task_store.h"
+#include "tests/testing/status_matchers.h"
+
+namespace tasks::service {
+namespace {
+
+using ::grpc::health::v1::Health;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::tasks::testing::GrpcErrorIs;
+using ::tasks::testing::GrpcInvalidField;
+using ::tasks::testing::GrpcOk;
+using ::tasks::testing::MockTaskStore;
+using ::tasks::testing::StatusIs;
+using ::testing::_;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Invoke;
+using ::testing::NiceMock;
+using ::testing::Not;
+using ::testing::Property;
+using ::testing::Return;
+
+constexpr char kServiceName[] = "tasks.v1.TaskService";
+
+// A factory that hands out `store` on its first call.
+StoreFactory FactoryOf(storage::TaskStorePtr store) {
+  auto holder = std::make_shared<storage::TaskStorePtr>(std::move(store));
+  return [holder]() -> absl::StatusOr<storage::TaskStorePtr> {
+    if (*holder == nullptr) return absl::InternalError("store handed out");
+    return std::move(*holder);
+  };
+}
+
+v1::Task TaskWithId(int64_t id) {
+  v1::Task task;
+  task.set_id(id);
+  task.set_title("t");
+  return task;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() {
+    auto store = std::make_unique<NiceMock<MockTaskStore>>();
+    store_ = store.get();
+    ON_CALL(*store_, CheckHealth()).WillByDefault(Invoke([this] {
+      return healthy_ ? absl::OkStatus()
+                      : absl::UnavailableError("connection refused");
+    }));
+    config_.open_store = FactoryOf(std::move(store));
+    config_.health_probe_interval = absl::Milliseconds(10);
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  void StartServer() {
+    absl::StatusOr<std::unique_ptr<TaskServer>> server =
+        TaskServer::Start(config_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    // In-process channels cancel their calls at once on shutdown; draining
+    // needs a real connection.
+    channel_ = server_->port() > 0
+                   ? grpc::CreateChannel(
+                         absl::StrCat("127.0.0.1:", server_->port()),
+                         grpc::InsecureChannelCredentials())
+                   : server_->InProcessChannel();
+    stub_ = v1::TaskService::NewStub(channel_);
+    health_ = Health::NewStub(channel_);
+  }
+
+  // The health status of `service`, or UNKNOWN when the check fails.
+  HealthCheckResponse::ServingStatus HealthOf(const std::string& service) {
+    grpc::ClientContext context;
+    HealthCheckRequest request;
+    request.set_service(service);
+    HealthCheckResponse response;
+    if (!health_->Check(&context, request, &response).ok()) {
+      return HealthCheckResponse::UNKNOWN;
+    }
+    return response.status();
+  }
+
+  // Waits up to 5 s for both health statuses to become `expected`.
+  bool AwaitHealth(HealthCheckResponse::ServingStatus expected) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    while (absl::Now() < deadline) {
+      if (HealthOf("") == expected && HealthOf(kServiceName) == expected) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return false;
+  }
+
+  grpc::Status GetTask(int64_t id, v1::Task* task = nullptr) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::GetTaskRequest request;
+    request.set_id(id);
+    v1::Task response;
+    grpc::Status status = stub_->GetTask(&context, request, &response);
+    if (task != nullptr) *task = response;
+    return status;
+  }
+
+  std::atomic<bool> healthy_{true};
+  NiceMock<MockTaskStore>* store_;  // Owned by the server once opened.
+  ServerConfig config_;
+  std::unique_ptr<TaskServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::TaskService::Stub> stub_;
+  std::unique_ptr<Health::Stub> health_;
+};
+
+TEST_F(ServerTest, StoreUnavailableIsUnavailableWithReason) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_CALL(*store_, GetTask(7))
+      .WillOnce(Return(absl::UnavailableError("database connection lost")));
+  EXPECT_THAT(GetTask(7), GrpcErrorIs(grpc::StatusCode::UNAVAILABLE,
+                                      reason::kDatabaseUnavailable));
+}
+
+TEST_F(ServerTest, StoreInternalErrorIsInternalWithoutItsDetail) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_CALL(*store_, GetTask(7))
+      .WillOnce(Return(absl::InternalError(
+          "sqlite3_prepare: near \"SELEC\": syntax error in SELEC id FROM task")));
+  grpc::Status status = GetTask(7);
+  EXPECT_THAT(status,
+              GrpcErrorIs(grpc::StatusCode::INTERNAL, reason::kInternal));
+  EXPECT_THAT(status.error_message(), Not(HasSubstr("SELEC")));
+  EXPECT_THAT(status.error_details(), Not(HasSubstr("SELEC")));
+}
+
+TEST_F(ServerTest, StoreReasonReachesTheClient) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_CALL(*store_, GetTask(7))
+      .WillOnce(Return(WithReason(absl::NotFoundError("no task 7"),
+                                  reason::kTaskNotFound)));
+  EXPECT_THAT(GetTask(7), GrpcErrorIs(grpc::StatusCode::NOT_FOUND,
+                                      reason::kTaskNotFound));
+}
+
+TEST_F(ServerTest, InvalidRequestNeverReachesTheStore) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_CALL(*store_, GetTask(_)).Times(0);
+  EXPECT_THAT(GetTask(0), GrpcInvalidField("id", reason::kInvalidArgument));
+}
+
+TEST_F(ServerTest, DeleteProjectPassesForceAsCascade) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_CALL(*store_, DeleteProject(5, true))
+      .WillOnce(Return(absl::OkStatus()));
+  EXPECT_CALL(*store_, DeleteProject(6, false))
+      .WillOnce(Return(absl::OkStatus()));
+  for (auto [id, force] : {std::pair{5, true}, std::pair{6, false}}) {
+    grpc::ClientContext context;
+    v1::DeleteProjectRequest request;
+    request.set_id(id);
+    request.set_force(force);
+    google::protobuf::Empty empty;
+    EXPECT_THAT(stub_->DeleteProject(&context, request, &empty), GrpcOk());
+  }
+}
+
+TEST_F(ServerTest, CreateTaskClearsOutputOnlyFieldsAndPassesRequestId) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_CALL(*store_,
+              CreateTask(AllOf(
+                             Property(&v1::Task::id, 0),
+                             Property(&v1::Task::etag, ""),
+                             Property(&v1::Task::has_create_time, false),
+                             Property(&v1::Task::title, "write")),
+                         absl::string_view("retry-1")))
+      .WillOnce(Return(TaskWithId(3)));
+  grpc::ClientContext context;
+  v1::CreateTaskRequest request;
+  request.mutable_task()->set_id(99);
+  request.mutable_task()->set_etag("forged");
+  request.mutable_task()->mutable_create_time()->set_seconds(5);
+  request.mutable_task()->set_title("write");
+  request.set_request_id("retry-1");
+  v1::Task task;
+  EXPECT_THAT(stub_->CreateTask(&context, request, &task), GrpcOk());
+  EXPECT_EQ(task.id(), 3);
+}
+
+TEST_F(ServerTest, UpdateTaskPassesTheResolvedMask) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_CALL(*store_, UpdateTask(Property(&v1::Task::id, 4),
+                                  Property(&google::protobuf::FieldMask::paths,
+                                           ElementsAre("title",
+                                                                "status"))))
+      .WillOnce(Return(TaskWithId(4)));
+  grpc::ClientContext context;
+  v1::UpdateTaskRequest request;
+  request.mutable_task()->set_id(4);
+  request.mutable_task()->set_title("new");
+  request.mutable_task()->set_status(v1::Task::COMPLETED);
+  v1::Task task;
+  EXPECT_THAT(stub_->UpdateTask(&context, request, &task), GrpcOk());
+}
+
+TEST_F(ServerTest, ListCallsPassTheResolvedPageSize) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_CALL(*store_, ListProjects(50, absl::string_view("")))
+      .WillOnce(Return(v1::ListProjectsResponse()));
+  EXPECT_CALL(*store_,
+              ListTasks(Property(&v1::ListTasksRequest::page_size, 1000)))
+      .WillOnce(Return(v1::ListTasksResponse()));
+  {
+    grpc::ClientContext context;
+    v1::ListProjectsResponse response;
+    EXPECT_THAT(stub_->ListProjects(&context, v1::ListProjectsRequest(),
+                                    &response),
+                GrpcOk());
+  }
+  grpc::ClientContext context;
+  v1::ListTasksRequest request;
+  request.set_page_size(5000);
+  v1::ListTasksResponse response;
+  EXPECT_THAT(stub_->ListTasks(&context, request, &response), GrpcOk());
+}
+
+TEST_F(ServerTest, HealthIsServingWhenTheStoreIsHealthy) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_EQ(HealthOf(""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(HealthOf(kServiceName), HealthCheckResponse::SERVING);
+}
+
+TEST_F(ServerTest, HealthFollowsTheDatabaseDownAndBackUp) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
+  healthy_ = false;
+  EXPECT_TRUE(AwaitHealth(HealthCheckResponse::NOT_SERVING));
+  healthy_ = true;
+  EXPECT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
+}
+
+TEST_F(ServerTest, StartsWithoutDatabaseAndServesOnceItComesUp) {
+  auto store = std::make_unique<NiceMock<MockTaskStore>>();
+  NiceMock<MockTaskStore>* late_store = store.get();
+  ON_CALL(*late_store, CheckHealth()).WillByDefault(Return(absl::OkStatus()));
+  ON_CALL(*late_store, GetTask(1)).WillByDefault(Return(TaskWithId(1)));
+  auto database_up = std::make_shared<std::atomic<bool>>(false);
+  config_.open_store = [database_up, open = FactoryOf(std::move(store))]() {
+    if (!*database_up) {
+      return absl::StatusOr<storage::TaskStorePtr>(
+          absl::UnavailableError("could not connect to server"));
+    }
+    return open();
+  };
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+
+  EXPECT_EQ(HealthOf(""), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(HealthOf(kServiceName), HealthCheckResponse::NOT_SERVING);
+  EXPECT_THAT(GetTask(1), GrpcErrorIs(grpc::StatusCode::UNAVAILABLE,
+                                      reason::kDatabaseUnavailable));
+
+  *database_up = true;
+  EXPECT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
+  EXPECT_THAT(GetTask(1), GrpcOk());
+}
+
+TEST_F(ServerTest, StartFailsWhenTheStoreRefusesItsConfiguration) {
+  config_.open_store = [] {
+    return absl::StatusOr<storage::TaskStorePtr>(
+        absl::InvalidArgumentError("cannot parse connection string"));
+  };
+  EXPECT_THAT(TaskServer::Start(config_),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(ServerTest, ShutdownTurnsHealthNotServingAndDrainsInFlightCalls) {
+  config_.listen_address = "127.0.0.1:0";
+  // The health Watch stream below stays open until the drain timeout.
+  config_.drain_timeout = absl::Milliseconds(500);
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
+  absl::Notification in_store, release;
+  EXPECT_CALL(*store_, GetTask(8)).WillOnce(Invoke([&](int64_t id) {
+    in_store.Notify();
+    release.WaitForNotification();
+    return absl::StatusOr<v1::Task>(TaskWithId(id));
+  }));
+
+  grpc::ClientContext watch_context;
+  HealthCheckRequest watch_request;
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> watch =
+      health_->Watch(&watch_context, watch_request);
+  HealthCheckResponse update;
+  ASSERT_TRUE(watch->Read(&update));
+  ASSERT_EQ(update.status(), HealthCheckResponse::SERVING);
+
+  grpc::Status in_flight;
+  std::thread call([&] { in_flight = GetTask(8); });
+  in_store.WaitForNotification();
+  std::thread shutdown([&] { server_->Shutdown(); });
+
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::NOT_SERVING);
+  release.Notify();
+  call.join();
+  shutdown.join();
+  EXPECT_THAT(in_flight, GrpcOk());
+}
+
+TEST_F(ServerTest, ShutdownCancelsCallsStillRunningAfterTheDrainTimeout) {
+  config_.drain_timeout = absl::Milliseconds(100);
+  config_.listen_address = "127.0.0.1:0";
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  absl::Notification in_store, release;
+  EXPECT_CALL(*store_, GetTask(8)).WillOnce(Invoke([&](int64_t id) {
+    in_store.Notify();
+    release.WaitForNotification();
+    return absl::StatusOr<v1::Task>(TaskWithId(id));
+  }));
+  grpc::Status in_flight;
+  std::thread call([&] { in_flight = GetTask(8); });
+  in_store.WaitForNotification();
+  const absl::Time shutdown_start = absl::Now();
+  std::thread shutdown([&] { server_->Shutdown(); });
+  call.join();  // Returns once the drain timeout cancels the call.
+  EXPECT_GE(absl::Now() - shutdown_start, config_.drain_timeout);
+  EXPECT_FALSE(in_flight.ok()) << in_flight.error_message();
+  release.Notify();
+  shutdown.join();
+}
+
+TEST_F(ServerTest, SecondServerOnTheSamePortFailsToStart) {
+  config_.listen_address = "127.0.0.1:0";
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_GT(server_->port(), 0);
+
+  ServerConfig second;
+  second.listen_address = absl::StrCat("127.0.0.1:", server_->port());
+  second.open_store = FactoryOf(std::make_unique<NiceMock<MockTaskStore>>());
+  EXPECT_THAT(TaskServer::Start(second),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr(second.listen_address)));
+}
+
+TEST_F(ServerTest, RequestOverOneMebibyteIsResourceExhausted) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_CALL(*store_, CreateTask(_, _)).Times(0);
+  grpc::ClientContext context;
+  v1::CreateTaskRequest request;
+  request.mutable_task()->set_title("big");
+  request.mutable_task()->set_description(std::string((1 << 20) + 1, 'x'));
+  v1::Task task;
+  EXPECT_EQ(stub_->CreateTask(&context, request, &task).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_F(ServerTest, CallsBeyondTheThreadPoolAreResourceExhausted) {
+  config_.max_threads = 2;
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  absl::Notification release;
+  std::atomic<int> in_store{0};
+  ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([&](int64_t id) {
+    ++in_store;
+    release.WaitForNotification();
+    return absl::StatusOr<v1::Task>(TaskWithId(id));
+  }));
+
+  constexpr int kCalls = 6;
+  absl::Mutex mu;
+  std::vector<grpc::Status> results;
+  std::vector<std::thread> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    calls.emplace_back([&, i] {
+      grpc::Status status = GetTask(i + 1);
+      absl::MutexLock lock(&mu);
+      results.push_back(status);
+    });
+  }
+  // The pool fills up; the calls it cannot take are refused at once.
+  auto refused = [&] {
+    int count = 0;
+    for (const grpc::Status& status : results) {
+      count += status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+    }
+    return count;
+  };
+  {
+    absl::MutexLock lock(&mu);
+    mu.AwaitWithTimeout(absl::Condition(
+                            +[](decltype(refused)* f) { return (*f)() > 0; },
+                            &refused),
+                        absl::Seconds(10));
+  }
+  release.Notify();
+  for (std::thread& call : calls) call.join();
+
+  int ok = 0, exhausted = 0;
+  for (const grpc::Status& status : results) {
+    ok += status.ok();
+    exhausted += status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+  }
+  EXPECT_GE(exhausted, 1);
+  EXPECT_GE(ok, 1);
+  EXPECT_EQ(ok + exhausted, kCalls);
+  EXPECT_EQ(in_store.load(), ok);
+  // And the server recovers once its threads are back in the pool.
+  grpc::Status after = GetTask(1);
+  for (absl::Time deadline = absl::Now() + absl::Seconds(5);
+       !after.ok() && absl::Now() < deadline; after = GetTask(1)) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_THAT(after, GrpcOk());
+}
+
+}  // namespace
+}  // namespace tasks::service

@@ -1,0 +1,78 @@
+#include "service/status_util.h"
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/error_reason.h"
+#include "tests/testing/grpc_status_matchers.h"
+
+namespace tasks::service {
+namespace {
+
+using ::tasks::testing::GrpcErrorIs;
+using ::tasks::testing::GrpcInvalidField;
+using ::tasks::testing::GrpcOk;
+using ::tasks::testing::ParseRpcErrorDetails;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(ToGrpcStatusTest, OkIsOk) {
+  EXPECT_THAT(ToGrpcStatus(absl::OkStatus()), GrpcOk());
+}
+
+TEST(ToGrpcStatusTest, EveryCodeKeepsItsNumber) {
+  for (int code = 1; code <= 16; ++code) {
+    grpc::Status status = ToGrpcStatus(
+        absl::Status(static_cast<absl::StatusCode>(code), "failed"));
+    EXPECT_EQ(status.error_code(), code);
+    EXPECT_EQ(ParseRpcErrorDetails(status).code, code);
+  }
+}
+
+TEST(ToGrpcStatusTest, AttachedReasonBecomesErrorInfo) {
+  grpc::Status status = ToGrpcStatus(WithReason(
+      absl::NotFoundError("no task with id 7"), reason::kTaskNotFound));
+  EXPECT_THAT(status,
+              GrpcErrorIs(grpc::StatusCode::NOT_FOUND, reason::kTaskNotFound));
+  EXPECT_EQ(status.error_message(), "no task with id 7");
+}
+
+TEST(ToGrpcStatusTest, MissingReasonDefaultsToCodeName) {
+  EXPECT_THAT(ToGrpcStatus(absl::AbortedError("conflict")),
+              GrpcErrorIs(grpc::StatusCode::ABORTED, "ABORTED"));
+  EXPECT_THAT(ToGrpcStatus(absl::UnavailableError("down")),
+              GrpcErrorIs(grpc::StatusCode::UNAVAILABLE,
+                          reason::kDatabaseUnavailable));
+}
+
+TEST(ToGrpcStatusTest, InvalidFieldBecomesBadRequestViolation) {
+  grpc::Status status =
+      ToGrpcStatus(InvalidField("task.title", "must not be blank"));
+  EXPECT_THAT(status,
+              GrpcInvalidField("task.title", reason::kInvalidArgument));
+  EXPECT_EQ(status.error_message(), "task.title: must not be blank");
+}
+
+TEST(ToGrpcStatusTest, InvalidArgumentWithoutFieldHasEmptyFieldViolation) {
+  grpc::Status status = ToGrpcStatus(absl::InvalidArgumentError("bad"));
+  EXPECT_THAT(status, GrpcInvalidField("", reason::kInvalidArgument));
+}
+
+TEST(ToGrpcStatusTest, InternalHidesItsMessage) {
+  grpc::Status status = ToGrpcStatus(absl::InternalError(
+      "SQL error near \"SELECT * FROM task\": syntax error"));
+  EXPECT_THAT(status,
+              GrpcErrorIs(grpc::StatusCode::INTERNAL, reason::kInternal));
+  EXPECT_THAT(status.error_message(), Not(HasSubstr("SELECT")));
+  EXPECT_THAT(ParseRpcErrorDetails(status).message, Not(HasSubstr("SELECT")));
+  EXPECT_THAT(status.error_details(), Not(HasSubstr("SELECT")));
+}
+
+TEST(ToGrpcStatusTest, UnknownHidesItsMessage) {
+  grpc::Status status = ToGrpcStatus(absl::UnknownError("stack trace here"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_THAT(status.error_message(), Not(HasSubstr("stack")));
+}
+
+}  // namespace
+}  // namespace tasks::service
