@@ -73,10 +73,6 @@ class Dialect {
   // :meta_key with a JSON value equal to the JSON text bound to :meta_value.
   virtual const char* metadata_filter_sql() const = 0;
 
-  // The value to bind to :meta_key for the top-level key `key`. The key has
-  // no '"', '\\' or NUL (the caller checks).
-  virtual std::string MetadataKeyParameter(absl::string_view key) const = 0;
-
   // Classifies an exception thrown while `session` (null when connecting)
   // ran a statement. Call it before anything else runs on the session.
   virtual DbError ClassifyError(const std::exception& error,

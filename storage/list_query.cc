@@ -45,7 +45,7 @@ absl::StatusOr<int> ParseOrder(absl::string_view order_by) {
 }  // namespace
 
 absl::StatusOr<TaskListQuery> ParseTaskListQuery(
-    const v1::ListTasksRequest& request, const Dialect& dialect) {
+    const v1::ListTasksRequest& request) {
   TaskListQuery query;
   ASSIGN_OR_RETURN(query.order, ParseOrder(request.order_by()));
   if (request.has_project_id()) {
@@ -78,7 +78,7 @@ absl::StatusOr<TaskListQuery> ParseTaskListQuery(
     RETURN_IF_ERROR(CheckValue("metadata_value", request.metadata_value()));
     ASSIGN_OR_RETURN(query.meta_value,
                      ValueToJson(request.metadata_value(), "metadata_value"));
-    query.meta_key = dialect.MetadataKeyParameter(key);
+    query.meta_key = key;
     query.filters |= kFilterMetadata;
   } else if (has_value) {
     return InvalidField("metadata_key",

@@ -4,7 +4,6 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "storage/dialect.h"
 #include "tasks/v1/tasks.pb.h"
 
 namespace tasks::storage {
@@ -18,7 +17,7 @@ struct TaskListQuery {
   long long project_id = 0;
   int status = 0;
   int priority = 0;
-  std::string meta_key;    // the dialect's parameter for the key
+  std::string meta_key;
   std::string meta_value;  // JSON text
   // Every filter and the order, unambiguously: equal exactly when two
   // requests list the same rows in the same order.
@@ -29,7 +28,7 @@ struct TaskListQuery {
 // metadata_key with '"', '\\' or NUL, a key without a value or a value
 // without a key ("metadata_key" / "metadata_value").
 absl::StatusOr<TaskListQuery> ParseTaskListQuery(
-    const v1::ListTasksRequest& request, const Dialect& dialect);
+    const v1::ListTasksRequest& request);
 
 // The scope of ListProjects page tokens (it has no filters).
 inline constexpr char kProjectListScope[] = "projects";

@@ -136,9 +136,6 @@ class PostgresDialect final : public Dialect {
     return "(metadata -> :meta_key) = CAST(:meta_value AS jsonb)";
   }
 
-  std::string MetadataKeyParameter(absl::string_view key) const override {
-    return std::string(key);
-  }
 
   DbError ClassifyError(const std::exception& error,
                         soci::session* session) const override {

@@ -393,7 +393,7 @@ class SociTaskStore final : public TaskStore {
       const v1::ListTasksRequest& request) override {
     return Guarded([&]() -> absl::StatusOr<v1::ListTasksResponse> {
       ASSIGN_OR_RETURN(TaskListQuery query,
-                       ParseTaskListQuery(request, *dialect_));
+                       ParseTaskListQuery(request));
       const int size = ClampPageSize(request.page_size());
       std::optional<PageCursor> cursor;
       if (!request.page_token().empty()) {

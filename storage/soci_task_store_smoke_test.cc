@@ -130,6 +130,39 @@ TEST_P(SmokeTest, ConstraintsBecomeStatusesNamingTheField) {
   MustCreate(TaskBuilder("after failures"));
 }
 
+TEST_P(SmokeTest, MetadataFilterMatchesJsonValuesOfEscapedKeys) {
+  const std::string key = "tab\t\u202e";
+  v1::Task task = MustCreate(TaskBuilder("m").WithMetadataJson(absl::StrCat(
+      R"({")", key, R"(": {"z": [1, true], "a": null}, "n": 1, "b": true})")));
+  MustCreate(TaskBuilder("other").WithMetadataJson(R"({"n": "1", "b": 1})"));
+  struct Case {
+    std::string key;
+    std::string value;
+    int matches;
+  };
+  for (const Case& c : std::vector<Case>{
+           {std::string("tab\t\u202e"), R"({"a": null, "z": [1, true]})", 1},
+           {"n", "1", 1},
+           {"n", "1.0", 1},
+           {"n", R"("1")", 1},
+           {"b", "true", 1},
+           {"b", "1", 1},
+           {"b", "false", 0},
+           {"missing", "null", 0}}) {
+    v1::ListTasksRequest request;
+    request.set_metadata_key(testing::StructFromJson(absl::StrCat(
+                                 R"({")", c.key, R"(": 0})"))
+                                 .fields()
+                                 .begin()
+                                 ->first);
+    *request.mutable_metadata_value() = ValueFromJson(c.value);
+    absl::StatusOr<v1::ListTasksResponse> listed = store_->ListTasks(request);
+    ASSERT_TRUE(listed.ok()) << listed.status();
+    EXPECT_EQ(listed->tasks_size(), c.matches) << c.key << " = " << c.value;
+  }
+  (void)task;
+}
+
 TEST_P(SmokeTest, UpdateChecksEtagAndMask) {
   v1::Task task = MustCreate(TaskBuilder("u"));
   v1::Task change = TaskBuilder("u2").WithId(task.id()).WithEtag(task.etag());

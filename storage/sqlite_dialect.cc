@@ -200,15 +200,20 @@ class SqliteDialect final : public Dialect {
   // BEGIN IMMEDIATE holds the database's write lock.
   const char* lock_rows_sql() const override { return ""; }
 
-  // `->` yields the minified JSON text of the value (SQL NULL when the key is
-  // absent); json() minifies the bound text the same way.
+  // json_each, not `->`: SQLite 3.40 matches a `->` path label against the
+  // key's escaped JSON text, so keys with a tab or U+202E would never match.
+  // json_each yields decoded keys and values; the type check keeps true
+  // apart from 1 and a string apart from an object's text (objects compare
+  // as text, which works because the store writes keys sorted).
   const char* metadata_filter_sql() const override {
-    return "(metadata -> :meta_key) = json(:meta_value)";
+    return "EXISTS (SELECT 1 FROM json_each(tasks.metadata) AS j "
+           "WHERE j.key = :meta_key "
+           "AND j.value IS json_extract(:meta_value, '$') "
+           "AND (j.type = json_type(:meta_value) "
+           "OR (j.type IN ('integer', 'real') "
+           "AND json_type(:meta_value) IN ('integer', 'real'))))";
   }
 
-  std::string MetadataKeyParameter(absl::string_view key) const override {
-    return absl::StrCat("$.\"", key, "\"");
-  }
 
   DbError ClassifyError(const std::exception& error,
                         soci::session* session) const override {

@@ -58,8 +58,9 @@ std::string FormatEtag(long long revision);
 // The revision in an etag made by FormatEtag; nullopt when malformed.
 std::optional<long long> ParseEtag(absl::string_view etag);
 
-// JSON text of metadata for the database ("{}" when empty). INVALID_ARGUMENT
-// naming `field` when it cannot be written as JSON.
+// Compact JSON text of metadata for the database ("{}" when empty), object
+// keys sorted. INVALID_ARGUMENT naming `field` when it cannot be written as
+// JSON.
 absl::StatusOr<std::string> StructToJson(
     const google::protobuf::Struct& metadata, absl::string_view field);
 
