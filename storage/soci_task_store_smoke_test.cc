@@ -287,6 +287,52 @@ TEST_P(SmokeTest, ConcurrentWritersAllSucceed) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+TEST_P(SmokeTest, LostPostgresConnectionIsUnavailableThenReconnects) {
+  if (GetParam() != Backend::kPostgres) return;  // SQLite cannot lose it
+  v1::Task task = MustCreate(TaskBuilder("survivor"));
+  testing::PostgresServer* server = Postgres();
+  ASSERT_TRUE(server->Stop().ok());
+  EXPECT_THAT(store_->GetTask(task.id()),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(store_->CreateTask(TaskBuilder("lost"), ""),
+              ReasonIs(reason::kDatabaseUnavailable));
+  EXPECT_THAT(store_->CheckHealth(), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_TRUE(store_->CheckHealth().ok());
+  absl::StatusOr<v1::Task> got = store_->GetTask(task.id());
+  EXPECT_TRUE(got.ok()) << got.status();
+  MustCreate(TaskBuilder("after restart"));
+}
+
+TEST_P(SmokeTest, StoresOpenedAtOnceMigrateOnce) {
+  if (GetParam() == Backend::kMemory) return;  // private to each store
+  std::string connection = connection_;
+  if (GetParam() == Backend::kFile) {
+    connection = absl::StrCat(connection_, ".race.db");
+  } else {
+    absl::StatusOr<std::string> db = Postgres()->CreateFreshDatabase();
+    ASSERT_TRUE(db.ok());
+    connection = *db;
+  }
+  std::vector<std::thread> threads;
+  std::vector<absl::StatusOr<TaskStorePtr>> stores(4);
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] { stores[i] = OpenSociTaskStore(connection); });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (auto& store : stores) ASSERT_TRUE(store.ok()) << store.status();
+  // They share the page token secret: a token from one works on another.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*stores[0])->CreateTask(TaskBuilder(absl::StrCat(i)), "").ok());
+  }
+  v1::ListTasksRequest request;
+  request.set_page_size(1);
+  absl::StatusOr<v1::ListTasksResponse> page = (*stores[1])->ListTasks(request);
+  ASSERT_TRUE(page.ok());
+  request.set_page_token(page->next_page_token());
+  EXPECT_TRUE((*stores[2])->ListTasks(request).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SmokeTest,
                          ::testing::Values(Backend::kMemory, Backend::kFile,
                                            Backend::kPostgres),
