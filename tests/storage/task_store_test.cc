@@ -4,10 +4,12 @@
 // connections or a reopenable database use a SQLite file instead of
 // `:memory:`.
 
+#include "storage/task_store.h"
+
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -22,12 +24,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "storage/error_reason.h"
 #include "storage/soci_task_store.h"
 #include "storage/status_macros.h"
-#include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
 #include "tests/testing/proto_matchers.h"
 #include "tests/testing/raw_sql.h"
@@ -43,7 +45,6 @@ using ::google::protobuf::util::TimeUtil;
 using ::tasks::testing::CreateRequest;
 using ::tasks::testing::EqualsProto;
 using ::tasks::testing::FreshStoreDatabase;
-using ::tasks::testing::IsOk;
 using ::tasks::testing::IsOkAndHolds;
 using ::tasks::testing::MaskOf;
 using ::tasks::testing::ProjectNamed;
@@ -52,10 +53,10 @@ using ::tasks::testing::ReasonIs;
 using ::tasks::testing::StatusIs;
 using ::tasks::testing::StoreBackend;
 using ::tasks::testing::StoreLocation;
-using ::tasks::testing::StructFromJson;
 using ::tasks::testing::TaskBuilder;
 using ::tasks::testing::ValueFromJson;
 using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -63,7 +64,6 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAre;
-using ::testing::UnorderedElementsAreArray;
 using Code = ::absl::StatusCode;
 
 const bool kEnvironmentRegistered =
@@ -246,32 +246,31 @@ TEST_P(TaskStoreTest, UpdateProjectChangesOnlyMaskedFieldsAndUpdateTime) {
 TEST_P(TaskStoreTest, UpdateProjectWithUnknownIdIsNotFound) {
   v1::Project change = ProjectNamed("House");
   change.set_id(424242);
-  EXPECT_THAT(store().UpdateProject(change, MaskOf({"name"})),
-              AllOf(StatusIs(Code::kNotFound),
-                    ReasonIs(reason::kProjectNotFound)));
+  EXPECT_THAT(
+      store().UpdateProject(change, MaskOf({"name"})),
+      AllOf(StatusIs(Code::kNotFound), ReasonIs(reason::kProjectNotFound)));
 }
 
 TEST_P(TaskStoreTest, DeleteProjectWithoutTasksRemovesIt) {
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Empty"));
   ASSERT_OK(store().DeleteProject(project.id(), /*cascade=*/false));
-  EXPECT_THAT(store().GetProject(project.id()),
-              StatusIs(Code::kNotFound));
+  EXPECT_THAT(store().GetProject(project.id()), StatusIs(Code::kNotFound));
 }
 
 TEST_P(TaskStoreTest, DeleteProjectWithUnknownIdIsNotFound) {
   for (bool cascade : {false, true}) {
     SCOPED_TRACE(absl::StrCat("cascade=", cascade));
-    EXPECT_THAT(store().DeleteProject(424242, cascade),
-                AllOf(StatusIs(Code::kNotFound),
-                      ReasonIs(reason::kProjectNotFound)));
+    EXPECT_THAT(
+        store().DeleteProject(424242, cascade),
+        AllOf(StatusIs(Code::kNotFound), ReasonIs(reason::kProjectNotFound)));
   }
 }
 
 TEST_P(TaskStoreTest,
        DeleteProjectWithTasksWithoutCascadeIsFailedPreconditionAndKeepsAll) {
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Busy"));
-  ASSERT_OK_AND_ASSIGN(v1::Task task,
-                       CreateTask(TaskBuilder("Chore").InProject(project.id())));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task task, CreateTask(TaskBuilder("Chore").InProject(project.id())));
 
   EXPECT_THAT(store().DeleteProject(project.id(), /*cascade=*/false),
               AllOf(StatusIs(Code::kFailedPrecondition),
@@ -285,10 +284,12 @@ TEST_P(TaskStoreTest,
 TEST_P(TaskStoreTest, DeleteProjectWithCascadeDeletesItsTasksOnly) {
   ASSERT_OK_AND_ASSIGN(v1::Project doomed, CreateProject("Doomed"));
   ASSERT_OK_AND_ASSIGN(v1::Project kept, CreateProject("Kept"));
-  ASSERT_OK_AND_ASSIGN(v1::Task doomed1,
-                       CreateTask(TaskBuilder("Task 1").InProject(doomed.id())));
-  ASSERT_OK_AND_ASSIGN(v1::Task doomed2,
-                       CreateTask(TaskBuilder("Task 2").InProject(doomed.id())));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task doomed1,
+      CreateTask(TaskBuilder("Task 1").InProject(doomed.id())));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task doomed2,
+      CreateTask(TaskBuilder("Task 2").InProject(doomed.id())));
   ASSERT_OK_AND_ASSIGN(v1::Task other,
                        CreateTask(TaskBuilder("Task 1").InProject(kept.id())));
   ASSERT_OK_AND_ASSIGN(v1::Task loose, CreateTask(TaskBuilder("Loose")));
@@ -412,6 +413,25 @@ TEST_P(TaskStoreTest, GetTaskWithUnknownIdIsNotFound) {
                     ReasonIs(reason::kTaskNotFound)));
 }
 
+TEST_P(TaskStoreTest, ExtremeIdsAreNotFound) {
+  ASSERT_OK(CreateTask(TaskBuilder("t")));
+  ASSERT_OK(CreateProject("p"));
+  for (int64_t id :
+       {int64_t{0}, int64_t{-1}, std::numeric_limits<int64_t>::min(),
+        std::numeric_limits<int64_t>::max()}) {
+    SCOPED_TRACE(id);
+    EXPECT_THAT(store().GetTask(id), StatusIs(Code::kNotFound));
+    EXPECT_THAT(store().DeleteTask(id), StatusIs(Code::kNotFound));
+    EXPECT_THAT(
+        store().UpdateTask(TaskBuilder("x").WithId(id), MaskOf({"title"})),
+        StatusIs(Code::kNotFound));
+    EXPECT_THAT(store().GetProject(id), StatusIs(Code::kNotFound));
+    EXPECT_THAT(store().DeleteProject(id, /*cascade=*/true),
+                StatusIs(Code::kNotFound));
+  }
+  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("t")));
+}
+
 TEST_P(TaskStoreTest, UpdateTaskChangesTitleAndStatusAndEtag) {
   ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("Original")));
   v1::Task change =
@@ -464,16 +484,15 @@ TEST_P(TaskStoreTest, UpdateTaskMovesTaskBetweenProjectsAndOutOfAny) {
 
   ASSERT_OK_AND_ASSIGN(
       v1::Task moved,
-      store().UpdateTask(TaskBuilder("Mover").WithId(task.id()).InProject(
-                             second.id()),
-                         MaskOf({"project_id"})));
+      store().UpdateTask(
+          TaskBuilder("Mover").WithId(task.id()).InProject(second.id()),
+          MaskOf({"project_id"})));
   EXPECT_EQ(moved.project_id(), second.id());
 
   // project_id in the mask but absent from the task: no project.
   ASSERT_OK_AND_ASSIGN(
-      v1::Task loose,
-      store().UpdateTask(TaskBuilder("Mover").WithId(task.id()),
-                         MaskOf({"project_id"})));
+      v1::Task loose, store().UpdateTask(TaskBuilder("Mover").WithId(task.id()),
+                                         MaskOf({"project_id"})));
   EXPECT_FALSE(loose.has_project_id());
   EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(loose)));
 }
@@ -511,9 +530,9 @@ TEST_P(TaskStoreTest, UpdateTaskWithStaleEtagIsAbortedAndRowUnchanged) {
   ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("Guarded")));
   ASSERT_OK_AND_ASSIGN(
       v1::Task current,
-      store().UpdateTask(TaskBuilder("Guarded").WithId(task.id()).WithPriority(
-                             v1::Task::HIGH),
-                         MaskOf({"priority"})));
+      store().UpdateTask(
+          TaskBuilder("Guarded").WithId(task.id()).WithPriority(v1::Task::HIGH),
+          MaskOf({"priority"})));
   ASSERT_NE(current.etag(), task.etag());
 
   v1::Task stale = TaskBuilder("Clobbered")
@@ -521,17 +540,16 @@ TEST_P(TaskStoreTest, UpdateTaskWithStaleEtagIsAbortedAndRowUnchanged) {
                        .WithStatus(v1::Task::COMPLETED)
                        .WithEtag(task.etag());
   EXPECT_THAT(store().UpdateTask(stale, MaskOf({"title", "status"})),
-              AllOf(StatusIs(Code::kAborted),
-                    ReasonIs(reason::kEtagMismatch)));
+              AllOf(StatusIs(Code::kAborted), ReasonIs(reason::kEtagMismatch)));
 
   EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(current)));
 }
 
 TEST_P(TaskStoreTest, UpdateTaskWithUnknownIdIsNotFound) {
-  EXPECT_THAT(store().UpdateTask(TaskBuilder("Ghost").WithId(424242),
-                                 MaskOf({"title"})),
-              AllOf(StatusIs(Code::kNotFound),
-                    ReasonIs(reason::kTaskNotFound)));
+  EXPECT_THAT(
+      store().UpdateTask(TaskBuilder("Ghost").WithId(424242),
+                         MaskOf({"title"})),
+      AllOf(StatusIs(Code::kNotFound), ReasonIs(reason::kTaskNotFound)));
 }
 
 TEST_P(TaskStoreTest, UpdateTaskToTitleTakenInProjectIsAlreadyExists) {
@@ -540,21 +558,20 @@ TEST_P(TaskStoreTest, UpdateTaskToTitleTakenInProjectIsAlreadyExists) {
   ASSERT_OK_AND_ASSIGN(v1::Task task,
                        CreateTask(TaskBuilder("Free").InProject(project.id())));
 
-  EXPECT_THAT(store().UpdateTask(TaskBuilder("Taken").WithId(task.id()),
-                                 MaskOf({"title"})),
-              AllOf(StatusIs(Code::kAlreadyExists),
-                    ReasonIs(reason::kTitleTaken)));
+  EXPECT_THAT(
+      store().UpdateTask(TaskBuilder("Taken").WithId(task.id()),
+                         MaskOf({"title"})),
+      AllOf(StatusIs(Code::kAlreadyExists), ReasonIs(reason::kTitleTaken)));
   EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(task)));
 }
 
 TEST_P(TaskStoreTest, UpdateTaskToMissingProjectIsFailedPrecondition) {
   ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("Loose")));
-  EXPECT_THAT(
-      store().UpdateTask(TaskBuilder("Loose").WithId(task.id()).InProject(
-                             987654),
-                         MaskOf({"project_id"})),
-      AllOf(StatusIs(Code::kFailedPrecondition, HasSubstr("987654")),
-            ReasonIs(reason::kProjectMissing)));
+  EXPECT_THAT(store().UpdateTask(
+                  TaskBuilder("Loose").WithId(task.id()).InProject(987654),
+                  MaskOf({"project_id"})),
+              AllOf(StatusIs(Code::kFailedPrecondition, HasSubstr("987654")),
+                    ReasonIs(reason::kProjectMissing)));
   EXPECT_THAT(store().GetTask(task.id()), IsOkAndHolds(EqualsProto(task)));
 }
 
@@ -565,16 +582,16 @@ TEST_P(TaskStoreTest, DeleteTaskRemovesItAndSecondDeleteIsNotFound) {
   ASSERT_OK(store().DeleteTask(task.id()));
 
   EXPECT_THAT(store().GetTask(task.id()), StatusIs(Code::kNotFound));
-  EXPECT_THAT(store().DeleteTask(task.id()),
-              AllOf(StatusIs(Code::kNotFound),
-                    ReasonIs(reason::kTaskNotFound)));
+  EXPECT_THAT(
+      store().DeleteTask(task.id()),
+      AllOf(StatusIs(Code::kNotFound), ReasonIs(reason::kTaskNotFound)));
   EXPECT_THAT(store().GetTask(kept.id()), IsOkAndHolds(EqualsProto(kept)));
 }
 
 TEST_P(TaskStoreTest, DeleteTaskWithUnknownIdIsNotFound) {
-  EXPECT_THAT(store().DeleteTask(424242),
-              AllOf(StatusIs(Code::kNotFound),
-                    ReasonIs(reason::kTaskNotFound)));
+  EXPECT_THAT(
+      store().DeleteTask(424242),
+      AllOf(StatusIs(Code::kNotFound), ReasonIs(reason::kTaskNotFound)));
 }
 
 // ---------------------------------------------------------------------------
@@ -583,7 +600,8 @@ TEST_P(TaskStoreTest, DeleteTaskWithUnknownIdIsNotFound) {
 TEST_P(TaskStoreTest, TaskReferencesItsProject) {
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Test Project"));
   ASSERT_OK_AND_ASSIGN(
-      v1::Task task, CreateTask(TaskBuilder("Project Task").InProject(project.id())));
+      v1::Task task,
+      CreateTask(TaskBuilder("Project Task").InProject(project.id())));
   ASSERT_TRUE(task.has_project_id());
   EXPECT_EQ(task.project_id(), project.id());
   ASSERT_OK_AND_ASSIGN(v1::Task read, store().GetTask(task.id()));
@@ -618,7 +636,8 @@ TEST_P(TaskStoreTest, ListTasksFiltersByStatus) {
   ASSERT_OK(CreateTask(TaskBuilder("Task 1").WithStatus(v1::Task::PENDING)));
   ASSERT_OK(CreateTask(TaskBuilder("Task 2").WithStatus(v1::Task::COMPLETED)));
   ASSERT_OK(CreateTask(TaskBuilder("Task 3")));
-  ASSERT_OK(CreateTask(TaskBuilder("Task 4").WithStatus(v1::Task::IN_PROGRESS)));
+  ASSERT_OK(
+      CreateTask(TaskBuilder("Task 4").WithStatus(v1::Task::IN_PROGRESS)));
 
   v1::ListTasksRequest pending;
   pending.set_status(v1::Task::PENDING);
@@ -637,8 +656,7 @@ TEST_P(TaskStoreTest, ListTasksFiltersByPriority) {
 
   v1::ListTasksRequest high;
   high.set_priority(v1::Task::HIGH);
-  EXPECT_THAT(ListTitles(high),
-              IsOkAndHolds(ElementsAre("High 1", "High 2")));
+  EXPECT_THAT(ListTitles(high), IsOkAndHolds(ElementsAre("High 1", "High 2")));
   v1::ListTasksRequest medium;
   medium.set_priority(v1::Task::MEDIUM);
   EXPECT_THAT(ListTitles(medium), IsOkAndHolds(ElementsAre("Default")));
@@ -648,13 +666,20 @@ TEST_P(TaskStoreTest, ListTasksCombinesProjectStatusAndPriorityFilters) {
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Work"));
   ASSERT_OK_AND_ASSIGN(v1::Project other, CreateProject("Other"));
   const int64_t id = project.id();
-  ASSERT_OK(CreateTask(TaskBuilder("Match").InProject(id).WithStatus(
-      v1::Task::IN_PROGRESS).WithPriority(v1::Task::HIGH)));
-  ASSERT_OK(CreateTask(TaskBuilder("Wrong priority").InProject(id).WithStatus(
-      v1::Task::IN_PROGRESS).WithPriority(v1::Task::LOW)));
-  ASSERT_OK(CreateTask(TaskBuilder("Wrong status").InProject(id).WithStatus(
-      v1::Task::PENDING).WithPriority(v1::Task::HIGH)));
-  ASSERT_OK(CreateTask(TaskBuilder("Wrong project").InProject(other.id())
+  ASSERT_OK(CreateTask(TaskBuilder("Match")
+                           .InProject(id)
+                           .WithStatus(v1::Task::IN_PROGRESS)
+                           .WithPriority(v1::Task::HIGH)));
+  ASSERT_OK(CreateTask(TaskBuilder("Wrong priority")
+                           .InProject(id)
+                           .WithStatus(v1::Task::IN_PROGRESS)
+                           .WithPriority(v1::Task::LOW)));
+  ASSERT_OK(CreateTask(TaskBuilder("Wrong status")
+                           .InProject(id)
+                           .WithStatus(v1::Task::PENDING)
+                           .WithPriority(v1::Task::HIGH)));
+  ASSERT_OK(CreateTask(TaskBuilder("Wrong project")
+                           .InProject(other.id())
                            .WithStatus(v1::Task::IN_PROGRESS)
                            .WithPriority(v1::Task::HIGH)));
 
@@ -692,14 +717,14 @@ TEST_P(TaskStoreTest, SameTitleInDifferentProjectsIsAllowed) {
 TEST_P(TaskStoreTest, TasksWithoutProjectMayShareATitle) {
   ASSERT_OK(CreateTask(TaskBuilder("Inbox item")));
   EXPECT_OK(CreateTask(TaskBuilder("Inbox item")));
-  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("Inbox item", "Inbox item")));
+  EXPECT_THAT(ListTitles(),
+              IsOkAndHolds(ElementsAre("Inbox item", "Inbox item")));
 }
 
 TEST_P(TaskStoreTest, TitlesWithLikeWildcardsDoNotCollide) {
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Wildcards"));
   for (const char* title : {"a", "_", "%", "a%", "ab", "a_"}) {
-    EXPECT_OK(CreateTask(TaskBuilder(title).InProject(project.id())))
-        << title;
+    EXPECT_OK(CreateTask(TaskBuilder(title).InProject(project.id()))) << title;
   }
 }
 
@@ -729,8 +754,8 @@ TEST_P(TaskStoreTest, InvalidUtf8IsInvalidArgumentAndNothingStored) {
   (*in_metadata.mutable_metadata()->mutable_fields())["k"].set_string_value(
       kBad);
   for (const v1::Task& bad :
-       {TaskBuilder(kBad).Build(), TaskBuilder("t").WithDescription(kBad).Build(),
-        in_metadata}) {
+       {TaskBuilder(kBad).Build(),
+        TaskBuilder("t").WithDescription(kBad).Build(), in_metadata}) {
     SCOPED_TRACE(bad.ShortDebugString());
     EXPECT_THAT(CreateTask(bad), StatusIs(Code::kInvalidArgument));
   }
@@ -742,9 +767,8 @@ TEST_P(TaskStoreTest, InvalidUtf8IsInvalidArgumentAndNothingStored) {
 // The schema itself enforces the rules, so a program writing SQL by hand
 // cannot break them either.
 TEST_P(TaskStoreTest, SchemaRefusesNullTitleAndOutOfDomainValuesFromRawSql) {
-  ASSERT_OK_AND_ASSIGN(
-      std::string connection,
-      FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
   ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
   ASSERT_OK_AND_ASSIGN(v1::Project project,
                        store->CreateProject(ProjectNamed("p")));
@@ -770,9 +794,8 @@ TEST_P(TaskStoreTest, SchemaRefusesNullTitleAndOutOfDomainValuesFromRawSql) {
 }
 
 TEST_P(TaskStoreTest, SchemaDefaultsApplyToRawSqlInsert) {
-  ASSERT_OK_AND_ASSIGN(
-      std::string connection,
-      FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
   ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
   const absl::Time before = absl::Now();
   ASSERT_OK(QueryRawSql(backend(), connection,
@@ -793,7 +816,8 @@ TEST_P(TaskStoreTest, SchemaDefaultsApplyToRawSqlInsert) {
   EXPECT_GE(created, before - absl::Seconds(1)) << task.create_time();
   EXPECT_LE(created, after + absl::Seconds(1)) << task.create_time();
   // A task written past the store is still updatable with its etag.
-  EXPECT_OK(store->UpdateTask(TaskBuilder("raw").WithId(task.id())
+  EXPECT_OK(store->UpdateTask(TaskBuilder("raw")
+                                  .WithId(task.id())
                                   .WithStatus(v1::Task::COMPLETED)
                                   .WithEtag(task.etag()),
                               MaskOf({"status"})));
@@ -830,6 +854,65 @@ TEST_P(TaskStoreTest, MetadataRoundTripsNestedListsNumbersStringsBoolsAndNull) {
   EXPECT_THAT(listed[0].metadata(), EqualsProto(draft.metadata()));
 }
 
+// {"a": {"a": ... 1}} with `depth` objects, and {"l": [[... 1]]} with `depth`
+// lists. Built directly: protobuf's JSON parser stops at 100 levels.
+google::protobuf::Struct NestedObjects(int depth) {
+  google::protobuf::Value value;
+  value.set_number_value(1);
+  for (int i = 1; i < depth; ++i) {
+    google::protobuf::Value outer;
+    (*outer.mutable_struct_value()->mutable_fields())["a"] = value;
+    value = outer;
+  }
+  google::protobuf::Struct root;
+  (*root.mutable_fields())["a"] = value;
+  return root;
+}
+
+google::protobuf::Struct NestedLists(int depth) {
+  google::protobuf::Value value;
+  value.set_number_value(1);
+  for (int i = 0; i < depth; ++i) {
+    google::protobuf::Value outer;
+    *outer.mutable_list_value()->add_values() = value;
+    value = outer;
+  }
+  google::protobuf::Struct root;
+  (*root.mutable_fields())["l"] = value;
+  return root;
+}
+
+// The API sets no depth or key-size limit: such metadata is either refused
+// up front or stored and read back exactly, never stored unreadable.
+TEST_P(TaskStoreTest, DeepAndHugeMetadataRoundTripsOrIsRefusedWhole) {
+  const std::string huge(100000, 'k');
+  google::protobuf::Struct huge_entry;
+  (*huge_entry.mutable_fields())[huge].set_string_value(huge);
+  const std::vector<std::pair<std::string, google::protobuf::Struct>> kCases = {
+      {"100 nested objects", NestedObjects(100)},
+      {"100 nested lists", NestedLists(100)},
+      {"100 kB key and value", huge_entry},
+  };
+  for (const auto& [name, metadata] : kCases) {
+    SCOPED_TRACE(name);
+    v1::Task draft = TaskBuilder(name);
+    *draft.mutable_metadata() = metadata;
+    absl::StatusOr<v1::Task> created = CreateTask(draft);
+    if (created.ok()) {
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+          created->metadata(), metadata));
+      absl::StatusOr<v1::Task> read = store().GetTask(created->id());
+      ASSERT_OK(read);
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+          read->metadata(), metadata));
+    } else {
+      EXPECT_THAT(created, StatusIs(Code::kInvalidArgument));
+      EXPECT_THAT(ListTitles(), IsOkAndHolds(Not(Contains(name))));
+    }
+  }
+  EXPECT_OK(ListAllTasks());
+}
+
 TEST_P(TaskStoreTest, NonFiniteMetadataNumberIsInvalidArgument) {
   // JSON has no NaN or infinity.
   for (double number : {std::numeric_limits<double>::quiet_NaN(),
@@ -843,12 +926,14 @@ TEST_P(TaskStoreTest, NonFiniteMetadataNumberIsInvalidArgument) {
 }
 
 TEST_P(TaskStoreTest, MetadataFilterMatchesStringValueOnly) {
-  ASSERT_OK(CreateTask(TaskBuilder("prod").WithMetadataJson(R"({"env": "prod"})")));
-  ASSERT_OK(CreateTask(TaskBuilder("dev").WithMetadataJson(R"({"env": "dev"})")));
-  ASSERT_OK(CreateTask(TaskBuilder("other key").WithMetadataJson(
-      R"({"other": "prod"})")));
-  ASSERT_OK(CreateTask(TaskBuilder("nested").WithMetadataJson(
-      R"({"x": {"env": "prod"}})")));
+  ASSERT_OK(
+      CreateTask(TaskBuilder("prod").WithMetadataJson(R"({"env": "prod"})")));
+  ASSERT_OK(
+      CreateTask(TaskBuilder("dev").WithMetadataJson(R"({"env": "dev"})")));
+  ASSERT_OK(CreateTask(
+      TaskBuilder("other key").WithMetadataJson(R"({"other": "prod"})")));
+  ASSERT_OK(CreateTask(
+      TaskBuilder("nested").WithMetadataJson(R"({"x": {"env": "prod"}})")));
   ASSERT_OK(CreateTask(TaskBuilder("none")));
 
   EXPECT_THAT(ListTitles(TasksWithMetadata("env", R"("prod")")),
@@ -856,12 +941,14 @@ TEST_P(TaskStoreTest, MetadataFilterMatchesStringValueOnly) {
 }
 
 TEST_P(TaskStoreTest, MetadataFilterMatchesNumberNotItsString) {
-  ASSERT_OK(CreateTask(TaskBuilder("three").WithMetadataJson(R"({"points": 3})")));
-  ASSERT_OK(CreateTask(TaskBuilder("five").WithMetadataJson(R"({"points": 5})")));
-  ASSERT_OK(CreateTask(TaskBuilder("string three").WithMetadataJson(
-      R"({"points": "3"})")));
-  ASSERT_OK(CreateTask(TaskBuilder("half").WithMetadataJson(
-      R"({"points": 2.5})")));
+  ASSERT_OK(
+      CreateTask(TaskBuilder("three").WithMetadataJson(R"({"points": 3})")));
+  ASSERT_OK(
+      CreateTask(TaskBuilder("five").WithMetadataJson(R"({"points": 5})")));
+  ASSERT_OK(CreateTask(
+      TaskBuilder("string three").WithMetadataJson(R"({"points": "3"})")));
+  ASSERT_OK(
+      CreateTask(TaskBuilder("half").WithMetadataJson(R"({"points": 2.5})")));
 
   EXPECT_THAT(ListTitles(TasksWithMetadata("points", "3")),
               IsOkAndHolds(ElementsAre("three")));
@@ -872,12 +959,14 @@ TEST_P(TaskStoreTest, MetadataFilterMatchesNumberNotItsString) {
 }
 
 TEST_P(TaskStoreTest, MetadataFilterMatchesBooleanNotNumberOrString) {
-  ASSERT_OK(CreateTask(TaskBuilder("true").WithMetadataJson(R"({"done": true})")));
-  ASSERT_OK(CreateTask(TaskBuilder("false").WithMetadataJson(R"({"done": false})")));
+  ASSERT_OK(
+      CreateTask(TaskBuilder("true").WithMetadataJson(R"({"done": true})")));
+  ASSERT_OK(
+      CreateTask(TaskBuilder("false").WithMetadataJson(R"({"done": false})")));
   ASSERT_OK(CreateTask(TaskBuilder("one").WithMetadataJson(R"({"done": 1})")));
   ASSERT_OK(CreateTask(TaskBuilder("zero").WithMetadataJson(R"({"done": 0})")));
-  ASSERT_OK(CreateTask(TaskBuilder("string").WithMetadataJson(
-      R"({"done": "true"})")));
+  ASSERT_OK(CreateTask(
+      TaskBuilder("string").WithMetadataJson(R"({"done": "true"})")));
 
   EXPECT_THAT(ListTitles(TasksWithMetadata("done", "true")),
               IsOkAndHolds(ElementsAre("true")));
@@ -896,10 +985,12 @@ TEST_P(TaskStoreTest, MetadataFilterOnAbsentKeyMatchesNothing) {
 }
 
 TEST_P(TaskStoreTest, MetadataFilterTreatsWildcardsLiterally) {
-  ASSERT_OK(CreateTask(TaskBuilder("percent").WithMetadataJson(R"({"k": "%"})")));
-  ASSERT_OK(CreateTask(TaskBuilder("underscore").WithMetadataJson(
-      R"({"k": "_"})")));
-  ASSERT_OK(CreateTask(TaskBuilder("letter").WithMetadataJson(R"({"k": "a"})")));
+  ASSERT_OK(
+      CreateTask(TaskBuilder("percent").WithMetadataJson(R"({"k": "%"})")));
+  ASSERT_OK(
+      CreateTask(TaskBuilder("underscore").WithMetadataJson(R"({"k": "_"})")));
+  ASSERT_OK(
+      CreateTask(TaskBuilder("letter").WithMetadataJson(R"({"k": "a"})")));
 
   EXPECT_THAT(ListTitles(TasksWithMetadata("k", R"("%")")),
               IsOkAndHolds(ElementsAre("percent")));
@@ -920,9 +1011,9 @@ TEST_P(TaskStoreTest, MetadataFilterKeyWithQuoteOrBackslashIsInvalidArgument) {
 // Pagination
 
 TEST_P(TaskStoreTest, PagesWithInsertsBetweenLoseAndRepeatNothingInEveryOrder) {
-  const std::vector<std::string> kTitles = {"kiwi",   "apple", "mango",
+  const std::vector<std::string> kTitles = {"kiwi",   "apple",  "mango",
                                             "banana", "cherry", "fig",
-                                            "grape",  "lemon", "date"};
+                                            "grape",  "lemon",  "date"};
   const v1::Task::Priority kPriorities[] = {v1::Task::LOW, v1::Task::HIGH,
                                             v1::Task::MEDIUM};
   for (const char* order_by : kOrderBys) {
@@ -946,13 +1037,12 @@ TEST_P(TaskStoreTest, PagesWithInsertsBetweenLoseAndRepeatNothingInEveryOrder) {
       ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse response,
                            store().ListTasks(request));
       EXPECT_LE(response.tasks_size(), 2);
-      seen.insert(seen.end(), response.tasks().begin(),
-                  response.tasks().end());
+      seen.insert(seen.end(), response.tasks().begin(), response.tasks().end());
       // One task sorting early and one late, in every order.
-      ASSERT_OK(CreateTask(TaskBuilder(absl::StrCat(page % 2 ? "zz" : "aa",
-                                                    " new ", page))
-                               .InProject(project.id())
-                               .WithPriority(kPriorities[page % 3])));
+      ASSERT_OK(CreateTask(
+          TaskBuilder(absl::StrCat(page % 2 ? "zz" : "aa", " new ", page))
+              .InProject(project.id())
+              .WithPriority(kPriorities[page % 3])));
       if (response.next_page_token().empty()) break;
       request.set_page_token(response.next_page_token());
     }
@@ -1035,8 +1125,8 @@ TEST_P(TaskStoreTest, TamperedPageTokenIsInvalidArgument) {
     static const std::string kDigits =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t digit = kDigits.find(text[at]);
-    text[at] = digit == std::string::npos ? text[at] ^ 0x01
-                                          : kDigits[digit ^ 32];
+    text[at] =
+        digit == std::string::npos ? text[at] ^ 0x01 : kDigits[digit ^ 32];
     return text;
   };
   const std::vector<std::string> kBad = {
@@ -1062,7 +1152,8 @@ TEST_P(TaskStoreTest, TamperedPageTokenIsInvalidArgument) {
 TEST_P(TaskStoreTest, PageTokenReusedWithOtherFiltersIsInvalidArgument) {
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Work"));
   for (const char* title : {"a", "b", "c"}) {
-    ASSERT_OK(CreateTask(TaskBuilder(title).InProject(project.id())
+    ASSERT_OK(CreateTask(TaskBuilder(title)
+                             .InProject(project.id())
                              .WithMetadataJson(R"({"k": "v"})")));
   }
   v1::ListTasksRequest request;
@@ -1157,8 +1248,9 @@ struct FailingBatchCase {
 
 TEST_P(TaskStoreTest, BatchCreateFailingMidwayStoresNothing) {
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Batch"));
-  ASSERT_OK_AND_ASSIGN(v1::Task existing,
-                       CreateTask(TaskBuilder("existing").InProject(project.id())));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task existing,
+      CreateTask(TaskBuilder("existing").InProject(project.id())));
   const int64_t id = project.id();
   const std::vector<FailingBatchCase> kCases = {
       {"duplicate of request 0", TaskBuilder("first").InProject(id),
@@ -1174,15 +1266,18 @@ TEST_P(TaskStoreTest, BatchCreateFailingMidwayStoresNothing) {
     SCOPED_TRACE(test_case.name);
     v1::BatchCreateTasksRequest request;
     *request.add_requests() = CreateRequest(TaskBuilder("first").InProject(id));
-    *request.add_requests() = CreateRequest(TaskBuilder("second").InProject(id));
+    *request.add_requests() =
+        CreateRequest(TaskBuilder("second").InProject(id));
     *request.add_requests() = CreateRequest(test_case.failing);
-    *request.add_requests() = CreateRequest(TaskBuilder("fourth").InProject(id));
+    *request.add_requests() =
+        CreateRequest(TaskBuilder("fourth").InProject(id));
 
     EXPECT_THAT(store().BatchCreateTasks(request),
                 AllOf(StatusIs(test_case.code, HasSubstr("requests[2]")),
                       ReasonIs(test_case.reason)));
 
-    EXPECT_THAT(ListAllTasks(), IsOkAndHolds(ElementsAre(EqualsProto(existing))));
+    EXPECT_THAT(ListAllTasks(),
+                IsOkAndHolds(ElementsAre(EqualsProto(existing))));
   }
 }
 
@@ -1262,8 +1357,8 @@ TEST_P(TaskStoreTest, ConcurrentCreatesWithOneRequestIdCreateOneTask) {
 TEST_P(TaskStoreTest, NulByteInAnyStringIsInvalidArgumentAndNothingStored) {
   const std::string kNul("before\0after", 12);
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Clean"));
-  ASSERT_OK_AND_ASSIGN(v1::Task task,
-                       CreateTask(TaskBuilder("Clean").InProject(project.id())));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task task, CreateTask(TaskBuilder("Clean").InProject(project.id())));
 
   std::vector<std::pair<std::string, v1::Task>> bad_tasks = {
       {"title", TaskBuilder(kNul)},
@@ -1293,8 +1388,9 @@ TEST_P(TaskStoreTest, NulByteInAnyStringIsInvalidArgumentAndNothingStored) {
               StatusIs(Code::kInvalidArgument));
   v1::Project bad_project = ProjectNamed(kNul, kNul);
   bad_project.set_id(project.id());
-  EXPECT_THAT(store().UpdateProject(bad_project, MaskOf({"name", "description"})),
-              StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(
+      store().UpdateProject(bad_project, MaskOf({"name", "description"})),
+      StatusIs(Code::kInvalidArgument));
 
   EXPECT_THAT(ListAllTasks(), IsOkAndHolds(ElementsAre(EqualsProto(task))));
   EXPECT_THAT(store().GetProject(project.id()),
@@ -1505,11 +1601,12 @@ TEST_P(TaskStoreTest, ConcurrentWritersAllSucceed) {
                                  .WithStatus(v1::Task::COMPLETED),
                              MaskOf({"status"}))
                 .status();
-        if (!status.ok()) errors.Add(absl::StrCat("update: ", status.ToString()));
+        if (!status.ok())
+          errors.Add(absl::StrCat("update: ", status.ToString()));
       }
       if (i % 8 == 0) {
-        absl::Status status = store->ListTasks(TasksInProject(project.id()))
-                                  .status();
+        absl::Status status =
+            store->ListTasks(TasksInProject(project.id())).status();
         if (!status.ok()) errors.Add(absl::StrCat("list: ", status.ToString()));
       }
     }
@@ -1521,6 +1618,45 @@ TEST_P(TaskStoreTest, ConcurrentWritersAllSucceed) {
   EXPECT_THAT(tasks, SizeIs(kThreads * kTasksPerThread));
   std::vector<int64_t> ids = Ids(tasks);
   EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()).size(), ids.size());
+}
+
+TEST_P(TaskStoreTest, TwoStoresOnOneDatabaseWriteConcurrently) {
+  // Two processes (or replicas) on one database: their writes interleave
+  // without "database is locked" and each sees the other's.
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr first, OpenSociTaskStore(connection));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr second, OpenSociTaskStore(connection));
+  TaskStore* stores[] = {first.get(), second.get()};
+  constexpr int kThreads = 6;
+  constexpr int kTasksPerThread = 25;
+  ErrorLog errors;
+
+  RunThreads(kThreads, [&](int thread) {
+    TaskStore& store = *stores[thread % 2];
+    for (int i = 0; i < kTasksPerThread; ++i) {
+      absl::Status status =
+          store.CreateTask(TaskBuilder(absl::StrCat(thread, "/", i)), "")
+              .status();
+      if (!status.ok()) errors.Add(status.ToString());
+    }
+  });
+
+  EXPECT_THAT(errors.errors(), IsEmpty());
+  for (TaskStore* store : stores) {
+    EXPECT_THAT(ListAllTasks(*store, v1::ListTasksRequest()),
+                IsOkAndHolds(SizeIs(kThreads * kTasksPerThread)));
+  }
+  if (backend() == StoreBackend::kSqlite) {
+    EXPECT_THAT(QueryRawSql(backend(), connection, "PRAGMA journal_mode"),
+                IsOkAndHolds("wal"));
+    EXPECT_THAT(QueryRawSql(backend(), connection, "PRAGMA integrity_check"),
+                IsOkAndHolds("ok"));
+  } else {
+    EXPECT_THAT(
+        QueryRawSql(backend(), connection, "SELECT count(*) FROM tasks"),
+        IsOkAndHolds(absl::StrCat(kThreads * kTasksPerThread)));
+  }
 }
 
 TEST_P(TaskStoreTest, ForeignKeysAreEnforcedOnEveryPooledConnection) {
@@ -1546,16 +1682,19 @@ TEST_P(TaskStoreTest, ForeignKeysAreEnforcedOnEveryPooledConnection) {
       absl::StatusOr<v1::Project> project =
           store->CreateProject(ProjectNamed(name));
       if (!project.ok()) {
-        errors.Add(absl::StrCat("create project: ", project.status().ToString()));
+        errors.Add(
+            absl::StrCat("create project: ", project.status().ToString()));
         continue;
       }
       absl::StatusOr<v1::Task> task =
           store->CreateTask(TaskBuilder(name).InProject(project->id()), "");
       expect(task.status(), Code::kOk, "create task");
-      expect(store->CreateTask(
-                      TaskBuilder(name).InProject(1000000000 + project->id()), "")
-                 .status(),
-             Code::kFailedPrecondition, "task in missing project");
+      expect(
+          store
+              ->CreateTask(
+                  TaskBuilder(name).InProject(1000000000 + project->id()), "")
+              .status(),
+          Code::kFailedPrecondition, "task in missing project");
       expect(store->DeleteProject(project->id(), /*cascade=*/false),
              Code::kFailedPrecondition, "delete project with tasks");
       expect(store->DeleteProject(project->id(), /*cascade=*/true), Code::kOk,
@@ -1580,8 +1719,9 @@ TEST_P(TaskStoreTest, ConcurrentCreatesOfOneTitleHaveExactlyOneWinner) {
   constexpr int kThreads = 8;
   std::vector<absl::Status> results(kThreads);
   RunThreads(kThreads, [&](int i) {
-    results[i] = store->CreateTask(
-        TaskBuilder("Contested").InProject(project.id()), "").status();
+    results[i] =
+        store->CreateTask(TaskBuilder("Contested").InProject(project.id()), "")
+            .status();
   });
   int winners = 0;
   for (const absl::Status& status : results) {
@@ -1623,9 +1763,8 @@ TEST_P(TaskStoreTest, ConcurrentUpdatesFromOneEtagHaveExactlyOneWinner) {
 
 TEST_P(TaskStoreTest, StoresOpenedAtOnceOnOneFreshDatabaseAllWork) {
   // Replicas starting together all run the migrations.
-  ASSERT_OK_AND_ASSIGN(
-      std::string connection,
-      FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
   constexpr int kStores = 4;
   std::vector<absl::StatusOr<TaskStorePtr>> stores(kStores);
   RunThreads(kStores,
@@ -1641,9 +1780,8 @@ TEST_P(TaskStoreTest, StoresOpenedAtOnceOnOneFreshDatabaseAllWork) {
 }
 
 TEST_P(TaskStoreTest, ReopeningStoreKeepsDataAndSchema) {
-  ASSERT_OK_AND_ASSIGN(
-      std::string connection,
-      FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
   v1::Project project;
   v1::Task task;
   {
@@ -1662,8 +1800,9 @@ TEST_P(TaskStoreTest, ReopeningStoreKeepsDataAndSchema) {
                 IsOkAndHolds(EqualsProto(project)));
     EXPECT_THAT(store->GetTask(task.id()), IsOkAndHolds(EqualsProto(task)));
     // Constraints, defaults and request ids survive too.
-    EXPECT_THAT(store->CreateTask(TaskBuilder("Kept").InProject(project.id()), ""),
-                StatusIs(Code::kAlreadyExists));
+    EXPECT_THAT(
+        store->CreateTask(TaskBuilder("Kept").InProject(project.id()), ""),
+        StatusIs(Code::kAlreadyExists));
     EXPECT_THAT(store->CreateTask(TaskBuilder("x").InProject(987654), ""),
                 StatusIs(Code::kFailedPrecondition));
     EXPECT_THAT(store->CreateTask(TaskBuilder("Retry"), "req-kept"),

@@ -62,8 +62,7 @@ std::string Tail(const std::string& path, int max_lines = 15) {
 absl::StatusOr<int> FreeLoopbackPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) {
-    return absl::InternalError(
-        absl::StrCat("socket(): ", ErrnoText(errno)));
+    return absl::InternalError(absl::StrCat("socket(): ", ErrnoText(errno)));
   }
   sockaddr_in address = {};
   address.sin_family = AF_INET;
@@ -101,17 +100,16 @@ absl::StatusOr<std::string> WithDatabase(const std::string& conninfo,
   if (options == nullptr) {
     std::string message = error != nullptr ? error : "out of memory";
     PQfreemem(error);
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot parse the PostgreSQL connection string: ",
-                     message));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot parse the PostgreSQL connection string: ", message));
   }
   std::vector<std::string> parts;
   for (PQconninfoOption* option = options; option->keyword != nullptr;
        ++option) {
     if (absl::string_view(option->keyword) == "dbname") continue;
     if (option->val == nullptr) continue;
-    parts.push_back(absl::StrCat(option->keyword, "=",
-                                 QuoteConninfoValue(option->val)));
+    parts.push_back(
+        absl::StrCat(option->keyword, "=", QuoteConninfoValue(option->val)));
   }
   PQconninfoFree(options);
   parts.push_back(absl::StrCat("dbname=", QuoteConninfoValue(dbname)));
@@ -166,10 +164,10 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::UseExternal(
   }
   PGPing ping = PQping(server->admin_connection_.c_str());
   if (ping != PQPING_OK) {
-    return absl::UnavailableError(absl::StrCat(
-        "the PostgreSQL server named by ", kUrlEnv,
-        " does not accept connections (PQping result ", ping,
-        "); unset it to let the tests start their own server"));
+    return absl::UnavailableError(
+        absl::StrCat("the PostgreSQL server named by ", kUrlEnv,
+                     " does not accept connections (PQping result ", ping,
+                     "); unset it to let the tests start their own server"));
   }
   server->running_ = true;
   return server;
@@ -203,9 +201,9 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartOwned() {
   if (geteuid() == 0) {
     passwd* user = getpwnam(kSystemUser);
     if (user == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "running as root, and there is no '", kSystemUser,
-          "' system user to run PostgreSQL as: ", kInstallHint));
+      return absl::FailedPreconditionError(
+          absl::StrCat("running as root, and there is no '", kSystemUser,
+                       "' system user to run PostgreSQL as: ", kInstallHint));
     }
     if (chown(server->base_dir_.c_str(), user->pw_uid, user->pw_gid) != 0) {
       int error = errno;
@@ -291,20 +289,20 @@ absl::Status PostgresServer::RunPostgresTool(
   if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) {
     return absl::OkStatus();
   }
-  std::string how = WIFEXITED(wait_status)
-                        ? absl::StrCat("exited with ", WEXITSTATUS(wait_status))
-                        : absl::StrCat("killed by signal ",
-                                       WTERMSIG(wait_status));
-  std::string who = geteuid() == 0
-                        ? absl::StrCat("runuser -u ", kSystemUser, " -- ",
-                                       BinPath(tool))
-                        : BinPath(tool);
+  std::string how =
+      WIFEXITED(wait_status)
+          ? absl::StrCat("exited with ", WEXITSTATUS(wait_status))
+          : absl::StrCat("killed by signal ", WTERMSIG(wait_status));
+  std::string who = geteuid() == 0 ? absl::StrCat("runuser -u ", kSystemUser,
+                                                  " -- ", BinPath(tool))
+                                   : BinPath(tool);
   std::string hint;
   if (geteuid() == 0 && absl::StrContains(Tail(log_path), "runuser:")) {
     hint = absl::StrCat(
         "\nrunuser could not switch to the '", kSystemUser,
         "' user (a sandbox without setuid/setgroups?); run the test "
-        "unsandboxed or set ", kUrlEnv);
+        "unsandboxed or set ",
+        kUrlEnv);
   }
   return absl::FailedPreconditionError(absl::StrCat(
       who, " ", how, hint, "\n", Tail(log_path),
@@ -329,19 +327,19 @@ absl::Status PostgresServer::StartPostmaster() {
       "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "
       "-c full_page_writes=off -c max_connections=200",
       port_, base_dir_);
-  absl::Status status = RunPostgresTool(
-      "pg_ctl",
-      {"-D", data_dir_, "-l", log_path_, "-o", options, "-w", "-t",
-       absl::StrCat(kStartTimeoutSeconds), "start"},
-      base_dir_ + "/pg_ctl.log");
+  absl::Status status =
+      RunPostgresTool("pg_ctl",
+                      {"-D", data_dir_, "-l", log_path_, "-o", options, "-w",
+                       "-t", absl::StrCat(kStartTimeoutSeconds), "start"},
+                      base_dir_ + "/pg_ctl.log");
   if (!status.ok()) {
     // pg_ctl may have given up on a postmaster that is still starting.
     RunPostgresTool("pg_ctl", {"-D", data_dir_, "-m", "immediate", "stop"},
                     base_dir_ + "/pg_ctl.log")
         .IgnoreError();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "PostgreSQL did not start on 127.0.0.1:", port_, ": ",
-        status.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("PostgreSQL did not start on 127.0.0.1:", port_, ": ",
+                     status.message()));
   }
   running_ = true;
   return WaitUntilAccepting(kStartTimeoutSeconds);
@@ -380,9 +378,8 @@ std::string PostgresServer::ConnectionFor(absl::string_view name) const {
 absl::Status PostgresServer::ExecuteAdmin(const std::string& sql) const {
   PGconn* connection = PQconnectdb(admin_connection_.c_str());
   if (PQstatus(connection) != CONNECTION_OK) {
-    absl::Status status = absl::UnavailableError(
-        absl::StrCat("cannot connect to PostgreSQL: ",
-                     PQerrorMessage(connection)));
+    absl::Status status = absl::UnavailableError(absl::StrCat(
+        "cannot connect to PostgreSQL: ", PQerrorMessage(connection)));
     PQfinish(connection);
     return status;
   }
@@ -403,8 +400,7 @@ absl::StatusOr<std::string> PostgresServer::CreateFreshDatabase() {
     absl::MutexLock lock(&mutex_);
     // pid and a random part keep names apart across processes sharing an
     // external server.
-    name = absl::StrFormat("tasks_test_%d_%d_%06x", getpid(),
-                           next_database_++,
+    name = absl::StrFormat("tasks_test_%d_%d_%06x", getpid(), next_database_++,
                            absl::Uniform<uint32_t>(absl::BitGen(), 0, 1 << 24));
   }
   // template0 and explicit UTF8/C: the same clean, byte-ordered database

@@ -19,9 +19,9 @@ namespace tasks::testing {
 // server is used as is. Otherwise a throwaway server is created: initdb and
 // pg_ctl from /usr/lib/postgresql/15/bin, in a fresh directory under /tmp,
 // listening on a free 127.0.0.1 port without fsync (test data only; commits
-// still survive an immediate stop). When running as root the server runs as the `postgres` system user,
-// since initdb and postgres refuse root. The destructor stops the server and
-// removes its directory.
+// still survive an immediate stop). When running as root the server runs as the
+// `postgres` system user, since initdb and postgres refuse root. The destructor
+// stops the server and removes its directory.
 //
 // Failing to provide a server is an error whose message says why (a missing
 // binary, runuser failing, no free port, the server log's last lines); tests

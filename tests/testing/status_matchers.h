@@ -95,9 +95,8 @@ class IsOkAndHoldsMatcher {
 // Matches a Status or StatusOr<T> whose code and message match.
 class StatusIsMatcherCommonImpl {
  public:
-  StatusIsMatcherCommonImpl(
-      ::testing::Matcher<absl::StatusCode> code,
-      ::testing::Matcher<const std::string&> message)
+  StatusIsMatcherCommonImpl(::testing::Matcher<absl::StatusCode> code,
+                            ::testing::Matcher<const std::string&> message)
       : code_(std::move(code)), message_(std::move(message)) {}
 
   void DescribeTo(std::ostream* os) const {
@@ -223,8 +222,8 @@ internal_status::IsOkAndHoldsMatcher<std::decay_t<InnerMatcher>> IsOkAndHolds(
 template <typename CodeMatcher, typename MessageMatcher>
 internal_status::StatusIsMatcher StatusIs(CodeMatcher&& code,
                                           MessageMatcher&& message) {
-  return internal_status::StatusIsMatcher(std::forward<CodeMatcher>(code),
-                                          std::forward<MessageMatcher>(message));
+  return internal_status::StatusIsMatcher(
+      std::forward<CodeMatcher>(code), std::forward<MessageMatcher>(message));
 }
 
 // Matches a Status or StatusOr<T> whose code matches `code`.
@@ -271,12 +270,12 @@ void PrintTo(const StatusOr<T>& status_or, std::ostream* os) {
 
 // Declares `lhs` from the value of an absl::StatusOr, or fails the test.
 //   ASSERT_OK_AND_ASSIGN(v1::Task task, store.GetTask(id));
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                     \
-  ASSERT_OK_AND_ASSIGN_IMPL_(                                                \
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
+  ASSERT_OK_AND_ASSIGN_IMPL_(            \
       TASKS_STATUS_MATCHERS_CONCAT_(status_or_value_, __LINE__), lhs, rexpr)
 
-#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr)   \
-  auto statusor = (rexpr);                                 \
+#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr)             \
+  auto statusor = (rexpr);                                           \
   ASSERT_TRUE(statusor.ok()) << #rexpr << ": " << statusor.status(); \
   lhs = std::move(statusor).value()
 

@@ -35,10 +35,10 @@ class PostgresEnvironment : public ::testing::Environment {
         PostgresServer::Start();
     if (!server.ok()) {
       // Every PostgreSQL test then fails with this message.
-      server_ = absl::Status(
-          server.status().code(),
-          absl::StrCat("no PostgreSQL server for the tests: ",
-                       server.status().message()));
+      server_ =
+          absl::Status(server.status().code(),
+                       absl::StrCat("no PostgreSQL server for the tests: ",
+                                    server.status().message()));
       return;
     }
     owned_ = std::move(*server);
@@ -54,9 +54,8 @@ class PostgresEnvironment : public ::testing::Environment {
 
  private:
   std::unique_ptr<PostgresServer> owned_;
-  absl::StatusOr<PostgresServer*> server_ =
-      absl::FailedPreconditionError(
-          "RegisterStoreBackendEnvironment() was not called before the tests");
+  absl::StatusOr<PostgresServer*> server_ = absl::FailedPreconditionError(
+      "RegisterStoreBackendEnvironment() was not called before the tests");
 };
 
 PostgresEnvironment* environment = nullptr;
