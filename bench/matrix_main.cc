@@ -1,0 +1,388 @@
+// The whole benchmark matrix in one run: the no-op RPC baseline, the raw
+// database baselines and the service (task_server) on each backend, each
+// method at each concurrency, then one table with every figure and its
+// ratio to its baselines, and the server's memory.
+//
+//   ./bazelw run -c opt //bench:matrix            # ~8 minutes
+//   ./bazelw run -c opt //bench:matrix -- --quick # ~2 minutes, smoke run
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "bench/bench_environment.h"
+#include "bench/db_baseline.h"
+#include "bench/load_generator.h"
+#include "bench/run_stats.h"
+#include "bench/workload.h"
+
+ABSL_FLAG(bool, quick, false,
+          "Smoke run: 0.3s warm-up and 1s per figure instead of the flags.");
+ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Unmeasured time per run.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(4), "Measured time per run.");
+ABSL_FLAG(std::vector<std::string>, concurrency, std::vector<std::string>({"1", "16", "64"}),
+          "Calls in flight.");
+ABSL_FLAG(std::vector<std::string>, backends,
+          std::vector<std::string>({"sqlite-file", "sqlite-memory", "postgres"}),
+          "sqlite-file, sqlite-memory, postgres.");
+ABSL_FLAG(std::vector<std::string>, methods,
+          std::vector<std::string>({"GetTask", "ListTasks", "CreateTask", "UpdateTask", "Noop"}),
+          "Methods to measure (Noop: the health check, the server's RPC floor).");
+ABSL_FLAG(int, setup_tasks, 1000, "Tasks created before each server's runs.");
+ABSL_FLAG(int, sqlite_pool_size, 4, "task_server --pool_size on a SQLite file.");
+ABSL_FLAG(int, postgres_pool_size, 16, "task_server --pool_size on PostgreSQL.");
+ABSL_FLAG(int, client_threads, 1, "Load generator threads.");
+ABSL_FLAG(std::string, server_log_level, "warning",
+          "task_server --log_level (info logs one line per call).");
+ABSL_FLAG(std::string, scratch_dir, "/var/tmp",
+          "Where SQLite files and logs go (keep it on disk, not tmpfs).");
+
+namespace tasks::bench {
+namespace {
+
+struct Plan {
+  absl::Duration warmup;
+  absl::Duration duration;
+  std::vector<int> concurrency;
+  std::vector<Backend> backends;
+  std::vector<Method> methods;
+  int sqlite_pool_size;
+  int postgres_pool_size;
+};
+
+// A raw database figure: backend, operation, connections.
+using RawKey = std::tuple<Backend, DbOp, int>;
+
+struct ServiceFigure {
+  Backend backend;
+  Method method;
+  int concurrency;
+  RunStats stats;
+};
+
+struct MemoryFigure {
+  Backend backend;
+  MemoryUsage idle;
+  int64_t peak_kib = 0;
+};
+
+struct Results {
+  std::map<std::pair<Method, int>, RunStats> rpc;
+  std::map<RawKey, RunStats> raw;
+  std::vector<ServiceFigure> service;
+  std::vector<MemoryFigure> memory;
+};
+
+absl::optional<DbOp> DbOpFor(Method method) {
+  switch (method) {
+    case Method::kGetTask:
+      return DbOp::kGet;
+    case Method::kListTasks:
+      return DbOp::kList;
+    case Method::kCreateTask:
+      return DbOp::kInsert;
+    case Method::kUpdateTask:
+      return DbOp::kUpdate;
+    case Method::kNoop:
+      return absl::nullopt;
+  }
+  return absl::nullopt;
+}
+
+// The raw connections that match the service at `concurrency`: its pool,
+// no more than the calls in flight; SQLite writes have one writer, and
+// :memory: is one connection.
+int RawConnections(const Plan& plan, Backend backend, DbOp op, int concurrency) {
+  switch (backend) {
+    case Backend::kSqliteMemory:
+      return 1;
+    case Backend::kSqliteFile:
+      if (op == DbOp::kInsert || op == DbOp::kUpdate) return 1;
+      return std::min(concurrency, plan.sqlite_pool_size);
+    case Backend::kPostgres:
+      return std::min(concurrency, plan.postgres_pool_size);
+  }
+  return 1;
+}
+
+void Progress(const std::string& line) {
+  std::fprintf(stderr, "[%s] %s\n",
+               absl::FormatTime("%H:%M:%S", absl::Now(), absl::LocalTimeZone()).c_str(),
+               line.c_str());
+}
+
+LoadOptions LoadFor(const Plan& plan, Method method, int concurrency) {
+  LoadOptions options;
+  options.method = method;
+  options.concurrency = concurrency;
+  options.client_threads = absl::GetFlag(FLAGS_client_threads);
+  options.warmup = plan.warmup;
+  options.duration = plan.duration;
+  return options;
+}
+
+absl::Status RunRpcBaseline(const Plan& plan, BenchEnvironment& env, Results& results) {
+  absl::StatusOr<RunningServer> server =
+      env.StartServer("bench/noop_server", {}, "noop_server.log");
+  if (!server.ok()) return server.status();
+  const Workload workload = SyntheticWorkload(absl::GetFlag(FLAGS_setup_tasks));
+  for (Method method : plan.methods) {
+    for (int c : plan.concurrency) {
+      RunStats stats = RunLoad(server->channel, workload, LoadFor(plan, method, c));
+      Progress(absl::StrCat("no-op ", MethodName(method), " c=", c, ": ",
+                            FormatRunStats(stats, "req")));
+      results.rpc[{method, c}] = std::move(stats);
+    }
+  }
+  return server->process->Stop();
+}
+
+absl::Status RunDbBaselines(const Plan& plan, BenchEnvironment& env, Results& results) {
+  for (Backend backend : plan.backends) {
+    std::vector<std::pair<DbOp, int>> runs;
+    for (Method method : plan.methods) {
+      absl::optional<DbOp> op = DbOpFor(method);
+      if (!op) continue;
+      for (int c : plan.concurrency) {
+        std::pair<DbOp, int> run{*op, RawConnections(plan, backend, *op, c)};
+        if (std::find(runs.begin(), runs.end(), run) == runs.end()) runs.push_back(run);
+      }
+    }
+    if (runs.empty()) continue;
+    absl::StatusOr<std::string> db = env.Database(backend, "raw");
+    if (!db.ok()) return db.status();
+    absl::StatusOr<RawTableOpener> open = PrepareRawDatabase(*db, env.scratch_dir());
+    if (!open.ok()) return open.status();
+    for (const auto& [op, connections] : runs) {
+      DbBaselineOptions options;
+      options.op = op;
+      options.connections = connections;
+      options.warmup = plan.warmup;
+      options.duration = plan.duration;
+      options.seed_tasks = absl::GetFlag(FLAGS_setup_tasks);
+      absl::StatusOr<RunStats> stats = RunDbBaseline(*open, options);
+      if (!stats.ok()) return stats.status();
+      Progress(absl::StrCat("raw ", BackendName(backend), " ", DbOpName(op), " x",
+                            connections, ": ", FormatRunStats(*stats, "op")));
+      results.raw[{backend, op, connections}] = *std::move(stats);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunService(const Plan& plan, BenchEnvironment& env, Results& results) {
+  for (Backend backend : plan.backends) {
+    absl::StatusOr<std::string> db = env.Database(backend, "service");
+    if (!db.ok()) return db.status();
+    std::vector<std::string> args = {
+        absl::StrCat("--db=", *db),
+        absl::StrCat("--log_level=", absl::GetFlag(FLAGS_server_log_level))};
+    if (backend == Backend::kSqliteFile) {
+      args.push_back(absl::StrCat("--pool_size=", plan.sqlite_pool_size));
+    } else if (backend == Backend::kPostgres) {
+      args.push_back(absl::StrCat("--pool_size=", plan.postgres_pool_size));
+    }
+    absl::StatusOr<RunningServer> server = env.StartServer(
+        "service/task_server", args, absl::StrCat("task_server-", BackendName(backend), ".log"));
+    if (!server.ok()) return server.status();
+
+    MemoryFigure memory{backend};
+    if (auto idle = server->process->Memory(); idle.ok()) memory.idle = *idle;
+    absl::StatusOr<Workload> workload =
+        PrepareWorkload(server->channel, absl::GetFlag(FLAGS_setup_tasks));
+    if (!workload.ok()) return workload.status();
+
+    for (Method method : plan.methods) {
+      for (int c : plan.concurrency) {
+        RunStats stats = RunLoad(server->channel, *workload, LoadFor(plan, method, c));
+        Progress(absl::StrCat(BackendName(backend), " ", MethodName(method), " c=", c,
+                              ": ", FormatRunStats(stats, "req")));
+        results.service.push_back({backend, method, c, std::move(stats)});
+        if (!server->process->Running()) {
+          return absl::InternalError(absl::StrCat("task_server on ", BackendName(backend),
+                                                  " exited during ", MethodName(method)));
+        }
+      }
+    }
+    if (auto peak = server->process->Memory(); peak.ok()) memory.peak_kib = peak->peak_kib;
+    results.memory.push_back(memory);
+    if (absl::Status stopped = server->process->Stop(); !stopped.ok()) {
+      Progress(absl::StrCat("task_server on ", BackendName(backend),
+                            " did not stop cleanly: ", stopped.ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string Ms(absl::Duration d) {
+  return absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(d));
+}
+
+std::string Ratio(double value, double baseline) {
+  if (baseline <= 0) return "-";
+  return absl::StrFormat("%.2f", value / baseline);
+}
+
+std::string ErrorText(const RunStats& stats) {
+  if (stats.errors.empty()) return "0";
+  std::vector<std::string> parts;
+  for (const auto& [cause, n] : stats.errors) parts.push_back(absl::StrCat(cause, "=", n));
+  return absl::StrJoin(parts, ",");
+}
+
+void PrintTable(const Plan& plan, const Results& results) {
+  std::printf("\nRPC baseline: no-op server (async completion queue, one thread, "
+              "pre-serialized responses of the service's size)\n");
+  std::printf("  %-12s %5s %10s %9s %9s %9s %9s  %s\n", "method", "conc", "req/s",
+              "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "errors");
+  for (const auto& [key, stats] : results.rpc) {
+    std::printf("  %-12s %5d %10.0f %9s %9s %9s %9s  %s\n",
+                std::string(MethodName(key.first)).c_str(), key.second, stats.PerSecond(),
+                Ms(stats.latency.Percentile(50)).c_str(), Ms(stats.latency.Percentile(90)).c_str(),
+                Ms(stats.latency.Percentile(99)).c_str(),
+                Ms(stats.latency.Percentile(99.9)).c_str(), ErrorText(stats).c_str());
+  }
+
+  std::printf("\nDatabase baseline: the store's statements through the sqlite3 C API / "
+              "libpq, prepared once, single-row commits, same durability\n");
+  std::printf("  %-14s %-7s %5s %10s %9s %9s %9s  %s\n", "database", "op", "conns",
+              "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "errors");
+  for (const auto& [key, stats] : results.raw) {
+    const auto& [backend, op, connections] = key;
+    std::printf("  %-14s %-7s %5d %10.0f %9s %9s %9s  %s\n",
+                std::string(BackendName(backend)).c_str(), std::string(DbOpName(op)).c_str(),
+                connections, stats.PerSecond(), Ms(stats.latency.Percentile(50)).c_str(),
+                Ms(stats.latency.Percentile(99)).c_str(),
+                Ms(stats.latency.Percentile(99.9)).c_str(), ErrorText(stats).c_str());
+  }
+
+  std::printf("\nService: task_server; \"vs RPC\" = req/s over the no-op server's for the "
+              "same method and concurrency, \"vs DB\" = over the raw operation\n");
+  std::printf("  %-14s %-11s %5s %10s %9s %9s %9s %9s %7s  %-16s  %s\n", "backend", "method",
+              "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "vs RPC",
+              "vs DB (op xN)", "errors");
+  for (const ServiceFigure& figure : results.service) {
+    const RunStats& stats = figure.stats;
+    std::string vs_rpc = "-";
+    if (auto it = results.rpc.find({figure.method, figure.concurrency});
+        it != results.rpc.end()) {
+      vs_rpc = Ratio(stats.PerSecond(), it->second.PerSecond());
+    }
+    std::string vs_db = "-";
+    if (absl::optional<DbOp> op = DbOpFor(figure.method)) {
+      const int connections = RawConnections(plan, figure.backend, *op, figure.concurrency);
+      if (auto it = results.raw.find({figure.backend, *op, connections});
+          it != results.raw.end()) {
+        vs_db = absl::StrCat(Ratio(stats.PerSecond(), it->second.PerSecond()), " (",
+                             DbOpName(*op), " x", connections, ")");
+      }
+    }
+    std::printf("  %-14s %-11s %5d %10.0f %9s %9s %9s %9s %7s  %-16s  %s\n",
+                std::string(BackendName(figure.backend)).c_str(),
+                std::string(MethodName(figure.method)).c_str(), figure.concurrency,
+                stats.PerSecond(), Ms(stats.latency.Percentile(50)).c_str(),
+                Ms(stats.latency.Percentile(90)).c_str(),
+                Ms(stats.latency.Percentile(99)).c_str(),
+                Ms(stats.latency.Percentile(99.9)).c_str(), vs_rpc.c_str(), vs_db.c_str(),
+                ErrorText(stats).c_str());
+  }
+
+  std::printf("\nMemory: task_server resident set (idle: VmRSS after start; "
+              "peak: VmHWM after all its runs)\n");
+  std::printf("  %-14s %10s %10s\n", "backend", "idle MiB", "peak MiB");
+  for (const MemoryFigure& m : results.memory) {
+    std::printf("  %-14s %10.1f %10.1f\n", std::string(BackendName(m.backend)).c_str(),
+                m.idle.rss_kib / 1024.0, m.peak_kib / 1024.0);
+  }
+}
+
+absl::StatusOr<Plan> MakePlan() {
+  Plan plan;
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  plan.warmup = quick ? absl::Milliseconds(300) : absl::GetFlag(FLAGS_warmup);
+  plan.duration = quick ? absl::Seconds(1) : absl::GetFlag(FLAGS_duration);
+  plan.sqlite_pool_size = absl::GetFlag(FLAGS_sqlite_pool_size);
+  plan.postgres_pool_size = absl::GetFlag(FLAGS_postgres_pool_size);
+  for (const std::string& c : absl::GetFlag(FLAGS_concurrency)) {
+    int value = 0;
+    if (!absl::SimpleAtoi(c, &value) || value < 1) {
+      return absl::InvalidArgumentError(absl::StrCat("bad --concurrency ", c));
+    }
+    plan.concurrency.push_back(value);
+  }
+  for (const std::string& name : absl::GetFlag(FLAGS_backends)) {
+    absl::optional<Backend> backend = ParseBackend(name);
+    if (!backend) return absl::InvalidArgumentError(absl::StrCat("bad --backends ", name));
+    plan.backends.push_back(*backend);
+  }
+  for (const std::string& name : absl::GetFlag(FLAGS_methods)) {
+    absl::optional<Method> method = ParseMethod(name);
+    if (!method) return absl::InvalidArgumentError(absl::StrCat("bad --methods ", name));
+    plan.methods.push_back(*method);
+  }
+  return plan;
+}
+
+std::string LoadAverage() {
+  std::ifstream file("/proc/loadavg");
+  std::string line;
+  std::getline(file, line);
+  return line;
+}
+
+int Main(const char* argv0) {
+  absl::StatusOr<Plan> plan = MakePlan();
+  if (!plan.ok()) {
+    std::fprintf(stderr, "matrix: %s\n", plan.status().ToString().c_str());
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<BenchEnvironment>> env =
+      BenchEnvironment::Create(argv0, absl::GetFlag(FLAGS_scratch_dir));
+  if (!env.ok()) {
+    std::fprintf(stderr, "matrix: %s\n", env.status().ToString().c_str());
+    return 1;
+  }
+  const std::string load_before = LoadAverage();
+  Progress(absl::StrCat("cores: ", sysconf(_SC_NPROCESSORS_ONLN), ", load: ", load_before,
+                        ", scratch: ", (*env)->scratch_dir()));
+  for (const std::string& warning : (*env)->Warnings()) Progress("warning: " + warning);
+
+  Results results;
+  absl::Status status = RunRpcBaseline(*plan, **env, results);
+  if (status.ok()) status = RunDbBaselines(*plan, **env, results);
+  if (status.ok()) status = RunService(*plan, **env, results);
+
+  std::printf("Benchmark matrix: %ld cores, load average before %s, after %s; "
+              "warm-up %s, measured %s per figure; client: %d thread(s)\n",
+              sysconf(_SC_NPROCESSORS_ONLN), load_before.c_str(), LoadAverage().c_str(),
+              absl::FormatDuration(plan->warmup).c_str(),
+              absl::FormatDuration(plan->duration).c_str(),
+              absl::GetFlag(FLAGS_client_threads));
+  PrintTable(*plan, results);
+  if (!status.ok()) {
+    std::fprintf(stderr, "matrix: stopped early: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace tasks::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return tasks::bench::Main(argv[0]);
+}

@@ -1,0 +1,52 @@
+#include "bench/run_stats.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace tasks::bench {
+
+double RunStats::PerSecond() const {
+  const double seconds = absl::ToDoubleSeconds(elapsed);
+  return seconds > 0 ? static_cast<double>(ok) / seconds : 0.0;
+}
+
+int64_t RunStats::ErrorCount() const {
+  int64_t total = 0;
+  for (const auto& [cause, n] : errors) total += n;
+  return total;
+}
+
+void RunStats::Merge(const RunStats& other) {
+  ok += other.ok;
+  for (const auto& [cause, n] : other.errors) errors[cause] += n;
+  latency.Merge(other.latency);
+  elapsed = std::max(elapsed, other.elapsed);
+  response_bytes += other.response_bytes;
+}
+
+std::string FormatRunStats(const RunStats& stats, const std::string& unit) {
+  std::string line = absl::StrFormat(
+      "%.1f %s/s (%d ok in %.2fs)  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s",
+      stats.PerSecond(), unit, stats.ok, absl::ToDoubleSeconds(stats.elapsed),
+      FormatLatency(stats.latency.Percentile(50)),
+      FormatLatency(stats.latency.Percentile(90)),
+      FormatLatency(stats.latency.Percentile(99)),
+      FormatLatency(stats.latency.Percentile(99.9)),
+      FormatLatency(stats.latency.max()));
+  if (stats.ok > 0 && stats.response_bytes > 0) {
+    absl::StrAppend(&line, "  response ", stats.response_bytes / stats.ok, " B");
+  }
+  if (stats.errors.empty()) {
+    absl::StrAppend(&line, "  errors: none");
+  } else {
+    absl::StrAppend(&line, "  errors:");
+    for (const auto& [cause, n] : stats.errors) {
+      absl::StrAppend(&line, " ", cause, "=", n);
+    }
+  }
+  return line;
+}
+
+}  // namespace tasks::bench

@@ -1,0 +1,38 @@
+#ifndef TASKS_BENCH_RUN_STATS_H_
+#define TASKS_BENCH_RUN_STATS_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/time/time.h"
+#include "bench/latency_histogram.h"
+
+namespace tasks::bench {
+
+// What one measured run produced: operations that succeeded within the
+// measurement window, failures by cause, and the latency of the successes.
+struct RunStats {
+  int64_t ok = 0;
+  // Failures by cause: a gRPC status code name ("UNAVAILABLE") or a database
+  // error class.
+  std::map<std::string, int64_t> errors;
+  LatencyHistogram latency;
+  // Length of the measurement window (warm-up excluded).
+  absl::Duration elapsed;
+  // Sum of response payload bytes of the successes (0 where not meaningful).
+  int64_t response_bytes = 0;
+
+  // Successful operations per second of the window.
+  double PerSecond() const;
+  int64_t ErrorCount() const;
+  // Adds another thread's counts; `elapsed` keeps the larger window.
+  void Merge(const RunStats& other);
+};
+
+// One line: "1234.5 ops/s  p50 ... p90 ... p99 ... p99.9 ... max ...  errors: ...".
+std::string FormatRunStats(const RunStats& stats, const std::string& unit);
+
+}  // namespace tasks::bench
+
+#endif  // TASKS_BENCH_RUN_STATS_H_

@@ -1,0 +1,84 @@
+#ifndef TASKS_BENCH_WORKLOAD_H_
+#define TASKS_BENCH_WORKLOAD_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "tasks/v1/tasks.pb.h"
+
+namespace tasks::bench {
+
+// The calls a benchmark run can make. kNoop is the standard gRPC health
+// check (grpc.health.v1.Health/Check): a round trip that touches no store.
+enum class Method { kGetTask, kListTasks, kCreateTask, kUpdateTask, kNoop };
+
+inline constexpr Method kAllMethods[] = {Method::kGetTask, Method::kListTasks,
+                                         Method::kCreateTask,
+                                         Method::kUpdateTask, Method::kNoop};
+
+// "GetTask", ..., "Noop".
+absl::string_view MethodName(Method method);
+
+// The gRPC path, e.g. "/tasks.v1.TaskService/GetTask".
+const std::string& MethodPath(Method method);
+
+// Accepts the names MethodName returns, case-insensitively.
+absl::optional<Method> ParseMethod(absl::string_view name);
+
+// Page size of every ListTasks call of the benchmarks.
+inline constexpr int kListPageSize = 50;
+
+// The rows a run reads and updates: a project and tasks in it.
+struct Workload {
+  int64_t project_id = 0;
+  std::vector<int64_t> task_ids;
+  // Unique per workload; prefixes every title a run creates.
+  std::string tag;
+};
+
+// The client-supplied fields of every benchmark task (title aside), so
+// requests and responses have the same size on every server.
+v1::Task DraftTask(int64_t project_id, absl::string_view title);
+
+// What the store would return for DraftTask: output-only fields filled in.
+// The no-op server answers with these.
+v1::Task SampleStoredTask(int64_t id, int64_t project_id);
+
+// The no-op server's pre-serialized answer to `method`, the same size as the
+// real service's answer for the benchmark's requests.
+std::string SampleResponseBytes(Method method);
+
+// RequestFactory
+//
+// Builds the serialized requests of one stream of calls: GetTask and
+// UpdateTask pick a task of the workload at random, ListTasks asks for the
+// first page of the workload's project, CreateTask makes a task titled
+// `title_prefix` + a sequence number. Not thread-safe: one per client thread,
+// each with its own prefix and seed.
+class RequestFactory {
+ public:
+  RequestFactory(Method method, const Workload& workload,
+                 std::string title_prefix, uint64_t seed);
+
+  grpc::ByteBuffer Next();
+
+ private:
+  int64_t RandomTaskId();
+
+  Method method_;
+  const Workload& workload_;
+  std::string title_prefix_;
+  int64_t sequence_ = 0;
+  uint64_t random_state_;
+};
+
+// Serializes `message` the way gRPC's generated stubs do.
+grpc::ByteBuffer SerializeToByteBuffer(const google::protobuf::Message& message);
+
+}  // namespace tasks::bench
+
+#endif  // TASKS_BENCH_WORKLOAD_H_
