@@ -49,8 +49,7 @@ absl::StatusOr<CommandLineAction> ParseFlags(int argc, char* argv[]) {
     }
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bad value \"", value, "\" for --", flag->Name(), ": ", error));
+      return absl::InvalidArgumentError(error);  // Names flag and value.
     }
   }
   return CommandLineAction::kRun;
