@@ -61,7 +61,8 @@ absl::Status StoreMonitor::ProbeOnce() {
   // Log an outage once, and again only when its cause changes.
   if (!serving && status != last_error_) {
     Log(LogLevel::kWarning,
-        absl::StrCat("database unavailable: ", status.ToString()));
+        absl::StrCat("database not usable (", absl::StatusCodeToString(status.code()),
+                     "): ", status.message()));
   }
   last_error_ = status;
   if (serving_ != serving) {

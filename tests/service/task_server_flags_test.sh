@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The task_server binary's command line: bad flags exit 2 with a message on
+# stderr, --help exits 0, and a port already in use fails with a clear message.
+set -uo pipefail
+
+server="${1:?usage: task_server_flags_test.sh SERVER_BINARY}"
+failures=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# expect_exit CODE MESSAGE ARGS...: runs the server, checks its exit code and
+# that stderr contains MESSAGE.
+expect_exit() {
+  local want="$1" message="$2"
+  shift 2
+  local err
+  err="$(timeout 20 "$server" "$@" 2>&1 >/dev/null)"
+  local got=$?
+  [ "$got" -eq "$want" ] || fail "$* exited $got, want $want; stderr: $err"
+  [[ "$err" == *"$message"* ]] || fail "$* stderr lacks \"$message\": $err"
+}
+
+expect_exit 2 "unknown flag --no_such_flag" --no_such_flag=1
+expect_exit 2 "pool_size" --pool_size=many
+expect_exit 2 "max_request_deadline" --max_request_deadline=soon
+expect_exit 2 "log_level" --log_level=loud
+expect_exit 2 "--max_threads must be at least 2" --max_threads=1
+expect_exit 2 "--drain_timeout must not be negative" --drain_timeout=-1s
+expect_exit 2 "unexpected argument" stray
+
+help="$("$server" --help)" || fail "--help exited $?"
+for flag in --listen --db --pool_size --max_threads --max_request_deadline \
+    --drain_timeout --health_probe_interval --log_level; do
+  [[ "$help" == *"$flag"* ]] || fail "--help does not list $flag"
+done
+
+# A second server on a port in use must not start.
+port=$((20000 + RANDOM % 20000))
+"$server" --db=:memory: --listen="127.0.0.1:$port" 2>"$TEST_TMPDIR/first.log" &
+first=$!
+for _ in $(seq 50); do
+  grep -q "listening on" "$TEST_TMPDIR/first.log" && break
+  sleep 0.1
+done
+if grep -q "listening on" "$TEST_TMPDIR/first.log"; then
+  expect_exit 1 "cannot listen on" --db=:memory: --listen="127.0.0.1:$port"
+else
+  fail "first server did not start: $(cat "$TEST_TMPDIR/first.log")"
+fi
+kill -TERM "$first"
+wait "$first"
+status=$?
+[ "$status" -eq 0 ] || fail "server exited $status after SIGTERM, want 0"
+
+if [ "$failures" -gt 0 ]; then
+  echo "$failures check(s) failed" >&2
+  exit 1
+fi
+echo "all task_server flag checks passed"
