@@ -14,7 +14,6 @@ constexpr size_t kMaxStatements = 1024;
 Connection::Connection(const Dialect& dialect)
     : dialect_(dialect),
       begin_sql_(dialect.begin_sql()),
-      commit_sql_("COMMIT"),
       session_(dialect.Connect()) {}
 
 PreparedStatement& Connection::Statement(const std::string& sql,
@@ -33,11 +32,35 @@ PreparedStatement& Connection::Statement(const std::string& sql,
 }
 
 void Connection::Begin() {
-  Statement(begin_sql_, RowKind::kNone).ExecuteOnce();
+  if (!grouped_) BeginAlways();
 }
 
 void Connection::Commit() {
-  Statement(commit_sql_, RowKind::kNone).ExecuteOnce();
+  if (!grouped_) CommitAlways();
+}
+
+void Connection::BeginAlways() {
+  Statement(begin_sql_, RowKind::kNone).ExecuteOnce();
+}
+
+void Connection::CommitAlways() {
+  static const auto* const kCommit = new std::string("COMMIT");
+  Statement(*kCommit, RowKind::kNone).ExecuteOnce();
+}
+
+void Connection::Savepoint() {
+  static const auto* const kSavepoint = new std::string("SAVEPOINT w");
+  Statement(*kSavepoint, RowKind::kNone).ExecuteOnce();
+}
+
+void Connection::RollbackToSavepoint() {
+  static const auto* const kRollbackTo = new std::string("ROLLBACK TO w");
+  Statement(*kRollbackTo, RowKind::kNone).ExecuteOnce();
+}
+
+void Connection::ReleaseSavepoint() {
+  static const auto* const kRelease = new std::string("RELEASE w");
+  Statement(*kRelease, RowKind::kNone).ExecuteOnce();
 }
 
 void Connection::Recover() {

@@ -33,9 +33,25 @@ class Connection {
   // same SQL always has one kind.
   PreparedStatement& Statement(const std::string& sql, RowKind kind);
 
-  // Transactions for writes (the dialect's begin_sql).
+  // Transactions for writes (the dialect's begin_sql). While grouped, the
+  // caller runs inside a transaction shared with other writes and these do
+  // nothing.
   void Begin();
   void Commit();
+
+  // Grouped mode (see GroupCommitter): set while several writes share one
+  // transaction, each in a savepoint.
+  bool grouped() const { return grouped_; }
+  void set_grouped(bool grouped) { grouped_ = grouped; }
+
+  // A write transaction begun or committed regardless of grouped mode.
+  void BeginAlways();
+  void CommitAlways();
+
+  // Savepoint named "w" inside a transaction.
+  void Savepoint();
+  void RollbackToSavepoint();
+  void ReleaseSavepoint();
 
   // After a failure: rolls back and releases statements. Marks the
   // connection broken when the session is unusable. Never throws.
@@ -48,12 +64,12 @@ class Connection {
  private:
   const Dialect& dialect_;
   const std::string begin_sql_;
-  const std::string commit_sql_;
   std::unique_ptr<soci::session> session_;
   // Declared after the session: statements are destroyed first.
   absl::flat_hash_map<std::string, std::unique_ptr<PreparedStatement>>
       statements_;
   bool broken_ = false;
+  bool grouped_ = false;
 };
 
 }  // namespace tasks::storage

@@ -86,8 +86,12 @@ class Dialect {
   // True while `session` has an open transaction.
   virtual bool InTransaction(soci::session& session) const = 0;
 
-  // After a failure: releases unfinished statements and rolls back an open
-  // transaction. False when the session is unusable. Never throws.
+  // After a failure: releases statements a failure left unfinished, so that
+  // the transaction (or a savepoint) can be rolled back. Never throws.
+  virtual void ResetStatements(soci::session& session) const = 0;
+
+  // After a failure: ResetStatements and rolls back an open transaction.
+  // False when the session is unusable. Never throws.
   virtual bool Recover(soci::session& session) const = 0;
 };
 

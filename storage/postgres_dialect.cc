@@ -116,7 +116,12 @@ class PostgresDialect final : public Dialect {
   bool serialize_writes() const override { return false; }
 
   std::unique_ptr<soci::session> Connect() const override {
-    return std::make_unique<soci::session>(soci::postgresql, connection_);
+    auto session =
+        std::make_unique<soci::session>(soci::postgresql, connection_);
+    // libpq prints NOTICEs ("relation ... already exists, skipping") to
+    // stderr by default.
+    PQsetNoticeProcessor(Handle(*session), [](void*, const char*) {}, nullptr);
+    return session;
   }
 
   const std::vector<Migration>& migrations() const override {
@@ -199,6 +204,9 @@ class PostgresDialect final : public Dialect {
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR ||
            status == PQTRANS_ACTIVE;
   }
+
+  // libpq leaves nothing unfinished between calls.
+  void ResetStatements(soci::session&) const override {}
 
   bool Recover(soci::session& session) const override {
     PGconn* conn = Handle(session);

@@ -16,6 +16,7 @@
 #include "storage/db_error.h"
 #include "storage/dialect.h"
 #include "storage/error_reason.h"
+#include "storage/group_committer.h"
 #include "storage/list_query.h"
 #include "storage/migrations.h"
 #include "storage/page_token.h"
@@ -167,13 +168,21 @@ auto Guarded(Fn&& fn) -> decltype(fn()) {
 
 enum class Access { kRead, kWrite };
 
+// Most writes one grouped transaction takes (see GroupCommitter).
+constexpr int kMaxGroupedWrites = 128;
+
 class SociTaskStore final : public TaskStore {
  public:
   SociTaskStore(std::unique_ptr<Dialect> dialect, int pool_size,
                 absl::Duration wait_timeout)
       : dialect_(std::move(dialect)),
         queries_(*dialect_),
-        pool_(*dialect_, pool_size, wait_timeout) {}
+        pool_(*dialect_, pool_size, wait_timeout) {
+    if (dialect_->serialize_writes()) {
+      committer_ = std::make_unique<GroupCommitter>(pool_, *dialect_,
+                                                    kMaxGroupedWrites);
+    }
+  }
 
   // Applies migrations and loads the page token secret.
   absl::Status Init() {
@@ -512,36 +521,71 @@ class SociTaskStore final : public TaskStore {
  private:
   // Runs `fn` on a pooled connection. A database exception becomes a status
   // (via the dialect and `context`, which `fn` may update as it goes); any
-  // transaction `fn` leaves open is rolled back. A read that lost its
-  // connection is retried once on a fresh one.
+  // transaction `fn` leaves open is rolled back. Writes go through the group
+  // committer when there is one. A read that lost its connection is retried
+  // once on a fresh one.
   template <typename Fn>
   auto Run(Access access, ErrorContext& context, Fn&& fn)
       -> decltype(fn(std::declval<Connection&>())) {
+    using Result = decltype(fn(std::declval<Connection&>()));
+    if (access == Access::kWrite && committer_ != nullptr) {
+      std::optional<Result> result;
+      absl::Status committed =
+          committer_->Run([&](Connection& connection) -> absl::Status {
+            bool lost = false;
+            result.emplace(Attempt(connection, context, fn, lost));
+            return StatusOf(*result);
+          });
+      if (!committed.ok()) return committed;
+      return *std::move(result);
+    }
     for (int attempt = 0;; ++attempt) {
       absl::StatusOr<ConnectionPool::Lease> lease =
           pool_.Acquire(access == Access::kWrite);
       if (!lease.ok()) return lease.status();
-      Connection& connection = **lease;
-      DbError error;
-      try {
-        auto result = fn(connection);
-        if (dialect_->InTransaction(connection.session())) {
-          connection.Recover();
-        }
-        return result;
-      } catch (const std::exception& exception) {
-        // Before anything else runs on the session and resets its error.
-        error = dialect_->ClassifyError(exception, &connection.session());
-      } catch (...) {
-        error.message = "unknown exception";
-      }
-      connection.Recover();
-      if (error.connection_lost) connection.MarkBroken();
-      if (!(access == Access::kRead && error.connection_lost &&
-            attempt == 0)) {
-        return DbErrorToStatus(error, context);
-      }
+      bool lost = false;
+      Result result = Attempt(**lease, context, fn, lost);
+      if (!(lost && access == Access::kRead && attempt == 0)) return result;
     }
+  }
+
+  // Runs `fn` on `connection`, turning an exception into a status and
+  // setting `lost` when the connection is gone. Outside grouped mode, rolls
+  // back any transaction `fn` leaves open; inside, the committer rolls back
+  // to the write's savepoint.
+  template <typename Fn>
+  auto Attempt(Connection& connection, const ErrorContext& context, Fn& fn,
+               bool& lost) -> decltype(fn(std::declval<Connection&>())) {
+    DbError error;
+    try {
+      auto result = fn(connection);
+      if (!connection.grouped() &&
+          dialect_->InTransaction(connection.session())) {
+        connection.Recover();
+      }
+      return result;
+    } catch (const std::exception& exception) {
+      // Before anything else runs on the session and resets its error.
+      error = dialect_->ClassifyError(exception, &connection.session());
+    } catch (...) {
+      error.message = "unknown exception";
+    }
+    if (connection.grouped()) {
+      dialect_->ResetStatements(connection.session());
+    } else {
+      connection.Recover();
+    }
+    if (error.connection_lost) {
+      connection.MarkBroken();
+      lost = true;
+    }
+    return DbErrorToStatus(error, context);
+  }
+
+  static absl::Status StatusOf(const absl::Status& status) { return status; }
+  template <typename T>
+  static absl::Status StatusOf(const absl::StatusOr<T>& status_or) {
+    return status_or.status();
   }
 
   void SetProjectParams(const v1::Project& project, int columns,
@@ -599,6 +643,7 @@ class SociTaskStore final : public TaskStore {
   const std::unique_ptr<Dialect> dialect_;
   const Queries queries_;
   ConnectionPool pool_;
+  std::unique_ptr<GroupCommitter> committer_;  // when writes take turns
   std::unique_ptr<PageTokenCodec> tokens_;
 };
 

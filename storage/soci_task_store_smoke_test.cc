@@ -266,9 +266,10 @@ TEST_P(SmokeTest, DeleteProjectNeedsCascadeWhileItHasTasks) {
   EXPECT_TRUE(store_->CheckHealth().ok());
 }
 
-TEST_P(SmokeTest, ConcurrentWritersAllSucceed) {
+TEST_P(SmokeTest, ConcurrentWritesFailAloneAndSucceedDurably) {
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
+  std::atomic<int> duplicates_created{0};
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i) {
@@ -280,11 +281,30 @@ TEST_P(SmokeTest, ConcurrentWritersAllSucceed) {
           continue;
         }
         if (!store_->GetTask(task->id()).ok()) ++failures;
+        // One writer wins each title; the losers' failures undo only them.
+        absl::StatusOr<v1::Project> project =
+            store_->CreateProject(ProjectNamed("shared"));
+        if (!project.ok()) ++failures;
+        absl::StatusOr<v1::Task> duplicate = store_->CreateTask(
+            TaskBuilder(absl::StrCat("dup ", i)).InProject(1), "");
+        if (duplicate.ok()) {
+          ++duplicates_created;
+        } else if (duplicate.status().code() !=
+                   absl::StatusCode::kAlreadyExists) {
+          ++failures;
+          ADD_FAILURE() << duplicate.status();
+        }
       }
     });
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(duplicates_created.load(), 25);
+  v1::ListTasksRequest all;
+  all.set_page_size(1000);
+  absl::StatusOr<v1::ListTasksResponse> listed = store_->ListTasks(all);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->tasks_size(), 8 * 25 + 25);
 }
 
 TEST_P(SmokeTest, LostPostgresConnectionIsUnavailableThenReconnects) {

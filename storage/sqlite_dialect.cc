@@ -296,12 +296,17 @@ class SqliteDialect final : public Dialect {
     return sqlite3_get_autocommit(Handle(session)) == 0;
   }
 
-  bool Recover(soci::session& session) const override {
+  void ResetStatements(soci::session& session) const override {
     sqlite3* db = Handle(session);
     for (sqlite3_stmt* stmt = sqlite3_next_stmt(db, nullptr); stmt != nullptr;
          stmt = sqlite3_next_stmt(db, stmt)) {
       if (sqlite3_stmt_busy(stmt)) sqlite3_reset(stmt);
     }
+  }
+
+  bool Recover(soci::session& session) const override {
+    ResetStatements(session);
+    sqlite3* db = Handle(session);
     if (sqlite3_get_autocommit(db) == 0) {
       sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     }

@@ -1,0 +1,89 @@
+#include "storage/group_committer.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "storage/db_error.h"
+#include "storage/error_reason.h"
+
+namespace tasks::storage {
+
+GroupCommitter::GroupCommitter(ConnectionPool& pool, const Dialect& dialect,
+                               int max_group)
+    : pool_(pool), dialect_(dialect), max_group_(std::max(1, max_group)) {}
+
+absl::Status GroupCommitter::Run(Write write) {
+  Pending pending(write);
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(&pending);
+  // Wait until a leader has run this write, or there is no leader.
+  auto ready = [this, &pending]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return pending.done || !leading_;
+  };
+  mu_.Await(absl::Condition(&ready));
+  if (pending.done) return pending.committed;
+  // Lead until this write is done, then let a waiting writer lead.
+  leading_ = true;
+  while (!pending.done) {
+    const size_t count =
+        std::min(queue_.size(), static_cast<size_t>(max_group_));
+    std::vector<Pending*> group(queue_.begin(), queue_.begin() + count);
+    queue_.erase(queue_.begin(), queue_.begin() + count);
+    mu_.Unlock();
+    RunGroup(group);
+    mu_.Lock();
+    for (Pending* done : group) done->done = true;
+  }
+  leading_ = false;
+  return pending.committed;
+}
+
+void GroupCommitter::RunGroup(const std::vector<Pending*>& group) {
+  absl::StatusOr<ConnectionPool::Lease> lease = pool_.Acquire(/*write=*/true);
+  if (!lease.ok()) {
+    for (Pending* pending : group) pending->committed = lease.status();
+    return;
+  }
+  Connection& connection = **lease;
+  if (group.size() == 1) {
+    group.front()->write(connection).IgnoreError();  // recorded by the write
+    return;
+  }
+  absl::Status failure;
+  connection.set_grouped(true);
+  try {
+    connection.BeginAlways();
+    for (Pending* pending : group) {
+      connection.Savepoint();
+      absl::Status status = pending->write(connection);
+      if (!status.ok()) {
+        if (!dialect_.InTransaction(connection.session())) {
+          // The database ended the whole transaction (I/O error, full disk).
+          failure = WithReason(
+              absl::UnavailableError(absl::StrCat(
+                  "a grouped write failed and undid the others: ",
+                  status.message())),
+              reason::kDatabaseUnavailable);
+          break;
+        }
+        dialect_.ResetStatements(connection.session());
+        connection.RollbackToSavepoint();
+      }
+      connection.ReleaseSavepoint();
+    }
+    if (failure.ok()) connection.CommitAlways();
+  } catch (const std::exception& error) {
+    ErrorContext context;
+    context.message_prefix = "committing grouped writes: ";
+    failure = DbErrorToStatus(
+        dialect_.ClassifyError(error, &connection.session()), context);
+  }
+  connection.set_grouped(false);
+  if (!failure.ok()) {
+    connection.Recover();
+    for (Pending* pending : group) pending->committed = failure;
+  }
+}
+
+}  // namespace tasks::storage
