@@ -91,9 +91,6 @@ absl::StatusOr<RunStats> RunDbBaseline(const RawTableOpener& open,
   auto random_task = [&](int thread) {
     return task_ids[SplitMix64(random_states[thread]) % task_ids.size()];
   };
-  const std::string description_prefix =
-      absl::StrCat(absl::string_view(sql::kDraftDescription).substr(0, 40),
-                   " update ");
 
   TimedOperation operation;
   switch (options.op) {
@@ -119,7 +116,7 @@ absl::StatusOr<RunStats> RunDbBaseline(const RawTableOpener& open,
     case DbOp::kUpdate:
       operation = [&](int thread, int64_t sequence) {
         return tables[thread]->UpdateTask(
-            random_task(thread), absl::StrCat(description_prefix, sequence));
+            random_task(thread), UpdatedDescription(sequence));
       };
       break;
   }

@@ -131,7 +131,7 @@ absl::StatusOr<Workload> PrepareWorkload(
   constexpr int kBatch = 1000;
   auto stub = v1::TaskService::NewStub(channel);
   Workload workload;
-  workload.tag = absl::StrCat("bench-", absl::Hex(absl::ToUnixMicros(absl::Now())));
+  workload.tag = NewWorkloadTag();
 
   v1::CreateProjectRequest create_project;
   create_project.mutable_project()->set_name(workload.tag);
@@ -145,8 +145,8 @@ absl::StatusOr<Workload> PrepareWorkload(
   for (int first = 0; first < task_count; first += kBatch) {
     v1::BatchCreateTasksRequest batch;
     for (int i = first; i < std::min(task_count, first + kBatch); ++i) {
-      *batch.add_requests()->mutable_task() = DraftTask(
-          workload.project_id, absl::StrCat(workload.tag, "-seed-", i));
+      *batch.add_requests()->mutable_task() =
+          DraftTask(workload.project_id, SeedTitle(workload.tag, i));
     }
     v1::BatchCreateTasksResponse created;
     grpc::ClientContext context;
@@ -162,7 +162,7 @@ absl::StatusOr<Workload> PrepareWorkload(
 Workload SyntheticWorkload(int task_count) {
   Workload workload;
   workload.project_id = 1;
-  workload.tag = absl::StrCat("bench-", absl::Hex(absl::ToUnixMicros(absl::Now())));
+  workload.tag = NewWorkloadTag();
   for (int i = 1; i <= task_count; ++i) workload.task_ids.push_back(i);
   return workload;
 }
@@ -176,9 +176,6 @@ RunStats RunLoad(const std::shared_ptr<grpc::Channel>& channel,
   const Clock::time_point measure_end =
       warm_end + absl::ToChronoNanoseconds(options.duration);
 
-  // Titles of created tasks are unique across runs on the same workload.
-  const std::string run_prefix = absl::StrCat(
-      workload.tag, "-", absl::Hex(absl::ToUnixMicros(absl::Now())), "-");
   std::vector<RunStats> per_thread(threads);
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
@@ -186,8 +183,9 @@ RunStats RunLoad(const std::shared_ptr<grpc::Channel>& channel,
                       (t < options.concurrency % threads ? 1 : 0);
     workers.emplace_back([&, t, slots] {
       per_thread[t] =
-          DriveCalls(channel, workload, options, absl::StrCat(run_prefix, t, "-"),
-                     slots, warm_end, measure_end);
+          DriveCalls(channel, workload, options,
+                     CreateTitlePrefix(workload.tag, t), slots, warm_end,
+                     measure_end);
     });
   }
   for (std::thread& worker : workers) worker.join();

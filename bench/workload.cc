@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "bench/raw_task_sql.h"
 #include "bench/split_mix.h"
 #include "google/protobuf/empty.pb.h"
@@ -21,7 +22,8 @@ constexpr absl::string_view kDescription = sql::kDraftDescription;
 // uses values of the same encoded size as the real ones.
 constexpr absl::string_view kSampleEtag = "\"1\"";
 constexpr absl::string_view kSamplePageToken =
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAAAAA";  // 69 bytes (cursor + HMAC) in web-safe base64
 constexpr int64_t kSampleSeconds = 1767225600;  // 2026-01-01
 
 }  // namespace
@@ -71,8 +73,26 @@ v1::Task DraftTask(int64_t project_id, absl::string_view title) {
   return task;
 }
 
-v1::Task SampleStoredTask(int64_t id, int64_t project_id) {
-  v1::Task task = DraftTask(project_id, absl::StrCat("task-", id));
+std::string NewWorkloadTag() {
+  return absl::StrCat("bench-", absl::Hex(absl::ToUnixMicros(absl::Now())));
+}
+
+std::string SeedTitle(absl::string_view tag, int index) {
+  return absl::StrCat(tag, "-seed-", index);
+}
+
+std::string CreateTitlePrefix(absl::string_view tag, int thread) {
+  return absl::StrCat(tag, "-", absl::Hex(absl::ToUnixMicros(absl::Now())),
+                      "-", thread, "-");
+}
+
+std::string UpdatedDescription(int64_t sequence) {
+  return absl::StrCat(kDescription.substr(0, 40), " update ", sequence);
+}
+
+v1::Task SampleStoredTask(int64_t id, int64_t project_id,
+                          absl::string_view title) {
+  v1::Task task = DraftTask(project_id, title);
   task.set_id(id);
   task.set_status(v1::Task::PENDING);
   task.mutable_create_time()->set_seconds(kSampleSeconds);
@@ -83,17 +103,31 @@ v1::Task SampleStoredTask(int64_t id, int64_t project_id) {
 }
 
 std::string SampleResponseBytes(Method method) {
-  constexpr int64_t kId = 123456;
+  // Ids, titles and times of the sizes a run against the service sees.
+  constexpr int64_t kId = 1234;
   constexpr int64_t kProjectId = 12;
+  const std::string tag = NewWorkloadTag();
   switch (method) {
     case Method::kGetTask:
+      return SampleStoredTask(kId, kProjectId, SeedTitle(tag, 123))
+          .SerializeAsString();
+    case Method::kUpdateTask: {
+      v1::Task task = SampleStoredTask(kId, kProjectId, SeedTitle(tag, 123));
+      task.set_description(UpdatedDescription(1234));
+      task.set_etag("\"2\"");
+      return task.SerializeAsString();
+    }
     case Method::kCreateTask:
-    case Method::kUpdateTask:
-      return SampleStoredTask(kId, kProjectId).SerializeAsString();
+      return SampleStoredTask(
+                 kId, kProjectId,
+                 absl::StrCat(CreateTitlePrefix(tag, 0), 12345))
+          .SerializeAsString();
     case Method::kListTasks: {
       v1::ListTasksResponse response;
       for (int i = 0; i < kListPageSize; ++i) {
-        *response.add_tasks() = SampleStoredTask(kId + i, kProjectId);
+        // The first page of a fresh database: ids from 1, seeds from 0.
+        *response.add_tasks() =
+            SampleStoredTask(1 + i, kProjectId, SeedTitle(tag, i));
       }
       response.set_next_page_token(std::string(kSamplePageToken));
       return response.SerializeAsString();
@@ -152,8 +186,7 @@ grpc::ByteBuffer RequestFactory::Next() {
       v1::UpdateTaskRequest request;
       v1::Task& task = *request.mutable_task();
       task.set_id(RandomTaskId());
-      task.set_description(absl::StrCat(kDescription.substr(0, 40),
-                                        " update ", sequence_));
+      task.set_description(UpdatedDescription(sequence_));
       request.mutable_update_mask()->add_paths("description");
       return SerializeToByteBuffer(request);
     }

@@ -40,13 +40,27 @@ struct Workload {
   std::string tag;
 };
 
+// A tag no earlier workload used: "bench-" and the time in hex.
+std::string NewWorkloadTag();
+
+// Title of the `index`-th task a workload creates before its runs.
+std::string SeedTitle(absl::string_view tag, int index);
+
+// Prefix of the titles CreateTask calls of one run and client thread use
+// (a sequence number follows); unique across runs of one workload.
+std::string CreateTitlePrefix(absl::string_view tag, int thread);
+
+// The description UpdateTask calls set, the `sequence`-th of a stream.
+std::string UpdatedDescription(int64_t sequence);
+
 // The client-supplied fields of every benchmark task (title aside), so
 // requests and responses have the same size on every server.
 v1::Task DraftTask(int64_t project_id, absl::string_view title);
 
-// What the store would return for DraftTask: output-only fields filled in.
-// The no-op server answers with these.
-v1::Task SampleStoredTask(int64_t id, int64_t project_id);
+// What the store would return for DraftTask(project_id, title): output-only
+// fields filled in. The no-op server answers with these.
+v1::Task SampleStoredTask(int64_t id, int64_t project_id,
+                          absl::string_view title);
 
 // The no-op server's pre-serialized answer to `method`, the same size as the
 // real service's answer for the benchmark's requests.
