@@ -10,7 +10,8 @@ namespace tasks::storage {
 
 struct SociTaskStoreOptions {
   // Pooled connections for a SQLite file or PostgreSQL; 0 picks the backend's
-  // default. `:memory:` always uses exactly one connection.
+  // default (SQLite file 4, PostgreSQL 8). `:memory:` always uses exactly one
+  // connection. Connections open on first need.
   int pool_size = 0;
 
   // How long a call waits for a free pooled connection, and SQLite's busy
@@ -23,8 +24,30 @@ struct SociTaskStoreOptions {
 //   ":memory:"                           in-memory SQLite, one connection
 //   "postgresql://user@host:5432/db"     PostgreSQL, libpq URL ("postgres://" too)
 //   "host=/run/postgresql dbname=tasks"  PostgreSQL, libpq keyword string
-// UNAVAILABLE when the database cannot be reached; INVALID_ARGUMENT for a
-// connection string it cannot parse.
+// (a string starting "word=" is taken for a keyword string). UNAVAILABLE when
+// the database cannot be reached; INVALID_ARGUMENT for a connection string it
+// cannot parse; FAILED_PRECONDITION when the schema is newer than this build.
+//
+// Behaviour of this implementation where TaskStore leaves a choice:
+// - Etags are the task's revision as a quoted decimal ("\"3\""); a malformed
+//   etag matches no revision, so UpdateTask returns ABORTED for it (or
+//   NOT_FOUND when the task does not exist).
+// - An empty update mask changes nothing and returns the stored row (after
+//   the etag check, for tasks); unknown paths are INVALID_ARGUMENT on
+//   "update_mask" (reason INVALID_FIELD_MASK).
+// - An empty title or project name is stored as NULL, so the schema refuses
+//   it: INVALID_ARGUMENT on "task.title" / "project.name".
+// - Page sizes outside 1..1000 are clamped (0 or less means 50). order_by
+//   accepts the API's values case-insensitively, "asc" optional; ties break
+//   on id in the order's direction ("priority desc": newest first among
+//   equal priorities).
+// - The metadata filter compares JSON values (1 equals 1.0; true is not 1).
+// - On SQLite, concurrent writes share transactions (group commit): each is
+//   durable (synchronous=FULL) before it returns, and a failing write undoes
+//   only itself.
+// - On PostgreSQL, a call that finds its connection lost returns UNAVAILABLE
+//   (a read is first retried once on a new connection); the next call
+//   reconnects.
 absl::StatusOr<TaskStorePtr> OpenSociTaskStore(
     absl::string_view connection, const SociTaskStoreOptions& options = {});
 

@@ -353,6 +353,19 @@ TEST_P(SmokeTest, StoresOpenedAtOnceMigrateOnce) {
   EXPECT_TRUE((*stores[2])->ListTasks(request).ok());
 }
 
+TEST(OpenSmokeTest, BadConnectionStringsAreInvalidAndDeadServersUnavailable) {
+  EXPECT_THAT(OpenSociTaskStore("host=/tmp port"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(OpenSociTaskStore(""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  SociTaskStoreOptions quick;
+  quick.wait_timeout = absl::Seconds(2);
+  EXPECT_THAT(OpenSociTaskStore("postgresql://nobody@127.0.0.1:1/none", quick),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(OpenSociTaskStore("/nonexistent/directory/tasks.db"),
+              StatusIs(absl::StatusCode::kUnavailable));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SmokeTest,
                          ::testing::Values(Backend::kMemory, Backend::kFile,
                                            Backend::kPostgres),
