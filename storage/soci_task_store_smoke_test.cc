@@ -329,6 +329,9 @@ TEST_P(SmokeTest, StoresOpenedAtOnceMigrateOnce) {
   std::string connection = connection_;
   if (GetParam() == Backend::kFile) {
     connection = absl::StrCat(connection_, ".race.db");
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::remove(absl::StrCat(connection, suffix).c_str());
+    }
   } else {
     absl::StatusOr<std::string> db = Postgres()->CreateFreshDatabase();
     ASSERT_TRUE(db.ok());

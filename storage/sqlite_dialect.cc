@@ -9,6 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "soci/soci.h"
 // Declares the SQLite C API inside namespace sqlite_api: include it instead
 // of <sqlite3.h>, which would then be skipped.
@@ -105,7 +107,7 @@ void Exec(sqlite3* db, const char* sql) {
 }
 
 // The single-value result of a PRAGMA.
-std::string PragmaValue(sqlite3* db, const char* sql) {
+std::string PragmaValue(sqlite3* db, const char* sql, int* result_code) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
   std::string value;
@@ -118,11 +120,35 @@ std::string PragmaValue(sqlite3* db, const char* sql) {
     }
   }
   sqlite3_finalize(stmt);
-  if (rc != SQLITE_OK && rc != SQLITE_DONE) {
-    throw soci::sqlite3_soci_error(
-        absl::StrCat(sql, ": ", sqlite3_errmsg(db)), rc);
-  }
+  *result_code = rc == SQLITE_DONE ? SQLITE_OK : rc;
   return value;
+}
+
+// Switches the database to WAL (a no-op once it is). The switch needs an
+// exclusive lock and SQLite may refuse it at once, without its busy handler,
+// while other connections open the same new file: retry until `timeout`.
+void UseWal(sqlite3* db, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    int rc = SQLITE_OK;
+    std::string mode = PragmaValue(db, "PRAGMA journal_mode", &rc);
+    if (rc == SQLITE_OK && mode != "wal") {
+      mode = PragmaValue(db, "PRAGMA journal_mode = WAL", &rc);
+    }
+    if (rc == SQLITE_OK) {
+      if (mode == "wal") return;
+      throw soci::sqlite3_soci_error(
+          absl::StrCat("cannot use WAL journal mode (got \"", mode, "\")"),
+          SQLITE_CANTOPEN);
+    }
+    const int primary = rc & 0xff;
+    if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) ||
+        absl::Now() >= deadline) {
+      throw soci::sqlite3_soci_error(
+          absl::StrCat("PRAGMA journal_mode = WAL: ", sqlite3_errmsg(db)), rc);
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
 }
 
 // "UNIQUE constraint failed: tasks.project_id, tasks.title" names columns,
@@ -179,12 +205,7 @@ class SqliteDialect final : public Dialect {
     // Off on every new connection, and a no-op inside a transaction.
     Exec(db, "PRAGMA foreign_keys = ON");
     if (!in_memory_) {
-      std::string mode = PragmaValue(db, "PRAGMA journal_mode = WAL");
-      if (mode != "wal") {
-        throw soci::sqlite3_soci_error(
-            absl::StrCat("cannot use WAL journal mode (got \"", mode, "\")"),
-            SQLITE_CANTOPEN);
-      }
+      UseWal(db, absl::Milliseconds(busy_timeout_ms_));
       // With WAL, FULL syncs on every commit: a reply means durable.
       Exec(db, "PRAGMA synchronous = FULL");
     }
