@@ -14,9 +14,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <utility>
 
+#include "absl/base/call_once.h"
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -135,6 +137,12 @@ void RemoveTree(const std::string& path) {
   nftw(path.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+// Owned servers not yet cleaned up, for CleanUpAtExit.
+absl::Mutex live_servers_mutex(absl::kConstInit);
+std::set<PostgresServer*>* live_servers ABSL_GUARDED_BY(live_servers_mutex) =
+    nullptr;
+absl::once_flag at_exit_once;
+
 std::string RunuserPath() {
   for (const char* path : {"/usr/sbin/runuser", "/sbin/runuser"}) {
     if (access(path, X_OK) == 0) return path;
@@ -196,6 +204,12 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartOwned() {
         "cannot create a directory under /tmp: ", ErrnoText(errno)));
   }
   server->base_dir_ = dir_template;
+  absl::call_once(at_exit_once, [] { std::atexit(CleanUpAtExit); });
+  {
+    absl::MutexLock lock(&live_servers_mutex);
+    if (live_servers == nullptr) live_servers = new std::set<PostgresServer*>;
+    live_servers->insert(server.get());
+  }
   server->data_dir_ = server->base_dir_ + "/data";
   server->log_path_ = server->base_dir_ + "/server.log";
   if (geteuid() == 0) {
@@ -239,10 +253,32 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartOwned() {
 }
 
 PostgresServer::~PostgresServer() {
-  DropFreshDatabases().IgnoreError();
-  if (!owned()) return;
+  if (owned()) {
+    // The databases go with the directory.
+    CleanUp();
+  } else {
+    DropFreshDatabases().IgnoreError();
+  }
+}
+
+void PostgresServer::CleanUp() {
+  {
+    absl::MutexLock lock(&live_servers_mutex);
+    if (cleaned_up_) return;
+    cleaned_up_ = true;
+    live_servers->erase(this);
+  }
   if (running_) Stop().IgnoreError();
   RemoveTree(base_dir_);
+}
+
+void PostgresServer::CleanUpAtExit() {
+  std::set<PostgresServer*> servers;
+  {
+    absl::MutexLock lock(&live_servers_mutex);
+    servers = *live_servers;
+  }
+  for (PostgresServer* server : servers) server->CleanUp();
 }
 
 absl::Status PostgresServer::RunPostgresTool(

@@ -44,8 +44,8 @@ class PostgresServer {
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
 
-  // Drops the databases CreateFreshDatabase made; stops an owned server
-  // (immediate mode) and removes its directory.
+  // Stops an owned server (immediate mode) and removes its directory; on an
+  // external server, drops the databases CreateFreshDatabase made.
   ~PostgresServer();
 
   // Connection string of the server's administrative database ("postgres"
@@ -87,6 +87,13 @@ class PostgresServer {
       absl::string_view url);
   static absl::StatusOr<std::unique_ptr<PostgresServer>> StartOwned();
 
+  // At process exit, stops and removes the owned servers still alive, in
+  // case their owner never destroys them (a leaked function-local static).
+  static void CleanUpAtExit();
+
+  // Stops an owned server and removes its directory, once.
+  void CleanUp();
+
   // Runs initdb in base_dir_ and fills data_dir_.
   absl::Status InitCluster();
 
@@ -114,6 +121,7 @@ class PostgresServer {
   std::string log_path_;  // owned: base_dir_/server.log
   int port_ = 0;
   bool running_ = false;
+  bool cleaned_up_ = false;
 
   absl::Mutex mutex_;
   int next_database_ ABSL_GUARDED_BY(mutex_) = 0;

@@ -1,5 +1,10 @@
 #include "tests/testing/postgres_server.h"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -137,6 +142,42 @@ TEST_F(PostgresServerTest, StopRefusesConnectionsAndRestartKeepsDataAndPort) {
   EXPECT_EQ(server().port(), port);
   EXPECT_TRUE(server().IsAcceptingConnections());
   EXPECT_THAT(Query(database, "SELECT x FROM kept"), IsOkAndHolds("42"));
+}
+
+TEST(PostgresServerExitTest, LeakedServerIsStoppedAndRemovedAtExit) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Started and never destroyed, like a function-local static.
+    close(pipe_fds[0]);
+    absl::StatusOr<std::unique_ptr<PostgresServer>> server =
+        PostgresServer::Start();
+    std::string line = server.ok() ? "ok " + (*server)->data_dir()
+                                   : "error " + server.status().ToString();
+    (void)!write(pipe_fds[1], line.data(), line.size());
+    close(pipe_fds[1]);
+    if (server.ok()) server->release();
+    std::exit(0);
+  }
+  close(pipe_fds[1]);
+  std::string line;
+  char buffer[512];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], buffer, sizeof(buffer))) > 0) {
+    line.append(buffer, n);
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  ASSERT_EQ(line.substr(0, 3), "ok ") << line;
+  const std::string data_dir = line.substr(3);
+  if (data_dir.empty()) return;  // an external server: nothing to remove
+  struct stat info;
+  EXPECT_NE(stat(data_dir.c_str(), &info), 0) << data_dir << " still exists";
 }
 
 }  // namespace
