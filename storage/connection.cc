@@ -16,8 +16,7 @@ Connection::Connection(const Dialect& dialect)
       begin_sql_(dialect.begin_sql()),
       session_(dialect.Connect()) {}
 
-PreparedStatement& Connection::Statement(const std::string& sql,
-                                         RowKind kind) {
+PreparedStatement& Connection::Statement(const std::string& sql, RowKind kind) {
   auto it = statements_.find(sql);
   if (it != statements_.end()) {
     if (!it->second->failed()) return *it->second;

@@ -20,15 +20,13 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(bool write) {
   {
     absl::MutexLock lock(&mu_);
     auto ready = [this, take_turn]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return (!idle_.empty() || open_ < size_) &&
-             !(take_turn && writer_busy_);
+      return (!idle_.empty() || open_ < size_) && !(take_turn && writer_busy_);
     };
     if (!mu_.AwaitWithTimeout(absl::Condition(&ready), wait_timeout_)) {
-      return WithReason(
-          absl::UnavailableError(absl::StrCat(
-              "no ", dialect_.name(), " connection free within ",
-              absl::FormatDuration(wait_timeout_))),
-          reason::kDatabaseUnavailable);
+      return WithReason(absl::UnavailableError(absl::StrCat(
+                            "no ", dialect_.name(), " connection free within ",
+                            absl::FormatDuration(wait_timeout_))),
+                        reason::kDatabaseUnavailable);
     }
     if (take_turn) writer_busy_ = true;
     if (!idle_.empty()) {
@@ -49,9 +47,8 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(bool write) {
     if (db_error.kind == DbErrorKind::kOther) {
       db_error.kind = DbErrorKind::kUnavailable;
     }
-    db_error.message =
-        absl::StrCat("cannot connect to ", dialect_.name(), ": ",
-                     db_error.message);
+    db_error.message = absl::StrCat("cannot connect to ", dialect_.name(), ": ",
+                                    db_error.message);
     return DbErrorToStatus(db_error, ErrorContext());
   }
   return Lease(this, std::move(connection), take_turn);
@@ -70,8 +67,7 @@ void ConnectionPool::Release(std::unique_ptr<Connection> connection,
 }
 
 ConnectionPool::Lease::Lease(ConnectionPool* pool,
-                             std::unique_ptr<Connection> connection,
-                             bool write)
+                             std::unique_ptr<Connection> connection, bool write)
     : pool_(pool), connection_(std::move(connection)), write_(write) {}
 
 ConnectionPool::Lease::Lease(Lease&& other) noexcept

@@ -25,8 +25,7 @@ class ConnectionPool {
  public:
   class Lease;
 
-  ConnectionPool(const Dialect& dialect, int size,
-                 absl::Duration wait_timeout);
+  ConnectionPool(const Dialect& dialect, int size, absl::Duration wait_timeout);
   ~ConnectionPool();
 
   ConnectionPool(const ConnectionPool&) = delete;

@@ -77,8 +77,8 @@ absl::Status DbErrorToStatus(const DbError& error,
     case DbErrorKind::kCheckViolation:
       return InvalidField(
           FieldPath(context, ConstrainedField(error.constraint)),
-          absl::StrCat("value not allowed (check constraint ",
-                       error.constraint, ")"));
+          absl::StrCat("value not allowed (check constraint ", error.constraint,
+                       ")"));
     case DbErrorKind::kInvalidValue:
       return InvalidField(
           context.field_prefix,
@@ -90,10 +90,9 @@ absl::Status DbErrorToStatus(const DbError& error,
     case DbErrorKind::kOther:
       break;
   }
-  return WithReason(
-      absl::InternalError(absl::StrCat(prefix, "database error: ",
-                                       error.message)),
-      reason::kInternal);
+  return WithReason(absl::InternalError(absl::StrCat(
+                        prefix, "database error: ", error.message)),
+                    reason::kInternal);
 }
 
 }  // namespace tasks::storage

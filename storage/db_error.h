@@ -58,8 +58,7 @@ struct ErrorContext {
 // The status for `error`: ALREADY_EXISTS (kTitleTaken), FAILED_PRECONDITION
 // (kProjectMissing), INVALID_ARGUMENT naming the field, UNAVAILABLE
 // (kDatabaseUnavailable) or INTERNAL, each message naming the constraint.
-absl::Status DbErrorToStatus(const DbError& error,
-                             const ErrorContext& context);
+absl::Status DbErrorToStatus(const DbError& error, const ErrorContext& context);
 
 }  // namespace tasks::storage
 

@@ -95,6 +95,13 @@ class Dialect {
   virtual bool Recover(soci::session& session) const = 0;
 };
 
+// The dialect for a connection string (see OpenSociTaskStore): PostgreSQL
+// for a libpq URL or keyword string, SQLite otherwise. `wait_timeout` is
+// SQLite's busy timeout and PostgreSQL's connect timeout. INVALID_ARGUMENT
+// for a string neither can use.
+absl::StatusOr<std::unique_ptr<Dialect>> DialectForConnection(
+    absl::string_view connection, absl::Duration wait_timeout);
+
 // SQLite: `path` is a file name or ":memory:"; `busy_timeout` is how long a
 // statement waits for another connection's lock.
 std::unique_ptr<Dialect> MakeSqliteDialect(std::string path,

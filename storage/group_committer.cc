@@ -60,11 +60,11 @@ void GroupCommitter::RunGroup(const std::vector<Pending*>& group) {
       if (!status.ok()) {
         if (!dialect_.InTransaction(connection.session())) {
           // The database ended the whole transaction (I/O error, full disk).
-          failure = WithReason(
-              absl::UnavailableError(absl::StrCat(
-                  "a grouped write failed and undid the others: ",
-                  status.message())),
-              reason::kDatabaseUnavailable);
+          failure =
+              WithReason(absl::UnavailableError(absl::StrCat(
+                             "a grouped write failed and undid the others: ",
+                             status.message())),
+                         reason::kDatabaseUnavailable);
           break;
         }
         dialect_.ResetStatements(connection.session());

@@ -61,15 +61,13 @@ absl::StatusOr<TaskListQuery> ParseTaskListQuery(
     query.priority = request.priority();
   }
   const bool has_value =
-      request.has_metadata_value() &&
-      request.metadata_value().kind_case() !=
-          google::protobuf::Value::KIND_NOT_SET;
+      request.has_metadata_value() && request.metadata_value().kind_case() !=
+                                          google::protobuf::Value::KIND_NOT_SET;
   if (!request.metadata_key().empty()) {
     const std::string& key = request.metadata_key();
     RETURN_IF_ERROR(CheckText("metadata_key", key));
     if (key.find_first_of("\"\\") != std::string::npos) {
-      return InvalidField("metadata_key",
-                          "must not contain '\"' or '\\'");
+      return InvalidField("metadata_key", "must not contain '\"' or '\\'");
     }
     if (!has_value) {
       return InvalidField("metadata_value",
@@ -86,8 +84,8 @@ absl::StatusOr<TaskListQuery> ParseTaskListQuery(
   }
   // Lengths make the concatenation unambiguous.
   query.scope = absl::StrCat(
-      "tasks|order=", TaskOrders()[query.order].order_by,
-      "|project=", request.has_project_id() ? absl::StrCat(query.project_id) : "-",
+      "tasks|order=", TaskOrders()[query.order].order_by, "|project=",
+      request.has_project_id() ? absl::StrCat(query.project_id) : "-",
       "|status=", query.status, "|priority=", query.priority,
       "|key=", request.metadata_key().size(), ":", request.metadata_key(),
       "|value=", query.meta_value.size(), ":", query.meta_value);

@@ -34,7 +34,8 @@ absl::StatusOr<std::string> MigrateSchema(Connection& connection) {
   const Dialect& dialect = connection.dialect();
   soci::session& sql = connection.session();
   connection.Begin();
-  if (*dialect.migration_lock_sql() != '\0') sql << dialect.migration_lock_sql();
+  if (*dialect.migration_lock_sql() != '\0')
+    sql << dialect.migration_lock_sql();
   sql << kCreateMigrationsTable;
 
   long long current = 0;
@@ -43,11 +44,10 @@ absl::StatusOr<std::string> MigrateSchema(Connection& connection) {
   const std::vector<Migration>& migrations = dialect.migrations();
   const int latest = migrations.empty() ? 0 : migrations.back().version;
   if (current > latest) {
-    return WithReason(
-        absl::FailedPreconditionError(absl::StrCat(
-            "the database schema is at version ", current,
-            ", newer than this build knows (", latest, ")")),
-        reason::kInternal);
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          "the database schema is at version ", current,
+                          ", newer than this build knows (", latest, ")")),
+                      reason::kInternal);
   }
   for (const Migration& migration : migrations) {
     if (migration.version <= current) continue;

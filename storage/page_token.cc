@@ -84,8 +84,8 @@ absl::StatusOr<PageCursor> PageTokenCodec::Decode(
   }
   absl::string_view payload(bytes.data(), bytes.size() - kMacSize);
   std::string expected = Mac(payload);
-  if (CRYPTO_memcmp(expected.data(), bytes.data() + payload.size(),
-                    kMacSize) != 0) {
+  if (CRYPTO_memcmp(expected.data(), bytes.data() + payload.size(), kMacSize) !=
+      0) {
     return InvalidToken("page token was not issued by this service");
   }
   if (payload[0] != kVersion) {

@@ -120,7 +120,8 @@ class PostgresDialect final : public Dialect {
         std::make_unique<soci::session>(soci::postgresql, connection_);
     // libpq prints NOTICEs ("relation ... already exists, skipping") to
     // stderr by default.
-    PQsetNoticeProcessor(Handle(*session), [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        Handle(*session), [](void*, const char*) {}, nullptr);
     return session;
   }
 
@@ -140,7 +141,6 @@ class PostgresDialect final : public Dialect {
   const char* metadata_filter_sql() const override {
     return "(metadata -> :meta_key) = CAST(:meta_value AS jsonb)";
   }
-
 
   DbError ClassifyError(const std::exception& error,
                         soci::session* session) const override {
@@ -241,9 +241,8 @@ absl::StatusOr<std::unique_ptr<Dialect>> MakePostgresDialect(
     std::string message = error != nullptr ? error : "out of memory";
     PQfreemem(error);
     while (!message.empty() && message.back() == '\n') message.pop_back();
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot parse the PostgreSQL connection string: ",
-                     message));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot parse the PostgreSQL connection string: ", message));
   }
   bool has_timeout = false;
   for (PQconninfoOption* option = options; option->keyword != nullptr;

@@ -91,8 +91,7 @@ void PreparedStatement::Bind(const std::string& name) {
   if (name == "id") {
     statement_.exchange(soci::use(p.id, name));
   } else if (name == "project_id") {
-    statement_.exchange(
-        soci::use(p.project_id, m.project_id_indicator, name));
+    statement_.exchange(soci::use(p.project_id, m.project_id_indicator, name));
   } else if (name == "name") {
     statement_.exchange(soci::use(p.name, m.name_indicator, name));
   } else if (name == "title") {
@@ -110,8 +109,7 @@ void PreparedStatement::Bind(const std::string& name) {
   } else if (name == "revision") {
     statement_.exchange(soci::use(p.revision, name));
   } else if (name == "request_id") {
-    statement_.exchange(
-        soci::use(p.request_id, m.request_id_indicator, name));
+    statement_.exchange(soci::use(p.request_id, m.request_id_indicator, name));
   } else if (name == "after_id") {
     statement_.exchange(soci::use(p.after_id, name));
   } else if (name == "after_number") {

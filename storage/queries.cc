@@ -49,16 +49,16 @@ std::string BuildUpdateTask(int columns, bool check_revision) {
 }
 
 std::string BuildUpdateProject(int columns) {
-  return absl::StrCat("UPDATE projects SET ",
-                      SetClause(columns, kProjectColumnNames, 2),
-                      "update_time = :now WHERE id = :id RETURNING ",
-                      kProjectColumns);
+  return absl::StrCat(
+      "UPDATE projects SET ", SetClause(columns, kProjectColumnNames, 2),
+      "update_time = :now WHERE id = :id RETURNING ", kProjectColumns);
 }
 
 std::string BuildListTasks(const Dialect& dialect, int filters,
                            const TaskOrder& order, bool after) {
   std::vector<std::string> conditions;
-  if (filters & kFilterProject) conditions.push_back("project_id = :project_id");
+  if (filters & kFilterProject)
+    conditions.push_back("project_id = :project_id");
   if (filters & kFilterStatus) conditions.push_back("status = :status");
   if (filters & kFilterPriority) conditions.push_back("priority = :priority");
   if (filters & kFilterMetadata) {
@@ -68,14 +68,15 @@ std::string BuildListTasks(const Dialect& dialect, int filters,
   const char* comparison = order.descending ? "<" : ">";
   std::string order_by;
   if (order.column == nullptr) {
-    if (after) conditions.push_back(absl::StrCat("id ", comparison, " :after_id"));
+    if (after)
+      conditions.push_back(absl::StrCat("id ", comparison, " :after_id"));
     order_by = absl::StrCat("id", direction);
   } else {
     if (after) {
-      const char* key = order.key == TaskOrder::Key::kText ? ":after_text"
-                                                           : ":after_number";
-      conditions.push_back(absl::StrCat("(", order.column, ", id) ",
-                                        comparison, " (", key, ", :after_id)"));
+      const char* key =
+          order.key == TaskOrder::Key::kText ? ":after_text" : ":after_number";
+      conditions.push_back(absl::StrCat("(", order.column, ", id) ", comparison,
+                                        " (", key, ", :after_id)"));
     }
     order_by = absl::StrCat(order.column, direction, ", id", direction);
   }
@@ -116,9 +117,10 @@ Queries::Queries(const Dialect& dialect) {
   project_has_tasks = "SELECT id FROM tasks WHERE project_id = :id LIMIT 1";
   delete_project = "DELETE FROM projects WHERE id = :id RETURNING id";
 
-  get_task = absl::StrCat("SELECT ", kTaskColumns, " FROM tasks WHERE id = :id");
-  task_by_request_id = absl::StrCat("SELECT ", kTaskColumns,
-                                    " FROM tasks WHERE request_id = :request_id");
+  get_task =
+      absl::StrCat("SELECT ", kTaskColumns, " FROM tasks WHERE id = :id");
+  task_by_request_id = absl::StrCat(
+      "SELECT ", kTaskColumns, " FROM tasks WHERE request_id = :request_id");
   task_revision = "SELECT revision FROM tasks WHERE id = :id";
   delete_task = "DELETE FROM tasks WHERE id = :id RETURNING id";
 
@@ -147,8 +149,7 @@ const std::string& Queries::InsertTask(bool has_status,
   return insert_task_[(has_status ? 1 : 0) | (has_priority ? 2 : 0)];
 }
 
-const std::string& Queries::UpdateTask(int columns,
-                                       bool check_revision) const {
+const std::string& Queries::UpdateTask(int columns, bool check_revision) const {
   return update_task_[columns * 2 + (check_revision ? 1 : 0)];
 }
 

@@ -12,11 +12,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/connection.h"
-#include "storage/connection_pool.h"
+#include "storage/database.h"
 #include "storage/db_error.h"
 #include "storage/dialect.h"
 #include "storage/error_reason.h"
-#include "storage/group_committer.h"
 #include "storage/list_query.h"
 #include "storage/migrations.h"
 #include "storage/page_token.h"
@@ -41,11 +40,10 @@ absl::StatusOr<int> MaskBits(const google::protobuf::FieldMask& mask,
   for (const std::string& path : mask.paths()) {
     const absl::string_view* found = std::find(paths, paths + N, path);
     if (found == paths + N) {
-      return InvalidField(
-          "update_mask",
-          absl::StrCat("unknown or output-only path \"",
-                       absl::CHexEscape(path), "\""),
-          reason::kInvalidFieldMask);
+      return InvalidField("update_mask",
+                          absl::StrCat("unknown or output-only path \"",
+                                       absl::CHexEscape(path), "\""),
+                          reason::kInvalidFieldMask);
     }
     bits |= 1 << (found - paths);
   }
@@ -53,8 +51,9 @@ absl::StatusOr<int> MaskBits(const google::protobuf::FieldMask& mask,
 }
 
 absl::Status TaskNotFound(long long id) {
-  return WithReason(absl::NotFoundError(absl::StrCat("task ", id, " not found")),
-                    reason::kTaskNotFound);
+  return WithReason(
+      absl::NotFoundError(absl::StrCat("task ", id, " not found")),
+      reason::kTaskNotFound);
 }
 
 absl::Status ProjectNotFound(long long id) {
@@ -64,17 +63,15 @@ absl::Status ProjectNotFound(long long id) {
 }
 
 absl::Status EtagMismatch(long long id, absl::string_view etag) {
-  return WithReason(
-      absl::AbortedError(absl::StrCat("task ", id, ": etag ",
-                                      absl::CHexEscape(etag),
-                                      " does not match the current one")),
-      reason::kEtagMismatch);
+  return WithReason(absl::AbortedError(absl::StrCat(
+                        "task ", id, ": etag ", absl::CHexEscape(etag),
+                        " does not match the current one")),
+                    reason::kEtagMismatch);
 }
 
 absl::Status NoRowReturned(absl::string_view what) {
-  return WithReason(
-      absl::InternalError(absl::StrCat(what, " returned no row")),
-      reason::kInternal);
+  return WithReason(absl::InternalError(absl::StrCat(what, " returned no row")),
+                    reason::kInternal);
 }
 
 // A task's writable fields, checked and converted for the database.
@@ -89,8 +86,8 @@ absl::StatusOr<TaskValues> CheckTask(const v1::Task& task,
     RETURN_IF_ERROR(CheckText(absl::StrCat(prefix, ".title"), task.title()));
   }
   if (columns & kTaskDescription) {
-    RETURN_IF_ERROR(CheckText(absl::StrCat(prefix, ".description"),
-                              task.description()));
+    RETURN_IF_ERROR(
+        CheckText(absl::StrCat(prefix, ".description"), task.description()));
   }
   if (columns & kTaskMetadata) {
     std::string field = absl::StrCat(prefix, ".metadata");
@@ -101,8 +98,8 @@ absl::StatusOr<TaskValues> CheckTask(const v1::Task& task,
 }
 
 // Sets the parameters of the task columns in `columns` from `task`.
-void SetTaskParams(const v1::Task& task, const TaskValues& values,
-                   int columns, StatementParams& params) {
+void SetTaskParams(const v1::Task& task, const TaskValues& values, int columns,
+                   StatementParams& params) {
   if (columns & kTaskProjectId) {
     params.project_id = task.project_id();
     params.project_id_indicator =
@@ -166,29 +163,18 @@ auto Guarded(Fn&& fn) -> decltype(fn()) {
   }
 }
 
-enum class Access { kRead, kWrite };
-
-// Most writes one grouped transaction takes (see GroupCommitter).
-constexpr int kMaxGroupedWrites = 128;
-
 class SociTaskStore final : public TaskStore {
  public:
   SociTaskStore(std::unique_ptr<Dialect> dialect, int pool_size,
                 absl::Duration wait_timeout)
-      : dialect_(std::move(dialect)),
-        queries_(*dialect_),
-        pool_(*dialect_, pool_size, wait_timeout) {
-    if (dialect_->serialize_writes()) {
-      committer_ = std::make_unique<GroupCommitter>(pool_, *dialect_,
-                                                    kMaxGroupedWrites);
-    }
-  }
+      : queries_(*dialect),
+        database_(std::move(dialect), pool_size, wait_timeout) {}
 
   // Applies migrations and loads the page token secret.
   absl::Status Init() {
     ErrorContext context;
     context.message_prefix = "migrating the schema: ";
-    absl::StatusOr<std::string> secret = Run(
+    absl::StatusOr<std::string> secret = database_.Run(
         Access::kWrite, context,
         [](Connection& connection) { return MigrateSchema(connection); });
     if (!secret.ok()) return secret.status();
@@ -200,36 +186,37 @@ class SociTaskStore final : public TaskStore {
       const v1::Project& project) override {
     return Guarded([&]() -> absl::StatusOr<v1::Project> {
       RETURN_IF_ERROR(CheckText("project.name", project.name()));
-      RETURN_IF_ERROR(
-          CheckText("project.description", project.description()));
+      RETURN_IF_ERROR(CheckText("project.description", project.description()));
       ErrorContext context;
       context.field_prefix = "project";
-      return Run(Access::kWrite, context,
-                 [&](Connection& connection) -> absl::StatusOr<v1::Project> {
-                   PreparedStatement& insert = connection.Statement(
-                       queries_.insert_project, RowKind::kProject);
-                   StatementParams& params = insert.params();
-                   SetProjectParams(project, kAllProjectColumns, params);
-                   params.now = NowMicros();
-                   if (!insert.ExecuteOnce()) {
-                     return NoRowReturned("INSERT INTO projects");
-                   }
-                   return ProjectFromRow(insert.project());
-                 });
+      return database_.Run(
+          Access::kWrite, context,
+          [&](Connection& connection) -> absl::StatusOr<v1::Project> {
+            PreparedStatement& insert = connection.Statement(
+                queries_.insert_project, RowKind::kProject);
+            StatementParams& params = insert.params();
+            SetProjectParams(project, kAllProjectColumns, params);
+            params.now = NowMicros();
+            if (!insert.ExecuteOnce()) {
+              return NoRowReturned("INSERT INTO projects");
+            }
+            return ProjectFromRow(insert.project());
+          });
     });
   }
 
   absl::StatusOr<v1::Project> GetProject(int64_t id) override {
     return Guarded([&]() -> absl::StatusOr<v1::Project> {
       ErrorContext context;
-      return Run(Access::kRead, context,
-                 [&](Connection& connection) -> absl::StatusOr<v1::Project> {
-                   PreparedStatement& get = connection.Statement(
-                       queries_.get_project, RowKind::kProject);
-                   get.params().id = id;
-                   if (!get.ExecuteOnce()) return ProjectNotFound(id);
-                   return ProjectFromRow(get.project());
-                 });
+      return database_.Run(
+          Access::kRead, context,
+          [&](Connection& connection) -> absl::StatusOr<v1::Project> {
+            PreparedStatement& get =
+                connection.Statement(queries_.get_project, RowKind::kProject);
+            get.params().id = id;
+            if (!get.ExecuteOnce()) return ProjectNotFound(id);
+            return ProjectFromRow(get.project());
+          });
     });
   }
 
@@ -243,12 +230,12 @@ class SociTaskStore final : public TaskStore {
                          tokens_->Decode(page_token, kProjectListScope));
       }
       ErrorContext context;
-      return Run(
+      return database_.Run(
           Access::kRead, context,
           [&](Connection& connection)
               -> absl::StatusOr<v1::ListProjectsResponse> {
-            PreparedStatement& list = connection.Statement(
-                queries_.list_projects, RowKind::kProject);
+            PreparedStatement& list =
+                connection.Statement(queries_.list_projects, RowKind::kProject);
             list.params().after_id = cursor.id;
             list.params().limit = size + 1;
             v1::ListProjectsResponse response;
@@ -283,50 +270,50 @@ class SociTaskStore final : public TaskStore {
       if (columns == 0) return GetProject(project.id());
       ErrorContext context;
       context.field_prefix = "project";
-      return Run(Access::kWrite, context,
-                 [&](Connection& connection) -> absl::StatusOr<v1::Project> {
-                   PreparedStatement& update = connection.Statement(
-                       queries_.UpdateProject(columns), RowKind::kProject);
-                   StatementParams& params = update.params();
-                   SetProjectParams(project, columns, params);
-                   params.id = project.id();
-                   params.now = NowMicros();
-                   if (!update.ExecuteOnce()) {
-                     return ProjectNotFound(project.id());
-                   }
-                   return ProjectFromRow(update.project());
-                 });
+      return database_.Run(
+          Access::kWrite, context,
+          [&](Connection& connection) -> absl::StatusOr<v1::Project> {
+            PreparedStatement& update = connection.Statement(
+                queries_.UpdateProject(columns), RowKind::kProject);
+            StatementParams& params = update.params();
+            SetProjectParams(project, columns, params);
+            params.id = project.id();
+            params.now = NowMicros();
+            if (!update.ExecuteOnce()) {
+              return ProjectNotFound(project.id());
+            }
+            return ProjectFromRow(update.project());
+          });
     });
   }
 
   absl::Status DeleteProject(int64_t id, bool cascade) override {
     return Guarded([&]() -> absl::Status {
       ErrorContext context;
-      return Run(Access::kWrite, context,
-                 [&](Connection& connection) -> absl::Status {
-                   if (cascade) return DeleteProjectRow(connection, id);
-                   // Lock the project, then look for tasks: a task added
-                   // meanwhile waits for the lock and then finds no project.
-                   connection.Begin();
-                   PreparedStatement& lock = connection.Statement(
-                       queries_.lock_project, RowKind::kNumber);
-                   lock.params().id = id;
-                   if (!lock.ExecuteOnce()) return ProjectNotFound(id);
-                   PreparedStatement& has_tasks = connection.Statement(
-                       queries_.project_has_tasks, RowKind::kNumber);
-                   has_tasks.params().id = id;
-                   if (has_tasks.ExecuteOnce()) {
-                     return WithReason(
-                         absl::FailedPreconditionError(absl::StrCat(
-                             "project ", id,
-                             " still has tasks; delete them first or "
-                             "delete with cascade (force)")),
-                         reason::kProjectHasTasks);
-                   }
-                   RETURN_IF_ERROR(DeleteProjectRow(connection, id));
-                   connection.Commit();
-                   return absl::OkStatus();
-                 });
+      return database_.Run(
+          Access::kWrite, context, [&](Connection& connection) -> absl::Status {
+            if (cascade) return DeleteProjectRow(connection, id);
+            // Lock the project, then look for tasks: a task added
+            // meanwhile waits for the lock and then finds no project.
+            connection.Begin();
+            PreparedStatement& lock =
+                connection.Statement(queries_.lock_project, RowKind::kNumber);
+            lock.params().id = id;
+            if (!lock.ExecuteOnce()) return ProjectNotFound(id);
+            PreparedStatement& has_tasks = connection.Statement(
+                queries_.project_has_tasks, RowKind::kNumber);
+            has_tasks.params().id = id;
+            if (has_tasks.ExecuteOnce()) {
+              return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                                    "project ", id,
+                                    " still has tasks; delete them first or "
+                                    "delete with cascade (force)")),
+                                reason::kProjectHasTasks);
+            }
+            RETURN_IF_ERROR(DeleteProjectRow(connection, id));
+            connection.Commit();
+            return absl::OkStatus();
+          });
     });
   }
 
@@ -337,10 +324,11 @@ class SociTaskStore final : public TaskStore {
                        CheckTask(task, "task", kAllTaskColumns));
       RETURN_IF_ERROR(CheckText("request_id", request_id));
       ErrorContext context = TaskContext("task", task);
-      return Run(Access::kWrite, context,
-                 [&](Connection& connection) -> absl::StatusOr<v1::Task> {
-                   return InsertTask(connection, task, values, request_id);
-                 });
+      return database_.Run(
+          Access::kWrite, context,
+          [&](Connection& connection) -> absl::StatusOr<v1::Task> {
+            return InsertTask(connection, task, values, request_id);
+          });
     });
   }
 
@@ -352,14 +340,14 @@ class SociTaskStore final : public TaskStore {
       for (int i = 0; i < count; ++i) {
         const v1::CreateTaskRequest& item = request.requests(i);
         std::string prefix = absl::StrCat("requests[", i, "]");
-        ASSIGN_OR_RETURN(values[i], CheckTask(item.task(),
-                                              absl::StrCat(prefix, ".task"),
-                                              kAllTaskColumns));
-        RETURN_IF_ERROR(CheckText(absl::StrCat(prefix, ".request_id"),
-                                  item.request_id()));
+        ASSIGN_OR_RETURN(values[i],
+                         CheckTask(item.task(), absl::StrCat(prefix, ".task"),
+                                   kAllTaskColumns));
+        RETURN_IF_ERROR(
+            CheckText(absl::StrCat(prefix, ".request_id"), item.request_id()));
       }
       ErrorContext context;
-      return Run(
+      return database_.Run(
           Access::kWrite, context,
           [&](Connection& connection)
               -> absl::StatusOr<v1::BatchCreateTasksResponse> {
@@ -387,22 +375,22 @@ class SociTaskStore final : public TaskStore {
   absl::StatusOr<v1::Task> GetTask(int64_t id) override {
     return Guarded([&]() -> absl::StatusOr<v1::Task> {
       ErrorContext context;
-      return Run(Access::kRead, context,
-                 [&](Connection& connection) -> absl::StatusOr<v1::Task> {
-                   PreparedStatement& get =
-                       connection.Statement(queries_.get_task, RowKind::kTask);
-                   get.params().id = id;
-                   if (!get.ExecuteOnce()) return TaskNotFound(id);
-                   return TaskFromRow(get.task());
-                 });
+      return database_.Run(
+          Access::kRead, context,
+          [&](Connection& connection) -> absl::StatusOr<v1::Task> {
+            PreparedStatement& get =
+                connection.Statement(queries_.get_task, RowKind::kTask);
+            get.params().id = id;
+            if (!get.ExecuteOnce()) return TaskNotFound(id);
+            return TaskFromRow(get.task());
+          });
     });
   }
 
   absl::StatusOr<v1::ListTasksResponse> ListTasks(
       const v1::ListTasksRequest& request) override {
     return Guarded([&]() -> absl::StatusOr<v1::ListTasksResponse> {
-      ASSIGN_OR_RETURN(TaskListQuery query,
-                       ParseTaskListQuery(request));
+      ASSIGN_OR_RETURN(TaskListQuery query, ParseTaskListQuery(request));
       const int size = ClampPageSize(request.page_size());
       std::optional<PageCursor> cursor;
       if (!request.page_token().empty()) {
@@ -411,10 +399,9 @@ class SociTaskStore final : public TaskStore {
       }
       const TaskOrder& order = TaskOrders()[query.order];
       ErrorContext context;
-      return Run(
+      return database_.Run(
           Access::kRead, context,
-          [&](Connection& connection)
-              -> absl::StatusOr<v1::ListTasksResponse> {
+          [&](Connection& connection) -> absl::StatusOr<v1::ListTasksResponse> {
             PreparedStatement& list = connection.Statement(
                 queries_.ListTasks(query.filters, query.order,
                                    cursor.has_value()),
@@ -469,125 +456,56 @@ class SociTaskStore final : public TaskStore {
         return current;
       }
       ErrorContext context = TaskContext("task", task);
-      return Run(Access::kWrite, context,
-                 [&](Connection& connection) -> absl::StatusOr<v1::Task> {
-                   PreparedStatement& update = connection.Statement(
-                       queries_.UpdateTask(columns, check_etag),
-                       RowKind::kTask);
-                   StatementParams& params = update.params();
-                   SetTaskParams(task, values, columns, params);
-                   params.id = task.id();
-                   params.revision = revision;
-                   params.now = NowMicros();
-                   if (update.ExecuteOnce()) return TaskFromRow(update.task());
-                   PreparedStatement& exists = connection.Statement(
-                       queries_.task_revision, RowKind::kNumber);
-                   exists.params().id = task.id();
-                   if (exists.ExecuteOnce()) {
-                     return EtagMismatch(task.id(), task.etag());
-                   }
-                   return TaskNotFound(task.id());
-                 });
+      return database_.Run(
+          Access::kWrite, context,
+          [&](Connection& connection) -> absl::StatusOr<v1::Task> {
+            PreparedStatement& update = connection.Statement(
+                queries_.UpdateTask(columns, check_etag), RowKind::kTask);
+            StatementParams& params = update.params();
+            SetTaskParams(task, values, columns, params);
+            params.id = task.id();
+            params.revision = revision;
+            params.now = NowMicros();
+            if (update.ExecuteOnce()) return TaskFromRow(update.task());
+            PreparedStatement& exists =
+                connection.Statement(queries_.task_revision, RowKind::kNumber);
+            exists.params().id = task.id();
+            if (exists.ExecuteOnce()) {
+              return EtagMismatch(task.id(), task.etag());
+            }
+            return TaskNotFound(task.id());
+          });
     });
   }
 
   absl::Status DeleteTask(int64_t id) override {
     return Guarded([&]() -> absl::Status {
       ErrorContext context;
-      return Run(Access::kWrite, context,
-                 [&](Connection& connection) -> absl::Status {
-                   PreparedStatement& remove = connection.Statement(
-                       queries_.delete_task, RowKind::kNumber);
-                   remove.params().id = id;
-                   if (!remove.ExecuteOnce()) return TaskNotFound(id);
-                   return absl::OkStatus();
-                 });
+      return database_.Run(
+          Access::kWrite, context, [&](Connection& connection) -> absl::Status {
+            PreparedStatement& remove =
+                connection.Statement(queries_.delete_task, RowKind::kNumber);
+            remove.params().id = id;
+            if (!remove.ExecuteOnce()) return TaskNotFound(id);
+            return absl::OkStatus();
+          });
     });
   }
 
   absl::Status CheckHealth() override {
     return Guarded([&]() -> absl::Status {
       ErrorContext context;
-      return Run(Access::kRead, context,
-                 [&](Connection& connection) -> absl::Status {
-                   PreparedStatement& ping = connection.Statement(
-                       queries_.health, RowKind::kNumber);
-                   if (!ping.ExecuteOnce()) return NoRowReturned("SELECT 1");
-                   return absl::OkStatus();
-                 });
+      return database_.Run(
+          Access::kRead, context, [&](Connection& connection) -> absl::Status {
+            PreparedStatement& ping =
+                connection.Statement(queries_.health, RowKind::kNumber);
+            if (!ping.ExecuteOnce()) return NoRowReturned("SELECT 1");
+            return absl::OkStatus();
+          });
     });
   }
 
  private:
-  // Runs `fn` on a pooled connection. A database exception becomes a status
-  // (via the dialect and `context`, which `fn` may update as it goes); any
-  // transaction `fn` leaves open is rolled back. Writes go through the group
-  // committer when there is one. A read that lost its connection is retried
-  // once on a fresh one.
-  template <typename Fn>
-  auto Run(Access access, ErrorContext& context, Fn&& fn)
-      -> decltype(fn(std::declval<Connection&>())) {
-    using Result = decltype(fn(std::declval<Connection&>()));
-    if (access == Access::kWrite && committer_ != nullptr) {
-      std::optional<Result> result;
-      absl::Status committed =
-          committer_->Run([&](Connection& connection) -> absl::Status {
-            bool lost = false;
-            result.emplace(Attempt(connection, context, fn, lost));
-            return StatusOf(*result);
-          });
-      if (!committed.ok()) return committed;
-      return *std::move(result);
-    }
-    for (int attempt = 0;; ++attempt) {
-      absl::StatusOr<ConnectionPool::Lease> lease =
-          pool_.Acquire(access == Access::kWrite);
-      if (!lease.ok()) return lease.status();
-      bool lost = false;
-      Result result = Attempt(**lease, context, fn, lost);
-      if (!(lost && access == Access::kRead && attempt == 0)) return result;
-    }
-  }
-
-  // Runs `fn` on `connection`, turning an exception into a status and
-  // setting `lost` when the connection is gone. Outside grouped mode, rolls
-  // back any transaction `fn` leaves open; inside, the committer rolls back
-  // to the write's savepoint.
-  template <typename Fn>
-  auto Attempt(Connection& connection, const ErrorContext& context, Fn& fn,
-               bool& lost) -> decltype(fn(std::declval<Connection&>())) {
-    DbError error;
-    try {
-      auto result = fn(connection);
-      if (!connection.grouped() &&
-          dialect_->InTransaction(connection.session())) {
-        connection.Recover();
-      }
-      return result;
-    } catch (const std::exception& exception) {
-      // Before anything else runs on the session and resets its error.
-      error = dialect_->ClassifyError(exception, &connection.session());
-    } catch (...) {
-      error.message = "unknown exception";
-    }
-    if (connection.grouped()) {
-      dialect_->ResetStatements(connection.session());
-    } else {
-      connection.Recover();
-    }
-    if (error.connection_lost) {
-      connection.MarkBroken();
-      lost = true;
-    }
-    return DbErrorToStatus(error, context);
-  }
-
-  static absl::Status StatusOf(const absl::Status& status) { return status; }
-  template <typename T>
-  static absl::Status StatusOf(const absl::StatusOr<T>& status_or) {
-    return status_or.status();
-  }
-
   void SetProjectParams(const v1::Project& project, int columns,
                         StatementParams& params) {
     if (columns & kProjectName) {
@@ -634,53 +552,16 @@ class SociTaskStore final : public TaskStore {
     if (earlier.ExecuteOnce()) return TaskFromRow(earlier.task());
     // Deleted between the two statements: the caller may simply retry.
     return WithReason(
-        absl::AbortedError(absl::StrCat(
-            "the task of request_id \"", absl::CHexEscape(request_id),
-            "\" changed concurrently; retry")),
+        absl::AbortedError(absl::StrCat("the task of request_id \"",
+                                        absl::CHexEscape(request_id),
+                                        "\" changed concurrently; retry")),
         reason::kInternal);
   }
 
-  const std::unique_ptr<Dialect> dialect_;
   const Queries queries_;
-  ConnectionPool pool_;
-  std::unique_ptr<GroupCommitter> committer_;  // when writes take turns
+  Database database_;
   std::unique_ptr<PageTokenCodec> tokens_;
 };
-
-// libpq keyword strings start with "keyword =".
-bool IsPostgresKeywordString(absl::string_view connection) {
-  absl::string_view rest = absl::StripLeadingAsciiWhitespace(connection);
-  size_t i = 0;
-  while (i < rest.size() &&
-         (absl::ascii_isalpha(static_cast<unsigned char>(rest[i])) ||
-          rest[i] == '_')) {
-    ++i;
-  }
-  if (i == 0) return false;
-  rest = absl::StripLeadingAsciiWhitespace(rest.substr(i));
-  return !rest.empty() && rest.front() == '=';
-}
-
-absl::StatusOr<std::unique_ptr<Dialect>> DialectFor(
-    absl::string_view connection, absl::Duration wait_timeout) {
-  if (connection.empty()) {
-    return absl::InvalidArgumentError("empty connection string");
-  }
-  if (connection.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError("connection string contains NUL");
-  }
-  if (absl::StartsWith(connection, "postgresql://") ||
-      absl::StartsWith(connection, "postgres://") ||
-      IsPostgresKeywordString(connection)) {
-    return MakePostgresDialect(connection, wait_timeout);
-  }
-  // SOCI's SQLite connection string quotes the path with '"'.
-  if (absl::StrContains(connection, '"')) {
-    return absl::InvalidArgumentError(
-        "a SQLite file name must not contain '\"'");
-  }
-  return MakeSqliteDialect(std::string(connection), wait_timeout);
-}
 
 }  // namespace
 
@@ -693,7 +574,7 @@ absl::StatusOr<TaskStorePtr> OpenSociTaskStore(
     const absl::Duration wait_timeout =
         std::max(options.wait_timeout, absl::ZeroDuration());
     ASSIGN_OR_RETURN(std::unique_ptr<Dialect> dialect,
-                     DialectFor(connection, wait_timeout));
+                     DialectForConnection(connection, wait_timeout));
     int pool_size = options.pool_size > 0 ? options.pool_size
                                           : dialect->default_pool_size();
     pool_size = std::min(pool_size, dialect->max_pool_size());

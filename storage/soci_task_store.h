@@ -22,8 +22,8 @@ struct SociTaskStoreOptions {
 // Opens the store named by `connection` and applies pending schema migrations:
 //   "tasks.db", "/var/lib/tasks.db"      a SQLite file (WAL, pooled)
 //   ":memory:"                           in-memory SQLite, one connection
-//   "postgresql://user@host:5432/db"     PostgreSQL, libpq URL ("postgres://" too)
-//   "host=/run/postgresql dbname=tasks"  PostgreSQL, libpq keyword string
+//   "postgresql://user@host:5432/db"     PostgreSQL, libpq URL ("postgres://"
+//   too) "host=/run/postgresql dbname=tasks"  PostgreSQL, libpq keyword string
 // (a string starting "word=" is taken for a keyword string). UNAVAILABLE when
 // the database cannot be reached; INVALID_ARGUMENT for a connection string it
 // cannot parse; FAILED_PRECONDITION when the schema is newer than this build.

@@ -56,10 +56,9 @@ class SmokeTest : public ::testing::TestWithParam<Backend> {
       case Backend::kFile:
         connection_ = absl::StrCat(
             ::testing::TempDir(), "smoke ",
-            absl::StrReplaceAll(::testing::UnitTest::GetInstance()
-                                    ->current_test_info()
-                                    ->name(),
-                                {{"/", "_"}}),
+            absl::StrReplaceAll(
+                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                {{"/", "_"}}),
             ".db");
         std::remove(connection_.c_str());
         break;
@@ -99,12 +98,14 @@ TEST_P(SmokeTest, CreateAppliesDefaultsAndRoundTripsMetadataAndTimes) {
   absl::StatusOr<v1::Task> got = store_->GetTask(created.id());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*got, created))
-      << got->DebugString() << "\nvs\n" << created.DebugString();
+      << got->DebugString() << "\nvs\n"
+      << created.DebugString();
   EXPECT_FALSE(got->has_project_id());
 }
 
 TEST_P(SmokeTest, ConstraintsBecomeStatusesNamingTheField) {
-  absl::StatusOr<v1::Project> project = store_->CreateProject(ProjectNamed("p"));
+  absl::StatusOr<v1::Project> project =
+      store_->CreateProject(ProjectNamed("p"));
   ASSERT_TRUE(project.ok()) << project.status();
   MustCreate(TaskBuilder("t").InProject(project->id()));
   absl::StatusOr<v1::Task> duplicate =
@@ -150,11 +151,11 @@ TEST_P(SmokeTest, MetadataFilterMatchesJsonValuesOfEscapedKeys) {
            {"b", "false", 0},
            {"missing", "null", 0}}) {
     v1::ListTasksRequest request;
-    request.set_metadata_key(testing::StructFromJson(absl::StrCat(
-                                 R"({")", c.key, R"(": 0})"))
-                                 .fields()
-                                 .begin()
-                                 ->first);
+    request.set_metadata_key(
+        testing::StructFromJson(absl::StrCat(R"({")", c.key, R"(": 0})"))
+            .fields()
+            .begin()
+            ->first);
     *request.mutable_metadata_value() = ValueFromJson(c.value);
     absl::StatusOr<v1::ListTasksResponse> listed = store_->ListTasks(request);
     ASSERT_TRUE(listed.ok()) << listed.status();
@@ -236,7 +237,8 @@ TEST_P(SmokeTest, BatchIsAllOrNothingAndRequestIdReplays) {
 
   v1::BatchCreateTasksRequest batch;
   *batch.add_requests() = testing::CreateRequest(TaskBuilder("b0"));
-  *batch.add_requests() = testing::CreateRequest(TaskBuilder("b1").InProject(77));
+  *batch.add_requests() =
+      testing::CreateRequest(TaskBuilder("b1").InProject(77));
   absl::StatusOr<v1::BatchCreateTasksResponse> failed =
       store_->BatchCreateTasks(batch);
   EXPECT_THAT(failed, StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -254,7 +256,8 @@ TEST_P(SmokeTest, BatchIsAllOrNothingAndRequestIdReplays) {
 }
 
 TEST_P(SmokeTest, DeleteProjectNeedsCascadeWhileItHasTasks) {
-  absl::StatusOr<v1::Project> project = store_->CreateProject(ProjectNamed("p"));
+  absl::StatusOr<v1::Project> project =
+      store_->CreateProject(ProjectNamed("p"));
   ASSERT_TRUE(project.ok());
   v1::Task task = MustCreate(TaskBuilder("t").InProject(project->id()));
   EXPECT_THAT(store_->DeleteProject(project->id(), false),
@@ -346,7 +349,8 @@ TEST_P(SmokeTest, StoresOpenedAtOnceMigrateOnce) {
   for (auto& store : stores) ASSERT_TRUE(store.ok()) << store.status();
   // They share the page token secret: a token from one works on another.
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE((*stores[0])->CreateTask(TaskBuilder(absl::StrCat(i)), "").ok());
+    ASSERT_TRUE(
+        (*stores[0])->CreateTask(TaskBuilder(absl::StrCat(i)), "").ok());
   }
   v1::ListTasksRequest request;
   request.set_page_size(1);

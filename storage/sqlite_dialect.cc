@@ -184,9 +184,8 @@ class SqliteDialect final : public Dialect {
   SqliteDialect(std::string path, absl::Duration busy_timeout)
       : path_(std::move(path)),
         in_memory_(path_ == ":memory:"),
-        busy_timeout_ms_(static_cast<int>(
-            std::min<int64_t>(absl::ToInt64Milliseconds(busy_timeout),
-                              1 << 30))) {}
+        busy_timeout_ms_(static_cast<int>(std::min<int64_t>(
+            absl::ToInt64Milliseconds(busy_timeout), 1 << 30))) {}
 
   absl::string_view name() const override { return "sqlite"; }
   int default_pool_size() const override { return in_memory_ ? 1 : 4; }
@@ -234,7 +233,6 @@ class SqliteDialect final : public Dialect {
            "OR (j.type IN ('integer', 'real') "
            "AND json_type(:meta_value) IN ('integer', 'real'))))";
   }
-
 
   DbError ClassifyError(const std::exception& error,
                         soci::session* session) const override {

@@ -41,8 +41,8 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message,
       absl::StrCat(kTypeUrlPrefix, "/", message.GetDescriptor()->full_name()),
       binary, &json);
   if (!printed.ok()) {
-    return InvalidField(field, absl::StrCat("cannot be written as JSON: ",
-                                            printed.ToString()));
+    return InvalidField(
+        field, absl::StrCat("cannot be written as JSON: ", printed.ToString()));
   }
   return json;
 }

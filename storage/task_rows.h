@@ -28,7 +28,7 @@ struct TaskRow {
   std::string description;
   int status = 0;
   int priority = 0;
-  std::string metadata;  // JSON text of an object
+  std::string metadata;       // JSON text of an object
   long long create_time = 0;  // epoch microseconds, UTC
   long long update_time = 0;
   long long revision = 0;

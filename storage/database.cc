@@ -1,0 +1,42 @@
+#include "storage/database.h"
+
+namespace tasks::storage {
+namespace {
+
+// Most writes one grouped transaction takes (see GroupCommitter).
+constexpr int kMaxGroupedWrites = 128;
+
+}  // namespace
+
+Database::Database(std::unique_ptr<Dialect> dialect, int pool_size,
+                   absl::Duration wait_timeout)
+    : dialect_(std::move(dialect)), pool_(*dialect_, pool_size, wait_timeout) {
+  if (dialect_->serialize_writes()) {
+    committer_ =
+        std::make_unique<GroupCommitter>(pool_, *dialect_, kMaxGroupedWrites);
+  }
+}
+
+absl::Status Database::Failed(Connection& connection,
+                              const std::exception* error,
+                              const ErrorContext& context, bool& lost) {
+  DbError db_error;
+  if (error != nullptr) {
+    // Before anything else runs on the session and resets its error.
+    db_error = dialect_->ClassifyError(*error, &connection.session());
+  } else {
+    db_error.message = "unknown exception";
+  }
+  if (connection.grouped()) {
+    dialect_->ResetStatements(connection.session());
+  } else {
+    connection.Recover();
+  }
+  if (db_error.connection_lost) {
+    connection.MarkBroken();
+    lost = true;
+  }
+  return DbErrorToStatus(db_error, context);
+}
+
+}  // namespace tasks::storage
