@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -81,6 +82,26 @@ absl::StatusOr<MemoryUsage> ChildProcess::Memory() const {
     if (parts[0] == "VmHWM:") (void)absl::SimpleAtoi(parts[1], &usage.peak_kib);
   }
   return usage;
+}
+
+absl::StatusOr<absl::Duration> ChildProcess::CpuTime() const {
+  std::ifstream file(absl::StrCat("/proc/", pid_, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces) in parentheses;
+  // utime and stime are fields 14 and 15 of the whole line.
+  const size_t end_of_name = stat.rfind(')');
+  if (end_of_name == std::string::npos) {
+    return absl::NotFoundError(absl::StrCat("no process ", pid_));
+  }
+  std::vector<std::string> fields = absl::StrSplit(
+      absl::string_view(stat).substr(end_of_name + 2), ' ', absl::SkipEmpty());
+  int64_t user_ticks = 0;
+  int64_t system_ticks = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &user_ticks) ||
+      !absl::SimpleAtoi(fields[12], &system_ticks)) {
+    return absl::InternalError(absl::StrCat("cannot parse /proc/", pid_, "/stat"));
+  }
+  return absl::Seconds(user_ticks + system_ticks) / sysconf(_SC_CLK_TCK);
 }
 
 absl::Status ChildProcess::Stop(absl::Duration grace) {

@@ -42,6 +42,9 @@ class ChildProcess {
 
   absl::StatusOr<MemoryUsage> Memory() const;
 
+  // User + system CPU time the process has used so far (all its threads).
+  absl::StatusOr<absl::Duration> CpuTime() const;
+
   // SIGTERM, then SIGKILL after `grace`; waits for the exit. OK when it
   // exited (or had exited) with status 0 after SIGTERM.
   absl::Status Stop(absl::Duration grace = absl::Seconds(10));

@@ -188,11 +188,22 @@ RunStats RunLoad(const std::shared_ptr<grpc::Channel>& channel,
                      measure_end);
     });
   }
+  // CPU clocks read at the window's edges (while calls are in flight).
+  std::this_thread::sleep_until(warm_end);
+  const absl::Duration client_start = ProcessCpuTime();
+  const absl::Duration server_start =
+      options.server_cpu_clock ? options.server_cpu_clock() : absl::ZeroDuration();
+  std::this_thread::sleep_until(measure_end);
+  const absl::Duration client_end = ProcessCpuTime();
+  const absl::Duration server_end =
+      options.server_cpu_clock ? options.server_cpu_clock() : absl::ZeroDuration();
   for (std::thread& worker : workers) worker.join();
 
   RunStats total;
   for (const RunStats& stats : per_thread) total.Merge(stats);
   total.elapsed = options.duration;
+  total.client_cpu = client_end - client_start;
+  total.server_cpu = server_end - server_start;
   return total;
 }
 

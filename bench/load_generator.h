@@ -1,6 +1,7 @@
 #ifndef TASKS_BENCH_LOAD_GENERATOR_H_
 #define TASKS_BENCH_LOAD_GENERATOR_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,10 @@ struct LoadOptions {
   absl::Duration duration = absl::Seconds(5);
   // Deadline of each call.
   absl::Duration call_deadline = absl::Seconds(10);
+  // When set, read at the start and the end of the measurement window: the
+  // CPU time the server has used so far (RunStats::server_cpu is the
+  // difference).
+  std::function<absl::Duration()> server_cpu_clock;
 };
 
 // An insecure channel to `target` ("host:port").
@@ -48,7 +53,8 @@ absl::StatusOr<Workload> PrepareWorkload(
 Workload SyntheticWorkload(int task_count);
 
 // Drives `options.method` calls through a grpc::GenericStub on `channel`
-// for warm-up + duration and returns what the measurement window saw. Every
+// for warm-up + duration and returns what the measurement window saw,
+// including this process's CPU time in the window. Every
 // call that was started is waited for before returning. Failed calls are
 // counted by status code, not returned as an error.
 RunStats RunLoad(const std::shared_ptr<grpc::Channel>& channel,

@@ -124,8 +124,13 @@ void Progress(const std::string& line) {
                line.c_str());
 }
 
-LoadOptions LoadFor(const Plan& plan, Method method, int concurrency) {
+LoadOptions LoadFor(const Plan& plan, Method method, int concurrency,
+                    const ChildProcess& server) {
   LoadOptions options;
+  options.server_cpu_clock = [&server] {
+    absl::StatusOr<absl::Duration> cpu = server.CpuTime();
+    return cpu.ok() ? *cpu : absl::ZeroDuration();
+  };
   options.method = method;
   options.concurrency = concurrency;
   options.client_threads = absl::GetFlag(FLAGS_client_threads);
@@ -141,7 +146,8 @@ absl::Status RunRpcBaseline(const Plan& plan, BenchEnvironment& env, Results& re
   const Workload workload = SyntheticWorkload(absl::GetFlag(FLAGS_setup_tasks));
   for (Method method : plan.methods) {
     for (int c : plan.concurrency) {
-      RunStats stats = RunLoad(server->channel, workload, LoadFor(plan, method, c));
+      RunStats stats =
+          RunLoad(server->channel, workload, LoadFor(plan, method, c, *server->process));
       Progress(absl::StrCat("no-op ", MethodName(method), " c=", c, ": ",
                             FormatRunStats(stats, "req")));
       results.rpc[{method, c}] = std::move(stats);
@@ -150,41 +156,44 @@ absl::Status RunRpcBaseline(const Plan& plan, BenchEnvironment& env, Results& re
   return server->process->Stop();
 }
 
-absl::Status RunDbBaselines(const Plan& plan, BenchEnvironment& env, Results& results) {
-  for (Backend backend : plan.backends) {
-    std::vector<std::pair<DbOp, int>> runs;
-    for (Method method : plan.methods) {
-      absl::optional<DbOp> op = DbOpFor(method);
-      if (!op) continue;
-      for (int c : plan.concurrency) {
-        std::pair<DbOp, int> run{*op, RawConnections(plan, backend, *op, c)};
-        if (std::find(runs.begin(), runs.end(), run) == runs.end()) runs.push_back(run);
-      }
+// The raw figures `backend`'s service figures are compared with.
+absl::Status RunDbBaselines(const Plan& plan, Backend backend, BenchEnvironment& env,
+                            Results& results) {
+  std::vector<std::pair<DbOp, int>> runs;
+  for (Method method : plan.methods) {
+    absl::optional<DbOp> op = DbOpFor(method);
+    if (!op) continue;
+    for (int c : plan.concurrency) {
+      std::pair<DbOp, int> run{*op, RawConnections(plan, backend, *op, c)};
+      if (std::find(runs.begin(), runs.end(), run) == runs.end()) runs.push_back(run);
     }
-    if (runs.empty()) continue;
-    absl::StatusOr<std::string> db = env.Database(backend, "raw");
-    if (!db.ok()) return db.status();
-    absl::StatusOr<RawTableOpener> open = PrepareRawDatabase(*db, env.scratch_dir());
-    if (!open.ok()) return open.status();
-    for (const auto& [op, connections] : runs) {
-      DbBaselineOptions options;
-      options.op = op;
-      options.connections = connections;
-      options.warmup = plan.warmup;
-      options.duration = plan.duration;
-      options.seed_tasks = absl::GetFlag(FLAGS_setup_tasks);
-      absl::StatusOr<RunStats> stats = RunDbBaseline(*open, options);
-      if (!stats.ok()) return stats.status();
-      Progress(absl::StrCat("raw ", BackendName(backend), " ", DbOpName(op), " x",
-                            connections, ": ", FormatRunStats(*stats, "op")));
-      results.raw[{backend, op, connections}] = *std::move(stats);
-    }
+  }
+  if (runs.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> db = env.Database(backend, "raw");
+  if (!db.ok()) return db.status();
+  absl::StatusOr<RawTableOpener> open = PrepareRawDatabase(*db, env.scratch_dir());
+  if (!open.ok()) return open.status();
+  for (const auto& [op, connections] : runs) {
+    DbBaselineOptions options;
+    options.op = op;
+    options.connections = connections;
+    options.warmup = plan.warmup;
+    options.duration = plan.duration;
+    options.seed_tasks = absl::GetFlag(FLAGS_setup_tasks);
+    absl::StatusOr<RunStats> stats = RunDbBaseline(*open, options);
+    if (!stats.ok()) return stats.status();
+    Progress(absl::StrCat("raw ", BackendName(backend), " ", DbOpName(op), " x",
+                          connections, ": ", FormatRunStats(*stats, "op")));
+    results.raw[{backend, op, connections}] = *std::move(stats);
   }
   return absl::OkStatus();
 }
 
+// Per backend, its raw baselines and then the service on it, so that the
+// figures compared are taken minutes apart at most.
 absl::Status RunService(const Plan& plan, BenchEnvironment& env, Results& results) {
   for (Backend backend : plan.backends) {
+    if (absl::Status s = RunDbBaselines(plan, backend, env, results); !s.ok()) return s;
     absl::StatusOr<std::string> db = env.Database(backend, "service");
     if (!db.ok()) return db.status();
     std::vector<std::string> args = {
@@ -207,7 +216,8 @@ absl::Status RunService(const Plan& plan, BenchEnvironment& env, Results& result
 
     for (Method method : plan.methods) {
       for (int c : plan.concurrency) {
-        RunStats stats = RunLoad(server->channel, *workload, LoadFor(plan, method, c));
+        RunStats stats =
+            RunLoad(server->channel, *workload, LoadFor(plan, method, c, *server->process));
         Progress(absl::StrCat(BackendName(backend), " ", MethodName(method), " c=", c,
                               ": ", FormatRunStats(stats, "req")));
         results.service.push_back({backend, method, c, std::move(stats)});
@@ -231,6 +241,12 @@ std::string Ms(absl::Duration d) {
   return absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(d));
 }
 
+// CPU time per operation in microseconds; "-" when not measured.
+std::string CpuUs(absl::Duration per_op) {
+  if (per_op <= absl::ZeroDuration()) return "-";
+  return absl::StrFormat("%.1f", absl::ToDoubleMicroseconds(per_op));
+}
+
 std::string Ratio(double value, double baseline) {
   if (baseline <= 0) return "-";
   return absl::StrFormat("%.2f", value / baseline);
@@ -246,34 +262,36 @@ std::string ErrorText(const RunStats& stats) {
 void PrintTable(const Plan& plan, const Results& results) {
   std::printf("\nRPC baseline: no-op server (async completion queue, one thread, "
               "pre-serialized responses of the service's size)\n");
-  std::printf("  %-12s %5s %10s %9s %9s %9s %9s  %s\n", "method", "conc", "req/s",
-              "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "errors");
+  std::printf("  %-12s %5s %10s %9s %9s %9s %9s %8s %8s  %s\n", "method", "conc", "req/s",
+              "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "srv us", "cli us", "errors");
   for (const auto& [key, stats] : results.rpc) {
-    std::printf("  %-12s %5d %10.0f %9s %9s %9s %9s  %s\n",
+    std::printf("  %-12s %5d %10.0f %9s %9s %9s %9s %8s %8s  %s\n",
                 std::string(MethodName(key.first)).c_str(), key.second, stats.PerSecond(),
                 Ms(stats.latency.Percentile(50)).c_str(), Ms(stats.latency.Percentile(90)).c_str(),
                 Ms(stats.latency.Percentile(99)).c_str(),
-                Ms(stats.latency.Percentile(99.9)).c_str(), ErrorText(stats).c_str());
+                Ms(stats.latency.Percentile(99.9)).c_str(), CpuUs(stats.ServerCpuPerOp()).c_str(),
+                CpuUs(stats.ClientCpuPerOp()).c_str(), ErrorText(stats).c_str());
   }
 
   std::printf("\nDatabase baseline: the store's statements through the sqlite3 C API / "
               "libpq, prepared once, single-row commits, same durability\n");
-  std::printf("  %-14s %-7s %5s %10s %9s %9s %9s  %s\n", "database", "op", "conns",
-              "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "errors");
+  std::printf("  %-14s %-7s %5s %10s %9s %9s %9s %8s  %s\n", "database", "op", "conns",
+              "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "cli us", "errors");
   for (const auto& [key, stats] : results.raw) {
     const auto& [backend, op, connections] = key;
-    std::printf("  %-14s %-7s %5d %10.0f %9s %9s %9s  %s\n",
+    std::printf("  %-14s %-7s %5d %10.0f %9s %9s %9s %8s  %s\n",
                 std::string(BackendName(backend)).c_str(), std::string(DbOpName(op)).c_str(),
                 connections, stats.PerSecond(), Ms(stats.latency.Percentile(50)).c_str(),
                 Ms(stats.latency.Percentile(99)).c_str(),
-                Ms(stats.latency.Percentile(99.9)).c_str(), ErrorText(stats).c_str());
+                Ms(stats.latency.Percentile(99.9)).c_str(), CpuUs(stats.ClientCpuPerOp()).c_str(),
+                ErrorText(stats).c_str());
   }
 
   std::printf("\nService: task_server; \"vs RPC\" = req/s over the no-op server's for the "
               "same method and concurrency, \"vs DB\" = over the raw operation\n");
-  std::printf("  %-14s %-11s %5s %10s %9s %9s %9s %9s %7s  %-16s  %s\n", "backend", "method",
-              "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "vs RPC",
-              "vs DB (op xN)", "errors");
+  std::printf("  %-14s %-11s %5s %10s %9s %9s %9s %9s %8s %7s  %-16s  %s\n", "backend",
+              "method", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "srv us",
+              "vs RPC", "vs DB (op xN)", "errors");
   for (const ServiceFigure& figure : results.service) {
     const RunStats& stats = figure.stats;
     std::string vs_rpc = "-";
@@ -290,14 +308,14 @@ void PrintTable(const Plan& plan, const Results& results) {
                              DbOpName(*op), " x", connections, ")");
       }
     }
-    std::printf("  %-14s %-11s %5d %10.0f %9s %9s %9s %9s %7s  %-16s  %s\n",
+    std::printf("  %-14s %-11s %5d %10.0f %9s %9s %9s %9s %8s %7s  %-16s  %s\n",
                 std::string(BackendName(figure.backend)).c_str(),
                 std::string(MethodName(figure.method)).c_str(), figure.concurrency,
                 stats.PerSecond(), Ms(stats.latency.Percentile(50)).c_str(),
                 Ms(stats.latency.Percentile(90)).c_str(),
                 Ms(stats.latency.Percentile(99)).c_str(),
-                Ms(stats.latency.Percentile(99.9)).c_str(), vs_rpc.c_str(), vs_db.c_str(),
-                ErrorText(stats).c_str());
+                Ms(stats.latency.Percentile(99.9)).c_str(), CpuUs(stats.ServerCpuPerOp()).c_str(),
+                vs_rpc.c_str(), vs_db.c_str(), ErrorText(stats).c_str());
   }
 
   std::printf("\nMemory: task_server resident set (idle: VmRSS after start; "
@@ -362,7 +380,6 @@ int Main(const char* argv0) {
 
   Results results;
   absl::Status status = RunRpcBaseline(*plan, **env, results);
-  if (status.ok()) status = RunDbBaselines(*plan, **env, results);
   if (status.ok()) status = RunService(*plan, **env, results);
 
   std::printf("Benchmark matrix: %ld cores, load average before %s, after %s; "

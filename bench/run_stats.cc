@@ -1,5 +1,7 @@
 #include "bench/run_stats.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -18,12 +20,29 @@ int64_t RunStats::ErrorCount() const {
   return total;
 }
 
+absl::Duration RunStats::ClientCpuPerOp() const {
+  return ok > 0 ? client_cpu / ok : absl::ZeroDuration();
+}
+
+absl::Duration RunStats::ServerCpuPerOp() const {
+  return ok > 0 ? server_cpu / ok : absl::ZeroDuration();
+}
+
 void RunStats::Merge(const RunStats& other) {
   ok += other.ok;
   for (const auto& [cause, n] : other.errors) errors[cause] += n;
   latency.Merge(other.latency);
   elapsed = std::max(elapsed, other.elapsed);
   response_bytes += other.response_bytes;
+  client_cpu += other.client_cpu;
+  server_cpu += other.server_cpu;
+}
+
+absl::Duration ProcessCpuTime() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return absl::DurationFromTimeval(usage.ru_utime) +
+         absl::DurationFromTimeval(usage.ru_stime);
 }
 
 std::string FormatRunStats(const RunStats& stats, const std::string& unit) {
@@ -37,6 +56,12 @@ std::string FormatRunStats(const RunStats& stats, const std::string& unit) {
       FormatLatency(stats.latency.max()));
   if (stats.ok > 0 && stats.response_bytes > 0) {
     absl::StrAppend(&line, "  response ", stats.response_bytes / stats.ok, " B");
+  }
+  if (stats.client_cpu > absl::ZeroDuration()) {
+    absl::StrAppend(&line, "  client CPU/op ", FormatLatency(stats.ClientCpuPerOp()));
+  }
+  if (stats.server_cpu > absl::ZeroDuration()) {
+    absl::StrAppend(&line, "  server CPU/op ", FormatLatency(stats.ServerCpuPerOp()));
   }
   if (stats.errors.empty()) {
     absl::StrAppend(&line, "  errors: none");

@@ -22,13 +22,23 @@ struct RunStats {
   absl::Duration elapsed;
   // Sum of response payload bytes of the successes (0 where not meaningful).
   int64_t response_bytes = 0;
+  // CPU time (user + system) used during the window by this process and by
+  // the server under test; zero when not measured.
+  absl::Duration client_cpu;
+  absl::Duration server_cpu;
 
   // Successful operations per second of the window.
   double PerSecond() const;
   int64_t ErrorCount() const;
+  // CPU time per successful operation; zero when not measured.
+  absl::Duration ClientCpuPerOp() const;
+  absl::Duration ServerCpuPerOp() const;
   // Adds another thread's counts; `elapsed` keeps the larger window.
   void Merge(const RunStats& other);
 };
+
+// User + system CPU time this process (all its threads) has used so far.
+absl::Duration ProcessCpuTime();
 
 // One line: "1234.5 ops/s  p50 ... p90 ... p99 ... p99.9 ... max ...  errors: ...".
 std::string FormatRunStats(const RunStats& stats, const std::string& unit);

@@ -32,11 +32,16 @@ RunStats RunTimedLoop(int threads, absl::Duration warmup,
       }
     });
   }
+  std::this_thread::sleep_until(warm_end);
+  const absl::Duration cpu_start = ProcessCpuTime();
+  std::this_thread::sleep_until(measure_end);
+  const absl::Duration cpu_end = ProcessCpuTime();
   for (std::thread& worker : workers) worker.join();
 
   RunStats total;
   for (const RunStats& stats : per_thread) total.Merge(stats);
   total.elapsed = duration;
+  total.client_cpu = cpu_end - cpu_start;
   return total;
 }
 
