@@ -69,6 +69,14 @@ class Dialect {
   // (" FOR UPDATE"); "" where the transaction already excludes writers.
   virtual const char* lock_rows_sql() const = 0;
 
+  // A condition true when `column` holds one of the ids bound to
+  // :allowed_ids (see AllowedIdsParameter).
+  virtual std::string AllowedIdsCondition(absl::string_view column) const = 0;
+
+  // The value to bind to :allowed_ids for `ids`.
+  virtual std::string AllowedIdsParameter(
+      const std::vector<int64_t>& ids) const = 0;
+
   // A condition true when the task's metadata has the top-level key bound to
   // :meta_key with a JSON value equal to the JSON text bound to :meta_value.
   virtual const char* metadata_filter_sql() const = 0;

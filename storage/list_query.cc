@@ -44,8 +44,23 @@ absl::StatusOr<int> ParseOrder(absl::string_view order_by) {
 
 }  // namespace
 
+std::optional<std::vector<int64_t>> AllowedProjects(const ListScope& scope) {
+  if (!scope.allowed_project_ids.has_value()) return std::nullopt;
+  std::vector<int64_t> ids = *scope.allowed_project_ids;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+std::string ProjectListScope(
+    const std::optional<std::vector<int64_t>>& allowed_projects) {
+  if (!allowed_projects.has_value()) return "projects";
+  return absl::StrCat("projects|allowed=",
+                      absl::StrJoin(*allowed_projects, ","));
+}
+
 absl::StatusOr<TaskListQuery> ParseTaskListQuery(
-    const v1::ListTasksRequest& request) {
+    const v1::ListTasksRequest& request, const ListScope& scope) {
   TaskListQuery query;
   ASSIGN_OR_RETURN(query.order, ParseOrder(request.order_by()));
   if (request.has_project_id()) {
@@ -82,13 +97,20 @@ absl::StatusOr<TaskListQuery> ParseTaskListQuery(
     return InvalidField("metadata_key",
                         "is required when metadata_value is set");
   }
+  std::string allowed = "-";
+  if (std::optional<std::vector<int64_t>> ids = AllowedProjects(scope)) {
+    query.filters |= kFilterAllowedProjects;
+    query.allowed_projects = *std::move(ids);
+    allowed = absl::StrJoin(query.allowed_projects, ",");
+  }
   // Lengths make the concatenation unambiguous.
   query.scope = absl::StrCat(
       "tasks|order=", TaskOrders()[query.order].order_by, "|project=",
       request.has_project_id() ? absl::StrCat(query.project_id) : "-",
       "|status=", query.status, "|priority=", query.priority,
       "|key=", request.metadata_key().size(), ":", request.metadata_key(),
-      "|value=", query.meta_value.size(), ":", query.meta_value);
+      "|value=", query.meta_value.size(), ":", query.meta_value,
+      "|allowed=", allowed);
   return query;
 }
 

@@ -1,9 +1,13 @@
 #ifndef TASKS_STORAGE_LIST_QUERY_H_
 #define TASKS_STORAGE_LIST_QUERY_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
 
 namespace tasks::storage {
@@ -18,7 +22,8 @@ struct TaskListQuery {
   int status = 0;
   int priority = 0;
   std::string meta_key;
-  std::string meta_value;  // JSON text
+  std::string meta_value;                 // JSON text
+  std::vector<int64_t> allowed_projects;  // with kFilterAllowedProjects
   // Every filter and the order, unambiguously: equal exactly when two
   // requests list the same rows in the same order.
   std::string scope;
@@ -26,12 +31,18 @@ struct TaskListQuery {
 
 // INVALID_ARGUMENT naming the field for an unknown order_by ("order_by"), a
 // metadata_key with '"', '\\' or NUL, a key without a value or a value
-// without a key ("metadata_key" / "metadata_value").
+// without a key ("metadata_key" / "metadata_value"). A restricted `scope`
+// adds the kFilterAllowedProjects condition.
 absl::StatusOr<TaskListQuery> ParseTaskListQuery(
-    const v1::ListTasksRequest& request);
+    const v1::ListTasksRequest& request, const ListScope& scope);
 
-// The scope of ListProjects page tokens (it has no filters).
-inline constexpr char kProjectListScope[] = "projects";
+// The allowed project ids of `scope`, sorted and without duplicates;
+// nullopt when it is unrestricted.
+std::optional<std::vector<int64_t>> AllowedProjects(const ListScope& scope);
+
+// The scope of ListProjects page tokens: only the restriction, if any.
+std::string ProjectListScope(
+    const std::optional<std::vector<int64_t>>& allowed_projects);
 
 // A page size in 1..1000: 0 or less means 50, more than 1000 means 1000.
 int ClampPageSize(int page_size);

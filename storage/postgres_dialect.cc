@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "soci/postgresql/soci-postgresql.h"
 #include "soci/soci.h"
@@ -140,6 +141,16 @@ class PostgresDialect final : public Dialect {
 
   const char* metadata_filter_sql() const override {
     return "(metadata -> :meta_key) = CAST(:meta_value AS jsonb)";
+  }
+
+  // An array literal: one prepared statement serves any number of ids.
+  std::string AllowedIdsCondition(absl::string_view column) const override {
+    return absl::StrCat(column, " = ANY (CAST(:allowed_ids AS bigint[]))");
+  }
+
+  std::string AllowedIdsParameter(
+      const std::vector<int64_t>& ids) const override {
+    return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
   }
 
   DbError ClassifyError(const std::exception& error,

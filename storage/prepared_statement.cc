@@ -118,6 +118,8 @@ void PreparedStatement::Bind(const std::string& name) {
     statement_.exchange(soci::use(p.after_text, name));
   } else if (name == "limit") {
     statement_.exchange(soci::use(p.limit, name));
+  } else if (name == "allowed_ids") {
+    statement_.exchange(soci::use(p.allowed_ids, name));
   } else if (name == "meta_key") {
     statement_.exchange(soci::use(p.meta_key, name));
   } else if (name == "meta_value") {

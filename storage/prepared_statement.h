@@ -33,6 +33,8 @@ struct StatementParams {
   long long after_number = 0;
   std::string after_text;
   long long limit = 0;
+  // A restricted list: the dialect's AllowedIdsParameter.
+  std::string allowed_ids;
   // Metadata filter.
   std::string meta_key;
   std::string meta_value;

@@ -64,6 +64,9 @@ std::string BuildListTasks(const Dialect& dialect, int filters,
   if (filters & kFilterMetadata) {
     conditions.push_back(dialect.metadata_filter_sql());
   }
+  if (filters & kFilterAllowedProjects) {
+    conditions.push_back(dialect.AllowedIdsCondition("project_id"));
+  }
   const char* direction = order.descending ? " DESC" : "";
   const char* comparison = order.descending ? "<" : ">";
   std::string order_by;
@@ -109,9 +112,13 @@ Queries::Queries(const Dialect& dialect) {
       kProjectColumns);
   get_project =
       absl::StrCat("SELECT ", kProjectColumns, " FROM projects WHERE id = :id");
-  list_projects = absl::StrCat("SELECT ", kProjectColumns,
-                               " FROM projects WHERE id > :after_id "
-                               "ORDER BY id LIMIT :limit");
+  for (bool restricted : {false, true}) {
+    list_projects_[restricted] = absl::StrCat(
+        "SELECT ", kProjectColumns, " FROM projects WHERE id > :after_id",
+        restricted ? absl::StrCat(" AND ", dialect.AllowedIdsCondition("id"))
+                   : "",
+        " ORDER BY id LIMIT :limit");
+  }
   lock_project = absl::StrCat("SELECT id FROM projects WHERE id = :id",
                               dialect.lock_rows_sql());
   project_has_tasks = "SELECT id FROM tasks WHERE project_id = :id LIMIT 1";
@@ -155,6 +162,10 @@ const std::string& Queries::UpdateTask(int columns, bool check_revision) const {
 
 const std::string& Queries::UpdateProject(int columns) const {
   return update_project_[columns];
+}
+
+const std::string& Queries::ListProjects(bool restricted) const {
+  return list_projects_[restricted ? 1 : 0];
 }
 
 const std::string& Queries::ListTasks(int filters, int order,

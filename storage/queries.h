@@ -29,7 +29,8 @@ enum TaskFilterBits {
   kFilterStatus = 2,
   kFilterPriority = 4,
   kFilterMetadata = 8,
-  kAllTaskFilters = 15,
+  kFilterAllowedProjects = 16,  // ListScope
+  kAllTaskFilters = 31,
 };
 
 // Bits naming the columns an update sets, in the order of the masks' paths.
@@ -63,8 +64,8 @@ class Queries {
 
   std::string insert_project;
   std::string get_project;
-  std::string list_projects;  // id > :after_id
-  std::string lock_project;   // inside a transaction
+
+  std::string lock_project;  // inside a transaction
   std::string project_has_tasks;
   std::string delete_project;
 
@@ -84,6 +85,10 @@ class Queries {
   // UPDATE projects SET the `columns` (ProjectColumnBits), update_time.
   const std::string& UpdateProject(int columns) const;
 
+  // SELECT a page of projects with id > :after_id, only :allowed_ids when
+  // `restricted`.
+  const std::string& ListProjects(bool restricted) const;
+
   // SELECT a page of tasks: `filters` (TaskFilterBits), `order` (an index
   // into TaskOrders()), after the cursor when `after`.
   const std::string& ListTasks(int filters, int order, bool after) const;
@@ -92,6 +97,7 @@ class Queries {
   std::string insert_task_[4];
   std::vector<std::string> update_task_;
   std::vector<std::string> update_project_;
+  std::string list_projects_[2];
   std::vector<std::string> list_tasks_;
 };
 

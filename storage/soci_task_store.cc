@@ -222,20 +222,32 @@ class SociTaskStore final : public TaskStore {
 
   absl::StatusOr<v1::ListProjectsResponse> ListProjects(
       int page_size, absl::string_view page_token) override {
+    return ListProjects(page_size, page_token, ListScope());
+  }
+
+  absl::StatusOr<v1::ListProjectsResponse> ListProjects(
+      int page_size, absl::string_view page_token,
+      const ListScope& scope) override {
     return Guarded([&]() -> absl::StatusOr<v1::ListProjectsResponse> {
       const int size = ClampPageSize(page_size);
+      const std::optional<std::vector<int64_t>> allowed =
+          AllowedProjects(scope);
+      const std::string token_scope = ProjectListScope(allowed);
       PageCursor cursor;
       if (!page_token.empty()) {
-        ASSIGN_OR_RETURN(cursor,
-                         tokens_->Decode(page_token, kProjectListScope));
+        ASSIGN_OR_RETURN(cursor, tokens_->Decode(page_token, token_scope));
       }
       ErrorContext context;
       return database_.Run(
           Access::kRead, context,
           [&](Connection& connection)
               -> absl::StatusOr<v1::ListProjectsResponse> {
-            PreparedStatement& list =
-                connection.Statement(queries_.list_projects, RowKind::kProject);
+            PreparedStatement& list = connection.Statement(
+                queries_.ListProjects(allowed.has_value()), RowKind::kProject);
+            if (allowed.has_value()) {
+              list.params().allowed_ids =
+                  database_.dialect().AllowedIdsParameter(*allowed);
+            }
             list.params().after_id = cursor.id;
             list.params().limit = size + 1;
             v1::ListProjectsResponse response;
@@ -244,7 +256,7 @@ class SociTaskStore final : public TaskStore {
                 PageCursor next;
                 next.id = response.projects(size - 1).id();
                 response.set_next_page_token(
-                    tokens_->Encode(kProjectListScope, next));
+                    tokens_->Encode(token_scope, next));
                 break;
               }
               *response.add_projects() = ProjectFromRow(list.project());
@@ -389,8 +401,13 @@ class SociTaskStore final : public TaskStore {
 
   absl::StatusOr<v1::ListTasksResponse> ListTasks(
       const v1::ListTasksRequest& request) override {
+    return ListTasks(request, ListScope());
+  }
+
+  absl::StatusOr<v1::ListTasksResponse> ListTasks(
+      const v1::ListTasksRequest& request, const ListScope& scope) override {
     return Guarded([&]() -> absl::StatusOr<v1::ListTasksResponse> {
-      ASSIGN_OR_RETURN(TaskListQuery query, ParseTaskListQuery(request));
+      ASSIGN_OR_RETURN(TaskListQuery query, ParseTaskListQuery(request, scope));
       const int size = ClampPageSize(request.page_size());
       std::optional<PageCursor> cursor;
       if (!request.page_token().empty()) {
@@ -413,6 +430,10 @@ class SociTaskStore final : public TaskStore {
             params.priority = query.priority;
             params.meta_key = query.meta_key;
             params.meta_value = query.meta_value;
+            if (query.filters & kFilterAllowedProjects) {
+              params.allowed_ids = database_.dialect().AllowedIdsParameter(
+                  query.allowed_projects);
+            }
             if (cursor.has_value()) {
               params.after_id = cursor->id;
               params.after_number = cursor->number;

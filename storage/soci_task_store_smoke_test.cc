@@ -230,6 +230,56 @@ TEST_P(SmokeTest, PagesVisitEveryTaskOnceInEachOrder) {
   EXPECT_THAT(store_->ListTasks(first), ReasonIs(reason::kInvalidPageToken));
 }
 
+TEST_P(SmokeTest, ScopedListsShowOnlyAllowedProjects) {
+  std::vector<int64_t> projects;
+  for (int p = 0; p < 3; ++p) {
+    absl::StatusOr<v1::Project> project =
+        store_->CreateProject(ProjectNamed(absl::StrCat("p", p)));
+    ASSERT_TRUE(project.ok());
+    projects.push_back(project->id());
+    for (int t = 0; t < 4; ++t) {
+      MustCreate(TaskBuilder(absl::StrCat("t", t)).InProject(project->id()));
+    }
+  }
+  MustCreate(TaskBuilder("no project"));
+  ListScope scope;
+  scope.allowed_project_ids = {projects[2], projects[0], projects[2]};
+  v1::ListTasksRequest request;
+  request.set_page_size(3);
+  std::vector<int64_t> seen_projects;
+  do {
+    absl::StatusOr<v1::ListTasksResponse> page =
+        store_->ListTasks(request, scope);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const v1::Task& task : page->tasks()) {
+      seen_projects.push_back(task.project_id());
+    }
+    if (!page->next_page_token().empty()) {
+      // Another scope cannot continue this list.
+      v1::ListTasksRequest other = request;
+      other.set_page_token(page->next_page_token());
+      EXPECT_THAT(store_->ListTasks(other),
+                  ReasonIs(reason::kInvalidPageToken));
+    }
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
+  EXPECT_THAT(seen_projects,
+              ::testing::UnorderedElementsAre(
+                  projects[0], projects[0], projects[0], projects[0],
+                  projects[2], projects[2], projects[2], projects[2]));
+  absl::StatusOr<v1::ListProjectsResponse> listed =
+      store_->ListProjects(10, "", scope);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->projects_size(), 2);
+  EXPECT_EQ(listed->projects(0).id(), projects[0]);
+  ListScope nothing;
+  nothing.allowed_project_ids.emplace();
+  absl::StatusOr<v1::ListTasksResponse> none =
+      store_->ListTasks(v1::ListTasksRequest(), nothing);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->tasks_size(), 0);
+}
+
 TEST_P(SmokeTest, BatchIsAllOrNothingAndRequestIdReplays) {
   v1::Task first = MustCreate(TaskBuilder("once"), "req-1");
   v1::Task again = MustCreate(TaskBuilder("other title"), "req-1");

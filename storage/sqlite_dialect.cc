@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -232,6 +233,18 @@ class SqliteDialect final : public Dialect {
            "AND (j.type = json_type(:meta_value) "
            "OR (j.type IN ('integer', 'real') "
            "AND json_type(:meta_value) IN ('integer', 'real'))))";
+  }
+
+  // A JSON array, read through json_each (an IN list that one prepared
+  // statement serves for any number of ids).
+  std::string AllowedIdsCondition(absl::string_view column) const override {
+    return absl::StrCat(column,
+                        " IN (SELECT value FROM json_each(:allowed_ids))");
+  }
+
+  std::string AllowedIdsParameter(
+      const std::vector<int64_t>& ids) const override {
+    return absl::StrCat("[", absl::StrJoin(ids, ","), "]");
   }
 
   DbError ClassifyError(const std::exception& error,

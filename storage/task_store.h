@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -11,6 +13,13 @@
 #include "tasks/v1/tasks.pb.h"
 
 namespace tasks::storage {
+
+// Which rows a list call may return, for callers limited to some projects.
+struct ListScope {
+  // When set, only these projects and their tasks (tasks without a project
+  // are hidden); unset means every row.
+  std::optional<std::vector<int64_t>> allowed_project_ids;
+};
 
 // TaskStore
 //
@@ -53,6 +62,18 @@ class TaskStore {
   virtual absl::StatusOr<v1::ListProjectsResponse> ListProjects(
       int page_size, absl::string_view page_token) = 0;
 
+  // ListProjects limited to `scope`; its page tokens only continue lists of
+  // the same scope. The default forwards an unrestricted scope and fails
+  // closed (UNIMPLEMENTED) on a restricted one: stores and every wrapper of
+  // another store override it.
+  virtual absl::StatusOr<v1::ListProjectsResponse> ListProjects(
+      int page_size, absl::string_view page_token, const ListScope& scope) {
+    if (scope.allowed_project_ids.has_value()) {
+      return absl::UnimplementedError("this store cannot restrict lists");
+    }
+    return ListProjects(page_size, page_token);
+  }
+
   // Sets the fields named by `mask` ("name", "description") from `project`,
   // whose id names the row. NOT_FOUND when there is no such project.
   virtual absl::StatusOr<v1::Project> UpdateProject(
@@ -82,6 +103,15 @@ class TaskStore {
   // tampered with or issued for other filters.
   virtual absl::StatusOr<v1::ListTasksResponse> ListTasks(
       const v1::ListTasksRequest& request) = 0;
+
+  // ListTasks limited to `scope` (see the scoped ListProjects).
+  virtual absl::StatusOr<v1::ListTasksResponse> ListTasks(
+      const v1::ListTasksRequest& request, const ListScope& scope) {
+    if (scope.allowed_project_ids.has_value()) {
+      return absl::UnimplementedError("this store cannot restrict lists");
+    }
+    return ListTasks(request);
+  }
 
   // Sets the fields named by `mask` (any of "project_id", "title",
   // "description", "status", "priority", "metadata") from `task`, whose id
