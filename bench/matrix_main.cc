@@ -247,9 +247,102 @@ std::string CpuUs(absl::Duration per_op) {
   return absl::StrFormat("%.1f", absl::ToDoubleMicroseconds(per_op));
 }
 
-std::string Ratio(double value, double baseline) {
-  if (baseline <= 0) return "-";
-  return absl::StrFormat("%.2f", value / baseline);
+absl::optional<double> Ratio(double value, double baseline) {
+  if (baseline <= 0) return absl::nullopt;
+  return value / baseline;
+}
+
+// The service figure over the no-op server's for the same method and
+// concurrency.
+absl::optional<double> VsRpc(const Results& results, const ServiceFigure& figure) {
+  auto it = results.rpc.find({figure.method, figure.concurrency});
+  if (it == results.rpc.end()) return absl::nullopt;
+  return Ratio(figure.stats.PerSecond(), it->second.PerSecond());
+}
+
+struct DbComparison {
+  double ratio;
+  std::string baseline;  // "insert x1"
+};
+
+// The service figure over the raw database operation it matches.
+absl::optional<DbComparison> VsDb(const Plan& plan, const Results& results,
+                                  const ServiceFigure& figure) {
+  absl::optional<DbOp> op = DbOpFor(figure.method);
+  if (!op) return absl::nullopt;
+  const int connections = RawConnections(plan, figure.backend, *op, figure.concurrency);
+  auto it = results.raw.find({figure.backend, *op, connections});
+  if (it == results.raw.end()) return absl::nullopt;
+  absl::optional<double> ratio = Ratio(figure.stats.PerSecond(), it->second.PerSecond());
+  if (!ratio) return absl::nullopt;
+  return DbComparison{*ratio, absl::StrCat(DbOpName(*op), " x", connections)};
+}
+
+const ServiceFigure* FindFigure(const Results& results, Backend backend, Method method,
+                                int concurrency) {
+  for (const ServiceFigure& figure : results.service) {
+    if (figure.backend == backend && figure.method == method &&
+        figure.concurrency == concurrency) {
+      return &figure;
+    }
+  }
+  return nullptr;
+}
+
+// The performance targets the service is held to, each checked against the
+// figures of this run that it needs (skipped when they were not measured).
+void PrintTargets(const Plan& plan, const Results& results) {
+  struct Check {
+    std::string what;
+    absl::optional<double> value;
+    double at_least;
+  };
+  std::vector<Check> checks;
+  for (int c : {16, 64}) {
+    if (const ServiceFigure* f = FindFigure(results, Backend::kSqliteFile, Method::kGetTask, c)) {
+      checks.push_back({absl::StrCat("sqlite-file GetTask c=", c, " vs no-op RPC"),
+                        VsRpc(results, *f), 0.8});
+    }
+  }
+  for (int c : plan.concurrency) {
+    if (const ServiceFigure* f =
+            FindFigure(results, Backend::kSqliteFile, Method::kCreateTask, c)) {
+      absl::optional<DbComparison> db = VsDb(plan, results, *f);
+      // At 64 calls in flight grouped commits must beat one writer.
+      const double at_least = c >= 64 ? 1.0 : 0.7;
+      checks.push_back({absl::StrCat("sqlite-file CreateTask c=", c, " vs raw ",
+                                     db ? db->baseline : "insert"),
+                        db ? absl::optional<double>(db->ratio) : absl::nullopt, at_least});
+    }
+  }
+  for (Method method : {Method::kCreateTask, Method::kGetTask}) {
+    for (int c : plan.concurrency) {
+      if (const ServiceFigure* f = FindFigure(results, Backend::kPostgres, method, c)) {
+        absl::optional<DbComparison> db = VsDb(plan, results, *f);
+        checks.push_back({absl::StrCat("postgres ", MethodName(method), " c=", c, " vs raw ",
+                                       db ? db->baseline : "libpq"),
+                          db ? absl::optional<double>(db->ratio) : absl::nullopt, 0.7});
+      }
+    }
+  }
+  std::printf("\nTargets: ratio >= the bound (memory: MiB <= the bound)\n");
+  std::printf("  %-46s %8s %8s  %s\n", "figure", "value", "bound", "");
+  for (const Check& check : checks) {
+    std::printf("  %-46s %8s %8s  %s\n", check.what.c_str(),
+                check.value ? absl::StrFormat("%.2f", *check.value).c_str() : "-",
+                absl::StrFormat(">= %.1f", check.at_least).c_str(),
+                !check.value ? "not measured" : *check.value >= check.at_least ? "met" : "MISSED");
+  }
+  for (const MemoryFigure& m : results.memory) {
+    const double idle = m.idle.rss_kib / 1024.0;
+    const double peak = m.peak_kib / 1024.0;
+    std::printf("  %-46s %8.1f %8s  %s\n",
+                absl::StrCat(BackendName(m.backend), " task_server RSS idle").c_str(), idle,
+                "<= 64", idle <= 64 ? "met" : "MISSED");
+    std::printf("  %-46s %8.1f %8s  %s\n",
+                absl::StrCat(BackendName(m.backend), " task_server RSS peak").c_str(), peak,
+                "<= 256", peak <= 256 ? "met" : "MISSED");
+  }
 }
 
 std::string ErrorText(const RunStats& stats) {
@@ -294,19 +387,11 @@ void PrintTable(const Plan& plan, const Results& results) {
               "vs RPC", "vs DB (op xN)", "errors");
   for (const ServiceFigure& figure : results.service) {
     const RunStats& stats = figure.stats;
-    std::string vs_rpc = "-";
-    if (auto it = results.rpc.find({figure.method, figure.concurrency});
-        it != results.rpc.end()) {
-      vs_rpc = Ratio(stats.PerSecond(), it->second.PerSecond());
-    }
+    const absl::optional<double> rpc_ratio = VsRpc(results, figure);
+    const std::string vs_rpc = rpc_ratio ? absl::StrFormat("%.2f", *rpc_ratio) : "-";
     std::string vs_db = "-";
-    if (absl::optional<DbOp> op = DbOpFor(figure.method)) {
-      const int connections = RawConnections(plan, figure.backend, *op, figure.concurrency);
-      if (auto it = results.raw.find({figure.backend, *op, connections});
-          it != results.raw.end()) {
-        vs_db = absl::StrCat(Ratio(stats.PerSecond(), it->second.PerSecond()), " (",
-                             DbOpName(*op), " x", connections, ")");
-      }
+    if (absl::optional<DbComparison> db = VsDb(plan, results, figure)) {
+      vs_db = absl::StrFormat("%.2f (%s)", db->ratio, db->baseline);
     }
     std::printf("  %-14s %-11s %5d %10.0f %9s %9s %9s %9s %8s %7s  %-16s  %s\n",
                 std::string(BackendName(figure.backend)).c_str(),
@@ -325,6 +410,7 @@ void PrintTable(const Plan& plan, const Results& results) {
     std::printf("  %-14s %10.1f %10.1f\n", std::string(BackendName(m.backend)).c_str(),
                 m.idle.rss_kib / 1024.0, m.peak_kib / 1024.0);
   }
+  PrintTargets(plan, results);
 }
 
 absl::StatusOr<Plan> MakePlan() {
