@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
+#include "bench/bench_process.h"
 #include "bench/db_baseline.h"
 
 ABSL_FLAG(std::string, db, "/tmp/tasks-bench-raw.db",
@@ -21,7 +21,7 @@ ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Unmeasured time first.");
 ABSL_FLAG(int, seed_tasks, 1000, "Tasks inserted before the run.");
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  tasks::bench::InitBenchProcess(argc, argv);
   absl::optional<tasks::bench::DbOp> op = tasks::bench::ParseDbOp(absl::GetFlag(FLAGS_op));
   if (!op) {
     std::fprintf(stderr, "db_baseline: unknown --op %s\n", absl::GetFlag(FLAGS_op).c_str());

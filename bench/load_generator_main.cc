@@ -6,8 +6,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "bench/bench_process.h"
 #include "bench/load_generator.h"
 
 ABSL_FLAG(std::string, target, "localhost:50051", "Server address, host:port.");
@@ -33,7 +33,7 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  tasks::bench::InitBenchProcess(argc, argv);
   using tasks::bench::Method;
   absl::optional<Method> method = tasks::bench::ParseMethod(absl::GetFlag(FLAGS_method));
   if (!method) return Fail("unknown --method " + absl::GetFlag(FLAGS_method));

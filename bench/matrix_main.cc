@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -24,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/bench_environment.h"
+#include "bench/bench_process.h"
 #include "bench/db_baseline.h"
 #include "bench/load_generator.h"
 #include "bench/run_stats.h"
@@ -486,6 +486,6 @@ int Main(const char* argv0) {
 }  // namespace tasks::bench
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  tasks::bench::InitBenchProcess(argc, argv);
   return tasks::bench::Main(argv[0]);
 }

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
+#include "bench/bench_process.h"
 #include "bench/raw_unary_service.h"
 #include "bench/workload.h"
 #include "grpcpp/security/server_credentials.h"
@@ -128,7 +128,7 @@ int Serve(const std::string& address, int calls_per_method) {
 }  // namespace tasks::bench
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  tasks::bench::InitBenchProcess(argc, argv);
   return tasks::bench::Serve(absl::GetFlag(FLAGS_listen),
                              absl::GetFlag(FLAGS_calls_per_method));
 }

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/bench_environment.h"
+#include "bench/bench_process.h"
 #include "bench/latency_histogram.h"
 #include "bench/split_mix.h"
 #include "bench/workload.h"
@@ -220,6 +220,6 @@ int Main(const char* argv0) {
 }  // namespace tasks::bench
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  tasks::bench::InitBenchProcess(argc, argv);
   return tasks::bench::Main(argv[0]);
 }
