@@ -3,6 +3,8 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
+#include "service/auth.h"
+
 namespace tasks::service {
 
 // CallLogInterceptorFactory
@@ -12,6 +14,9 @@ namespace tasks::service {
 //   I ... /tasks.v1.TaskService/GetTask OK 0.412ms
 //   I ... /tasks.v1.TaskService/GetTask NOT_FOUND 0.318ms: no task with id 7
 // (ToGrpcStatus logs the hidden detail of INTERNAL errors at error level.)
+// With a TokenTable, the line names the caller's principal (never its token):
+//   I ... /tasks.v1.TaskService/GetTask OK 0.412ms principal=blue
+//   I ... /tasks.v1.TaskService/GetTask UNAUTHENTICATED 0.05ms principal=-
 //
 // Example:
 //   std::vector<std::unique_ptr<
@@ -21,8 +26,15 @@ namespace tasks::service {
 class CallLogInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
+  // `tokens`, when not null, must outlive the factory.
+  explicit CallLogInterceptorFactory(const TokenTable* tokens = nullptr)
+      : tokens_(tokens) {}
+
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
+
+ private:
+  const TokenTable* const tokens_;
 };
 
 }  // namespace tasks::service

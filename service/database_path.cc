@@ -11,13 +11,20 @@ std::string ResolveDatabasePath(absl::string_view db,
       !db.empty() && db != ":memory:" && !absl::StartsWith(db, "/") &&
       !absl::StartsWith(db, "postgresql://") &&
       !absl::StartsWith(db, "postgres://") && !absl::StrContains(db, "=");
-  if (!sqlite_relative_path || working_directory.empty()) {
-    return std::string(db);
+  if (!sqlite_relative_path) return std::string(db);
+  return ResolveUserPath(db, working_directory);
+}
+
+std::string ResolveUserPath(absl::string_view path,
+                            absl::string_view working_directory) {
+  if (path.empty() || absl::StartsWith(path, "/") ||
+      working_directory.empty()) {
+    return std::string(path);
   }
   if (absl::EndsWith(working_directory, "/")) {
-    return absl::StrCat(working_directory, db);
+    return absl::StrCat(working_directory, path);
   }
-  return absl::StrCat(working_directory, "/", db);
+  return absl::StrCat(working_directory, "/", path);
 }
 
 }  // namespace tasks::service

@@ -22,6 +22,14 @@ namespace tasks::service {
 std::string ResolveDatabasePath(absl::string_view db,
                                 absl::string_view working_directory);
 
+// ResolveUserPath()
+//
+// A file path given on the command line (--db_file, --tls_cert, ...): made
+// absolute against `working_directory` when it is relative and
+// `working_directory` is non-empty, for the same reason.
+std::string ResolveUserPath(absl::string_view path,
+                            absl::string_view working_directory);
+
 }  // namespace tasks::service
 
 #endif  // TASKS_SERVICE_DATABASE_PATH_H_

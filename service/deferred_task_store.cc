@@ -55,6 +55,14 @@ absl::StatusOr<v1::ListProjectsResponse> DeferredTaskStore::ListProjects(
       [&](TaskStore& s) { return s.ListProjects(page_size, page_token); });
 }
 
+absl::StatusOr<v1::ListProjectsResponse> DeferredTaskStore::ListProjects(
+    int page_size, absl::string_view page_token,
+    const storage::ListScope& scope) {
+  return Forward([&](TaskStore& s) {
+    return s.ListProjects(page_size, page_token, scope);
+  });
+}
+
 absl::StatusOr<v1::Project> DeferredTaskStore::UpdateProject(
     const v1::Project& project, const google::protobuf::FieldMask& mask) {
   return Forward([&](TaskStore& s) { return s.UpdateProject(project, mask); });
@@ -70,7 +78,8 @@ absl::StatusOr<v1::Task> DeferredTaskStore::CreateTask(
 }
 
 absl::StatusOr<v1::BatchCreateTasksResponse>
-DeferredTaskStore::BatchCreateTasks(const v1::BatchCreateTasksRequest& request) {
+DeferredTaskStore::BatchCreateTasks(
+    const v1::BatchCreateTasksRequest& request) {
   return Forward([&](TaskStore& s) { return s.BatchCreateTasks(request); });
 }
 
@@ -81,6 +90,11 @@ absl::StatusOr<v1::Task> DeferredTaskStore::GetTask(int64_t id) {
 absl::StatusOr<v1::ListTasksResponse> DeferredTaskStore::ListTasks(
     const v1::ListTasksRequest& request) {
   return Forward([&](TaskStore& s) { return s.ListTasks(request); });
+}
+
+absl::StatusOr<v1::ListTasksResponse> DeferredTaskStore::ListTasks(
+    const v1::ListTasksRequest& request, const storage::ListScope& scope) {
+  return Forward([&](TaskStore& s) { return s.ListTasks(request, scope); });
 }
 
 absl::StatusOr<v1::Task> DeferredTaskStore::UpdateTask(

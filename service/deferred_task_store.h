@@ -50,6 +50,9 @@ class DeferredTaskStore final : public storage::TaskStore {
   absl::StatusOr<v1::Project> GetProject(int64_t id) override;
   absl::StatusOr<v1::ListProjectsResponse> ListProjects(
       int page_size, absl::string_view page_token) override;
+  absl::StatusOr<v1::ListProjectsResponse> ListProjects(
+      int page_size, absl::string_view page_token,
+      const storage::ListScope& scope) override;
   absl::StatusOr<v1::Project> UpdateProject(
       const v1::Project& project,
       const google::protobuf::FieldMask& mask) override;
@@ -61,6 +64,9 @@ class DeferredTaskStore final : public storage::TaskStore {
   absl::StatusOr<v1::Task> GetTask(int64_t id) override;
   absl::StatusOr<v1::ListTasksResponse> ListTasks(
       const v1::ListTasksRequest& request) override;
+  absl::StatusOr<v1::ListTasksResponse> ListTasks(
+      const v1::ListTasksRequest& request,
+      const storage::ListScope& scope) override;
   absl::StatusOr<v1::Task> UpdateTask(
       const v1::Task& task, const google::protobuf::FieldMask& mask) override;
   absl::Status DeleteTask(int64_t id) override;

@@ -2,9 +2,15 @@
 
 #include <atomic>
 #include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -12,6 +18,16 @@ namespace tasks::service {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(LogLevel::kInfo)};
+
+// Log() reads the current list without a lock; AddLogSecret() publishes a
+// new one and keeps the old ones (a reader may still hold them) until exit.
+using SecretList = std::vector<std::string>;
+std::atomic<const SecretList*> secrets{nullptr};
+ABSL_CONST_INIT absl::Mutex secrets_mu(absl::kConstInit);
+std::vector<std::unique_ptr<SecretList>>& AllSecretLists() {
+  static auto* lists = new std::vector<std::unique_ptr<SecretList>>();
+  return *lists;
+}
 
 constexpr struct {
   LogLevel level;
@@ -36,13 +52,29 @@ bool LogEnabled(LogLevel level) {
 
 void Log(LogLevel level, absl::string_view message) {
   if (!LogEnabled(level)) return;
-  std::string line = absl::StrCat(
-      std::string(1, kLevels[static_cast<int>(level)].letter), " ",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
-                       absl::UTCTimeZone()),
-      " ", message, "\n");
+  std::string line =
+      absl::StrCat(std::string(1, kLevels[static_cast<int>(level)].letter), " ",
+                   absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
+                                    absl::UTCTimeZone()),
+                   " ", message, "\n");
+  if (const SecretList* list = secrets.load(std::memory_order_acquire)) {
+    for (const std::string& secret : *list) {
+      absl::StrReplaceAll({{secret, "***"}}, &line);
+    }
+  }
   // One fwrite per line: stdio locks the stream, so lines never interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+void AddLogSecret(absl::string_view secret) {
+  if (secret.size() < kMinLogSecretLength) return;
+  absl::MutexLock lock(&secrets_mu);
+  const SecretList* old = secrets.load(std::memory_order_acquire);
+  auto list = old == nullptr ? std::make_unique<SecretList>()
+                             : std::make_unique<SecretList>(*old);
+  list->emplace_back(secret);
+  secrets.store(list.get(), std::memory_order_release);
+  AllSecretLists().push_back(std::move(list));
 }
 
 bool AbslParseFlag(absl::string_view text, LogLevel* level,

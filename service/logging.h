@@ -31,6 +31,14 @@ void Logf(LogLevel level, const absl::FormatSpec<Args...>& format,
   if (LogEnabled(level)) Log(level, absl::StrFormat(format, args...));
 }
 
+// From now on, every occurrence of `secret` in a line is written as "***": a
+// last line of defence for a password that a lower layer's error message
+// might quote. Secrets shorter than kMinLogSecretLength are ignored (masking
+// them would garble ordinary words). Thread-safe, but meant for start-up:
+// each call copies the list of secrets.
+inline constexpr int kMinLogSecretLength = 4;
+void AddLogSecret(absl::string_view secret);
+
 // Abseil flag support: "debug", "info", "warning", "error".
 bool AbslParseFlag(absl::string_view text, LogLevel* level, std::string* error);
 std::string AbslUnparseFlag(LogLevel level);

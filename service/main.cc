@@ -11,21 +11,47 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "service/auth.h"
 #include "service/command_line.h"
 #include "service/database_path.h"
+#include "service/database_source.h"
+#include "service/dsn_redaction.h"
 #include "service/logging.h"
 #include "service/server.h"
 #include "service/termination_signal.h"
+#include "service/tls_credentials.h"
 #include "storage/soci_task_store.h"
+#include "storage/status_macros.h"
 
 ABSL_FLAG(std::string, listen, "localhost:50051",
           "Address to serve on, host:port.");
-ABSL_FLAG(std::string, db, "tasks.db",
+ABSL_FLAG(std::string, db, "",
           "Database: a SQLite file (relative to the directory the command "
           "was run from), :memory:, or a PostgreSQL URL "
-          "(postgresql://user@host:5432/db) or keyword string.");
+          "(postgresql://user@host:5432/db) or keyword string. Empty, and "
+          "neither --db_file nor --db_env: tasks.db. A password here shows "
+          "in ps: use --db_file or --db_env for one.");
+ABSL_FLAG(std::string, db_file, "",
+          "A file holding the --db connection string (trailing line breaks "
+          "dropped), so a password stays out of the command line.");
+ABSL_FLAG(std::string, db_env, "",
+          "An environment variable holding the --db connection string.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate (and chain) to serve TLS with; needs --tls_key. "
+          "Empty: plaintext, with a warning unless --listen is loopback.");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM private key (unencrypted) of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificate(s): clients must present a certificate signed "
+          "by one (mutual TLS). Needs --tls_cert.");
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "File of bearer tokens, one per line: <token> <principal> "
+          "<projects: * or comma-separated ids>; # starts a comment. Set: "
+          "every TaskService call needs \"authorization: Bearer <token>\" "
+          "metadata. Empty: no authentication.");
 ABSL_FLAG(int, pool_size, 0,
           "Database connections (a SQLite file or PostgreSQL); 0 picks the "
           "backend's default. :memory: always uses one.");
@@ -76,9 +102,56 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     return absl::InvalidArgumentError("--drain_timeout must not be negative");
   }
 
-  const char* working_directory = std::getenv("BUILD_WORKING_DIRECTORY");
-  std::string db = ResolveDatabasePath(
-      absl::GetFlag(FLAGS_db), working_directory ? working_directory : "");
+  const char* working_directory_env = std::getenv("BUILD_WORKING_DIRECTORY");
+  const std::string working_directory =
+      working_directory_env ? working_directory_env : "";
+  auto user_path = [&working_directory](const std::string& path) {
+    return ResolveUserPath(path, working_directory);
+  };
+
+  DatabaseSource source;
+  source.literal = absl::GetFlag(FLAGS_db);
+  source.file = user_path(absl::GetFlag(FLAGS_db_file));
+  source.env_var = absl::GetFlag(FLAGS_db_env);
+  absl::StatusOr<std::string> setting = ReadDatabaseSetting(source);
+  if (!setting.ok()) return setting.status();
+  for (const DsnPassword& password : FindDsnPasswords(*setting)) {
+    // Both forms, should an error message quote either.
+    AddLogSecret(password.value);
+    AddLogSecret(absl::string_view(*setting).substr(
+        password.begin, password.end - password.begin));
+  }
+  const std::string db = ResolveDatabasePath(*setting, working_directory);
+  Log(LogLevel::kInfo, absl::StrCat("database: ", RedactDsn(db)));
+
+  TlsFiles tls;
+  tls.cert_path = user_path(absl::GetFlag(FLAGS_tls_cert));
+  tls.key_path = user_path(absl::GetFlag(FLAGS_tls_key));
+  tls.client_ca_path = user_path(absl::GetFlag(FLAGS_tls_client_ca));
+  if (tls.cert_path.empty() != tls.key_path.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  if (!tls.client_ca_path.empty() && tls.cert_path.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_client_ca needs --tls_cert and --tls_key");
+  }
+  if (!tls.cert_path.empty()) {
+    ASSIGN_OR_RETURN(config.credentials, LoadServerCredentials(tls));
+  }
+
+  const std::string tokens_path =
+      user_path(absl::GetFlag(FLAGS_auth_tokens_file));
+  if (!tokens_path.empty()) {
+    absl::StatusOr<TokenTable> tokens = TokenTable::Load(tokens_path);
+    if (!tokens.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--auth_tokens_file: ", tokens.status().message()));
+    }
+    Log(LogLevel::kInfo,
+        absl::StrCat("auth: ", tokens->size(), " bearer token(s) loaded"));
+    config.auth_tokens = std::make_shared<const TokenTable>(*std::move(tokens));
+  }
+
   storage::SociTaskStoreOptions options;
   options.pool_size = absl::GetFlag(FLAGS_pool_size);
   options.wait_timeout = std::min(options.wait_timeout, max_request_deadline);
@@ -86,6 +159,29 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     return storage::OpenSociTaskStore(db, options);
   };
   return config;
+}
+
+// Overwrites the password of a --db given on the command line with '*' in
+// the process's own argv, which is what ps and /proc/<pid>/cmdline show.
+// (It was visible until now: hence the warning.)
+void MaskDatabaseArguments(int argc, char* argv[]) {
+  bool masked = false;
+  for (int i = 1; i < argc; ++i) {
+    char* value = nullptr;
+    absl::string_view arg = argv[i];
+    for (absl::string_view flag : {"--db=", "-db="}) {
+      if (absl::StartsWith(arg, flag)) value = argv[i] + flag.size();
+    }
+    if ((arg == "--db" || arg == "-db") && i + 1 < argc) value = argv[++i];
+    if (value == nullptr || FindDsnPasswords(value).empty()) continue;
+    MaskDsnPasswordsInPlace(value);
+    masked = true;
+  }
+  if (masked) {
+    Log(LogLevel::kWarning,
+        "--db holds a password, which other users could read in the "
+        "process list until now; give it with --db_file or --db_env instead");
+  }
 }
 
 int UsageError(absl::string_view message) {
@@ -97,20 +193,21 @@ int UsageError(absl::string_view message) {
 int Run(int argc, char* argv[]) {
   BlockTerminationSignals();  // Before any thread exists.
   absl::StatusOr<CommandLineAction> action = ParseFlags(argc, argv);
+  MaskDatabaseArguments(argc, argv);
   if (!action.ok()) return UsageError(action.status().message());
   if (*action == CommandLineAction::kHelp) {
     std::cout << FlagsHelp(kProgram, "service/");
     return 0;
   }
+  SetLogLevel(absl::GetFlag(FLAGS_log_level));
   absl::StatusOr<ServerConfig> config = ConfigFromFlags();
   if (!config.ok()) return UsageError(config.status().message());
-  SetLogLevel(absl::GetFlag(FLAGS_log_level));
 
   absl::StatusOr<std::unique_ptr<TaskServer>> server =
       TaskServer::Start(*std::move(config));
   if (!server.ok()) {
-    Log(LogLevel::kError, absl::StrCat("cannot start: ",
-                                       server.status().message()));
+    Log(LogLevel::kError,
+        absl::StrCat("cannot start: ", server.status().message()));
     return server.status().code() == absl::StatusCode::kInvalidArgument
                ? kUsageError
                : 1;

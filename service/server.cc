@@ -1,16 +1,17 @@
 #include "service/server.h"
 
-#include <mutex>
-#include <utility>
-#include <vector>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
+#include <mutex>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "service/call_log_interceptor.h"
+#include "service/listen_address.h"
 #include "service/logging.h"
 
 namespace tasks::service {
@@ -51,8 +52,9 @@ void ApplyHardening(const ServerConfig& config, grpc::ServerBuilder& builder) {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
                              Milliseconds(config.keepalive_timeout));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-                             Milliseconds(config.min_client_ping_interval));
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      Milliseconds(config.min_client_ping_interval));
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
                              config.max_ping_strikes);
   grpc::ResourceQuota quota("task_server");
@@ -60,10 +62,25 @@ void ApplyHardening(const ServerConfig& config, grpc::ServerBuilder& builder) {
   builder.SetResourceQuota(quota);
 }
 
+// Plaintext is for loopback: anywhere else, say so loudly.
+void WarnIfPlaintextOnNetwork(const ServerConfig& config) {
+  if (config.credentials != nullptr || config.listen_address.empty() ||
+      IsLoopbackAddress(config.listen_address)) {
+    return;
+  }
+  Log(LogLevel::kWarning,
+      absl::StrCat(
+          "INSECURE: serving plaintext on \"", config.listen_address,
+          "\", which is reachable from the network: requests, data",
+          config.auth_tokens != nullptr ? " and bearer tokens" : "",
+          " travel unencrypted. Set --tls_cert and --tls_key, or listen on "
+          "localhost behind a TLS-terminating proxy."));
+}
+
 }  // namespace
 
 TaskServer::TaskServer(ServerConfig config)
-    : config_(std::move(config)), service_(store_) {}
+    : config_(std::move(config)), service_(store_, config_.auth_tokens.get()) {}
 
 TaskServer::~TaskServer() { Shutdown(); }
 
@@ -90,9 +107,11 @@ absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
   }
   builder.RegisterService(&server->service_);
   ApplyHardening(cfg, builder);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  interceptors.push_back(std::make_unique<CallLogInterceptorFactory>());
+  interceptors.push_back(
+      std::make_unique<CallLogInterceptorFactory>(cfg.auth_tokens.get()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
 
   server->server_ = builder.BuildAndStart();
@@ -102,6 +121,7 @@ absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
         "\": the address is in use by another process, or is not a valid "
         "host:port"));
   }
+  WarnIfPlaintextOnNetwork(cfg);
   // gRPC starts the overall status as SERVING; nothing is known yet.
   server->SetServing(false);
   server->monitor_ = std::make_unique<StoreMonitor>(
@@ -111,8 +131,13 @@ absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
     return status;  // Destroying the server shuts it down.
   }
   if (server->port_ > 0) {
-    Log(LogLevel::kInfo, absl::StrCat("listening on ", cfg.listen_address,
-                                      " (port ", server->port_, ")"));
+    Log(LogLevel::kInfo,
+        absl::StrCat("listening on ", cfg.listen_address, " (port ",
+                     server->port_, ", ",
+                     cfg.credentials != nullptr ? "TLS" : "plaintext",
+                     cfg.auth_tokens != nullptr ? ", bearer tokens required"
+                                                : ", no authentication",
+                     ")"));
   }
   return server;
 }

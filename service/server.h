@@ -1,15 +1,16 @@
 #ifndef TASKS_SERVICE_SERVER_H_
 #define TASKS_SERVICE_SERVER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/auth.h"
 #include "service/deferred_task_store.h"
 #include "service/store_monitor.h"
 #include "service/task_service_impl.h"
@@ -22,8 +23,14 @@ struct ServerConfig {
   // port at all, only InProcessChannel() (for tests).
   std::string listen_address;
 
-  // Transport security for `listen_address`; null means plaintext.
+  // Transport security for `listen_address`; null means plaintext, which
+  // logs a warning unless `listen_address` is a loopback one
+  // (IsLoopbackAddress).
   std::shared_ptr<grpc::ServerCredentials> credentials;
+
+  // Bearer tokens for TaskService calls (see TaskServiceImpl); null means no
+  // authentication. Health and reflection never need one.
+  std::shared_ptr<const TokenTable> auth_tokens;
 
   // Opens the store. When it fails (the database is down) the server starts
   // anyway, NOT_SERVING, and retries every `health_probe_interval`.
@@ -60,7 +67,8 @@ struct ServerConfig {
 // reflection, and the standard grpc.health.v1.Health service, whose overall
 // ("") and "tasks.v1.TaskService" statuses are SERVING only while the store
 // answers CheckHealth() (probed in the background) and the server is not
-// shutting down. Every call is logged (CallLogInterceptorFactory). SO_REUSEPORT
+// shutting down. Every call is logged (CallLogInterceptorFactory), with its
+// principal when auth is on. SO_REUSEPORT
 // is off, so a second server cannot bind a port already in use.
 //
 // Example:
@@ -81,8 +89,7 @@ class TaskServer {
   //                     string is INVALID_ARGUMENT);
   //   INVALID_ARGUMENT  a config without open_store or with non-positive
   //                     limits.
-  static absl::StatusOr<std::unique_ptr<TaskServer>> Start(
-      ServerConfig config);
+  static absl::StatusOr<std::unique_ptr<TaskServer>> Start(ServerConfig config);
 
   TaskServer(const TaskServer&) = delete;
   TaskServer& operator=(const TaskServer&) = delete;

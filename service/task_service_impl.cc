@@ -1,5 +1,6 @@
 #include "service/task_service_impl.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -51,6 +52,31 @@ v1::Project ProjectToCreate(const v1::Project& project) {
   return draft;
 }
 
+// The project a task is in (or goes to): `caller` may use it. A task without
+// one belongs to everybody and nobody, so only an unrestricted caller may.
+absl::Status CheckTaskProject(const Principal& caller, const v1::Task& task) {
+  if (!task.has_project_id()) {
+    return caller.CheckAllProjects("tasks without a project");
+  }
+  return caller.CheckProject(task.project_id());
+}
+
+// The rows of a list `caller` may see.
+storage::ListScope ScopeOf(const Principal& caller) {
+  storage::ListScope scope;
+  if (!caller.all_projects()) scope.allowed_project_ids = caller.project_ids();
+  return scope;
+}
+
+bool MaskHas(const FieldMask& mask, absl::string_view path) {
+  return std::find(mask.paths().begin(), mask.paths().end(), path) !=
+         mask.paths().end();
+}
+
+// How often a restricted caller's UpdateTask is tried when the task keeps
+// changing between its check and its update.
+constexpr int kUpdateAttempts = 3;
+
 v1::Task TaskToCreate(const v1::Task& task) {
   v1::Task draft = task;
   draft.clear_id();
@@ -62,14 +88,31 @@ v1::Task TaskToCreate(const v1::Task& task) {
 
 }  // namespace
 
-TaskServiceImpl::TaskServiceImpl(storage::TaskStore& store) : store_(store) {}
+TaskServiceImpl::TaskServiceImpl(storage::TaskStore& store,
+                                 const TokenTable* tokens)
+    : store_(store), tokens_(tokens) {}
+
+absl::StatusOr<const Principal*> TaskServiceImpl::Caller(
+    grpc::ServerContext* context) const {
+  if (tokens_ == nullptr) return &everyone_;
+  return tokens_->Authenticate(context->client_metadata());
+}
+
+absl::StatusOr<v1::Task> TaskServiceImpl::ReadTaskAs(const Principal& caller,
+                                                     int64_t id) {
+  ASSIGN_OR_RETURN(v1::Task task, store_.GetTask(id));
+  RETURN_IF_ERROR(CheckTaskProject(caller, task));
+  return task;
+}
 
 grpc::Status TaskServiceImpl::CreateProject(
     grpc::ServerContext* context, const v1::CreateProjectRequest* request,
     v1::Project* response) {
   return Respond(response, [&]() -> absl::StatusOr<v1::Project> {
+    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateCreateProject(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
+    RETURN_IF_ERROR(caller->CheckAllProjects("creating projects"));
     return store_.CreateProject(ProjectToCreate(request->project()));
   });
 }
@@ -78,8 +121,10 @@ grpc::Status TaskServiceImpl::GetProject(grpc::ServerContext* context,
                                          const v1::GetProjectRequest* request,
                                          v1::Project* response) {
   return Respond(response, [&]() -> absl::StatusOr<v1::Project> {
+    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
+    RETURN_IF_ERROR(caller->CheckProject(request->id()));
     return store_.GetProject(request->id());
   });
 }
@@ -88,9 +133,11 @@ grpc::Status TaskServiceImpl::ListProjects(
     grpc::ServerContext* context, const v1::ListProjectsRequest* request,
     v1::ListProjectsResponse* response) {
   return Respond(response, [&]() -> absl::StatusOr<v1::ListProjectsResponse> {
+    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request->page_size()));
     RETURN_IF_ERROR(CheckCallAlive(context));
-    return store_.ListProjects(page_size, request->page_token());
+    return store_.ListProjects(page_size, request->page_token(),
+                               ScopeOf(*caller));
   });
 }
 
@@ -98,8 +145,10 @@ grpc::Status TaskServiceImpl::UpdateProject(
     grpc::ServerContext* context, const v1::UpdateProjectRequest* request,
     v1::Project* response) {
   return Respond(response, [&]() -> absl::StatusOr<v1::Project> {
+    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     ASSIGN_OR_RETURN(FieldMask mask, ValidateUpdateProject(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
+    RETURN_IF_ERROR(caller->CheckProject(request->project().id()));
     return store_.UpdateProject(request->project(), mask);
   });
 }
@@ -108,8 +157,10 @@ grpc::Status TaskServiceImpl::DeleteProject(
     grpc::ServerContext* context, const v1::DeleteProjectRequest* request,
     Empty* response) {
   return Respond(response, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
+    RETURN_IF_ERROR(caller->CheckProject(request->id()));
     return store_.DeleteProject(request->id(), /*cascade=*/request->force());
   });
 }
@@ -118,8 +169,10 @@ grpc::Status TaskServiceImpl::CreateTask(grpc::ServerContext* context,
                                          const v1::CreateTaskRequest* request,
                                          v1::Task* response) {
   return Respond(response, [&]() -> absl::StatusOr<v1::Task> {
+    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateCreateTask(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
+    RETURN_IF_ERROR(CheckTaskProject(*caller, request->task()));
     return store_.CreateTask(TaskToCreate(request->task()),
                              request->request_id());
   });
@@ -128,26 +181,28 @@ grpc::Status TaskServiceImpl::CreateTask(grpc::ServerContext* context,
 grpc::Status TaskServiceImpl::BatchCreateTasks(
     grpc::ServerContext* context, const v1::BatchCreateTasksRequest* request,
     v1::BatchCreateTasksResponse* response) {
-  return Respond(response,
-                 [&]() -> absl::StatusOr<v1::BatchCreateTasksResponse> {
-                   RETURN_IF_ERROR(ValidateBatchCreateTasks(*request));
-                   RETURN_IF_ERROR(CheckCallAlive(context));
-                   v1::BatchCreateTasksRequest drafts = *request;
-                   for (v1::CreateTaskRequest& create :
-                        *drafts.mutable_requests()) {
-                     *create.mutable_task() = TaskToCreate(create.task());
-                   }
-                   return store_.BatchCreateTasks(drafts);
-                 });
+  return Respond(
+      response, [&]() -> absl::StatusOr<v1::BatchCreateTasksResponse> {
+        ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
+        RETURN_IF_ERROR(ValidateBatchCreateTasks(*request));
+        RETURN_IF_ERROR(CheckCallAlive(context));
+        v1::BatchCreateTasksRequest drafts = *request;
+        for (v1::CreateTaskRequest& create : *drafts.mutable_requests()) {
+          RETURN_IF_ERROR(CheckTaskProject(*caller, create.task()));
+          *create.mutable_task() = TaskToCreate(create.task());
+        }
+        return store_.BatchCreateTasks(drafts);
+      });
 }
 
 grpc::Status TaskServiceImpl::GetTask(grpc::ServerContext* context,
                                       const v1::GetTaskRequest* request,
                                       v1::Task* response) {
   return Respond(response, [&]() -> absl::StatusOr<v1::Task> {
+    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
-    return store_.GetTask(request->id());
+    return ReadTaskAs(*caller, request->id());
   });
 }
 
@@ -155,9 +210,14 @@ grpc::Status TaskServiceImpl::ListTasks(grpc::ServerContext* context,
                                         const v1::ListTasksRequest* request,
                                         v1::ListTasksResponse* response) {
   return Respond(response, [&]() -> absl::StatusOr<v1::ListTasksResponse> {
-    ASSIGN_OR_RETURN(v1::ListTasksRequest resolved, ValidateListTasks(*request));
+    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
+    ASSIGN_OR_RETURN(v1::ListTasksRequest resolved,
+                     ValidateListTasks(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
-    return store_.ListTasks(resolved);
+    if (resolved.has_project_id()) {
+      RETURN_IF_ERROR(caller->CheckProject(resolved.project_id()));
+    }
+    return store_.ListTasks(resolved, ScopeOf(*caller));
   });
 }
 
@@ -165,9 +225,27 @@ grpc::Status TaskServiceImpl::UpdateTask(grpc::ServerContext* context,
                                          const v1::UpdateTaskRequest* request,
                                          v1::Task* response) {
   return Respond(response, [&]() -> absl::StatusOr<v1::Task> {
+    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     ASSIGN_OR_RETURN(FieldMask mask, ValidateUpdateTask(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
-    return store_.UpdateTask(request->task(), mask);
+    if (caller->all_projects()) return store_.UpdateTask(request->task(), mask);
+    if (MaskHas(mask, "project_id")) {
+      RETURN_IF_ERROR(CheckTaskProject(*caller, request->task()));
+    }
+    v1::Task update = request->task();
+    // Without the client's own etag, the update is pinned to the task as it
+    // was checked: moved meanwhile to a project the caller may not use, it
+    // would otherwise change anyway.
+    const bool pinned = update.etag().empty();
+    for (int attempt = 1;; ++attempt) {
+      ASSIGN_OR_RETURN(v1::Task current, ReadTaskAs(*caller, update.id()));
+      if (pinned) update.set_etag(current.etag());
+      absl::StatusOr<v1::Task> updated = store_.UpdateTask(update, mask);
+      if (!pinned || attempt == kUpdateAttempts ||
+          !absl::IsAborted(updated.status())) {
+        return updated;
+      }
+    }
   });
 }
 
@@ -175,8 +253,12 @@ grpc::Status TaskServiceImpl::DeleteTask(grpc::ServerContext* context,
                                          const v1::DeleteTaskRequest* request,
                                          Empty* response) {
   return Respond(response, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
+    if (!caller->all_projects()) {
+      RETURN_IF_ERROR(ReadTaskAs(*caller, request->id()).status());
+    }
     return store_.DeleteTask(request->id());
   });
 }

@@ -3,6 +3,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "service/auth.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 
@@ -19,14 +23,30 @@ namespace tasks::service {
 // A call whose client deadline has already passed, or that the client has
 // cancelled, gets DEADLINE_EXCEEDED / CANCELLED without reaching the store.
 //
+// With a TokenTable, every call first needs a known bearer token
+// (UNAUTHENTICATED, reason UNAUTHENTICATED, otherwise), and its principal
+// reaches only its own projects (PERMISSION_DENIED, reason PERMISSION_DENIED,
+// otherwise): a project by its id; a task by the project it is in (the task
+// is read first), by the project it is created in, and by the project an
+// update moves it to. Creating projects and using tasks without a project
+// take a principal with every project. Lists hold only the rows the
+// principal may use; ListTasks filtered by a project it may not use is
+// PERMISSION_DENIED. A restricted principal's UpdateTask without an etag is
+// made against the etag seen when its project was checked, and retried
+// should the task change in between. (DeleteTask has no such pin: a task
+// moved into a project the caller may not use between the check and the
+// delete, by a principal with both projects, is deleted.)
+//
 // Example:
 //   TaskServiceImpl service(store);
 //   grpc::ServerBuilder builder;
 //   builder.RegisterService(&service);
 class TaskServiceImpl final : public v1::TaskService::Service {
  public:
-  // `store` must outlive the service.
-  explicit TaskServiceImpl(storage::TaskStore& store);
+  // `store`, and `tokens` when not null, must outlive the service. Null
+  // `tokens`: no authentication, every caller may use everything.
+  explicit TaskServiceImpl(storage::TaskStore& store,
+                           const TokenTable* tokens = nullptr);
 
   grpc::Status CreateProject(grpc::ServerContext* context,
                              const v1::CreateProjectRequest* request,
@@ -47,9 +67,9 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   grpc::Status CreateTask(grpc::ServerContext* context,
                           const v1::CreateTaskRequest* request,
                           v1::Task* response) override;
-  grpc::Status BatchCreateTasks(grpc::ServerContext* context,
-                                const v1::BatchCreateTasksRequest* request,
-                                v1::BatchCreateTasksResponse* response) override;
+  grpc::Status BatchCreateTasks(
+      grpc::ServerContext* context, const v1::BatchCreateTasksRequest* request,
+      v1::BatchCreateTasksResponse* response) override;
   grpc::Status GetTask(grpc::ServerContext* context,
                        const v1::GetTaskRequest* request,
                        v1::Task* response) override;
@@ -64,7 +84,17 @@ class TaskServiceImpl final : public v1::TaskService::Service {
                           google::protobuf::Empty* response) override;
 
  private:
+  // Who makes the call: the principal of its bearer token, or
+  // UNAUTHENTICATED; with authentication off, an unrestricted principal.
+  absl::StatusOr<const Principal*> Caller(grpc::ServerContext* context) const;
+
+  // Task `id`, when `caller` may use it; PERMISSION_DENIED or the store's
+  // error otherwise.
+  absl::StatusOr<v1::Task> ReadTaskAs(const Principal& caller, int64_t id);
+
   storage::TaskStore& store_;
+  const TokenTable* const tokens_;
+  const Principal everyone_ = Principal::Unrestricted("anonymous");
 };
 
 }  // namespace tasks::service
