@@ -1,9 +1,12 @@
 #include "storage/connection_pool.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "storage/call_deadline.h"
 #include "storage/error_reason.h"
 
 namespace tasks::storage {
@@ -14,7 +17,8 @@ ConnectionPool::ConnectionPool(const Dialect& dialect, int size,
 
 ConnectionPool::~ConnectionPool() = default;
 
-absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(bool write) {
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
+    bool write, absl::Time deadline) {
   const bool take_turn = write && dialect_.serialize_writes();
   std::unique_ptr<Connection> connection;
   {
@@ -22,7 +26,12 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(bool write) {
     auto ready = [this, take_turn]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return (!idle_.empty() || open_ < size_) && !(take_turn && writer_busy_);
     };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&ready), wait_timeout_)) {
+    const absl::Time give_up = absl::Now() + wait_timeout_;
+    if (!mu_.AwaitWithDeadline(absl::Condition(&ready),
+                               std::min(give_up, deadline))) {
+      if (deadline <= give_up) {
+        return CallDeadlineExceeded("waiting for a database connection");
+      }
       return WithReason(absl::UnavailableError(absl::StrCat(
                             "no ", dialect_.name(), " connection free within ",
                             absl::FormatDuration(wait_timeout_))),

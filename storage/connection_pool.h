@@ -34,9 +34,11 @@ class ConnectionPool {
   // A connection for this thread alone until the lease ends. Waits at most
   // wait_timeout for a free connection (and the writer turn, for `write`):
   // UNAVAILABLE (kDatabaseUnavailable) on timeout or when a new connection
-  // cannot be opened. Never hold two leases on one thread: with a pool of
-  // one that waits for itself.
-  absl::StatusOr<Lease> Acquire(bool write);
+  // cannot be opened; DEADLINE_EXCEEDED (kDeadlineExceeded) when `deadline`
+  // comes first. Never hold two leases on one thread: with a pool of one
+  // that waits for itself.
+  absl::StatusOr<Lease> Acquire(bool write,
+                                absl::Time deadline = absl::InfiniteFuture());
 
   int size() const { return size_; }
 

@@ -1,5 +1,7 @@
 #include "storage/database.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace tasks::storage {
 namespace {
 
@@ -35,6 +37,11 @@ absl::Status Database::Failed(Connection& connection,
   if (db_error.connection_lost) {
     connection.MarkBroken();
     lost = true;
+  }
+  // A busy wait, a cancelled or interrupted statement: the deadline's doing.
+  if (db_error.kind == DbErrorKind::kUnavailable && CallDeadlinePassed()) {
+    return CallDeadlineExceeded(
+        absl::StrCat("while the database worked: ", db_error.message));
   }
   return DbErrorToStatus(db_error, context);
 }

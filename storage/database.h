@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "storage/call_deadline.h"
 #include "storage/connection.h"
 #include "storage/connection_pool.h"
 #include "storage/db_error.h"
@@ -42,7 +43,8 @@ class Database {
   // update as it goes, to name the part that failed). A transaction `fn`
   // leaves open is rolled back. Writes go through the group committer when
   // there is one; a read that lost its connection is retried once on a new
-  // one. Never throws.
+  // one. The call's deadline (CurrentCallDeadline) bounds every wait:
+  // DEADLINE_EXCEEDED (kDeadlineExceeded) when it passes. Never throws.
   template <typename Fn>
   auto Run(Access access, ErrorContext& context, Fn&& fn)
       -> decltype(fn(std::declval<Connection&>()));
@@ -75,20 +77,25 @@ template <typename Fn>
 auto Database::Run(Access access, ErrorContext& context, Fn&& fn)
     -> decltype(fn(std::declval<Connection&>())) {
   using Result = decltype(fn(std::declval<Connection&>()));
+  const absl::Time deadline = CurrentCallDeadline();
+  if (CallDeadlinePassed()) {
+    return CallDeadlineExceeded("before the database was reached");
+  }
   if (access == Access::kWrite && committer_ != nullptr) {
     std::optional<Result> result;
-    absl::Status committed =
-        committer_->Run([&](Connection& connection) -> absl::Status {
+    absl::Status committed = committer_->Run(
+        [&](Connection& connection) -> absl::Status {
           bool lost = false;
           result.emplace(Attempt(connection, context, fn, lost));
           return StatusOf(*result);
-        });
+        },
+        deadline);
     if (!committed.ok()) return committed;
     return *std::move(result);
   }
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<ConnectionPool::Lease> lease =
-        pool_.Acquire(access == Access::kWrite);
+        pool_.Acquire(access == Access::kWrite, deadline);
     if (!lease.ok()) return lease.status();
     bool lost = false;
     Result result = Attempt(**lease, context, fn, lost);
@@ -100,16 +107,21 @@ template <typename Fn>
 auto Database::Attempt(Connection& connection, const ErrorContext& context,
                        Fn& fn, bool& lost)
     -> decltype(fn(std::declval<Connection&>())) {
+  const uint64_t armed =
+      dialect_->ArmDeadline(connection.session(), CurrentCallDeadline());
   try {
     auto result = fn(connection);
+    dialect_->DisarmDeadline(armed);
     if (!connection.grouped() &&
         dialect_->InTransaction(connection.session())) {
       connection.Recover();
     }
     return result;
   } catch (const std::exception& error) {
+    dialect_->DisarmDeadline(armed);
     return Failed(connection, &error, context, lost);
   } catch (...) {
+    dialect_->DisarmDeadline(armed);
     return Failed(connection, nullptr, context, lost);
   }
 }

@@ -1,6 +1,7 @@
 #ifndef TASKS_STORAGE_DIALECT_H_
 #define TASKS_STORAGE_DIALECT_H_
 
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <string>
@@ -90,6 +91,14 @@ class Dialect {
   // to its end (SQLite commits an autocommit write only then) and releases
   // the statement's locks. Throws soci::soci_error.
   virtual void FinishStatement(soci::statement& statement) const = 0;
+
+  // Makes statements on `session` stop at `deadline` where the backend needs
+  // help for that (PostgreSQL: a cancel request); returns an id for
+  // DisarmDeadline, 0 when nothing was armed. The SQLite session checks the
+  // call's deadline itself (see CurrentCallDeadline).
+  virtual uint64_t ArmDeadline(soci::session& session,
+                               absl::Time deadline) const = 0;
+  virtual void DisarmDeadline(uint64_t id) const = 0;
 
   // True while `session` has an open transaction.
   virtual bool InTransaction(soci::session& session) const = 0;

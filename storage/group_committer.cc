@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "storage/call_deadline.h"
 #include "storage/db_error.h"
 #include "storage/error_reason.h"
 
@@ -13,15 +14,22 @@ GroupCommitter::GroupCommitter(ConnectionPool& pool, const Dialect& dialect,
                                int max_group)
     : pool_(pool), dialect_(dialect), max_group_(std::max(1, max_group)) {}
 
-absl::Status GroupCommitter::Run(Write write) {
-  Pending pending(write);
+absl::Status GroupCommitter::Run(Write write, absl::Time deadline) {
+  Pending pending(write, deadline);
   absl::MutexLock lock(&mu_);
   queue_.push_back(&pending);
   // Wait until a leader has run this write, or there is no leader.
   auto ready = [this, &pending]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return pending.done || !leading_;
   };
-  mu_.Await(absl::Condition(&ready));
+  if (!mu_.AwaitWithDeadline(absl::Condition(&ready), deadline)) {
+    auto queued = std::find(queue_.begin(), queue_.end(), &pending);
+    if (queued != queue_.end()) {
+      queue_.erase(queued);
+      return CallDeadlineExceeded("while waiting to write");
+    }
+    mu_.Await(absl::Condition(&ready));  // its group is running: wait for it
+  }
   if (pending.done) return pending.committed;
   // Lead until this write is done, then let a waiting writer lead.
   leading_ = true;
@@ -40,7 +48,14 @@ absl::Status GroupCommitter::Run(Write write) {
 }
 
 void GroupCommitter::RunGroup(const std::vector<Pending*>& group) {
-  absl::StatusOr<ConnectionPool::Lease> lease = pool_.Acquire(/*write=*/true);
+  // The group waits as long as its most patient write would.
+  absl::Time deadline = absl::InfinitePast();
+  for (const Pending* pending : group) {
+    deadline = std::max(deadline, pending->deadline);
+  }
+  ScopedCallDeadline group_deadline(deadline);
+  absl::StatusOr<ConnectionPool::Lease> lease =
+      pool_.Acquire(/*write=*/true, deadline);
   if (!lease.ok()) {
     for (Pending* pending : group) pending->committed = lease.status();
     return;

@@ -40,12 +40,16 @@ class GroupCommitter {
   // Runs `write` and returns once it is durable or undone: OK when its
   // transaction committed (the write's own outcome is what it recorded),
   // otherwise why the transaction failed, which then undid the write.
-  absl::Status Run(Write write);
+  // DEADLINE_EXCEEDED when `deadline` passes while the write still waits its
+  // turn (then it never runs). A group runs under the latest deadline of its
+  // writes.
+  absl::Status Run(Write write, absl::Time deadline);
 
  private:
   struct Pending {
-    explicit Pending(Write w) : write(w) {}
+    Pending(Write w, absl::Time d) : write(w), deadline(d) {}
     Write write;
+    absl::Time deadline;
     absl::Status committed;
     bool done = false;
   };

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "soci/postgresql/soci-postgresql.h"
 #include "soci/soci.h"
+#include "storage/cancel_watchdog.h"
 #include "storage/dialect.h"
 
 namespace tasks::storage {
@@ -198,8 +199,8 @@ class PostgresDialect final : public Dialect {
       result.connection_lost = true;
     } else if (absl::StartsWith(code, "53") || code == "40001" ||
                code == "40P01" || code == "57014") {
-      // Out of resources, serialization failure, deadlock, cancelled: safe
-      // to retry.
+      // Out of resources, serialization failure, deadlock, cancelled (the
+      // call's deadline, see ArmDeadline): safe to retry.
       result.kind = DbErrorKind::kUnavailable;
     }
     return result;
@@ -207,6 +208,15 @@ class PostgresDialect final : public Dialect {
 
   // libpq has read every row already; nothing is left open.
   void FinishStatement(soci::statement&) const override {}
+
+  uint64_t ArmDeadline(soci::session& session,
+                       absl::Time deadline) const override {
+    if (deadline == absl::InfiniteFuture()) return 0;
+    PGconn* conn = Handle(session);
+    return conn == nullptr ? 0 : watchdog_.Arm(conn, deadline);
+  }
+
+  void DisarmDeadline(uint64_t id) const override { watchdog_.Disarm(id); }
 
   bool InTransaction(soci::session& session) const override {
     PGconn* conn = Handle(session);
@@ -239,6 +249,7 @@ class PostgresDialect final : public Dialect {
 
  private:
   const std::string connection_;
+  mutable CancelWatchdog watchdog_;
 };
 
 }  // namespace

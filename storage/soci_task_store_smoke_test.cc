@@ -2,6 +2,9 @@
 // :memory:, a SQLite file and PostgreSQL (a throwaway server). The full
 // storage suite lives in tests/storage/.
 
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -10,9 +13,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "storage/call_deadline.h"
 #include "storage/error_reason.h"
 #include "storage/soci_task_store.h"
 #include "tests/testing/postgres_server.h"
@@ -408,6 +413,53 @@ TEST_P(SmokeTest, StoresOpenedAtOnceMigrateOnce) {
   ASSERT_TRUE(page.ok());
   request.set_page_token(page->next_page_token());
   EXPECT_TRUE((*stores[2])->ListTasks(request).ok());
+}
+
+TEST_P(SmokeTest, DeadlineStopsWaitingForALockedDatabase) {
+  if (GetParam() == Backend::kMemory) return;  // no second connection
+  v1::Task task = MustCreate(TaskBuilder("before the lock"));
+  // Another connection holds the write lock (SQLite) or the table (PostgreSQL).
+  sqlite3* sqlite = nullptr;
+  PGconn* postgres = nullptr;
+  if (GetParam() == Backend::kFile) {
+    ASSERT_EQ(sqlite3_open(connection_.c_str(), &sqlite), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(sqlite, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
+        SQLITE_OK);
+  } else {
+    postgres = PQconnectdb(connection_.c_str());
+    ASSERT_EQ(PQstatus(postgres), CONNECTION_OK);
+    PQclear(PQexec(postgres, "BEGIN"));
+    PGresult* locked = PQexec(postgres, "LOCK TABLE tasks");
+    ASSERT_EQ(PQresultStatus(locked), PGRES_COMMAND_OK);
+    PQclear(locked);
+  }
+  const absl::Time start = absl::Now();
+  {
+    ScopedCallDeadline deadline(start + absl::Milliseconds(50));
+    EXPECT_THAT(store_->CreateTask(TaskBuilder("blocked"), ""),
+                StatusIs(absl::StatusCode::kDeadlineExceeded));
+  }
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  {
+    ScopedCallDeadline passed(absl::Now() - absl::Seconds(1));
+    EXPECT_THAT(store_->GetTask(task.id()),
+                ReasonIs(reason::kDeadlineExceeded));
+  }
+  if (sqlite != nullptr) {
+    sqlite3_exec(sqlite, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(sqlite);
+  }
+  if (postgres != nullptr) {
+    PQclear(PQexec(postgres, "ROLLBACK"));
+    PQfinish(postgres);
+  }
+  // The store carries on.
+  {
+    ScopedCallDeadline deadline(absl::Now() + absl::Seconds(5));
+    MustCreate(TaskBuilder("after the lock"));
+  }
+  EXPECT_TRUE(store_->GetTask(task.id()).ok());
 }
 
 TEST(OpenSmokeTest, BadConnectionStringsAreInvalidAndDeadServersUnavailable) {

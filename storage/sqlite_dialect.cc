@@ -16,6 +16,7 @@
 // Declares the SQLite C API inside namespace sqlite_api: include it instead
 // of <sqlite3.h>, which would then be skipped.
 #include "soci/sqlite3/soci-sqlite3.h"
+#include "storage/call_deadline.h"
 #include "storage/dialect.h"
 
 namespace tasks::storage {
@@ -185,8 +186,7 @@ class SqliteDialect final : public Dialect {
   SqliteDialect(std::string path, absl::Duration busy_timeout)
       : path_(std::move(path)),
         in_memory_(path_ == ":memory:"),
-        busy_timeout_ms_(static_cast<int>(std::min<int64_t>(
-            absl::ToInt64Milliseconds(busy_timeout), 1 << 30))) {}
+        busy_timeout_(busy_timeout) {}
 
   absl::string_view name() const override { return "sqlite"; }
   int default_pool_size() const override { return in_memory_ ? 1 : 4; }
@@ -198,14 +198,17 @@ class SqliteDialect final : public Dialect {
     auto session = std::make_unique<soci::session>(
         soci::sqlite3, absl::StrCat("db=\"", path_, "\""));
     sqlite3* db = Handle(*session);
-    int rc = sqlite3_busy_timeout(db, busy_timeout_ms_);
+    int rc = sqlite3_busy_handler(db, &SqliteDialect::WaitWhileBusy,
+                                  const_cast<SqliteDialect*>(this));
     if (rc != SQLITE_OK) {
-      throw soci::sqlite3_soci_error("cannot set the busy timeout", rc);
+      throw soci::sqlite3_soci_error("cannot set the busy handler", rc);
     }
+    sqlite3_progress_handler(db, kProgressSteps,
+                             &SqliteDialect::InterruptAfterDeadline, nullptr);
     // Off on every new connection, and a no-op inside a transaction.
     Exec(db, "PRAGMA foreign_keys = ON");
     if (!in_memory_) {
-      UseWal(db, absl::Milliseconds(busy_timeout_ms_));
+      UseWal(db, busy_timeout_);
       // With WAL, FULL syncs on every commit: a reply means durable.
       Exec(db, "PRAGMA synchronous = FULL");
     }
@@ -296,6 +299,7 @@ class SqliteDialect final : public Dialect {
       case SQLITE_IOERR:
       case SQLITE_FULL:
       case SQLITE_PROTOCOL:
+      case SQLITE_INTERRUPT:  // the call's deadline passed
         result.kind = DbErrorKind::kUnavailable;
         break;
       default:
@@ -324,6 +328,10 @@ class SqliteDialect final : public Dialect {
     sqlite3_reset(stmt);
   }
 
+  // The busy and progress handlers read the call's deadline themselves.
+  uint64_t ArmDeadline(soci::session&, absl::Time) const override { return 0; }
+  void DisarmDeadline(uint64_t) const override {}
+
   bool InTransaction(soci::session& session) const override {
     return sqlite3_get_autocommit(Handle(session)) == 0;
   }
@@ -349,7 +357,32 @@ class SqliteDialect final : public Dialect {
  private:
   const std::string path_;
   const bool in_memory_;
-  const int busy_timeout_ms_;
+  // SQLite's busy handler: waits for another connection's lock in short
+  // naps until the busy timeout or the call's deadline, whichever is first.
+  // (sqlite3_busy_timeout would sleep up to 100 ms at a time, past the
+  // deadline.)
+  static int WaitWhileBusy(void* self, int attempt) {
+    // One busy wait at a time per thread: a statement waits on its thread.
+    thread_local absl::Time started;
+    const absl::Time now = absl::Now();
+    if (attempt == 0) started = now;
+    const absl::Time limit =
+        std::min(started + static_cast<SqliteDialect*>(self)->busy_timeout_,
+                 CurrentCallDeadline());
+    if (now >= limit) return 0;  // SQLITE_BUSY
+    absl::SleepFor(
+        std::min(attempt < 10 ? absl::Milliseconds(1) : absl::Milliseconds(5),
+                 limit - now));
+    return 1;
+  }
+
+  // Ends a statement that runs past the call's deadline (SQLITE_INTERRUPT).
+  static int InterruptAfterDeadline(void*) { return CallDeadlinePassed(); }
+
+  // Virtual machine steps between deadline checks: microseconds of work.
+  static constexpr int kProgressSteps = 10000;
+
+  const absl::Duration busy_timeout_;
 };
 
 }  // namespace
