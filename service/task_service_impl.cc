@@ -6,8 +6,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "service/request_validation.h"
 #include "service/status_util.h"
+#include "storage/call_deadline.h"
 #include "storage/error_reason.h"
 #include "storage/status_macros.h"
 
@@ -29,10 +32,22 @@ absl::Status CheckCallAlive(grpc::ServerContext* context) {
   return absl::OkStatus();
 }
 
-// Runs `call` and sends its result: the value as the response, its status
-// converted for gRPC.
+// How long a store call may take when the client allows longer (or sets no
+// deadline): a stuck database must not hold a server thread for ever.
+constexpr absl::Duration kMaxStoreCallTime = absl::Seconds(30);
+
+// The deadline the store honours for this call (see storage/call_deadline.h).
+absl::Time StoreDeadline(const grpc::ServerContext* context) {
+  return std::min(absl::FromChrono(context->deadline()),
+                  absl::Now() + kMaxStoreCallTime);
+}
+
+// Runs `call` under the call's store deadline and sends its result: the
+// value as the response, its status converted for gRPC.
 template <typename Response, typename Call>
-grpc::Status Respond(Response* response, Call call) {
+grpc::Status Respond(const grpc::ServerContext* context, Response* response,
+                     Call call) {
+  storage::ScopedCallDeadline deadline(StoreDeadline(context));
   absl::StatusOr<Response> result = call();
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
@@ -40,7 +55,9 @@ grpc::Status Respond(Response* response, Call call) {
 }
 
 template <typename Call>
-grpc::Status Respond(Empty* /*response*/, Call call) {
+grpc::Status Respond(const grpc::ServerContext* context, Empty* /*response*/,
+                     Call call) {
+  storage::ScopedCallDeadline deadline(StoreDeadline(context));
   return ToGrpcStatus(call());
 }
 
@@ -108,7 +125,7 @@ absl::StatusOr<v1::Task> TaskServiceImpl::ReadTaskAs(const Principal& caller,
 grpc::Status TaskServiceImpl::CreateProject(
     grpc::ServerContext* context, const v1::CreateProjectRequest* request,
     v1::Project* response) {
-  return Respond(response, [&]() -> absl::StatusOr<v1::Project> {
+  return Respond(context, response, [&]() -> absl::StatusOr<v1::Project> {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateCreateProject(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
@@ -120,7 +137,7 @@ grpc::Status TaskServiceImpl::CreateProject(
 grpc::Status TaskServiceImpl::GetProject(grpc::ServerContext* context,
                                          const v1::GetProjectRequest* request,
                                          v1::Project* response) {
-  return Respond(response, [&]() -> absl::StatusOr<v1::Project> {
+  return Respond(context, response, [&]() -> absl::StatusOr<v1::Project> {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
@@ -132,19 +149,20 @@ grpc::Status TaskServiceImpl::GetProject(grpc::ServerContext* context,
 grpc::Status TaskServiceImpl::ListProjects(
     grpc::ServerContext* context, const v1::ListProjectsRequest* request,
     v1::ListProjectsResponse* response) {
-  return Respond(response, [&]() -> absl::StatusOr<v1::ListProjectsResponse> {
-    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
-    ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request->page_size()));
-    RETURN_IF_ERROR(CheckCallAlive(context));
-    return store_.ListProjects(page_size, request->page_token(),
-                               ScopeOf(*caller));
-  });
+  return Respond(
+      context, response, [&]() -> absl::StatusOr<v1::ListProjectsResponse> {
+        ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
+        ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request->page_size()));
+        RETURN_IF_ERROR(CheckCallAlive(context));
+        return store_.ListProjects(page_size, request->page_token(),
+                                   ScopeOf(*caller));
+      });
 }
 
 grpc::Status TaskServiceImpl::UpdateProject(
     grpc::ServerContext* context, const v1::UpdateProjectRequest* request,
     v1::Project* response) {
-  return Respond(response, [&]() -> absl::StatusOr<v1::Project> {
+  return Respond(context, response, [&]() -> absl::StatusOr<v1::Project> {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     ASSIGN_OR_RETURN(FieldMask mask, ValidateUpdateProject(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
@@ -156,7 +174,7 @@ grpc::Status TaskServiceImpl::UpdateProject(
 grpc::Status TaskServiceImpl::DeleteProject(
     grpc::ServerContext* context, const v1::DeleteProjectRequest* request,
     Empty* response) {
-  return Respond(response, [&]() -> absl::Status {
+  return Respond(context, response, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
@@ -168,7 +186,7 @@ grpc::Status TaskServiceImpl::DeleteProject(
 grpc::Status TaskServiceImpl::CreateTask(grpc::ServerContext* context,
                                          const v1::CreateTaskRequest* request,
                                          v1::Task* response) {
-  return Respond(response, [&]() -> absl::StatusOr<v1::Task> {
+  return Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateCreateTask(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
@@ -182,7 +200,7 @@ grpc::Status TaskServiceImpl::BatchCreateTasks(
     grpc::ServerContext* context, const v1::BatchCreateTasksRequest* request,
     v1::BatchCreateTasksResponse* response) {
   return Respond(
-      response, [&]() -> absl::StatusOr<v1::BatchCreateTasksResponse> {
+      context, response, [&]() -> absl::StatusOr<v1::BatchCreateTasksResponse> {
         ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
         RETURN_IF_ERROR(ValidateBatchCreateTasks(*request));
         RETURN_IF_ERROR(CheckCallAlive(context));
@@ -198,7 +216,7 @@ grpc::Status TaskServiceImpl::BatchCreateTasks(
 grpc::Status TaskServiceImpl::GetTask(grpc::ServerContext* context,
                                       const v1::GetTaskRequest* request,
                                       v1::Task* response) {
-  return Respond(response, [&]() -> absl::StatusOr<v1::Task> {
+  return Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
@@ -209,22 +227,23 @@ grpc::Status TaskServiceImpl::GetTask(grpc::ServerContext* context,
 grpc::Status TaskServiceImpl::ListTasks(grpc::ServerContext* context,
                                         const v1::ListTasksRequest* request,
                                         v1::ListTasksResponse* response) {
-  return Respond(response, [&]() -> absl::StatusOr<v1::ListTasksResponse> {
-    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
-    ASSIGN_OR_RETURN(v1::ListTasksRequest resolved,
-                     ValidateListTasks(*request));
-    RETURN_IF_ERROR(CheckCallAlive(context));
-    if (resolved.has_project_id()) {
-      RETURN_IF_ERROR(caller->CheckProject(resolved.project_id()));
-    }
-    return store_.ListTasks(resolved, ScopeOf(*caller));
-  });
+  return Respond(
+      context, response, [&]() -> absl::StatusOr<v1::ListTasksResponse> {
+        ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
+        ASSIGN_OR_RETURN(v1::ListTasksRequest resolved,
+                         ValidateListTasks(*request));
+        RETURN_IF_ERROR(CheckCallAlive(context));
+        if (resolved.has_project_id()) {
+          RETURN_IF_ERROR(caller->CheckProject(resolved.project_id()));
+        }
+        return store_.ListTasks(resolved, ScopeOf(*caller));
+      });
 }
 
 grpc::Status TaskServiceImpl::UpdateTask(grpc::ServerContext* context,
                                          const v1::UpdateTaskRequest* request,
                                          v1::Task* response) {
-  return Respond(response, [&]() -> absl::StatusOr<v1::Task> {
+  return Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     ASSIGN_OR_RETURN(FieldMask mask, ValidateUpdateTask(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
@@ -252,7 +271,7 @@ grpc::Status TaskServiceImpl::UpdateTask(grpc::ServerContext* context,
 grpc::Status TaskServiceImpl::DeleteTask(grpc::ServerContext* context,
                                          const v1::DeleteTaskRequest* request,
                                          Empty* response) {
-  return Respond(response, [&]() -> absl::Status {
+  return Respond(context, response, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
