@@ -1,0 +1,238 @@
+// PostgreSQL failing under a running server: the whole server stopped at
+// once (`pg_ctl stop -m immediate`) under load and started again, and single
+// backends terminated. Calls fail with UNAVAILABLE only, promptly; health
+// follows the database; the same server process serves again once the
+// database is back; nothing acknowledged is lost.
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tests/reliability/create_load.h"
+#include "tests/reliability/database_checks.h"
+#include "tests/reliability/reliability_test_base.h"
+#include "tests/testing/raw_sql.h"
+
+namespace tasks::reliability {
+namespace {
+
+using ::grpc::health::v1::HealthCheckResponse;
+using ::tasks::testing::PostgresServer;
+using ::tasks::testing::QueryRawSql;
+
+constexpr int kClients = 8;
+constexpr absl::Duration kCallDeadline = absl::Seconds(10);
+constexpr absl::Duration kOutage = absl::Seconds(2);
+// The bound: serving again within 5 s of the database's return.
+constexpr absl::Duration kRecoveryBound = absl::Seconds(5);
+constexpr int kPoolSize = 4;
+
+std::string Ms(absl::Duration duration) {
+  return absl::StrCat(absl::ToInt64Milliseconds(duration), "ms");
+}
+
+// Starts PostgreSQL again when a test leaves it stopped, for the next test.
+auto RestartWhenStopped(PostgresServer* postgres) {
+  return absl::MakeCleanup([postgres] {
+    if (!postgres->IsAcceptingConnections()) {
+      absl::Status status = postgres->Restart();
+      if (!status.ok()) ADD_FAILURE() << "restarting PostgreSQL: " << status;
+    }
+  });
+}
+
+class PostgresOutageTest : public ReliabilityTest {
+ protected:
+  // One CreateTask call with a 10 s deadline.
+  static grpc::Status Create(v1::TaskService::Stub& stub, int64_t project_id,
+                             const std::string& title) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
+    v1::CreateTaskRequest request;
+    request.mutable_task()->set_project_id(project_id);
+    request.mutable_task()->set_title(title);
+    v1::Task task;
+    return stub.CreateTask(&context, request, &task);
+  }
+
+  // Terminates the server's backends on the test database (the most
+  // recently active first, at most `limit`); returns how many.
+  absl::StatusOr<int64_t> TerminateBackends(int limit) {
+    return CountRows(
+        backend(), database(),
+        absl::StrCat("SELECT count(pg_terminate_backend(pid)) FROM ("
+                     "SELECT pid FROM pg_stat_activity "
+                     "WHERE datname = current_database() "
+                     "AND pid <> pg_backend_pid() "
+                     "AND backend_type = 'client backend' "
+                     "ORDER BY query_start DESC NULLS LAST LIMIT ",
+                     limit, ") AS victims"));
+  }
+};
+
+TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
+  PostgresServer* postgres = Postgres();
+  ASSERT_NE(postgres, nullptr);
+  TaskServerProcess* server = StartServer();
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(server->WaitForHealth(HealthCheckResponse::SERVING,
+                                    absl::Seconds(10))
+                  .ok());
+  const pid_t pid = server->pid();
+  auto stub = v1::TaskService::NewStub(server->NewChannel());
+  const int64_t project_id = CreateProject(*stub, "outage");
+  ASSERT_NE(project_id, 0);
+
+  CreateLoadOptions options;
+  options.clients = kClients;
+  options.project_id = project_id;
+  options.call_deadline = kCallDeadline;
+  CreateLoad load([server] { return server->NewChannel(); }, options);
+  load.Start();
+  while (load.acknowledged_count() < 100) absl::SleepFor(absl::Milliseconds(5));
+
+  auto restart_guard = RestartWhenStopped(postgres);
+  ASSERT_GT(load.in_flight(), 0);
+  const absl::Time stopping = absl::Now();
+  ASSERT_TRUE(postgres->Stop().ok());
+  const absl::Time stopped = absl::Now();
+  absl::StatusOr<absl::Duration> not_serving = server->WaitForHealth(
+      HealthCheckResponse::NOT_SERVING, absl::Seconds(10));
+  ASSERT_TRUE(not_serving.ok()) << not_serving.status();
+  absl::SleepFor(kOutage - (absl::Now() - stopped));
+
+  // The database is back somewhere between `restarting` and `accepting`
+  // (Restart() returns once it accepts connections): recovery is measured
+  // from both ends.
+  const absl::Time restarting = absl::Now();
+  ASSERT_TRUE(postgres->Restart().ok());
+  const absl::Time accepting = absl::Now();
+  absl::StatusOr<absl::Duration> serving = server->WaitForHealth(
+      HealthCheckResponse::SERVING, absl::Seconds(15));
+  ASSERT_TRUE(serving.ok()) << serving.status() << "; " << server->LogTail();
+  const int64_t acknowledged_at_return = load.acknowledged_count();
+  const absl::Time give_up = absl::Now() + absl::Seconds(15);
+  while (load.acknowledged_count() < acknowledged_at_return + 100 &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  load.Stop();
+
+  EXPECT_TRUE(server->Running()) << server->LogTail();
+  EXPECT_EQ(server->pid(), pid);
+  const std::vector<CreateOutcome> outcomes = load.Outcomes();
+  absl::Time first_ok_after_restart = absl::InfiniteFuture();
+  for (const CreateOutcome& outcome : outcomes) {
+    if (outcome.code == grpc::StatusCode::OK && outcome.end >= restarting) {
+      first_ok_after_restart = std::min(first_ok_after_restart, outcome.end);
+    }
+  }
+  const absl::Duration serves_again = first_ok_after_restart - restarting;
+  EXPECT_LT(serves_again, kRecoveryBound);
+  EXPECT_LT(accepting - restarting + *serving, kRecoveryBound);
+  // Health notices within a probe interval (1 s) and a probe.
+  EXPECT_LT(*not_serving, absl::Seconds(3));
+
+  const OutcomeSummary all = Summarize(outcomes, kCallDeadline);
+  // Calls that ended while the database was certainly down.
+  const OutcomeSummary outage =
+      Summarize(outcomes, kCallDeadline, stopped, restarting);
+  EXPECT_EQ(UnexpectedCodes(all, {grpc::StatusCode::OK,
+                                  grpc::StatusCode::UNAVAILABLE}),
+            "");
+  EXPECT_EQ(all.overdue, 0) << "calls hung past their deadline";
+  EXPECT_GT(outage.count(grpc::StatusCode::UNAVAILABLE), 0);
+  EXPECT_EQ(outage.count(grpc::StatusCode::OK), 0);
+
+  absl::StatusOr<LossReport> loss =
+      CheckAcknowledgedTasks(load.Acknowledged(), *stub, backend(), database());
+  ASSERT_TRUE(loss.ok()) << loss.status();
+  EXPECT_EQ(loss->lost(), 0);
+
+  ReportFigure(absl::StrCat(
+      "acknowledged=", loss->acknowledged, " lost=", loss->lost(),
+      " outage=", Ms(restarting - stopped), " not_serving_after_stop=",
+      Ms(*not_serving), " db_restart_took=", Ms(accepting - restarting),
+      " serving_after_db_accepting=", Ms(*serving),
+      " first_ok_after_db_restart_began=", Ms(serves_again),
+      " calls_during_outage: ", CodeCounts(outage),
+      " max_call_latency=", Ms(all.max_latency), " all_calls: ",
+      CodeCounts(all)));
+}
+
+TEST_P(PostgresOutageTest, TerminatedBackendCostsAtMostTheCallThatHitIt) {
+  TaskServerProcess* server =
+      StartServer(ServerOptions({absl::StrCat("--pool_size=", kPoolSize)}));
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::TaskService::NewStub(server->NewChannel());
+  const int64_t project_id = CreateProject(*stub, "terminate");
+  ASSERT_NE(project_id, 0);
+  int sequence = 0;
+  auto next_title = [&] { return absl::StrCat("t-", sequence++); };
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(Create(*stub, project_id, next_title()).ok());
+  }
+
+  // Sequential creates after `terminated` backends were killed: the failures
+  // (all UNAVAILABLE) come first, then 20 in a row succeed.
+  auto creates_after_terminating = [&](int limit, int64_t* terminated) {
+    absl::StatusOr<int64_t> count = TerminateBackends(limit);
+    EXPECT_TRUE(count.ok()) << count.status();
+    *terminated = count.ok() ? *count : 0;
+    int failed = 0;
+    int succeeded_in_a_row = 0;
+    for (int call = 0; call < 40 && succeeded_in_a_row < 20; ++call) {
+      grpc::Status status = Create(*stub, project_id, next_title());
+      if (status.ok()) {
+        ++succeeded_in_a_row;
+        continue;
+      }
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+          << status.error_message();
+      EXPECT_EQ(succeeded_in_a_row, 0) << "a failure after the pool recovered: "
+                                       << status.error_message();
+      ++failed;
+    }
+    EXPECT_EQ(succeeded_in_a_row, 20);
+    return failed;
+  };
+
+  int64_t terminated_one = 0;
+  const int failed_one = creates_after_terminating(1, &terminated_one);
+  EXPECT_EQ(terminated_one, 1);
+  EXPECT_LE(failed_one, 1);
+
+  // Concurrent calls open every pooled connection.
+  {
+    CreateLoadOptions options;
+    options.clients = 2 * kPoolSize;
+    options.project_id = project_id;
+    options.title_prefix = "warm";
+    CreateLoad load([server] { return server->NewChannel(); }, options);
+    load.Start();
+    while (load.acknowledged_count() < 200) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+  int64_t terminated_all = 0;
+  const int failed_all = creates_after_terminating(100, &terminated_all);
+  EXPECT_EQ(terminated_all, kPoolSize);
+  EXPECT_LE(failed_all, terminated_all);
+
+  ReportFigure(absl::StrCat(
+      "pool_size=", kPoolSize, " terminated_one=", terminated_one,
+      " failed_calls=", failed_one, " then 20 ok; terminated_all=",
+      terminated_all, " failed_calls=", failed_all, " then 20 ok"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PostgresOutageTest,
+                         ::testing::Values(StoreBackend::kPostgres),
+                         BackendTestName);
+
+}  // namespace
+}  // namespace tasks::reliability

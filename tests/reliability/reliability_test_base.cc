@@ -1,0 +1,96 @@
+#include "tests/reliability/reliability_test_base.h"
+
+#include <iostream>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace tasks::reliability {
+namespace {
+
+using ::tasks::testing::FreshStoreDatabase;
+using ::tasks::testing::StoreLocation;
+
+const bool kRegistered = ::tasks::testing::RegisterStoreBackendEnvironment();
+
+}  // namespace
+
+void ReliabilityTest::SetUp() {
+  absl::StatusOr<std::string> database =
+      FreshStoreDatabase(backend(), StoreLocation::kShared);
+  ASSERT_TRUE(database.ok()) << database.status();
+  database_ = *database;
+}
+
+void ReliabilityTest::TearDown() {
+  servers_.clear();  // SIGKILLs the ones still running.
+  ::tasks::testing::ReleaseFreshStoreDatabases();
+}
+
+TaskServerOptions ReliabilityTest::ServerOptions(
+    std::vector<std::string> extra_flags) {
+  TaskServerOptions options;
+  options.db = database_;
+  options.extra_flags = {"--log_level=warning"};
+  options.extra_flags.insert(options.extra_flags.end(), extra_flags.begin(),
+                             extra_flags.end());
+  return options;
+}
+
+TaskServerProcess* ReliabilityTest::StartServer(TaskServerOptions options) {
+  absl::StatusOr<std::unique_ptr<TaskServerProcess>> server =
+      TaskServerProcess::Start(std::move(options));
+  if (!server.ok()) {
+    ADD_FAILURE() << "task_server did not start: " << server.status();
+    return nullptr;
+  }
+  servers_.push_back(*std::move(server));
+  return servers_.back().get();
+}
+
+::tasks::testing::PostgresServer* ReliabilityTest::Postgres() {
+  absl::StatusOr<::tasks::testing::PostgresServer*> server =
+      ::tasks::testing::TestPostgresServer();
+  if (!server.ok()) {
+    ADD_FAILURE() << server.status();
+    return nullptr;
+  }
+  if (!(*server)->owned()) {
+    ADD_FAILURE() << "this test stops and restarts PostgreSQL: it needs the "
+                     "throwaway server, not the one "
+                  << ::tasks::testing::PostgresServer::kUrlEnv << " names";
+    return nullptr;
+  }
+  return *server;
+}
+
+int64_t ReliabilityTest::CreateProject(v1::TaskService::Stub& stub,
+                                       absl::string_view name) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::CreateProjectRequest request;
+  request.mutable_project()->set_name(std::string(name));
+  v1::Project project;
+  grpc::Status status = stub.CreateProject(&context, request, &project);
+  if (!status.ok()) {
+    ADD_FAILURE() << "CreateProject: " << status.error_message();
+    return 0;
+  }
+  return project.id();
+}
+
+void ReliabilityTest::ReportFigure(const std::string& figure) {
+  const ::testing::TestInfo* test =
+      ::testing::UnitTest::GetInstance()->current_test_info();
+  std::cout << "FIGURE " << test->test_suite_name() << "." << test->name()
+            << ": " << figure << std::endl;
+  RecordProperty("figure", figure);
+}
+
+std::string BackendTestName(
+    const ::testing::TestParamInfo<StoreBackend>& info) {
+  return ::tasks::testing::StoreBackendName(info.param);
+}
+
+}  // namespace tasks::reliability

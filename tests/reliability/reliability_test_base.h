@@ -1,0 +1,77 @@
+#ifndef TASKS_TESTS_RELIABILITY_RELIABILITY_TEST_BASE_H_
+#define TASKS_TESTS_RELIABILITY_RELIABILITY_TEST_BASE_H_
+
+// The fixture of the fault tests: a fresh database of the parameter's backend
+// that several task_server processes (and raw SQL) can open, servers started
+// on it, and the figure each test measured, printed and recorded.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
+#include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/testing/postgres_server.h"
+#include "tests/testing/store_backends.h"
+#include "tests/testing/task_server_process.h"
+
+namespace tasks::reliability {
+
+using ::tasks::testing::StoreBackend;
+using ::tasks::testing::TaskServerOptions;
+using ::tasks::testing::TaskServerProcess;
+
+class ReliabilityTest : public ::testing::TestWithParam<StoreBackend> {
+ protected:
+  // Creates the fresh database (a SQLite file under TEST_TMPDIR; a fresh
+  // PostgreSQL database on the test binary's server).
+  void SetUp() override;
+  // Kills the servers still running, then drops the PostgreSQL databases.
+  void TearDown() override;
+
+  StoreBackend backend() const { return GetParam(); }
+  const std::string& database() const { return database_; }
+
+  // Options for a server on database(), logging warnings and errors only
+  // (the load tests make hundreds of thousands of calls).
+  TaskServerOptions ServerOptions(std::vector<std::string> extra_flags = {});
+
+  // Starts a task_server process with `options`; fails the test (returning
+  // null) when it does not come up. The fixture owns it.
+  TaskServerProcess* StartServer(TaskServerOptions options);
+  TaskServerProcess* StartServer() { return StartServer(ServerOptions()); }
+
+  // The test binary's PostgreSQL server; fails the test when there is none.
+  ::tasks::testing::PostgresServer* Postgres();
+
+  // Creates a project through `stub`; 0 (and a test failure) when that fails.
+  static int64_t CreateProject(v1::TaskService::Stub& stub,
+                               absl::string_view name);
+
+  // Prints "FIGURE <test>: <figure>" and records it in the test's XML.
+  void ReportFigure(const std::string& figure);
+
+ private:
+  std::string database_;
+  std::vector<std::unique_ptr<TaskServerProcess>> servers_;
+};
+
+// "Sqlite" / "Postgres" test name suffixes.
+std::string BackendTestName(
+    const ::testing::TestParamInfo<StoreBackend>& info);
+
+}  // namespace tasks::reliability
+
+// Runs `suite`'s tests on each backend TASKS_TEST_STORE_BACKENDS selects.
+#define INSTANTIATE_RELIABILITY_TEST_SUITE(suite)                     \
+  INSTANTIATE_TEST_SUITE_P(                                            \
+      Backends, suite,                                                 \
+      ::testing::ValuesIn(::tasks::testing::SelectedStoreBackends()), \
+      ::tasks::reliability::BackendTestName)
+
+#endif  // TASKS_TESTS_RELIABILITY_RELIABILITY_TEST_BASE_H_
