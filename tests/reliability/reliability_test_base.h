@@ -24,6 +24,7 @@ namespace tasks::reliability {
 
 using ::tasks::testing::StoreBackend;
 using ::tasks::testing::TaskServerOptions;
+using ::tasks::testing::ServingStatus;
 using ::tasks::testing::TaskServerProcess;
 
 class ReliabilityTest : public ::testing::TestWithParam<StoreBackend> {
