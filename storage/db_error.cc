@@ -21,6 +21,8 @@ absl::string_view ConstrainedField(absl::string_view name) {
       {constraint::kTaskStatusCheck, "status"},
       {constraint::kTaskPriorityCheck, "priority"},
       {constraint::kTaskMetadataCheck, "metadata"},
+      {constraint::kTaskTitleNotEmpty, "title"},
+      {constraint::kProjectNameNotEmpty, "name"},
   };
   for (const Entry& entry : kFields) {
     if (entry.constraint == name) return entry.field;

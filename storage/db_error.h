@@ -18,6 +18,8 @@ inline constexpr char kTaskProjectForeignKey[] = "tasks_project_fk";
 inline constexpr char kTaskStatusCheck[] = "tasks_status_valid";
 inline constexpr char kTaskPriorityCheck[] = "tasks_priority_valid";
 inline constexpr char kTaskMetadataCheck[] = "tasks_metadata_object";
+inline constexpr char kTaskTitleNotEmpty[] = "tasks_title_not_empty";
+inline constexpr char kProjectNameNotEmpty[] = "projects_name_not_empty";
 }  // namespace constraint
 
 // What a database error means, whichever backend raised it.

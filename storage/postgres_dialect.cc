@@ -77,12 +77,23 @@ constexpr char kIndexTasksPriority[] =
 constexpr char kIndexTasksTitle[] =
     "CREATE INDEX tasks_title_idx ON tasks (title, id)";
 
+// Version 2: no empty titles or project names.
+constexpr char kTaskTitleNotEmpty[] =
+    "ALTER TABLE tasks ADD CONSTRAINT tasks_title_not_empty "
+    "CHECK (length(title) > 0)";
+constexpr char kProjectNameNotEmpty[] =
+    "ALTER TABLE projects ADD CONSTRAINT projects_name_not_empty "
+    "CHECK (length(name) > 0)";
+
 const std::vector<Migration>& PostgresMigrations() {
   static const auto* const kMigrations = new std::vector<Migration>{
       {1,
        "projects and tasks",
        {kCreateSettings, kCreateProjects, kCreateTasks, kIndexTasksProject,
         kIndexTasksCreateTime, kIndexTasksPriority, kIndexTasksTitle}},
+      {2,
+       "no empty titles or project names",
+       {kTaskTitleNotEmpty, kProjectNameNotEmpty}},
   };
   return *kMigrations;
 }

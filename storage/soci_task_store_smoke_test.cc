@@ -51,6 +51,32 @@ testing::PostgresServer* Postgres() {
   return server;
 }
 
+// Runs `sql` on the database past the store: OK, or the database's message.
+absl::Status RawExec(Backend backend, const std::string& connection,
+                     const std::string& sql) {
+  if (backend == Backend::kFile) {
+    sqlite3* db = nullptr;
+    sqlite3_open(connection.c_str(), &db);
+    char* message = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+    absl::Status status = rc == SQLITE_OK
+                              ? absl::OkStatus()
+                              : absl::UnknownError(message ? message : "");
+    sqlite3_free(message);
+    sqlite3_close(db);
+    return status;
+  }
+  PGconn* db = PQconnectdb(connection.c_str());
+  PGresult* result = PQexec(db, sql.c_str());
+  absl::Status status = PQresultStatus(result) == PGRES_COMMAND_OK ||
+                                PQresultStatus(result) == PGRES_TUPLES_OK
+                            ? absl::OkStatus()
+                            : absl::UnknownError(PQerrorMessage(db));
+  PQclear(result);
+  PQfinish(db);
+  return status;
+}
+
 class SmokeTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
@@ -460,6 +486,46 @@ TEST_P(SmokeTest, DeadlineStopsWaitingForALockedDatabase) {
     MustCreate(TaskBuilder("after the lock"));
   }
   EXPECT_TRUE(store_->GetTask(task.id()).ok());
+}
+
+TEST_P(SmokeTest, SchemaRefusesEmptyTitlesAndNamesAfterUpgrade) {
+  if (GetParam() == Backend::kMemory) return;  // no second connection
+  // Back to schema version 1, as an older build left it.
+  store_.reset();
+  const std::string downgrade =
+      GetParam() == Backend::kFile
+          ? "DROP TRIGGER tasks_title_not_empty_insert; "
+            "DROP TRIGGER tasks_title_not_empty_update; "
+            "DROP TRIGGER projects_name_not_empty_insert; "
+            "DROP TRIGGER projects_name_not_empty_update; "
+            "DELETE FROM schema_migrations WHERE version = 2"
+          : "ALTER TABLE tasks DROP CONSTRAINT tasks_title_not_empty; "
+            "ALTER TABLE projects DROP CONSTRAINT projects_name_not_empty; "
+            "DELETE FROM schema_migrations WHERE version = 2";
+  ASSERT_TRUE(RawExec(GetParam(), connection_, downgrade).ok());
+  ASSERT_TRUE(
+      RawExec(GetParam(), connection_, "INSERT INTO tasks (title) VALUES ('')")
+          .ok());
+  ASSERT_TRUE(
+      RawExec(GetParam(), connection_, "DELETE FROM tasks WHERE title = ''")
+          .ok());
+  absl::StatusOr<TaskStorePtr> reopened = OpenSociTaskStore(connection_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  store_ = *std::move(reopened);
+  EXPECT_THAT(
+      RawExec(GetParam(), connection_, "INSERT INTO tasks (title) VALUES ('')"),
+      StatusIs(absl::StatusCode::kUnknown, HasSubstr("tasks_title_not_empty")));
+  EXPECT_THAT(RawExec(GetParam(), connection_,
+                      "INSERT INTO projects (name) VALUES ('')"),
+              StatusIs(absl::StatusCode::kUnknown,
+                       HasSubstr("projects_name_not_empty")));
+  v1::Task task = MustCreate(TaskBuilder("named"));
+  EXPECT_THAT(RawExec(GetParam(), connection_,
+                      absl::StrCat("UPDATE tasks SET title = '' WHERE id = ",
+                                   task.id())),
+              StatusIs(absl::StatusCode::kUnknown));
+  absl::StatusOr<v1::Task> untitled = store_->CreateTask(TaskBuilder(""), "");
+  EXPECT_EQ(ErrorField(untitled.status()), "task.title");
 }
 
 TEST(OpenSmokeTest, BadConnectionStringsAreInvalidAndDeadServersUnavailable) {

@@ -83,12 +83,37 @@ constexpr char kIndexTasksPriority[] =
 constexpr char kIndexTasksTitle[] =
     "CREATE INDEX tasks_title_idx ON tasks (title, id)";
 
+// Version 2: no empty titles or project names. SQLite cannot add a CHECK to
+// an existing table, and rebuilding `projects` would cascade-delete every
+// task under foreign_keys = ON, so triggers enforce it, failing like a CHECK
+// constraint of that name.
+constexpr char kTaskTitleNotEmptyOnInsert[] = R"sql(
+CREATE TRIGGER tasks_title_not_empty_insert BEFORE INSERT ON tasks
+WHEN length(NEW.title) = 0
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks_title_not_empty'); END)sql";
+constexpr char kTaskTitleNotEmptyOnUpdate[] = R"sql(
+CREATE TRIGGER tasks_title_not_empty_update BEFORE UPDATE OF title ON tasks
+WHEN length(NEW.title) = 0
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks_title_not_empty'); END)sql";
+constexpr char kProjectNameNotEmptyOnInsert[] = R"sql(
+CREATE TRIGGER projects_name_not_empty_insert BEFORE INSERT ON projects
+WHEN length(NEW.name) = 0
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: projects_name_not_empty'); END)sql";
+constexpr char kProjectNameNotEmptyOnUpdate[] = R"sql(
+CREATE TRIGGER projects_name_not_empty_update BEFORE UPDATE OF name ON projects
+WHEN length(NEW.name) = 0
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: projects_name_not_empty'); END)sql";
+
 const std::vector<Migration>& SqliteMigrations() {
   static const auto* const kMigrations = new std::vector<Migration>{
       {1,
        "projects and tasks",
        {kCreateSettings, kCreateProjects, kCreateTasks, kIndexTasksProject,
         kIndexTasksCreateTime, kIndexTasksPriority, kIndexTasksTitle}},
+      {2,
+       "no empty titles or project names",
+       {kTaskTitleNotEmptyOnInsert, kTaskTitleNotEmptyOnUpdate,
+        kProjectNameNotEmptyOnInsert, kProjectNameNotEmptyOnUpdate}},
   };
   return *kMigrations;
 }
@@ -280,6 +305,7 @@ class SqliteDialect final : public Dialect {
                                       /*drop_table=*/true);
         return result;
       case SQLITE_CONSTRAINT_CHECK:
+      case SQLITE_CONSTRAINT_TRIGGER:  // migration 2's CHECK-like triggers
         result.kind = DbErrorKind::kCheckViolation;
         result.constraint = TextAfter(result.message, "constraint failed: ",
                                       /*drop_table=*/false);
