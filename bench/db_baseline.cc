@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdio>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -38,6 +40,29 @@ absl::optional<DbOp> ParseDbOp(absl::string_view name) {
   return absl::nullopt;
 }
 
+void RemoveSqliteDatabase(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::remove(absl::StrCat(path, suffix).c_str());
+  }
+}
+
+namespace {
+
+// A SQLite file that is deleted with this object.
+class ScratchDatabase {
+ public:
+  explicit ScratchDatabase(std::string path) : path_(std::move(path)) {
+    RemoveSqliteDatabase(path_);
+  }
+  ~ScratchDatabase() { RemoveSqliteDatabase(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
 bool IsPostgres(absl::string_view db) {
   return absl::StartsWith(db, "postgres://") ||
          absl::StartsWith(db, "postgresql://") || absl::StrContains(db, "=");
@@ -51,11 +76,11 @@ absl::StatusOr<RawTableOpener> PrepareRawDatabase(
   }
   if (db == ":memory:") {
     static std::atomic<int> next_template{0};
-    const std::string schema = absl::StrCat(scratch_dir, "/schema-", getpid(),
-                                            "-", next_template++, ".db");
-    std::remove(schema.c_str());
-    if (absl::Status s = CreateStoreSchema(schema); !s.ok()) return s;
-    return RawTableOpener([schema] { return OpenRawSqlite(":memory:", schema); });
+    auto schema = std::make_shared<ScratchDatabase>(absl::StrCat(
+        scratch_dir, "/schema-", getpid(), "-", next_template++, ".db"));
+    if (absl::Status s = CreateStoreSchema(schema->path()); !s.ok()) return s;
+    return RawTableOpener(
+        [schema] { return OpenRawSqlite(":memory:", schema->path()); });
   }
   if (absl::Status s = CreateStoreSchema(db); !s.ok()) return s;
   return RawTableOpener([db] { return OpenRawSqlite(db); });

@@ -31,10 +31,14 @@ using RawTableOpener =
 // Gives the database named `db` (as the server's --db takes it: a SQLite
 // file, ":memory:", or a PostgreSQL URL/keyword string) the store's schema
 // by opening the store once, and returns how to open raw connections to it.
-// For ":memory:" the schema is built in a file under `scratch_dir` and
-// copied into the connection; `connections` must then be 1.
+// For ":memory:" the schema is built in a file under `scratch_dir` (deleted
+// with the last copy of the opener) and copied into each connection;
+// `connections` must then be 1.
 absl::StatusOr<RawTableOpener> PrepareRawDatabase(const std::string& db,
                                                   const std::string& scratch_dir);
+
+// Deletes a SQLite database file with its -wal and -shm companions.
+void RemoveSqliteDatabase(const std::string& path);
 
 // True when `db` names a PostgreSQL database rather than SQLite.
 bool IsPostgres(absl::string_view db);

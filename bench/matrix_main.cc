@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <string>
@@ -30,9 +32,13 @@
 #include "bench/workload.h"
 
 ABSL_FLAG(bool, quick, false,
-          "Smoke run: 0.3s warm-up and 1s per figure instead of the flags.");
-ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Unmeasured time per run.");
-ABSL_FLAG(absl::Duration, duration, absl::Seconds(4), "Measured time per run.");
+          "Smoke run: 0.2s warm-ups and 1s per figure instead of the flags.");
+ABSL_FLAG(absl::Duration, warmup, absl::Milliseconds(500),
+          "Unmeasured time before each slice.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(4), "Measured time per figure.");
+ABSL_FLAG(int, rounds, 2,
+          "Each figure is measured in this many slices (of duration / rounds, each "
+          "after its own warm-up), interleaved with all the others.");
 ABSL_FLAG(std::vector<std::string>, concurrency, std::vector<std::string>({"1", "16", "64"}),
           "Calls in flight.");
 ABSL_FLAG(std::vector<std::string>, backends,
@@ -82,7 +88,7 @@ struct MemoryFigure {
 struct Results {
   std::map<std::pair<Method, int>, RunStats> rpc;
   std::map<RawKey, RunStats> raw;
-  std::vector<ServiceFigure> service;
+  std::deque<ServiceFigure> service;  // stable addresses for the jobs
   std::vector<MemoryFigure> memory;
 };
 
@@ -139,26 +145,27 @@ LoadOptions LoadFor(const Plan& plan, Method method, int concurrency,
   return options;
 }
 
-absl::Status RunRpcBaseline(const Plan& plan, BenchEnvironment& env, Results& results) {
-  absl::StatusOr<RunningServer> server =
-      env.StartServer("bench/noop_server", {}, "noop_server.log");
-  if (!server.ok()) return server.status();
-  const Workload workload = SyntheticWorkload(absl::GetFlag(FLAGS_setup_tasks));
-  for (Method method : plan.methods) {
-    for (int c : plan.concurrency) {
-      RunStats stats =
-          RunLoad(server->channel, workload, LoadFor(plan, method, c, *server->process));
-      Progress(absl::StrCat("no-op ", MethodName(method), " c=", c, ": ",
-                            FormatRunStats(stats, "req")));
-      results.rpc[{method, c}] = std::move(stats);
-    }
-  }
-  return server->process->Stop();
-}
+// One figure of the matrix: measures a slice of it (warm-up, then
+// `duration`) and adds the slice to `result`.
+struct Job {
+  std::string label;
+  std::function<absl::StatusOr<RunStats>(absl::Duration duration)> measure;
+  RunStats* result;
+  ChildProcess* server;  // checked after each slice; null for raw jobs
+};
 
-// The raw figures `backend`'s service figures are compared with.
-absl::Status RunDbBaselines(const Plan& plan, Backend backend, BenchEnvironment& env,
-                            Results& results) {
+// The servers of a run and what their jobs use, alive until the end.
+struct Setup {
+  RunningServer noop;
+  Workload synthetic;
+  std::map<Backend, RunningServer> task_servers;
+  std::map<Backend, Workload> workloads;
+  std::map<Backend, RawTableOpener> raw_databases;
+  std::vector<Job> jobs;
+};
+
+// The raw operations and connection counts `backend`'s figures compare with.
+std::vector<std::pair<DbOp, int>> RawRuns(const Plan& plan, Backend backend) {
   std::vector<std::pair<DbOp, int>> runs;
   for (Method method : plan.methods) {
     absl::optional<DbOp> op = DbOpFor(method);
@@ -168,73 +175,138 @@ absl::Status RunDbBaselines(const Plan& plan, Backend backend, BenchEnvironment&
       if (std::find(runs.begin(), runs.end(), run) == runs.end()) runs.push_back(run);
     }
   }
-  if (runs.empty()) return absl::OkStatus();
-  absl::StatusOr<std::string> db = env.Database(backend, "raw");
+  return runs;
+}
+
+absl::StatusOr<RunningServer> StartTaskServer(const Plan& plan, Backend backend,
+                                              BenchEnvironment& env) {
+  absl::StatusOr<std::string> db = env.Database(backend, "service");
   if (!db.ok()) return db.status();
-  absl::StatusOr<RawTableOpener> open = PrepareRawDatabase(*db, env.scratch_dir());
-  if (!open.ok()) return open.status();
-  for (const auto& [op, connections] : runs) {
-    DbBaselineOptions options;
-    options.op = op;
-    options.connections = connections;
-    options.warmup = plan.warmup;
-    options.duration = plan.duration;
-    options.seed_tasks = absl::GetFlag(FLAGS_setup_tasks);
-    absl::StatusOr<RunStats> stats = RunDbBaseline(*open, options);
-    if (!stats.ok()) return stats.status();
-    Progress(absl::StrCat("raw ", BackendName(backend), " ", DbOpName(op), " x",
-                          connections, ": ", FormatRunStats(*stats, "op")));
-    results.raw[{backend, op, connections}] = *std::move(stats);
+  std::vector<std::string> args = {
+      absl::StrCat("--db=", *db),
+      absl::StrCat("--log_level=", absl::GetFlag(FLAGS_server_log_level))};
+  if (backend == Backend::kSqliteFile) {
+    args.push_back(absl::StrCat("--pool_size=", plan.sqlite_pool_size));
+  } else if (backend == Backend::kPostgres) {
+    args.push_back(absl::StrCat("--pool_size=", plan.postgres_pool_size));
+  }
+  return env.StartServer("service/task_server", args,
+                         absl::StrCat("task_server-", BackendName(backend), ".log"));
+}
+
+// Starts every server (the no-op one and a task_server per backend, each
+// idle while the others are measured), prepares the databases and lists the
+// jobs: the no-op figures, then per backend its raw figures and its service
+// figures.
+absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
+                     Results& results) {
+  absl::StatusOr<RunningServer> noop =
+      env.StartServer("bench/noop_server", {}, "noop_server.log");
+  if (!noop.ok()) return noop.status();
+  setup.noop = *std::move(noop);
+  setup.synthetic = SyntheticWorkload(absl::GetFlag(FLAGS_setup_tasks));
+  for (Method method : plan.methods) {
+    for (int c : plan.concurrency) {
+      RunStats* result = &results.rpc[{method, c}];
+      setup.jobs.push_back(
+          {absl::StrCat("no-op ", MethodName(method), " c=", c),
+           [&plan, &setup, method, c](absl::Duration duration) -> absl::StatusOr<RunStats> {
+             LoadOptions options = LoadFor(plan, method, c, *setup.noop.process);
+             options.duration = duration;
+             return RunLoad(setup.noop.channel, setup.synthetic, options);
+           },
+           result, setup.noop.process.get()});
+    }
+  }
+
+  for (Backend backend : plan.backends) {
+    const std::vector<std::pair<DbOp, int>> raw_runs = RawRuns(plan, backend);
+    if (!raw_runs.empty()) {
+      absl::StatusOr<std::string> db = env.Database(backend, "raw");
+      if (!db.ok()) return db.status();
+      absl::StatusOr<RawTableOpener> open = PrepareRawDatabase(*db, env.scratch_dir());
+      if (!open.ok()) return open.status();
+      setup.raw_databases[backend] = *std::move(open);
+    }
+    for (const auto& [op, connections] : raw_runs) {
+      RunStats* result = &results.raw[{backend, op, connections}];
+      setup.jobs.push_back(
+          {absl::StrCat("raw ", BackendName(backend), " ", DbOpName(op), " x", connections),
+           [&plan, &setup, backend, op = op,
+            connections = connections](absl::Duration duration) -> absl::StatusOr<RunStats> {
+             DbBaselineOptions options;
+             options.op = op;
+             options.connections = connections;
+             options.warmup = plan.warmup;
+             options.duration = duration;
+             options.seed_tasks = absl::GetFlag(FLAGS_setup_tasks);
+             return RunDbBaseline(setup.raw_databases.at(backend), options);
+           },
+           result, nullptr});
+    }
+
+    absl::StatusOr<RunningServer> server = StartTaskServer(plan, backend, env);
+    if (!server.ok()) return server.status();
+    MemoryFigure memory{backend};
+    if (auto idle = server->process->Memory(); idle.ok()) memory.idle = *idle;
+    results.memory.push_back(memory);
+    absl::StatusOr<Workload> workload =
+        PrepareWorkload(server->channel, absl::GetFlag(FLAGS_setup_tasks));
+    if (!workload.ok()) return workload.status();
+    setup.workloads[backend] = *std::move(workload);
+    setup.task_servers[backend] = *std::move(server);
+    const RunningServer& task_server = setup.task_servers[backend];
+
+    for (Method method : plan.methods) {
+      for (int c : plan.concurrency) {
+        results.service.push_back({backend, method, c, RunStats()});
+        setup.jobs.push_back(
+            {absl::StrCat(BackendName(backend), " ", MethodName(method), " c=", c),
+             [&plan, &setup, &task_server, backend, method,
+              c](absl::Duration duration) -> absl::StatusOr<RunStats> {
+               LoadOptions options = LoadFor(plan, method, c, *task_server.process);
+               options.duration = duration;
+               return RunLoad(task_server.channel, setup.workloads.at(backend), options);
+             },
+             &results.service.back().stats, task_server.process.get()});
+      }
+    }
   }
   return absl::OkStatus();
 }
 
-// Per backend, its raw baselines and then the service on it, so that the
-// figures compared are taken minutes apart at most.
-absl::Status RunService(const Plan& plan, BenchEnvironment& env, Results& results) {
-  for (Backend backend : plan.backends) {
-    if (absl::Status s = RunDbBaselines(plan, backend, env, results); !s.ok()) return s;
-    absl::StatusOr<std::string> db = env.Database(backend, "service");
-    if (!db.ok()) return db.status();
-    std::vector<std::string> args = {
-        absl::StrCat("--db=", *db),
-        absl::StrCat("--log_level=", absl::GetFlag(FLAGS_server_log_level))};
-    if (backend == Backend::kSqliteFile) {
-      args.push_back(absl::StrCat("--pool_size=", plan.sqlite_pool_size));
-    } else if (backend == Backend::kPostgres) {
-      args.push_back(absl::StrCat("--pool_size=", plan.postgres_pool_size));
-    }
-    absl::StatusOr<RunningServer> server = env.StartServer(
-        "service/task_server", args, absl::StrCat("task_server-", BackendName(backend), ".log"));
-    if (!server.ok()) return server.status();
-
-    MemoryFigure memory{backend};
-    if (auto idle = server->process->Memory(); idle.ok()) memory.idle = *idle;
-    absl::StatusOr<Workload> workload =
-        PrepareWorkload(server->channel, absl::GetFlag(FLAGS_setup_tasks));
-    if (!workload.ok()) return workload.status();
-
-    for (Method method : plan.methods) {
-      for (int c : plan.concurrency) {
-        RunStats stats =
-            RunLoad(server->channel, *workload, LoadFor(plan, method, c, *server->process));
-        Progress(absl::StrCat(BackendName(backend), " ", MethodName(method), " c=", c,
-                              ": ", FormatRunStats(stats, "req")));
-        results.service.push_back({backend, method, c, std::move(stats)});
-        if (!server->process->Running()) {
-          return absl::InternalError(absl::StrCat("task_server on ", BackendName(backend),
-                                                  " exited during ", MethodName(method)));
-        }
+// Measures every job in `rounds` slices of duration / rounds, going through
+// the list forwards and backwards in turn: each figure and its baselines see
+// the same mix of the machine's quiet and busy moments.
+absl::Status RunRounds(const Plan& plan, int rounds, std::vector<Job>& jobs) {
+  const absl::Duration slice = plan.duration / rounds;
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      Job& job = jobs[round % 2 == 0 ? i : jobs.size() - 1 - i];
+      absl::StatusOr<RunStats> stats = job.measure(slice);
+      if (!stats.ok()) return stats.status();
+      Progress(absl::StrCat(job.label, " (", round + 1, "/", rounds,
+                            "): ", FormatRunStats(*stats, "op")));
+      job.result->Append(*stats);
+      if (job.server != nullptr && !job.server->Running()) {
+        return absl::InternalError(absl::StrCat("the server exited during ", job.label));
       }
-    }
-    if (auto peak = server->process->Memory(); peak.ok()) memory.peak_kib = peak->peak_kib;
-    results.memory.push_back(memory);
-    if (absl::Status stopped = server->process->Stop(); !stopped.ok()) {
-      Progress(absl::StrCat("task_server on ", BackendName(backend),
-                            " did not stop cleanly: ", stopped.ToString()));
     }
   }
   return absl::OkStatus();
+}
+
+// Peak memory of each task_server after all its runs, then stops them.
+void Finish(Setup& setup, Results& results) {
+  for (MemoryFigure& memory : results.memory) {
+    auto it = setup.task_servers.find(memory.backend);
+    if (it == setup.task_servers.end()) continue;
+    if (auto peak = it->second.process->Memory(); peak.ok()) memory.peak_kib = peak->peak_kib;
+    if (absl::Status stopped = it->second.process->Stop(); !stopped.ok()) {
+      Progress(absl::StrCat("task_server on ", BackendName(memory.backend),
+                            " did not stop cleanly: ", stopped.ToString()));
+    }
+  }
 }
 
 std::string Ms(absl::Duration d) {
@@ -416,8 +488,9 @@ void PrintTable(const Plan& plan, const Results& results) {
 absl::StatusOr<Plan> MakePlan() {
   Plan plan;
   const bool quick = absl::GetFlag(FLAGS_quick);
-  plan.warmup = quick ? absl::Milliseconds(300) : absl::GetFlag(FLAGS_warmup);
+  plan.warmup = quick ? absl::Milliseconds(200) : absl::GetFlag(FLAGS_warmup);
   plan.duration = quick ? absl::Seconds(1) : absl::GetFlag(FLAGS_duration);
+  if (absl::GetFlag(FLAGS_rounds) < 1) return absl::InvalidArgumentError("--rounds must be >= 1");
   plan.sqlite_pool_size = absl::GetFlag(FLAGS_sqlite_pool_size);
   plan.postgres_pool_size = absl::GetFlag(FLAGS_postgres_pool_size);
   for (const std::string& c : absl::GetFlag(FLAGS_concurrency)) {
@@ -465,15 +538,17 @@ int Main(const char* argv0) {
   for (const std::string& warning : (*env)->Warnings()) Progress("warning: " + warning);
 
   Results results;
-  absl::Status status = RunRpcBaseline(*plan, **env, results);
-  if (status.ok()) status = RunService(*plan, **env, results);
+  Setup setup;
+  absl::Status status = Prepare(*plan, **env, setup, results);
+  if (status.ok()) status = RunRounds(*plan, absl::GetFlag(FLAGS_rounds), setup.jobs);
+  Finish(setup, results);
 
   std::printf("Benchmark matrix: %ld cores, load average before %s, after %s; "
-              "warm-up %s, measured %s per figure; client: %d thread(s)\n",
+              "%s measured per figure in %d interleaved slices, each after a %s warm-up; "
+              "client: %d thread(s)\n",
               sysconf(_SC_NPROCESSORS_ONLN), load_before.c_str(), LoadAverage().c_str(),
-              absl::FormatDuration(plan->warmup).c_str(),
-              absl::FormatDuration(plan->duration).c_str(),
-              absl::GetFlag(FLAGS_client_threads));
+              absl::FormatDuration(plan->duration).c_str(), absl::GetFlag(FLAGS_rounds),
+              absl::FormatDuration(plan->warmup).c_str(), absl::GetFlag(FLAGS_client_threads));
   PrintTable(*plan, results);
   if (!status.ok()) {
     std::fprintf(stderr, "matrix: stopped early: %s\n", status.ToString().c_str());

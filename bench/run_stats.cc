@@ -38,6 +38,12 @@ void RunStats::Merge(const RunStats& other) {
   server_cpu += other.server_cpu;
 }
 
+void RunStats::Append(const RunStats& later) {
+  const absl::Duration total = elapsed + later.elapsed;
+  Merge(later);
+  elapsed = total;
+}
+
 absl::Duration ProcessCpuTime() {
   rusage usage;
   getrusage(RUSAGE_SELF, &usage);

@@ -33,8 +33,11 @@ struct RunStats {
   // CPU time per successful operation; zero when not measured.
   absl::Duration ClientCpuPerOp() const;
   absl::Duration ServerCpuPerOp() const;
-  // Adds another thread's counts; `elapsed` keeps the larger window.
+  // Adds another thread's counts over the same window; `elapsed` keeps the
+  // larger window.
   void Merge(const RunStats& other);
+  // Adds a later window of the same figure; the windows' lengths add up.
+  void Append(const RunStats& later);
 };
 
 // User + system CPU time this process (all its threads) has used so far.

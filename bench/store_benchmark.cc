@@ -39,12 +39,6 @@ std::string ScratchFile(absl::string_view name) {
   return absl::StrCat("/var/tmp/tasks-store-benchmark-", getpid(), "-", name, ".db");
 }
 
-void RemoveDatabase(const std::string& path) {
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::remove(absl::StrCat(path, suffix).c_str());
-  }
-}
-
 // Exits on failure: a benchmark without its fixture measures nothing.
 void Check(const absl::Status& status, absl::string_view what) {
   if (!status.ok()) {
@@ -66,7 +60,7 @@ Fixture& FixtureFor(const std::string& db) {
   if (fixture != nullptr) return *fixture;
   fixture = std::make_unique<Fixture>();
   const std::string path = db == "file" ? ScratchFile("file") : ":memory:";
-  RemoveDatabase(path);
+  RemoveSqliteDatabase(path);
   fixture->store = Check(storage::OpenSociTaskStore(path), "opening the store");
   // The raw connection: the same file, or a :memory: copy of the schema.
   RawTableOpener open =
@@ -186,6 +180,6 @@ int main(int argc, char** argv) {
   tasks::bench::RegisterAll();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  tasks::bench::RemoveDatabase(tasks::bench::ScratchFile("file"));
+  tasks::bench::RemoveSqliteDatabase(tasks::bench::ScratchFile("file"));
   return 0;
 }
