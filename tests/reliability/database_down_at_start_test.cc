@@ -38,7 +38,8 @@ TEST_P(DatabaseDownAtStartTest, ServerWaitsNotServingThenServesOnceUp) {
     }
   });
 
-  TaskServerProcess* server = StartServer();
+  TaskServerProcess* server =
+      StartServer(ServerOptions(), /*await_serving=*/false);
   ASSERT_NE(server, nullptr);
   const pid_t pid = server->pid();
   auto stub = v1::TaskService::NewStub(server->NewChannel());

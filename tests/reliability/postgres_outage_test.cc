@@ -80,9 +80,6 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
   ASSERT_NE(postgres, nullptr);
   TaskServerProcess* server = StartServer();
   ASSERT_NE(server, nullptr);
-  ASSERT_TRUE(server->WaitForHealth(HealthCheckResponse::SERVING,
-                                    absl::Seconds(10))
-                  .ok());
   const pid_t pid = server->pid();
   auto stub = v1::TaskService::NewStub(server->NewChannel());
   const int64_t project_id = CreateProject(*stub, "outage");

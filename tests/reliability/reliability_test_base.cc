@@ -14,6 +14,10 @@ using ::tasks::testing::StoreLocation;
 
 const bool kRegistered = ::tasks::testing::RegisterStoreBackendEnvironment();
 
+constexpr ServingStatus kServing =
+    ::grpc::health::v1::HealthCheckResponse::SERVING;
+constexpr absl::Duration kServingTimeout = absl::Seconds(15);
+
 }  // namespace
 
 void ReliabilityTest::SetUp() {
@@ -38,7 +42,8 @@ TaskServerOptions ReliabilityTest::ServerOptions(
   return options;
 }
 
-TaskServerProcess* ReliabilityTest::StartServer(TaskServerOptions options) {
+TaskServerProcess* ReliabilityTest::StartServer(TaskServerOptions options,
+                                                bool await_serving) {
   absl::StatusOr<std::unique_ptr<TaskServerProcess>> server =
       TaskServerProcess::Start(std::move(options));
   if (!server.ok()) {
@@ -46,7 +51,31 @@ TaskServerProcess* ReliabilityTest::StartServer(TaskServerOptions options) {
     return nullptr;
   }
   servers_.push_back(*std::move(server));
-  return servers_.back().get();
+  TaskServerProcess* started = servers_.back().get();
+  if (await_serving) {
+    absl::StatusOr<absl::Duration> serving =
+        started->WaitForHealth(kServing, kServingTimeout);
+    if (!serving.ok()) {
+      ADD_FAILURE() << serving.status() << "; " << started->LogTail();
+      return nullptr;
+    }
+  }
+  return started;
+}
+
+bool ReliabilityTest::RestartServer(TaskServerProcess& server) {
+  absl::Status restarted = server.Restart();
+  if (!restarted.ok()) {
+    ADD_FAILURE() << "task_server did not restart: " << restarted;
+    return false;
+  }
+  absl::StatusOr<absl::Duration> serving =
+      server.WaitForHealth(kServing, kServingTimeout);
+  if (!serving.ok()) {
+    ADD_FAILURE() << serving.status() << "; " << server.LogTail();
+    return false;
+  }
+  return true;
 }
 
 ::tasks::testing::PostgresServer* ReliabilityTest::Postgres() {

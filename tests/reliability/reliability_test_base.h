@@ -42,10 +42,17 @@ class ReliabilityTest : public ::testing::TestWithParam<StoreBackend> {
   // (the load tests make hundreds of thousands of calls).
   TaskServerOptions ServerOptions(std::vector<std::string> extra_flags = {});
 
-  // Starts a task_server process with `options`; fails the test (returning
-  // null) when it does not come up. The fixture owns it.
-  TaskServerProcess* StartServer(TaskServerOptions options);
+  // Starts a task_server process with `options` and waits until its health
+  // is SERVING (or only until it answers, when `await_serving` is false: its
+  // database may be down); fails the test (returning null) when it does not
+  // come up. The fixture owns it.
+  TaskServerProcess* StartServer(TaskServerOptions options,
+                                 bool await_serving = true);
   TaskServerProcess* StartServer() { return StartServer(ServerOptions()); }
+
+  // Restarts `server` and waits until it is SERVING; false (and a test
+  // failure) when it does not get there.
+  static bool RestartServer(TaskServerProcess& server);
 
   // The test binary's PostgreSQL server; fails the test when there is none.
   ::tasks::testing::PostgresServer* Postgres();

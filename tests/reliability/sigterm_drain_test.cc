@@ -1,0 +1,203 @@
+// SIGTERM while clients create tasks, with calls held in flight by another
+// connection's write lock: health turns NOT_SERVING at once (seen by a Watch
+// stream), the held calls complete with OK once the lock goes, the process
+// exits 0 within its drain deadline, and every acknowledged create is stored.
+
+#include <signal.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/reliability/create_load.h"
+#include "tests/reliability/database_checks.h"
+#include "tests/reliability/database_lock.h"
+#include "tests/reliability/reliability_test_base.h"
+
+namespace tasks::reliability {
+namespace {
+
+using ::grpc::health::v1::Health;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+
+constexpr int kClients = 8;
+constexpr absl::Duration kDrainTimeout = absl::Seconds(5);
+// How long the calls stay held after SIGTERM: well inside the drain timeout
+// and SQLite's 5 s busy timeout.
+constexpr absl::Duration kHeldAfterSignal = absl::Milliseconds(500);
+
+std::string Ms(absl::Duration duration) {
+  return absl::StrCat(absl::ToInt64Milliseconds(duration), "ms");
+}
+
+// HealthWatcher
+//
+// A grpc.health.v1 Watch stream, recording when NOT_SERVING first arrives
+// after SERVING; ends the stream then (the server would otherwise keep it
+// open through the whole drain).
+class HealthWatcher {
+ public:
+  explicit HealthWatcher(std::shared_ptr<grpc::Channel> channel)
+      : stub_(Health::NewStub(std::move(channel))) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~HealthWatcher() {
+    context_.TryCancel();
+    thread_.join();
+  }
+
+  // Waits until the stream has reported SERVING.
+  bool AwaitServing(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&serving_), timeout);
+  }
+
+  // When NOT_SERVING arrived; InfiniteFuture when it did not within
+  // `timeout`.
+  absl::Time AwaitNotServing(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](absl::Time* t) {
+                               return *t != absl::InfiniteFuture();
+                             },
+                             &not_serving_at_),
+                         timeout);
+    return not_serving_at_;
+  }
+
+ private:
+  void Run() {
+    HealthCheckRequest request;
+    std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> reader =
+        stub_->Watch(&context_, request);
+    HealthCheckResponse response;
+    while (reader->Read(&response)) {
+      absl::MutexLock lock(&mu_);
+      if (response.status() == HealthCheckResponse::SERVING) {
+        serving_ = true;
+      } else if (serving_ &&
+                 response.status() == HealthCheckResponse::NOT_SERVING) {
+        not_serving_at_ = absl::Now();
+        break;
+      }
+    }
+    context_.TryCancel();
+    reader->Finish().IgnoreError();
+  }
+
+  std::unique_ptr<Health::Stub> stub_;
+  grpc::ClientContext context_;
+  absl::Mutex mu_;
+  bool serving_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time not_serving_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  std::thread thread_;
+};
+
+using SigtermDrainTest = ReliabilityTest;
+
+TEST_P(SigtermDrainTest, InFlightCallsCompleteAndProcessExitsZero) {
+  TaskServerProcess* server = StartServer(ServerOptions(
+      {absl::StrCat("--drain_timeout=", absl::FormatDuration(kDrainTimeout))}));
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::TaskService::NewStub(server->NewChannel());
+  const int64_t project_id = CreateProject(*stub, "drain");
+  ASSERT_NE(project_id, 0);
+  HealthWatcher watcher(server->NewChannel());
+  ASSERT_TRUE(watcher.AwaitServing(absl::Seconds(10)));
+
+  CreateLoadOptions options;
+  options.clients = kClients;
+  options.project_id = project_id;
+  options.call_deadline = absl::Seconds(30);
+  CreateLoad load([server] { return server->NewChannel(); }, options);
+  load.Start();
+  while (load.acknowledged_count() < 100) absl::SleepFor(absl::Milliseconds(5));
+
+  // Every client's next create waits for the lock.
+  absl::StatusOr<std::unique_ptr<DatabaseWriteLock>> lock =
+      DatabaseWriteLock::Acquire(backend(), database());
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  const absl::Time locked = absl::Now();
+  while (load.in_flight() < kClients &&
+         absl::Now() - locked < absl::Seconds(2)) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  absl::SleepFor(absl::Milliseconds(50));  // The calls reach the database.
+  const int in_flight_at_signal = load.in_flight();
+  EXPECT_EQ(in_flight_at_signal, kClients);
+
+  const absl::Time signalled = absl::Now();
+  ASSERT_TRUE(server->Signal(SIGTERM).ok());
+  const absl::Time not_serving_at = watcher.AwaitNotServing(absl::Seconds(2));
+  absl::SleepFor(kHeldAfterSignal - (absl::Now() - signalled));
+  EXPECT_TRUE(server->Running()) << "exited before its calls finished";
+  // The held calls may complete before Release() returns.
+  const absl::Time released = absl::Now();
+  (*lock)->Release();
+  absl::StatusOr<int> exit_code =
+      server->WaitForExit(kDrainTimeout + absl::Seconds(5));
+  const absl::Time exited = absl::Now();
+  load.Stop();
+
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status() << "; "
+                              << server->LogTail();
+  EXPECT_EQ(*exit_code, 0);
+  EXPECT_LT(not_serving_at - signalled, absl::Milliseconds(500))
+      << "health did not turn NOT_SERVING at once";
+  EXPECT_LT(exited - signalled, kDrainTimeout);
+
+  // Calls sent before the signal all completed, with OK.
+  const std::vector<CreateOutcome> outcomes = load.Outcomes();
+  int64_t started_before_signal = 0;
+  int64_t ok_before_signal = 0;
+  for (const CreateOutcome& outcome : outcomes) {
+    if (outcome.start >= signalled) continue;
+    ++started_before_signal;
+    if (outcome.code == grpc::StatusCode::OK) {
+      ++ok_before_signal;
+    } else {
+      ADD_FAILURE() << "a call sent before SIGTERM ended "
+                    << CodeName(outcome.code) << ": " << outcome.message;
+    }
+  }
+  // The held calls ended only once the lock was released.
+  int64_t held_completed = 0;
+  for (const CreateOutcome& outcome : outcomes) {
+    held_completed += outcome.start < signalled && outcome.end >= released &&
+                      outcome.code == grpc::StatusCode::OK;
+  }
+  EXPECT_EQ(held_completed, in_flight_at_signal);
+  const OutcomeSummary summary = Summarize(outcomes, options.call_deadline);
+  EXPECT_EQ(UnexpectedCodes(summary, {grpc::StatusCode::OK,
+                                      grpc::StatusCode::UNAVAILABLE}),
+            "");
+
+  ASSERT_TRUE(RestartServer(*server));
+  auto restarted = v1::TaskService::NewStub(server->NewChannel());
+  absl::StatusOr<LossReport> loss = CheckAcknowledgedTasks(
+      load.Acknowledged(), *restarted, backend(), database());
+  ASSERT_TRUE(loss.ok()) << loss.status();
+  EXPECT_EQ(loss->lost(), 0);
+
+  ReportFigure(absl::StrCat(
+      "in_flight_at_sigterm=", in_flight_at_signal,
+      " held_calls_completed_ok=", held_completed,
+      " not_serving_after_sigterm=", Ms(not_serving_at - signalled),
+      " exit_code=", *exit_code, " exit_after_sigterm=",
+      Ms(exited - signalled), " exit_after_release=", Ms(exited - released),
+      " drain_timeout=", Ms(kDrainTimeout), " acknowledged=",
+      loss->acknowledged, " lost=", loss->lost(), " calls: ",
+      CodeCounts(summary)));
+}
+
+INSTANTIATE_RELIABILITY_TEST_SUITE(SigtermDrainTest);
+
+}  // namespace
+}  // namespace tasks::reliability
