@@ -100,13 +100,6 @@ absl::Status ComparePages(v1::TaskService::Stub& stub, int64_t project_id, int d
   if (project_id != 0) request.set_project_id(project_id);
   const std::string what = project_id != 0 ? "ListTasks(project_id)" : "ListTasks(all)";
 
-  absl::StatusOr<Samples> first = Measure(samples, [&](int) {
-    v1::ListTasksResponse page;
-    grpc::ClientContext context;
-    return stub.ListTasks(&context, request, &page);
-  });
-  if (!first.ok()) return first.status();
-
   // Follow the tokens down to the deep page, timing every hop.
   Samples walk;
   v1::ListTasksRequest deep = request;
@@ -125,21 +118,28 @@ absl::Status ComparePages(v1::TaskService::Stub& stub, int64_t project_id, int d
   }
   const absl::Duration walked = absl::Now() - walk_start;
 
+  // Page 1 and the deep page in turn, so both see the same moments of a
+  // noisy machine.
   int64_t deep_first_id = 0;
-  absl::StatusOr<Samples> deep_samples = Measure(samples, [&](int) {
-    v1::ListTasksResponse page;
-    grpc::ClientContext context;
-    grpc::Status status = stub.ListTasks(&context, deep, &page);
-    if (page.tasks_size() > 0) deep_first_id = page.tasks(0).id();
-    return status;
-  });
-  if (!deep_samples.ok()) return deep_samples.status();
+  Samples first;
+  Samples deep_samples;
+  for (int i = 0; i < samples; ++i) {
+    for (bool is_deep : {false, true}) {
+      v1::ListTasksResponse page;
+      grpc::ClientContext context;
+      const Clock::time_point start = Clock::now();
+      grpc::Status status = stub.ListTasks(&context, is_deep ? deep : request, &page);
+      if (!status.ok()) return ToStatus(status);
+      (is_deep ? deep_samples : first).latency.Record(absl::FromChrono(Clock::now() - start));
+      if (is_deep && page.tasks_size() > 0) deep_first_id = page.tasks(0).id();
+    }
+  }
 
-  const double p1 = absl::ToDoubleMicroseconds(first->latency.Percentile(50));
-  const double pd = absl::ToDoubleMicroseconds(deep_samples->latency.Percentile(50));
-  std::printf("%s page 1:      %s\n", what.c_str(), first->Describe().c_str());
+  const double p1 = absl::ToDoubleMicroseconds(first.latency.Percentile(50));
+  const double pd = absl::ToDoubleMicroseconds(deep_samples.latency.Percentile(50));
+  std::printf("%s page 1:      %s\n", what.c_str(), first.Describe().c_str());
   std::printf("%s page %d: %s  (first id %lld)\n", what.c_str(), deep_page,
-              deep_samples->Describe().c_str(), static_cast<long long>(deep_first_id));
+              deep_samples.Describe().c_str(), static_cast<long long>(deep_first_id));
   std::printf("%s pages 1..%d walked in %.1f s: %s\n", what.c_str(), deep_page - 1,
               absl::ToDoubleSeconds(walked), walk.Describe().c_str());
   std::printf("%s page %d p50 / page 1 p50 = %.2f (target <= 1.5)\n", what.c_str(),
