@@ -23,6 +23,16 @@ absl::Status ToAbslStatus(const grpc::Status& status) {
                       status.error_message());
 }
 
+std::string ByteBufferText(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string text;
+  if (!buffer.Dump(&slices).ok()) return text;
+  for (const grpc::Slice& slice : slices) {
+    text.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return text;
+}
+
 std::string CodeName(grpc::StatusCode code) {
   return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
@@ -103,6 +113,7 @@ absl::Status WaitForServer(const std::shared_ptr<grpc::Channel>& channel,
                            absl::Duration timeout) {
   const absl::Time give_up = absl::Now() + timeout;
   grpc::GenericStub stub(channel);
+  const std::string serving = SampleResponseBytes(Method::kNoop);
   grpc::Status last;
   while (absl::Now() < give_up) {
     grpc::ClientContext context;
@@ -119,11 +130,12 @@ absl::Status WaitForServer(const std::shared_ptr<grpc::Channel>& channel,
     void* tag;
     bool ok;
     cq.Next(&tag, &ok);
-    if (last.ok()) return absl::OkStatus();
+    if (last.ok() && ByteBufferText(response) == serving) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(50));
   }
   return absl::UnavailableError(absl::StrCat(
-      "server did not answer a health check: ", last.error_message()));
+      "server did not report SERVING to a health check: ",
+      last.ok() ? "NOT_SERVING" : last.error_message()));
 }
 
 absl::StatusOr<Workload> PrepareWorkload(

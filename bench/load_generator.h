@@ -36,8 +36,8 @@ struct LoadOptions {
 // An insecure channel to `target` ("host:port").
 std::shared_ptr<grpc::Channel> MakeBenchChannel(const std::string& target);
 
-// Waits until `channel` answers a Noop call with OK; UNAVAILABLE after
-// `timeout`.
+// Waits until the server on `channel` answers the health check (Noop) with
+// SERVING; UNAVAILABLE after `timeout`.
 absl::Status WaitForServer(const std::shared_ptr<grpc::Channel>& channel,
                            absl::Duration timeout);
 
