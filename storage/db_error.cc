@@ -89,6 +89,12 @@ absl::Status DbErrorToStatus(const DbError& error,
       return WithReason(absl::UnavailableError(absl::StrCat(
                             prefix, "database unavailable: ", error.message)),
                         reason::kDatabaseUnavailable);
+    case DbErrorKind::kStorageFull:
+      // Retrying at once will not help, unlike UNAVAILABLE; reads still work.
+      return WithReason(
+          absl::ResourceExhaustedError(absl::StrCat(
+              prefix, "database storage is full: ", error.message)),
+          reason::kResourceExhausted);
     case DbErrorKind::kOther:
       break;
   }

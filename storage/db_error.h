@@ -30,6 +30,7 @@ enum class DbErrorKind {
   kCheckViolation,
   kInvalidValue,  // a value the database refuses (encoding, size, JSON)
   kUnavailable,   // cannot connect, connection lost, busy or locked
+  kStorageFull,   // the disk (or a file size limit) is full: writes fail
   kOther,
 };
 
@@ -59,7 +60,8 @@ struct ErrorContext {
 
 // The status for `error`: ALREADY_EXISTS (kTitleTaken), FAILED_PRECONDITION
 // (kProjectMissing), INVALID_ARGUMENT naming the field, UNAVAILABLE
-// (kDatabaseUnavailable) or INTERNAL, each message naming the constraint.
+// (kDatabaseUnavailable), RESOURCE_EXHAUSTED (kResourceExhausted: storage
+// full) or INTERNAL, each message naming the constraint.
 absl::Status DbErrorToStatus(const DbError& error, const ErrorContext& context);
 
 }  // namespace tasks::storage

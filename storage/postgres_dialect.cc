@@ -208,6 +208,8 @@ class PostgresDialect final : public Dialect {
       // Connection failures and server shutdown: the session is gone.
       result.kind = DbErrorKind::kUnavailable;
       result.connection_lost = true;
+    } else if (code == "53100") {  // disk_full
+      result.kind = DbErrorKind::kStorageFull;
     } else if (absl::StartsWith(code, "53") || code == "40001" ||
                code == "40P01" || code == "57014") {
       // Out of resources, serialization failure, deadlock, cancelled (the

@@ -315,6 +315,11 @@ class SqliteDialect final : public Dialect {
       case SQLITE_MISMATCH:
         result.kind = DbErrorKind::kInvalidValue;
         return result;
+      case SQLITE_FULL:
+        // ENOSPC. (A file size limit's EFBIG comes as SQLITE_IOERR_WRITE,
+        // its errno already lost: indistinguishable from a failing disk.)
+        result.kind = DbErrorKind::kStorageFull;
+        return result;
       default:
         break;
     }
@@ -323,7 +328,6 @@ class SqliteDialect final : public Dialect {
       case SQLITE_LOCKED:
       case SQLITE_CANTOPEN:
       case SQLITE_IOERR:
-      case SQLITE_FULL:
       case SQLITE_PROTOCOL:
       case SQLITE_INTERRUPT:  // the call's deadline passed
         result.kind = DbErrorKind::kUnavailable;

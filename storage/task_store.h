@@ -36,6 +36,8 @@ struct ListScope {
 //   NOT_FOUND            no row with that id
 //   ABORTED              etag mismatch
 //   UNAVAILABLE          the database cannot be reached (safe to retry)
+//   RESOURCE_EXHAUSTED   a write found the database's storage full (reads
+//                        still work; writes work again once space is freed)
 //   INTERNAL             anything else
 //
 // Each error carries a reason (see error_reason.h) for the API's ErrorInfo.
