@@ -38,6 +38,7 @@ void CreateLoad::RunClient(int client) {
     task->set_project_id(options_.project_id);
     task->set_title(
         absl::StrCat(options_.title_prefix, "-", client, "-", sequence));
+    task->set_description(std::string(options_.description_length, 'x'));
     v1::Task created;
     grpc::ClientContext context;
     CreateOutcome outcome;

@@ -27,6 +27,9 @@ struct CreateLoadOptions {
   // Titles are "<prefix>-<client>-<sequence>": unique, so every create is a
   // new row.
   std::string title_prefix = "load";
+  // Length of each task's description (bytes of 'x'), to fill a database
+  // faster.
+  int description_length = 0;
   // Deadline of each call.
   absl::Duration call_deadline = absl::Seconds(10);
   // Pause of a client after a failed call (the server may be down), so that

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -99,6 +100,14 @@ absl::StatusOr<std::unique_ptr<TaskServerProcess>> TaskServerProcess::Start(
     }
     options.binary = binary;
   }
+  if (!options.binary.empty() && options.binary[0] != '/') {
+    // A launcher may change the working directory (nsenter does).
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+      return absl::InternalError(absl::StrCat("getcwd: ", ErrnoText(errno)));
+    }
+    options.binary = absl::StrCat(cwd, "/", options.binary);
+  }
   if (access(options.binary.c_str(), X_OK) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "task_server binary ", options.binary, ": ", ErrnoText(errno)));
@@ -145,9 +154,9 @@ absl::Status TaskServerProcess::Restart() {
 }
 
 absl::Status TaskServerProcess::Spawn() {
-  std::vector<std::string> argv = {
-      options_.binary, absl::StrCat("--listen=", address()),
-      absl::StrCat("--db=", options_.db)};
+  std::vector<std::string> argv = options_.launcher;
+  argv.insert(argv.end(), {options_.binary, absl::StrCat("--listen=", address()),
+                           absl::StrCat("--db=", options_.db)});
   argv.insert(argv.end(), options_.extra_flags.begin(),
               options_.extra_flags.end());
   {
@@ -184,7 +193,9 @@ absl::Status TaskServerProcess::Spawn() {
     if (file_size_limit != RLIM_INFINITY) {
       // Ignored dispositions survive exec: EFBIG instead of death.
       signal(SIGXFSZ, SIG_IGN);
-      rlimit limit = {file_size_limit, file_size_limit};
+      // Only the soft limit: the test may raise it again (prlimit) without
+      // privileges, as an operator would free space.
+      rlimit limit = {file_size_limit, RLIM_INFINITY};
       if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(125);
     }
     execv(c_argv[0], c_argv.data());
@@ -255,6 +266,10 @@ absl::Status TaskServerProcess::Signal(int signal_number) {
     return absl::FailedPreconditionError(
         absl::StrCat("task_server already ", DescribeWaitStatus(wait_status_)));
   }
+  // An idle connection delays a graceful shutdown: the server waits (up to
+  // its drain timeout) for the client to close it after GOAWAY, which an
+  // idle gRPC client only notices when it next polls. Health() reconnects.
+  health_channel_.reset();
   if (kill(pid_, signal_number) != 0) {
     return absl::InternalError(absl::StrCat("kill: ", ErrnoText(errno)));
   }

@@ -31,6 +31,11 @@ struct TaskServerOptions {
   std::string db;
   // More flags, e.g. "--pool_size=4".
   std::vector<std::string> extra_flags;
+  // A command the binary is run through (its first word a path), e.g.
+  // {"/usr/bin/nsenter", "-t", "<pid>", "-m", "--"} to run it in another
+  // mount namespace. It must exec the binary in its own process (no fork),
+  // so that pid() is the server's.
+  std::vector<std::string> launcher;
   // The server's stdout and stderr are appended here; empty means a file
   // named after the process in TEST_UNDECLARED_OUTPUTS_DIR (kept with the
   // test's outputs), else TEST_TMPDIR.
@@ -38,9 +43,11 @@ struct TaskServerOptions {
   // Port on 127.0.0.1; 0 picks a free one at the first start. Restarts reuse
   // the port of the first start.
   int port = 0;
-  // When positive, the server's RLIMIT_FSIZE, with SIGXFSZ ignored: a write
-  // that would make any file larger than this fails with EFBIG (as on a
-  // full disk) instead of killing the process.
+  // When positive, the server's soft RLIMIT_FSIZE, with SIGXFSZ ignored: a
+  // write that would make any file larger than this fails with EFBIG (as on
+  // a full disk) instead of killing the process. The hard limit stays
+  // unlimited, so the test can raise the soft one on the running process
+  // (prlimit) to model space being freed.
   int64_t file_size_limit_bytes = 0;
 };
 
