@@ -1,0 +1,242 @@
+#include "fuzz/task_service_fuzz_target.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/test/server_context_test_spouse.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "fuzz/service_invariants.h"
+#include "google/protobuf/stubs/logging.h"
+#include "google/protobuf/util/json_util.h"
+#include "service/auth.h"
+#include "service/logging.h"
+#include "service/task_service_impl.h"
+#include "storage/soci_task_store.h"
+
+namespace tasks::fuzz {
+namespace {
+
+using service::TaskServiceImpl;
+
+// Who makes the call, numbered as in the header.
+enum class Caller { kNoAuth, kAdmin, kProjectOne, kAnonymous };
+
+constexpr char kAdminToken[] = "admin-token-0123456789";
+constexpr char kProjectOneToken[] = "blue-token-0123456789ab";
+
+const service::TokenTable& Tokens() {
+  static const auto* const kTokens = [] {
+    absl::StatusOr<service::TokenTable> tokens = service::TokenTable::Parse(
+        absl::StrCat(kAdminToken, " admin *\n", kProjectOneToken, " blue 1\n"));
+    if (!tokens.ok()) {
+      std::fprintf(stderr, "fuzz target tokens: %s\n",
+                   tokens.status().ToString().c_str());
+      std::abort();
+    }
+    return new service::TokenTable(*std::move(tokens));
+  }();
+  return *kTokens;
+}
+
+CallerView ViewOf(Caller caller) {
+  CallerView view;
+  view.authenticated = caller != Caller::kAnonymous;
+  if (caller == Caller::kProjectOne) view.only_project = 1;
+  return view;
+}
+
+// A fresh in-memory database with the seed rows (see the header), and the
+// service over it with and without auth.
+class World {
+ public:
+  World() {
+    absl::StatusOr<storage::TaskStorePtr> store =
+        storage::OpenSociTaskStore(":memory:");
+    Require(store.status(), "opening the store");
+    store_ = *std::move(store);
+    AddProject("Home", "");
+    AddProject("Work", "office");
+    AddTask(R"({"title": "Write tests", "projectId": "1", "priority": "HIGH",
+                "metadata": {"tags": ["a", "b"], "n": 1,
+                             "owner": {"name": "ann"}}})",
+            "seed-1");
+    AddTask(R"({"title": "Ship", "projectId": "2", "status": "IN_PROGRESS"})",
+            "");
+    AddTask(R"({"title": "Loose"})", "");
+    open_ = std::make_unique<TaskServiceImpl>(*store_);
+    authenticated_ = std::make_unique<TaskServiceImpl>(*store_, &Tokens());
+  }
+
+  storage::TaskStore& store() { return *store_; }
+  const SeedRows& seeds() const { return seeds_; }
+  TaskServiceImpl& service(Caller caller) {
+    return caller == Caller::kNoAuth ? *open_ : *authenticated_;
+  }
+
+ private:
+  static void Require(const absl::Status& status, const char* what) {
+    if (status.ok()) return;
+    std::fprintf(stderr, "fuzz target setup, %s: %s\n", what,
+                 status.ToString().c_str());
+    std::abort();
+  }
+
+  void AddProject(const char* name, const char* description) {
+    v1::Project project;
+    project.set_name(name);
+    project.set_description(description);
+    absl::StatusOr<v1::Project> created = store_->CreateProject(project);
+    Require(created.status(), "seeding a project");
+    seeds_.projects.push_back(*std::move(created));
+  }
+
+  void AddTask(const char* json, const char* request_id) {
+    v1::Task task;
+    if (!google::protobuf::util::JsonStringToMessage(json, &task).ok()) {
+      Require(absl::InternalError(json), "parsing a seed task");
+    }
+    absl::StatusOr<v1::Task> created = store_->CreateTask(task, request_id);
+    Require(created.status(), "seeding a task");
+    seeds_.tasks.push_back(*std::move(created));
+  }
+
+  storage::TaskStorePtr store_;
+  SeedRows seeds_;
+  std::unique_ptr<TaskServiceImpl> open_;
+  std::unique_ptr<TaskServiceImpl> authenticated_;
+};
+
+template <typename Request, typename Response>
+using Method = grpc::Status (TaskServiceImpl::*)(grpc::ServerContext*,
+                                                 const Request*, Response*);
+
+// Calls `method` as `caller` would over gRPC.
+template <typename Request, typename Response>
+grpc::Status Invoke(World& world, Caller caller,
+                    Method<Request, Response> method, const Request& request,
+                    Response* response) {
+  grpc::ServerContext context;
+  grpc::testing::ServerContextTestSpouse spouse(&context);
+  if (caller == Caller::kAdmin) {
+    spouse.AddClientMetadata("authorization",
+                             absl::StrCat("Bearer ", kAdminToken));
+  } else if (caller == Caller::kProjectOne) {
+    spouse.AddClientMetadata("authorization",
+                             absl::StrCat("Bearer ", kProjectOneToken));
+  }
+  return (world.service(caller).*method)(&context, &request, response);
+}
+
+// Up to this many further pages of a list are fetched and checked.
+constexpr int kMorePages = 2;
+
+template <typename Request, typename Response, Method<Request, Response> kCall>
+void Run(Caller caller, absl::string_view bytes) {
+  Request request;
+  // What gRPC does with the bytes of a request.
+  if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return;
+  }
+  World world;
+  Invariants invariants(world.store(), world.seeds(), ViewOf(caller));
+  Response response;
+  grpc::Status status = Invoke(world, caller, kCall, request, &response);
+  invariants.Check(request, status, response);
+  if constexpr (std::is_same_v<Request, v1::ListTasksRequest> ||
+                std::is_same_v<Request, v1::ListProjectsRequest>) {
+    for (int page = 0; status.ok() && !response.next_page_token().empty() &&
+                       page < kMorePages;
+         ++page) {
+      Request next_request = request;
+      next_request.set_page_token(response.next_page_token());
+      Response next;
+      status = Invoke(world, caller, kCall, next_request, &next);
+      invariants.Check(next_request, status, next);
+      if (status.ok()) invariants.CheckNextPage(request, response, next);
+      response = std::move(next);
+    }
+  }
+}
+
+struct Rpc {
+  const char* name;
+  void (*run)(Caller caller, absl::string_view bytes);
+};
+
+// In tasks.proto's order; an input's first byte indexes this table.
+constexpr Rpc kRpcs[] = {
+    {"CreateProject", Run<v1::CreateProjectRequest, v1::Project,
+                          &TaskServiceImpl::CreateProject>},
+    {"GetProject",
+     Run<v1::GetProjectRequest, v1::Project, &TaskServiceImpl::GetProject>},
+    {"ListProjects", Run<v1::ListProjectsRequest, v1::ListProjectsResponse,
+                         &TaskServiceImpl::ListProjects>},
+    {"UpdateProject", Run<v1::UpdateProjectRequest, v1::Project,
+                          &TaskServiceImpl::UpdateProject>},
+    {"DeleteProject", Run<v1::DeleteProjectRequest, google::protobuf::Empty,
+                          &TaskServiceImpl::DeleteProject>},
+    {"CreateTask",
+     Run<v1::CreateTaskRequest, v1::Task, &TaskServiceImpl::CreateTask>},
+    {"BatchCreateTasks",
+     Run<v1::BatchCreateTasksRequest, v1::BatchCreateTasksResponse,
+         &TaskServiceImpl::BatchCreateTasks>},
+    {"GetTask", Run<v1::GetTaskRequest, v1::Task, &TaskServiceImpl::GetTask>},
+    {"ListTasks", Run<v1::ListTasksRequest, v1::ListTasksResponse,
+                      &TaskServiceImpl::ListTasks>},
+    {"UpdateTask",
+     Run<v1::UpdateTaskRequest, v1::Task, &TaskServiceImpl::UpdateTask>},
+    {"DeleteTask", Run<v1::DeleteTaskRequest, google::protobuf::Empty,
+                       &TaskServiceImpl::DeleteTask>},
+};
+constexpr int kRpcCount = sizeof(kRpcs) / sizeof(kRpcs[0]);
+static_assert(kRpcCount == 11, "the input format in the header counts 11");
+
+// Protobuf's and the service's logs are noise at thousands of calls a
+// second; a broken invariant prints its own report.
+void QuietLogs() {
+  static const bool kQuiet = [] {
+    google::protobuf::SetLogHandler(nullptr);
+    service::SetLogLevel(service::LogLevel::kError);
+    return true;
+  }();
+  (void)kQuiet;
+}
+
+}  // namespace
+
+const std::vector<std::string>& RpcNames() {
+  static const auto* const kNames = [] {
+    auto* names = new std::vector<std::string>();
+    for (const Rpc& rpc : kRpcs) names->push_back(rpc.name);
+    return names;
+  }();
+  return *kNames;
+}
+
+std::string EncodeInput(int rpc, int caller,
+                        const google::protobuf::Message& request) {
+  return std::string(1, static_cast<char>(rpc + kRpcCount * caller)) +
+         request.SerializeAsString();
+}
+
+void RunInput(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  QuietLogs();
+  const Rpc& rpc = kRpcs[data[0] % kRpcCount];
+  const auto caller = static_cast<Caller>((data[0] / kRpcCount) % kCallerCount);
+  rpc.run(caller,
+          absl::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
+}
+
+}  // namespace tasks::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  tasks::fuzz::RunInput(data, size);
+  return 0;
+}
