@@ -28,7 +28,8 @@ output_base="${TASKS_FUZZ_OUTPUT_BASE:-$HOME/.cache/bazel/tasks_fuzz}"
 work="${TASKS_FUZZ_DIR:-/tmp/tasks_fuzz}"
 mkdir -p "$work/corpus" "$work/artifacts"
 
-bazel_fuzz() { bazel --output_base="$output_base" "$@"; }
+# That server is only needed for a moment: it exits after 5 idle minutes.
+bazel_fuzz() { bazel --output_base="$output_base" --max_idle_secs=300 "$@"; }
 # No bazel-* symlinks: the workspace's must keep pointing at the main output base.
 bazel_fuzz build --config=fuzz --symlink_prefix=/ //fuzz:task_service_fuzzer </dev/null
 fuzzer="$(bazel_fuzz info --config=fuzz bazel-bin </dev/null)/fuzz/task_service_fuzzer"
