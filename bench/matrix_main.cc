@@ -3,8 +3,8 @@
 // method at each concurrency, then one table with every figure and its
 // ratio to its baselines, and the server's memory.
 //
-//   ./bazelw run -c opt //bench:matrix            # ~8 minutes
-//   ./bazelw run -c opt //bench:matrix -- --quick # ~2 minutes, smoke run
+//   ./bazelw run -c opt //bench:matrix            # ~7 minutes
+//   ./bazelw run -c opt //bench:matrix -- --quick # ~2.5 minutes, smoke run
 #include <unistd.h>
 
 #include <algorithm>
