@@ -20,7 +20,10 @@
 //     stored in either case, and everything accepted can be read back:
 //     responses nest no deeper than requests.
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -453,6 +456,94 @@ TEST_P(BadInputTest, MetadataKeyOverTheMessageLimitIsResourceExhausted) {
   ExpectRefused([&] { return Call(&Stub::CreateTask, create); },
                 Property(&grpc::Status::error_code, Code::RESOURCE_EXHAUSTED),
                 "1 MiB metadata key");
+}
+
+TEST_P(BadInputTest, MetadataJsonCannotHoldIsInvalidArgument) {
+  const double kInfinity = std::numeric_limits<double>::infinity();
+  std::vector<std::pair<std::string, Value>> values;
+  for (double number : {std::nan(""), kInfinity, -kInfinity}) {
+    Value value;
+    value.set_number_value(number);
+    values.emplace_back(absl::StrCat("number ", number), value);
+  }
+  values.emplace_back("a value of no kind", Value());
+  Value in_list;
+  in_list.mutable_list_value()->add_values()->set_number_value(kInfinity);
+  values.emplace_back("infinity in a list", in_list);
+
+  for (const auto& [what, value] : values) {
+    v1::CreateTaskRequest create;
+    create.mutable_task()->set_title("not JSON");
+    (*create.mutable_task()->mutable_metadata()->mutable_fields())["k"] = value;
+    ExpectRefused([&] { return Call(&Stub::CreateTask, create); },
+                  GrpcInvalidField("task.metadata", reason::kInvalidArgument),
+                  "CreateTask " + what);
+    v1::UpdateTaskRequest update;
+    update.mutable_task()->set_id(seed_task_.id());
+    *update.mutable_task()->mutable_metadata() = create.task().metadata();
+    ExpectRefused([&] { return Call(&Stub::UpdateTask, update); },
+                  GrpcInvalidField("task.metadata", reason::kInvalidArgument),
+                  "UpdateTask " + what);
+    if (value.kind_case() == Value::KIND_NOT_SET) continue;  // no filter
+    v1::ListTasksRequest filter;
+    filter.set_metadata_key("k");
+    *filter.mutable_metadata_value() = value;
+    EXPECT_THAT(Call(&Stub::ListTasks, filter),
+                GrpcInvalidField("metadata_value", reason::kInvalidArgument))
+        << what;
+  }
+}
+
+TEST_P(BadInputTest, ExtremeMetadataNumbersAreReturnedBitForBit) {
+  const std::vector<double> numbers = {
+      std::numeric_limits<double>::max(),
+      std::numeric_limits<double>::lowest(),
+      std::numeric_limits<double>::min(),         // smallest normal
+      std::numeric_limits<double>::denorm_min(),  // smallest subnormal
+      0.1,
+      1e21,
+      -1e-7,
+      9007199254740993.0,  // 2^53 + 1, rounded to a double
+      123456789.123456789,
+  };
+  Struct metadata;
+  Value list;
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    (*metadata.mutable_fields())[absl::StrCat("n", i)].set_number_value(
+        numbers[i]);
+    list.mutable_list_value()->add_values()->set_number_value(numbers[i]);
+  }
+  (*metadata.mutable_fields())["list"] = list;
+  v1::Task created = MakeTask(::tasks::testing::TaskBuilder("numbers").Build());
+  v1::UpdateTaskRequest update;
+  update.mutable_task()->set_id(created.id());
+  *update.mutable_task()->mutable_metadata() = metadata;
+  v1::Task updated;
+  ASSERT_THAT(Call(&Stub::UpdateTask, update, &updated), GrpcOk());
+  const v1::Task fetched = FetchTask(created.id());
+  for (const v1::Task& task : {updated, fetched}) {
+    for (size_t i = 0; i < numbers.size(); ++i) {
+      const double returned =
+          task.metadata().fields().at(absl::StrCat("n", i)).number_value();
+      EXPECT_EQ(std::memcmp(&returned, &numbers[i], sizeof(double)), 0)
+          << "sent " << numbers[i] << ", got " << returned;
+      const double in_list = task.metadata()
+                                 .fields()
+                                 .at("list")
+                                 .list_value()
+                                 .values(i)
+                                 .number_value();
+      EXPECT_EQ(std::memcmp(&in_list, &numbers[i], sizeof(double)), 0)
+          << "sent " << numbers[i] << " in a list, got " << in_list;
+    }
+  }
+  // Each number also matches itself in a filter.
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    v1::ListTasksRequest filter;
+    filter.set_metadata_key(absl::StrCat("n", i));
+    filter.mutable_metadata_value()->set_number_value(numbers[i]);
+    EXPECT_EQ(ListAllTasks(filter).size(), 1u) << numbers[i];
+  }
 }
 
 }  // namespace
