@@ -1,6 +1,8 @@
 #ifndef TASKS_TESTS_RELIABILITY_CREATE_LOAD_H_
 #define TASKS_TESTS_RELIABILITY_CREATE_LOAD_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -9,8 +11,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -84,8 +84,6 @@ class CreateLoad {
 
   // Every call's outcome so far, in no particular order.
   std::vector<CreateOutcome> Outcomes() const;
-
-  const CreateLoadOptions& options() const { return options_; }
 
  private:
   void RunClient(int client);

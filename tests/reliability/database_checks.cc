@@ -37,8 +37,8 @@ absl::Status CheckByRpc(const std::map<int64_t, std::string>& acknowledged,
         (status.ok() && task.title() != title)) {
       report.missing_by_rpc.push_back(id);
     } else if (!status.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "GetTask(", id, ") failed: ", status.error_message()));
+      return absl::UnavailableError(
+          absl::StrCat("GetTask(", id, ") failed: ", status.error_message()));
     }
   }
   return absl::OkStatus();
@@ -93,8 +93,8 @@ absl::StatusOr<LossReport> CheckAcknowledgedTasks(
       !status.ok()) {
     return status;
   }
-  if (absl::Status status = CheckBySql(acknowledged, backend, connection,
-                                       report);
+  if (absl::Status status =
+          CheckBySql(acknowledged, backend, connection, report);
       !status.ok()) {
     return status;
   }

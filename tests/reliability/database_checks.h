@@ -1,6 +1,7 @@
 #ifndef TASKS_TESTS_RELIABILITY_DATABASE_CHECKS_H_
 #define TASKS_TESTS_RELIABILITY_DATABASE_CHECKS_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>

@@ -2,7 +2,6 @@
 
 #include <sqlite3.h>
 
-
 #include "absl/strings/str_cat.h"
 #include "libpq-fe.h"
 
@@ -39,8 +38,8 @@ absl::StatusOr<std::unique_ptr<DatabaseWriteLock>> DatabaseWriteLock::Acquire(
                         nullptr);
     }
     if (rc != SQLITE_OK) {
-      return absl::InternalError(absl::StrCat(
-          "BEGIN IMMEDIATE on ", connection, ": ", sqlite3_errstr(rc)));
+      return absl::InternalError(absl::StrCat("BEGIN IMMEDIATE on ", connection,
+                                              ": ", sqlite3_errstr(rc)));
     }
     return lock;
   }
@@ -49,8 +48,7 @@ absl::StatusOr<std::unique_ptr<DatabaseWriteLock>> DatabaseWriteLock::Acquire(
     return absl::UnavailableError(PQerrorMessage(lock->postgres_));
   }
   lock->backend_pid_ = PQbackendPID(lock->postgres_);
-  for (const char* sql :
-       {"BEGIN", "LOCK TABLE tasks IN EXCLUSIVE MODE"}) {
+  for (const char* sql : {"BEGIN", "LOCK TABLE tasks IN EXCLUSIVE MODE"}) {
     if (absl::Status status = Execute(lock->postgres_, sql); !status.ok()) {
       return status;
     }

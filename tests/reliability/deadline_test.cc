@@ -32,10 +32,6 @@ constexpr absl::Duration kCallDeadline = absl::Milliseconds(50);
 constexpr absl::Duration kPromptly = absl::Milliseconds(250);
 constexpr char kCreateTaskMethod[] = "/tasks.v1.TaskService/CreateTask ";
 
-std::string Ms(absl::Duration duration) {
-  return absl::StrCat(absl::ToInt64Milliseconds(duration), "ms");
-}
-
 // A call as the server's call log records it.
 struct LoggedCall {
   std::string code;
@@ -50,8 +46,8 @@ std::vector<LoggedCall> LoggedCreateCalls(const std::string& log_path) {
   while (std::getline(in, line)) {
     const size_t at = line.find(kCreateTaskMethod);
     if (at == std::string::npos) continue;
-    std::vector<std::string> words = absl::StrSplit(
-        line.substr(at + sizeof(kCreateTaskMethod) - 1), ' ');
+    std::vector<std::string> words =
+        absl::StrSplit(line.substr(at + sizeof(kCreateTaskMethod) - 1), ' ');
     LoggedCall call;
     absl::string_view latency = words.size() > 1 ? words[1] : "";
     absl::ConsumeSuffix(&latency, ":");
@@ -68,17 +64,6 @@ std::vector<LoggedCall> LoggedCreateCalls(const std::string& log_path) {
 
 class DeadlineTest : public ReliabilityTest {
  protected:
-  grpc::Status Create(v1::TaskService::Stub& stub, int64_t project_id,
-                      const std::string& title, absl::Duration deadline) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-    v1::CreateTaskRequest request;
-    request.mutable_task()->set_project_id(project_id);
-    request.mutable_task()->set_title(title);
-    v1::Task task;
-    return stub.CreateTask(&context, request, &task);
-  }
-
   // PostgreSQL sessions of the server still running a statement that waits
   // for a lock (every session but ours and the lock holder's).
   absl::StatusOr<int64_t> LockWaiters(int lock_holder_pid) {
@@ -93,14 +78,13 @@ class DeadlineTest : public ReliabilityTest {
 };
 
 TEST_P(DeadlineTest, ShortDeadlineOnLockedDatabaseIsCutShortServerSide) {
-  TaskServerProcess* server =
-      StartServer(ServerOptions({"--log_level=info"}));
+  TaskServerProcess* server = StartServer(ServerOptions({"--log_level=info"}));
   ASSERT_NE(server, nullptr);
   auto stub = v1::TaskService::NewStub(server->NewChannel());
   const int64_t project_id = CreateProject(*stub, "deadlines");
   ASSERT_NE(project_id, 0);
   ASSERT_TRUE(
-      Create(*stub, project_id, "before the lock", absl::Seconds(10)).ok());
+      CreateTask(*stub, project_id, "before the lock", absl::Seconds(10)).ok());
 
   absl::StatusOr<std::unique_ptr<DatabaseWriteLock>> lock =
       DatabaseWriteLock::Acquire(backend(), database());
@@ -110,8 +94,8 @@ TEST_P(DeadlineTest, ShortDeadlineOnLockedDatabaseIsCutShortServerSide) {
   absl::Duration slowest_cancel;
   for (int call = 0; call < kCalls; ++call) {
     const absl::Time start = absl::Now();
-    grpc::Status status = Create(*stub, project_id,
-                                 absl::StrCat("held ", call), kCallDeadline);
+    grpc::Status status = CreateTask(
+        *stub, project_id, absl::StrCat("held ", call), kCallDeadline);
     const absl::Time returned = absl::Now();
     slowest_client = std::max(slowest_client, returned - start);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
@@ -119,14 +103,15 @@ TEST_P(DeadlineTest, ShortDeadlineOnLockedDatabaseIsCutShortServerSide) {
     if (backend() == StoreBackend::kPostgres) {
       // The statement is cancelled, not left waiting for the lock.
       absl::StatusOr<int64_t> waiters = LockWaiters((*lock)->backend_pid());
-      while (waiters.ok() && *waiters > 0 && absl::Now() - returned < kPromptly) {
+      while (waiters.ok() && *waiters > 0 &&
+             absl::Now() - returned < kPromptly) {
         absl::SleepFor(absl::Milliseconds(5));
         waiters = LockWaiters((*lock)->backend_pid());
       }
       ASSERT_TRUE(waiters.ok()) << waiters.status();
-      EXPECT_EQ(*waiters, 0) << "a statement still waits for the lock "
-                             << Ms(absl::Now() - returned)
-                             << " after its call ended";
+      EXPECT_EQ(*waiters, 0)
+          << "a statement still waits for the lock "
+          << Millis(absl::Now() - returned) << " after its call ended";
       slowest_cancel = std::max(slowest_cancel, absl::Now() - returned);
     }
   }
@@ -160,22 +145,22 @@ TEST_P(DeadlineTest, ShortDeadlineOnLockedDatabaseIsCutShortServerSide) {
   // Abandoned writes stay abandoned once the lock is gone.
   absl::SleepFor(absl::Milliseconds(200));
   ASSERT_TRUE(
-      Create(*stub, project_id, "after the lock", absl::Seconds(10)).ok());
+      CreateTask(*stub, project_id, "after the lock", absl::Seconds(10)).ok());
   absl::StatusOr<int64_t> held_rows = CountRows(
       backend(), database(),
-      absl::StrCat("SELECT count(*) FROM tasks WHERE project_id = ",
-                   project_id, " AND title LIKE 'held %'"));
+      absl::StrCat("SELECT count(*) FROM tasks WHERE project_id = ", project_id,
+                   " AND title LIKE 'held %'"));
   ASSERT_TRUE(held_rows.ok()) << held_rows.status();
   EXPECT_EQ(*held_rows, 0);
 
   std::string figure = absl::StrCat(
-      "calls=", kCalls, " deadline=", Ms(kCallDeadline),
-      " code=DEADLINE_EXCEEDED slowest_client_return=", Ms(slowest_client),
-      " slowest_server_time=", slowest_server_ms, "ms held_writes_applied=",
-      *held_rows);
+      "calls=", kCalls, " deadline=", Millis(kCallDeadline),
+      " code=DEADLINE_EXCEEDED slowest_client_return=", Millis(slowest_client),
+      " slowest_server_time=", slowest_server_ms,
+      "ms held_writes_applied=", *held_rows);
   if (backend() == StoreBackend::kPostgres) {
-    absl::StrAppend(&figure, " lingering_lock_waiters=0 within=",
-                    Ms(slowest_cancel));
+    absl::StrAppend(
+        &figure, " lingering_lock_waiters=0 within=", Millis(slowest_cancel));
   }
   ReportFigure(figure);
 }

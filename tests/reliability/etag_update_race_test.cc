@@ -66,8 +66,8 @@ TEST_P(EtagUpdateRaceTest, ConcurrentReadModifyWriteLosesNoUpdate) {
   std::vector<std::thread> clients;
   for (int client = 0; client < kClients; ++client) {
     clients.emplace_back([&, client] {
-      auto client_stub = v1::TaskService::NewStub(
-          servers[client % kServers]->NewChannel());
+      auto client_stub =
+          v1::TaskService::NewStub(servers[client % kServers]->NewChannel());
       int done = 0;
       for (int attempt = 0;
            done < kIncrementsPerClient && attempt < kMaxAttemptsPerClient;
@@ -76,9 +76,9 @@ TEST_P(EtagUpdateRaceTest, ConcurrentReadModifyWriteLosesNoUpdate) {
         grpc::Status status = GetTask(*client_stub, counter.id(), &task);
         int64_t value = 0;
         if (status.ok() && !absl::SimpleAtoi(task.description(), &value)) {
-          status = grpc::Status(grpc::StatusCode::DATA_LOSS,
-                                "description is not a number: " +
-                                    task.description());
+          status = grpc::Status(
+              grpc::StatusCode::DATA_LOSS,
+              "description is not a number: " + task.description());
         }
         if (status.ok()) {
           v1::UpdateTaskRequest request;
@@ -125,11 +125,11 @@ TEST_P(EtagUpdateRaceTest, ConcurrentReadModifyWriteLosesNoUpdate) {
                   << status.error_message();
   }
 
-  ReportFigure(absl::StrCat("servers=", kServers, " clients=", kClients, " ok_updates=",
-                            updated.load(), " final_counter=",
-                            final_task.description(), " aborted=",
-                            aborted.load(), " other_errors=",
-                            unexpected.size()));
+  ReportFigure(absl::StrCat("servers=", kServers, " clients=", kClients,
+                            " ok_updates=", updated.load(),
+                            " final_counter=", final_task.description(),
+                            " aborted=", aborted.load(),
+                            " other_errors=", unexpected.size()));
 }
 
 INSTANTIATE_RELIABILITY_TEST_SUITE(EtagUpdateRaceTest);

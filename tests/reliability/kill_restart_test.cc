@@ -68,8 +68,8 @@ TEST_P(KillRestartTest, AcknowledgedCreatesSurviveRepeatedSigkill) {
 
   const OutcomeSummary summary =
       Summarize(load.Outcomes(), options.call_deadline);
-  EXPECT_EQ(UnexpectedCodes(summary, {grpc::StatusCode::OK,
-                                      grpc::StatusCode::UNAVAILABLE}),
+  EXPECT_EQ(UnexpectedCodes(
+                summary, {grpc::StatusCode::OK, grpc::StatusCode::UNAVAILABLE}),
             "");
   EXPECT_EQ(summary.overdue, 0);
 
@@ -81,10 +81,10 @@ TEST_P(KillRestartTest, AcknowledgedCreatesSurviveRepeatedSigkill) {
       << "acknowledged tasks GetTask does not find, e.g. id "
       << loss->missing_by_rpc.front();
   EXPECT_EQ(loss->missing_by_sql, 0);
-  absl::StatusOr<int64_t> stored = CountRows(
-      backend(), database(),
-      absl::StrCat("SELECT count(*) FROM tasks WHERE project_id = ",
-                   project_id));
+  absl::StatusOr<int64_t> stored =
+      CountRows(backend(), database(),
+                absl::StrCat("SELECT count(*) FROM tasks WHERE project_id = ",
+                             project_id));
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_GE(*stored, loss->acknowledged);
   absl::StatusOr<std::string> integrity = IntegrityCheck(backend(), database());
@@ -92,12 +92,11 @@ TEST_P(KillRestartTest, AcknowledgedCreatesSurviveRepeatedSigkill) {
   EXPECT_EQ(*integrity, "ok");
 
   ReportFigure(absl::StrCat(
-      "acknowledged=", loss->acknowledged, " lost=", loss->lost(),
-      " restarts=", kKills, " stored_unacknowledged=",
-      *stored - loss->acknowledged, " calls: ", CodeCounts(summary),
-      " mean_restart=",
-      absl::FormatDuration(absl::Trunc(total_downtime / kKills,
-                                       absl::Milliseconds(1))),
+      "acknowledged=", loss->acknowledged, " lost=", loss->lost(), " restarts=",
+      kKills, " stored_unacknowledged=", *stored - loss->acknowledged,
+      " calls: ", CodeCounts(summary), " mean_restart=",
+      absl::FormatDuration(
+          absl::Trunc(total_downtime / kKills, absl::Milliseconds(1))),
       " integrity=", *integrity));
 }
 

@@ -8,7 +8,6 @@
 #include <memory>
 #include <string>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -32,34 +31,8 @@ constexpr absl::Duration kOutage = absl::Seconds(2);
 constexpr absl::Duration kRecoveryBound = absl::Seconds(5);
 constexpr int kPoolSize = 4;
 
-std::string Ms(absl::Duration duration) {
-  return absl::StrCat(absl::ToInt64Milliseconds(duration), "ms");
-}
-
-// Starts PostgreSQL again when a test leaves it stopped, for the next test.
-auto RestartWhenStopped(PostgresServer* postgres) {
-  return absl::MakeCleanup([postgres] {
-    if (!postgres->IsAcceptingConnections()) {
-      absl::Status status = postgres->Restart();
-      if (!status.ok()) ADD_FAILURE() << "restarting PostgreSQL: " << status;
-    }
-  });
-}
-
 class PostgresOutageTest : public ReliabilityTest {
  protected:
-  // One CreateTask call with a 10 s deadline.
-  static grpc::Status Create(v1::TaskService::Stub& stub, int64_t project_id,
-                             const std::string& title) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
-    v1::CreateTaskRequest request;
-    request.mutable_task()->set_project_id(project_id);
-    request.mutable_task()->set_title(title);
-    v1::Task task;
-    return stub.CreateTask(&context, request, &task);
-  }
-
   // Terminates the server's backends on the test database (the most
   // recently active first, at most `limit`); returns how many.
   absl::StatusOr<int64_t> TerminateBackends(int limit) {
@@ -93,7 +66,6 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
   load.Start();
   while (load.acknowledged_count() < 100) absl::SleepFor(absl::Milliseconds(5));
 
-  auto restart_guard = RestartWhenStopped(postgres);
   ASSERT_GT(load.in_flight(), 0);
   const absl::Time stopping = absl::Now();
   ASSERT_TRUE(postgres->Stop().ok());
@@ -109,8 +81,8 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
   const absl::Time restarting = absl::Now();
   ASSERT_TRUE(postgres->Restart().ok());
   const absl::Time accepting = absl::Now();
-  absl::StatusOr<absl::Duration> serving = server->WaitForHealth(
-      HealthCheckResponse::SERVING, absl::Seconds(15));
+  absl::StatusOr<absl::Duration> serving =
+      server->WaitForHealth(HealthCheckResponse::SERVING, absl::Seconds(15));
   ASSERT_TRUE(serving.ok()) << serving.status() << "; " << server->LogTail();
   const int64_t acknowledged_at_return = load.acknowledged_count();
   const absl::Time give_up = absl::Now() + absl::Seconds(15);
@@ -139,8 +111,8 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
   // Calls that ended while the database was certainly down.
   const OutcomeSummary outage =
       Summarize(outcomes, kCallDeadline, stopped, restarting);
-  EXPECT_EQ(UnexpectedCodes(all, {grpc::StatusCode::OK,
-                                  grpc::StatusCode::UNAVAILABLE}),
+  EXPECT_EQ(UnexpectedCodes(
+                all, {grpc::StatusCode::OK, grpc::StatusCode::UNAVAILABLE}),
             "");
   EXPECT_EQ(all.overdue, 0) << "calls hung past their deadline";
   EXPECT_GT(outage.count(grpc::StatusCode::UNAVAILABLE), 0);
@@ -153,13 +125,12 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
 
   ReportFigure(absl::StrCat(
       "acknowledged=", loss->acknowledged, " lost=", loss->lost(),
-      " outage=", Ms(restarting - stopped), " not_serving_after_stop=",
-      Ms(*not_serving), " db_restart_took=", Ms(accepting - restarting),
-      " serving_after_db_accepting=", Ms(*serving),
-      " first_ok_after_db_restart_began=", Ms(serves_again),
-      " calls_during_outage: ", CodeCounts(outage),
-      " max_call_latency=", Ms(all.max_latency), " all_calls: ",
-      CodeCounts(all)));
+      " outage=", Millis(restarting - stopped), " not_serving_after_stop=",
+      Millis(*not_serving), " db_restart_took=", Millis(accepting - restarting),
+      " serving_after_db_accepting=", Millis(*serving),
+      " first_ok_after_db_restart_began=", Millis(serves_again),
+      " calls_during_outage: ", CodeCounts(outage), " max_call_latency=",
+      Millis(all.max_latency), " all_calls: ", CodeCounts(all)));
 }
 
 TEST_P(PostgresOutageTest, TerminatedBackendCostsAtMostTheCallThatHitIt) {
@@ -172,7 +143,8 @@ TEST_P(PostgresOutageTest, TerminatedBackendCostsAtMostTheCallThatHitIt) {
   int sequence = 0;
   auto next_title = [&] { return absl::StrCat("t-", sequence++); };
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(Create(*stub, project_id, next_title()).ok());
+    ASSERT_TRUE(
+        CreateTask(*stub, project_id, next_title(), kCallDeadline).ok());
   }
 
   // Sequential creates after `terminated` backends were killed: the failures
@@ -184,15 +156,16 @@ TEST_P(PostgresOutageTest, TerminatedBackendCostsAtMostTheCallThatHitIt) {
     int failed = 0;
     int succeeded_in_a_row = 0;
     for (int call = 0; call < 40 && succeeded_in_a_row < 20; ++call) {
-      grpc::Status status = Create(*stub, project_id, next_title());
+      grpc::Status status =
+          CreateTask(*stub, project_id, next_title(), kCallDeadline);
       if (status.ok()) {
         ++succeeded_in_a_row;
         continue;
       }
       EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
           << status.error_message();
-      EXPECT_EQ(succeeded_in_a_row, 0) << "a failure after the pool recovered: "
-                                       << status.error_message();
+      EXPECT_EQ(succeeded_in_a_row, 0)
+          << "a failure after the pool recovered: " << status.error_message();
       ++failed;
     }
     EXPECT_EQ(succeeded_in_a_row, 20);
@@ -221,10 +194,10 @@ TEST_P(PostgresOutageTest, TerminatedBackendCostsAtMostTheCallThatHitIt) {
   EXPECT_EQ(terminated_all, kPoolSize);
   EXPECT_LE(failed_all, terminated_all);
 
-  ReportFigure(absl::StrCat(
-      "pool_size=", kPoolSize, " terminated_one=", terminated_one,
-      " failed_calls=", failed_one, " then 20 ok; terminated_all=",
-      terminated_all, " failed_calls=", failed_all, " then 20 ok"));
+  ReportFigure(absl::StrCat("pool_size=", kPoolSize, " terminated_one=",
+                            terminated_one, " failed_calls=", failed_one,
+                            " then 20 ok; terminated_all=", terminated_all,
+                            " failed_calls=", failed_all, " then 20 ok"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PostgresOutageTest,

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -29,6 +30,16 @@ void ReliabilityTest::SetUp() {
 
 void ReliabilityTest::TearDown() {
   servers_.clear();  // SIGKILLs the ones still running.
+  if (backend() == StoreBackend::kPostgres) {
+    // A test that stopped PostgreSQL and failed before restarting it.
+    absl::StatusOr<::tasks::testing::PostgresServer*> postgres =
+        ::tasks::testing::TestPostgresServer();
+    if (postgres.ok() && (*postgres)->owned() &&
+        !(*postgres)->IsAcceptingConnections()) {
+      absl::Status restarted = (*postgres)->Restart();
+      EXPECT_TRUE(restarted.ok()) << "restarting PostgreSQL: " << restarted;
+    }
+  }
   ::tasks::testing::ReleaseFreshStoreDatabases();
 }
 
@@ -109,12 +120,30 @@ int64_t ReliabilityTest::CreateProject(v1::TaskService::Stub& stub,
   return project.id();
 }
 
+grpc::Status ReliabilityTest::CreateTask(
+    v1::TaskService::Stub& stub, int64_t project_id, const std::string& title,
+    absl::Duration deadline, int description_length, v1::Task* created) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  v1::CreateTaskRequest request;
+  request.mutable_task()->set_project_id(project_id);
+  request.mutable_task()->set_title(title);
+  request.mutable_task()->set_description(std::string(description_length, 'x'));
+  v1::Task task;
+  return stub.CreateTask(&context, request,
+                         created != nullptr ? created : &task);
+}
+
 void ReliabilityTest::ReportFigure(const std::string& figure) {
   const ::testing::TestInfo* test =
       ::testing::UnitTest::GetInstance()->current_test_info();
   std::cout << "FIGURE " << test->test_suite_name() << "." << test->name()
             << ": " << figure << std::endl;
   RecordProperty("figure", figure);
+}
+
+std::string Millis(absl::Duration duration) {
+  return absl::StrCat(absl::ToInt64Milliseconds(duration), "ms");
 }
 
 std::string BackendTestName(

@@ -5,15 +5,16 @@
 // that several task_server processes (and raw SQL) can open, servers started
 // on it, and the figure each test measured, printed and recorded.
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/testing/postgres_server.h"
@@ -22,9 +23,9 @@
 
 namespace tasks::reliability {
 
+using ::tasks::testing::ServingStatus;
 using ::tasks::testing::StoreBackend;
 using ::tasks::testing::TaskServerOptions;
-using ::tasks::testing::ServingStatus;
 using ::tasks::testing::TaskServerProcess;
 
 class ReliabilityTest : public ::testing::TestWithParam<StoreBackend> {
@@ -32,7 +33,8 @@ class ReliabilityTest : public ::testing::TestWithParam<StoreBackend> {
   // Creates the fresh database (a SQLite file under TEST_TMPDIR; a fresh
   // PostgreSQL database on the test binary's server).
   void SetUp() override;
-  // Kills the servers still running, then drops the PostgreSQL databases.
+  // Kills the servers still running, starts PostgreSQL again if a test left
+  // it stopped, then drops the PostgreSQL databases.
   void TearDown() override;
 
   StoreBackend backend() const { return GetParam(); }
@@ -61,6 +63,15 @@ class ReliabilityTest : public ::testing::TestWithParam<StoreBackend> {
   static int64_t CreateProject(v1::TaskService::Stub& stub,
                                absl::string_view name);
 
+  // One CreateTask call for `title` in `project_id` (with a description of
+  // `description_length` bytes), with `deadline`; the created task goes to
+  // `created` when it is not null.
+  static grpc::Status CreateTask(v1::TaskService::Stub& stub,
+                                 int64_t project_id, const std::string& title,
+                                 absl::Duration deadline = absl::Seconds(10),
+                                 int description_length = 0,
+                                 v1::Task* created = nullptr);
+
   // Prints "FIGURE <test>: <figure>" and records it in the test's XML.
   void ReportFigure(const std::string& figure);
 
@@ -69,16 +80,18 @@ class ReliabilityTest : public ::testing::TestWithParam<StoreBackend> {
   std::vector<std::unique_ptr<TaskServerProcess>> servers_;
 };
 
+// "1234ms", for figures.
+std::string Millis(absl::Duration duration);
+
 // "Sqlite" / "Postgres" test name suffixes.
-std::string BackendTestName(
-    const ::testing::TestParamInfo<StoreBackend>& info);
+std::string BackendTestName(const ::testing::TestParamInfo<StoreBackend>& info);
 
 }  // namespace tasks::reliability
 
 // Runs `suite`'s tests on each backend TASKS_TEST_STORE_BACKENDS selects.
 #define INSTANTIATE_RELIABILITY_TEST_SUITE(suite)                     \
-  INSTANTIATE_TEST_SUITE_P(                                            \
-      Backends, suite,                                                 \
+  INSTANTIATE_TEST_SUITE_P(                                           \
+      Backends, suite,                                                \
       ::testing::ValuesIn(::tasks::testing::SelectedStoreBackends()), \
       ::tasks::reliability::BackendTestName)
 

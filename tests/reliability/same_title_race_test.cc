@@ -100,8 +100,9 @@ TEST_P(SameTitleRaceTest, TwoServersOneWinnerPerRoundRestAlreadyExists) {
   EXPECT_EQ(locked_messages, 0);
   absl::StatusOr<int64_t> stored = CountRows(
       backend(), database(),
-      absl::StrCat("SELECT count(DISTINCT title) FROM tasks WHERE project_id = ",
-                   project_id));
+      absl::StrCat(
+          "SELECT count(DISTINCT title) FROM tasks WHERE project_id = ",
+          project_id));
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(*stored, kRounds);
   for (TaskServerProcess* server : servers) {
@@ -109,13 +110,13 @@ TEST_P(SameTitleRaceTest, TwoServersOneWinnerPerRoundRestAlreadyExists) {
   }
 
   ReportFigure(absl::StrCat(
-      "servers=", kServers, " rounds=", kRounds, " creates=",
-      summary.calls, " rounds_with_one_winner=", rounds_with_one_winner,
+      "servers=", kServers, " rounds=", kRounds, " creates=", summary.calls,
+      " rounds_with_one_winner=", rounds_with_one_winner,
       " wins_by_server=", wins_by_server[0], "/", wins_by_server[1],
       " locked_messages=", locked_messages, " calls: ", CodeCounts(summary),
       " max_latency=",
-      absl::FormatDuration(absl::Trunc(summary.max_latency,
-                                       absl::Milliseconds(1))),
+      absl::FormatDuration(
+          absl::Trunc(summary.max_latency, absl::Milliseconds(1))),
       " rows=", *stored));
 }
 

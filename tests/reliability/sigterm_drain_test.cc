@@ -33,10 +33,6 @@ constexpr absl::Duration kDrainTimeout = absl::Seconds(5);
 // and SQLite's 5 s busy timeout.
 constexpr absl::Duration kHeldAfterSignal = absl::Milliseconds(500);
 
-std::string Ms(absl::Duration duration) {
-  return absl::StrCat(absl::ToInt64Milliseconds(duration), "ms");
-}
-
 // HealthWatcher
 //
 // A grpc.health.v1 Watch stream, recording when NOT_SERVING first arrives
@@ -63,12 +59,11 @@ class HealthWatcher {
   // `timeout`.
   absl::Time AwaitNotServing(absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(
-                             +[](absl::Time* t) {
-                               return *t != absl::InfiniteFuture();
-                             },
-                             &not_serving_at_),
-                         timeout);
+    mu_.AwaitWithTimeout(
+        absl::Condition(
+            +[](absl::Time* t) { return *t != absl::InfiniteFuture(); },
+            &not_serving_at_),
+        timeout);
     return not_serving_at_;
   }
 
@@ -146,8 +141,8 @@ TEST_P(SigtermDrainTest, InFlightCallsCompleteAndProcessExitsZero) {
   const absl::Time exited = absl::Now();
   load.Stop();
 
-  ASSERT_TRUE(exit_code.ok()) << exit_code.status() << "; "
-                              << server->LogTail();
+  ASSERT_TRUE(exit_code.ok())
+      << exit_code.status() << "; " << server->LogTail();
   EXPECT_EQ(*exit_code, 0);
   EXPECT_LT(not_serving_at - signalled, absl::Milliseconds(500))
       << "health did not turn NOT_SERVING at once";
@@ -175,8 +170,8 @@ TEST_P(SigtermDrainTest, InFlightCallsCompleteAndProcessExitsZero) {
   }
   EXPECT_EQ(held_completed, in_flight_at_signal);
   const OutcomeSummary summary = Summarize(outcomes, options.call_deadline);
-  EXPECT_EQ(UnexpectedCodes(summary, {grpc::StatusCode::OK,
-                                      grpc::StatusCode::UNAVAILABLE}),
+  EXPECT_EQ(UnexpectedCodes(
+                summary, {grpc::StatusCode::OK, grpc::StatusCode::UNAVAILABLE}),
             "");
 
   ASSERT_TRUE(RestartServer(*server));
@@ -189,12 +184,12 @@ TEST_P(SigtermDrainTest, InFlightCallsCompleteAndProcessExitsZero) {
   ReportFigure(absl::StrCat(
       "in_flight_at_sigterm=", in_flight_at_signal,
       " held_calls_completed_ok=", held_completed,
-      " not_serving_after_sigterm=", Ms(not_serving_at - signalled),
-      " exit_code=", *exit_code, " exit_after_sigterm=",
-      Ms(exited - signalled), " exit_after_release=", Ms(exited - released),
-      " drain_timeout=", Ms(kDrainTimeout), " acknowledged=",
-      loss->acknowledged, " lost=", loss->lost(), " calls: ",
-      CodeCounts(summary)));
+      " not_serving_after_sigterm=", Millis(not_serving_at - signalled),
+      " exit_code=", *exit_code,
+      " exit_after_sigterm=", Millis(exited - signalled),
+      " exit_after_release=", Millis(exited - released), " drain_timeout=",
+      Millis(kDrainTimeout), " acknowledged=", loss->acknowledged,
+      " lost=", loss->lost(), " calls: ", CodeCounts(summary)));
 }
 
 INSTANTIATE_RELIABILITY_TEST_SUITE(SigtermDrainTest);

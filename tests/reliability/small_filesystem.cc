@@ -51,18 +51,19 @@ absl::StatusOr<std::unique_ptr<SmallFilesystem>> SmallFilesystem::Mount(
   std::unique_ptr<SmallFilesystem> fs(new SmallFilesystem());
   fs->mount_point_ = dir_template;
   const std::string log = fs->mount_point_ + ".log";
-  const std::string script = absl::StrCat(
-      "mount -t tmpfs -o size=", bytes, " tmpfs '", fs->mount_point_,
-      "' && touch '", fs->mount_point_, "/", kReadyFile,
-      "' && exec sleep 3600");
-  std::vector<std::string> argv = {kUnshare, "--mount", "--propagation",
-                                   "private", "/bin/sh", "-c", script};
+  const std::string script =
+      absl::StrCat("mount -t tmpfs -o size=", bytes, " tmpfs '",
+                   fs->mount_point_, "' && touch '", fs->mount_point_, "/",
+                   kReadyFile, "' && exec sleep 3600");
+  std::vector<std::string> argv = {
+      kUnshare, "--mount", "--propagation", "private", "/bin/sh", "-c", script};
   std::vector<char*> c_argv;
   for (std::string& arg : argv) c_argv.push_back(arg.data());
   c_argv.push_back(nullptr);
 
   const pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
+  if (pid < 0)
+    return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
   if (pid == 0) {
     FILE* out = freopen(log.c_str(), "w", stderr);
     if (out == nullptr) _exit(126);
@@ -83,8 +84,8 @@ absl::StatusOr<std::unique_ptr<SmallFilesystem>> SmallFilesystem::Mount(
           ReadFile(log)));
     }
     if (absl::Now() > give_up) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("the tmpfs was not mounted within 10 s: ", ReadFile(log)));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the tmpfs was not mounted within 10 s: ", ReadFile(log)));
     }
     absl::SleepFor(absl::Milliseconds(5));
   }

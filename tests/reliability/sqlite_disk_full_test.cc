@@ -65,19 +65,6 @@ struct FullStorage {
   std::function<absl::Status(pid_t server)> free_space;
 };
 
-grpc::Status Create(v1::TaskService::Stub& stub, int64_t project_id,
-                    const std::string& title, int description_length,
-                    v1::Task* task) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  v1::CreateTaskRequest request;
-  request.mutable_task()->set_project_id(project_id);
-  request.mutable_task()->set_title(title);
-  request.mutable_task()->set_description(
-      std::string(description_length, 'x'));
-  return stub.CreateTask(&context, request, task);
-}
-
 class SqliteDiskFullTest : public ReliabilityTest {
  protected:
   void RunScenario(const FullStorage& storage);
@@ -119,9 +106,8 @@ void SqliteDiskFullTest::RunScenario(const FullStorage& storage) {
   grpc::Status refusal;
   int refused = 0;
   for (int i = 0; i < kWritesWhileFull; ++i) {
-    v1::Task task;
-    refusal = Create(*stub, project_id, absl::StrCat("refused ", i),
-                     kDescriptionLength, &task);
+    refusal = CreateTask(*stub, project_id, absl::StrCat("refused ", i),
+                         absl::Seconds(10), kDescriptionLength);
     EXPECT_THAT(refusal, GrpcErrorIs(storage.code, storage.reason));
     refused += refusal.error_code() == storage.code;
   }
@@ -144,8 +130,9 @@ void SqliteDiskFullTest::RunScenario(const FullStorage& storage) {
   for (int i = 0; i < kWritesAfterFreeing; ++i) {
     v1::Task task;
     const std::string title = absl::StrCat("after ", i);
-    grpc::Status status = Create(*stub, project_id, title,
-                                 /*description_length=*/1, &task);
+    grpc::Status status =
+        CreateTask(*stub, project_id, title, absl::Seconds(10),
+                   /*description_length=*/1, &task);
     EXPECT_TRUE(status.ok()) << status.error_message();
     if (status.ok()) {
       acknowledged[task.id()] = title;
@@ -180,11 +167,11 @@ void SqliteDiskFullTest::RunScenario(const FullStorage& storage) {
 
   ReportFigure(absl::StrCat(
       storage.name, ": acknowledged_before_full=", acknowledged_before_full,
-      " filling_calls: ", CodeCounts(filling), " refusal=",
-      CodeName(refusal.error_code()), " (\"", refusal.error_message(),
-      "\") writes_refused_while_full=", refused, "/", kWritesWhileFull,
-      " refused_applied=", *refused_applied, " reads_while_full_lost=",
-      while_full->lost(), " health_while_full=",
+      " filling_calls: ", CodeCounts(filling),
+      " refusal=", CodeName(refusal.error_code()), " (\"",
+      refusal.error_message(), "\") writes_refused_while_full=", refused, "/",
+      kWritesWhileFull, " refused_applied=", *refused_applied,
+      " reads_while_full_lost=", while_full->lost(), " health_while_full=",
       HealthCheckResponse::ServingStatus_Name(*health_while_full),
       " writes_after_freeing=", written_after, "/", kWritesAfterFreeing,
       " acknowledged=", loss->acknowledged, " lost=", loss->lost(),

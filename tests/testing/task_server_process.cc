@@ -94,8 +94,8 @@ absl::StatusOr<std::unique_ptr<TaskServerProcess>> TaskServerProcess::Start(
     const char* binary = std::getenv(kTaskServerBinaryEnv);
     if (binary == nullptr || *binary == '\0') {
       return absl::FailedPreconditionError(absl::StrCat(
+          kTaskServerBinaryEnv, " is not set: give the test env = {\"",
           kTaskServerBinaryEnv,
-          " is not set: give the test env = {\"", kTaskServerBinaryEnv,
           "\": \"$(rootpath //service:task_server)\"} and the binary as data"));
     }
     options.binary = binary;
@@ -118,8 +118,7 @@ absl::StatusOr<std::unique_ptr<TaskServerProcess>> TaskServerProcess::Start(
       new TaskServerProcess(std::move(options)));
   absl::Status status;
   // A picked port may be taken by someone else before the server binds it.
-  for (int attempt = 1; attempt <= (pick_port ? kPortAttempts : 1);
-       ++attempt) {
+  for (int attempt = 1; attempt <= (pick_port ? kPortAttempts : 1); ++attempt) {
     if (pick_port) {
       absl::StatusOr<int> port = FreeLoopbackPort();
       if (!port.ok()) return port.status();
@@ -155,8 +154,9 @@ absl::Status TaskServerProcess::Restart() {
 
 absl::Status TaskServerProcess::Spawn() {
   std::vector<std::string> argv = options_.launcher;
-  argv.insert(argv.end(), {options_.binary, absl::StrCat("--listen=", address()),
-                           absl::StrCat("--db=", options_.db)});
+  argv.insert(argv.end(),
+              {options_.binary, absl::StrCat("--listen=", address()),
+               absl::StrCat("--db=", options_.db)});
   argv.insert(argv.end(), options_.extra_flags.begin(),
               options_.extra_flags.end());
   {
@@ -176,7 +176,8 @@ absl::Status TaskServerProcess::Spawn() {
   sigemptyset(&no_signals);
 
   const pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", ErrnoText(errno)));
+  if (pid < 0)
+    return absl::InternalError(absl::StrCat("fork: ", ErrnoText(errno)));
   if (pid == 0) {
     const int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     const int in = open("/dev/null", O_RDONLY | O_CLOEXEC);

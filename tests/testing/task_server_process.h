@@ -1,14 +1,13 @@
 #ifndef TASKS_TESTS_TESTING_TASK_SERVER_PROCESS_H_
 #define TASKS_TESTS_TESTING_TASK_SERVER_PROCESS_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
