@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/auth.h"
 #include "service/command_line.h"
@@ -191,6 +192,9 @@ int UsageError(absl::string_view message) {
 }
 
 int Run(int argc, char* argv[]) {
+  // Debian builds Abseil with deadlock detection on; its per-lock bookkeeping
+  // shows in server profiles.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   BlockTerminationSignals();  // Before any thread exists.
   absl::StatusOr<CommandLineAction> action = ParseFlags(argc, argv);
   MaskDatabaseArguments(argc, argv);
