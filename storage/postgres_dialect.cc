@@ -18,6 +18,7 @@
 #include "soci/soci.h"
 #include "storage/cancel_watchdog.h"
 #include "storage/dialect.h"
+#include "storage/task_indexes.h"
 
 namespace tasks::storage {
 namespace {
@@ -65,17 +66,6 @@ CREATE TABLE tasks (
   request_id text NULL CONSTRAINT tasks_request_id_key UNIQUE,
   CONSTRAINT tasks_project_title_key UNIQUE (project_id, title)
 ))sql";
-
-// One index per list order, each ending in id for the keyset tie-break; the
-// (project_id, id) one also serves the cascade delete.
-constexpr char kIndexTasksProject[] =
-    "CREATE INDEX tasks_project_idx ON tasks (project_id, id)";
-constexpr char kIndexTasksCreateTime[] =
-    "CREATE INDEX tasks_create_time_idx ON tasks (create_time, id)";
-constexpr char kIndexTasksPriority[] =
-    "CREATE INDEX tasks_priority_idx ON tasks (priority, id)";
-constexpr char kIndexTasksTitle[] =
-    "CREATE INDEX tasks_title_idx ON tasks (title, id)";
 
 // Version 2: no empty titles or project names.
 constexpr char kTaskTitleNotEmpty[] =

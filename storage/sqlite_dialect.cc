@@ -18,6 +18,7 @@
 #include "soci/sqlite3/soci-sqlite3.h"
 #include "storage/call_deadline.h"
 #include "storage/dialect.h"
+#include "storage/task_indexes.h"
 
 namespace tasks::storage {
 namespace {
@@ -71,17 +72,6 @@ CREATE TABLE tasks (
   request_id TEXT NULL CONSTRAINT tasks_request_id_key UNIQUE,
   CONSTRAINT tasks_project_title_key UNIQUE (project_id, title)
 ) STRICT)sql";
-
-// One index per list order, each ending in id for the keyset tie-break. The
-// unique (project_id, title) index serves title order within a project.
-constexpr char kIndexTasksProject[] =
-    "CREATE INDEX tasks_project_idx ON tasks (project_id, id)";
-constexpr char kIndexTasksCreateTime[] =
-    "CREATE INDEX tasks_create_time_idx ON tasks (create_time, id)";
-constexpr char kIndexTasksPriority[] =
-    "CREATE INDEX tasks_priority_idx ON tasks (priority, id)";
-constexpr char kIndexTasksTitle[] =
-    "CREATE INDEX tasks_title_idx ON tasks (title, id)";
 
 // Version 2: no empty titles or project names. SQLite cannot add a CHECK to
 // an existing table, and rebuilding `projects` would cascade-delete every
