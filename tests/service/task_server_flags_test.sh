@@ -4,24 +4,8 @@
 set -uo pipefail
 
 server="${1:?usage: task_server_flags_test.sh SERVER_BINARY}"
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# expect_exit CODE MESSAGE ARGS...: runs the server, checks its exit code and
-# that stderr contains MESSAGE.
-expect_exit() {
-  local want="$1" message="$2"
-  shift 2
-  local err
-  err="$(timeout 20 "$server" "$@" 2>&1 >/dev/null)"
-  local got=$?
-  [ "$got" -eq "$want" ] || fail "$* exited $got, want $want; stderr: $err"
-  [[ "$err" == *"$message"* ]] || fail "$* stderr lacks \"$message\": $err"
-}
+# fail, expect_exit, finish_checks.
+source tests/testing/shell_assertions.sh || exit 1
 
 expect_exit 2 "unknown flag --no_such_flag" --no_such_flag=1
 expect_exit 2 "pool_size" --pool_size=many
@@ -55,8 +39,4 @@ wait "$first"
 status=$?
 [ "$status" -eq 0 ] || fail "server exited $status after SIGTERM, want 0"
 
-if [ "$failures" -gt 0 ]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all task_server flag checks passed"
+finish_checks "task_server flag"

@@ -9,25 +9,11 @@ server="${1:?usage: task_server_security_test.sh SERVER_BINARY}"
 tls="tests/testdata/tls"
 tmp="${TEST_TMPDIR:?}"
 password="Sup3rS3cretPw-4711"
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# expect_exit CODE MESSAGE ARGS...: runs the server, checks its exit code,
-# that stderr contains MESSAGE and that it never shows the password.
-expect_exit() {
-  local want="$1" message="$2"
-  shift 2
-  local err
-  err="$(timeout 20 "$server" --listen=127.0.0.1:0 "$@" 2>&1 >/dev/null)"
-  local got=$?
-  [ "$got" -eq "$want" ] || fail "$* exited $got, want $want; stderr: $err"
-  [[ "$err" == *"$message"* ]] || fail "$* stderr lacks \"$message\": $err"
-  [[ "$err" != *"$password"* ]] || fail "$* printed the password: $err"
-}
+# fail, expect_exit (run with --listen=127.0.0.1:0, never showing the
+# password), finish_checks.
+server_flags=(--listen=127.0.0.1:0)
+secret="$password"
+source tests/testing/shell_assertions.sh || exit 1
 
 # start_server LOG ARGS...: starts the server in the background (pid in
 # $server_pid) and waits for "listening on" and, when the database is
@@ -126,8 +112,4 @@ grep -q "bearer tokens required" "$tmp/auth.log" ||
 ! grep -q "good-token-0123456789abc" "$tmp/auth.log" ||
   fail "the token was logged: $(cat "$tmp/auth.log")"
 
-if [ "$failures" -gt 0 ]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all task_server security checks passed"
+finish_checks "task_server security"
