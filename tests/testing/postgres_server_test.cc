@@ -11,8 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "libpq-fe.h"
+#include "tests/testing/raw_sql.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/store_backends.h"
 
 namespace tasks::testing {
 namespace {
@@ -20,32 +21,12 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// Runs `sql` on `connection`; returns the first value of the first row (or ""
-// for a command), or the error.
+// Runs `sql` on its own connection to `connection`: the first value of the
+// first row ("" for a command), UNAVAILABLE when no connection, INTERNAL for
+// an error.
 absl::StatusOr<std::string> Query(const std::string& connection,
                                   const std::string& sql) {
-  PGconn* conn = PQconnectdb(connection.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) {
-    absl::Status status = absl::UnavailableError(PQerrorMessage(conn));
-    PQfinish(conn);
-    return status;
-  }
-  PGresult* result = PQexec(conn, sql.c_str());
-  absl::StatusOr<std::string> value;
-  switch (PQresultStatus(result)) {
-    case PGRES_COMMAND_OK:
-      value = std::string();
-      break;
-    case PGRES_TUPLES_OK:
-      value = PQntuples(result) > 0 ? std::string(PQgetvalue(result, 0, 0))
-                                    : std::string();
-      break;
-    default:
-      value = absl::InternalError(PQresultErrorMessage(result));
-  }
-  PQclear(result);
-  PQfinish(conn);
-  return value;
+  return QueryRawSql(StoreBackend::kPostgres, connection, sql);
 }
 
 class PostgresServerTest : public ::testing::Test {
