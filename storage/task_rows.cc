@@ -14,6 +14,7 @@
 #include "google/protobuf/util/type_resolver.h"
 #include "google/protobuf/util/type_resolver_util.h"
 #include "storage/error_reason.h"
+#include "storage/struct_json.h"
 
 namespace tasks::storage {
 namespace {
@@ -59,10 +60,10 @@ absl::StatusOr<v1::Task> TaskFromRow(const TaskRow& row) {
   task.set_description(row.description);
   task.set_status(static_cast<v1::Task::Status>(row.status));
   task.set_priority(static_cast<v1::Task::Priority>(row.priority));
-  // The common case skips the JSON parser.
+  // The common case skips the JSON parser. The parser is our own: protobuf's
+  // JsonStringToMessage took most of a ListTasks page's time.
   if (row.metadata != "{}") {
-    auto parsed = google::protobuf::util::JsonStringToMessage(
-        row.metadata, task.mutable_metadata());
+    absl::Status parsed = JsonToStruct(row.metadata, task.mutable_metadata());
     if (!parsed.ok()) {
       return WithReason(
           absl::InternalError(absl::StrCat("task ", row.id,
