@@ -29,6 +29,7 @@
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/stderr_capture.h"
+#include "tests/testing/unary_call.h"
 
 namespace tasks::service {
 namespace {
@@ -254,27 +255,15 @@ class AuthServiceTest : public ::testing::Test {
     if (server_ != nullptr) server_->Shutdown();
   }
 
-  // Calls `method` with `token` as bearer token (none when empty).
+  // Calls `method` with `token` as bearer token (none when empty);
+  // `response` may be null.
   template <typename Request, typename Response>
   grpc::Status Call(const std::string& token,
                     grpc::Status (Stub::*method)(grpc::ClientContext*,
                                                  const Request&, Response*),
-                    const Request& request, Response* response) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    if (!token.empty()) {
-      context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    }
-    return (stub_.get()->*method)(&context, request, response);
-  }
-
-  template <typename Request, typename Response>
-  grpc::Status Call(const std::string& token,
-                    grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                                 const Request&, Response*),
-                    const Request& request) {
-    Response response;
-    return Call(token, method, request, &response);
+                    const Request& request, Response* response = nullptr) {
+    return ::tasks::testing::CallUnary(*stub_, method, request, response,
+                              absl::Seconds(10), token);
   }
 
   static v1::Task Task(const std::string& title) {

@@ -23,6 +23,7 @@
 #include "service/server.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/testing/store_backends.h"
+#include "tests/testing/unary_call.h"
 
 namespace tasks::service {
 
@@ -60,25 +61,15 @@ class BadInputTest
   // A channel over loopback TCP to the server's port.
   std::shared_ptr<grpc::Channel> TcpChannel() const;
 
-  // Calls `method` with a 30 s deadline on `stub` (default: stub()).
+  // Calls `method` with a 30 s deadline on `on` (default: stub());
+  // `response` may be null.
   template <typename Request, typename Response>
   grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
                                                  const Request&, Response*),
-                    const Request& request, Response* response,
+                    const Request& request, Response* response = nullptr,
                     Stub* on = nullptr) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    return ((on != nullptr ? on : stub_.get())->*method)(&context, request,
-                                                         response);
-  }
-
-  // The same, discarding the response.
-  template <typename Request, typename Response>
-  grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                                 const Request&, Response*),
-                    const Request& request) {
-    Response response;
-    return Call(method, request, &response);
+    return ::tasks::testing::CallUnary(on != nullptr ? *on : *stub_, method, request,
+                              response, absl::Seconds(30));
   }
 
   // Calls the method named `method` ("/tasks.v1.TaskService/GetTask") with

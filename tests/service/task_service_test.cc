@@ -23,6 +23,7 @@
 #include "storage/soci_task_store.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/testing/grpc_status_matchers.h"
+#include "tests/testing/unary_call.h"
 
 namespace tasks::service {
 namespace {
@@ -71,23 +72,13 @@ class TaskServiceTest : public ::testing::Test {
     if (server_ != nullptr) server_->Shutdown();
   }
 
-  // Calls `method` with a 10 s deadline.
+  // Calls `method` with a 10 s deadline; `response` may be null.
   template <typename Request, typename Response>
   grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
                                                  const Request&, Response*),
-                    const Request& request, Response* response) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    return (stub_.get()->*method)(&context, request, response);
-  }
-
-  // The same, discarding the response.
-  template <typename Request, typename Response>
-  grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                                 const Request&, Response*),
-                    const Request& request) {
-    Response response;
-    return Call(method, request, &response);
+                    const Request& request, Response* response = nullptr) {
+    return ::tasks::testing::CallUnary(*stub_, method, request, response,
+                              absl::Seconds(10));
   }
 
   grpc::Status CreateTask(const v1::CreateTaskRequest& request,
