@@ -793,6 +793,19 @@ TEST_P(TaskStoreTest, SchemaRefusesNullTitleAndOutOfDomainValuesFromRawSql) {
               IsOkAndHolds(ElementsAre(EqualsProto(task))));
 }
 
+// Metadata the schema accepts but no Struct can hold (a number beyond a
+// double's range) is reported as the store's fault, not passed on.
+TEST_P(TaskStoreTest, StoredMetadataNoStructCanHoldReadsAsInternal) {
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  ASSERT_OK(QueryRawSql(
+      backend(), connection,
+      R"(INSERT INTO tasks (title, metadata) VALUES ('raw', '{"n":1e400}'))"));
+  EXPECT_THAT(ListAllTasks(*store, v1::ListTasksRequest()),
+              StatusIs(Code::kInternal));
+}
+
 TEST_P(TaskStoreTest, SchemaDefaultsApplyToRawSqlInsert) {
   ASSERT_OK_AND_ASSIGN(std::string connection,
                        FreshStoreDatabase(backend(), StoreLocation::kShared));
