@@ -115,14 +115,30 @@ class Parser {
       }
       if (pos_ == text_.size()) return Fail("unterminated string");
       switch (text_[pos_++]) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           uint32_t code;
           if (!ParseHex4(&code)) return false;
@@ -223,7 +239,8 @@ class Parser {
   }
 
   bool ConsumeWord(absl::string_view word) {
-    if (text_.substr(pos_, word.size()) != word) return Fail("expected a value");
+    if (text_.substr(pos_, word.size()) != word)
+      return Fail("expected a value");
     pos_ += word.size();
     return true;
   }
@@ -237,8 +254,9 @@ class Parser {
   }
 
   void SkipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
-                                   text_[pos_] == '\r' || text_[pos_] == '\t')) {
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\r' ||
+            text_[pos_] == '\t')) {
       ++pos_;
     }
   }

@@ -16,11 +16,12 @@ inline constexpr int kMaxJsonNesting = 100;
 // refused, as are duplicate keys, invalid escapes, lone surrogates, control
 // characters in strings, trailing text and nesting deeper than
 // kMaxJsonNesting. Stricter than protobuf's parser, which also takes some
-// non-JSON (trailing commas, unquoted keys); the database only holds JSON. Returns
-// InvalidArgument naming the offset of the first error; `out` is then
+// non-JSON (trailing commas, unquoted keys); the database only holds JSON.
+// Returns InvalidArgument naming the offset of the first error; `out` is then
 // unspecified. A faster stand-in for protobuf's JsonStringToMessage on the
 // read path, where metadata is parsed for every task returned.
-absl::Status JsonToStruct(absl::string_view json, google::protobuf::Struct* out);
+absl::Status JsonToStruct(absl::string_view json,
+                          google::protobuf::Struct* out);
 
 }  // namespace tasks::storage
 
