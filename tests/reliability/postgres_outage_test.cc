@@ -75,15 +75,11 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
   ASSERT_TRUE(not_serving.ok()) << not_serving.status();
   absl::SleepFor(kOutage - (absl::Now() - stopped));
 
-  // The database is back somewhere between `restarting` and `accepting`
-  // (Restart() returns once it accepts connections): recovery is measured
-  // from both ends.
-  const absl::Time restarting = absl::Now();
-  ASSERT_TRUE(postgres->Restart().ok());
-  const absl::Time accepting = absl::Now();
-  absl::StatusOr<absl::Duration> serving =
-      server->WaitForHealth(HealthCheckResponse::SERVING, absl::Seconds(15));
-  ASSERT_TRUE(serving.ok()) << serving.status() << "; " << server->LogTail();
+  // The database is back somewhere between `back.restarting` and
+  // `back.accepting` (Restart() returns once it accepts connections):
+  // recovery is measured from both ends.
+  DatabaseReturn back;
+  ASSERT_TRUE(RestartPostgresUntilServing(*postgres, *server, &back));
   const int64_t acknowledged_at_return = load.acknowledged_count();
   const absl::Time give_up = absl::Now() + absl::Seconds(15);
   while (load.acknowledged_count() < acknowledged_at_return + 100 &&
@@ -97,20 +93,21 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
   const std::vector<CreateOutcome> outcomes = load.Outcomes();
   absl::Time first_ok_after_restart = absl::InfiniteFuture();
   for (const CreateOutcome& outcome : outcomes) {
-    if (outcome.code == grpc::StatusCode::OK && outcome.end >= restarting) {
+    if (outcome.code == grpc::StatusCode::OK &&
+        outcome.end >= back.restarting) {
       first_ok_after_restart = std::min(first_ok_after_restart, outcome.end);
     }
   }
-  const absl::Duration serves_again = first_ok_after_restart - restarting;
+  const absl::Duration serves_again = first_ok_after_restart - back.restarting;
   EXPECT_LT(serves_again, kRecoveryBound);
-  EXPECT_LT(accepting - restarting + *serving, kRecoveryBound);
+  EXPECT_LT(back.accepting - back.restarting + back.serving, kRecoveryBound);
   // Health notices within a probe interval (1 s) and a probe.
   EXPECT_LT(*not_serving, absl::Seconds(3));
 
   const OutcomeSummary all = Summarize(outcomes, kCallDeadline);
   // Calls that ended while the database was certainly down.
   const OutcomeSummary outage =
-      Summarize(outcomes, kCallDeadline, stopped, restarting);
+      Summarize(outcomes, kCallDeadline, stopped, back.restarting);
   EXPECT_EQ(UnexpectedCodes(
                 all, {grpc::StatusCode::OK, grpc::StatusCode::UNAVAILABLE}),
             "");
@@ -125,9 +122,10 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
 
   ReportFigure(absl::StrCat(
       "acknowledged=", loss->acknowledged, " lost=", loss->lost(),
-      " outage=", Millis(restarting - stopped), " not_serving_after_stop=",
-      Millis(*not_serving), " db_restart_took=", Millis(accepting - restarting),
-      " serving_after_db_accepting=", Millis(*serving),
+      " outage=", Millis(back.restarting - stopped),
+      " not_serving_after_stop=", Millis(*not_serving),
+      " db_restart_took=", Millis(back.accepting - back.restarting),
+      " serving_after_db_accepting=", Millis(back.serving),
       " first_ok_after_db_restart_began=", Millis(serves_again),
       " calls_during_outage: ", CodeCounts(outage), " max_call_latency=",
       Millis(all.max_latency), " all_calls: ", CodeCounts(all)));

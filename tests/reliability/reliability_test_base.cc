@@ -105,6 +105,26 @@ bool ReliabilityTest::RestartServer(TaskServerProcess& server) {
   return *server;
 }
 
+bool ReliabilityTest::RestartPostgresUntilServing(
+    ::tasks::testing::PostgresServer& postgres, TaskServerProcess& server,
+    DatabaseReturn* back) {
+  back->restarting = absl::Now();
+  absl::Status restarted = postgres.Restart();
+  back->accepting = absl::Now();
+  if (!restarted.ok()) {
+    ADD_FAILURE() << "PostgreSQL did not restart: " << restarted;
+    return false;
+  }
+  absl::StatusOr<absl::Duration> serving =
+      server.WaitForHealth(kServing, kServingTimeout);
+  if (!serving.ok()) {
+    ADD_FAILURE() << serving.status() << "; " << server.LogTail();
+    return false;
+  }
+  back->serving = *serving;
+  return true;
+}
+
 int64_t ReliabilityTest::CreateProject(v1::TaskService::Stub& stub,
                                        absl::string_view name) {
   grpc::ClientContext context;

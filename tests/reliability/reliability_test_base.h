@@ -59,6 +59,19 @@ class ReliabilityTest : public ::testing::TestWithParam<StoreBackend> {
   // The test binary's PostgreSQL server; fails the test when there is none.
   ::tasks::testing::PostgresServer* Postgres();
 
+  // When a stopped PostgreSQL came back and how long a server took to see it.
+  struct DatabaseReturn {
+    absl::Time restarting;   // Restart() called
+    absl::Time accepting;    // Restart() returned: it accepts connections
+    absl::Duration serving;  // from `accepting` until the server was SERVING
+  };
+
+  // Restarts `postgres` and waits up to 15 s for `server` to be SERVING;
+  // false (and a test failure) when either fails.
+  static bool RestartPostgresUntilServing(
+      ::tasks::testing::PostgresServer& postgres, TaskServerProcess& server,
+      DatabaseReturn* back);
+
   // Creates a project through `stub`; 0 (and a test failure) when that fails.
   static int64_t CreateProject(v1::TaskService::Stub& stub,
                                absl::string_view name);
