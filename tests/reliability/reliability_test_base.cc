@@ -19,6 +19,19 @@ constexpr ServingStatus kServing =
     ::grpc::health::v1::HealthCheckResponse::SERVING;
 constexpr absl::Duration kServingTimeout = absl::Seconds(15);
 
+// Waits up to 15 s for `server` to be SERVING and puts how long that took in
+// `took` (when not null); false (and a test failure) when it is not.
+bool AwaitServing(TaskServerProcess& server, absl::Duration* took = nullptr) {
+  absl::StatusOr<absl::Duration> serving =
+      server.WaitForHealth(kServing, kServingTimeout);
+  if (!serving.ok()) {
+    ADD_FAILURE() << serving.status() << "; " << server.LogTail();
+    return false;
+  }
+  if (took != nullptr) *took = *serving;
+  return true;
+}
+
 }  // namespace
 
 void ReliabilityTest::SetUp() {
@@ -63,14 +76,7 @@ TaskServerProcess* ReliabilityTest::StartServer(TaskServerOptions options,
   }
   servers_.push_back(*std::move(server));
   TaskServerProcess* started = servers_.back().get();
-  if (await_serving) {
-    absl::StatusOr<absl::Duration> serving =
-        started->WaitForHealth(kServing, kServingTimeout);
-    if (!serving.ok()) {
-      ADD_FAILURE() << serving.status() << "; " << started->LogTail();
-      return nullptr;
-    }
-  }
+  if (await_serving && !AwaitServing(*started)) return nullptr;
   return started;
 }
 
@@ -80,13 +86,7 @@ bool ReliabilityTest::RestartServer(TaskServerProcess& server) {
     ADD_FAILURE() << "task_server did not restart: " << restarted;
     return false;
   }
-  absl::StatusOr<absl::Duration> serving =
-      server.WaitForHealth(kServing, kServingTimeout);
-  if (!serving.ok()) {
-    ADD_FAILURE() << serving.status() << "; " << server.LogTail();
-    return false;
-  }
-  return true;
+  return AwaitServing(server);
 }
 
 ::tasks::testing::PostgresServer* ReliabilityTest::Postgres() {
@@ -115,14 +115,7 @@ bool ReliabilityTest::RestartPostgresUntilServing(
     ADD_FAILURE() << "PostgreSQL did not restart: " << restarted;
     return false;
   }
-  absl::StatusOr<absl::Duration> serving =
-      server.WaitForHealth(kServing, kServingTimeout);
-  if (!serving.ok()) {
-    ADD_FAILURE() << serving.status() << "; " << server.LogTail();
-    return false;
-  }
-  back->serving = *serving;
-  return true;
+  return AwaitServing(server, &back->serving);
 }
 
 int64_t ReliabilityTest::CreateProject(v1::TaskService::Stub& stub,
