@@ -1,21 +1,29 @@
 // Microbenchmarks of the store alone (no gRPC) next to the same statements
 // through the raw sqlite3 C API, on in-memory SQLite and on a SQLite file
-// (WAL, synchronous=FULL): the gap is what the store adds per call.
+// (WAL, synchronous=FULL): the gap is what the store adds per call. With
+// TASKS_BENCH_POSTGRES set to a libpq connection string of an empty database,
+// the same benchmarks also run on PostgreSQL (".../postgres") next to libpq.
 //
 //   ./bazelw run -c opt //bench:store_benchmark
+//   TASKS_BENCH_POSTGRES="host=/tmp/pg dbname=bench" \
+//       ./bazelw run -c opt //bench:store_benchmark -- --benchmark_filter=postgres
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bench/db_baseline.h"
 #include "bench/raw_task_table.h"
 #include "bench/workload.h"
 #include "benchmark/benchmark.h"
+#include "storage/call_deadline.h"
 #include "storage/soci_task_store.h"
 
 namespace tasks::bench {
@@ -54,13 +62,25 @@ T Check(absl::StatusOr<T> value, absl::string_view what) {
   return *std::move(value);
 }
 
+// The PostgreSQL database to run on; empty when TASKS_BENCH_POSTGRES is unset.
+std::string PostgresConnection() {
+  const char* connection = std::getenv("TASKS_BENCH_POSTGRES");
+  return connection == nullptr ? "" : connection;
+}
+
+// The connection string of backend `db` ("memory", "file" or "postgres").
+std::string DatabaseFor(const std::string& db) {
+  if (db == "postgres") return PostgresConnection();
+  return db == "file" ? ScratchFile("file") : ":memory:";
+}
+
 Fixture& FixtureFor(const std::string& db) {
   static auto* const fixtures = new std::map<std::string, std::unique_ptr<Fixture>>;
   std::unique_ptr<Fixture>& fixture = (*fixtures)[db];
   if (fixture != nullptr) return *fixture;
   fixture = std::make_unique<Fixture>();
-  const std::string path = db == "file" ? ScratchFile("file") : ":memory:";
-  RemoveSqliteDatabase(path);
+  const std::string path = DatabaseFor(db);
+  if (!IsPostgres(path)) RemoveSqliteDatabase(path);
   fixture->store = Check(storage::OpenSociTaskStore(path), "opening the store");
   // The raw connection: the same file, or a :memory: copy of the schema.
   RawTableOpener open =
@@ -89,6 +109,12 @@ Fixture& FixtureFor(const std::string& db) {
   return *fixture;
 }
 
+// Every store call runs under a deadline, as the service's calls do (the
+// store then arms its deadline checks).
+struct CallDeadline : storage::ScopedCallDeadline {
+  CallDeadline() : storage::ScopedCallDeadline(absl::Now() + absl::Seconds(30)) {}
+};
+
 void Report(benchmark::State& state, const absl::Status& status) {
   if (!status.ok()) state.SkipWithError(status.ToString().c_str());
 }
@@ -97,6 +123,7 @@ void BM_StoreGetTask(benchmark::State& state, const std::string& db) {
   Fixture& f = FixtureFor(db);
   size_t i = 0;
   for (auto _ : state) {
+    CallDeadline deadline;
     auto task = f.store->GetTask(f.store_tasks[i++ % f.store_tasks.size()]);
     if (!task.ok()) return Report(state, task.status());
     benchmark::DoNotOptimize(task);
@@ -120,6 +147,7 @@ void BM_StoreListTasks50(benchmark::State& state, const std::string& db) {
   request.set_project_id(f.store_project);
   request.set_page_size(kListPageSize);
   for (auto _ : state) {
+    CallDeadline deadline;
     auto page = f.store->ListTasks(request);
     if (!page.ok()) return Report(state, page.status());
     benchmark::DoNotOptimize(page);
@@ -140,6 +168,7 @@ void BM_RawListTasks50(benchmark::State& state, const std::string& db) {
 void BM_StoreCreateTask(benchmark::State& state, const std::string& db) {
   Fixture& f = FixtureFor(db);
   for (auto _ : state) {
+    CallDeadline deadline;
     auto task = f.store->CreateTask(
         DraftTask(f.store_project, absl::StrCat("create-", ++f.sequence)), "");
     if (!task.ok()) return Report(state, task.status());
@@ -156,8 +185,68 @@ void BM_RawInsertTask(benchmark::State& state, const std::string& db) {
   state.SetItemsProcessed(state.iterations());
 }
 
+void BM_StoreUpdateTask(benchmark::State& state, const std::string& db) {
+  Fixture& f = FixtureFor(db);
+  google::protobuf::FieldMask mask;
+  mask.add_paths("description");
+  v1::Task task;
+  size_t i = 0;
+  for (auto _ : state) {
+    task.set_id(f.store_tasks[i++ % f.store_tasks.size()]);
+    task.set_description(absl::StrCat("update-", ++f.sequence));
+    CallDeadline deadline;
+    auto updated = f.store->UpdateTask(task, mask);
+    if (!updated.ok()) return Report(state, updated.status());
+    benchmark::DoNotOptimize(updated);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_RawUpdateTask(benchmark::State& state, const std::string& db) {
+  Fixture& f = FixtureFor(db);
+  size_t i = 0;
+  for (auto _ : state) {
+    absl::Status status = f.raw->UpdateTask(f.raw_tasks[i++ % f.raw_tasks.size()],
+                                            absl::StrCat("update-", ++f.sequence));
+    if (!status.ok()) return Report(state, status);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// A create and a delete per iteration (the raw table has no delete).
+void BM_StoreCreateDeleteTask(benchmark::State& state, const std::string& db) {
+  Fixture& f = FixtureFor(db);
+  for (auto _ : state) {
+    CallDeadline deadline;
+    auto task = f.store->CreateTask(
+        DraftTask(f.store_project, absl::StrCat("delete-", ++f.sequence)), "");
+    if (!task.ok()) return Report(state, task.status());
+    absl::Status deleted = f.store->DeleteTask(task->id());
+    if (!deleted.ok()) return Report(state, deleted);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// One BatchCreateTasks of kListPageSize tasks per iteration.
+void BM_StoreBatchCreateTasks50(benchmark::State& state, const std::string& db) {
+  Fixture& f = FixtureFor(db);
+  for (auto _ : state) {
+    v1::BatchCreateTasksRequest batch;
+    for (int i = 0; i < kListPageSize; ++i) {
+      *batch.add_requests()->mutable_task() =
+          DraftTask(f.store_project, absl::StrCat("batch-", ++f.sequence));
+    }
+    CallDeadline deadline;
+    auto created = f.store->BatchCreateTasks(batch);
+    if (!created.ok()) return Report(state, created.status());
+  }
+  state.SetItemsProcessed(state.iterations() * kListPageSize);
+}
+
 void RegisterAll() {
-  for (const std::string db : {"memory", "file"}) {
+  std::vector<std::string> backends = {"memory", "file"};
+  if (!PostgresConnection().empty()) backends.push_back("postgres");
+  for (const std::string& db : backends) {
     for (const auto& [name, function] :
          std::vector<std::pair<std::string, void (*)(benchmark::State&, const std::string&)>>{
              {"StoreGetTask", BM_StoreGetTask},
@@ -166,6 +255,10 @@ void RegisterAll() {
              {"RawListTasks50", BM_RawListTasks50},
              {"StoreCreateTask", BM_StoreCreateTask},
              {"RawInsertTask", BM_RawInsertTask},
+             {"StoreUpdateTask", BM_StoreUpdateTask},
+             {"RawUpdateTask", BM_RawUpdateTask},
+             {"StoreCreateDeleteTask", BM_StoreCreateDeleteTask},
+             {"StoreBatchCreateTasks50", BM_StoreBatchCreateTasks50},
          }) {
       // Real time: on a file most of a write is spent waiting for fsync.
       benchmark::RegisterBenchmark(absl::StrCat(name, "/", db).c_str(), function, db)
