@@ -1,8 +1,12 @@
 #include "storage/struct_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -277,11 +281,228 @@ class Parser {
   absl::Status error_;
 };
 
+class Writer {
+ public:
+  explicit Writer(std::string* out) : out_(*out) {}
+
+  // `level`: the messages (Struct, ListValue, Value) around `value`.
+  absl::Status WriteStruct(const Struct& value, int level) {
+    if (level > kMaxJsonWriteMessageDepth) return TooDeep();
+    using Entry = google::protobuf::Map<std::string, Value>::value_type;
+    // Sorted as a deterministic serialization orders map keys.
+    std::vector<const Entry*> entries;
+    entries.reserve(value.fields().size());
+    for (const Entry& entry : value.fields()) entries.push_back(&entry);
+    std::sort(entries.begin(), entries.end(),
+              [](const Entry* a, const Entry* b) { return a->first < b->first; });
+    out_.push_back('{');
+    bool first = true;
+    for (const Entry* entry : entries) {
+      if (!first) out_.push_back(',');
+      first = false;
+      WriteString(entry->first);
+      out_.push_back(':');
+      if (absl::Status status = WriteValue(entry->second, level + 1);
+          !status.ok()) {
+        return status;
+      }
+    }
+    out_.push_back('}');
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteValue(const Value& value, int level) {
+    if (level > kMaxJsonWriteMessageDepth) return TooDeep();
+    switch (value.kind_case()) {
+      case Value::kNullValue:
+        out_.append("null");
+        return absl::OkStatus();
+      case Value::kBoolValue:
+        out_.append(value.bool_value() ? "true" : "false");
+        return absl::OkStatus();
+      case Value::kNumberValue:
+        return WriteNumber(value.number_value());
+      case Value::kStringValue:
+        WriteString(value.string_value());
+        return absl::OkStatus();
+      case Value::kStructValue:
+        return WriteStruct(value.struct_value(), level + 1);
+      case Value::kListValue:
+        return WriteList(value.list_value(), level + 1);
+      default:
+        return absl::InvalidArgumentError("a JSON value has no kind set");
+    }
+  }
+
+ private:
+  absl::Status WriteList(const ListValue& list, int level) {
+    if (level > kMaxJsonWriteMessageDepth) return TooDeep();
+    out_.push_back('[');
+    bool first = true;
+    for (const Value& item : list.values()) {
+      if (!first) out_.push_back(',');
+      first = false;
+      if (absl::Status status = WriteValue(item, level + 1); !status.ok()) {
+        return status;
+      }
+    }
+    out_.push_back(']');
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteNumber(double number) {
+    if (!std::isfinite(number)) {
+      return absl::InvalidArgumentError("JSON numbers must be finite");
+    }
+    // protobuf's SimpleDtoa: the shorter form when it reads back exactly.
+    char buffer[32];
+    int length = std::snprintf(buffer, sizeof(buffer), "%.15g", number);
+    double read = 0;
+    if (!absl::SimpleAtod(absl::string_view(buffer, length), &read) ||
+        read != number) {
+      length = std::snprintf(buffer, sizeof(buffer), "%.17g", number);
+    }
+    // A locale with a decimal comma would write one; JSON needs a point.
+    std::replace(buffer, buffer + length, ',', '.');
+    out_.append(buffer, length);
+    return absl::OkStatus();
+  }
+
+  void WriteString(absl::string_view text) {
+    out_.push_back('"');
+    size_t plain = 0;  // start of the run not yet copied
+    size_t i = 0;
+    while (i < text.size()) {
+      const unsigned char byte = static_cast<unsigned char>(text[i]);
+      if (byte >= 0x20 && byte < 0x7f && byte != '"' && byte != '\\' &&
+          byte != '<' && byte != '>') {
+        ++i;
+        continue;
+      }
+      size_t length = 1;
+      const uint32_t code = DecodeUtf8(text, i, &length);
+      char escaped[16];
+      const int escaped_length = Escape(code, escaped);
+      if (escaped_length > 0) {
+        out_.append(text.data() + plain, i - plain);
+        out_.append(escaped, escaped_length);
+        plain = i + length;
+      }
+      i += length;
+    }
+    out_.append(text.data() + plain, text.size() - plain);
+    out_.push_back('"');
+  }
+
+  // The code point of the (valid) UTF-8 sequence at `at`; sets its length.
+  static uint32_t DecodeUtf8(absl::string_view text, size_t at,
+                             size_t* length) {
+    const unsigned char lead = static_cast<unsigned char>(text[at]);
+    int more = 0;
+    uint32_t code = lead;
+    if (lead >= 0xf0) {
+      more = 3;
+      code = lead & 0x07;
+    } else if (lead >= 0xe0) {
+      more = 2;
+      code = lead & 0x0f;
+    } else if (lead >= 0xc0) {
+      more = 1;
+      code = lead & 0x1f;
+    }
+    for (int k = 1; k <= more && at + k < text.size(); ++k) {
+      code = (code << 6) |
+             (static_cast<unsigned char>(text[at + k]) & 0x3f);
+    }
+    *length = std::min<size_t>(1 + more, text.size() - at);
+    return code;
+  }
+
+  // Writes protobuf's escape of `code` to `buffer` and returns its length;
+  // 0 when the character is written as is.
+  static int Escape(uint32_t code, char* buffer) {
+    switch (code) {
+      case '"':
+        return Copy("\\\"", buffer);
+      case '\\':
+        return Copy("\\\\", buffer);
+      case '\b':
+        return Copy("\\b", buffer);
+      case '\t':
+        return Copy("\\t", buffer);
+      case '\n':
+        return Copy("\\n", buffer);
+      case '\f':
+        return Copy("\\f", buffer);
+      case '\r':
+        return Copy("\\r", buffer);
+      default:
+        break;
+    }
+    // Control characters, '<' and '>' (for HTML), and characters that are
+    // invisible or reorder text (for JavaScript), as protobuf lists them.
+    if (code < 0x20 || code == '<' || code == '>' ||
+        (code >= 0x7f && code < 0xa0) || code == 0xad ||
+        (code >= 0x600 && code <= 0x603) || code == 0x6dd || code == 0x70f ||
+        code == 0x17b4 || code == 0x17b5 ||
+        (code >= 0x200b && code <= 0x200f) ||
+        (code >= 0x2028 && code <= 0x202e) ||
+        (code >= 0x2060 && code <= 0x2064) ||
+        (code >= 0x206a && code <= 0x206f) || code == 0xfeff ||
+        (code >= 0xfff9 && code <= 0xfffb)) {
+      return Hex4(code, buffer);
+    }
+    if (code == 0xe0001 || (code >= 0x1d173 && code <= 0x1d17a) ||
+        (code >= 0xe0020 && code <= 0xe007f)) {
+      const uint32_t offset = code - 0x10000;
+      const int high = Hex4(0xd800 + (offset >> 10), buffer);
+      return high + Hex4(0xdc00 + (offset & 0x3ff), buffer + high);
+    }
+    return 0;
+  }
+
+  static int Copy(const char* text, char* buffer) {
+    int length = 0;
+    while (text[length] != '\0') {
+      buffer[length] = text[length];
+      ++length;
+    }
+    return length;
+  }
+
+  // "\u" and four lowercase hex digits.
+  static int Hex4(uint32_t unit, char* buffer) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    buffer[0] = '\\';
+    buffer[1] = 'u';
+    for (int k = 0; k < 4; ++k) {
+      buffer[5 - k] = kHex[(unit >> (4 * k)) & 0xf];
+    }
+    return 6;
+  }
+
+  static absl::Status TooDeep() {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "JSON nested in more than ", kMaxJsonWriteMessageDepth,
+        " messages"));
+  }
+
+  std::string& out_;
+};
+
 }  // namespace
 
 absl::Status JsonToStruct(absl::string_view json, Struct* out) {
   out->Clear();
   return Parser(json).ParseDocument(out);
+}
+
+absl::Status AppendStructJson(const Struct& value, std::string* out) {
+  return Writer(out).WriteStruct(value, 0);
+}
+
+absl::Status AppendValueJson(const Value& value, std::string* out) {
+  return Writer(out).WriteValue(value, 0);
 }
 
 }  // namespace tasks::storage

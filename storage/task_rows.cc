@@ -1,49 +1,25 @@
 #include "storage/task_rows.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/type_resolver.h"
-#include "google/protobuf/util/type_resolver_util.h"
 #include "storage/error_reason.h"
 #include "storage/struct_json.h"
 
 namespace tasks::storage {
 namespace {
 
-constexpr char kTypeUrlPrefix[] = "type.googleapis.com";
-
-// Protobuf's JSON printer, fed a deterministic serialization so that object
-// keys come out sorted: equal values give equal text, which the SQLite
-// metadata filter relies on for nested objects.
-absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message,
-                                   absl::string_view field) {
-  static google::protobuf::util::TypeResolver* const kResolver =
-      google::protobuf::util::NewTypeResolverForDescriptorPool(
-          kTypeUrlPrefix, google::protobuf::DescriptorPool::generated_pool());
-  std::string binary;
-  {
-    google::protobuf::io::StringOutputStream stream(&binary);
-    google::protobuf::io::CodedOutputStream output(&stream);
-    output.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&output);
-  }
-  std::string json;
-  auto printed = google::protobuf::util::BinaryToJsonString(
-      kResolver,
-      absl::StrCat(kTypeUrlPrefix, "/", message.GetDescriptor()->full_name()),
-      binary, &json);
-  if (!printed.ok()) {
-    return InvalidField(
-        field, absl::StrCat("cannot be written as JSON: ", printed.ToString()));
+absl::StatusOr<std::string> CheckedJson(const absl::Status& written,
+                                        std::string json,
+                                        absl::string_view field) {
+  if (!written.ok()) {
+    return InvalidField(field, absl::StrCat("cannot be written as JSON: ",
+                                            written.message()));
   }
   return json;
 }
@@ -110,13 +86,16 @@ std::optional<long long> ParseEtag(absl::string_view etag) {
 
 absl::StatusOr<std::string> StructToJson(
     const google::protobuf::Struct& metadata, absl::string_view field) {
-  if (metadata.fields().empty()) return std::string("{}");
-  return ToJson(metadata, field);
+  std::string json;
+  absl::Status written = AppendStructJson(metadata, &json);
+  return CheckedJson(written, std::move(json), field);
 }
 
 absl::StatusOr<std::string> ValueToJson(const google::protobuf::Value& value,
                                         absl::string_view field) {
-  return ToJson(value, field);
+  std::string json;
+  absl::Status written = AppendValueJson(value, &json);
+  return CheckedJson(written, std::move(json), field);
 }
 
 long long NowMicros() { return absl::ToUnixMicros(absl::Now()); }
