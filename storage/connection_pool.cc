@@ -26,16 +26,13 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
     auto ready = [this, take_turn]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return (!idle_.empty() || open_ < size_) && !(take_turn && writer_busy_);
     };
-    const absl::Time give_up = absl::Now() + wait_timeout_;
-    if (!mu_.AwaitWithDeadline(absl::Condition(&ready),
-                               std::min(give_up, deadline))) {
-      if (deadline <= give_up) {
-        return CallDeadlineExceeded("waiting for a database connection");
+    // The clock is read only when the call has to wait.
+    if (!ready()) {
+      const absl::Time give_up = absl::Now() + wait_timeout_;
+      if (!mu_.AwaitWithDeadline(absl::Condition(&ready),
+                                 std::min(give_up, deadline))) {
+        return WaitFailed(deadline, give_up);
       }
-      return WithReason(absl::UnavailableError(absl::StrCat(
-                            "no ", dialect_.name(), " connection free within ",
-                            absl::FormatDuration(wait_timeout_))),
-                        reason::kDatabaseUnavailable);
     }
     if (take_turn) writer_busy_ = true;
     if (!idle_.empty()) {
@@ -61,6 +58,18 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
     return DbErrorToStatus(db_error, ErrorContext());
   }
   return Lease(this, std::move(connection), take_turn);
+}
+
+absl::Status ConnectionPool::WaitFailed(absl::Time deadline,
+                                        absl::Time give_up) const {
+  if (deadline <= give_up) {
+    return CallDeadlineExceeded("waiting for a database connection");
+  }
+  return WithReason(
+      absl::UnavailableError(absl::StrCat("no ", dialect_.name(),
+                                          " connection free within ",
+                                          absl::FormatDuration(wait_timeout_))),
+      reason::kDatabaseUnavailable);
 }
 
 void ConnectionPool::Release(std::unique_ptr<Connection> connection,

@@ -45,6 +45,9 @@ class ConnectionPool {
  private:
   void Release(std::unique_ptr<Connection> connection, bool write);
 
+  // Why a wait for a connection that gave up at `give_up` failed.
+  absl::Status WaitFailed(absl::Time deadline, absl::Time give_up) const;
+
   const Dialect& dialect_;
   const int size_;
   const absl::Duration wait_timeout_;

@@ -213,16 +213,32 @@ class Parser {
   // RFC 8259 grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
   bool ParseNumber(Value* value) {
     size_t start = pos_;
-    Consume('-');
+    const bool negative = Consume('-');
     if (Consume('0')) {
       // A leading zero stands alone.
     } else if (!ConsumeDigits()) {
       return Fail("expected a value");
     }
-    if (Consume('.') && !ConsumeDigits()) return Fail("expected a digit");
-    if (Consume('e') || Consume('E')) {
+    const size_t integer_end = pos_;
+    const bool has_fraction = Consume('.');
+    if (has_fraction && !ConsumeDigits()) return Fail("expected a digit");
+    const bool has_exponent = Consume('e') || Consume('E');
+    if (has_exponent) {
       if (!Consume('+')) Consume('-');
       if (!ConsumeDigits()) return Fail("expected a digit");
+    }
+    // Integers of up to 15 digits are exact in a double: no need for the
+    // general conversion.
+    const size_t digits = integer_end - start - (negative ? 1 : 0);
+    if (!has_fraction && !has_exponent && digits <= 15) {
+      int64_t magnitude = 0;
+      for (size_t i = integer_end - digits; i < integer_end; ++i) {
+        magnitude = magnitude * 10 + (text_[i] - '0');
+      }
+      // -0 stays negative zero, as the general conversion gives it.
+      const double number = static_cast<double>(magnitude);
+      value->set_number_value(negative ? -number : number);
+      return true;
     }
     double number;
     if (!absl::SimpleAtod(text_.substr(start, pos_ - start), &number) ||

@@ -1,8 +1,10 @@
 #include "storage/struct_json.h"
 
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -106,6 +108,30 @@ TEST(JsonToStructTest, ReplacesPreviousContent) {
   ASSERT_TRUE(JsonToStruct("{\"b\":2}", &out).ok());
   EXPECT_EQ(out.fields_size(), 1);
   EXPECT_EQ(out.fields().at("b").number_value(), 2);
+}
+
+// Integers take a shortcut past the general conversion; the result must be
+// the same double, bit for bit (negative zero included).
+TEST(JsonToStructTest, ReadsIntegersBitForBitAsTheGeneralConversion) {
+  std::vector<std::string> numbers = {"0", "-0", "7", "-7", "10", "-10"};
+  std::string digits;
+  for (int length = 1; length <= 20; ++length) {
+    digits += static_cast<char>('1' + length % 9);
+    numbers.push_back(digits);
+    numbers.push_back("-" + digits);
+    numbers.push_back(std::string(length, '9'));
+    numbers.push_back("-" + std::string(length, '9'));
+  }
+  for (const std::string& number : numbers) {
+    SCOPED_TRACE(number);
+    Struct out;
+    ASSERT_TRUE(JsonToStruct(absl::StrCat("{\"n\":", number, "}"), &out).ok());
+    double expected = 0;
+    ASSERT_TRUE(absl::SimpleAtod(number, &expected));
+    const double got = out.fields().at("n").number_value();
+    EXPECT_EQ(std::memcmp(&got, &expected, sizeof(double)), 0)
+        << got << " vs " << expected;
+  }
 }
 
 TEST(JsonToStructTest, ErrorNamesTheOffset) {
