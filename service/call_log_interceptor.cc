@@ -70,6 +70,8 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
 grpc::experimental::Interceptor*
 CallLogInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
+  // Nothing to log: no interceptor, which spares gRPC its per-call hooks.
+  if (!LogEnabled(LogLevel::kInfo)) return nullptr;
   return new CallLogInterceptor(info, tokens_);
 }
 

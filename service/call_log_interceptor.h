@@ -9,7 +9,8 @@ namespace tasks::service {
 
 // CallLogInterceptorFactory
 //
-// Logs one line per call, at info level, when its status is sent: method,
+// Logs one line per call, at info level, when its status is sent (a call
+// starting while info logging is off gets no interceptor at all): method,
 // status code, latency and, for errors, the message the client gets, e.g.
 //   I ... /tasks.v1.TaskService/GetTask OK 0.412ms
 //   I ... /tasks.v1.TaskService/GetTask NOT_FOUND 0.318ms: no task with id 7

@@ -5,12 +5,16 @@
 
 namespace tasks::service {
 
+bool IsDatabaseServerConnection(absl::string_view db) {
+  return absl::StartsWith(db, "postgresql://") ||
+         absl::StartsWith(db, "postgres://") || absl::StrContains(db, "=");
+}
+
 std::string ResolveDatabasePath(absl::string_view db,
                                 absl::string_view working_directory) {
   const bool sqlite_relative_path =
       !db.empty() && db != ":memory:" && !absl::StartsWith(db, "/") &&
-      !absl::StartsWith(db, "postgresql://") &&
-      !absl::StartsWith(db, "postgres://") && !absl::StrContains(db, "=");
+      !IsDatabaseServerConnection(db);
   if (!sqlite_relative_path) return std::string(db);
   return ResolveUserPath(db, working_directory);
 }

@@ -22,6 +22,12 @@ namespace tasks::service {
 std::string ResolveDatabasePath(absl::string_view db,
                                 absl::string_view working_directory);
 
+// IsDatabaseServerConnection()
+//
+// True when `db` names a database server (a PostgreSQL URL or libpq keyword
+// string) rather than an embedded SQLite database (a file or ":memory:").
+bool IsDatabaseServerConnection(absl::string_view db);
+
 // ResolveUserPath()
 //
 // A file path given on the command line (--db_file, --tls_cert, ...): made

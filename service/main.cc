@@ -57,8 +57,11 @@ ABSL_FLAG(int, pool_size, 0,
           "Database connections (a SQLite file or PostgreSQL); 0 picks the "
           "backend's default. :memory: always uses one.");
 ABSL_FLAG(int, max_threads, 64,
-          "Most threads serving calls; calls beyond them get "
-          "RESOURCE_EXHAUSTED. At least 2.");
+          "Most worker threads (writes; reads too on PostgreSQL); calls "
+          "beyond them get RESOURCE_EXHAUSTED. At least 2.");
+ABSL_FLAG(int, completion_queues, 1,
+          "Threads receiving calls and doing the network work, one "
+          "completion queue each (SQLite reads run on them too). At least 1.");
 ABSL_FLAG(absl::Duration, max_request_deadline, absl::Seconds(30),
           "Longest a call may wait on the database (for a pooled connection "
           "or a lock), whatever deadline the client sends; the store's own "
@@ -83,6 +86,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   ServerConfig config;
   config.listen_address = absl::GetFlag(FLAGS_listen);
   config.max_threads = absl::GetFlag(FLAGS_max_threads);
+  config.completion_queues = absl::GetFlag(FLAGS_completion_queues);
   config.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   config.health_probe_interval = absl::GetFlag(FLAGS_health_probe_interval);
   if (config.listen_address.empty()) {
@@ -93,6 +97,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   }
   if (config.max_threads < 2) {
     return absl::InvalidArgumentError("--max_threads must be at least 2");
+  }
+  if (config.completion_queues < 1) {
+    return absl::InvalidArgumentError("--completion_queues must be at least 1");
   }
   if (max_request_deadline <= absl::ZeroDuration() ||
       config.health_probe_interval <= absl::ZeroDuration()) {
@@ -153,6 +160,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     config.auth_tokens = std::make_shared<const TokenTable>(*std::move(tokens));
   }
 
+  config.reads_on_queue_threads = !IsDatabaseServerConnection(db);
   storage::SociTaskStoreOptions options;
   options.pool_size = absl::GetFlag(FLAGS_pool_size);
   options.wait_timeout = std::min(options.wait_timeout, max_request_deadline);

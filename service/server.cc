@@ -1,15 +1,14 @@
 #include "service/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "grpc/health/v1/health.pb.h"
 #include "service/call_log_interceptor.h"
 #include "service/listen_address.h"
 #include "service/logging.h"
@@ -24,6 +23,9 @@ absl::Status CheckConfig(const ServerConfig& config) {
   if (config.max_threads < 2) {
     // The sync server keeps a thread polling for calls besides workers.
     return absl::InvalidArgumentError("max_threads must be at least 2");
+  }
+  if (config.completion_queues < 1) {
+    return absl::InvalidArgumentError("completion_queues must be at least 1");
   }
   if (config.max_receive_message_bytes <= 0 ||
       config.keepalive_time <= absl::ZeroDuration() ||
@@ -62,6 +64,14 @@ void ApplyHardening(const ServerConfig& config, grpc::ServerBuilder& builder) {
   builder.SetResourceQuota(quota);
 }
 
+AsyncTaskService::Options FrontOptions(const ServerConfig& config) {
+  AsyncTaskService::Options options;
+  options.completion_queues = config.completion_queues;
+  options.max_workers = config.max_threads;
+  options.reads_on_queue_threads = config.reads_on_queue_threads;
+  return options;
+}
+
 // Plaintext is for loopback: anywhere else, say so loudly.
 void WarnIfPlaintextOnNetwork(const ServerConfig& config) {
   if (config.credentials != nullptr || config.listen_address.empty() ||
@@ -80,7 +90,10 @@ void WarnIfPlaintextOnNetwork(const ServerConfig& config) {
 }  // namespace
 
 TaskServer::TaskServer(ServerConfig config)
-    : config_(std::move(config)), service_(store_, config_.auth_tokens.get()) {}
+    : config_(std::move(config)),
+      service_(store_, config_.auth_tokens.get()),
+      health_({std::string(v1::TaskService::service_full_name())}),
+      front_(service_, health_, FrontOptions(config_)) {}
 
 TaskServer::~TaskServer() { Shutdown(); }
 
@@ -90,11 +103,9 @@ absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
   static std::once_flag reflection_once;
   std::call_once(reflection_once, [] {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-    // Links grpc.health.v1's descriptors in, so reflection can describe the
-    // health service (gRPC's own implementation of it carries none).
-    grpc::health::v1::HealthCheckRequest::descriptor();
   });
-  grpc::EnableDefaultHealthCheckService(true);
+  // HealthService replaces gRPC's own, which runs threads of its own.
+  grpc::EnableDefaultHealthCheckService(false);
 
   std::unique_ptr<TaskServer> server(new TaskServer(std::move(config)));
   const ServerConfig& cfg = server->config_;
@@ -105,7 +116,7 @@ absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
         cfg.credentials ? cfg.credentials : grpc::InsecureServerCredentials(),
         &server->port_);
   }
-  builder.RegisterService(&server->service_);
+  server->front_.AddTo(builder);
   ApplyHardening(cfg, builder);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
@@ -121,12 +132,11 @@ absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
         "\": the address is in use by another process, or is not a valid "
         "host:port"));
   }
+  server->front_.Start();
   WarnIfPlaintextOnNetwork(cfg);
-  // gRPC starts the overall status as SERVING; nothing is known yet.
-  server->SetServing(false);
   server->monitor_ = std::make_unique<StoreMonitor>(
       server->store_, cfg.open_store, cfg.health_probe_interval,
-      [raw = server.get()](bool serving) { raw->SetServing(serving); });
+      [raw = server.get()](bool serving) { raw->health_.SetServing(serving); });
   if (absl::Status status = server->monitor_->Start(); !status.ok()) {
     return status;  // Destroying the server shuts it down.
   }
@@ -146,14 +156,6 @@ std::shared_ptr<grpc::Channel> TaskServer::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
 }
 
-void TaskServer::SetServing(bool serving) {
-  absl::MutexLock lock(&mu_);
-  if (shutting_down_) return;
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  health->SetServingStatus(serving);
-  health->SetServingStatus(v1::TaskService::service_full_name(), serving);
-}
-
 void TaskServer::Shutdown() {
   absl::MutexLock shutdown_lock(&shutdown_mu_);
   {
@@ -161,18 +163,15 @@ void TaskServer::Shutdown() {
     if (shutting_down_) return;
     shutting_down_ = true;
   }
-  if (server_ != nullptr) {
-    Log(LogLevel::kInfo, "shutting down: draining calls");
-    grpc::HealthCheckServiceInterface* health =
-        server_->GetHealthCheckService();
-    // Every status NOT_SERVING, and frozen: the monitor cannot undo it.
-    health->Shutdown();
-  }
+  if (server_ != nullptr) Log(LogLevel::kInfo, "shutting down: draining calls");
+  // Every status NOT_SERVING, and frozen: the monitor cannot undo it.
+  health_.Shutdown();
   if (monitor_ != nullptr) monitor_->Stop();
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_timeout));
     server_->Wait();
   }
+  front_.Stop();
   store_.Close();
   if (server_ != nullptr) Log(LogLevel::kInfo, "shut down");
 }

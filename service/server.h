@@ -10,8 +10,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "service/async_task_service.h"
 #include "service/auth.h"
 #include "service/deferred_task_store.h"
+#include "service/health_service.h"
 #include "service/store_monitor.h"
 #include "service/task_service_impl.h"
 
@@ -36,8 +38,19 @@ struct ServerConfig {
   // anyway, NOT_SERVING, and retries every `health_probe_interval`.
   StoreFactory open_store;
 
-  // Most threads serving calls; a call arriving when all are busy gets
-  // RESOURCE_EXHAUSTED instead of queueing without bound.
+  // Threads receiving calls and doing their network work, each with its own
+  // completion queue (see AsyncTaskService).
+  int completion_queues = 1;
+
+  // Reads run on the completion-queue threads: right for a store whose reads
+  // never wait on a network or a lock (SQLite in WAL mode), since a read
+  // that blocks holds up every call on its queue, health checks included. A
+  // database server's reads go to the worker threads instead.
+  bool reads_on_queue_threads = true;
+
+  // Most worker threads (writes, and reads when not on the queue threads); a
+  // call arriving when all are busy gets RESOURCE_EXHAUSTED instead of
+  // queueing without bound. Also bounds the threads serving reflection.
   int max_threads = 64;
 
   // Larger requests get RESOURCE_EXHAUSTED.
@@ -103,23 +116,20 @@ class TaskServer {
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
   // Graceful shutdown: health turns NOT_SERVING at once (health Watch
-  // streams are sent NOT_SERVING), the server stops accepting calls,
-  // in-flight calls get up to `drain_timeout` to finish (then are
-  // cancelled), and the store is closed. Blocks until done; later calls
-  // return at once. Thread-safe. gRPC's health service never ends its Watch
-  // streams itself, so while a client watches, shutdown takes the whole
-  // `drain_timeout`.
+  // streams are sent NOT_SERVING, then ended with UNAVAILABLE), the server
+  // stops accepting calls, in-flight calls get up to `drain_timeout` to
+  // finish (then are cancelled), and the store is closed. Blocks until done;
+  // later calls return at once. Thread-safe.
   void Shutdown();
 
  private:
   explicit TaskServer(ServerConfig config);
 
-  // Sets both health statuses, unless shutting down.
-  void SetServing(bool serving);
-
   const ServerConfig config_;
   DeferredTaskStore store_;
   TaskServiceImpl service_;
+  HealthService health_;
+  AsyncTaskService front_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<StoreMonitor> monitor_;
   int port_ = 0;

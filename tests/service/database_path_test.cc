@@ -5,6 +5,19 @@
 namespace tasks::service {
 namespace {
 
+TEST(IsDatabaseServerConnectionTest, PostgresFormsAreServers) {
+  EXPECT_TRUE(IsDatabaseServerConnection("postgresql://u@db:5432/tasks"));
+  EXPECT_TRUE(IsDatabaseServerConnection("postgres://db/tasks"));
+  EXPECT_TRUE(IsDatabaseServerConnection("host=/run/postgresql dbname=t"));
+}
+
+TEST(IsDatabaseServerConnectionTest, SqliteFormsAreNot) {
+  EXPECT_FALSE(IsDatabaseServerConnection("tasks.db"));
+  EXPECT_FALSE(IsDatabaseServerConnection("/var/lib/tasks/tasks.db"));
+  EXPECT_FALSE(IsDatabaseServerConnection(":memory:"));
+  EXPECT_FALSE(IsDatabaseServerConnection(""));
+}
+
 TEST(ResolveDatabasePathTest, RelativeSqlitePathIsJoinedToWorkingDirectory) {
   EXPECT_EQ(ResolveDatabasePath("tasks.db", "/home/me"), "/home/me/tasks.db");
   EXPECT_EQ(ResolveDatabasePath("data/t.db", "/home/me/"),

@@ -135,6 +135,15 @@ class ServerTest : public ::testing::Test {
     return status;
   }
 
+  grpc::Status CreateTask(const std::string& title) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::CreateTaskRequest request;
+    request.mutable_task()->set_title(title);
+    v1::Task response;
+    return stub_->CreateTask(&context, request, &response);
+  }
+
   std::atomic<bool> healthy_{true};
   NiceMock<MockTaskStore>* store_;  // Owned by the server once opened.
   ServerConfig config_;
@@ -305,16 +314,16 @@ TEST_F(ServerTest, StartFailsWhenTheStoreRefusesItsConfiguration) {
 
 TEST_F(ServerTest, ShutdownTurnsHealthNotServingAndDrainsInFlightCalls) {
   config_.listen_address = "127.0.0.1:0";
-  // The health Watch stream below stays open until the drain timeout.
-  config_.drain_timeout = absl::Milliseconds(500);
+  config_.drain_timeout = absl::Seconds(20);
   ASSERT_NO_FATAL_FAILURE(StartServer());
   ASSERT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
   absl::Notification in_store, release;
-  EXPECT_CALL(*store_, GetTask(8)).WillOnce(Invoke([&](int64_t id) {
-    in_store.Notify();
-    release.WaitForNotification();
-    return absl::StatusOr<v1::Task>(TaskWithId(id));
-  }));
+  EXPECT_CALL(*store_, CreateTask(_, _))
+      .WillOnce(Invoke([&](const v1::Task&, absl::string_view) {
+        in_store.Notify();
+        release.WaitForNotification();
+        return absl::StatusOr<v1::Task>(TaskWithId(8));
+      }));
 
   grpc::ClientContext watch_context;
   HealthCheckRequest watch_request;
@@ -325,15 +334,20 @@ TEST_F(ServerTest, ShutdownTurnsHealthNotServingAndDrainsInFlightCalls) {
   ASSERT_EQ(update.status(), HealthCheckResponse::SERVING);
 
   grpc::Status in_flight;
-  std::thread call([&] { in_flight = GetTask(8); });
+  std::thread call([&] { in_flight = CreateTask("in flight"); });
   in_store.WaitForNotification();
   std::thread shutdown([&] { server_->Shutdown(); });
 
   ASSERT_TRUE(watch->Read(&update));
   EXPECT_EQ(update.status(), HealthCheckResponse::NOT_SERVING);
+  // The watch ends at once: it does not hold the shutdown up.
+  EXPECT_FALSE(watch->Read(&update));
+  EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   release.Notify();
   call.join();
+  const absl::Time released = absl::Now();
   shutdown.join();
+  EXPECT_LT(absl::Now() - released, config_.drain_timeout / 2);
   EXPECT_THAT(in_flight, GrpcOk());
 }
 
@@ -384,16 +398,17 @@ TEST_F(ServerTest, RequestOverOneMebibyteIsResourceExhausted) {
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
-TEST_F(ServerTest, CallsBeyondTheThreadPoolAreResourceExhausted) {
+TEST_F(ServerTest, WritesBeyondTheWriterThreadsAreResourceExhausted) {
   config_.max_threads = 2;
   ASSERT_NO_FATAL_FAILURE(StartServer());
   absl::Notification release;
   std::atomic<int> in_store{0};
-  ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([&](int64_t id) {
-    ++in_store;
-    release.WaitForNotification();
-    return absl::StatusOr<v1::Task>(TaskWithId(id));
-  }));
+  ON_CALL(*store_, CreateTask(_, _))
+      .WillByDefault(Invoke([&](const v1::Task&, absl::string_view) {
+        ++in_store;
+        release.WaitForNotification();
+        return absl::StatusOr<v1::Task>(TaskWithId(1));
+      }));
 
   constexpr int kCalls = 6;
   absl::Mutex mu;
@@ -401,12 +416,12 @@ TEST_F(ServerTest, CallsBeyondTheThreadPoolAreResourceExhausted) {
   std::vector<std::thread> calls;
   for (int i = 0; i < kCalls; ++i) {
     calls.emplace_back([&, i] {
-      grpc::Status status = GetTask(i + 1);
+      grpc::Status status = CreateTask(absl::StrCat("task ", i));
       absl::MutexLock lock(&mu);
       results.push_back(status);
     });
   }
-  // The pool fills up; the calls it cannot take are refused at once.
+  // The writers fill up; the calls they cannot take are refused at once.
   auto refused = [&] {
     int count = 0;
     for (const grpc::Status& status : results) {
@@ -427,19 +442,83 @@ TEST_F(ServerTest, CallsBeyondTheThreadPoolAreResourceExhausted) {
   int ok = 0, exhausted = 0;
   for (const grpc::Status& status : results) {
     ok += status.ok();
-    exhausted += status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++exhausted;
+      EXPECT_THAT(status, GrpcErrorIs(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                      reason::kResourceExhausted));
+    }
   }
   EXPECT_GE(exhausted, 1);
   EXPECT_GE(ok, 1);
+  EXPECT_LE(ok, config_.max_threads);
   EXPECT_EQ(ok + exhausted, kCalls);
   EXPECT_EQ(in_store.load(), ok);
-  // And the server recovers once its threads are back in the pool.
-  grpc::Status after = GetTask(1);
+  // And the server recovers once its writers are free.
+  grpc::Status after = CreateTask("after");
   for (absl::Time deadline = absl::Now() + absl::Seconds(5);
-       !after.ok() && absl::Now() < deadline; after = GetTask(1)) {
+       !after.ok() && absl::Now() < deadline; after = CreateTask("after")) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_THAT(after, GrpcOk());
+}
+
+TEST_F(ServerTest, ReadsOnWorkersBeyondThemAreResourceExhausted) {
+  config_.max_threads = 2;
+  config_.reads_on_queue_threads = false;
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  absl::Notification release;
+  std::atomic<int> in_store{0};
+  ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([&](int64_t id) {
+    ++in_store;
+    release.WaitForNotification();
+    return absl::StatusOr<v1::Task>(TaskWithId(id));
+  }));
+  std::vector<std::thread> reads;
+  for (int i = 0; i < config_.max_threads; ++i) {
+    reads.emplace_back([&, i] { GetTask(i + 1); });
+  }
+  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
+       in_store.load() < config_.max_threads && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(in_store.load(), config_.max_threads);
+
+  EXPECT_THAT(GetTask(9), GrpcErrorIs(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                      reason::kResourceExhausted));
+  release.Notify();
+  for (std::thread& read : reads) read.join();
+  EXPECT_THAT(GetTask(9), GrpcOk());
+}
+
+TEST_F(ServerTest, ReadsAreServedWhileEveryWriterIsBusy) {
+  config_.max_threads = 2;
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  absl::Notification release;
+  std::atomic<int> in_store{0};
+  ON_CALL(*store_, CreateTask(_, _))
+      .WillByDefault(Invoke([&](const v1::Task&, absl::string_view) {
+        ++in_store;
+        release.WaitForNotification();
+        return absl::StatusOr<v1::Task>(TaskWithId(1));
+      }));
+  ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([](int64_t id) {
+    return absl::StatusOr<v1::Task>(TaskWithId(id));
+  }));
+  std::vector<std::thread> writes;
+  for (int i = 0; i < config_.max_threads; ++i) {
+    writes.emplace_back([&, i] { CreateTask(absl::StrCat("slow ", i)); });
+  }
+  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
+       in_store.load() < config_.max_threads && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(in_store.load(), config_.max_threads);
+
+  v1::Task task;
+  EXPECT_THAT(GetTask(7, &task), GrpcOk());
+  EXPECT_EQ(task.id(), 7);
+  release.Notify();
+  for (std::thread& write : writes) write.join();
 }
 
 }  // namespace

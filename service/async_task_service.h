@@ -1,0 +1,84 @@
+#ifndef TASKS_SERVICE_ASYNC_TASK_SERVICE_H_
+#define TASKS_SERVICE_ASYNC_TASK_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "service/health_service.h"
+#include "service/task_service_impl.h"
+
+namespace tasks::service {
+namespace async_internal {
+struct FrontState;
+}  // namespace async_internal
+
+// AsyncTaskService
+//
+// Serves TaskServiceImpl's methods, and the HealthService, through gRPC's
+// async completion-queue API rather than its sync thread pool: on a small
+// machine the hand-offs between polling and worker threads cost more than a
+// read's own work. Each completion queue has one thread, which also does the
+// network work of its calls.
+//   - Reads (Get*, List*) run on the queue thread that received them when
+//     `reads_on_queue_threads` (a store whose reads never wait on a network
+//     or a lock, like SQLite in WAL mode): no hand-off at all. Otherwise they
+//     run on the workers, like writes.
+//   - Writes, which wait for a durable commit, run on a WorkerPool of up to
+//     `max_workers` threads, so that many wait at once (and a SQLite store
+//     commits them in groups). A call finding every worker busy gets
+//     RESOURCE_EXHAUSTED at once, reason RESOURCE_EXHAUSTED.
+// Server interceptors see these calls as they see sync ones.
+//
+// Example:
+//   AsyncTaskService front(service, health, AsyncTaskService::Options());
+//   grpc::ServerBuilder builder;
+//   front.AddTo(builder);
+//   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+//   front.Start();
+//   ...
+//   server->Shutdown(deadline);
+//   front.Stop();
+class AsyncTaskService {
+ public:
+  struct Options {
+    int completion_queues = 1;
+    int max_workers = 64;
+    bool reads_on_queue_threads = true;
+  };
+
+  // `service` and `health` must outlive this object.
+  AsyncTaskService(TaskServiceImpl& service, HealthService& health,
+                   Options options);
+  AsyncTaskService(const AsyncTaskService&) = delete;
+  AsyncTaskService& operator=(const AsyncTaskService&) = delete;
+  ~AsyncTaskService();  // Stop(); the server must be shut down by then.
+
+  // Registers tasks.v1.TaskService, grpc.health.v1.Health and the completion
+  // queues; before BuildAndStart().
+  void AddTo(grpc::ServerBuilder& builder);
+
+  // Once the server is built: waits for calls of every method and starts the
+  // queue threads.
+  void Start();
+
+  // After grpc::Server::Shutdown() returned: waits for the work still
+  // running on the workers, then drains and joins the queue threads. Later
+  // calls return at once.
+  void Stop();
+
+ private:
+  // What every call object reaches: the services and the workers.
+  std::unique_ptr<async_internal::FrontState> state_;
+  HealthService& health_;
+  const int completion_queue_count_;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
+  std::vector<std::thread> threads_;
+  bool stopped_ = false;
+};
+
+}  // namespace tasks::service
+
+#endif  // TASKS_SERVICE_ASYNC_TASK_SERVICE_H_

@@ -1,0 +1,202 @@
+#include "service/health_service.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "service/completion_queue_tag.h"
+
+namespace tasks::service {
+namespace health_internal {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+using ServingStatus = HealthCheckResponse::ServingStatus;
+
+class WatchCall;
+
+struct HealthState {
+  explicit HealthState(std::vector<std::string> names)
+      : services(std::move(names)) {
+    services.push_back("");  // The server as a whole.
+  }
+
+  bool Known(const std::string& service) const {
+    return std::find(services.begin(), services.end(), service) !=
+           services.end();
+  }
+
+  ServingStatus StatusOf(const std::string& service) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (!Known(service)) return HealthCheckResponse::SERVICE_UNKNOWN;
+    return serving && !shut_down ? HealthCheckResponse::SERVING
+                                 : HealthCheckResponse::NOT_SERVING;
+  }
+
+  std::vector<std::string> services;
+  grpc::health::v1::Health::AsyncService async_service;
+  absl::Mutex mu;
+  bool serving ABSL_GUARDED_BY(mu) = false;
+  bool shut_down ABSL_GUARDED_BY(mu) = false;
+  absl::flat_hash_set<WatchCall*> watches ABSL_GUARDED_BY(mu);
+};
+
+namespace {
+
+// One Check call: answered on arrival.
+class CheckCall final : public CompletionQueueTag {
+ public:
+  static void Await(HealthState& state, grpc::ServerCompletionQueue& queue) {
+    auto* call = new CheckCall(state, queue);
+    state.async_service.RequestCheck(&call->context_, &call->request_,
+                                     &call->writer_, &queue, &queue, call);
+  }
+
+  void Proceed(bool ok) override {
+    if (!ok || answered_) {
+      delete this;
+      return;
+    }
+    answered_ = true;
+    Await(state_, queue_);
+    ServingStatus status;
+    {
+      absl::MutexLock lock(&state_.mu);
+      status = state_.StatusOf(request_.service());
+    }
+    if (status == HealthCheckResponse::SERVICE_UNKNOWN) {
+      writer_.FinishWithError(
+          grpc::Status(grpc::StatusCode::NOT_FOUND,
+                       "unknown service \"" + request_.service() + "\""),
+          this);
+      return;
+    }
+    HealthCheckResponse response;
+    response.set_status(status);
+    writer_.Finish(response, grpc::Status::OK, this);
+  }
+
+ private:
+  CheckCall(HealthState& state, grpc::ServerCompletionQueue& queue)
+      : state_(state), queue_(queue), writer_(&context_) {}
+
+  HealthState& state_;
+  grpc::ServerCompletionQueue& queue_;
+  grpc::ServerContext context_;
+  HealthCheckRequest request_;
+  grpc::ServerAsyncResponseWriter<HealthCheckResponse> writer_;
+  bool answered_ = false;
+};
+
+}  // namespace
+
+// One Watch stream. At most one write (or the final Finish) is in flight;
+// a status that changes meanwhile is sent when it completes. A client that
+// went away is noticed at the next write, which fails.
+class WatchCall final : public CompletionQueueTag {
+ public:
+  static void Await(HealthState& state, grpc::ServerCompletionQueue& queue) {
+    auto* call = new WatchCall(state, queue);
+    state.async_service.RequestWatch(&call->context_, &call->request_,
+                                     &call->writer_, &queue, &queue, call);
+  }
+
+  void Proceed(bool ok) override {
+    bool done = false;
+    {
+      absl::MutexLock lock(&state_.mu);
+      if (!started_) {
+        if (ok) {
+          started_ = true;
+          Await(state_, queue_);
+          state_.watches.insert(this);
+          SendLocked();
+        } else {
+          done = true;  // The server shut down before a call came.
+        }
+      } else {
+        writing_ = false;
+        done = !ok || finished_;
+        if (done) {
+          state_.watches.erase(this);
+        } else {
+          SendLocked();
+        }
+      }
+    }
+    if (done) delete this;
+  }
+
+  // Sends what the client has not seen yet: the current status, or, after
+  // shutdown, the end of the stream. Does nothing while a write is in flight.
+  void SendLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    if (writing_ || finished_) return;
+    const ServingStatus status = state_.StatusOf(request_.service());
+    if (status != sent_) {
+      sent_ = status;
+      response_.set_status(status);
+      writing_ = true;
+      writer_.Write(response_, this);
+    } else if (state_.shut_down) {
+      finished_ = true;
+      writing_ = true;
+      writer_.Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                  "the server is shutting down"),
+                     this);
+    }
+  }
+
+ private:
+  WatchCall(HealthState& state, grpc::ServerCompletionQueue& queue)
+      : state_(state), queue_(queue), writer_(&context_) {}
+
+  HealthState& state_;
+  grpc::ServerCompletionQueue& queue_;
+  grpc::ServerContext context_;
+  HealthCheckRequest request_;
+  HealthCheckResponse response_;
+  grpc::ServerAsyncWriter<HealthCheckResponse> writer_;
+  bool started_ = false;
+  bool writing_ = false;
+  bool finished_ = false;
+  // Nothing sent yet: no status equals it.
+  ServingStatus sent_ = static_cast<ServingStatus>(-1);
+};
+
+}  // namespace health_internal
+
+using health_internal::CheckCall;
+using health_internal::HealthState;
+using health_internal::WatchCall;
+
+HealthService::HealthService(std::vector<std::string> services)
+    : state_(std::make_unique<HealthState>(std::move(services))) {}
+
+HealthService::~HealthService() = default;
+
+grpc::Service& HealthService::async_service() { return state_->async_service; }
+
+void HealthService::AwaitCalls(grpc::ServerCompletionQueue& queue) {
+  // Load balancers and orchestrators may check often and together.
+  constexpr int kChecksAwaited = 4;
+  for (int i = 0; i < kChecksAwaited; ++i) CheckCall::Await(*state_, queue);
+  WatchCall::Await(*state_, queue);
+}
+
+void HealthService::SetServing(bool serving) {
+  absl::MutexLock lock(&state_->mu);
+  if (state_->shut_down || state_->serving == serving) return;
+  state_->serving = serving;
+  for (WatchCall* watch : state_->watches) watch->SendLocked();
+}
+
+void HealthService::Shutdown() {
+  absl::MutexLock lock(&state_->mu);
+  state_->shut_down = true;
+  for (WatchCall* watch : state_->watches) watch->SendLocked();
+}
+
+}  // namespace tasks::service
