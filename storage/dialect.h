@@ -47,6 +47,10 @@ class Dialect {
   // Largest pool the backend allows (1 for SQLite :memory:).
   virtual int max_pool_size() const = 0;
 
+  // True for SQLite, whose statements run through the sqlite3 C API
+  // (SqliteStatement) rather than through SOCI.
+  virtual bool is_sqlite() const = 0;
+
   // True when writers must take turns inside the process (SQLite has one
   // writer per database; taking turns here avoids its busy-wait sleeps).
   virtual bool serialize_writes() const = 0;

@@ -116,6 +116,7 @@ class PostgresDialect final : public Dialect {
   absl::string_view name() const override { return "postgresql"; }
   int default_pool_size() const override { return 8; }
   int max_pool_size() const override { return 1000; }
+  bool is_sqlite() const override { return false; }
   bool serialize_writes() const override { return false; }
 
   std::unique_ptr<soci::session> Connect() const override {

@@ -1,7 +1,6 @@
 #include "storage/prepared_statement.h"
 
 #include <algorithm>
-#include <stdexcept>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -50,82 +49,106 @@ std::vector<std::string> ParameterNames(const std::string& sql) {
 PreparedStatement::PreparedStatement(soci::session& session,
                                      const Dialect& dialect,
                                      const std::string& sql, RowKind kind)
-    : dialect_(dialect), statement_(session) {
+    : dialect_(dialect) {
+  if (dialect.is_sqlite()) {
+    sqlite_ = std::make_unique<SqliteStatement>(session, sql, params_,
+                                                SqliteColumns(kind));
+    return;
+  }
+  soci_ = std::make_unique<soci::statement>(session);
+  DefineSoci(kind);
+  for (const std::string& name : ParameterNames(sql)) BindSoci(name);
+  soci_->alloc();
+  soci_->prepare(sql);
+  soci_->define_and_bind();
+}
+
+std::vector<SqliteStatement::Column> PreparedStatement::SqliteColumns(
+    RowKind kind) {
+  using Column = SqliteStatement::Column;
+  using Type = Column::Type;
+  switch (kind) {
+    case RowKind::kNone:
+      return {};
+    case RowKind::kTask:
+      return {{Type::kInt64, &task_.id, nullptr},
+              {Type::kInt64, &task_.project_id, &task_.project_id_indicator},
+              {Type::kText, &task_.title, nullptr},
+              {Type::kText, &task_.description, nullptr},
+              {Type::kInt, &task_.status, nullptr},
+              {Type::kInt, &task_.priority, nullptr},
+              {Type::kText, &task_.metadata, nullptr},
+              {Type::kInt64, &task_.create_time, nullptr},
+              {Type::kInt64, &task_.update_time, nullptr},
+              {Type::kInt64, &task_.revision, nullptr}};
+    case RowKind::kProject:
+      return {{Type::kInt64, &project_.id, nullptr},
+              {Type::kText, &project_.name, nullptr},
+              {Type::kText, &project_.description, nullptr},
+              {Type::kInt64, &project_.create_time, nullptr},
+              {Type::kInt64, &project_.update_time, nullptr}};
+    case RowKind::kNumber:
+      return {{Type::kInt64, &number_, nullptr}};
+  }
+  return {};
+}
+
+void PreparedStatement::DefineSoci(RowKind kind) {
+  soci::statement& st = *soci_;
   switch (kind) {
     case RowKind::kNone:
       break;
     case RowKind::kTask:
-      statement_.exchange(soci::into(task_.id));
-      statement_.exchange(
-          soci::into(task_.project_id, task_.project_id_indicator));
-      statement_.exchange(soci::into(task_.title));
-      statement_.exchange(soci::into(task_.description));
-      statement_.exchange(soci::into(task_.status));
-      statement_.exchange(soci::into(task_.priority));
-      statement_.exchange(soci::into(task_.metadata));
-      statement_.exchange(soci::into(task_.create_time));
-      statement_.exchange(soci::into(task_.update_time));
-      statement_.exchange(soci::into(task_.revision));
+      st.exchange(soci::into(task_.id));
+      st.exchange(soci::into(task_.project_id, task_.project_id_indicator));
+      st.exchange(soci::into(task_.title));
+      st.exchange(soci::into(task_.description));
+      st.exchange(soci::into(task_.status));
+      st.exchange(soci::into(task_.priority));
+      st.exchange(soci::into(task_.metadata));
+      st.exchange(soci::into(task_.create_time));
+      st.exchange(soci::into(task_.update_time));
+      st.exchange(soci::into(task_.revision));
       break;
     case RowKind::kProject:
-      statement_.exchange(soci::into(project_.id));
-      statement_.exchange(soci::into(project_.name));
-      statement_.exchange(soci::into(project_.description));
-      statement_.exchange(soci::into(project_.create_time));
-      statement_.exchange(soci::into(project_.update_time));
+      st.exchange(soci::into(project_.id));
+      st.exchange(soci::into(project_.name));
+      st.exchange(soci::into(project_.description));
+      st.exchange(soci::into(project_.create_time));
+      st.exchange(soci::into(project_.update_time));
       break;
     case RowKind::kNumber:
-      statement_.exchange(soci::into(number_));
+      st.exchange(soci::into(number_));
       break;
   }
-  for (const std::string& name : ParameterNames(sql)) Bind(name);
-  statement_.alloc();
-  statement_.prepare(sql);
-  statement_.define_and_bind();
 }
 
-void PreparedStatement::Bind(const std::string& name) {
-  // Const references: SOCI only reads them.
-  const StatementParams& p = params_;
-  StatementParams& m = params_;
-  if (name == "id") {
-    statement_.exchange(soci::use(p.id, name));
-  } else if (name == "project_id") {
-    statement_.exchange(soci::use(p.project_id, m.project_id_indicator, name));
-  } else if (name == "name") {
-    statement_.exchange(soci::use(p.name, m.name_indicator, name));
-  } else if (name == "title") {
-    statement_.exchange(soci::use(p.title, m.title_indicator, name));
-  } else if (name == "description") {
-    statement_.exchange(soci::use(p.description, name));
-  } else if (name == "status") {
-    statement_.exchange(soci::use(p.status, name));
-  } else if (name == "priority") {
-    statement_.exchange(soci::use(p.priority, name));
-  } else if (name == "metadata") {
-    statement_.exchange(soci::use(p.metadata, name));
-  } else if (name == "now") {
-    statement_.exchange(soci::use(p.now, name));
-  } else if (name == "revision") {
-    statement_.exchange(soci::use(p.revision, name));
-  } else if (name == "request_id") {
-    statement_.exchange(soci::use(p.request_id, m.request_id_indicator, name));
-  } else if (name == "after_id") {
-    statement_.exchange(soci::use(p.after_id, name));
-  } else if (name == "after_number") {
-    statement_.exchange(soci::use(p.after_number, name));
-  } else if (name == "after_text") {
-    statement_.exchange(soci::use(p.after_text, name));
-  } else if (name == "limit") {
-    statement_.exchange(soci::use(p.limit, name));
-  } else if (name == "allowed_ids") {
-    statement_.exchange(soci::use(p.allowed_ids, name));
-  } else if (name == "meta_key") {
-    statement_.exchange(soci::use(p.meta_key, name));
-  } else if (name == "meta_value") {
-    statement_.exchange(soci::use(p.meta_value, name));
-  } else {
-    throw std::logic_error("no statement parameter named :" + name);
+void PreparedStatement::BindSoci(const std::string& name) {
+  // Const references: SOCI only reads the values.
+  const ParamRef param = ParamFor(params_, name);
+  soci::statement& st = *soci_;
+  switch (param.type) {
+    case ParamRef::Type::kInt64: {
+      const auto& value = *static_cast<const long long*>(param.value);
+      if (param.indicator != nullptr) {
+        st.exchange(soci::use(value, *param.indicator, name));
+      } else {
+        st.exchange(soci::use(value, name));
+      }
+      break;
+    }
+    case ParamRef::Type::kInt:
+      st.exchange(soci::use(*static_cast<const int*>(param.value), name));
+      break;
+    case ParamRef::Type::kText: {
+      const auto& value = *static_cast<const std::string*>(param.value);
+      if (param.indicator != nullptr) {
+        st.exchange(soci::use(value, *param.indicator, name));
+      } else {
+        st.exchange(soci::use(value, name));
+      }
+      break;
+    }
   }
 }
 
@@ -141,22 +164,37 @@ auto PreparedStatement::Checked(Step&& step) -> decltype(step()) {
 
 bool PreparedStatement::ExecuteOnce() {
   return Checked([this] {
-    bool got_row = statement_.execute(true);
-    dialect_.FinishStatement(statement_);
+    if (sqlite_ != nullptr) {
+      const bool got_row = sqlite_->Execute();
+      sqlite_->Finish();
+      return got_row;
+    }
+    const bool got_row = soci_->execute(true);
+    dialect_.FinishStatement(*soci_);
     return got_row;
   });
 }
 
 bool PreparedStatement::Execute() {
-  return Checked([this] { return statement_.execute(true); });
+  return Checked([this] {
+    return sqlite_ != nullptr ? sqlite_->Execute() : soci_->execute(true);
+  });
 }
 
 bool PreparedStatement::Fetch() {
-  return Checked([this] { return statement_.fetch(); });
+  return Checked([this] {
+    return sqlite_ != nullptr ? sqlite_->Fetch() : soci_->fetch();
+  });
 }
 
 void PreparedStatement::Finish() {
-  Checked([this] { dialect_.FinishStatement(statement_); });
+  Checked([this] {
+    if (sqlite_ != nullptr) {
+      sqlite_->Finish();
+    } else {
+      dialect_.FinishStatement(*soci_);
+    }
+  });
 }
 
 }  // namespace tasks::storage

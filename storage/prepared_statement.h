@@ -1,44 +1,17 @@
 #ifndef TASKS_STORAGE_PREPARED_STATEMENT_H_
 #define TASKS_STORAGE_PREPARED_STATEMENT_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "soci/soci.h"
 #include "storage/dialect.h"
+#include "storage/sqlite_statement.h"
+#include "storage/statement_params.h"
 #include "storage/task_rows.h"
 
 namespace tasks::storage {
-
-// The values a statement's named parameters bind to. A statement binds only
-// the names its SQL uses (":id", ":title", ...; see PreparedStatement).
-struct StatementParams {
-  long long id = 0;
-  long long project_id = 0;
-  soci::indicator project_id_indicator = soci::i_null;
-  std::string name;  // a project's
-  soci::indicator name_indicator = soci::i_ok;
-  std::string title;
-  soci::indicator title_indicator = soci::i_ok;
-  std::string description;
-  int status = 0;
-  int priority = 0;
-  std::string metadata;  // JSON text
-  long long now = 0;     // epoch microseconds
-  long long revision = 0;
-  std::string request_id;
-  soci::indicator request_id_indicator = soci::i_null;
-  // Keyset pagination: the last row of the previous page.
-  long long after_id = 0;
-  long long after_number = 0;
-  std::string after_text;
-  long long limit = 0;
-  // A restricted list: the dialect's AllowedIdsParameter.
-  std::string allowed_ids;
-  // Metadata filter.
-  std::string meta_key;
-  std::string meta_value;
-};
 
 // What a statement's result rows are read into.
 enum class RowKind {
@@ -50,8 +23,9 @@ enum class RowKind {
 
 // PreparedStatement
 //
-// A SOCI statement prepared once on one session and executed many times,
-// bound to buffers it owns: set params(), execute, read the row buffers.
+// A statement prepared once on one session and executed many times, bound
+// to buffers it owns: set params(), execute, read the row buffers. A SOCI
+// statement on PostgreSQL; on SQLite a SqliteStatement (the C API).
 // Not thread-safe (neither is its session). Methods throw soci::soci_error.
 class PreparedStatement {
  public:
@@ -85,15 +59,22 @@ class PreparedStatement {
   bool failed() const { return failed_; }
 
  private:
-  void Bind(const std::string& name);
+  // SOCI: binds the parameter `name` and the result columns of `kind`.
+  void BindSoci(const std::string& name);
+  void DefineSoci(RowKind kind);
+
+  // SqliteStatement: the row buffers of `kind`.
+  std::vector<SqliteStatement::Column> SqliteColumns(RowKind kind);
 
   // Runs `step`, remembering a failure.
   template <typename Step>
   auto Checked(Step&& step) -> decltype(step());
 
   const Dialect& dialect_;
-  soci::statement statement_;
   StatementParams params_;
+  // Exactly one of these.
+  std::unique_ptr<soci::statement> soci_;
+  std::unique_ptr<SqliteStatement> sqlite_;
   TaskRow task_;
   ProjectRow project_;
   long long number_ = 0;

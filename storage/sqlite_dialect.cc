@@ -207,6 +207,7 @@ class SqliteDialect final : public Dialect {
   int default_pool_size() const override { return in_memory_ ? 1 : 4; }
   // Every connection to :memory: is a database of its own.
   int max_pool_size() const override { return in_memory_ ? 1 : 64; }
+  bool is_sqlite() const override { return true; }
   bool serialize_writes() const override { return true; }
 
   std::unique_ptr<soci::session> Connect() const override {

@@ -1,0 +1,44 @@
+#include "storage/statement_params.h"
+
+#include <stdexcept>
+
+namespace tasks::storage {
+namespace {
+
+ParamRef Int64(const long long& value, soci::indicator* indicator = nullptr) {
+  return {ParamRef::Type::kInt64, &value, indicator};
+}
+
+ParamRef Int(const int& value) {
+  return {ParamRef::Type::kInt, &value, nullptr};
+}
+
+ParamRef Text(const std::string& value, soci::indicator* indicator = nullptr) {
+  return {ParamRef::Type::kText, &value, indicator};
+}
+
+}  // namespace
+
+ParamRef ParamFor(StatementParams& p, const std::string& name) {
+  if (name == "id") return Int64(p.id);
+  if (name == "project_id") return Int64(p.project_id, &p.project_id_indicator);
+  if (name == "name") return Text(p.name, &p.name_indicator);
+  if (name == "title") return Text(p.title, &p.title_indicator);
+  if (name == "description") return Text(p.description);
+  if (name == "status") return Int(p.status);
+  if (name == "priority") return Int(p.priority);
+  if (name == "metadata") return Text(p.metadata);
+  if (name == "now") return Int64(p.now);
+  if (name == "revision") return Int64(p.revision);
+  if (name == "request_id") return Text(p.request_id, &p.request_id_indicator);
+  if (name == "after_id") return Int64(p.after_id);
+  if (name == "after_number") return Int64(p.after_number);
+  if (name == "after_text") return Text(p.after_text);
+  if (name == "limit") return Int64(p.limit);
+  if (name == "allowed_ids") return Text(p.allowed_ids);
+  if (name == "meta_key") return Text(p.meta_key);
+  if (name == "meta_value") return Text(p.meta_value);
+  throw std::logic_error("no statement parameter named :" + name);
+}
+
+}  // namespace tasks::storage
