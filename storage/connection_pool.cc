@@ -65,11 +65,10 @@ absl::Status ConnectionPool::WaitFailed(absl::Time deadline,
   if (deadline <= give_up) {
     return CallDeadlineExceeded("waiting for a database connection");
   }
-  return WithReason(
-      absl::UnavailableError(absl::StrCat("no ", dialect_.name(),
-                                          " connection free within ",
-                                          absl::FormatDuration(wait_timeout_))),
-      reason::kDatabaseUnavailable);
+  return WithReason(absl::UnavailableError(absl::StrCat(
+                        "no ", dialect_.name(), " connection free within ",
+                        absl::FormatDuration(wait_timeout_))),
+                    reason::kDatabaseUnavailable);
 }
 
 void ConnectionPool::Release(std::unique_ptr<Connection> connection,

@@ -309,8 +309,9 @@ class Writer {
     std::vector<const Entry*> entries;
     entries.reserve(value.fields().size());
     for (const Entry& entry : value.fields()) entries.push_back(&entry);
-    std::sort(entries.begin(), entries.end(),
-              [](const Entry* a, const Entry* b) { return a->first < b->first; });
+    std::sort(
+        entries.begin(), entries.end(),
+        [](const Entry* a, const Entry* b) { return a->first < b->first; });
     out_.push_back('{');
     bool first = true;
     for (const Entry* entry : entries) {
@@ -427,8 +428,7 @@ class Writer {
       code = lead & 0x1f;
     }
     for (int k = 1; k <= more && at + k < text.size(); ++k) {
-      code = (code << 6) |
-             (static_cast<unsigned char>(text[at + k]) & 0x3f);
+      code = (code << 6) | (static_cast<unsigned char>(text[at + k]) & 0x3f);
     }
     *length = std::min<size_t>(1 + more, text.size() - at);
     return code;
@@ -499,8 +499,7 @@ class Writer {
 
   static absl::Status TooDeep() {
     return absl::InvalidArgumentError(absl::StrCat(
-        "JSON nested in more than ", kMaxJsonWriteMessageDepth,
-        " messages"));
+        "JSON nested in more than ", kMaxJsonWriteMessageDepth, " messages"));
   }
 
   std::string& out_;

@@ -18,8 +18,8 @@ absl::StatusOr<std::string> CheckedJson(const absl::Status& written,
                                         std::string json,
                                         absl::string_view field) {
   if (!written.ok()) {
-    return InvalidField(field, absl::StrCat("cannot be written as JSON: ",
-                                            written.message()));
+    return InvalidField(
+        field, absl::StrCat("cannot be written as JSON: ", written.message()));
   }
   return json;
 }

@@ -163,7 +163,8 @@ TEST(StructJsonWriterTest, WritesNumbersAsProtobufDoesAndReadsThemBackExactly) {
     double number;
     std::memcpy(&number, &bits, sizeof(number));
     if (std::isfinite(number)) numbers.push_back(number);
-    numbers.push_back(static_cast<double>(static_cast<int64_t>(bits) >> (i % 64)));
+    numbers.push_back(
+        static_cast<double>(static_cast<int64_t>(bits) >> (i % 64)));
   }
   Struct value;
   auto& list = *(*value.mutable_fields())["n"].mutable_list_value();
@@ -177,8 +178,7 @@ TEST(StructJsonWriterTest, WritesNumbersAsProtobufDoesAndReadsThemBackExactly) {
   for (size_t i = 0; i < numbers.size(); ++i) {
     const double got =
         read.fields().at("n").list_value().values(i).number_value();
-    EXPECT_EQ(std::memcmp(&got, &numbers[i], sizeof(double)), 0)
-        << numbers[i];
+    EXPECT_EQ(std::memcmp(&got, &numbers[i], sizeof(double)), 0) << numbers[i];
   }
 }
 
@@ -210,8 +210,8 @@ TEST(StructJsonWriterTest, RefusesExactlyTheNestingProtobufRefuses) {
   for (bool lists : {false, true}) {
     for (size_t leaf = 0; leaf < leaves.size(); ++leaf) {
       for (int depth = 1; depth <= 36; ++depth) {
-        SCOPED_TRACE(absl::StrCat("lists ", lists, " leaf ", leaf, " depth ",
-                                  depth));
+        SCOPED_TRACE(
+            absl::StrCat("lists ", lists, " leaf ", leaf, " depth ", depth));
         const Struct value = Nested(depth, lists, leaves[leaf]);
         std::string expected;
         if (ProtobufJson(value, &expected)) {
