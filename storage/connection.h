@@ -57,6 +57,12 @@ class Connection {
   // connection broken when the session is unusable. Never throws.
   void Recover();
 
+  // SQL texts prepared on the session through libpq directly (see
+  // RunTaskPipeline), with their statement names.
+  absl::flat_hash_map<std::string, std::string>& pipelined_statements() {
+    return pipelined_statements_;
+  }
+
   // True once the session is known to be unusable; the pool drops it.
   bool broken() const { return broken_; }
   void MarkBroken() { broken_ = true; }
@@ -68,6 +74,7 @@ class Connection {
   // Declared after the session: statements are destroyed first.
   absl::flat_hash_map<std::string, std::unique_ptr<PreparedStatement>>
       statements_;
+  absl::flat_hash_map<std::string, std::string> pipelined_statements_;
   bool broken_ = false;
   bool grouped_ = false;
 };

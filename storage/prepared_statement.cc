@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace tasks::storage {
 namespace {
@@ -18,31 +19,46 @@ bool IsNameChar(char c) {
 
 }  // namespace
 
-std::vector<std::string> ParameterNames(const std::string& sql) {
-  std::vector<std::string> names;
+std::string PositionalSql(const std::string& sql,
+                          std::vector<std::string>* names) {
+  names->clear();
+  std::string positional;
+  positional.reserve(sql.size());
   char quote = 0;
   for (size_t i = 0; i < sql.size(); ++i) {
-    char c = sql[i];
+    const char c = sql[i];
     if (quote != 0) {
       if (c == quote) quote = 0;
+      positional.push_back(c);
       continue;
     }
     if (c == '\'' || c == '"') {
       quote = c;
+      positional.push_back(c);
       continue;
     }
     if (c != ':' || i + 1 >= sql.size() || !IsNameStart(sql[i + 1]) ||
         (i > 0 && sql[i - 1] == ':')) {
+      positional.push_back(c);
       continue;
     }
     size_t end = i + 1;
     while (end < sql.size() && IsNameChar(sql[end])) ++end;
     std::string name = sql.substr(i + 1, end - i - 1);
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
-      names.push_back(std::move(name));
+    auto found = std::find(names->begin(), names->end(), name);
+    if (found == names->end()) {
+      names->push_back(std::move(name));
+      found = names->end() - 1;
     }
+    absl::StrAppend(&positional, "$", found - names->begin() + 1);
     i = end - 1;
   }
+  return positional;
+}
+
+std::vector<std::string> ParameterNames(const std::string& sql) {
+  std::vector<std::string> names;
+  PositionalSql(sql, &names);
   return names;
 }
 

@@ -85,6 +85,11 @@ class PreparedStatement {
 // first use. Quoted text is skipped.
 std::vector<std::string> ParameterNames(const std::string& sql);
 
+// `sql` with each named parameter replaced by "$n", n its position in
+// `names` (filled with ParameterNames(sql)): PostgreSQL's own form.
+std::string PositionalSql(const std::string& sql,
+                          std::vector<std::string>* names);
+
 }  // namespace tasks::storage
 
 #endif  // TASKS_STORAGE_PREPARED_STATEMENT_H_

@@ -1316,6 +1316,75 @@ TEST_P(TaskStoreTest, BatchCreateFailingMidwayStoresNothing) {
   }
 }
 
+// Batches longer than one database round trip's worth of inserts (the
+// PostgreSQL store sends them a few dozen at a time).
+TEST_P(TaskStoreTest, LongBatchCreatesAllInOrderWithMixedDefaults) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Long"));
+  v1::BatchCreateTasksRequest request;
+  std::vector<std::string> titles;
+  for (int i = 0; i < 150; ++i) {
+    TaskBuilder task(absl::StrCat("task ", i));
+    task.InProject(project.id());
+    if (i % 3 == 0) task.WithStatus(v1::Task::COMPLETED);
+    if (i % 5 == 0) task.WithPriority(v1::Task::HIGH);
+    titles.push_back(absl::StrCat("task ", i));
+    *request.add_requests() = CreateRequest(task);
+  }
+  ASSERT_OK_AND_ASSIGN(v1::BatchCreateTasksResponse response,
+                       store().BatchCreateTasks(request));
+  std::vector<v1::Task> created(response.tasks().begin(),
+                                response.tasks().end());
+  EXPECT_THAT(Titles(created), ElementsAreArray(titles));
+  for (int i = 0; i < 150; ++i) {
+    EXPECT_EQ(created[i].status(),
+              i % 3 == 0 ? v1::Task::COMPLETED : v1::Task::PENDING);
+    EXPECT_EQ(created[i].priority(),
+              i % 5 == 0 ? v1::Task::HIGH : v1::Task::MEDIUM);
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> listed, ListAllTasks());
+  ASSERT_EQ(listed.size(), created.size());
+  for (size_t i = 0; i < listed.size(); ++i) {
+    EXPECT_THAT(listed[i], EqualsProto(created[i]));
+  }
+}
+
+TEST_P(TaskStoreTest, LongBatchFailingLateNamesTheRequestAndStoresNothing) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("Long"));
+  v1::BatchCreateTasksRequest request;
+  for (int i = 0; i < 150; ++i) {
+    // Request 130 repeats the title of request 3.
+    *request.add_requests() =
+        CreateRequest(TaskBuilder(absl::StrCat("task ", i == 130 ? 3 : i))
+                          .InProject(project.id()));
+  }
+  EXPECT_THAT(store().BatchCreateTasks(request),
+              AllOf(StatusIs(Code::kAlreadyExists, HasSubstr("requests[130]")),
+                    ReasonIs(reason::kTitleTaken)));
+  EXPECT_THAT(ListAllTasks(), IsOkAndHolds(IsEmpty()));
+  // The connection serves the next batch.
+  request.mutable_requests(130)->mutable_task()->set_title("task 130");
+  EXPECT_OK(store().BatchCreateTasks(request));
+}
+
+TEST_P(TaskStoreTest, BatchRepeatingARequestIdReturnsTheFirstTaskForBoth) {
+  ASSERT_OK_AND_ASSIGN(v1::Task earlier,
+                       store().CreateTask(TaskBuilder("earlier"), "req-old"));
+  v1::BatchCreateTasksRequest request;
+  *request.add_requests() = CreateRequest(TaskBuilder("first"), "req-1");
+  *request.add_requests() = CreateRequest(TaskBuilder("other"), "");
+  *request.add_requests() = CreateRequest(TaskBuilder("again"), "req-1");
+  *request.add_requests() = CreateRequest(TaskBuilder("old"), "req-old");
+  ASSERT_OK_AND_ASSIGN(v1::BatchCreateTasksResponse response,
+                       store().BatchCreateTasks(request));
+  ASSERT_EQ(response.tasks_size(), 4);
+  EXPECT_EQ(response.tasks(0).title(), "first");
+  EXPECT_EQ(response.tasks(1).title(), "other");
+  EXPECT_THAT(response.tasks(2), EqualsProto(response.tasks(0)));
+  EXPECT_THAT(response.tasks(3), EqualsProto(earlier));
+  EXPECT_THAT(ListTitles(),
+              IsOkAndHolds(UnorderedElementsAre("earlier", "first", "other")));
+}
+
 TEST_P(TaskStoreTest, FailedTransactionsLeaveTheStoreUsable) {
   for (StoreLocation location :
        {StoreLocation::kPrivate, StoreLocation::kShared}) {
