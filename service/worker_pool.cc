@@ -19,17 +19,16 @@ bool WorkerPool::TrySubmit(std::function<void()> work) {
     ++idle_;  // Counted idle from now, so the next submit does not count it.
   }
   queue_.push_back(std::move(work));
+  work_ready_.Signal();
   return true;
 }
 
 void WorkerPool::Loop() {
   absl::MutexLock lock(&mu_);
   while (true) {
-    mu_.Await(absl::Condition(
-        +[](WorkerPool* pool) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool->mu_) {
-          return pool->stopping_ || !pool->queue_.empty();
-        },
-        this));
+    // A condition variable wakes one worker; Mutex::Await would test every
+    // idle worker's condition on each unlock.
+    while (!stopping_ && queue_.empty()) work_ready_.Wait(&mu_);
     if (queue_.empty()) return;  // Stopping, and nothing left to run.
     std::function<void()> work = std::move(queue_.front());
     queue_.pop_front();
@@ -48,6 +47,7 @@ void WorkerPool::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     threads.swap(threads_);
+    work_ready_.SignalAll();
   }
   for (std::thread& thread : threads) thread.join();
 }

@@ -45,6 +45,7 @@ class WorkerPool {
 
   const int max_threads_;
   absl::Mutex mu_;
+  absl::CondVar work_ready_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   int idle_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
