@@ -40,6 +40,8 @@ absl::Status CheckConfig(const ServerConfig& config) {
   return absl::OkStatus();
 }
 
+constexpr int kMaxStreamsPerConnection = 1024;
+
 int Milliseconds(absl::Duration duration) {
   return static_cast<int>(absl::ToInt64Milliseconds(duration));
 }
@@ -59,6 +61,10 @@ void ApplyHardening(const ServerConfig& config, grpc::ServerBuilder& builder) {
       Milliseconds(config.min_client_ping_interval));
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
                              config.max_ping_strikes);
+  // Calls waiting for a completion-queue thread wait inside gRPC: one
+  // connection may not pile up more than this many.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             kMaxStreamsPerConnection);
   grpc::ResourceQuota quota("task_server");
   quota.SetMaxThreads(config.max_threads);
   builder.SetResourceQuota(quota);
