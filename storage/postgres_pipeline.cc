@@ -8,6 +8,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "soci/postgresql/soci-postgresql.h"
+#include "storage/column_binding.h"
+#include "storage/postgres_statement.h"
 #include "storage/prepared_statement.h"
 
 namespace tasks::storage {
@@ -16,9 +18,6 @@ namespace {
 // Statements per round trip. Small enough that neither side's socket buffer
 // fills while the other is still writing (libpq sends in blocking mode).
 constexpr size_t kChunk = 64;
-
-// SQLSTATE for failures libpq reports without one.
-constexpr char kNoSqlState[] = "XX000";
 
 PGconn* Handle(soci::session& session) {
   return static_cast<soci::postgresql_session_backend*>(session.get_backend())
@@ -31,7 +30,7 @@ ResultPtr NextResult(PGconn* conn) {
   return ResultPtr(PQgetResult(conn), &PQclear);
 }
 
-// The first failure of a chunk.
+// The first failure of a chunk, as ThrowPostgresError reports it.
 struct Failure {
   int index = -1;
   std::string sqlstate;
@@ -42,80 +41,13 @@ void RecordFailure(int index, const PGresult* result, PGconn* conn,
                    Failure& failure) {
   if (failure.index >= 0) return;
   failure.index = index;
-  const char* state = result != nullptr
-                          ? PQresultErrorField(result, PG_DIAG_SQLSTATE)
-                          : nullptr;
-  failure.sqlstate = state != nullptr ? state : kNoSqlState;
-  const char* message = result != nullptr ? PQresultErrorMessage(result) : "";
-  failure.message = absl::StrCat("Cannot execute query. ",
-                                 (message != nullptr && *message != '\0')
-                                     ? message
-                                     : PQerrorMessage(conn));
-}
-
-long long ToInt64(const PGresult* result, int column) {
-  long long value = 0;
-  (void)absl::SimpleAtoi(PQgetvalue(result, 0, column), &value);
-  return value;
-}
-
-TaskRow RowOf(const PGresult* result) {
-  TaskRow row;
-  row.id = ToInt64(result, 0);
-  row.project_id_indicator =
-      PQgetisnull(result, 0, 1) ? soci::i_null : soci::i_ok;
-  if (row.project_id_indicator == soci::i_ok) {
-    row.project_id = ToInt64(result, 1);
+  try {
+    ThrowPostgresError(conn, result);
+  } catch (const soci::postgresql_soci_error& error) {
+    failure.sqlstate = error.sqlstate();
+    failure.message = error.what();
   }
-  row.title = PQgetvalue(result, 0, 2);
-  row.description = PQgetvalue(result, 0, 3);
-  row.status = static_cast<int>(ToInt64(result, 4));
-  row.priority = static_cast<int>(ToInt64(result, 5));
-  row.metadata = PQgetvalue(result, 0, 6);
-  row.create_time = ToInt64(result, 7);
-  row.update_time = ToInt64(result, 8);
-  row.revision = ToInt64(result, 9);
-  return row;
 }
-
-// The parameters of `params` for the names of a statement, as libpq text.
-class TextParams {
- public:
-  TextParams(const StatementParams& params,
-             const std::vector<std::string>& names) {
-    // ParamFor hands out mutable indicators; nothing here writes them.
-    auto& mutable_params = const_cast<StatementParams&>(params);
-    texts_.reserve(names.size());
-    for (const std::string& name : names) {
-      const ParamRef ref = ParamFor(mutable_params, name);
-      if (ref.indicator != nullptr && *ref.indicator == soci::i_null) {
-        texts_.emplace_back();
-        values_.push_back(nullptr);
-        continue;
-      }
-      switch (ref.type) {
-        case ParamRef::Type::kInt64:
-          texts_.push_back(
-              absl::StrCat(*static_cast<const long long*>(ref.value)));
-          break;
-        case ParamRef::Type::kInt:
-          texts_.push_back(absl::StrCat(*static_cast<const int*>(ref.value)));
-          break;
-        case ParamRef::Type::kText:
-          texts_.push_back(*static_cast<const std::string*>(ref.value));
-          break;
-      }
-      values_.push_back(texts_.back().c_str());
-    }
-  }
-
-  int size() const { return static_cast<int>(values_.size()); }
-  const char* const* values() const { return values_.data(); }
-
- private:
-  std::vector<std::string> texts_;  // reserved: c_str() pointers stay valid
-  std::vector<const char*> values_;
-};
 
 }  // namespace
 
@@ -126,9 +58,7 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
   std::vector<std::optional<TaskRow>> rows(statements.size());
   if (PQenterPipelineMode(conn) != 1) {
     *failed = 0;
-    throw soci::postgresql_soci_error(
-        absl::StrCat("cannot enter pipeline mode: ", PQerrorMessage(conn)),
-        kNoSqlState);
+    ThrowPostgresError(conn, nullptr);
   }
   Failure failure;
   for (size_t start = 0; start < statements.size() && failure.index < 0;
@@ -152,7 +82,7 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
         }
         sent.push_back(-1 - static_cast<int>(i));
       }
-      const TextParams params(statements[i].params, names);
+      const PostgresTextParams params(statements[i].params, names);
       if (PQsendQueryPrepared(conn, it->second.c_str(), params.size(),
                               params.values(), nullptr, nullptr, 0) != 1) {
         RecordFailure(static_cast<int>(i), nullptr, conn, failure);
@@ -174,7 +104,8 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
       switch (PQresultStatus(result.get())) {
         case PGRES_TUPLES_OK:
           if (what >= 0 && PQntuples(result.get()) > 0) {
-            rows[what] = RowOf(result.get());
+            TaskRow& row = rows[what].emplace();
+            ReadPostgresRow(result.get(), 0, TaskColumnBindings(row));
           }
           break;
         case PGRES_COMMAND_OK:

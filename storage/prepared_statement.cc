@@ -62,110 +62,31 @@ std::vector<std::string> ParameterNames(const std::string& sql) {
   return names;
 }
 
-PreparedStatement::PreparedStatement(soci::session& session,
-                                     const Dialect& dialect,
-                                     const std::string& sql, RowKind kind)
-    : dialect_(dialect) {
+PreparedStatement::PreparedStatement(
+    soci::session& session, const Dialect& dialect, const std::string& sql,
+    RowKind kind,
+    absl::flat_hash_map<std::string, std::string>& libpq_statements) {
   if (dialect.is_sqlite()) {
-    sqlite_ = std::make_unique<SqliteStatement>(session, sql, params_,
-                                                SqliteColumns(kind));
-    return;
+    sqlite_ =
+        std::make_unique<SqliteStatement>(session, sql, params_, Columns(kind));
+  } else {
+    postgres_ = std::make_unique<PostgresStatement>(
+        session, sql, params_, Columns(kind), libpq_statements);
   }
-  soci_ = std::make_unique<soci::statement>(session);
-  DefineSoci(kind);
-  for (const std::string& name : ParameterNames(sql)) BindSoci(name);
-  soci_->alloc();
-  soci_->prepare(sql);
-  soci_->define_and_bind();
 }
 
-std::vector<SqliteStatement::Column> PreparedStatement::SqliteColumns(
-    RowKind kind) {
-  using Column = SqliteStatement::Column;
-  using Type = Column::Type;
+std::vector<ColumnBinding> PreparedStatement::Columns(RowKind kind) {
   switch (kind) {
     case RowKind::kNone:
       return {};
     case RowKind::kTask:
-      return {{Type::kInt64, &task_.id, nullptr},
-              {Type::kInt64, &task_.project_id, &task_.project_id_indicator},
-              {Type::kText, &task_.title, nullptr},
-              {Type::kText, &task_.description, nullptr},
-              {Type::kInt, &task_.status, nullptr},
-              {Type::kInt, &task_.priority, nullptr},
-              {Type::kText, &task_.metadata, nullptr},
-              {Type::kInt64, &task_.create_time, nullptr},
-              {Type::kInt64, &task_.update_time, nullptr},
-              {Type::kInt64, &task_.revision, nullptr}};
+      return TaskColumnBindings(task_);
     case RowKind::kProject:
-      return {{Type::kInt64, &project_.id, nullptr},
-              {Type::kText, &project_.name, nullptr},
-              {Type::kText, &project_.description, nullptr},
-              {Type::kInt64, &project_.create_time, nullptr},
-              {Type::kInt64, &project_.update_time, nullptr}};
+      return ProjectColumnBindings(project_);
     case RowKind::kNumber:
-      return {{Type::kInt64, &number_, nullptr}};
+      return {{ColumnBinding::Type::kInt64, &number_, nullptr}};
   }
   return {};
-}
-
-void PreparedStatement::DefineSoci(RowKind kind) {
-  soci::statement& st = *soci_;
-  switch (kind) {
-    case RowKind::kNone:
-      break;
-    case RowKind::kTask:
-      st.exchange(soci::into(task_.id));
-      st.exchange(soci::into(task_.project_id, task_.project_id_indicator));
-      st.exchange(soci::into(task_.title));
-      st.exchange(soci::into(task_.description));
-      st.exchange(soci::into(task_.status));
-      st.exchange(soci::into(task_.priority));
-      st.exchange(soci::into(task_.metadata));
-      st.exchange(soci::into(task_.create_time));
-      st.exchange(soci::into(task_.update_time));
-      st.exchange(soci::into(task_.revision));
-      break;
-    case RowKind::kProject:
-      st.exchange(soci::into(project_.id));
-      st.exchange(soci::into(project_.name));
-      st.exchange(soci::into(project_.description));
-      st.exchange(soci::into(project_.create_time));
-      st.exchange(soci::into(project_.update_time));
-      break;
-    case RowKind::kNumber:
-      st.exchange(soci::into(number_));
-      break;
-  }
-}
-
-void PreparedStatement::BindSoci(const std::string& name) {
-  // Const references: SOCI only reads the values.
-  const ParamRef param = ParamFor(params_, name);
-  soci::statement& st = *soci_;
-  switch (param.type) {
-    case ParamRef::Type::kInt64: {
-      const auto& value = *static_cast<const long long*>(param.value);
-      if (param.indicator != nullptr) {
-        st.exchange(soci::use(value, *param.indicator, name));
-      } else {
-        st.exchange(soci::use(value, name));
-      }
-      break;
-    }
-    case ParamRef::Type::kInt:
-      st.exchange(soci::use(*static_cast<const int*>(param.value), name));
-      break;
-    case ParamRef::Type::kText: {
-      const auto& value = *static_cast<const std::string*>(param.value);
-      if (param.indicator != nullptr) {
-        st.exchange(soci::use(value, *param.indicator, name));
-      } else {
-        st.exchange(soci::use(value, name));
-      }
-      break;
-    }
-  }
 }
 
 template <typename Step>
@@ -185,21 +106,21 @@ bool PreparedStatement::ExecuteOnce() {
       sqlite_->Finish();
       return got_row;
     }
-    const bool got_row = soci_->execute(true);
-    dialect_.FinishStatement(*soci_);
+    const bool got_row = postgres_->Execute();
+    postgres_->Finish();
     return got_row;
   });
 }
 
 bool PreparedStatement::Execute() {
   return Checked([this] {
-    return sqlite_ != nullptr ? sqlite_->Execute() : soci_->execute(true);
+    return sqlite_ != nullptr ? sqlite_->Execute() : postgres_->Execute();
   });
 }
 
 bool PreparedStatement::Fetch() {
   return Checked([this] {
-    return sqlite_ != nullptr ? sqlite_->Fetch() : soci_->fetch();
+    return sqlite_ != nullptr ? sqlite_->Fetch() : postgres_->Fetch();
   });
 }
 
@@ -208,7 +129,7 @@ void PreparedStatement::Finish() {
     if (sqlite_ != nullptr) {
       sqlite_->Finish();
     } else {
-      dialect_.FinishStatement(*soci_);
+      postgres_->Finish();
     }
   });
 }

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "soci/soci.h"
 #include "storage/dialect.h"
+#include "storage/postgres_statement.h"
 #include "storage/sqlite_statement.h"
 #include "storage/statement_params.h"
 #include "storage/task_rows.h"
@@ -24,15 +26,19 @@ enum class RowKind {
 // PreparedStatement
 //
 // A statement prepared once on one session and executed many times, bound
-// to buffers it owns: set params(), execute, read the row buffers. A SOCI
-// statement on PostgreSQL; on SQLite a SqliteStatement (the C API).
+// to buffers it owns: set params(), execute, read the row buffers. Runs
+// through the database's C API (SqliteStatement, PostgresStatement), on the
+// session SOCI opened.
 // Not thread-safe (neither is its session). Methods throw soci::soci_error.
 class PreparedStatement {
  public:
   // Prepares `sql` on `session`, binding each named parameter it uses to
   // params() and the result columns of `kind` to the row buffers.
-  PreparedStatement(soci::session& session, const Dialect& dialect,
-                    const std::string& sql, RowKind kind);
+  // `libpq_statements`: the session's Connection::libpq_statements().
+  PreparedStatement(
+      soci::session& session, const Dialect& dialect, const std::string& sql,
+      RowKind kind,
+      absl::flat_hash_map<std::string, std::string>& libpq_statements);
 
   PreparedStatement(const PreparedStatement&) = delete;
   PreparedStatement& operator=(const PreparedStatement&) = delete;
@@ -53,28 +59,22 @@ class PreparedStatement {
   const ProjectRow& project() const { return project_; }
   long long number() const { return number_; }
 
-  // True once an execution failed. SOCI may then keep stale parameter
-  // buffers (PostgreSQL keeps the previous value where a NULL follows), so
-  // the statement must be prepared afresh.
+  // True once an execution failed; the statement is then prepared afresh
+  // (on SQLite it may be left mid-step).
   bool failed() const { return failed_; }
 
  private:
-  // SOCI: binds the parameter `name` and the result columns of `kind`.
-  void BindSoci(const std::string& name);
-  void DefineSoci(RowKind kind);
-
-  // SqliteStatement: the row buffers of `kind`.
-  std::vector<SqliteStatement::Column> SqliteColumns(RowKind kind);
+  // The row buffers of `kind`.
+  std::vector<ColumnBinding> Columns(RowKind kind);
 
   // Runs `step`, remembering a failure.
   template <typename Step>
   auto Checked(Step&& step) -> decltype(step());
 
-  const Dialect& dialect_;
   StatementParams params_;
   // Exactly one of these.
-  std::unique_ptr<soci::statement> soci_;
   std::unique_ptr<SqliteStatement> sqlite_;
+  std::unique_ptr<PostgresStatement> postgres_;
   TaskRow task_;
   ProjectRow project_;
   long long number_ = 0;

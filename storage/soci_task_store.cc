@@ -618,7 +618,7 @@ class SociTaskStore final : public TaskStore {
     std::vector<std::optional<TaskRow>> rows;
     try {
       rows = RunTaskPipeline(connection.session(), statements,
-                             connection.pipelined_statements(), &failed);
+                             connection.libpq_statements(), &failed);
     } catch (...) {
       if (failed >= 0) context = ItemContext(failed, request.requests(failed));
       throw;

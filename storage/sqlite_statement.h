@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "soci/soci.h"
+#include "storage/column_binding.h"
 #include "storage/statement_params.h"
 #include "storage/task_rows.h"
 
@@ -27,12 +28,7 @@ namespace tasks::storage {
 class SqliteStatement {
  public:
   // Where each result column goes, in column order.
-  struct Column {
-    enum class Type { kInt64, kInt, kText };
-    Type type;
-    void* value;                 // long long, int or std::string, by `type`
-    soci::indicator* indicator;  // nullptr when never NULL
-  };
+  using Column = ColumnBinding;
 
   // Prepares `sql` on `session` (a SOCI sqlite3 session), binding each named
   // parameter it uses to its field of `params` and the result columns to
