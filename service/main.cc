@@ -56,7 +56,7 @@ ABSL_FLAG(std::string, auth_tokens_file, "",
 ABSL_FLAG(int, pool_size, 0,
           "Database connections (a SQLite file or PostgreSQL); 0 picks the "
           "backend's default. :memory: always uses one.");
-ABSL_FLAG(int, max_threads, 64,
+ABSL_FLAG(int, max_threads, 128,
           "Most worker threads (writes; reads too on PostgreSQL); calls "
           "beyond them get RESOURCE_EXHAUSTED. At least 2.");
 ABSL_FLAG(int, completion_queues, 1,

@@ -51,7 +51,7 @@ struct ServerConfig {
   // Most worker threads (writes, and reads when not on the queue threads); a
   // call arriving when all are busy gets RESOURCE_EXHAUSTED instead of
   // queueing without bound. Also bounds the threads serving reflection.
-  int max_threads = 64;
+  int max_threads = 128;
 
   // Larger requests get RESOURCE_EXHAUSTED.
   int max_receive_message_bytes = 1 << 20;
