@@ -14,7 +14,6 @@
 
 namespace soci {
 class session;
-class statement;
 }  // namespace soci
 
 namespace tasks::storage {
@@ -90,11 +89,6 @@ class Dialect {
   // ran a statement. Call it before anything else runs on the session.
   virtual DbError ClassifyError(const std::exception& error,
                                 soci::session* session) const = 0;
-
-  // Completes an executed statement whose rows have been read: runs a write
-  // to its end (SQLite commits an autocommit write only then) and releases
-  // the statement's locks. Throws soci::soci_error.
-  virtual void FinishStatement(soci::statement& statement) const = 0;
 
   // Makes statements on `session` stop at `deadline` where the backend needs
   // help for that (PostgreSQL: a cancel request); returns an id for

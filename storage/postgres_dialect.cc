@@ -210,9 +210,6 @@ class PostgresDialect final : public Dialect {
     return result;
   }
 
-  // libpq has read every row already; nothing is left open.
-  void FinishStatement(soci::statement&) const override {}
-
   uint64_t ArmDeadline(soci::session& session,
                        absl::Time deadline) const override {
     if (deadline == absl::InfiniteFuture()) return 0;

@@ -329,26 +329,6 @@ class SqliteDialect final : public Dialect {
     return result;
   }
 
-  void FinishStatement(soci::statement& statement) const override {
-    sqlite3_stmt* stmt =
-        static_cast<soci::sqlite3_statement_backend*>(statement.get_backend())
-            ->stmt_;
-    if (stmt == nullptr) return;
-    // SOCI stops after the rows it was asked for; an INSERT ... RETURNING
-    // left there has not committed yet.
-    if (sqlite3_stmt_busy(stmt) && !sqlite3_stmt_readonly(stmt)) {
-      int rc;
-      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      }
-      if (rc != SQLITE_DONE) {
-        std::string message = sqlite3_errmsg(sqlite3_db_handle(stmt));
-        sqlite3_reset(stmt);
-        throw soci::sqlite3_soci_error(message, rc);
-      }
-    }
-    sqlite3_reset(stmt);
-  }
-
   // The busy and progress handlers read the call's deadline themselves.
   uint64_t ArmDeadline(soci::session&, absl::Time) const override { return 0; }
   void DisarmDeadline(uint64_t) const override {}
