@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/flags/flag.h"
@@ -59,9 +60,10 @@ ABSL_FLAG(int, pool_size, 0,
 ABSL_FLAG(int, max_threads, 128,
           "Most worker threads (writes; reads too on PostgreSQL); calls "
           "beyond them get RESOURCE_EXHAUSTED. At least 2.");
-ABSL_FLAG(int, completion_queues, 1,
+ABSL_FLAG(int, completion_queues, 0,
           "Threads receiving calls and doing the network work, one "
-          "completion queue each (SQLite reads run on them too). At least 1.");
+          "completion queue each (SQLite reads run on them too); 0: half the "
+          "cores, at least 1.");
 ABSL_FLAG(absl::Duration, max_request_deadline, absl::Seconds(30),
           "Longest a call may wait on the database (for a pooled connection "
           "or a lock), whatever deadline the client sends; the store's own "
@@ -87,6 +89,12 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.listen_address = absl::GetFlag(FLAGS_listen);
   config.max_threads = absl::GetFlag(FLAGS_max_threads);
   config.completion_queues = absl::GetFlag(FLAGS_completion_queues);
+  if (config.completion_queues == 0) {
+    // The other half is for the workers, the database and the kernel's
+    // network work.
+    config.completion_queues =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2));
+  }
   config.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   config.health_probe_interval = absl::GetFlag(FLAGS_health_probe_interval);
   if (config.listen_address.empty()) {
@@ -99,7 +107,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     return absl::InvalidArgumentError("--max_threads must be at least 2");
   }
   if (config.completion_queues < 1) {
-    return absl::InvalidArgumentError("--completion_queues must be at least 1");
+    return absl::InvalidArgumentError(
+        "--completion_queues must not be negative");
   }
   if (max_request_deadline <= absl::ZeroDuration() ||
       config.health_probe_interval <= absl::ZeroDuration()) {

@@ -12,7 +12,7 @@ expect_exit 2 "pool_size" --pool_size=many
 expect_exit 2 "max_request_deadline" --max_request_deadline=soon
 expect_exit 2 "log_level" --log_level=loud
 expect_exit 2 "--max_threads must be at least 2" --max_threads=1
-expect_exit 2 "--completion_queues must be at least 1" --completion_queues=0
+expect_exit 2 "--completion_queues must not be negative" --completion_queues=-1
 expect_exit 2 "--drain_timeout must not be negative" --drain_timeout=-1s
 expect_exit 2 "unexpected argument" stray
 
