@@ -59,9 +59,7 @@ class Connection {
 
   // PostgreSQL: the SQL texts prepared on the session (see
   // PostgresStatement, RunTaskPipeline), with their statement names.
-  absl::flat_hash_map<std::string, std::string>& libpq_statements() {
-    return libpq_statements_;
-  }
+  LibpqStatementNames& libpq_statements() { return libpq_statements_; }
 
   // True once the session is known to be unusable; the pool drops it.
   bool broken() const { return broken_; }
@@ -74,7 +72,7 @@ class Connection {
   // Declared after the session: statements are destroyed first.
   absl::flat_hash_map<std::string, std::unique_ptr<PreparedStatement>>
       statements_;
-  absl::flat_hash_map<std::string, std::string> libpq_statements_;
+  LibpqStatementNames libpq_statements_;
   bool broken_ = false;
   bool grouped_ = false;
 };

@@ -19,6 +19,9 @@ namespace {
 // fills while the other is still writing (libpq sends in blocking mode).
 constexpr size_t kChunk = 64;
 
+// SQLSTATE for a returned row that cannot be read (internal error).
+constexpr char kUnreadableRow[] = "XX000";
+
 PGconn* Handle(soci::session& session) {
   return static_cast<soci::postgresql_session_backend*>(session.get_backend())
       ->conn_;
@@ -53,7 +56,7 @@ void RecordFailure(int index, const PGresult* result, PGconn* conn,
 
 std::vector<std::optional<TaskRow>> RunTaskPipeline(
     soci::session& session, const std::vector<PipelinedStatement>& statements,
-    absl::flat_hash_map<std::string, std::string>& prepared, int* failed) {
+    LibpqStatementNames& prepared, int* failed) {
   PGconn* conn = Handle(session);
   std::vector<std::optional<TaskRow>> rows(statements.size());
   if (PQenterPipelineMode(conn) != 1) {
@@ -71,19 +74,19 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
       const std::string& sql = *statements[i].sql;
       std::vector<std::string> names;
       const std::string positional = PositionalSql(sql, &names);
-      auto [it, added] = prepared.try_emplace(
-          sql, absl::StrCat("pipelined_", prepared.size() + 1));
-      if (added) {
-        if (PQsendPrepare(conn, it->second.c_str(), positional.c_str(),
+      const std::string* name = prepared.Find(sql);
+      if (name == nullptr) {
+        name = &prepared.Add(sql);
+        if (PQsendPrepare(conn, name->c_str(), positional.c_str(),
                           static_cast<int>(names.size()), nullptr) != 1) {
-          prepared.erase(it);
+          prepared.Remove(sql);
           RecordFailure(static_cast<int>(i), nullptr, conn, failure);
           break;
         }
         sent.push_back(-1 - static_cast<int>(i));
       }
       const PostgresTextParams params(statements[i].params, names);
-      if (PQsendQueryPrepared(conn, it->second.c_str(), params.size(),
+      if (PQsendQueryPrepared(conn, name->c_str(), params.size(),
                               params.values(), nullptr, nullptr, 0) != 1) {
         RecordFailure(static_cast<int>(i), nullptr, conn, failure);
         break;
@@ -105,14 +108,26 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
         case PGRES_TUPLES_OK:
           if (what >= 0 && PQntuples(result.get()) > 0) {
             TaskRow& row = rows[what].emplace();
-            ReadPostgresRow(result.get(), 0, TaskColumnBindings(row));
+            try {
+              ReadPostgresRow(result.get(), 0, TaskColumnBindings(row));
+            } catch (const soci::soci_error& error) {
+              // Thrown once every result is read, out of pipeline mode.
+              if (failure.index < 0) {
+                failure.index = what;
+                failure.sqlstate = kUnreadableRow;
+                failure.message = error.what();
+              }
+            }
           }
           break;
         case PGRES_COMMAND_OK:
+          break;
         case PGRES_PIPELINE_ABORTED:
+          // A Prepare after the failure never ran.
+          if (what < 0) prepared.Remove(*statements[index].sql);
           break;
         default:
-          if (what < 0) prepared.erase(*statements[index].sql);
+          if (what < 0) prepared.Remove(*statements[index].sql);
           RecordFailure(index, result.get(), conn, failure);
           break;
       }

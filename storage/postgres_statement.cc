@@ -20,6 +20,16 @@ PGconn* Handle(soci::session& session) {
 
 }  // namespace
 
+const std::string* LibpqStatementNames::Find(const std::string& sql) const {
+  auto found = names_.find(sql);
+  return found != names_.end() ? &found->second : nullptr;
+}
+
+const std::string& LibpqStatementNames::Add(const std::string& sql) {
+  return names_.insert_or_assign(sql, absl::StrCat("libpq_", next_++))
+      .first->second;
+}
+
 void ThrowPostgresError(PGconn* conn, const PGresult* result) {
   const char* state = result != nullptr
                           ? PQresultErrorField(result, PG_DIAG_SQLSTATE)
@@ -100,26 +110,26 @@ void ReadPostgresRow(const PGresult* result, int row,
   }
 }
 
-PostgresStatement::PostgresStatement(
-    soci::session& session, const std::string& sql, StatementParams& params,
-    std::vector<ColumnBinding> columns,
-    absl::flat_hash_map<std::string, std::string>& prepared)
+PostgresStatement::PostgresStatement(soci::session& session,
+                                     const std::string& sql,
+                                     StatementParams& params,
+                                     std::vector<ColumnBinding> columns,
+                                     LibpqStatementNames& prepared)
     : conn_(Handle(session)), params_(params), columns_(std::move(columns)) {
   const std::string positional = PositionalSql(sql, &names_);
-  auto found = prepared.find(sql);
-  if (found != prepared.end()) {
-    name_ = found->second;
+  if (const std::string* name = prepared.Find(sql)) {
+    name_ = *name;
     return;
   }
-  name_ = absl::StrCat("libpq_", prepared.size() + 1);
+  name_ = prepared.Add(sql);
   std::unique_ptr<PGresult, decltype(&PQclear)> result(
       PQprepare(conn_, name_.c_str(), positional.c_str(),
                 static_cast<int>(names_.size()), nullptr),
       &PQclear);
   if (result == nullptr || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+    prepared.Remove(sql);
     ThrowPostgresError(conn_, result.get());
   }
-  prepared.emplace(sql, name_);
 }
 
 bool PostgresStatement::Execute() {

@@ -14,6 +14,26 @@
 
 namespace tasks::storage {
 
+// The statements prepared on one PostgreSQL session through libpq, by SQL
+// text. Each gets a name no other statement of the session ever had, so a
+// statement forgotten after a failed preparation never clashes with one
+// that exists.
+class LibpqStatementNames {
+ public:
+  // The name `sql` was prepared under; nullptr when it was not.
+  const std::string* Find(const std::string& sql) const;
+
+  // Records `sql` as prepared under a new name, which it returns.
+  const std::string& Add(const std::string& sql);
+
+  // Forgets `sql` (its preparation failed or never ran).
+  void Remove(const std::string& sql) { names_.erase(sql); }
+
+ private:
+  absl::flat_hash_map<std::string, std::string> names_;
+  int next_ = 1;
+};
+
 // PostgresStatement
 //
 // A statement prepared once per PostgreSQL session (a named server-side
@@ -26,12 +46,12 @@ namespace tasks::storage {
 class PostgresStatement {
  public:
   // Prepares `sql` (named parameters) on `session` unless `prepared` (the
-  // session's SQL texts prepared through libpq, with their statement names)
-  // has it already, binding its parameters to `params` and its result
-  // columns to `columns`; both must outlive the statement.
+  // session's, see Connection::libpq_statements) has it already, binding its
+  // parameters to `params` and its result columns to `columns`; both must
+  // outlive the statement.
   PostgresStatement(soci::session& session, const std::string& sql,
                     StatementParams& params, std::vector<ColumnBinding> columns,
-                    absl::flat_hash_map<std::string, std::string>& prepared);
+                    LibpqStatementNames& prepared);
 
   PostgresStatement(const PostgresStatement&) = delete;
   PostgresStatement& operator=(const PostgresStatement&) = delete;

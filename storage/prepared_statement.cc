@@ -62,10 +62,10 @@ std::vector<std::string> ParameterNames(const std::string& sql) {
   return names;
 }
 
-PreparedStatement::PreparedStatement(
-    soci::session& session, const Dialect& dialect, const std::string& sql,
-    RowKind kind,
-    absl::flat_hash_map<std::string, std::string>& libpq_statements) {
+PreparedStatement::PreparedStatement(soci::session& session,
+                                     const Dialect& dialect,
+                                     const std::string& sql, RowKind kind,
+                                     LibpqStatementNames& libpq_statements) {
   if (dialect.is_sqlite()) {
     sqlite_ =
         std::make_unique<SqliteStatement>(session, sql, params_, Columns(kind));

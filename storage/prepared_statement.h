@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "soci/soci.h"
 #include "storage/dialect.h"
 #include "storage/postgres_statement.h"
@@ -35,10 +34,9 @@ class PreparedStatement {
   // Prepares `sql` on `session`, binding each named parameter it uses to
   // params() and the result columns of `kind` to the row buffers.
   // `libpq_statements`: the session's Connection::libpq_statements().
-  PreparedStatement(
-      soci::session& session, const Dialect& dialect, const std::string& sql,
-      RowKind kind,
-      absl::flat_hash_map<std::string, std::string>& libpq_statements);
+  PreparedStatement(soci::session& session, const Dialect& dialect,
+                    const std::string& sql, RowKind kind,
+                    LibpqStatementNames& libpq_statements);
 
   PreparedStatement(const PreparedStatement&) = delete;
   PreparedStatement& operator=(const PreparedStatement&) = delete;
