@@ -23,8 +23,8 @@ PreparedStatement& Connection::Statement(const std::string& sql, RowKind kind) {
     statements_.erase(it);
   }
   if (statements_.size() >= kMaxStatements) statements_.clear();
-  auto statement = std::make_unique<PreparedStatement>(*session_, dialect_, sql,
-                                                       kind, libpq_statements_);
+  auto statement =
+      std::make_unique<PreparedStatement>(*session_, dialect_, sql, kind);
   PreparedStatement& result = *statement;
   statements_.emplace(sql, std::move(statement));
   return result;

@@ -57,9 +57,11 @@ class Connection {
   // connection broken when the session is unusable. Never throws.
   void Recover();
 
-  // PostgreSQL: the SQL texts prepared on the session (see
-  // PostgresStatement, RunTaskPipeline), with their statement names.
-  LibpqStatementNames& libpq_statements() { return libpq_statements_; }
+  // SQL texts prepared on the session through libpq directly (see
+  // RunTaskPipeline), with their statement names.
+  absl::flat_hash_map<std::string, std::string>& pipelined_statements() {
+    return pipelined_statements_;
+  }
 
   // True once the session is known to be unusable; the pool drops it.
   bool broken() const { return broken_; }
@@ -72,7 +74,7 @@ class Connection {
   // Declared after the session: statements are destroyed first.
   absl::flat_hash_map<std::string, std::unique_ptr<PreparedStatement>>
       statements_;
-  LibpqStatementNames libpq_statements_;
+  absl::flat_hash_map<std::string, std::string> pipelined_statements_;
   bool broken_ = false;
   bool grouped_ = false;
 };

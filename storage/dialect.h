@@ -14,6 +14,7 @@
 
 namespace soci {
 class session;
+class statement;
 }  // namespace soci
 
 namespace tasks::storage {
@@ -46,13 +47,14 @@ class Dialect {
   // Largest pool the backend allows (1 for SQLite :memory:).
   virtual int max_pool_size() const = 0;
 
-  // True for SQLite, whose statements run through the sqlite3 C API
-  // (SqliteStatement) rather than through SOCI.
-  virtual bool is_sqlite() const = 0;
-
   // True when writers must take turns inside the process (SQLite has one
   // writer per database; taking turns here avoids its busy-wait sleeps).
   virtual bool serialize_writes() const = 0;
+
+  // True when statements can be sent before earlier results are read
+  // (PostgreSQL's pipeline mode): BatchCreateTasks then sends its inserts
+  // together instead of one round trip each.
+  virtual bool has_pipeline() const = 0;
 
   // Opens a new configured session. Throws soci::soci_error.
   virtual std::unique_ptr<soci::session> Connect() const = 0;
@@ -89,6 +91,11 @@ class Dialect {
   // ran a statement. Call it before anything else runs on the session.
   virtual DbError ClassifyError(const std::exception& error,
                                 soci::session* session) const = 0;
+
+  // Completes an executed statement whose rows have been read: runs a write
+  // to its end (SQLite commits an autocommit write only then) and releases
+  // the statement's locks. Throws soci::soci_error.
+  virtual void FinishStatement(soci::statement& statement) const = 0;
 
   // Makes statements on `session` stop at `deadline` where the backend needs
   // help for that (PostgreSQL: a cancel request); returns an id for

@@ -116,8 +116,8 @@ class PostgresDialect final : public Dialect {
   absl::string_view name() const override { return "postgresql"; }
   int default_pool_size() const override { return 8; }
   int max_pool_size() const override { return 1000; }
-  bool is_sqlite() const override { return false; }
   bool serialize_writes() const override { return false; }
+  bool has_pipeline() const override { return true; }
 
   std::unique_ptr<soci::session> Connect() const override {
     auto session =
@@ -209,6 +209,9 @@ class PostgresDialect final : public Dialect {
     }
     return result;
   }
+
+  // libpq has read every row already; nothing is left open.
+  void FinishStatement(soci::statement&) const override {}
 
   uint64_t ArmDeadline(soci::session& session,
                        absl::Time deadline) const override {

@@ -8,8 +8,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "soci/postgresql/soci-postgresql.h"
-#include "storage/column_binding.h"
-#include "storage/postgres_statement.h"
 #include "storage/prepared_statement.h"
 
 namespace tasks::storage {
@@ -19,8 +17,8 @@ namespace {
 // fills while the other is still writing (libpq sends in blocking mode).
 constexpr size_t kChunk = 64;
 
-// SQLSTATE for a returned row that cannot be read (internal error).
-constexpr char kUnreadableRow[] = "XX000";
+// SQLSTATE for failures libpq reports without one.
+constexpr char kNoSqlState[] = "XX000";
 
 PGconn* Handle(soci::session& session) {
   return static_cast<soci::postgresql_session_backend*>(session.get_backend())
@@ -33,7 +31,7 @@ ResultPtr NextResult(PGconn* conn) {
   return ResultPtr(PQgetResult(conn), &PQclear);
 }
 
-// The first failure of a chunk, as ThrowPostgresError reports it.
+// The first failure of a chunk.
 struct Failure {
   int index = -1;
   std::string sqlstate;
@@ -44,24 +42,93 @@ void RecordFailure(int index, const PGresult* result, PGconn* conn,
                    Failure& failure) {
   if (failure.index >= 0) return;
   failure.index = index;
-  try {
-    ThrowPostgresError(conn, result);
-  } catch (const soci::postgresql_soci_error& error) {
-    failure.sqlstate = error.sqlstate();
-    failure.message = error.what();
-  }
+  const char* state = result != nullptr
+                          ? PQresultErrorField(result, PG_DIAG_SQLSTATE)
+                          : nullptr;
+  failure.sqlstate = state != nullptr ? state : kNoSqlState;
+  const char* message = result != nullptr ? PQresultErrorMessage(result) : "";
+  failure.message = absl::StrCat("Cannot execute query. ",
+                                 (message != nullptr && *message != '\0')
+                                     ? message
+                                     : PQerrorMessage(conn));
 }
+
+long long ToInt64(const PGresult* result, int column) {
+  long long value = 0;
+  (void)absl::SimpleAtoi(PQgetvalue(result, 0, column), &value);
+  return value;
+}
+
+TaskRow RowOf(const PGresult* result) {
+  TaskRow row;
+  row.id = ToInt64(result, 0);
+  row.project_id_indicator =
+      PQgetisnull(result, 0, 1) ? soci::i_null : soci::i_ok;
+  if (row.project_id_indicator == soci::i_ok) {
+    row.project_id = ToInt64(result, 1);
+  }
+  row.title = PQgetvalue(result, 0, 2);
+  row.description = PQgetvalue(result, 0, 3);
+  row.status = static_cast<int>(ToInt64(result, 4));
+  row.priority = static_cast<int>(ToInt64(result, 5));
+  row.metadata = PQgetvalue(result, 0, 6);
+  row.create_time = ToInt64(result, 7);
+  row.update_time = ToInt64(result, 8);
+  row.revision = ToInt64(result, 9);
+  return row;
+}
+
+// The parameters of `params` for the names of a statement, as libpq text.
+class TextParams {
+ public:
+  TextParams(const StatementParams& params,
+             const std::vector<std::string>& names) {
+    // ParamFor hands out mutable indicators; nothing here writes them.
+    auto& mutable_params = const_cast<StatementParams&>(params);
+    texts_.reserve(names.size());
+    for (const std::string& name : names) {
+      const ParamRef ref = ParamFor(mutable_params, name);
+      if (ref.indicator != nullptr && *ref.indicator == soci::i_null) {
+        texts_.emplace_back();
+        values_.push_back(nullptr);
+        continue;
+      }
+      switch (ref.type) {
+        case ParamRef::Type::kInt64:
+          texts_.push_back(
+              absl::StrCat(*static_cast<const long long*>(ref.value)));
+          break;
+        case ParamRef::Type::kInt:
+          texts_.push_back(absl::StrCat(*static_cast<const int*>(ref.value)));
+          break;
+        case ParamRef::Type::kText:
+          texts_.push_back(*static_cast<const std::string*>(ref.value));
+          break;
+      }
+      values_.push_back(texts_.back().c_str());
+    }
+  }
+
+  int size() const { return static_cast<int>(values_.size()); }
+  const char* const* values() const { return values_.data(); }
+
+ private:
+  std::vector<std::string> texts_;  // reserved: c_str() pointers stay valid
+  std::vector<const char*> values_;
+};
 
 }  // namespace
 
 std::vector<std::optional<TaskRow>> RunTaskPipeline(
     soci::session& session, const std::vector<PipelinedStatement>& statements,
-    LibpqStatementNames& prepared, int* failed) {
+    absl::flat_hash_map<std::string, std::string>& prepared, int* failed) {
   PGconn* conn = Handle(session);
   std::vector<std::optional<TaskRow>> rows(statements.size());
   if (PQenterPipelineMode(conn) != 1) {
     *failed = 0;
-    ThrowPostgresError(conn, nullptr);
+    throw soci::postgresql_soci_error(
+        absl::StrCat("cannot enter pipeline mode: ", PQerrorMessage(conn)),
+        kNoSqlState);
   }
   Failure failure;
   for (size_t start = 0; start < statements.size() && failure.index < 0;
@@ -74,19 +141,19 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
       const std::string& sql = *statements[i].sql;
       std::vector<std::string> names;
       const std::string positional = PositionalSql(sql, &names);
-      const std::string* name = prepared.Find(sql);
-      if (name == nullptr) {
-        name = &prepared.Add(sql);
-        if (PQsendPrepare(conn, name->c_str(), positional.c_str(),
+      auto [it, added] = prepared.try_emplace(
+          sql, absl::StrCat("pipelined_", prepared.size() + 1));
+      if (added) {
+        if (PQsendPrepare(conn, it->second.c_str(), positional.c_str(),
                           static_cast<int>(names.size()), nullptr) != 1) {
-          prepared.Remove(sql);
+          prepared.erase(it);
           RecordFailure(static_cast<int>(i), nullptr, conn, failure);
           break;
         }
         sent.push_back(-1 - static_cast<int>(i));
       }
-      const PostgresTextParams params(statements[i].params, names);
-      if (PQsendQueryPrepared(conn, name->c_str(), params.size(),
+      const TextParams params(statements[i].params, names);
+      if (PQsendQueryPrepared(conn, it->second.c_str(), params.size(),
                               params.values(), nullptr, nullptr, 0) != 1) {
         RecordFailure(static_cast<int>(i), nullptr, conn, failure);
         break;
@@ -107,27 +174,14 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
       switch (PQresultStatus(result.get())) {
         case PGRES_TUPLES_OK:
           if (what >= 0 && PQntuples(result.get()) > 0) {
-            TaskRow& row = rows[what].emplace();
-            try {
-              ReadPostgresRow(result.get(), 0, TaskColumnBindings(row));
-            } catch (const soci::soci_error& error) {
-              // Thrown once every result is read, out of pipeline mode.
-              if (failure.index < 0) {
-                failure.index = what;
-                failure.sqlstate = kUnreadableRow;
-                failure.message = error.what();
-              }
-            }
+            rows[what] = RowOf(result.get());
           }
           break;
         case PGRES_COMMAND_OK:
-          break;
         case PGRES_PIPELINE_ABORTED:
-          // A Prepare after the failure never ran.
-          if (what < 0) prepared.Remove(*statements[index].sql);
           break;
         default:
-          if (what < 0) prepared.Remove(*statements[index].sql);
+          if (what < 0) prepared.erase(*statements[index].sql);
           RecordFailure(index, result.get(), conn, failure);
           break;
       }

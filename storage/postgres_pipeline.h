@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "soci/soci.h"
-#include "storage/postgres_statement.h"
 #include "storage/statement_params.h"
 #include "storage/task_rows.h"
 
@@ -22,7 +22,8 @@ struct PipelinedStatement {
 // Runs `statements` in order on the PostgreSQL `session`, inside the
 // transaction open on it, through libpq's pipeline mode: a few dozen
 // statements per round trip instead of one. Each distinct SQL text is
-// prepared once per session (`prepared`: Connection::libpq_statements).
+// prepared once per session; `prepared` (owned by the session's
+// Connection) maps the texts prepared so far to their statement names.
 // Returns each statement's row, or nullopt where it returned none.
 //
 // When a statement fails, the ones after it do not run: sets `*failed` to
@@ -32,7 +33,7 @@ struct PipelinedStatement {
 // lost.
 std::vector<std::optional<TaskRow>> RunTaskPipeline(
     soci::session& session, const std::vector<PipelinedStatement>& statements,
-    LibpqStatementNames& prepared, int* failed);
+    absl::flat_hash_map<std::string, std::string>& prepared, int* failed);
 
 }  // namespace tasks::storage
 

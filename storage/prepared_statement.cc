@@ -1,6 +1,7 @@
 #include "storage/prepared_statement.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -64,29 +65,84 @@ std::vector<std::string> ParameterNames(const std::string& sql) {
 
 PreparedStatement::PreparedStatement(soci::session& session,
                                      const Dialect& dialect,
-                                     const std::string& sql, RowKind kind,
-                                     LibpqStatementNames& libpq_statements) {
-  if (dialect.is_sqlite()) {
-    sqlite_ =
-        std::make_unique<SqliteStatement>(session, sql, params_, Columns(kind));
-  } else {
-    postgres_ = std::make_unique<PostgresStatement>(
-        session, sql, params_, Columns(kind), libpq_statements);
-  }
-}
-
-std::vector<ColumnBinding> PreparedStatement::Columns(RowKind kind) {
+                                     const std::string& sql, RowKind kind)
+    : dialect_(dialect), statement_(session) {
   switch (kind) {
     case RowKind::kNone:
-      return {};
+      break;
     case RowKind::kTask:
-      return TaskColumnBindings(task_);
+      statement_.exchange(soci::into(task_.id));
+      statement_.exchange(
+          soci::into(task_.project_id, task_.project_id_indicator));
+      statement_.exchange(soci::into(task_.title));
+      statement_.exchange(soci::into(task_.description));
+      statement_.exchange(soci::into(task_.status));
+      statement_.exchange(soci::into(task_.priority));
+      statement_.exchange(soci::into(task_.metadata));
+      statement_.exchange(soci::into(task_.create_time));
+      statement_.exchange(soci::into(task_.update_time));
+      statement_.exchange(soci::into(task_.revision));
+      break;
     case RowKind::kProject:
-      return ProjectColumnBindings(project_);
+      statement_.exchange(soci::into(project_.id));
+      statement_.exchange(soci::into(project_.name));
+      statement_.exchange(soci::into(project_.description));
+      statement_.exchange(soci::into(project_.create_time));
+      statement_.exchange(soci::into(project_.update_time));
+      break;
     case RowKind::kNumber:
-      return {{ColumnBinding::Type::kInt64, &number_, nullptr}};
+      statement_.exchange(soci::into(number_));
+      break;
   }
-  return {};
+  for (const std::string& name : ParameterNames(sql)) Bind(name);
+  statement_.alloc();
+  statement_.prepare(sql);
+  statement_.define_and_bind();
+}
+
+void PreparedStatement::Bind(const std::string& name) {
+  // Const references: SOCI only reads them.
+  const StatementParams& p = params_;
+  StatementParams& m = params_;
+  if (name == "id") {
+    statement_.exchange(soci::use(p.id, name));
+  } else if (name == "project_id") {
+    statement_.exchange(soci::use(p.project_id, m.project_id_indicator, name));
+  } else if (name == "name") {
+    statement_.exchange(soci::use(p.name, m.name_indicator, name));
+  } else if (name == "title") {
+    statement_.exchange(soci::use(p.title, m.title_indicator, name));
+  } else if (name == "description") {
+    statement_.exchange(soci::use(p.description, name));
+  } else if (name == "status") {
+    statement_.exchange(soci::use(p.status, name));
+  } else if (name == "priority") {
+    statement_.exchange(soci::use(p.priority, name));
+  } else if (name == "metadata") {
+    statement_.exchange(soci::use(p.metadata, name));
+  } else if (name == "now") {
+    statement_.exchange(soci::use(p.now, name));
+  } else if (name == "revision") {
+    statement_.exchange(soci::use(p.revision, name));
+  } else if (name == "request_id") {
+    statement_.exchange(soci::use(p.request_id, m.request_id_indicator, name));
+  } else if (name == "after_id") {
+    statement_.exchange(soci::use(p.after_id, name));
+  } else if (name == "after_number") {
+    statement_.exchange(soci::use(p.after_number, name));
+  } else if (name == "after_text") {
+    statement_.exchange(soci::use(p.after_text, name));
+  } else if (name == "limit") {
+    statement_.exchange(soci::use(p.limit, name));
+  } else if (name == "allowed_ids") {
+    statement_.exchange(soci::use(p.allowed_ids, name));
+  } else if (name == "meta_key") {
+    statement_.exchange(soci::use(p.meta_key, name));
+  } else if (name == "meta_value") {
+    statement_.exchange(soci::use(p.meta_value, name));
+  } else {
+    throw std::logic_error("no statement parameter named :" + name);
+  }
 }
 
 template <typename Step>
@@ -101,37 +157,22 @@ auto PreparedStatement::Checked(Step&& step) -> decltype(step()) {
 
 bool PreparedStatement::ExecuteOnce() {
   return Checked([this] {
-    if (sqlite_ != nullptr) {
-      const bool got_row = sqlite_->Execute();
-      sqlite_->Finish();
-      return got_row;
-    }
-    const bool got_row = postgres_->Execute();
-    postgres_->Finish();
+    bool got_row = statement_.execute(true);
+    dialect_.FinishStatement(statement_);
     return got_row;
   });
 }
 
 bool PreparedStatement::Execute() {
-  return Checked([this] {
-    return sqlite_ != nullptr ? sqlite_->Execute() : postgres_->Execute();
-  });
+  return Checked([this] { return statement_.execute(true); });
 }
 
 bool PreparedStatement::Fetch() {
-  return Checked([this] {
-    return sqlite_ != nullptr ? sqlite_->Fetch() : postgres_->Fetch();
-  });
+  return Checked([this] { return statement_.fetch(); });
 }
 
 void PreparedStatement::Finish() {
-  Checked([this] {
-    if (sqlite_ != nullptr) {
-      sqlite_->Finish();
-    } else {
-      postgres_->Finish();
-    }
-  });
+  Checked([this] { dialect_.FinishStatement(statement_); });
 }
 
 }  // namespace tasks::storage

@@ -1,14 +1,11 @@
 #ifndef TASKS_STORAGE_PREPARED_STATEMENT_H_
 #define TASKS_STORAGE_PREPARED_STATEMENT_H_
 
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "soci/soci.h"
 #include "storage/dialect.h"
-#include "storage/postgres_statement.h"
-#include "storage/sqlite_statement.h"
 #include "storage/statement_params.h"
 #include "storage/task_rows.h"
 
@@ -24,19 +21,15 @@ enum class RowKind {
 
 // PreparedStatement
 //
-// A statement prepared once on one session and executed many times, bound
-// to buffers it owns: set params(), execute, read the row buffers. Runs
-// through the database's C API (SqliteStatement, PostgresStatement), on the
-// session SOCI opened.
+// A SOCI statement prepared once on one session and executed many times,
+// bound to buffers it owns: set params(), execute, read the row buffers.
 // Not thread-safe (neither is its session). Methods throw soci::soci_error.
 class PreparedStatement {
  public:
   // Prepares `sql` on `session`, binding each named parameter it uses to
   // params() and the result columns of `kind` to the row buffers.
-  // `libpq_statements`: the session's Connection::libpq_statements().
   PreparedStatement(soci::session& session, const Dialect& dialect,
-                    const std::string& sql, RowKind kind,
-                    LibpqStatementNames& libpq_statements);
+                    const std::string& sql, RowKind kind);
 
   PreparedStatement(const PreparedStatement&) = delete;
   PreparedStatement& operator=(const PreparedStatement&) = delete;
@@ -57,22 +50,21 @@ class PreparedStatement {
   const ProjectRow& project() const { return project_; }
   long long number() const { return number_; }
 
-  // True once an execution failed; the statement is then prepared afresh
-  // (on SQLite it may be left mid-step).
+  // True once an execution failed. SOCI may then keep stale parameter
+  // buffers (PostgreSQL keeps the previous value where a NULL follows), so
+  // the statement must be prepared afresh.
   bool failed() const { return failed_; }
 
  private:
-  // The row buffers of `kind`.
-  std::vector<ColumnBinding> Columns(RowKind kind);
+  void Bind(const std::string& name);
 
   // Runs `step`, remembering a failure.
   template <typename Step>
   auto Checked(Step&& step) -> decltype(step());
 
+  const Dialect& dialect_;
+  soci::statement statement_;
   StatementParams params_;
-  // Exactly one of these.
-  std::unique_ptr<SqliteStatement> sqlite_;
-  std::unique_ptr<PostgresStatement> postgres_;
   TaskRow task_;
   ProjectRow project_;
   long long number_ = 0;

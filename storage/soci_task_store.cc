@@ -366,7 +366,7 @@ class SociTaskStore final : public TaskStore {
               -> absl::StatusOr<v1::BatchCreateTasksResponse> {
             v1::BatchCreateTasksResponse response;
             connection.Begin();
-            if (!database_.dialect().is_sqlite()) {
+            if (database_.dialect().has_pipeline()) {
               RETURN_IF_ERROR(InsertTasksPipelined(connection, request, values,
                                                    context, response));
               connection.Commit();
@@ -618,7 +618,7 @@ class SociTaskStore final : public TaskStore {
     std::vector<std::optional<TaskRow>> rows;
     try {
       rows = RunTaskPipeline(connection.session(), statements,
-                             connection.libpq_statements(), &failed);
+                             connection.pipelined_statements(), &failed);
     } catch (...) {
       if (failed >= 0) context = ItemContext(failed, request.requests(failed));
       throw;

@@ -207,8 +207,8 @@ class SqliteDialect final : public Dialect {
   int default_pool_size() const override { return in_memory_ ? 1 : 4; }
   // Every connection to :memory: is a database of its own.
   int max_pool_size() const override { return in_memory_ ? 1 : 64; }
-  bool is_sqlite() const override { return true; }
   bool serialize_writes() const override { return true; }
+  bool has_pipeline() const override { return false; }
 
   std::unique_ptr<soci::session> Connect() const override {
     auto session = std::make_unique<soci::session>(
@@ -327,6 +327,26 @@ class SqliteDialect final : public Dialect {
         break;
     }
     return result;
+  }
+
+  void FinishStatement(soci::statement& statement) const override {
+    sqlite3_stmt* stmt =
+        static_cast<soci::sqlite3_statement_backend*>(statement.get_backend())
+            ->stmt_;
+    if (stmt == nullptr) return;
+    // SOCI stops after the rows it was asked for; an INSERT ... RETURNING
+    // left there has not committed yet.
+    if (sqlite3_stmt_busy(stmt) && !sqlite3_stmt_readonly(stmt)) {
+      int rc;
+      while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      }
+      if (rc != SQLITE_DONE) {
+        std::string message = sqlite3_errmsg(sqlite3_db_handle(stmt));
+        sqlite3_reset(stmt);
+        throw soci::sqlite3_soci_error(message, rc);
+      }
+    }
+    sqlite3_reset(stmt);
   }
 
   // The busy and progress handlers read the call's deadline themselves.

@@ -71,9 +71,7 @@ absl::StatusOr<std::string> ValueToJson(const google::protobuf::Value& value,
 // The current time in epoch microseconds (the store's clock).
 long long NowMicros();
 
-// Sets `timestamp` to `micros` (epoch microseconds) in place.
-void SetTimestampFromMicros(long long micros,
-                            google::protobuf::Timestamp* timestamp);
+google::protobuf::Timestamp TimestampFromMicros(long long micros);
 
 }  // namespace tasks::storage
 
