@@ -49,8 +49,8 @@ absl::StatusOr<v1::Task> TaskFromRow(const TaskRow& row) {
           reason::kInternal);
     }
   }
-  *task.mutable_create_time() = TimestampFromMicros(row.create_time);
-  *task.mutable_update_time() = TimestampFromMicros(row.update_time);
+  SetTimestampFromMicros(row.create_time, task.mutable_create_time());
+  SetTimestampFromMicros(row.update_time, task.mutable_update_time());
   task.set_etag(FormatEtag(row.revision));
   return task;
 }
@@ -60,8 +60,8 @@ v1::Project ProjectFromRow(const ProjectRow& row) {
   project.set_id(row.id);
   project.set_name(row.name);
   project.set_description(row.description);
-  *project.mutable_create_time() = TimestampFromMicros(row.create_time);
-  *project.mutable_update_time() = TimestampFromMicros(row.update_time);
+  SetTimestampFromMicros(row.create_time, project.mutable_create_time());
+  SetTimestampFromMicros(row.update_time, project.mutable_update_time());
   return project;
 }
 
@@ -100,17 +100,16 @@ absl::StatusOr<std::string> ValueToJson(const google::protobuf::Value& value,
 
 long long NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
-google::protobuf::Timestamp TimestampFromMicros(long long micros) {
-  google::protobuf::Timestamp timestamp;
+void SetTimestampFromMicros(long long micros,
+                            google::protobuf::Timestamp* timestamp) {
   long long seconds = micros / 1000000;
   long long rest = micros % 1000000;
   if (rest < 0) {
     rest += 1000000;
     --seconds;
   }
-  timestamp.set_seconds(seconds);
-  timestamp.set_nanos(static_cast<int32_t>(rest * 1000));
-  return timestamp;
+  timestamp->set_seconds(seconds);
+  timestamp->set_nanos(static_cast<int32_t>(rest * 1000));
 }
 
 }  // namespace tasks::storage

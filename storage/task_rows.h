@@ -71,7 +71,9 @@ absl::StatusOr<std::string> ValueToJson(const google::protobuf::Value& value,
 // The current time in epoch microseconds (the store's clock).
 long long NowMicros();
 
-google::protobuf::Timestamp TimestampFromMicros(long long micros);
+// Sets `timestamp` to `micros` (epoch microseconds) in place.
+void SetTimestampFromMicros(long long micros,
+                            google::protobuf::Timestamp* timestamp);
 
 }  // namespace tasks::storage
 
