@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 
 #include "absl/strings/numbers.h"
@@ -117,6 +118,14 @@ class TextParams {
   std::vector<const char*> values_;
 };
 
+// A statement name no other statement of the process ever had: a name
+// forgotten after a failed Prepare is never handed out again, so it cannot
+// clash with one still prepared on the session.
+std::string NewStatementName() {
+  static std::atomic<uint64_t> last{0};
+  return absl::StrCat("pipelined_", last.fetch_add(1) + 1);
+}
+
 }  // namespace
 
 std::vector<std::optional<TaskRow>> RunTaskPipeline(
@@ -141,8 +150,8 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
       const std::string& sql = *statements[i].sql;
       std::vector<std::string> names;
       const std::string positional = PositionalSql(sql, &names);
-      auto [it, added] = prepared.try_emplace(
-          sql, absl::StrCat("pipelined_", prepared.size() + 1));
+      auto [it, added] = prepared.try_emplace(sql);
+      if (added) it->second = NewStatementName();
       if (added) {
         if (PQsendPrepare(conn, it->second.c_str(), positional.c_str(),
                           static_cast<int>(names.size()), nullptr) != 1) {
@@ -178,7 +187,10 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
           }
           break;
         case PGRES_COMMAND_OK:
+          break;
         case PGRES_PIPELINE_ABORTED:
+          // A Prepare after the failure never ran.
+          if (what < 0) prepared.erase(*statements[index].sql);
           break;
         default:
           if (what < 0) prepared.erase(*statements[index].sql);

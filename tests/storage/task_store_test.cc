@@ -1366,6 +1366,30 @@ TEST_P(TaskStoreTest, LongBatchFailingLateNamesTheRequestAndStoresNothing) {
   EXPECT_OK(store().BatchCreateTasks(request));
 }
 
+// The failing request comes before the first use of another kind of insert
+// (status and priority set): that kind must work afterwards.
+TEST_P(TaskStoreTest, BatchFailingBeforeANewKindOfInsertLeavesThatKindUsable) {
+  v1::BatchCreateTasksRequest request;
+  *request.add_requests() =
+      CreateRequest(TaskBuilder("orphan").InProject(987654));
+  *request.add_requests() = CreateRequest(TaskBuilder("set")
+                                              .WithStatus(v1::Task::COMPLETED)
+                                              .WithPriority(v1::Task::HIGH));
+  EXPECT_THAT(
+      store().BatchCreateTasks(request),
+      AllOf(StatusIs(Code::kFailedPrecondition, HasSubstr("requests[0]")),
+            ReasonIs(reason::kProjectMissing)));
+
+  EXPECT_OK(store().CreateTask(TaskBuilder("single")
+                                   .WithStatus(v1::Task::COMPLETED)
+                                   .WithPriority(v1::Task::HIGH),
+                               ""));
+  request.mutable_requests(0)->mutable_task()->clear_project_id();
+  EXPECT_OK(store().BatchCreateTasks(request));
+  EXPECT_THAT(ListTitles(),
+              IsOkAndHolds(UnorderedElementsAre("single", "orphan", "set")));
+}
+
 TEST_P(TaskStoreTest, BatchRepeatingARequestIdReturnsTheFirstTaskForBoth) {
   ASSERT_OK_AND_ASSIGN(v1::Task earlier,
                        store().CreateTask(TaskBuilder("earlier"), "req-old"));
