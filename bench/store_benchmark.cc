@@ -5,8 +5,8 @@
 // the same benchmarks also run on PostgreSQL (".../postgres") next to libpq.
 //
 //   ./bazelw run -c opt //bench:store_benchmark
-//   TASKS_BENCH_POSTGRES="host=/tmp/pg dbname=bench" \
-//       ./bazelw run -c opt //bench:store_benchmark -- --benchmark_filter=postgres
+//   export TASKS_BENCH_POSTGRES="host=/tmp/pg dbname=bench"
+//   ./bazelw run -c opt //bench:store_benchmark -- --benchmark_filter=postgres
 #include <unistd.h>
 
 #include <cstdio>
