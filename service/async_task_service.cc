@@ -1,8 +1,11 @@
 #include "service/async_task_service.h"
 
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "service/async_unary_call.h"
 #include "service/completion_queue_tag.h"
 #include "service/status_util.h"
 #include "service/worker_pool.h"
@@ -12,20 +15,6 @@
 namespace tasks::service {
 namespace async_internal {
 
-struct FrontState {
-  FrontState(TaskServiceImpl& service, int max_workers, bool reads_inline)
-      : service(service), workers(max_workers), reads_inline(reads_inline) {}
-
-  TaskServiceImpl& service;
-  v1::TaskService::AsyncService async_service;
-  WorkerPool workers;
-  const bool reads_inline;
-};
-
-}  // namespace async_internal
-namespace {
-
-using async_internal::FrontState;
 using AsyncService = v1::TaskService::AsyncService;
 
 // How many calls of each method each completion queue is ready to receive
@@ -34,141 +23,127 @@ constexpr int kRequestsPerMethod = 8;
 
 enum class Access { kRead, kWrite };
 
-// One unary method: how to ask gRPC for its next call, and which
-// TaskServiceImpl method answers it.
+// A method whose calls can be awaited on a queue, whatever its types.
+class AwaitedMethod {
+ public:
+  virtual ~AwaitedMethod() = default;
+  virtual void AwaitCalls(grpc::ServerCompletionQueue& queue) const = 0;
+};
+
+struct FrontState {
+  FrontState(TaskServiceImpl& service, int max_workers, bool reads_inline);
+
+  TaskServiceImpl& service;
+  AsyncService async_service;
+  WorkerPool workers;
+  const bool reads_inline;
+  std::vector<std::unique_ptr<AwaitedMethod>> methods;
+};
+
+namespace {
+
+// One TaskService method: its calls are answered by the TaskServiceImpl
+// method of the same name, on the queue thread or on a worker.
 template <typename Request, typename Response>
-struct UnaryMethod {
+class TaskMethod final : public UnaryMethod<Request, Response>,
+                         public AwaitedMethod {
+ public:
   using RequestFn = void (AsyncService::*)(
-      grpc::ServerContext*, Request*, grpc::ServerAsyncResponseWriter<Response>*,
-      grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*);
+      grpc::ServerContext*, Request*,
+      grpc::ServerAsyncResponseWriter<Response>*, grpc::CompletionQueue*,
+      grpc::ServerCompletionQueue*, void*);
   using HandleFn = grpc::Status (TaskServiceImpl::*)(grpc::ServerContext*,
                                                       const Request*,
                                                       Response*);
-  RequestFn request;
-  HandleFn handle;
-  Access access;
-};
+  using Call = AsyncUnaryCall<Request, Response>;
 
-// One call: waits for it, answers it, deletes itself once the answer is
-// sent; on arrival it first asks for the method's next call.
-template <typename Request, typename Response>
-class UnaryCall final : public CompletionQueueTag {
- public:
-  using Method = UnaryMethod<Request, Response>;
+  TaskMethod(FrontState& state, RequestFn request, HandleFn handle,
+             Access access)
+      : state_(state), request_(request), handle_(handle), access_(access) {}
 
-  // Asks gRPC for the next call of `method` on `queue`.
-  static void Await(FrontState& state, const Method& method,
-                    grpc::ServerCompletionQueue& queue) {
-    auto* call = new UnaryCall(state, method, queue);
-    (state.async_service.*method.request)(&call->context_, &call->request_,
-                                          &call->writer_, &queue, &queue,
-                                          call);
+  void AwaitCalls(grpc::ServerCompletionQueue& queue) const override {
+    for (int i = 0; i < kRequestsPerMethod; ++i) Call::Await(*this, queue);
   }
 
-  void Proceed(bool ok) override {
-    if (!ok || answered_) {  // The server shut down, or the answer is sent.
-      delete this;
-      return;
-    }
-    answered_ = true;
-    // Once the server shuts down, this request fails at once (not ok).
-    Await(state_, method_, queue_);
-    if (method_.access == Access::kRead && state_.reads_inline) {
-      Answer();
-    } else if (!state_.workers.TrySubmit([this] { Answer(); })) {
-      writer_.FinishWithError(
-          ToGrpcStatus(WithReason(
-              absl::ResourceExhaustedError(
-                  "the server is busy: every worker thread is in use; retry "
-                  "with backoff"),
-              reason::kResourceExhausted)),
-          this);
+  void RequestCall(grpc::ServerContext* context, Request* request,
+                   grpc::ServerAsyncResponseWriter<Response>* writer,
+                   grpc::ServerCompletionQueue& queue,
+                   void* tag) const override {
+    (state_.async_service.*request_)(context, request, writer, &queue, &queue,
+                                     tag);
+  }
+
+  void OnCall(Call& call) const override {
+    if (access_ == Access::kRead && state_.reads_inline) {
+      Answer(call);
+    } else if (!state_.workers.TrySubmit([this, &call] { Answer(call); })) {
+      call.Finish(ToGrpcStatus(WithReason(
+                      absl::ResourceExhaustedError(
+                          "the server is busy: every worker thread is in "
+                          "use; retry with backoff"),
+                      reason::kResourceExhausted)),
+                  Response());
     }
   }
 
  private:
-  UnaryCall(FrontState& state, const Method& method,
-            grpc::ServerCompletionQueue& queue)
-      : state_(state), method_(method), queue_(queue), writer_(&context_) {}
-
-  void Answer() {
+  void Answer(Call& call) const {
     Response response;
-    const grpc::Status status =
-        (state_.service.*method_.handle)(&context_, &request_, &response);
-    if (status.ok()) {
-      writer_.Finish(response, status, this);
-    } else {
-      writer_.FinishWithError(status, this);
-    }
+    const grpc::Status status = (state_.service.*handle_)(
+        &call.context(), &call.request(), &response);
+    call.Finish(status, response);
   }
 
   FrontState& state_;
-  const Method& method_;
-  grpc::ServerCompletionQueue& queue_;
-  grpc::ServerContext context_;
-  Request request_;
-  grpc::ServerAsyncResponseWriter<Response> writer_;
-  bool answered_ = false;
+  const RequestFn request_;
+  const HandleFn handle_;
+  const Access access_;
 };
 
 template <typename Request, typename Response>
-void AwaitCalls(FrontState& state, const UnaryMethod<Request, Response>& method,
-                grpc::ServerCompletionQueue& queue) {
-  for (int i = 0; i < kRequestsPerMethod; ++i) {
-    UnaryCall<Request, Response>::Await(state, method, queue);
-  }
-}
-
-// Static: call objects keep references to their method.
-const UnaryMethod<v1::CreateProjectRequest, v1::Project> kCreateProject{
-    &AsyncService::RequestCreateProject, &TaskServiceImpl::CreateProject,
-    Access::kWrite};
-const UnaryMethod<v1::GetProjectRequest, v1::Project> kGetProject{
-    &AsyncService::RequestGetProject, &TaskServiceImpl::GetProject,
-    Access::kRead};
-const UnaryMethod<v1::ListProjectsRequest, v1::ListProjectsResponse>
-    kListProjects{&AsyncService::RequestListProjects,
-                  &TaskServiceImpl::ListProjects, Access::kRead};
-const UnaryMethod<v1::UpdateProjectRequest, v1::Project> kUpdateProject{
-    &AsyncService::RequestUpdateProject, &TaskServiceImpl::UpdateProject,
-    Access::kWrite};
-const UnaryMethod<v1::DeleteProjectRequest, google::protobuf::Empty>
-    kDeleteProject{&AsyncService::RequestDeleteProject,
-                   &TaskServiceImpl::DeleteProject, Access::kWrite};
-const UnaryMethod<v1::CreateTaskRequest, v1::Task> kCreateTask{
-    &AsyncService::RequestCreateTask, &TaskServiceImpl::CreateTask,
-    Access::kWrite};
-const UnaryMethod<v1::BatchCreateTasksRequest, v1::BatchCreateTasksResponse>
-    kBatchCreateTasks{&AsyncService::RequestBatchCreateTasks,
-                      &TaskServiceImpl::BatchCreateTasks, Access::kWrite};
-const UnaryMethod<v1::GetTaskRequest, v1::Task> kGetTask{
-    &AsyncService::RequestGetTask, &TaskServiceImpl::GetTask,
-    Access::kRead};
-const UnaryMethod<v1::ListTasksRequest, v1::ListTasksResponse> kListTasks{
-    &AsyncService::RequestListTasks, &TaskServiceImpl::ListTasks,
-    Access::kRead};
-const UnaryMethod<v1::UpdateTaskRequest, v1::Task> kUpdateTask{
-    &AsyncService::RequestUpdateTask, &TaskServiceImpl::UpdateTask,
-    Access::kWrite};
-const UnaryMethod<v1::DeleteTaskRequest, google::protobuf::Empty> kDeleteTask{
-    &AsyncService::RequestDeleteTask, &TaskServiceImpl::DeleteTask,
-    Access::kWrite};
-
-void AwaitEveryMethod(FrontState& state, grpc::ServerCompletionQueue& queue) {
-  AwaitCalls(state, kCreateProject, queue);
-  AwaitCalls(state, kGetProject, queue);
-  AwaitCalls(state, kListProjects, queue);
-  AwaitCalls(state, kUpdateProject, queue);
-  AwaitCalls(state, kDeleteProject, queue);
-  AwaitCalls(state, kCreateTask, queue);
-  AwaitCalls(state, kBatchCreateTasks, queue);
-  AwaitCalls(state, kGetTask, queue);
-  AwaitCalls(state, kListTasks, queue);
-  AwaitCalls(state, kUpdateTask, queue);
-  AwaitCalls(state, kDeleteTask, queue);
+std::unique_ptr<AwaitedMethod> MakeMethod(
+    FrontState& state, typename TaskMethod<Request, Response>::RequestFn request,
+    grpc::Status (TaskServiceImpl::*handle)(grpc::ServerContext*,
+                                            const Request*, Response*),
+    Access access) {
+  return std::make_unique<TaskMethod<Request, Response>>(state, request,
+                                                         handle, access);
 }
 
 }  // namespace
+
+FrontState::FrontState(TaskServiceImpl& service, int max_workers,
+                       bool reads_inline)
+    : service(service), workers(max_workers), reads_inline(reads_inline) {
+  using S = TaskServiceImpl;
+  using A = AsyncService;
+  methods.push_back(MakeMethod(*this, &A::RequestCreateProject,
+                               &S::CreateProject, Access::kWrite));
+  methods.push_back(MakeMethod(*this, &A::RequestGetProject, &S::GetProject,
+                               Access::kRead));
+  methods.push_back(MakeMethod(*this, &A::RequestListProjects,
+                               &S::ListProjects, Access::kRead));
+  methods.push_back(MakeMethod(*this, &A::RequestUpdateProject,
+                               &S::UpdateProject, Access::kWrite));
+  methods.push_back(MakeMethod(*this, &A::RequestDeleteProject,
+                               &S::DeleteProject, Access::kWrite));
+  methods.push_back(MakeMethod(*this, &A::RequestCreateTask, &S::CreateTask,
+                               Access::kWrite));
+  methods.push_back(MakeMethod(*this, &A::RequestBatchCreateTasks,
+                               &S::BatchCreateTasks, Access::kWrite));
+  methods.push_back(MakeMethod(*this, &A::RequestGetTask, &S::GetTask,
+                               Access::kRead));
+  methods.push_back(MakeMethod(*this, &A::RequestListTasks, &S::ListTasks,
+                               Access::kRead));
+  methods.push_back(MakeMethod(*this, &A::RequestUpdateTask, &S::UpdateTask,
+                               Access::kWrite));
+  methods.push_back(MakeMethod(*this, &A::RequestDeleteTask, &S::DeleteTask,
+                               Access::kWrite));
+}
+
+}  // namespace async_internal
+
+using async_internal::FrontState;
 
 AsyncTaskService::AsyncTaskService(TaskServiceImpl& service,
                                    HealthService& health, Options options)
@@ -189,7 +164,7 @@ void AsyncTaskService::AddTo(grpc::ServerBuilder& builder) {
 
 void AsyncTaskService::Start() {
   for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) {
-    AwaitEveryMethod(*state_, *queue);
+    for (const auto& method : state_->methods) method->AwaitCalls(*queue);
     health_.AwaitCalls(*queue);
     threads_.emplace_back([&queue] { ProceedUntilShutdown(*queue); });
   }

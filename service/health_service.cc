@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "service/async_unary_call.h"
 #include "service/completion_queue_tag.h"
 
 namespace tasks::service {
@@ -17,6 +18,24 @@ using grpc::health::v1::HealthCheckResponse;
 using ServingStatus = HealthCheckResponse::ServingStatus;
 
 class WatchCall;
+struct HealthState;
+
+// Check: answered on arrival, on the queue thread.
+class CheckMethod final
+    : public UnaryMethod<HealthCheckRequest, HealthCheckResponse> {
+ public:
+  explicit CheckMethod(HealthState& state) : state_(state) {}
+
+  void RequestCall(grpc::ServerContext* context, HealthCheckRequest* request,
+                   grpc::ServerAsyncResponseWriter<HealthCheckResponse>* writer,
+                   grpc::ServerCompletionQueue& queue,
+                   void* tag) const override;
+  void OnCall(AsyncUnaryCall<HealthCheckRequest, HealthCheckResponse>& call)
+      const override;
+
+ private:
+  HealthState& state_;
+};
 
 struct HealthState {
   explicit HealthState(std::vector<std::string> names)
@@ -38,60 +57,37 @@ struct HealthState {
 
   std::vector<std::string> services;
   grpc::health::v1::Health::AsyncService async_service;
+  const CheckMethod check{*this};
   absl::Mutex mu;
   bool serving ABSL_GUARDED_BY(mu) = false;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
   absl::flat_hash_set<WatchCall*> watches ABSL_GUARDED_BY(mu);
 };
 
-namespace {
+void CheckMethod::RequestCall(
+    grpc::ServerContext* context, HealthCheckRequest* request,
+    grpc::ServerAsyncResponseWriter<HealthCheckResponse>* writer,
+    grpc::ServerCompletionQueue& queue, void* tag) const {
+  state_.async_service.RequestCheck(context, request, writer, &queue, &queue,
+                                    tag);
+}
 
-// One Check call: answered on arrival.
-class CheckCall final : public CompletionQueueTag {
- public:
-  static void Await(HealthState& state, grpc::ServerCompletionQueue& queue) {
-    auto* call = new CheckCall(state, queue);
-    state.async_service.RequestCheck(&call->context_, &call->request_,
-                                     &call->writer_, &queue, &queue, call);
+void CheckMethod::OnCall(
+    AsyncUnaryCall<HealthCheckRequest, HealthCheckResponse>& call) const {
+  const std::string& service = call.request().service();
+  HealthCheckResponse response;
+  {
+    absl::MutexLock lock(&state_.mu);
+    response.set_status(state_.StatusOf(service));
   }
-
-  void Proceed(bool ok) override {
-    if (!ok || answered_) {
-      delete this;
-      return;
-    }
-    answered_ = true;
-    Await(state_, queue_);
-    ServingStatus status;
-    {
-      absl::MutexLock lock(&state_.mu);
-      status = state_.StatusOf(request_.service());
-    }
-    if (status == HealthCheckResponse::SERVICE_UNKNOWN) {
-      writer_.FinishWithError(
-          grpc::Status(grpc::StatusCode::NOT_FOUND,
-                       "unknown service \"" + request_.service() + "\""),
-          this);
-      return;
-    }
-    HealthCheckResponse response;
-    response.set_status(status);
-    writer_.Finish(response, grpc::Status::OK, this);
+  if (response.status() == HealthCheckResponse::SERVICE_UNKNOWN) {
+    call.Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                             "unknown service \"" + service + "\""),
+                response);
+    return;
   }
-
- private:
-  CheckCall(HealthState& state, grpc::ServerCompletionQueue& queue)
-      : state_(state), queue_(queue), writer_(&context_) {}
-
-  HealthState& state_;
-  grpc::ServerCompletionQueue& queue_;
-  grpc::ServerContext context_;
-  HealthCheckRequest request_;
-  grpc::ServerAsyncResponseWriter<HealthCheckResponse> writer_;
-  bool answered_ = false;
-};
-
-}  // namespace
+  call.Finish(grpc::Status::OK, response);
+}
 
 // One Watch stream. At most one write (or the final Finish) is in flight;
 // a status that changes meanwhile is sent when it completes. A client that
@@ -168,7 +164,6 @@ class WatchCall final : public CompletionQueueTag {
 
 }  // namespace health_internal
 
-using health_internal::CheckCall;
 using health_internal::HealthState;
 using health_internal::WatchCall;
 
@@ -182,7 +177,11 @@ grpc::Service& HealthService::async_service() { return state_->async_service; }
 void HealthService::AwaitCalls(grpc::ServerCompletionQueue& queue) {
   // Load balancers and orchestrators may check often and together.
   constexpr int kChecksAwaited = 4;
-  for (int i = 0; i < kChecksAwaited; ++i) CheckCall::Await(*state_, queue);
+  for (int i = 0; i < kChecksAwaited; ++i) {
+    AsyncUnaryCall<health_internal::HealthCheckRequest,
+                   health_internal::HealthCheckResponse>::Await(state_->check,
+                                                                queue);
+  }
   WatchCall::Await(*state_, queue);
 }
 

@@ -164,11 +164,8 @@ std::shared_ptr<grpc::Channel> TaskServer::InProcessChannel() {
 
 void TaskServer::Shutdown() {
   absl::MutexLock shutdown_lock(&shutdown_mu_);
-  {
-    absl::MutexLock lock(&mu_);
-    if (shutting_down_) return;
-    shutting_down_ = true;
-  }
+  if (shut_down_) return;
+  shut_down_ = true;
   if (server_ != nullptr) Log(LogLevel::kInfo, "shutting down: draining calls");
   // Every status NOT_SERVING, and frozen: the monitor cannot undo it.
   health_.Shutdown();

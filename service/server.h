@@ -134,9 +134,8 @@ class TaskServer {
   std::unique_ptr<StoreMonitor> monitor_;
   int port_ = 0;
 
-  absl::Mutex mu_;
-  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex shutdown_mu_;  // Held for the whole Shutdown().
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 
 }  // namespace tasks::service

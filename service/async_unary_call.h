@@ -1,0 +1,91 @@
+#ifndef TASKS_SERVICE_ASYNC_UNARY_CALL_H_
+#define TASKS_SERVICE_ASYNC_UNARY_CALL_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "service/completion_queue_tag.h"
+
+namespace tasks::service {
+
+template <typename Request, typename Response>
+class AsyncUnaryCall;
+
+// UnaryMethod
+//
+// One unary method served on completion queues: how to ask gRPC for its
+// next call, and what to do with a call once it arrives. Must outlive its
+// calls.
+template <typename Request, typename Response>
+class UnaryMethod {
+ public:
+  virtual ~UnaryMethod() = default;
+
+  // Asks gRPC for the next call (the generated RequestXxx), with `tag`.
+  virtual void RequestCall(
+      grpc::ServerContext* context, Request* request,
+      grpc::ServerAsyncResponseWriter<Response>* writer,
+      grpc::ServerCompletionQueue& queue, void* tag) const = 0;
+
+  // A call arrived; the next one is already asked for. It must end, on any
+  // thread, with exactly one call.Finish().
+  virtual void OnCall(AsyncUnaryCall<Request, Response>& call) const = 0;
+};
+
+// AsyncUnaryCall
+//
+// One call of a UnaryMethod from its arrival to its answer: waits for it,
+// asks for the method's next call as soon as it arrives (so the queue never
+// runs dry), hands it to the method, and deletes itself once the answer is
+// sent or the server has shut down.
+//
+// Example:
+//   AsyncUnaryCall<GetTaskRequest, Task>::Await(kGetTask, *queue);
+template <typename Request, typename Response>
+class AsyncUnaryCall final : public CompletionQueueTag {
+ public:
+  using Method = UnaryMethod<Request, Response>;
+
+  static void Await(const Method& method, grpc::ServerCompletionQueue& queue) {
+    auto* call = new AsyncUnaryCall(method, queue);
+    method.RequestCall(&call->context_, &call->request_, &call->writer_, queue,
+                       call);
+  }
+
+  grpc::ServerContext& context() { return context_; }
+  const Request& request() const { return request_; }
+
+  // Sends the answer: `response` when `status` is OK (ignored otherwise).
+  void Finish(const grpc::Status& status, const Response& response) {
+    if (status.ok()) {
+      writer_.Finish(response, status, this);
+    } else {
+      writer_.FinishWithError(status, this);
+    }
+  }
+
+  void Proceed(bool ok) override {
+    if (!ok || arrived_) {  // The server shut down, or the answer is sent.
+      delete this;
+      return;
+    }
+    arrived_ = true;
+    // Once the server shuts down, this request fails at once (not ok).
+    Await(method_, queue_);
+    method_.OnCall(*this);
+  }
+
+ private:
+  AsyncUnaryCall(const Method& method, grpc::ServerCompletionQueue& queue)
+      : method_(method), queue_(queue), writer_(&context_) {}
+
+  const Method& method_;
+  grpc::ServerCompletionQueue& queue_;
+  grpc::ServerContext context_;
+  Request request_;
+  grpc::ServerAsyncResponseWriter<Response> writer_;
+  bool arrived_ = false;
+};
+
+}  // namespace tasks::service
+
+#endif  // TASKS_SERVICE_ASYNC_UNARY_CALL_H_
