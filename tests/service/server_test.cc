@@ -135,6 +135,36 @@ class ServerTest : public ::testing::Test {
     return status;
   }
 
+  // Every store CreateTask counts itself in `in_store`, then waits for
+  // `release`.
+  void HoldCreatesUntil(absl::Notification& release,
+                        std::atomic<int>& in_store) {
+    ON_CALL(*store_, CreateTask(_, _))
+        .WillByDefault(Invoke([&](const v1::Task&, absl::string_view) {
+          ++in_store;
+          release.WaitForNotification();
+          return absl::StatusOr<v1::Task>(TaskWithId(1));
+        }));
+  }
+
+  // Waits up to 10 s for `count` to reach `expected`.
+  static bool AwaitCount(const std::atomic<int>& count, int expected) {
+    for (absl::Time deadline = absl::Now() + absl::Seconds(10);
+         count.load() < expected && absl::Now() < deadline;) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    return count.load() == expected;
+  }
+
+  // Like HoldCreatesUntil, for GetTask.
+  void HoldGetsUntil(absl::Notification& release, std::atomic<int>& in_store) {
+    ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([&](int64_t id) {
+      ++in_store;
+      release.WaitForNotification();
+      return absl::StatusOr<v1::Task>(TaskWithId(id));
+    }));
+  }
+
   grpc::Status CreateTask(const std::string& title) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
@@ -403,12 +433,7 @@ TEST_F(ServerTest, WritesBeyondTheWriterThreadsAreResourceExhausted) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   absl::Notification release;
   std::atomic<int> in_store{0};
-  ON_CALL(*store_, CreateTask(_, _))
-      .WillByDefault(Invoke([&](const v1::Task&, absl::string_view) {
-        ++in_store;
-        release.WaitForNotification();
-        return absl::StatusOr<v1::Task>(TaskWithId(1));
-      }));
+  HoldCreatesUntil(release, in_store);
 
   constexpr int kCalls = 6;
   absl::Mutex mu;
@@ -467,20 +492,12 @@ TEST_F(ServerTest, ReadsOnWorkersBeyondThemAreResourceExhausted) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   absl::Notification release;
   std::atomic<int> in_store{0};
-  ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([&](int64_t id) {
-    ++in_store;
-    release.WaitForNotification();
-    return absl::StatusOr<v1::Task>(TaskWithId(id));
-  }));
+  HoldGetsUntil(release, in_store);
   std::vector<std::thread> reads;
   for (int i = 0; i < config_.max_threads; ++i) {
     reads.emplace_back([&, i] { GetTask(i + 1); });
   }
-  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
-       in_store.load() < config_.max_threads && absl::Now() < deadline;) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  ASSERT_EQ(in_store.load(), config_.max_threads);
+  ASSERT_TRUE(AwaitCount(in_store, config_.max_threads));
 
   EXPECT_THAT(GetTask(9), GrpcErrorIs(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                       reason::kResourceExhausted));
@@ -494,12 +511,7 @@ TEST_F(ServerTest, ReadsAreServedWhileEveryWriterIsBusy) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   absl::Notification release;
   std::atomic<int> in_store{0};
-  ON_CALL(*store_, CreateTask(_, _))
-      .WillByDefault(Invoke([&](const v1::Task&, absl::string_view) {
-        ++in_store;
-        release.WaitForNotification();
-        return absl::StatusOr<v1::Task>(TaskWithId(1));
-      }));
+  HoldCreatesUntil(release, in_store);
   ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([](int64_t id) {
     return absl::StatusOr<v1::Task>(TaskWithId(id));
   }));
@@ -507,11 +519,7 @@ TEST_F(ServerTest, ReadsAreServedWhileEveryWriterIsBusy) {
   for (int i = 0; i < config_.max_threads; ++i) {
     writes.emplace_back([&, i] { CreateTask(absl::StrCat("slow ", i)); });
   }
-  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
-       in_store.load() < config_.max_threads && absl::Now() < deadline;) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  ASSERT_EQ(in_store.load(), config_.max_threads);
+  ASSERT_TRUE(AwaitCount(in_store, config_.max_threads));
 
   v1::Task task;
   EXPECT_THAT(GetTask(7, &task), GrpcOk());
