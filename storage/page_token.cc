@@ -1,10 +1,8 @@
 #include "storage/page_token.h"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/params.h>
 #include <openssl/sha.h>
 
 #include <cstdint>
@@ -21,6 +19,13 @@ constexpr size_t kDigestSize = 16;  // of the scope: identifies, the MAC guards
 constexpr size_t kMacSize = 32;     // HMAC-SHA256
 // version, digest, id, number, text length.
 constexpr size_t kFixedSize = 1 + kDigestSize + 8 + 8 + 4;
+
+std::string ScopeDigest(absl::string_view scope) {
+  unsigned char hash[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(scope.data()), scope.size(),
+         hash);
+  return std::string(reinterpret_cast<const char*>(hash), kDigestSize);
+}
 
 // Little-endian fixed-width integers.
 void AppendFixed(std::string* out, uint64_t value, int bytes) {
@@ -45,59 +50,15 @@ absl::Status InvalidToken(absl::string_view why) {
 }  // namespace
 
 PageTokenCodec::PageTokenCodec(std::string secret)
-    : secret_(std::move(secret)),
-      sha256_(EVP_MD_fetch(nullptr, "SHA256", nullptr)) {
-  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (hmac == nullptr) return;
-  keyed_hmac_ = EVP_MAC_CTX_new(hmac);
-  EVP_MAC_free(hmac);  // the context keeps its own reference
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_end()};
-  if (keyed_hmac_ != nullptr &&
-      EVP_MAC_init(keyed_hmac_,
-                   reinterpret_cast<const unsigned char*>(secret_.data()),
-                   secret_.size(), params) != 1) {
-    EVP_MAC_CTX_free(keyed_hmac_);
-    keyed_hmac_ = nullptr;
-  }
-}
-
-PageTokenCodec::~PageTokenCodec() {
-  EVP_MAC_CTX_free(keyed_hmac_);
-  EVP_MD_free(sha256_);
-}
+    : secret_(std::move(secret)) {}
 
 std::string PageTokenCodec::Mac(absl::string_view payload) const {
   unsigned char mac[EVP_MAX_MD_SIZE];
-  const auto* data = reinterpret_cast<const unsigned char*>(payload.data());
-  // A copy of the keyed context: the key is not set up again per call.
-  EVP_MAC_CTX* ctx =
-      keyed_hmac_ != nullptr ? EVP_MAC_CTX_dup(keyed_hmac_) : nullptr;
-  size_t length = 0;
-  const bool done = ctx != nullptr &&
-                    EVP_MAC_update(ctx, data, payload.size()) == 1 &&
-                    EVP_MAC_final(ctx, mac, &length, sizeof(mac)) == 1;
-  EVP_MAC_CTX_free(ctx);
-  if (!done) {
-    unsigned int one_shot_length = 0;
-    HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()), data,
-         payload.size(), mac, &one_shot_length);
-    length = one_shot_length;
-  }
-  return std::string(reinterpret_cast<const char*>(mac), length);
-}
-
-std::string PageTokenCodec::ScopeDigest(absl::string_view scope) const {
-  unsigned char hash[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (sha256_ == nullptr || EVP_Digest(scope.data(), scope.size(), hash,
-                                       &length, sha256_, nullptr) != 1) {
-    SHA256(reinterpret_cast<const unsigned char*>(scope.data()), scope.size(),
-           hash);
-  }
-  return std::string(reinterpret_cast<const char*>(hash), kDigestSize);
+  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
+       mac, &length);
+  return std::string(reinterpret_cast<const char*>(mac), length);
 }
 
 std::string PageTokenCodec::Encode(absl::string_view scope,

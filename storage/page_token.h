@@ -1,8 +1,6 @@
 #ifndef TASKS_STORAGE_PAGE_TOKEN_H_
 #define TASKS_STORAGE_PAGE_TOKEN_H_
 
-#include <openssl/evp.h>
-
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -28,10 +26,6 @@ struct PageCursor {
 class PageTokenCodec {
  public:
   explicit PageTokenCodec(std::string secret);
-  ~PageTokenCodec();
-
-  PageTokenCodec(const PageTokenCodec&) = delete;
-  PageTokenCodec& operator=(const PageTokenCodec&) = delete;
 
   // A token continuing the list `scope` after `cursor`.
   std::string Encode(absl::string_view scope, const PageCursor& cursor) const;
@@ -44,14 +38,8 @@ class PageTokenCodec {
 
  private:
   std::string Mac(absl::string_view payload) const;
-  std::string ScopeDigest(absl::string_view scope) const;
 
   const std::string secret_;
-  // Fetched once: OpenSSL 3's one-shot HMAC() and SHA256() look their
-  // algorithms up on every call, which cost more than the hashing. Null when
-  // unavailable; the one-shot functions then serve.
-  EVP_MD* sha256_ = nullptr;
-  EVP_MAC_CTX* keyed_hmac_ = nullptr;  // initialized with the secret
 };
 
 }  // namespace tasks::storage
