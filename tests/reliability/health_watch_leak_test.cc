@@ -1,0 +1,125 @@
+// 10,000 health Watch streams opened, read once and cancelled, in rounds
+// over several connections: the server frees each at once, so its resident
+// memory afterwards is within a few MiB of before (a watcher kept until the
+// next status change would hold ~15 KiB each).
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/reliability/reliability_test_base.h"
+
+namespace tasks::reliability {
+namespace {
+
+using ::grpc::health::v1::Health;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+
+constexpr int kChannels = 4;
+constexpr int kRounds = 20;
+constexpr int kWatchesPerChannelPerRound = 125;  // 10,000 in all.
+// "Within a few MiB": allocator noise, far below 10,000 leaked watchers.
+constexpr int64_t kMaxGrowthKib = 8 * 1024;
+// How long the server may take to process the last cancellations.
+constexpr absl::Duration kSettleTimeout = absl::Seconds(10);
+
+// VmRSS of process `pid`, in KiB.
+absl::StatusOr<int64_t> ResidentKib(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (!absl::StartsWith(line, "VmRSS:")) continue;
+    std::vector<absl::string_view> words =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    int64_t kib = 0;
+    if (words.size() >= 2 && absl::SimpleAtoi(words[1], &kib)) return kib;
+  }
+  return absl::NotFoundError(absl::StrCat("no VmRSS for process ", pid));
+}
+
+// Opens `count` Watch streams one after another on `stub`, reads each one's
+// first status and cancels it. Returns how many did not get a first status.
+int OpenAndCancelWatches(Health::Stub& stub, int count) {
+  int failed = 0;
+  for (int i = 0; i < count; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> watch =
+        stub.Watch(&context, HealthCheckRequest());
+    HealthCheckResponse response;
+    failed += !watch->Read(&response);
+    context.TryCancel();
+    while (watch->Read(&response)) {
+    }
+    watch->Finish().IgnoreError();
+  }
+  return failed;
+}
+
+using HealthWatchLeakTest = ReliabilityTest;
+
+TEST_P(HealthWatchLeakTest, CancelledWatchesAreFreed) {
+  TaskServerProcess* server = StartServer();
+  ASSERT_NE(server, nullptr);
+  std::vector<std::unique_ptr<Health::Stub>> stubs;
+  for (int i = 0; i < kChannels; ++i) {
+    stubs.push_back(Health::NewStub(server->NewChannel()));
+  }
+  auto round = [&stubs] {
+    std::vector<std::thread> clients;
+    std::vector<int> failed(stubs.size(), 0);
+    for (size_t i = 0; i < stubs.size(); ++i) {
+      clients.emplace_back([&, i] {
+        failed[i] = OpenAndCancelWatches(*stubs[i], kWatchesPerChannelPerRound);
+      });
+    }
+    for (std::thread& client : clients) client.join();
+    int total = 0;
+    for (int f : failed) total += f;
+    return total;
+  };
+
+  // One round first, so that connections and allocator arenas are in
+  // "before".
+  ASSERT_EQ(round(), 0);
+  absl::StatusOr<int64_t> before = ResidentKib(server->pid());
+  ASSERT_TRUE(before.ok()) << before.status();
+
+  int failed = 0;
+  for (int i = 0; i < kRounds; ++i) failed += round();
+  EXPECT_EQ(failed, 0) << "Watch streams that got no first status";
+
+  // Cancellations reach the server's queue threads asynchronously.
+  const absl::Time deadline = absl::Now() + kSettleTimeout;
+  absl::StatusOr<int64_t> after = ResidentKib(server->pid());
+  while (after.ok() && *after - *before > kMaxGrowthKib &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+    after = ResidentKib(server->pid());
+  }
+  ASSERT_TRUE(after.ok()) << after.status();
+  ReportFigure(absl::StrCat(kChannels * kRounds * kWatchesPerChannelPerRound,
+                            " cancelled watches: RSS before=", *before / 1024,
+                            "MiB after=", *after / 1024, "MiB (",
+                            *after - *before, " KiB growth)"));
+  EXPECT_LE(*after - *before, kMaxGrowthKib);
+  EXPECT_EQ(server->Health().value_or(ServingStatus()),
+            HealthCheckResponse::SERVING);
+}
+
+INSTANTIATE_RELIABILITY_TEST_SUITE(HealthWatchLeakTest);
+
+}  // namespace
+}  // namespace tasks::reliability
