@@ -21,7 +21,12 @@ using AsyncService = v1::TaskService::AsyncService;
 // at once; more arriving together wait inside gRPC for the next request.
 constexpr int kRequestsPerMethod = 8;
 
-enum class Access { kRead, kWrite };
+// Where a method's calls run (see AsyncTaskService).
+enum class Access {
+  kPointRead,  // one row by id: on the queue thread when reads are inline
+  kScan,       // a list, which may read the whole table: on a worker
+  kWrite,      // waits for a durable commit: on a worker
+};
 
 // A method whose calls can be awaited on a queue, whatever its types.
 class AwaitedMethod {
@@ -53,8 +58,7 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
       grpc::ServerAsyncResponseWriter<Response>*, grpc::CompletionQueue*,
       grpc::ServerCompletionQueue*, void*);
   using HandleFn = grpc::Status (TaskServiceImpl::*)(grpc::ServerContext*,
-                                                      const Request*,
-                                                      Response*);
+                                                     const Request*, Response*);
   using Call = AsyncUnaryCall<Request, Response>;
 
   TaskMethod(FrontState& state, RequestFn request, HandleFn handle,
@@ -74,7 +78,7 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   }
 
   void OnCall(Call& call) const override {
-    if (access_ == Access::kRead && state_.reads_inline) {
+    if (access_ == Access::kPointRead && state_.reads_inline) {
       Answer(call);
     } else if (!state_.workers.TrySubmit([this, &call] { Answer(call); })) {
       call.Finish(ToGrpcStatus(WithReason(
@@ -89,8 +93,8 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
  private:
   void Answer(Call& call) const {
     Response response;
-    const grpc::Status status = (state_.service.*handle_)(
-        &call.context(), &call.request(), &response);
+    const grpc::Status status =
+        (state_.service.*handle_)(&call.context(), &call.request(), &response);
     call.Finish(status, response);
   }
 
@@ -102,12 +106,13 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
 
 template <typename Request, typename Response>
 std::unique_ptr<AwaitedMethod> MakeMethod(
-    FrontState& state, typename TaskMethod<Request, Response>::RequestFn request,
+    FrontState& state,
+    typename TaskMethod<Request, Response>::RequestFn request,
     grpc::Status (TaskServiceImpl::*handle)(grpc::ServerContext*,
                                             const Request*, Response*),
     Access access) {
-  return std::make_unique<TaskMethod<Request, Response>>(state, request,
-                                                         handle, access);
+  return std::make_unique<TaskMethod<Request, Response>>(state, request, handle,
+                                                         access);
 }
 
 }  // namespace
@@ -120,25 +125,25 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers,
   methods.push_back(MakeMethod(*this, &A::RequestCreateProject,
                                &S::CreateProject, Access::kWrite));
   methods.push_back(MakeMethod(*this, &A::RequestGetProject, &S::GetProject,
-                               Access::kRead));
-  methods.push_back(MakeMethod(*this, &A::RequestListProjects,
-                               &S::ListProjects, Access::kRead));
+                               Access::kPointRead));
+  methods.push_back(MakeMethod(*this, &A::RequestListProjects, &S::ListProjects,
+                               Access::kScan));
   methods.push_back(MakeMethod(*this, &A::RequestUpdateProject,
                                &S::UpdateProject, Access::kWrite));
   methods.push_back(MakeMethod(*this, &A::RequestDeleteProject,
                                &S::DeleteProject, Access::kWrite));
-  methods.push_back(MakeMethod(*this, &A::RequestCreateTask, &S::CreateTask,
-                               Access::kWrite));
+  methods.push_back(
+      MakeMethod(*this, &A::RequestCreateTask, &S::CreateTask, Access::kWrite));
   methods.push_back(MakeMethod(*this, &A::RequestBatchCreateTasks,
                                &S::BatchCreateTasks, Access::kWrite));
-  methods.push_back(MakeMethod(*this, &A::RequestGetTask, &S::GetTask,
-                               Access::kRead));
-  methods.push_back(MakeMethod(*this, &A::RequestListTasks, &S::ListTasks,
-                               Access::kRead));
-  methods.push_back(MakeMethod(*this, &A::RequestUpdateTask, &S::UpdateTask,
-                               Access::kWrite));
-  methods.push_back(MakeMethod(*this, &A::RequestDeleteTask, &S::DeleteTask,
-                               Access::kWrite));
+  methods.push_back(
+      MakeMethod(*this, &A::RequestGetTask, &S::GetTask, Access::kPointRead));
+  methods.push_back(
+      MakeMethod(*this, &A::RequestListTasks, &S::ListTasks, Access::kScan));
+  methods.push_back(
+      MakeMethod(*this, &A::RequestUpdateTask, &S::UpdateTask, Access::kWrite));
+  methods.push_back(
+      MakeMethod(*this, &A::RequestDeleteTask, &S::DeleteTask, Access::kWrite));
 }
 
 }  // namespace async_internal

@@ -22,10 +22,13 @@ struct FrontState;
 // machine the hand-offs between polling and worker threads cost more than a
 // read's own work. Each completion queue has one thread, which also does the
 // network work of its calls.
-//   - Reads (Get*, List*) run on the queue thread that received them when
-//     `reads_on_queue_threads` (a store whose reads never wait on a network
-//     or a lock, like SQLite in WAL mode): no hand-off at all. Otherwise they
-//     run on the workers, like writes.
+//   - Point reads (GetTask, GetProject) run on the queue thread that
+//     received them when `reads_on_queue_threads` (a store whose reads never
+//     wait on a network or a lock, like SQLite in WAL mode): no hand-off at
+//     all. Otherwise they run on the workers, like writes.
+//   - Lists (ListTasks, ListProjects) always run on the workers: a filtered
+//     list may scan the whole table for seconds, and on a queue thread it
+//     would hold up every call of that queue, health checks included.
 //   - Writes, which wait for a durable commit, run on a WorkerPool of up to
 //     `max_workers` threads, so that many wait at once (and a SQLite store
 //     commits them in groups). A call finding every worker busy gets

@@ -42,15 +42,17 @@ struct ServerConfig {
   // completion queue (see AsyncTaskService).
   int completion_queues = 1;
 
-  // Reads run on the completion-queue threads: right for a store whose reads
-  // never wait on a network or a lock (SQLite in WAL mode), since a read
-  // that blocks holds up every call on its queue, health checks included. A
-  // database server's reads go to the worker threads instead.
+  // Point reads (GetTask, GetProject) run on the completion-queue threads:
+  // right for a store whose reads never wait on a network or a lock (SQLite
+  // in WAL mode), since a read that blocks holds up every call on its queue,
+  // health checks included. A database server's reads go to the worker
+  // threads instead, and lists always do (a filtered one may scan the table).
   bool reads_on_queue_threads = true;
 
-  // Most worker threads (writes, and reads when not on the queue threads); a
-  // call arriving when all are busy gets RESOURCE_EXHAUSTED instead of
-  // queueing without bound. Also bounds the threads serving reflection.
+  // Most worker threads (writes, lists, and point reads when not on the
+  // queue threads); a call arriving when all are busy gets RESOURCE_EXHAUSTED
+  // instead of queueing without bound. Also bounds the threads serving
+  // reflection.
   int max_threads = 128;
 
   // Larger requests get RESOURCE_EXHAUSTED.
