@@ -58,7 +58,8 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
       grpc::ServerAsyncResponseWriter<Response>*, grpc::CompletionQueue*,
       grpc::ServerCompletionQueue*, void*);
   using HandleFn = grpc::Status (TaskServiceImpl::*)(grpc::ServerContext*,
-                                                     const Request*, Response*);
+                                                      const Request*,
+                                                      Response*);
   using Call = AsyncUnaryCall<Request, Response>;
 
   TaskMethod(FrontState& state, RequestFn request, HandleFn handle,
@@ -93,8 +94,8 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
  private:
   void Answer(Call& call) const {
     Response response;
-    const grpc::Status status =
-        (state_.service.*handle_)(&call.context(), &call.request(), &response);
+    const grpc::Status status = (state_.service.*handle_)(
+        &call.context(), &call.request(), &response);
     call.Finish(status, response);
   }
 
@@ -106,13 +107,12 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
 
 template <typename Request, typename Response>
 std::unique_ptr<AwaitedMethod> MakeMethod(
-    FrontState& state,
-    typename TaskMethod<Request, Response>::RequestFn request,
+    FrontState& state, typename TaskMethod<Request, Response>::RequestFn request,
     grpc::Status (TaskServiceImpl::*handle)(grpc::ServerContext*,
                                             const Request*, Response*),
     Access access) {
-  return std::make_unique<TaskMethod<Request, Response>>(state, request, handle,
-                                                         access);
+  return std::make_unique<TaskMethod<Request, Response>>(state, request,
+                                                         handle, access);
 }
 
 }  // namespace
@@ -126,24 +126,24 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers,
                                &S::CreateProject, Access::kWrite));
   methods.push_back(MakeMethod(*this, &A::RequestGetProject, &S::GetProject,
                                Access::kPointRead));
-  methods.push_back(MakeMethod(*this, &A::RequestListProjects, &S::ListProjects,
-                               Access::kScan));
+  methods.push_back(MakeMethod(*this, &A::RequestListProjects,
+                               &S::ListProjects, Access::kScan));
   methods.push_back(MakeMethod(*this, &A::RequestUpdateProject,
                                &S::UpdateProject, Access::kWrite));
   methods.push_back(MakeMethod(*this, &A::RequestDeleteProject,
                                &S::DeleteProject, Access::kWrite));
-  methods.push_back(
-      MakeMethod(*this, &A::RequestCreateTask, &S::CreateTask, Access::kWrite));
+  methods.push_back(MakeMethod(*this, &A::RequestCreateTask, &S::CreateTask,
+                               Access::kWrite));
   methods.push_back(MakeMethod(*this, &A::RequestBatchCreateTasks,
                                &S::BatchCreateTasks, Access::kWrite));
-  methods.push_back(
-      MakeMethod(*this, &A::RequestGetTask, &S::GetTask, Access::kPointRead));
-  methods.push_back(
-      MakeMethod(*this, &A::RequestListTasks, &S::ListTasks, Access::kScan));
-  methods.push_back(
-      MakeMethod(*this, &A::RequestUpdateTask, &S::UpdateTask, Access::kWrite));
-  methods.push_back(
-      MakeMethod(*this, &A::RequestDeleteTask, &S::DeleteTask, Access::kWrite));
+  methods.push_back(MakeMethod(*this, &A::RequestGetTask, &S::GetTask,
+                               Access::kPointRead));
+  methods.push_back(MakeMethod(*this, &A::RequestListTasks, &S::ListTasks,
+                               Access::kScan));
+  methods.push_back(MakeMethod(*this, &A::RequestUpdateTask, &S::UpdateTask,
+                               Access::kWrite));
+  methods.push_back(MakeMethod(*this, &A::RequestDeleteTask, &S::DeleteTask,
+                               Access::kWrite));
 }
 
 }  // namespace async_internal

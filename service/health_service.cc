@@ -5,10 +5,14 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "service/async_unary_call.h"
 #include "service/completion_queue_tag.h"
+#include "service/status_util.h"
+#include "storage/error_reason.h"
 
 namespace tasks::service {
 namespace health_internal {
@@ -38,8 +42,8 @@ class CheckMethod final
 };
 
 struct HealthState {
-  explicit HealthState(std::vector<std::string> names)
-      : services(std::move(names)) {
+  HealthState(std::vector<std::string> names, int max_watches)
+      : services(std::move(names)), max_watches(max_watches) {
     services.push_back("");  // The server as a whole.
   }
 
@@ -56,11 +60,13 @@ struct HealthState {
   }
 
   std::vector<std::string> services;
+  const int max_watches;
   grpc::health::v1::Health::AsyncService async_service;
   const CheckMethod check{*this};
   absl::Mutex mu;
   bool serving ABSL_GUARDED_BY(mu) = false;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
+  // The Watch streams open (started, and not over yet).
   absl::flat_hash_set<WatchCall*> watches ABSL_GUARDED_BY(mu);
 };
 
@@ -90,46 +96,47 @@ void CheckMethod::OnCall(
 }
 
 // One Watch stream. At most one write (or the final Finish) is in flight;
-// a status that changes meanwhile is sent when it completes. A client that
-// went away is noticed at the next write, which fails.
+// a status that changes meanwhile is sent when it completes. gRPC reports
+// the end of the call (the client cancelled or went away, or the Finish was
+// sent) to `done_`, which it delivers once for every call that started: the
+// stream leaves `state_.watches` then, and the object is freed as soon as
+// that has happened and no write is in flight, whichever comes last.
 class WatchCall final : public CompletionQueueTag {
  public:
   static void Await(HealthState& state, grpc::ServerCompletionQueue& queue) {
     auto* call = new WatchCall(state, queue);
+    // Must precede the request: gRPC arms it as the call starts.
+    call->context_.AsyncNotifyWhenDone(&call->done_);
     state.async_service.RequestWatch(&call->context_, &call->request_,
                                      &call->writer_, &queue, &queue, call);
   }
 
+  // A call arrived, or a write or the Finish completed.
   void Proceed(bool ok) override {
-    bool done = false;
+    bool free = false;
     {
       absl::MutexLock lock(&state_.mu);
       if (!started_) {
-        if (ok) {
-          started_ = true;
-          Await(state_, queue_);
-          state_.watches.insert(this);
-          SendLocked();
-        } else {
-          done = true;  // The server shut down before a call came.
-        }
+        // Not ok: the server shut down before a call came, and no end of
+        // call will be reported for it.
+        free = !ok;
+        if (ok) Start();
       } else {
         writing_ = false;
-        done = !ok || finished_;
-        if (done) {
-          state_.watches.erase(this);
-        } else {
-          SendLocked();
-        }
+        // A failed write means the call is over; its end is on the way.
+        if (!ok) ended_ = true;
+        free = call_done_;
+        SendLocked();
       }
     }
-    if (done) delete this;
+    if (free) delete this;
   }
 
   // Sends what the client has not seen yet: the current status, or, after
-  // shutdown, the end of the stream. Does nothing while a write is in flight.
+  // shutdown, the end of the stream. Does nothing while a write is in flight
+  // or once the call is over.
   void SendLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
-    if (writing_ || finished_) return;
+    if (writing_ || finished_ || ended_) return;
     const ServingStatus status = state_.StatusOf(request_.service());
     if (status != sent_) {
       sent_ = status;
@@ -137,17 +144,58 @@ class WatchCall final : public CompletionQueueTag {
       writing_ = true;
       writer_.Write(response_, this);
     } else if (state_.shut_down) {
-      finished_ = true;
-      writing_ = true;
-      writer_.Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                  "the server is shutting down"),
-                     this);
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                "the server is shutting down"));
     }
   }
 
  private:
+  // What gRPC hands `done_`: the call is over.
+  class DoneTag final : public CompletionQueueTag {
+   public:
+    explicit DoneTag(WatchCall& call) : call_(call) {}
+    void Proceed(bool /*ok*/) override { call_.OnDone(); }
+
+   private:
+    WatchCall& call_;
+  };
+
   WatchCall(HealthState& state, grpc::ServerCompletionQueue& queue)
-      : state_(state), queue_(queue), writer_(&context_) {}
+      : state_(state), queue_(queue), writer_(&context_), done_(*this) {}
+
+  void Start() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    started_ = true;
+    Await(state_, queue_);
+    if (static_cast<int>(state_.watches.size()) >= state_.max_watches) {
+      FinishLocked(ToGrpcStatus(WithReason(
+          absl::ResourceExhaustedError(absl::StrCat(
+              "the server already serves ", state_.max_watches,
+              " health Watch streams; poll with Check, or retry later")),
+          reason::kResourceExhausted)));
+      return;
+    }
+    state_.watches.insert(this);
+    SendLocked();
+  }
+
+  void FinishLocked(const grpc::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    finished_ = true;
+    writing_ = true;
+    writer_.Finish(status, this);
+  }
+
+  void OnDone() {
+    bool free = false;
+    {
+      absl::MutexLock lock(&state_.mu);
+      call_done_ = true;
+      ended_ = true;
+      state_.watches.erase(this);
+      free = !writing_;
+    }
+    if (free) delete this;
+  }
 
   HealthState& state_;
   grpc::ServerCompletionQueue& queue_;
@@ -155,9 +203,12 @@ class WatchCall final : public CompletionQueueTag {
   HealthCheckRequest request_;
   HealthCheckResponse response_;
   grpc::ServerAsyncWriter<HealthCheckResponse> writer_;
+  DoneTag done_;
   bool started_ = false;
-  bool writing_ = false;
-  bool finished_ = false;
+  bool writing_ = false;    // a Write or the Finish is in flight
+  bool finished_ = false;   // the Finish was started
+  bool ended_ = false;      // the call is over: nothing more may be sent
+  bool call_done_ = false;  // `done_` was delivered
   // Nothing sent yet: no status equals it.
   ServingStatus sent_ = static_cast<ServingStatus>(-1);
 };
@@ -167,8 +218,8 @@ class WatchCall final : public CompletionQueueTag {
 using health_internal::HealthState;
 using health_internal::WatchCall;
 
-HealthService::HealthService(std::vector<std::string> services)
-    : state_(std::make_unique<HealthState>(std::move(services))) {}
+HealthService::HealthService(std::vector<std::string> services, int max_watches)
+    : state_(std::make_unique<HealthState>(std::move(services), max_watches)) {}
 
 HealthService::~HealthService() = default;
 
@@ -183,6 +234,11 @@ void HealthService::AwaitCalls(grpc::ServerCompletionQueue& queue) {
                                                                 queue);
   }
   WatchCall::Await(*state_, queue);
+}
+
+int HealthService::watch_count() const {
+  absl::MutexLock lock(&state_->mu);
+  return static_cast<int>(state_->watches.size());
 }
 
 void HealthService::SetServing(bool serving) {

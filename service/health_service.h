@@ -23,7 +23,10 @@ struct HealthState;
 //   Watch  the status at once and after every change (SERVICE_UNKNOWN for an
 //          unknown service). On Shutdown() it sends NOT_SERVING and ends the
 //          stream with UNAVAILABLE, so that watchers do not hold up the
-//          server's shutdown.
+//          server's shutdown. A stream the client cancels or drops is freed
+//          at once. At most `max_watches` streams are open at a time: one
+//          more is ended with RESOURCE_EXHAUSTED (reason RESOURCE_EXHAUSTED),
+//          so that watchers cannot take the server's memory.
 // Thread-safe.
 //
 // Example:
@@ -35,7 +38,11 @@ struct HealthState;
 //   health.Shutdown();  // Before grpc::Server::Shutdown().
 class HealthService {
  public:
-  explicit HealthService(std::vector<std::string> services);
+  static constexpr int kDefaultMaxWatches = 1000;
+
+  // `max_watches` must be positive.
+  explicit HealthService(std::vector<std::string> services,
+                         int max_watches = kDefaultMaxWatches);
   HealthService(const HealthService&) = delete;
   HealthService& operator=(const HealthService&) = delete;
   ~HealthService();
@@ -46,6 +53,9 @@ class HealthService {
   // Waits for Check and Watch calls on `queue`, one of the server's, which
   // must be polled until the server has shut down.
   void AwaitCalls(grpc::ServerCompletionQueue& queue);
+
+  // Watch streams open now: started, and neither ended nor cancelled.
+  int watch_count() const;
 
   // Sets every status; ignored after Shutdown().
   void SetServing(bool serving);

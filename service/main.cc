@@ -21,6 +21,7 @@
 #include "service/database_path.h"
 #include "service/database_source.h"
 #include "service/dsn_redaction.h"
+#include "service/health_service.h"
 #include "service/logging.h"
 #include "service/server.h"
 #include "service/termination_signal.h"
@@ -58,12 +59,16 @@ ABSL_FLAG(int, pool_size, 0,
           "Database connections (a SQLite file or PostgreSQL); 0 picks the "
           "backend's default. :memory: always uses one.");
 ABSL_FLAG(int, max_threads, 128,
-          "Most worker threads (writes; reads too on PostgreSQL); calls "
-          "beyond them get RESOURCE_EXHAUSTED. At least 2.");
+          "Most worker threads (writes and lists; reads too on PostgreSQL); "
+          "calls beyond them get RESOURCE_EXHAUSTED. At least 2.");
 ABSL_FLAG(int, completion_queues, 0,
           "Threads receiving calls and doing the network work, one "
-          "completion queue each (SQLite reads run on them too); 0: half the "
-          "cores, at least 1.");
+          "completion queue each (SQLite GetTask/GetProject run on them "
+          "too); 0: half the cores, at least 1.");
+ABSL_FLAG(int, max_health_watches,
+          tasks::service::HealthService::kDefaultMaxWatches,
+          "Most health Watch streams open at once; more get "
+          "RESOURCE_EXHAUSTED. At least 1.");
 ABSL_FLAG(absl::Duration, max_request_deadline, absl::Seconds(30),
           "Longest a call may wait on the database (for a pooled connection "
           "or a lock), whatever deadline the client sends; the store's own "
@@ -95,6 +100,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     config.completion_queues =
         std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2));
   }
+  config.max_health_watches = absl::GetFlag(FLAGS_max_health_watches);
   config.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   config.health_probe_interval = absl::GetFlag(FLAGS_health_probe_interval);
   if (config.listen_address.empty()) {
@@ -105,6 +111,10 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   }
   if (config.max_threads < 2) {
     return absl::InvalidArgumentError("--max_threads must be at least 2");
+  }
+  if (config.max_health_watches < 1) {
+    return absl::InvalidArgumentError(
+        "--max_health_watches must be at least 1");
   }
   if (config.completion_queues < 1) {
     return absl::InvalidArgumentError(

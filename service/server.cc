@@ -27,7 +27,7 @@ absl::Status CheckConfig(const ServerConfig& config) {
   if (config.completion_queues < 1) {
     return absl::InvalidArgumentError("completion_queues must be at least 1");
   }
-  if (config.max_receive_message_bytes <= 0 ||
+  if (config.max_receive_message_bytes <= 0 || config.max_health_watches <= 0 ||
       config.keepalive_time <= absl::ZeroDuration() ||
       config.keepalive_timeout <= absl::ZeroDuration() ||
       config.min_client_ping_interval <= absl::ZeroDuration() ||
@@ -98,7 +98,8 @@ void WarnIfPlaintextOnNetwork(const ServerConfig& config) {
 TaskServer::TaskServer(ServerConfig config)
     : config_(std::move(config)),
       service_(store_, config_.auth_tokens.get()),
-      health_({std::string(v1::TaskService::service_full_name())}),
+      health_({std::string(v1::TaskService::service_full_name())},
+              config_.max_health_watches),
       front_(service_, health_, FrontOptions(config_)) {}
 
 TaskServer::~TaskServer() { Shutdown(); }

@@ -55,6 +55,10 @@ struct ServerConfig {
   // reflection.
   int max_threads = 128;
 
+  // Most health Watch streams open at once; one more gets
+  // RESOURCE_EXHAUSTED. Each holds memory until its client goes.
+  int max_health_watches = HealthService::kDefaultMaxWatches;
+
   // Larger requests get RESOURCE_EXHAUSTED.
   int max_receive_message_bytes = 1 << 20;
 

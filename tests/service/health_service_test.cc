@@ -4,8 +4,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -21,6 +23,23 @@ using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 
 constexpr char kService[] = "tasks.v1.TaskService";
+constexpr int kMaxWatches = 8;
+
+// A Watch stream of the overall status, with its first status read.
+struct OpenWatch {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> reader;
+  bool got_status = false;
+
+  // Cancels the stream and waits for its end; returns its status.
+  grpc::Status Cancel() {
+    context.TryCancel();
+    HealthCheckResponse update;
+    while (reader->Read(&update)) {
+    }
+    return reader->Finish();
+  }
+};
 
 class HealthServiceTest : public ::testing::Test {
  protected:
@@ -63,7 +82,29 @@ class HealthServiceTest : public ::testing::Test {
     return response.status();
   }
 
-  HealthService health_{{kService}};
+  std::unique_ptr<OpenWatch> Watch() {
+    auto watch = std::make_unique<OpenWatch>();
+    watch->context.set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    watch->reader = stub_->Watch(&watch->context, HealthCheckRequest());
+    HealthCheckResponse update;
+    watch->got_status = watch->reader->Read(&update);
+    return watch;
+  }
+
+  // Waits up to 10 s for watch_count() to be `count` (the server learns of a
+  // cancellation asynchronously); returns the last count seen.
+  int AwaitWatchCount(int count) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    int seen = health_.watch_count();
+    while (seen != count && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+      seen = health_.watch_count();
+    }
+    return seen;
+  }
+
+  HealthService health_{{kService}, kMaxWatches};
   std::unique_ptr<grpc::ServerCompletionQueue> queue_;
   std::unique_ptr<grpc::Server> server_;
   std::thread thread_;
@@ -169,6 +210,74 @@ TEST_F(HealthServiceTest, WatcherThatWentAwayDoesNotHoldUpShutdown) {
   const absl::Time start = absl::Now();
   StopServer();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST_F(HealthServiceTest, CancelledWatchesAreFreedAtOnce) {
+  std::vector<std::unique_ptr<OpenWatch>> watches;
+  for (int i = 0; i < kMaxWatches; ++i) {
+    watches.push_back(Watch());
+    ASSERT_TRUE(watches.back()->got_status);
+  }
+  EXPECT_EQ(health_.watch_count(), kMaxWatches);
+  for (auto& watch : watches) {
+    EXPECT_EQ(watch->Cancel().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // No status change needed to notice them gone.
+  EXPECT_EQ(AwaitWatchCount(0), 0);
+  watches.clear();
+  for (int i = 0; i < kMaxWatches; ++i) {
+    watches.push_back(Watch());
+    EXPECT_TRUE(watches.back()->got_status) << "watch " << i;
+  }
+  for (auto& watch : watches) watch->Cancel().IgnoreError();
+}
+
+TEST_F(HealthServiceTest, WatchesBeyondTheCapAreResourceExhausted) {
+  std::vector<std::unique_ptr<OpenWatch>> watches;
+  for (int i = 0; i < kMaxWatches; ++i) {
+    watches.push_back(Watch());
+    ASSERT_TRUE(watches.back()->got_status);
+  }
+  std::unique_ptr<OpenWatch> refused = Watch();
+  EXPECT_FALSE(refused->got_status);
+  grpc::Status status = refused->reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_details(), "");  // google.rpc.Status with a reason
+  EXPECT_EQ(health_.watch_count(), kMaxWatches);
+
+  watches.back()->Cancel().IgnoreError();
+  watches.pop_back();
+  ASSERT_EQ(AwaitWatchCount(kMaxWatches - 1), kMaxWatches - 1);
+  watches.push_back(Watch());
+  EXPECT_TRUE(watches.back()->got_status);
+  for (auto& watch : watches) watch->Cancel().IgnoreError();
+}
+
+// Cancellations racing with status changes: each watcher's end may arrive
+// while a write to it is in flight. Nothing is freed twice or left behind.
+TEST_F(HealthServiceTest, WatchesCancelledDuringStatusChangesAreFreed) {
+  std::atomic<bool> stop{false};
+  std::thread flipper([&] {
+    bool serving = false;
+    while (!stop) health_.SetServing(serving = !serving);
+  });
+  std::vector<std::thread> clients;
+  std::atomic<int> opened{0};
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        std::unique_ptr<OpenWatch> watch = Watch();
+        opened += watch->got_status;
+        watch->Cancel().IgnoreError();
+      }
+    });
+  }
+  for (std::thread& client : clients) client.join();
+  stop = true;
+  flipper.join();
+  // A watch may be refused while the server has yet to see others cancelled.
+  EXPECT_GT(opened.load(), 0);
+  EXPECT_EQ(AwaitWatchCount(0), 0);
 }
 
 }  // namespace

@@ -528,5 +528,56 @@ TEST_F(ServerTest, ReadsAreServedWhileEveryWriterIsBusy) {
   for (std::thread& write : writes) write.join();
 }
 
+// A list may scan the whole table: it must not hold the completion-queue
+// thread, which also answers health checks and point reads.
+TEST_F(ServerTest, ListsDoNotHoldUpTheQueueThread) {
+  config_.completion_queues = 1;
+  config_.reads_on_queue_threads = true;
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
+  absl::Notification release;
+  std::atomic<int> in_store{0};
+  ON_CALL(*store_, ListTasks(_)).WillByDefault(Invoke([&](const auto&) {
+    ++in_store;
+    release.WaitForNotification();
+    return absl::StatusOr<v1::ListTasksResponse>(v1::ListTasksResponse());
+  }));
+  ON_CALL(*store_, ListProjects(_, _))
+      .WillByDefault(Invoke([&](int, absl::string_view) {
+        ++in_store;
+        release.WaitForNotification();
+        return absl::StatusOr<v1::ListProjectsResponse>(
+            v1::ListProjectsResponse());
+      }));
+  ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([](int64_t id) {
+    return absl::StatusOr<v1::Task>(TaskWithId(id));
+  }));
+  std::vector<std::thread> lists;
+  lists.emplace_back([&] {
+    grpc::ClientContext context;
+    v1::ListTasksResponse response;
+    EXPECT_THAT(stub_->ListTasks(&context, v1::ListTasksRequest(), &response),
+                GrpcOk());
+  });
+  lists.emplace_back([&] {
+    grpc::ClientContext context;
+    v1::ListProjectsResponse response;
+    EXPECT_THAT(
+        stub_->ListProjects(&context, v1::ListProjectsRequest(), &response),
+        GrpcOk());
+  });
+  // Both held at once: neither is on the one queue thread.
+  EXPECT_TRUE(AwaitCount(in_store, 2));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  HealthCheckResponse health;
+  EXPECT_THAT(health_->Check(&context, HealthCheckRequest(), &health),
+              GrpcOk());
+  EXPECT_EQ(health.status(), HealthCheckResponse::SERVING);
+  EXPECT_THAT(GetTask(7), GrpcOk());
+  release.Notify();
+  for (std::thread& list : lists) list.join();
+}
+
 }  // namespace
 }  // namespace tasks::service
