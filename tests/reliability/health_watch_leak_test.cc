@@ -1,7 +1,8 @@
 // 10,000 health Watch streams opened, read once and cancelled, in rounds
 // over several connections: the server frees each at once, so its resident
 // memory afterwards is within a few MiB of before (a watcher kept until the
-// next status change would hold ~15 KiB each).
+// next status change would hold ~15 KiB each). And --max_health_watches
+// caps the streams open at once.
 
 #include <fstream>
 #include <memory>
@@ -117,6 +118,38 @@ TEST_P(HealthWatchLeakTest, CancelledWatchesAreFreed) {
   EXPECT_LE(*after - *before, kMaxGrowthKib);
   EXPECT_EQ(server->Health().value_or(ServingStatus()),
             HealthCheckResponse::SERVING);
+}
+
+TEST_P(HealthWatchLeakTest, WatchesBeyondTheFlagsCapAreResourceExhausted) {
+  constexpr int kCap = 20;
+  TaskServerProcess* server =
+      StartServer(ServerOptions({absl::StrCat("--max_health_watches=", kCap)}));
+  ASSERT_NE(server, nullptr);
+  auto stub = Health::NewStub(server->NewChannel());
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<HealthCheckResponse>>> open;
+  auto watch = [&] {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    contexts.back()->set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    open.push_back(stub->Watch(contexts.back().get(), HealthCheckRequest()));
+    HealthCheckResponse response;
+    return open.back()->Read(&response);
+  };
+  for (int i = 0; i < kCap; ++i) ASSERT_TRUE(watch()) << "watch " << i;
+  EXPECT_FALSE(watch());
+  const grpc::Status refused = open.back()->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << refused.error_message();
+  // Check is not limited by it.
+  EXPECT_EQ(server->Health().value_or(ServingStatus()),
+            HealthCheckResponse::SERVING);
+  ReportFigure(absl::StrCat("--max_health_watches=", kCap, ": watch ", kCap + 1,
+                            " got code ", refused.error_code(), " \"",
+                            refused.error_message(), "\""));
+  for (auto& context : contexts) context->TryCancel();
+  open.pop_back();
+  for (auto& reader : open) reader->Finish().IgnoreError();
 }
 
 INSTANTIATE_RELIABILITY_TEST_SUITE(HealthWatchLeakTest);
