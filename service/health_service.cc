@@ -54,7 +54,11 @@ struct HealthState {
 
   ServingStatus StatusOf(const std::string& service) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (!Known(service)) return HealthCheckResponse::SERVICE_UNKNOWN;
+    return StatusOf(Known(service));
+  }
+
+  ServingStatus StatusOf(bool known) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (!known) return HealthCheckResponse::SERVICE_UNKNOWN;
     return serving && !shut_down ? HealthCheckResponse::SERVING
                                  : HealthCheckResponse::NOT_SERVING;
   }
@@ -118,9 +122,10 @@ class WatchCall final : public CompletionQueueTag {
       absl::MutexLock lock(&state_.mu);
       if (!started_) {
         // Not ok: the server shut down before a call came, and no end of
-        // call will be reported for it.
-        free = !ok;
+        // call will be reported for it. Ok, with `done_` already delivered
+        // (gRPC does not order the two): the call is over, nothing to send.
         if (ok) Start();
+        free = !ok || call_done_;
       } else {
         writing_ = false;
         // A failed write means the call is over; its end is on the way.
@@ -137,7 +142,7 @@ class WatchCall final : public CompletionQueueTag {
   // or once the call is over.
   void SendLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
     if (writing_ || finished_ || ended_) return;
-    const ServingStatus status = state_.StatusOf(request_.service());
+    const ServingStatus status = state_.StatusOf(known_);
     if (status != sent_) {
       sent_ = status;
       response_.set_status(status);
@@ -166,6 +171,11 @@ class WatchCall final : public CompletionQueueTag {
   void Start() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
     started_ = true;
     Await(state_, queue_);
+    if (call_done_) return;  // Over already: Proceed frees it.
+    // Only whether the name is known is kept: a name may be up to the
+    // largest request (1 MiB), which an open stream must not pin.
+    known_ = state_.Known(request_.service());
+    HealthCheckRequest().Swap(&request_);
     if (static_cast<int>(state_.watches.size()) >= state_.max_watches) {
       FinishLocked(ToGrpcStatus(WithReason(
           absl::ResourceExhaustedError(absl::StrCat(
@@ -191,6 +201,8 @@ class WatchCall final : public CompletionQueueTag {
       absl::MutexLock lock(&state_.mu);
       call_done_ = true;
       ended_ = true;
+      // Before the call's arrival was handled: Proceed frees it then.
+      if (!started_) return;
       state_.watches.erase(this);
       free = !writing_;
     }
@@ -205,6 +217,7 @@ class WatchCall final : public CompletionQueueTag {
   grpc::ServerAsyncWriter<HealthCheckResponse> writer_;
   DoneTag done_;
   bool started_ = false;
+  bool known_ = false;      // the service asked for is known
   bool writing_ = false;    // a Write or the Finish is in flight
   bool finished_ = false;   // the Finish was started
   bool ended_ = false;      // the call is over: nothing more may be sent

@@ -175,6 +175,22 @@ TEST_F(HealthServiceTest, WatchOfUnknownServiceIsServiceUnknown) {
   watch->Finish().IgnoreError();
 }
 
+// The stream keeps only whether the name is known, not the name (which may
+// be up to the largest request): it still follows the right status.
+TEST_F(HealthServiceTest, WatchOfLongUnknownNameStaysUnknownThroughChanges) {
+  grpc::ClientContext context;
+  HealthCheckRequest request;
+  request.set_service(std::string(256 << 10, 'x'));
+  auto watch = stub_->Watch(&context, request);
+  HealthCheckResponse update;
+  ASSERT_TRUE(watch->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::SERVICE_UNKNOWN);
+  health_.SetServing(true);
+  health_.Shutdown();
+  EXPECT_FALSE(watch->Read(&update)) << update.status();
+  EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 TEST_F(HealthServiceTest, ShutdownTellsWatchersAndEndsTheirStreams) {
   health_.SetServing(true);
   grpc::ClientContext context;
@@ -277,6 +293,27 @@ TEST_F(HealthServiceTest, WatchesCancelledDuringStatusChangesAreFreed) {
   flipper.join();
   // A watch may be refused while the server has yet to see others cancelled.
   EXPECT_GT(opened.load(), 0);
+  EXPECT_EQ(AwaitWatchCount(0), 0);
+}
+
+// Streams cancelled as they start, before the first status is read: the
+// end of each call may come right behind its arrival. None is left behind.
+TEST_F(HealthServiceTest, WatchesCancelledAsTheyStartAreFreed) {
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        grpc::ClientContext context;
+        auto reader = stub_->Watch(&context, HealthCheckRequest());
+        context.TryCancel();
+        HealthCheckResponse update;
+        while (reader->Read(&update)) {
+        }
+        reader->Finish().IgnoreError();
+      }
+    });
+  }
+  for (std::thread& client : clients) client.join();
   EXPECT_EQ(AwaitWatchCount(0), 0);
 }
 
