@@ -234,7 +234,7 @@ class SociTaskStore final : public TaskStore {
 
   absl::StatusOr<v1::ListProjectsResponse> ListProjects(
       int page_size, absl::string_view page_token) override {
-    return ListProjects(page_size, page_token, AccessScope());
+    return ListProjects(page_size, page_token, AccessScope::All());
   }
 
   absl::StatusOr<v1::ListProjectsResponse> ListProjects(
@@ -418,7 +418,7 @@ class SociTaskStore final : public TaskStore {
 
   absl::StatusOr<v1::ListTasksResponse> ListTasks(
       const v1::ListTasksRequest& request) override {
-    return ListTasks(request, AccessScope());
+    return ListTasks(request, AccessScope::All());
   }
 
   absl::StatusOr<v1::ListTasksResponse> ListTasks(
