@@ -11,6 +11,7 @@
 #include <grpcpp/impl/codegen/sync_stream.h>
 
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -848,6 +849,8 @@ TEST_F(AuthStoreCallsTest, ProjectOutsideOwnListIsDeniedAlikeWithoutTheStore) {
     remove.set_id(id);
     remove.set_force(true);
     EXPECT_THAT(Call(kBlueToken, &Stub::DeleteProject, remove), denied);
+    std::cerr << "GetProject " << id << " outside the list: "
+              << DescribeGrpcStatus(GetProject(kBlueToken, id)) << "\n";
   }
 }
 
