@@ -554,9 +554,10 @@ TEST_F(ServerTest, ListsDoNotHoldUpTheQueueThread) {
         return absl::StatusOr<v1::ListProjectsResponse>(
             v1::ListProjectsResponse());
       }));
-  ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([](int64_t id) {
-    return absl::StatusOr<v1::Task>(TaskWithId(id));
-  }));
+  ON_CALL(*store_, GetTask(_, _))
+      .WillByDefault(Invoke([](int64_t id, const storage::AccessScope&) {
+        return absl::StatusOr<v1::Task>(TaskWithId(id));
+      }));
   std::vector<std::thread> lists;
   lists.emplace_back([&] {
     grpc::ClientContext context;
