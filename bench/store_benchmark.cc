@@ -124,7 +124,8 @@ void BM_StoreGetTask(benchmark::State& state, const std::string& db) {
   size_t i = 0;
   for (auto _ : state) {
     CallDeadline deadline;
-    auto task = f.store->GetTask(f.store_tasks[i++ % f.store_tasks.size()]);
+    auto task = f.store->GetTask(f.store_tasks[i++ % f.store_tasks.size()],
+                                 storage::AccessScope::All());
     if (!task.ok()) return Report(state, task.status());
     benchmark::DoNotOptimize(task);
   }
@@ -195,7 +196,7 @@ void BM_StoreUpdateTask(benchmark::State& state, const std::string& db) {
     task.set_id(f.store_tasks[i++ % f.store_tasks.size()]);
     task.set_description(absl::StrCat("update-", ++f.sequence));
     CallDeadline deadline;
-    auto updated = f.store->UpdateTask(task, mask);
+    auto updated = f.store->UpdateTask(task, mask, storage::AccessScope::All());
     if (!updated.ok()) return Report(state, updated.status());
     benchmark::DoNotOptimize(updated);
   }
@@ -221,7 +222,8 @@ void BM_StoreCreateDeleteTask(benchmark::State& state, const std::string& db) {
     auto task = f.store->CreateTask(
         DraftTask(f.store_project, absl::StrCat("delete-", ++f.sequence)), "");
     if (!task.ok()) return Report(state, task.status());
-    absl::Status deleted = f.store->DeleteTask(task->id());
+    absl::Status deleted =
+        f.store->DeleteTask(task->id(), storage::AccessScope::All());
     if (!deleted.ok()) return Report(state, deleted);
   }
   state.SetItemsProcessed(state.iterations());

@@ -329,7 +329,8 @@ void Invariants::CheckVisible(const v1::Project& project) {
 }
 
 void Invariants::CheckStoredAs(const v1::Task& task) {
-  absl::StatusOr<v1::Task> stored = store_.GetTask(task.id());
+  absl::StatusOr<v1::Task> stored =
+      store_.GetTask(task.id(), storage::AccessScope::All());
   if (!stored.ok()) {
     Fail(absl::StrCat("task ", task.id(), " returned but not readable: ",
                       stored.status().ToString()));
@@ -392,7 +393,8 @@ void Invariants::CheckCreatedFrom(const v1::CreateTaskRequest& request,
 }
 
 void Invariants::CheckTaskGone(int64_t id) {
-  absl::StatusOr<v1::Task> task = store_.GetTask(id);
+  absl::StatusOr<v1::Task> task =
+      store_.GetTask(id, storage::AccessScope::All());
   if (task.status().code() != absl::StatusCode::kNotFound) {
     Fail(absl::StrCat("deleted task ", id, " is still readable"));
   }

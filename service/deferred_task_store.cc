@@ -57,7 +57,7 @@ absl::StatusOr<v1::ListProjectsResponse> DeferredTaskStore::ListProjects(
 
 absl::StatusOr<v1::ListProjectsResponse> DeferredTaskStore::ListProjects(
     int page_size, absl::string_view page_token,
-    const storage::ListScope& scope) {
+    const storage::AccessScope& scope) {
   return Forward([&](TaskStore& s) {
     return s.ListProjects(page_size, page_token, scope);
   });
@@ -83,8 +83,9 @@ DeferredTaskStore::BatchCreateTasks(
   return Forward([&](TaskStore& s) { return s.BatchCreateTasks(request); });
 }
 
-absl::StatusOr<v1::Task> DeferredTaskStore::GetTask(int64_t id) {
-  return Forward([&](TaskStore& s) { return s.GetTask(id); });
+absl::StatusOr<v1::Task> DeferredTaskStore::GetTask(
+    int64_t id, const storage::AccessScope& scope) {
+  return Forward([&](TaskStore& s) { return s.GetTask(id, scope); });
 }
 
 absl::StatusOr<v1::ListTasksResponse> DeferredTaskStore::ListTasks(
@@ -93,17 +94,19 @@ absl::StatusOr<v1::ListTasksResponse> DeferredTaskStore::ListTasks(
 }
 
 absl::StatusOr<v1::ListTasksResponse> DeferredTaskStore::ListTasks(
-    const v1::ListTasksRequest& request, const storage::ListScope& scope) {
+    const v1::ListTasksRequest& request, const storage::AccessScope& scope) {
   return Forward([&](TaskStore& s) { return s.ListTasks(request, scope); });
 }
 
 absl::StatusOr<v1::Task> DeferredTaskStore::UpdateTask(
-    const v1::Task& task, const google::protobuf::FieldMask& mask) {
-  return Forward([&](TaskStore& s) { return s.UpdateTask(task, mask); });
+    const v1::Task& task, const google::protobuf::FieldMask& mask,
+    const storage::AccessScope& scope) {
+  return Forward([&](TaskStore& s) { return s.UpdateTask(task, mask, scope); });
 }
 
-absl::Status DeferredTaskStore::DeleteTask(int64_t id) {
-  return Forward([&](TaskStore& s) { return s.DeleteTask(id); });
+absl::Status DeferredTaskStore::DeleteTask(int64_t id,
+                                           const storage::AccessScope& scope) {
+  return Forward([&](TaskStore& s) { return s.DeleteTask(id, scope); });
 }
 
 absl::Status DeferredTaskStore::CheckHealth() {

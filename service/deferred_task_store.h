@@ -52,7 +52,7 @@ class DeferredTaskStore final : public storage::TaskStore {
       int page_size, absl::string_view page_token) override;
   absl::StatusOr<v1::ListProjectsResponse> ListProjects(
       int page_size, absl::string_view page_token,
-      const storage::ListScope& scope) override;
+      const storage::AccessScope& scope) override;
   absl::StatusOr<v1::Project> UpdateProject(
       const v1::Project& project,
       const google::protobuf::FieldMask& mask) override;
@@ -61,15 +61,18 @@ class DeferredTaskStore final : public storage::TaskStore {
                                       absl::string_view request_id) override;
   absl::StatusOr<v1::BatchCreateTasksResponse> BatchCreateTasks(
       const v1::BatchCreateTasksRequest& request) override;
-  absl::StatusOr<v1::Task> GetTask(int64_t id) override;
+  absl::StatusOr<v1::Task> GetTask(int64_t id,
+                                   const storage::AccessScope& scope) override;
   absl::StatusOr<v1::ListTasksResponse> ListTasks(
       const v1::ListTasksRequest& request) override;
   absl::StatusOr<v1::ListTasksResponse> ListTasks(
       const v1::ListTasksRequest& request,
-      const storage::ListScope& scope) override;
+      const storage::AccessScope& scope) override;
   absl::StatusOr<v1::Task> UpdateTask(
-      const v1::Task& task, const google::protobuf::FieldMask& mask) override;
-  absl::Status DeleteTask(int64_t id) override;
+      const v1::Task& task, const google::protobuf::FieldMask& mask,
+      const storage::AccessScope& scope) override;
+  absl::Status DeleteTask(int64_t id,
+                          const storage::AccessScope& scope) override;
   absl::Status CheckHealth() override;
 
  private:

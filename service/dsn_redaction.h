@@ -22,16 +22,21 @@ struct DsnPassword {
 
 // FindDsnPasswords()
 //
-// The passwords in `dsn`:
+// The passwords in `dsn`, in order of position, none overlapping:
 //   - a libpq URL (postgresql:// or postgres://): the one in the user info,
-//     "postgresql://user:PASSWORD@host/db", and any "password=" query
-//     parameter;
-//   - a libpq keyword string (one with a '='): every "password = value",
-//     value plain or 'single quoted' with backslash escapes;
+//     "postgresql://user:PASSWORD@host/db", and any "password=" or
+//     "sslpassword=" query parameter;
+//   - a libpq keyword string (one with a '='): every "password = value" and
+//     "sslpassword = value", value plain or 'single quoted' with backslash
+//     escapes;
+//   - in both, every other occurrence of a value that libpq's own parser
+//     (PQconninfoParse) reads for an option it keeps secret, when at least 4
+//     characters long;
 //   - anything else (a SQLite path, ":memory:"): none.
-// It errs towards finding too much: in user info everything up to the last
-// '@' counts, and in a keyword string libpq cannot parse, everything after
-// the first "password".
+// The secret keywords are libpq's (those it shows as "*"). It errs towards
+// finding too much: in user info everything up to the last '@' before the
+// first '/' (or, with no '@' there, before the first '?') counts, and in a
+// keyword string libpq cannot parse, everything after the first "password".
 std::vector<DsnPassword> FindDsnPasswords(absl::string_view dsn);
 
 // RedactDsn()

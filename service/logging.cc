@@ -1,5 +1,6 @@
 #include "service/logging.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -40,6 +41,35 @@ constexpr struct {
     {LogLevel::kError, "error", 'E'},
 };
 
+// True for the bytes a terminal or a log reader acts on: a newline would
+// start a line that looks like the server's own.
+bool IsControl(char c) {
+  return static_cast<unsigned char>(c) < 0x20 || c == '\x7f';
+}
+
+// `text` with each control byte written as an escape ("\n", "\x1b"); other
+// bytes, UTF-8 included, are kept.
+std::string EscapeControls(absl::string_view text) {
+  std::string escaped;
+  escaped.reserve(text.size() + 16);
+  for (char c : text) {
+    if (!IsControl(c)) {
+      escaped.push_back(c);
+    } else if (c == '\n') {
+      escaped.append("\\n");
+    } else if (c == '\r') {
+      escaped.append("\\r");
+    } else if (c == '\t') {
+      escaped.append("\\t");
+    } else {
+      absl::StrAppend(
+          &escaped, "\\x",
+          absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    }
+  }
+  return escaped;
+}
+
 }  // namespace
 
 void SetLogLevel(LogLevel level) {
@@ -52,16 +82,22 @@ bool LogEnabled(LogLevel level) {
 
 void Log(LogLevel level, absl::string_view message) {
   if (!LogEnabled(level)) return;
+  std::string text(message);
+  if (const SecretList* list = secrets.load(std::memory_order_acquire)) {
+    for (const std::string& secret : *list) {
+      absl::StrReplaceAll({{secret, "***"}}, &text);
+    }
+  }
+  // Messages quote what clients send (an unknown order_by, a mask path):
+  // escaped here, so no caller can forget it.
+  if (std::any_of(text.begin(), text.end(), IsControl)) {
+    text = EscapeControls(text);
+  }
   std::string line =
       absl::StrCat(std::string(1, kLevels[static_cast<int>(level)].letter), " ",
                    absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
                                     absl::UTCTimeZone()),
-                   " ", message, "\n");
-  if (const SecretList* list = secrets.load(std::memory_order_acquire)) {
-    for (const std::string& secret : *list) {
-      absl::StrReplaceAll({{secret, "***"}}, &line);
-    }
-  }
+                   " ", text, "\n");
   // One fwrite per line: stdio locks the stream, so lines never interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

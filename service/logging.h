@@ -21,7 +21,9 @@ void SetLogLevel(LogLevel level);
 bool LogEnabled(LogLevel level);
 
 // Writes one line (whole, never interleaved with another thread's) when
-// `level` is enabled.
+// `level` is enabled. Control bytes in `message` (below 0x20, and 0x7f) are
+// written as escapes ("\n", "\x1b"), so text a client sent cannot start a
+// line of its own; other bytes are written as they are.
 void Log(LogLevel level, absl::string_view message);
 
 // Log(level, absl::StrFormat(format, args...)), formatting only when enabled.
@@ -31,7 +33,8 @@ void Logf(LogLevel level, const absl::FormatSpec<Args...>& format,
   if (LogEnabled(level)) Log(level, absl::StrFormat(format, args...));
 }
 
-// From now on, every occurrence of `secret` in a line is written as "***": a
+// From now on, every occurrence of `secret` in a message is written as "***"
+// (matched before escaping): a
 // last line of defence for a password that a lower layer's error message
 // might quote. Secrets shorter than kMinLogSecretLength are ignored (masking
 // them would garble ordinary words). Thread-safe, but meant for start-up:

@@ -79,21 +79,16 @@ absl::Status CheckTaskProject(const Principal& caller, const v1::Task& task) {
   return caller.CheckProject(task.project_id());
 }
 
-// The rows of a list `caller` may see.
-storage::ListScope ScopeOf(const Principal& caller) {
-  storage::ListScope scope;
-  if (!caller.all_projects()) scope.allowed_project_ids = caller.project_ids();
-  return scope;
+// The rows `caller` may reach.
+storage::AccessScope ScopeOf(const Principal& caller) {
+  if (caller.all_projects()) return storage::AccessScope::All();
+  return storage::AccessScope::Projects(caller.project_ids());
 }
 
 bool MaskHas(const FieldMask& mask, absl::string_view path) {
   return std::find(mask.paths().begin(), mask.paths().end(), path) !=
          mask.paths().end();
 }
-
-// How often a restricted caller's UpdateTask is tried when the task keeps
-// changing between its check and its update.
-constexpr int kUpdateAttempts = 3;
 
 v1::Task TaskToCreate(const v1::Task& task) {
   v1::Task draft = task;
@@ -114,13 +109,6 @@ absl::StatusOr<const Principal*> TaskServiceImpl::Caller(
     grpc::ServerContext* context) const {
   if (tokens_ == nullptr) return &everyone_;
   return tokens_->Authenticate(context->client_metadata());
-}
-
-absl::StatusOr<v1::Task> TaskServiceImpl::ReadTaskAs(const Principal& caller,
-                                                     int64_t id) {
-  ASSIGN_OR_RETURN(v1::Task task, store_.GetTask(id));
-  RETURN_IF_ERROR(CheckTaskProject(caller, task));
-  return task;
 }
 
 grpc::Status TaskServiceImpl::CreateProject(
@@ -221,7 +209,7 @@ grpc::Status TaskServiceImpl::GetTask(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
-    return ReadTaskAs(*caller, request->id());
+    return store_.GetTask(request->id(), ScopeOf(*caller));
   });
 }
 
@@ -248,24 +236,12 @@ grpc::Status TaskServiceImpl::UpdateTask(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     ASSIGN_OR_RETURN(FieldMask mask, ValidateUpdateTask(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
-    if (caller->all_projects()) return store_.UpdateTask(request->task(), mask);
+    // The target project is checked here for a message that names it; the
+    // store pins the task to the caller's projects in the update itself.
     if (MaskHas(mask, "project_id")) {
       RETURN_IF_ERROR(CheckTaskProject(*caller, request->task()));
     }
-    v1::Task update = request->task();
-    // Without the client's own etag, the update is pinned to the task as it
-    // was checked: moved meanwhile to a project the caller may not use, it
-    // would otherwise change anyway.
-    const bool pinned = update.etag().empty();
-    for (int attempt = 1;; ++attempt) {
-      ASSIGN_OR_RETURN(v1::Task current, ReadTaskAs(*caller, update.id()));
-      if (pinned) update.set_etag(current.etag());
-      absl::StatusOr<v1::Task> updated = store_.UpdateTask(update, mask);
-      if (!pinned || attempt == kUpdateAttempts ||
-          !absl::IsAborted(updated.status())) {
-        return updated;
-      }
-    }
+    return store_.UpdateTask(request->task(), mask, ScopeOf(*caller));
   });
 }
 
@@ -276,10 +252,7 @@ grpc::Status TaskServiceImpl::DeleteTask(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
-    if (!caller->all_projects()) {
-      RETURN_IF_ERROR(ReadTaskAs(*caller, request->id()).status());
-    }
-    return store_.DeleteTask(request->id());
+    return store_.DeleteTask(request->id(), ScopeOf(*caller));
   });
 }
 

@@ -25,17 +25,17 @@ namespace tasks::service {
 //
 // With a TokenTable, every call first needs a known bearer token
 // (UNAUTHENTICATED, reason UNAUTHENTICATED, otherwise), and its principal
-// reaches only its own projects (PERMISSION_DENIED, reason PERMISSION_DENIED,
-// otherwise): a project by its id; a task by the project it is in (the task
-// is read first), by the project it is created in, and by the project an
-// update moves it to. Creating projects and using tasks without a project
-// take a principal with every project. Lists hold only the rows the
-// principal may use; ListTasks filtered by a project it may not use is
-// PERMISSION_DENIED. A restricted principal's UpdateTask without an etag is
-// made against the etag seen when its project was checked, and retried
-// should the task change in between. (DeleteTask has no such pin: a task
-// moved into a project the caller may not use between the check and the
-// delete, by a principal with both projects, is deleted.)
+// reaches only its own projects: a project by its id (PERMISSION_DENIED,
+// reason PERMISSION_DENIED, otherwise, decided without the store: the
+// principal knows its own list); a task by the project it is in, which the
+// store checks in the same statement that reads, updates or deletes it, so a
+// task moved away meanwhile is out of reach (NOT_FOUND, reason
+// TASK_NOT_FOUND, exactly as for a task that does not exist: the answer never
+// tells that a task exists elsewhere); a task by the project it is created
+// in, and by the project an update moves it to (PERMISSION_DENIED). Creating
+// projects and using tasks without a project take a principal with every
+// project. Lists hold only the rows the principal may use; ListTasks
+// filtered by a project it may not use is PERMISSION_DENIED.
 //
 // Example:
 //   TaskServiceImpl service(store);
@@ -87,10 +87,6 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   // Who makes the call: the principal of its bearer token, or
   // UNAUTHENTICATED; with authentication off, an unrestricted principal.
   absl::StatusOr<const Principal*> Caller(grpc::ServerContext* context) const;
-
-  // Task `id`, when `caller` may use it; PERMISSION_DENIED or the store's
-  // error otherwise.
-  absl::StatusOr<v1::Task> ReadTaskAs(const Principal& caller, int64_t id);
 
   storage::TaskStore& store_;
   const TokenTable* const tokens_;

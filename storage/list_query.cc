@@ -44,7 +44,7 @@ absl::StatusOr<int> ParseOrder(absl::string_view order_by) {
 
 }  // namespace
 
-std::optional<std::vector<int64_t>> AllowedProjects(const ListScope& scope) {
+std::optional<std::vector<int64_t>> AllowedProjects(const AccessScope& scope) {
   if (!scope.allowed_project_ids.has_value()) return std::nullopt;
   std::vector<int64_t> ids = *scope.allowed_project_ids;
   std::sort(ids.begin(), ids.end());
@@ -60,7 +60,7 @@ std::string ProjectListScope(
 }
 
 absl::StatusOr<TaskListQuery> ParseTaskListQuery(
-    const v1::ListTasksRequest& request, const ListScope& scope) {
+    const v1::ListTasksRequest& request, const AccessScope& scope) {
   TaskListQuery query;
   ASSIGN_OR_RETURN(query.order, ParseOrder(request.order_by()));
   if (request.has_project_id()) {

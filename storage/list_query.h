@@ -34,11 +34,11 @@ struct TaskListQuery {
 // without a key ("metadata_key" / "metadata_value"). A restricted `scope`
 // adds the kFilterAllowedProjects condition.
 absl::StatusOr<TaskListQuery> ParseTaskListQuery(
-    const v1::ListTasksRequest& request, const ListScope& scope);
+    const v1::ListTasksRequest& request, const AccessScope& scope);
 
 // The allowed project ids of `scope`, sorted and without duplicates;
 // nullopt when it is unrestricted.
-std::optional<std::vector<int64_t>> AllowedProjects(const ListScope& scope);
+std::optional<std::vector<int64_t>> AllowedProjects(const AccessScope& scope);
 
 // The scope of ListProjects page tokens: only the restriction, if any.
 std::string ProjectListScope(

@@ -40,12 +40,19 @@ std::string SetClause(int columns, const char* const* names, int count) {
   return set;
 }
 
-std::string BuildUpdateTask(int columns, bool check_revision) {
+// " AND <the scope's condition>" on a task's project when `restricted`.
+std::string ScopeCondition(const Dialect& dialect, bool restricted) {
+  if (!restricted) return "";
+  return absl::StrCat(" AND ", dialect.AllowedIdsCondition("project_id"));
+}
+
+std::string BuildUpdateTask(const Dialect& dialect, int columns,
+                            bool check_revision, bool restricted) {
   return absl::StrCat(
       "UPDATE tasks SET ", SetClause(columns, kTaskColumnNames, 6),
       "revision = revision + 1, update_time = :now WHERE id = :id",
-      check_revision ? " AND revision = :revision" : "", " RETURNING ",
-      kTaskColumns);
+      check_revision ? " AND revision = :revision" : "",
+      ScopeCondition(dialect, restricted), " RETURNING ", kTaskColumns);
 }
 
 std::string BuildUpdateProject(int columns) {
@@ -124,19 +131,27 @@ Queries::Queries(const Dialect& dialect) {
   project_has_tasks = "SELECT id FROM tasks WHERE project_id = :id LIMIT 1";
   delete_project = "DELETE FROM projects WHERE id = :id RETURNING id";
 
-  get_task =
-      absl::StrCat("SELECT ", kTaskColumns, " FROM tasks WHERE id = :id");
   task_by_request_id = absl::StrCat(
       "SELECT ", kTaskColumns, " FROM tasks WHERE request_id = :request_id");
-  task_revision = "SELECT revision FROM tasks WHERE id = :id";
-  delete_task = "DELETE FROM tasks WHERE id = :id RETURNING id";
+  for (bool restricted : {false, true}) {
+    const std::string scope = ScopeCondition(dialect, restricted);
+    get_task_[restricted] = absl::StrCat("SELECT ", kTaskColumns,
+                                         " FROM tasks WHERE id = :id", scope);
+    task_revision_[restricted] =
+        absl::StrCat("SELECT revision FROM tasks WHERE id = :id", scope);
+    delete_task_[restricted] = absl::StrCat("DELETE FROM tasks WHERE id = :id",
+                                            scope, " RETURNING id");
+  }
 
   for (int variant = 0; variant < 4; ++variant) {
     insert_task_[variant] = BuildInsertTask(variant & 1, variant & 2);
   }
   for (int columns = 0; columns <= kAllTaskColumns; ++columns) {
     for (bool check_revision : {false, true}) {
-      update_task_.push_back(BuildUpdateTask(columns, check_revision));
+      for (bool restricted : {false, true}) {
+        update_task_.push_back(
+            BuildUpdateTask(dialect, columns, check_revision, restricted));
+      }
     }
   }
   for (int columns = 0; columns <= kAllProjectColumns; ++columns) {
@@ -156,8 +171,22 @@ const std::string& Queries::InsertTask(bool has_status,
   return insert_task_[(has_status ? 1 : 0) | (has_priority ? 2 : 0)];
 }
 
-const std::string& Queries::UpdateTask(int columns, bool check_revision) const {
-  return update_task_[columns * 2 + (check_revision ? 1 : 0)];
+const std::string& Queries::GetTask(bool restricted) const {
+  return get_task_[restricted ? 1 : 0];
+}
+
+const std::string& Queries::TaskRevision(bool restricted) const {
+  return task_revision_[restricted ? 1 : 0];
+}
+
+const std::string& Queries::DeleteTask(bool restricted) const {
+  return delete_task_[restricted ? 1 : 0];
+}
+
+const std::string& Queries::UpdateTask(int columns, bool check_revision,
+                                       bool restricted) const {
+  return update_task_[(columns * 2 + (check_revision ? 1 : 0)) * 2 +
+                      (restricted ? 1 : 0)];
 }
 
 const std::string& Queries::UpdateProject(int columns) const {

@@ -29,7 +29,7 @@ enum TaskFilterBits {
   kFilterStatus = 2,
   kFilterPriority = 4,
   kFilterMetadata = 8,
-  kFilterAllowedProjects = 16,  // ListScope
+  kFilterAllowedProjects = 16,  // AccessScope
   kAllTaskFilters = 31,
 };
 
@@ -69,18 +69,23 @@ class Queries {
   std::string project_has_tasks;
   std::string delete_project;
 
-  std::string get_task;
   std::string task_by_request_id;
-  std::string task_revision;
-  std::string delete_task;
+
+  // The statements on one task by :id; `restricted` adds the AccessScope's
+  // condition on its project (see Dialect::AllowedIdsCondition).
+  const std::string& GetTask(bool restricted) const;
+  const std::string& TaskRevision(bool restricted) const;
+  const std::string& DeleteTask(bool restricted) const;
 
   // INSERT ... ON CONFLICT (request_id) DO NOTHING RETURNING the row; an
   // unset status or priority is left to the column default.
   const std::string& InsertTask(bool has_status, bool has_priority) const;
 
   // UPDATE ... SET the `columns` (TaskColumnBits), revision + 1,
-  // update_time; `check_revision` adds "AND revision = :revision".
-  const std::string& UpdateTask(int columns, bool check_revision) const;
+  // update_time; `check_revision` adds "AND revision = :revision",
+  // `restricted` the AccessScope's condition on the task's current project.
+  const std::string& UpdateTask(int columns, bool check_revision,
+                                bool restricted) const;
 
   // UPDATE projects SET the `columns` (ProjectColumnBits), update_time.
   const std::string& UpdateProject(int columns) const;
@@ -95,6 +100,9 @@ class Queries {
 
  private:
   std::string insert_task_[4];
+  std::string get_task_[2];
+  std::string task_revision_[2];
+  std::string delete_task_[2];
   std::vector<std::string> update_task_;
   std::vector<std::string> update_project_;
   std::string list_projects_[2];

@@ -70,6 +70,17 @@ absl::Status EtagMismatch(long long id, absl::string_view etag) {
                     reason::kEtagMismatch);
 }
 
+absl::Status MoveOutOfScope(const v1::Task& task) {
+  return WithReason(
+      absl::PermissionDeniedError(
+          task.has_project_id()
+              ? absl::StrCat("task ", task.id(),
+                             " may not be moved to project ", task.project_id())
+              : absl::StrCat("task ", task.id(),
+                             " may not be moved out of every project")),
+      reason::kPermissionDenied);
+}
+
 absl::Status NoRowReturned(absl::string_view what) {
   return WithReason(absl::InternalError(absl::StrCat(what, " returned no row")),
                     reason::kInternal);
@@ -223,12 +234,12 @@ class SociTaskStore final : public TaskStore {
 
   absl::StatusOr<v1::ListProjectsResponse> ListProjects(
       int page_size, absl::string_view page_token) override {
-    return ListProjects(page_size, page_token, ListScope());
+    return ListProjects(page_size, page_token, AccessScope::All());
   }
 
   absl::StatusOr<v1::ListProjectsResponse> ListProjects(
       int page_size, absl::string_view page_token,
-      const ListScope& scope) override {
+      const AccessScope& scope) override {
     return Guarded([&]() -> absl::StatusOr<v1::ListProjectsResponse> {
       const int size = ClampPageSize(page_size);
       const std::optional<std::vector<int64_t>> allowed =
@@ -245,10 +256,7 @@ class SociTaskStore final : public TaskStore {
               -> absl::StatusOr<v1::ListProjectsResponse> {
             PreparedStatement& list = connection.Statement(
                 queries_.ListProjects(allowed.has_value()), RowKind::kProject);
-            if (allowed.has_value()) {
-              list.params().allowed_ids =
-                  database_.dialect().AllowedIdsParameter(*allowed);
-            }
+            SetAllowedIds(allowed, list.params());
             list.params().after_id = cursor.id;
             list.params().limit = size + 1;
             v1::ListProjectsResponse response;
@@ -389,15 +397,19 @@ class SociTaskStore final : public TaskStore {
     });
   }
 
-  absl::StatusOr<v1::Task> GetTask(int64_t id) override {
+  absl::StatusOr<v1::Task> GetTask(int64_t id,
+                                   const AccessScope& scope) override {
     return Guarded([&]() -> absl::StatusOr<v1::Task> {
+      const std::optional<std::vector<int64_t>> allowed =
+          AllowedProjects(scope);
       ErrorContext context;
       return database_.Run(
           Access::kRead, context,
           [&](Connection& connection) -> absl::StatusOr<v1::Task> {
-            PreparedStatement& get =
-                connection.Statement(queries_.get_task, RowKind::kTask);
+            PreparedStatement& get = connection.Statement(
+                queries_.GetTask(allowed.has_value()), RowKind::kTask);
             get.params().id = id;
+            SetAllowedIds(allowed, get.params());
             if (!get.ExecuteOnce()) return TaskNotFound(id);
             return TaskFromRow(get.task());
           });
@@ -406,11 +418,11 @@ class SociTaskStore final : public TaskStore {
 
   absl::StatusOr<v1::ListTasksResponse> ListTasks(
       const v1::ListTasksRequest& request) override {
-    return ListTasks(request, ListScope());
+    return ListTasks(request, AccessScope::All());
   }
 
   absl::StatusOr<v1::ListTasksResponse> ListTasks(
-      const v1::ListTasksRequest& request, const ListScope& scope) override {
+      const v1::ListTasksRequest& request, const AccessScope& scope) override {
     return Guarded([&]() -> absl::StatusOr<v1::ListTasksResponse> {
       ASSIGN_OR_RETURN(TaskListQuery query, ParseTaskListQuery(request, scope));
       const int size = ClampPageSize(request.page_size());
@@ -465,37 +477,51 @@ class SociTaskStore final : public TaskStore {
     });
   }
 
-  absl::StatusOr<v1::Task> UpdateTask(
-      const v1::Task& task, const google::protobuf::FieldMask& mask) override {
+  absl::StatusOr<v1::Task> UpdateTask(const v1::Task& task,
+                                      const google::protobuf::FieldMask& mask,
+                                      const AccessScope& scope) override {
     return Guarded([&]() -> absl::StatusOr<v1::Task> {
       ASSIGN_OR_RETURN(int columns, MaskBits(mask, kTaskPaths));
+      if ((columns & kTaskProjectId) &&
+          !scope.Allows(task.has_project_id()
+                            ? std::optional<int64_t>(task.project_id())
+                            : std::nullopt)) {
+        return MoveOutOfScope(task);
+      }
       ASSIGN_OR_RETURN(TaskValues values, CheckTask(task, "task", columns));
       const bool check_etag = !task.etag().empty();
       // A malformed etag matches no revision: ABORTED like any stale one.
       const long long revision =
           check_etag ? ParseEtag(task.etag()).value_or(-1) : 0;
       if (columns == 0) {
-        ASSIGN_OR_RETURN(v1::Task current, GetTask(task.id()));
+        ASSIGN_OR_RETURN(v1::Task current, GetTask(task.id(), scope));
         if (check_etag && current.etag() != task.etag()) {
           return EtagMismatch(task.id(), task.etag());
         }
         return current;
       }
+      const std::optional<std::vector<int64_t>> allowed =
+          AllowedProjects(scope);
       ErrorContext context = TaskContext("task", task);
       return database_.Run(
           Access::kWrite, context,
           [&](Connection& connection) -> absl::StatusOr<v1::Task> {
             PreparedStatement& update = connection.Statement(
-                queries_.UpdateTask(columns, check_etag), RowKind::kTask);
+                queries_.UpdateTask(columns, check_etag, allowed.has_value()),
+                RowKind::kTask);
             StatementParams& params = update.params();
             SetTaskParams(task, values, columns, params);
             params.id = task.id();
             params.revision = revision;
             params.now = NowMicros();
+            SetAllowedIds(allowed, params);
             if (update.ExecuteOnce()) return TaskFromRow(update.task());
-            PreparedStatement& exists =
-                connection.Statement(queries_.task_revision, RowKind::kNumber);
+            // Only a task the scope reaches may answer ABORTED: any other
+            // answer would tell that it exists.
+            PreparedStatement& exists = connection.Statement(
+                queries_.TaskRevision(allowed.has_value()), RowKind::kNumber);
             exists.params().id = task.id();
+            SetAllowedIds(allowed, exists.params());
             if (exists.ExecuteOnce()) {
               return EtagMismatch(task.id(), task.etag());
             }
@@ -504,14 +530,17 @@ class SociTaskStore final : public TaskStore {
     });
   }
 
-  absl::Status DeleteTask(int64_t id) override {
+  absl::Status DeleteTask(int64_t id, const AccessScope& scope) override {
     return Guarded([&]() -> absl::Status {
+      const std::optional<std::vector<int64_t>> allowed =
+          AllowedProjects(scope);
       ErrorContext context;
       return database_.Run(
           Access::kWrite, context, [&](Connection& connection) -> absl::Status {
-            PreparedStatement& remove =
-                connection.Statement(queries_.delete_task, RowKind::kNumber);
+            PreparedStatement& remove = connection.Statement(
+                queries_.DeleteTask(allowed.has_value()), RowKind::kNumber);
             remove.params().id = id;
+            SetAllowedIds(allowed, remove.params());
             if (!remove.ExecuteOnce()) return TaskNotFound(id);
             return absl::OkStatus();
           });
@@ -532,6 +561,14 @@ class SociTaskStore final : public TaskStore {
   }
 
  private:
+  // Binds :allowed_ids of a statement made for a restricted scope.
+  void SetAllowedIds(const std::optional<std::vector<int64_t>>& allowed,
+                     StatementParams& params) const {
+    if (allowed.has_value()) {
+      params.allowed_ids = database_.dialect().AllowedIdsParameter(*allowed);
+    }
+  }
+
   void SetProjectParams(const v1::Project& project, int columns,
                         StatementParams& params) {
     if (columns & kProjectName) {

@@ -126,7 +126,8 @@ TEST_P(SmokeTest, CreateAppliesDefaultsAndRoundTripsMetadataAndTimes) {
   EXPECT_EQ(created.etag(), "\"1\"");
   EXPECT_GT(created.create_time().seconds(), 1600000000);
   EXPECT_EQ(created.create_time().nanos() % 1000, 0);
-  absl::StatusOr<v1::Task> got = store_->GetTask(created.id());
+  absl::StatusOr<v1::Task> got =
+      store_->GetTask(created.id(), AccessScope::All());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*got, created))
       << got->DebugString() << "\nvs\n"
@@ -199,17 +200,18 @@ TEST_P(SmokeTest, UpdateChecksEtagAndMask) {
   v1::Task task = MustCreate(TaskBuilder("u"));
   v1::Task change = TaskBuilder("u2").WithId(task.id()).WithEtag(task.etag());
   absl::StatusOr<v1::Task> updated =
-      store_->UpdateTask(change, MaskOf({"title"}));
+      store_->UpdateTask(change, MaskOf({"title"}), AccessScope::All());
   ASSERT_TRUE(updated.ok()) << updated.status();
   EXPECT_EQ(updated->title(), "u2");
   EXPECT_EQ(updated->etag(), "\"2\"");
-  EXPECT_THAT(store_->UpdateTask(change, MaskOf({"title"})),
+  EXPECT_THAT(store_->UpdateTask(change, MaskOf({"title"}), AccessScope::All()),
               ReasonIs(reason::kEtagMismatch));
-  EXPECT_THAT(store_->UpdateTask(change, MaskOf({"id"})),
+  EXPECT_THAT(store_->UpdateTask(change, MaskOf({"id"}), AccessScope::All()),
               ReasonIs(reason::kInvalidFieldMask));
   v1::Task missing = TaskBuilder("x").WithId(999999);
-  EXPECT_THAT(store_->UpdateTask(missing, MaskOf({"title"})),
-              ReasonIs(reason::kTaskNotFound));
+  EXPECT_THAT(
+      store_->UpdateTask(missing, MaskOf({"title"}), AccessScope::All()),
+      ReasonIs(reason::kTaskNotFound));
 }
 
 TEST_P(SmokeTest, PagesVisitEveryTaskOnceInEachOrder) {
@@ -273,7 +275,7 @@ TEST_P(SmokeTest, ScopedListsShowOnlyAllowedProjects) {
     }
   }
   MustCreate(TaskBuilder("no project"));
-  ListScope scope;
+  AccessScope scope;
   scope.allowed_project_ids = {projects[2], projects[0], projects[2]};
   v1::ListTasksRequest request;
   request.set_page_size(3);
@@ -303,7 +305,7 @@ TEST_P(SmokeTest, ScopedListsShowOnlyAllowedProjects) {
   ASSERT_TRUE(listed.ok()) << listed.status();
   ASSERT_EQ(listed->projects_size(), 2);
   EXPECT_EQ(listed->projects(0).id(), projects[0]);
-  ListScope nothing;
+  AccessScope nothing;
   nothing.allowed_project_ids.emplace();
   absl::StatusOr<v1::ListTasksResponse> none =
       store_->ListTasks(v1::ListTasksRequest(), nothing);
@@ -344,7 +346,8 @@ TEST_P(SmokeTest, DeleteProjectNeedsCascadeWhileItHasTasks) {
   EXPECT_THAT(store_->DeleteProject(project->id(), false),
               ReasonIs(reason::kProjectHasTasks));
   EXPECT_TRUE(store_->DeleteProject(project->id(), true).ok());
-  EXPECT_THAT(store_->GetTask(task.id()), ReasonIs(reason::kTaskNotFound));
+  EXPECT_THAT(store_->GetTask(task.id(), AccessScope::All()),
+              ReasonIs(reason::kTaskNotFound));
   EXPECT_THAT(store_->DeleteProject(project->id(), false),
               ReasonIs(reason::kProjectNotFound));
   EXPECT_TRUE(store_->CheckHealth().ok());
@@ -364,7 +367,7 @@ TEST_P(SmokeTest, ConcurrentWritesFailAloneAndSucceedDurably) {
           ADD_FAILURE() << task.status();
           continue;
         }
-        if (!store_->GetTask(task->id()).ok()) ++failures;
+        if (!store_->GetTask(task->id(), AccessScope::All()).ok()) ++failures;
         // One writer wins each title; the losers' failures undo only them.
         absl::StatusOr<v1::Project> project =
             store_->CreateProject(ProjectNamed("shared"));
@@ -396,14 +399,14 @@ TEST_P(SmokeTest, LostPostgresConnectionIsUnavailableThenReconnects) {
   v1::Task task = MustCreate(TaskBuilder("survivor"));
   testing::PostgresServer* server = Postgres();
   ASSERT_TRUE(server->Stop().ok());
-  EXPECT_THAT(store_->GetTask(task.id()),
+  EXPECT_THAT(store_->GetTask(task.id(), AccessScope::All()),
               StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(store_->CreateTask(TaskBuilder("lost"), ""),
               ReasonIs(reason::kDatabaseUnavailable));
   EXPECT_THAT(store_->CheckHealth(), StatusIs(absl::StatusCode::kUnavailable));
   ASSERT_TRUE(server->Restart().ok());
   EXPECT_TRUE(store_->CheckHealth().ok());
-  absl::StatusOr<v1::Task> got = store_->GetTask(task.id());
+  absl::StatusOr<v1::Task> got = store_->GetTask(task.id(), AccessScope::All());
   EXPECT_TRUE(got.ok()) << got.status();
   MustCreate(TaskBuilder("after restart"));
 }
@@ -469,7 +472,7 @@ TEST_P(SmokeTest, DeadlineStopsWaitingForALockedDatabase) {
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
   {
     ScopedCallDeadline passed(absl::Now() - absl::Seconds(1));
-    EXPECT_THAT(store_->GetTask(task.id()),
+    EXPECT_THAT(store_->GetTask(task.id(), AccessScope::All()),
                 ReasonIs(reason::kDeadlineExceeded));
   }
   if (sqlite != nullptr) {
@@ -485,7 +488,7 @@ TEST_P(SmokeTest, DeadlineStopsWaitingForALockedDatabase) {
     ScopedCallDeadline deadline(absl::Now() + absl::Seconds(5));
     MustCreate(TaskBuilder("after the lock"));
   }
-  EXPECT_TRUE(store_->GetTask(task.id()).ok());
+  EXPECT_TRUE(store_->GetTask(task.id(), AccessScope::All()).ok());
 }
 
 TEST_P(SmokeTest, SchemaRefusesEmptyTitlesAndNamesAfterUpgrade) {

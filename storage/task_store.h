@@ -1,9 +1,11 @@
 #ifndef TASKS_STORAGE_TASK_STORE_H_
 #define TASKS_STORAGE_TASK_STORE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -14,10 +16,36 @@
 
 namespace tasks::storage {
 
-// Which rows a list call may return, for callers limited to some projects.
-struct ListScope {
-  // When set, only these projects and their tasks (tasks without a project
-  // are hidden); unset means every row.
+// AccessScope
+//
+// The rows a call may reach, for callers limited to some projects: every row
+// (the default), or only the listed projects and their tasks, never a task
+// without a project. Stores apply it inside the statement that reads, changes
+// or deletes a row, so no other write can come between the check and the
+// change; a task outside the scope is NOT_FOUND exactly like a missing one.
+//
+// Example:
+//   store.DeleteTask(id, AccessScope::Projects({1, 3}));
+struct AccessScope {
+  // Every row.
+  static AccessScope All() { return AccessScope(); }
+
+  // Only `project_ids` and their tasks.
+  static AccessScope Projects(std::vector<int64_t> project_ids) {
+    AccessScope scope;
+    scope.allowed_project_ids = std::move(project_ids);
+    return scope;
+  }
+
+  // True when a task in `project_id` (nullopt: in none) is within the scope.
+  bool Allows(std::optional<int64_t> project_id) const {
+    if (!allowed_project_ids.has_value()) return true;
+    return project_id.has_value() &&
+           std::find(allowed_project_ids->begin(), allowed_project_ids->end(),
+                     *project_id) != allowed_project_ids->end();
+  }
+
+  // When set, only these projects and their tasks; unset means every row.
   std::optional<std::vector<int64_t>> allowed_project_ids;
 };
 
@@ -33,7 +61,8 @@ struct ListScope {
 //   ALREADY_EXISTS       (project_id, title) is taken
 //   FAILED_PRECONDITION  project_id names no project; a project with tasks
 //                        deleted without cascade
-//   NOT_FOUND            no row with that id
+//   NOT_FOUND            no row with that id (within the call's AccessScope)
+//   PERMISSION_DENIED    an update moving a task out of its AccessScope
 //   ABORTED              etag mismatch
 //   UNAVAILABLE          the database cannot be reached (safe to retry)
 //   RESOURCE_EXHAUSTED   a write found the database's storage full (reads
@@ -69,7 +98,7 @@ class TaskStore {
   // closed (UNIMPLEMENTED) on a restricted one: stores and every wrapper of
   // another store override it.
   virtual absl::StatusOr<v1::ListProjectsResponse> ListProjects(
-      int page_size, absl::string_view page_token, const ListScope& scope) {
+      int page_size, absl::string_view page_token, const AccessScope& scope) {
     if (scope.allowed_project_ids.has_value()) {
       return absl::UnimplementedError("this store cannot restrict lists");
     }
@@ -96,8 +125,9 @@ class TaskStore {
   virtual absl::StatusOr<v1::BatchCreateTasksResponse> BatchCreateTasks(
       const v1::BatchCreateTasksRequest& request) = 0;
 
-  // NOT_FOUND when no task has `id`.
-  virtual absl::StatusOr<v1::Task> GetTask(int64_t id) = 0;
+  // NOT_FOUND when no task within `scope` has `id`.
+  virtual absl::StatusOr<v1::Task> GetTask(int64_t id,
+                                           const AccessScope& scope) = 0;
 
   // One page of tasks matching the request's filters, in its order_by, with
   // keyset pagination. `request.page_size` is in 1..1000. INVALID_ARGUMENT for
@@ -108,7 +138,7 @@ class TaskStore {
 
   // ListTasks limited to `scope` (see the scoped ListProjects).
   virtual absl::StatusOr<v1::ListTasksResponse> ListTasks(
-      const v1::ListTasksRequest& request, const ListScope& scope) {
+      const v1::ListTasksRequest& request, const AccessScope& scope) {
     if (scope.allowed_project_ids.has_value()) {
       return absl::UnimplementedError("this store cannot restrict lists");
     }
@@ -117,13 +147,17 @@ class TaskStore {
 
   // Sets the fields named by `mask` (any of "project_id", "title",
   // "description", "status", "priority", "metadata") from `task`, whose id
-  // names the row, and gives the task a new etag. When `task.etag()` is set and
-  // differs from the stored one: ABORTED, nothing changed.
+  // names the row, and gives the task a new etag. NOT_FOUND when no task
+  // within `scope` has the id; PERMISSION_DENIED when the mask moves the task
+  // to a project outside `scope` (or to none, for a restricted scope). When
+  // `task.etag()` is set and differs from the stored one: ABORTED. Nothing
+  // changes on any error.
   virtual absl::StatusOr<v1::Task> UpdateTask(
-      const v1::Task& task, const google::protobuf::FieldMask& mask) = 0;
+      const v1::Task& task, const google::protobuf::FieldMask& mask,
+      const AccessScope& scope) = 0;
 
-  // NOT_FOUND when no task has `id`.
-  virtual absl::Status DeleteTask(int64_t id) = 0;
+  // NOT_FOUND, nothing deleted, when no task within `scope` has `id`.
+  virtual absl::Status DeleteTask(int64_t id, const AccessScope& scope) = 0;
 
   // OK when the database answers a trivial query; UNAVAILABLE otherwise.
   virtual absl::Status CheckHealth() = 0;

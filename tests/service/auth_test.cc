@@ -11,6 +11,7 @@
 #include <grpcpp/impl/codegen/sync_stream.h>
 
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -27,6 +28,7 @@
 #include "storage/soci_task_store.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/testing/grpc_status_matchers.h"
+#include "tests/testing/mock_task_store.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/stderr_capture.h"
 #include "tests/testing/unary_call.h"
@@ -35,14 +37,20 @@ namespace tasks::service {
 namespace {
 
 using ::google::protobuf::Empty;
+using ::tasks::testing::DescribeGrpcStatus;
 using ::tasks::testing::GrpcErrorIs;
 using ::tasks::testing::GrpcOk;
+using ::tasks::testing::MockTaskStore;
 using ::tasks::testing::StatusIs;
+using ::testing::_;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Invoke;
 using ::testing::IsEmpty;
+using ::testing::NiceMock;
 using ::testing::Not;
+using ::testing::Property;
 using ::testing::UnorderedElementsAre;
 using Code = ::grpc::StatusCode;
 using Stub = v1::TaskService::Stub;
@@ -234,7 +242,7 @@ class AuthServiceTest : public ::testing::Test {
     absl::StatusOr<TokenTable> tokens = TokenTable::Parse(TokensFile());
     ASSERT_TRUE(tokens.ok()) << tokens.status();
     ServerConfig config;
-    config.open_store = [] { return storage::OpenSociTaskStore(":memory:"); };
+    config.open_store = OpenStore();
     config.auth_tokens = std::make_shared<const TokenTable>(*std::move(tokens));
     absl::StatusOr<std::unique_ptr<TaskServer>> server =
         TaskServer::Start(std::move(config));
@@ -253,6 +261,11 @@ class AuthServiceTest : public ::testing::Test {
 
   void TearDown() override {
     if (server_ != nullptr) server_->Shutdown();
+  }
+
+  // The server's store: in-memory SQLite.
+  virtual StoreFactory OpenStore() {
+    return [] { return storage::OpenSociTaskStore(":memory:"); };
   }
 
   // Calls `method` with `token` as bearer token (none when empty);
@@ -574,37 +587,41 @@ TEST_F(AuthServiceTest, BatchWithOneForbiddenProjectIsDeniedAndCreatesNothing) {
       UnorderedElementsAre("blue task", "red task", "task without a project"));
 }
 
-TEST_F(AuthServiceTest, TaskInForbiddenProjectIsDeniedOnGetUpdateDelete) {
+// A task the principal may not use is answered exactly like one that does not
+// exist: the answer must not tell "elsewhere" from "nowhere".
+TEST_F(AuthServiceTest, TaskOutsideOwnProjectsIsNotFoundLikeAMissingOne) {
   EXPECT_THAT(GetTask(kBlueToken, blue_task_.id()), GrpcOk());
-  EXPECT_THAT(GetTask(kBlueToken, red_task_.id()),
-              GrpcErrorIs(Code::PERMISSION_DENIED, reason::kPermissionDenied));
-
-  v1::Task change;
-  change.set_id(red_task_.id());
-  change.set_title("hijacked");
-  EXPECT_THAT(UpdateTask(kBlueToken, change, {"title"}),
-              GrpcErrorIs(Code::PERMISSION_DENIED, reason::kPermissionDenied));
-  EXPECT_THAT(DeleteTask(kBlueToken, red_task_.id()),
-              GrpcErrorIs(Code::PERMISSION_DENIED, reason::kPermissionDenied));
+  constexpr int64_t kMissing = 9999;
+  const struct {
+    const char* what;
+    int64_t id;
+  } kCases[] = {{"in another project", red_task_.id()},
+                {"in no project", loose_task_.id()},
+                {"missing", kMissing}};
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.what);
+    const auto not_found =
+        AllOf(GrpcErrorIs(Code::NOT_FOUND, reason::kTaskNotFound),
+              Property(&grpc::Status::error_message,
+                       absl::StrCat("task ", c.id, " not found")));
+    v1::Task change;
+    change.set_id(c.id);
+    change.set_title("hijacked");
+    const grpc::Status get = GetTask(kBlueToken, c.id);
+    EXPECT_THAT(get, not_found);
+    EXPECT_THAT(UpdateTask(kBlueToken, change, {"title"}), not_found);
+    // A client etag must not turn the answer into ABORTED.
+    change.set_etag(red_task_.etag());
+    EXPECT_THAT(UpdateTask(kBlueToken, change, {"title"}), not_found);
+    EXPECT_THAT(DeleteTask(kBlueToken, c.id), not_found);
+    std::cerr << "GetTask of a task " << c.what << ": " << get.error_code()
+              << " \"" << get.error_message() << "\"\n";
+  }
 
   const v1::Task red = AdminGetTask(red_task_.id());
   EXPECT_EQ(red.title(), "red task");
   EXPECT_EQ(red.etag(), red_task_.etag());
-}
-
-TEST_F(AuthServiceTest, TaskWithoutProjectNeedsEveryProject) {
-  EXPECT_THAT(GetTask(kBlueToken, loose_task_.id()),
-              GrpcErrorIs(Code::PERMISSION_DENIED, reason::kPermissionDenied));
-  EXPECT_THAT(DeleteTask(kBlueToken, loose_task_.id()),
-              GrpcErrorIs(Code::PERMISSION_DENIED, reason::kPermissionDenied));
-  EXPECT_THAT(GetTask(kAdminToken, loose_task_.id()), GrpcOk());
-}
-
-TEST_F(AuthServiceTest, UnknownTaskIsNotFoundForRestrictedPrincipal) {
-  EXPECT_THAT(GetTask(kBlueToken, 9999),
-              GrpcErrorIs(Code::NOT_FOUND, reason::kTaskNotFound));
-  EXPECT_THAT(DeleteTask(kBlueToken, 9999),
-              GrpcErrorIs(Code::NOT_FOUND, reason::kTaskNotFound));
+  EXPECT_EQ(AdminGetTask(loose_task_.id()).etag(), loose_task_.etag());
 }
 
 TEST_F(AuthServiceTest, MovingTaskIntoForbiddenProjectIsDenied) {
@@ -766,6 +783,132 @@ TEST_F(AuthServiceTest, CallLogNamesPrincipalButNeverToken) {
   EXPECT_THAT(log, HasSubstr("principal=-"));
   EXPECT_THAT(log, Not(HasSubstr(kBlueToken)));
   EXPECT_THAT(log, Not(HasSubstr(kUnknownToken)));
+}
+
+// ---------------------------------------------------------------------------
+// The same server over a store that reaches in-memory SQLite through a mock,
+// so that a test can see the store's calls or act between them.
+
+class AuthStoreCallsTest : public AuthServiceTest {
+ protected:
+  StoreFactory OpenStore() override {
+    absl::StatusOr<storage::TaskStorePtr> real =
+        storage::OpenSociTaskStore(":memory:");
+    EXPECT_TRUE(real.ok()) << real.status();
+    real_ = *std::move(real);
+    auto store = std::make_unique<NiceMock<MockTaskStore>>();
+    store->DelegateTo(real_.get());
+    store_ = store.get();
+    auto holder = std::make_shared<storage::TaskStorePtr>(std::move(store));
+    return [holder]() -> absl::StatusOr<storage::TaskStorePtr> {
+      if (*holder == nullptr) return absl::InternalError("store handed out");
+      return std::move(*holder);
+    };
+  }
+
+  void TearDown() override {
+    AuthServiceTest::TearDown();
+    server_.reset();  // The mock reaches real_.
+  }
+
+  // Moves the blue task to the red project behind the service's back, as an
+  // admin's UpdateTask may at any moment.
+  void MoveBlueTaskToRed() {
+    v1::Task move;
+    move.set_id(blue_task_.id());
+    move.set_project_id(kRedProject);
+    google::protobuf::FieldMask mask;
+    mask.add_paths("project_id");
+    EXPECT_TRUE(
+        real_->UpdateTask(move, mask, storage::AccessScope::All()).ok());
+  }
+
+  storage::TaskStorePtr real_;
+  NiceMock<MockTaskStore>* store_ = nullptr;  // Owned by the server.
+};
+
+// The principal knows its own list: a project outside it is refused before
+// the store is asked, alike for one that exists and one that does not.
+TEST_F(AuthStoreCallsTest, ProjectOutsideOwnListIsDeniedAlikeWithoutTheStore) {
+  EXPECT_CALL(*store_, GetProject(_)).Times(0);
+  EXPECT_CALL(*store_, UpdateProject(_, _)).Times(0);
+  EXPECT_CALL(*store_, DeleteProject(_, _)).Times(0);
+  constexpr int64_t kMissing = 9999;
+  for (int64_t id : {kRedProject, kMissing}) {
+    SCOPED_TRACE(id);
+    const auto denied =
+        AllOf(GrpcErrorIs(Code::PERMISSION_DENIED, reason::kPermissionDenied),
+              Property(&grpc::Status::error_message,
+                       HasSubstr(absl::StrCat("may not use project ", id))));
+    EXPECT_THAT(GetProject(kBlueToken, id), denied);
+    v1::UpdateProjectRequest update;
+    update.mutable_project()->set_id(id);
+    update.mutable_project()->set_name("renamed");
+    EXPECT_THAT(Call(kBlueToken, &Stub::UpdateProject, update), denied);
+    v1::DeleteProjectRequest remove;
+    remove.set_id(id);
+    remove.set_force(true);
+    EXPECT_THAT(Call(kBlueToken, &Stub::DeleteProject, remove), denied);
+    std::cerr << "GetProject " << id << " outside the list: "
+              << DescribeGrpcStatus(GetProject(kBlueToken, id)) << "\n";
+  }
+}
+
+// The known DeleteTask race: the task is moved to a project the caller may not
+// use after the caller was authorized for it and before the delete.
+TEST_F(AuthStoreCallsTest, TaskMovedAwayBeforeDeleteIsNotDeleted) {
+  EXPECT_CALL(*store_, DeleteTask(_, _))
+      .WillOnce(Invoke([this](int64_t id, const storage::AccessScope& scope) {
+        MoveBlueTaskToRed();
+        return real_->DeleteTask(id, scope);
+      }));
+  const grpc::Status status = DeleteTask(kBlueToken, blue_task_.id());
+  EXPECT_THAT(status, GrpcErrorIs(Code::NOT_FOUND, reason::kTaskNotFound));
+  const grpc::Status kept = GetTask(kAdminToken, blue_task_.id());
+  EXPECT_THAT(kept, GrpcOk());
+  std::cerr << "delete of a task moved away meanwhile: "
+            << DescribeGrpcStatus(status) << "; the task "
+            << (kept.ok() ? "still exists" : "was deleted") << "\n";
+}
+
+// The same race for UpdateTask, with and without the client's own etag.
+TEST_F(AuthStoreCallsTest, TaskMovedAwayBeforeUpdateIsNotUpdated) {
+  for (bool with_etag : {false, true}) {
+    SCOPED_TRACE(with_etag ? "with etag" : "without etag");
+    const v1::Task before = AdminGetTask(blue_task_.id());
+    // Back in blue for the next round.
+    v1::Task back;
+    back.set_id(blue_task_.id());
+    back.set_project_id(kBlueProject);
+    google::protobuf::FieldMask mask;
+    mask.add_paths("project_id");
+    ASSERT_TRUE(
+        real_->UpdateTask(back, mask, storage::AccessScope::All()).ok());
+    const v1::Task current = AdminGetTask(blue_task_.id());
+
+    EXPECT_CALL(*store_, UpdateTask(_, _, _))
+        .WillOnce(Invoke([this](const v1::Task& task,
+                                const google::protobuf::FieldMask& mask,
+                                const storage::AccessScope& scope) {
+          MoveBlueTaskToRed();
+          return real_->UpdateTask(task, mask, scope);
+        }))
+        .WillRepeatedly(Invoke(real_.get(), &storage::TaskStore::UpdateTask));
+    v1::Task change;
+    change.set_id(blue_task_.id());
+    change.set_title("changed by blue");
+    if (with_etag) change.set_etag(current.etag());
+    const grpc::Status status = UpdateTask(kBlueToken, change, {"title"});
+    EXPECT_THAT(status, GrpcErrorIs(Code::NOT_FOUND, reason::kTaskNotFound));
+    const v1::Task after = AdminGetTask(blue_task_.id());
+    EXPECT_EQ(after.title(), before.title());
+    EXPECT_EQ(after.project_id(), kRedProject);
+    std::cerr << "update " << (with_etag ? "with" : "without")
+              << " etag of a task moved away meanwhile: "
+              << DescribeGrpcStatus(status) << "; title now \"" << after.title()
+              << "\"\n";
+    ::testing::Mock::VerifyAndClearExpectations(store_);
+  }
 }
 
 }  // namespace

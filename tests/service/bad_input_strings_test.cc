@@ -457,6 +457,40 @@ TEST_P(BadInputTest, InvalidUtf8IsLoggedInAFewShortLinesPerCall) {
             << " lines, " << log.size() << " bytes\n";
 }
 
+// Refusals echo the client's text; a control character in it must not start
+// a line of its own in the log, where it would pass for the server's.
+TEST_P(BadInputTest, ControlCharactersInRefusedTextCannotForgeLogLines) {
+  const std::string forged =
+      "x\nI 2030-01-01T00:00:00.000000Z FAKE LINE\r\x1b[2J";
+  v1::ListTasksRequest list;
+  list.set_order_by(forged);
+  v1::UpdateTaskRequest update;
+  update.mutable_task()->set_id(seed_task_.id());
+  update.mutable_update_mask()->add_paths(forged);
+
+  StderrCapture capture;
+  EXPECT_THAT(Call(&Stub::ListTasks, list),
+              GrpcErrorIs(Code::INVALID_ARGUMENT, reason::kInvalidArgument));
+  EXPECT_THAT(Call(&Stub::UpdateTask, update),
+              GrpcErrorIs(Code::INVALID_ARGUMENT, reason::kInvalidFieldMask));
+  const std::string log = capture.Stop();
+
+  std::vector<std::string> lines = absl::StrSplit(log, '\n', absl::SkipEmpty());
+  int call_lines = 0;  // the calls' own lines, the text escaped in them
+  int forged_lines = 0;
+  for (const std::string& line : lines) {
+    if (absl::StrContains(line, "\"x\\nI 2030")) ++call_lines;
+    if (absl::StartsWith(line, "I 2030")) ++forged_lines;
+    EXPECT_FALSE(absl::StrContains(line, "\r")) << Hex(line);
+    EXPECT_FALSE(absl::StrContains(line, "\x1b")) << Hex(line);
+  }
+  EXPECT_EQ(call_lines, 2) << log;
+  EXPECT_EQ(forged_lines, 0) << log;
+  std::cerr << "2 refused calls with a forged line in their text: "
+            << call_lines << " lines name it, " << forged_lines
+            << " forged lines\n";
+}
+
 TEST_P(BadInputTest, BytesThatAreNoRequestAreRefusedByTheParser) {
   v1::CreateTaskRequest valid;
   valid.mutable_task()->set_title("almost");

@@ -65,6 +65,36 @@ TEST(RedactDsnTest, KeywordPasswordIsRedacted) {
   EXPECT_EQ(RedactDsn("user=password host=db"), "user=password host=db");
 }
 
+TEST(RedactDsnTest, SslPasswordIsRedacted) {
+  EXPECT_EQ(RedactDsn("host=db sslpassword=keysecret dbname=tasks"),
+            "host=db sslpassword=*** dbname=tasks");
+  EXPECT_EQ(RedactDsn("host=db SSLPassword='key secret' password=pw"),
+            "host=db SSLPassword=*** password=***");
+  EXPECT_EQ(
+      RedactDsn("postgresql://u@h/d?sslpassword=keysecret&sslmode=require"),
+      "postgresql://u@h/d?sslpassword=***&sslmode=require");
+}
+
+// libpq reads "user:pa/ss@host" as host "user", port "pa" and database
+// "ss@host/db": no password at all, but the text after the colon is what the
+// user meant as one, and a failed connection would log it.
+TEST(RedactDsnTest, UrlPasswordWithSlashIsRedacted) {
+  EXPECT_EQ(RedactDsn("postgresql://user:pa/ss@host/db"),
+            "postgresql://user:***@host/db");
+  EXPECT_EQ(RedactDsn("postgres://user:a/b/c@host:5432/db?sslmode=disable"),
+            "postgres://user:***@host:5432/db?sslmode=disable");
+  std::string url = "postgresql://user:pa/ss@host/db";
+  MaskDsnPasswordsInPlace(url.data());
+  EXPECT_EQ(url, "postgresql://user:*****@host/db");
+}
+
+// Whatever libpq's parser calls a secret is hidden wherever its text appears,
+// even where the hand-written scan places no password.
+TEST(RedactDsnTest, SecretsLibpqReadsAreHiddenEverywhere) {
+  EXPECT_EQ(RedactDsn("host=db password=hunter22 application_name=hunter22"),
+            "host=db password=*** application_name=***");
+}
+
 TEST(RedactDsnTest, MalformedKeywordStringHidesEverythingAfterPassword) {
   EXPECT_EQ(RedactDsn("host=db password='unterminated dbname=x"),
             "host=db password=***");

@@ -158,11 +158,12 @@ class ServerTest : public ::testing::Test {
 
   // Like HoldCreatesUntil, for GetTask.
   void HoldGetsUntil(absl::Notification& release, std::atomic<int>& in_store) {
-    ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([&](int64_t id) {
-      ++in_store;
-      release.WaitForNotification();
-      return absl::StatusOr<v1::Task>(TaskWithId(id));
-    }));
+    ON_CALL(*store_, GetTask(_, _))
+        .WillByDefault(Invoke([&](int64_t id, const storage::AccessScope&) {
+          ++in_store;
+          release.WaitForNotification();
+          return absl::StatusOr<v1::Task>(TaskWithId(id));
+        }));
   }
 
   grpc::Status CreateTask(const std::string& title) {
@@ -185,7 +186,7 @@ class ServerTest : public ::testing::Test {
 
 TEST_F(ServerTest, StoreUnavailableIsUnavailableWithReason) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  EXPECT_CALL(*store_, GetTask(7))
+  EXPECT_CALL(*store_, GetTask(7, _))
       .WillOnce(Return(absl::UnavailableError("database connection lost")));
   EXPECT_THAT(GetTask(7), GrpcErrorIs(grpc::StatusCode::UNAVAILABLE,
                                       reason::kDatabaseUnavailable));
@@ -193,9 +194,10 @@ TEST_F(ServerTest, StoreUnavailableIsUnavailableWithReason) {
 
 TEST_F(ServerTest, StoreInternalErrorIsInternalWithoutItsDetail) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  EXPECT_CALL(*store_, GetTask(7))
-      .WillOnce(Return(absl::InternalError(
-          "sqlite3_prepare: near \"SELEC\": syntax error in SELEC id FROM task")));
+  EXPECT_CALL(*store_, GetTask(7, _))
+      .WillOnce(
+          Return(absl::InternalError("sqlite3_prepare: near \"SELEC\": syntax "
+                                     "error in SELEC id FROM task")));
   grpc::Status status = GetTask(7);
   EXPECT_THAT(status,
               GrpcErrorIs(grpc::StatusCode::INTERNAL, reason::kInternal));
@@ -205,16 +207,16 @@ TEST_F(ServerTest, StoreInternalErrorIsInternalWithoutItsDetail) {
 
 TEST_F(ServerTest, StoreReasonReachesTheClient) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  EXPECT_CALL(*store_, GetTask(7))
-      .WillOnce(Return(WithReason(absl::NotFoundError("no task 7"),
-                                  reason::kTaskNotFound)));
+  EXPECT_CALL(*store_, GetTask(7, _))
+      .WillOnce(Return(
+          WithReason(absl::NotFoundError("no task 7"), reason::kTaskNotFound)));
   EXPECT_THAT(GetTask(7), GrpcErrorIs(grpc::StatusCode::NOT_FOUND,
                                       reason::kTaskNotFound));
 }
 
 TEST_F(ServerTest, InvalidRequestNeverReachesTheStore) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  EXPECT_CALL(*store_, GetTask(_)).Times(0);
+  EXPECT_CALL(*store_, GetTask(_, _)).Times(0);
   EXPECT_THAT(GetTask(0), GrpcInvalidField("id", reason::kInvalidArgument));
 }
 
@@ -261,7 +263,8 @@ TEST_F(ServerTest, UpdateTaskPassesTheResolvedMask) {
   EXPECT_CALL(*store_, UpdateTask(Property(&v1::Task::id, 4),
                                   Property(&google::protobuf::FieldMask::paths,
                                            ElementsAre("title",
-                                                                "status"))))
+                                                                "status")),
+                                  _))
       .WillOnce(Return(TaskWithId(4)));
   grpc::ClientContext context;
   v1::UpdateTaskRequest request;
@@ -312,7 +315,7 @@ TEST_F(ServerTest, StartsWithoutDatabaseAndServesOnceItComesUp) {
   auto store = std::make_unique<NiceMock<MockTaskStore>>();
   NiceMock<MockTaskStore>* late_store = store.get();
   ON_CALL(*late_store, CheckHealth()).WillByDefault(Return(absl::OkStatus()));
-  ON_CALL(*late_store, GetTask(1)).WillByDefault(Return(TaskWithId(1)));
+  ON_CALL(*late_store, GetTask(1, _)).WillByDefault(Return(TaskWithId(1)));
   auto database_up = std::make_shared<std::atomic<bool>>(false);
   config_.open_store = [database_up, open = FactoryOf(std::move(store))]() {
     if (!*database_up) {
@@ -386,11 +389,12 @@ TEST_F(ServerTest, ShutdownCancelsCallsStillRunningAfterTheDrainTimeout) {
   config_.listen_address = "127.0.0.1:0";
   ASSERT_NO_FATAL_FAILURE(StartServer());
   absl::Notification in_store, release;
-  EXPECT_CALL(*store_, GetTask(8)).WillOnce(Invoke([&](int64_t id) {
-    in_store.Notify();
-    release.WaitForNotification();
-    return absl::StatusOr<v1::Task>(TaskWithId(id));
-  }));
+  EXPECT_CALL(*store_, GetTask(8, _))
+      .WillOnce(Invoke([&](int64_t id, const storage::AccessScope&) {
+        in_store.Notify();
+        release.WaitForNotification();
+        return absl::StatusOr<v1::Task>(TaskWithId(id));
+      }));
   grpc::Status in_flight;
   std::thread call([&] { in_flight = GetTask(8); });
   in_store.WaitForNotification();
@@ -512,9 +516,10 @@ TEST_F(ServerTest, ReadsAreServedWhileEveryWriterIsBusy) {
   absl::Notification release;
   std::atomic<int> in_store{0};
   HoldCreatesUntil(release, in_store);
-  ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([](int64_t id) {
-    return absl::StatusOr<v1::Task>(TaskWithId(id));
-  }));
+  ON_CALL(*store_, GetTask(_, _))
+      .WillByDefault(Invoke([](int64_t id, const storage::AccessScope&) {
+        return absl::StatusOr<v1::Task>(TaskWithId(id));
+      }));
   std::vector<std::thread> writes;
   for (int i = 0; i < config_.max_threads; ++i) {
     writes.emplace_back([&, i] { CreateTask(absl::StrCat("slow ", i)); });
@@ -549,9 +554,10 @@ TEST_F(ServerTest, ListsDoNotHoldUpTheQueueThread) {
         return absl::StatusOr<v1::ListProjectsResponse>(
             v1::ListProjectsResponse());
       }));
-  ON_CALL(*store_, GetTask(_)).WillByDefault(Invoke([](int64_t id) {
-    return absl::StatusOr<v1::Task>(TaskWithId(id));
-  }));
+  ON_CALL(*store_, GetTask(_, _))
+      .WillByDefault(Invoke([](int64_t id, const storage::AccessScope&) {
+        return absl::StatusOr<v1::Task>(TaskWithId(id));
+      }));
   std::vector<std::thread> lists;
   lists.emplace_back([&] {
     grpc::ClientContext context;

@@ -15,10 +15,46 @@ namespace tasks::testing {
 // errors (UNAVAILABLE, INTERNAL, ...) and blocking calls into the layers
 // above storage:
 //   auto store = std::make_unique<::testing::NiceMock<MockTaskStore>>();
-//   EXPECT_CALL(*store, GetTask(7))
+//   EXPECT_CALL(*store, GetTask(7, _))
 //       .WillOnce(Return(absl::UnavailableError("database is down")));
+// With DelegateTo(), calls without an expectation of their own reach a real
+// store, so that a test changes only the calls it is about.
 class MockTaskStore : public storage::TaskStore {
  public:
+  // Makes every mocked method call `real` (which must outlive the mock) by
+  // default. The scoped lists are not mocked: restricted, they fail closed
+  // as in TaskStore.
+  void DelegateTo(storage::TaskStore* real) {
+    using ::testing::Invoke;
+    ON_CALL(*this, CreateProject)
+        .WillByDefault(Invoke(real, &TaskStore::CreateProject));
+    ON_CALL(*this, GetProject)
+        .WillByDefault(Invoke(real, &TaskStore::GetProject));
+    ON_CALL(*this, ListProjects(::testing::_, ::testing::_))
+        .WillByDefault([real](int page_size, absl::string_view page_token) {
+          return real->ListProjects(page_size, page_token);
+        });
+    ON_CALL(*this, UpdateProject)
+        .WillByDefault(Invoke(real, &TaskStore::UpdateProject));
+    ON_CALL(*this, DeleteProject)
+        .WillByDefault(Invoke(real, &TaskStore::DeleteProject));
+    ON_CALL(*this, CreateTask)
+        .WillByDefault(Invoke(real, &TaskStore::CreateTask));
+    ON_CALL(*this, BatchCreateTasks)
+        .WillByDefault(Invoke(real, &TaskStore::BatchCreateTasks));
+    ON_CALL(*this, GetTask).WillByDefault(Invoke(real, &TaskStore::GetTask));
+    ON_CALL(*this, ListTasks(::testing::_))
+        .WillByDefault([real](const v1::ListTasksRequest& request) {
+          return real->ListTasks(request);
+        });
+    ON_CALL(*this, UpdateTask)
+        .WillByDefault(Invoke(real, &TaskStore::UpdateTask));
+    ON_CALL(*this, DeleteTask)
+        .WillByDefault(Invoke(real, &TaskStore::DeleteTask));
+    ON_CALL(*this, CheckHealth)
+        .WillByDefault(Invoke(real, &TaskStore::CheckHealth));
+  }
+
   MOCK_METHOD(absl::StatusOr<v1::Project>, CreateProject,
               (const v1::Project& project), (override));
   MOCK_METHOD(absl::StatusOr<v1::Project>, GetProject, (int64_t id),
@@ -32,17 +68,19 @@ class MockTaskStore : public storage::TaskStore {
   MOCK_METHOD(absl::Status, DeleteProject, (int64_t id, bool cascade),
               (override));
   MOCK_METHOD(absl::StatusOr<v1::Task>, CreateTask,
-              (const v1::Task& task, absl::string_view request_id),
-              (override));
+              (const v1::Task& task, absl::string_view request_id), (override));
   MOCK_METHOD(absl::StatusOr<v1::BatchCreateTasksResponse>, BatchCreateTasks,
               (const v1::BatchCreateTasksRequest& request), (override));
-  MOCK_METHOD(absl::StatusOr<v1::Task>, GetTask, (int64_t id), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Task>, GetTask,
+              (int64_t id, const storage::AccessScope& scope), (override));
   MOCK_METHOD(absl::StatusOr<v1::ListTasksResponse>, ListTasks,
               (const v1::ListTasksRequest& request), (override));
   MOCK_METHOD(absl::StatusOr<v1::Task>, UpdateTask,
-              (const v1::Task& task, const google::protobuf::FieldMask& mask),
+              (const v1::Task& task, const google::protobuf::FieldMask& mask,
+               const storage::AccessScope& scope),
               (override));
-  MOCK_METHOD(absl::Status, DeleteTask, (int64_t id), (override));
+  MOCK_METHOD(absl::Status, DeleteTask,
+              (int64_t id, const storage::AccessScope& scope), (override));
   MOCK_METHOD(absl::Status, CheckHealth, (), (override));
 };
 
