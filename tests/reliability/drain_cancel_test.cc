@@ -55,6 +55,12 @@ TEST_P(DrainCancelTest, RunningStatementIsCancelledWhenTheDrainEnds) {
   (*lock)->Release();
   writer.join();
 
+  ReportFigure(absl::StrCat("drain_timeout=", Millis(kDrainTimeout),
+                            " exit_after_sigterm=", exit_code.ok() ? "" : ">",
+                            Millis(exited - signalled),
+                            " held_call=", static_cast<int>(held.error_code()),
+                            " (", held.error_message(), ") after ",
+                            Millis(held_returned - signalled)));
   ASSERT_TRUE(exit_code.ok())
       << exit_code.status() << "; " << server->LogTail();
   EXPECT_EQ(*exit_code, 0);
@@ -62,11 +68,6 @@ TEST_P(DrainCancelTest, RunningStatementIsCancelledWhenTheDrainEnds) {
       << server->LogTail();
   EXPECT_NE(held.error_code(), grpc::StatusCode::OK)
       << "the held write went through";
-  ReportFigure(absl::StrCat("drain_timeout=", Millis(kDrainTimeout),
-                            " exit_after_sigterm=", Millis(exited - signalled),
-                            " held_call=", static_cast<int>(held.error_code()),
-                            " (", held.error_message(), ") after ",
-                            Millis(held_returned - signalled)));
 }
 
 INSTANTIATE_RELIABILITY_TEST_SUITE(DrainCancelTest);
