@@ -71,6 +71,9 @@ class DeferredTaskStore final : public storage::TaskStore {
       const v1::Task& task, const google::protobuf::FieldMask& mask) override;
   absl::Status DeleteTask(int64_t id) override;
   absl::Status CheckHealth() override;
+  // Forwarded to the backing store; Set() after it installs a store whose
+  // calls are cancelled too.
+  void CancelCalls() override;
 
  private:
   // Calls `call(store)` on the backing store, or returns UNAVAILABLE.
@@ -80,6 +83,7 @@ class DeferredTaskStore final : public storage::TaskStore {
   absl::Mutex mu_;
   storage::TaskStorePtr owned_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   // owned_.get() while installed; read without the lock on every call.
   std::atomic<storage::TaskStore*> current_{nullptr};
 };

@@ -531,6 +531,8 @@ class SociTaskStore final : public TaskStore {
     });
   }
 
+  void CancelCalls() override { database_.CancelCalls(); }
+
  private:
   void SetProjectParams(const v1::Project& project, int columns,
                         StatementParams& params) {
