@@ -13,7 +13,7 @@ constexpr int kMaxGroupedWrites = 128;
 
 Database::Database(std::unique_ptr<Dialect> dialect, int pool_size,
                    absl::Duration wait_timeout)
-    : dialect_(std::move(dialect)), pool_(*dialect_, pool_size, wait_timeout) {
+    : dialect_(std::move(dialect)), pool_(dialect_, pool_size, wait_timeout) {
   if (dialect_->serialize_writes()) {
     committer_ =
         std::make_unique<GroupCommitter>(pool_, *dialect_, kMaxGroupedWrites);

@@ -77,7 +77,8 @@ class Database {
     return status_or.status();
   }
 
-  const std::unique_ptr<Dialect> dialect_;
+  // Shared with the pool's connections still being opened.
+  const std::shared_ptr<Dialect> dialect_;
   std::atomic<bool> cancelled_{false};
   ConnectionPool pool_;
   std::unique_ptr<GroupCommitter> committer_;
