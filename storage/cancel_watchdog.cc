@@ -8,6 +8,12 @@
 #include "absl/time/clock.h"
 
 namespace tasks::storage {
+namespace {
+
+// How long Disarm waits for a cancel request being sent.
+constexpr absl::Duration kSendWait = absl::Milliseconds(100);
+
+}  // namespace
 
 CancelWatchdog::CancelWatchdog(absl::Duration grace)
     : grace_(grace), state_(std::make_shared<State>()) {}
@@ -48,14 +54,26 @@ uint64_t CancelWatchdog::Arm(PGconn* connection, absl::Time deadline) {
 bool CancelWatchdog::Disarm(uint64_t id) {
   if (id == 0) return false;
   std::shared_ptr<PGcancel> cancel;  // freed outside the lock
-  absl::MutexLock lock(&state_->mu);
-  auto it = state_->entries.find(id);
-  if (it == state_->entries.end()) return false;
-  // A queued request is dropped with its entry; one being sent is not.
+  State& state = *state_;
+  absl::MutexLock lock(&state.mu);
+  auto it = state.entries.find(id);
+  if (it == state.entries.end()) return false;
+  // A live server answers a cancel request within milliseconds: wait that
+  // long for one being sent rather than drop a working connection. (A
+  // queued one is dropped with its entry.)
+  if (it->second.stage == Stage::kSending && !it->second.socket_shut_down) {
+    auto sent = [&state, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state.mu) {
+      auto entry = state.entries.find(id);
+      return entry->second.stage != Stage::kSending ||
+             entry->second.socket_shut_down;
+    };
+    state.mu.AwaitWithTimeout(absl::Condition(&sent), kSendWait);
+    it = state.entries.find(id);
+  }
   const bool drop =
       it->second.stage == Stage::kSending || it->second.socket_shut_down;
   cancel = std::move(it->second.cancel);
-  state_->entries.erase(it);
+  state.entries.erase(it);
   return drop;
 }
 

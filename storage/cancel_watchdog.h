@@ -28,9 +28,10 @@ namespace tasks::storage {
 //      socket is shut down, so that the blocked read fails at once (the
 //      kernel of a hung but living server still acknowledges TCP: no
 //      keepalive or timeout would end it).
-// Disarm never waits for a cancel request; it says when the connection must
-// be dropped instead (see Disarm). CancelAll() does the same for every call
-// at once, for shutdown. Arming costs no round trip. Thread-safe.
+// Disarm never waits long for a cancel request (at most 100 ms, which a live
+// server needs); it says when the connection must be dropped instead.
+// CancelAll() does the same for every call at once, for shutdown. Arming costs
+// no round trip. Thread-safe.
 class CancelWatchdog {
  public:
   explicit CancelWatchdog(absl::Duration grace = absl::Milliseconds(500));

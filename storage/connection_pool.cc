@@ -73,9 +73,17 @@ absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Open(
       return ConnectFailed(error);
     }
   }
+  if (openers_->fetch_add(1) >= size_) {
+    // Earlier connects still hang: the server does not answer them.
+    openers_->fetch_sub(1);
+    return WithReason(
+        absl::UnavailableError(absl::StrCat("connections to ", dialect_->name(),
+                                            " are not being answered")),
+        reason::kDatabaseUnavailable);
+  }
   auto opening = std::make_shared<Opening>();
   // Owns what it uses: it may outlive the pool.
-  std::thread([opening, dialect = dialect_, deadline] {
+  std::thread([opening, dialect = dialect_, openers = openers_, deadline] {
     ScopedCallDeadline call_deadline(deadline);  // bounds the connect
     std::unique_ptr<Connection> connection;
     std::exception_ptr error;
@@ -93,6 +101,7 @@ absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Open(
       }
     }
     connection.reset();  // abandoned: closed here, outside the lock
+    openers->fetch_sub(1);
   }).detach();
 
   absl::MutexLock lock(&opening->mu);

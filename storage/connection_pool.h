@@ -1,6 +1,7 @@
 #ifndef TASKS_STORAGE_CONNECTION_POOL_H_
 #define TASKS_STORAGE_CONNECTION_POOL_H_
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -24,7 +25,9 @@ namespace tasks::storage {
 // A connection opened for a call with a deadline is opened on a thread of
 // its own, which the call stops waiting for at its deadline (a hung server
 // holds a connect for libpq's whole connect_timeout, at least 2 s): the
-// thread finishes by itself and closes what it opened. Thread-safe.
+// thread finishes by itself and closes what it opened. At most `size` such
+// threads run at once; beyond that a call needing a new connection gets
+// UNAVAILABLE. Thread-safe.
 class ConnectionPool {
  public:
   class Lease;
@@ -65,6 +68,10 @@ class ConnectionPool {
   const std::shared_ptr<const Dialect> dialect_;
   const int size_;
   const absl::Duration wait_timeout_;
+  // Threads opening a connection; shared with them, as they may outlive the
+  // pool.
+  const std::shared_ptr<std::atomic<int>> openers_ =
+      std::make_shared<std::atomic<int>>(0);
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle, leased or being opened
