@@ -130,25 +130,27 @@ auto Database::Attempt(Connection& connection, const ErrorContext& context,
   }
   const uint64_t armed =
       dialect_->ArmDeadline(connection.session(), CurrentCallDeadline());
-  // Once the watchdog broke the session (or may still cancel on it), it is
-  // dropped: marked before Failed would try to roll back on it.
+  // Disarmed after the rollback, which the deadline bounds too. Once the
+  // watchdog broke the session (or may still cancel on it), it is dropped.
   auto disarm = [&] {
     if (dialect_->DisarmDeadline(armed)) connection.MarkBroken();
   };
   try {
     auto result = fn(connection);
-    disarm();
     if (!connection.grouped() &&
         dialect_->InTransaction(connection.session())) {
       connection.Recover();
     }
+    disarm();
     return result;
   } catch (const std::exception& error) {
+    absl::Status status = Failed(connection, &error, context, lost);
     disarm();
-    return Failed(connection, &error, context, lost);
+    return status;
   } catch (...) {
+    absl::Status status = Failed(connection, nullptr, context, lost);
     disarm();
-    return Failed(connection, nullptr, context, lost);
+    return status;
   }
 }
 
