@@ -10,12 +10,21 @@ bool DeferredTaskStore::Set(storage::TaskStorePtr store) {
   absl::MutexLock lock(&mu_);
   if (owned_ != nullptr || closed_ || store == nullptr) return false;
   owned_ = std::move(store);
+  if (cancelled_) owned_->CancelCalls();
   current_.store(owned_.get(), std::memory_order_release);
   return true;
 }
 
 bool DeferredTaskStore::has_store() const {
   return current_.load(std::memory_order_acquire) != nullptr;
+}
+
+void DeferredTaskStore::CancelCalls() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  // Under the lock: Close() cannot destroy the store meanwhile. Cancelling
+  // does not block.
+  if (owned_ != nullptr) owned_->CancelCalls();
 }
 
 void DeferredTaskStore::Close() {

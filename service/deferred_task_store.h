@@ -74,6 +74,9 @@ class DeferredTaskStore final : public storage::TaskStore {
   absl::Status DeleteTask(int64_t id,
                           const storage::AccessScope& scope) override;
   absl::Status CheckHealth() override;
+  // Forwarded to the backing store; Set() after it installs a store whose
+  // calls are cancelled too.
+  void CancelCalls() override;
 
  private:
   // Calls `call(store)` on the backing store, or returns UNAVAILABLE.
@@ -83,6 +86,7 @@ class DeferredTaskStore final : public storage::TaskStore {
   absl::Mutex mu_;
   storage::TaskStorePtr owned_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   // owned_.get() while installed; read without the lock on every call.
   std::atomic<storage::TaskStore*> current_{nullptr};
 };

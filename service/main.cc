@@ -74,10 +74,15 @@ ABSL_FLAG(absl::Duration, max_request_deadline, absl::Seconds(30),
           "or a lock), whatever deadline the client sends; the store's own "
           "5s limit applies when it is lower.");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
-          "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
+          "On SIGINT/SIGTERM, how long in-flight calls may take to finish; "
+          "then their database statements are cancelled.");
 ABSL_FLAG(absl::Duration, health_probe_interval, absl::Seconds(1),
           "How often the database is probed for the health service (and "
           "opening it retried while it is down).");
+ABSL_FLAG(absl::Duration, health_probe_timeout, absl::Milliseconds(500),
+          "How long a health probe may wait for the database: one that has "
+          "not answered by then (hung, or too slow to serve) makes health "
+          "NOT_SERVING at once.");
 ABSL_FLAG(tasks::service::LogLevel, log_level, tasks::service::LogLevel::kInfo,
           "debug, info, warning or error. One info line per call.");
 
@@ -103,6 +108,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.max_health_watches = absl::GetFlag(FLAGS_max_health_watches);
   config.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   config.health_probe_interval = absl::GetFlag(FLAGS_health_probe_interval);
+  config.health_probe_timeout = absl::GetFlag(FLAGS_health_probe_timeout);
   if (config.listen_address.empty()) {
     return absl::InvalidArgumentError("--listen must not be empty");
   }
@@ -121,9 +127,11 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
         "--completion_queues must not be negative");
   }
   if (max_request_deadline <= absl::ZeroDuration() ||
-      config.health_probe_interval <= absl::ZeroDuration()) {
+      config.health_probe_interval <= absl::ZeroDuration() ||
+      config.health_probe_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "--max_request_deadline and --health_probe_interval must be positive");
+        "--max_request_deadline, --health_probe_interval and "
+        "--health_probe_timeout must be positive");
   }
   if (config.drain_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_timeout must not be negative");

@@ -5,10 +5,13 @@
 
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "service/call_log_interceptor.h"
 #include "service/listen_address.h"
 #include "service/logging.h"
@@ -33,6 +36,7 @@ absl::Status CheckConfig(const ServerConfig& config) {
       config.min_client_ping_interval <= absl::ZeroDuration() ||
       config.max_ping_strikes < 0 ||
       config.health_probe_interval <= absl::ZeroDuration() ||
+      config.health_probe_timeout <= absl::ZeroDuration() ||
       config.drain_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "ServerConfig sizes and durations must be positive");
@@ -143,6 +147,7 @@ absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
   WarnIfPlaintextOnNetwork(cfg);
   server->monitor_ = std::make_unique<StoreMonitor>(
       server->store_, cfg.open_store, cfg.health_probe_interval,
+      cfg.health_probe_timeout,
       [raw = server.get()](bool serving) { raw->health_.SetServing(serving); });
   if (absl::Status status = server->monitor_->Start(); !status.ok()) {
     return status;  // Destroying the server shuts it down.
@@ -170,12 +175,25 @@ void TaskServer::Shutdown() {
   if (server_ != nullptr) Log(LogLevel::kInfo, "shutting down: draining calls");
   // Every status NOT_SERVING, and frozen: the monitor cannot undo it.
   health_.Shutdown();
-  if (monitor_ != nullptr) monitor_->Stop();
+  const absl::Time drain_deadline = absl::Now() + config_.drain_timeout;
+  // gRPC cancels the calls at the deadline, but a store call running on a
+  // worker does not notice: its statement is cancelled here.
+  absl::Notification drained;
+  std::thread canceller([this, drain_deadline, &drained] {
+    if (drained.WaitForNotificationWithDeadline(drain_deadline)) return;
+    Log(LogLevel::kWarning,
+        "drain timeout: cancelling the database calls still running");
+    store_.CancelCalls();
+  });
   if (server_ != nullptr) {
-    server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_timeout));
+    server_->Shutdown(absl::ToChronoTime(drain_deadline));
     server_->Wait();
   }
   front_.Stop();
+  drained.Notify();
+  canceller.join();
+  // After the calls: a probe under way is bounded by its own deadline.
+  if (monitor_ != nullptr) monitor_->Stop();
   store_.Close();
   if (server_ != nullptr) Log(LogLevel::kInfo, "shut down");
 }

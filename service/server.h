@@ -76,7 +76,12 @@ struct ServerConfig {
   // how often opening it is retried).
   absl::Duration health_probe_interval = absl::Seconds(1);
 
-  // How long Shutdown() lets in-flight calls finish before cancelling them.
+  // How long a probe may take: a database that has not answered by then
+  // (hung, or too slow to serve) is NOT_SERVING at once.
+  absl::Duration health_probe_timeout = absl::Milliseconds(500);
+
+  // How long Shutdown() lets in-flight calls finish before cancelling them,
+  // their database statements included.
   absl::Duration drain_timeout = absl::Seconds(10);
 };
 
@@ -124,8 +129,10 @@ class TaskServer {
   // Graceful shutdown: health turns NOT_SERVING at once (health Watch
   // streams are sent NOT_SERVING, then ended with UNAVAILABLE), the server
   // stops accepting calls, in-flight calls get up to `drain_timeout` to
-  // finish (then are cancelled), and the store is closed. Blocks until done;
-  // later calls return at once. Thread-safe.
+  // finish (then are cancelled, and so are their database statements:
+  // TaskStore::CancelCalls), and the store is closed. Blocks until done,
+  // shortly after `drain_timeout` even with the database hung; later calls
+  // return at once. Thread-safe.
   void Shutdown();
 
  private:

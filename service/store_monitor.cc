@@ -3,27 +3,36 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "service/logging.h"
+#include "storage/call_deadline.h"
+#include "storage/error_reason.h"
 
 namespace tasks::service {
 
 StoreMonitor::StoreMonitor(DeferredTaskStore& store, StoreFactory open_store,
-                           absl::Duration interval,
+                           absl::Duration interval, absl::Duration timeout,
                            std::function<void(bool)> on_change)
     : store_(store),
       open_store_(std::move(open_store)),
       interval_(interval),
+      timeout_(timeout),
       on_change_(std::move(on_change)) {}
 
 StoreMonitor::~StoreMonitor() { Stop(); }
 
 absl::Status StoreMonitor::Start() {
-  absl::Status status = ProbeOnce();
+  absl::Status status = Probe();
+  {
+    absl::MutexLock lock(&mu_);
+    Report(status);
+  }
   if (!store_.has_store() && status.code() != absl::StatusCode::kUnavailable &&
       !status.ok()) {
     return status;
   }
-  thread_ = std::thread([this] { Run(); });
+  prober_ = std::thread([this] { RunProbes(); });
+  watcher_ = std::thread([this] { WatchProbes(); });
   return absl::OkStatus();
 }
 
@@ -32,36 +41,72 @@ void StoreMonitor::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  if (thread_.joinable()) thread_.join();
+  if (prober_.joinable()) prober_.join();
+  if (watcher_.joinable()) watcher_.join();
 }
 
-void StoreMonitor::Run() {
+void StoreMonitor::RunProbes() {
   absl::MutexLock lock(&mu_);
   while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval_)) {
     mu_.Unlock();
-    ProbeOnce().IgnoreError();  // Logged and reported by ProbeOnce.
+    const absl::Status status = Probe();
     mu_.Lock();
+    if (!stopping_) Report(status);
   }
 }
 
-absl::Status StoreMonitor::ProbeOnce() {
-  absl::Status status;
+void StoreMonitor::WatchProbes() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    const uint64_t check = check_;
+    const absl::Time overdue_at = overdue_at_;
+    auto moved_on = [this, check,
+                     overdue_at]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || check_ != check || overdue_at_ != overdue_at;
+    };
+    if (mu_.AwaitWithDeadline(absl::Condition(&moved_on), overdue_at)) {
+      continue;
+    }
+    // The check is still waiting for the database: it has failed already.
+    overdue_at_ = absl::InfiniteFuture();
+    Report(
+        WithReason(absl::DeadlineExceededError(absl::StrCat(
+                       "the database did not answer the health probe within ",
+                       absl::FormatDuration(timeout_))),
+                   reason::kDeadlineExceeded));
+  }
+}
+
+absl::Status StoreMonitor::Probe() {
   if (!store_.has_store()) {
     absl::StatusOr<storage::TaskStorePtr> opened = open_store_();
-    if (opened.ok()) {
-      store_.Set(*std::move(opened));
-      Log(LogLevel::kInfo, "database opened");
-    } else {
-      status = opened.status();
-    }
+    if (!opened.ok()) return opened.status();
+    store_.Set(*std::move(opened));
+    Log(LogLevel::kInfo, "database opened");
   }
-  if (status.ok()) status = store_.CheckHealth();
+  const absl::Time deadline = absl::Now() + timeout_;
+  {
+    absl::MutexLock lock(&mu_);
+    ++check_;
+    overdue_at_ = deadline;
+  }
+  absl::Status status;
+  {
+    storage::ScopedCallDeadline call_deadline(deadline);
+    status = store_.CheckHealth();
+  }
+  absl::MutexLock lock(&mu_);
+  overdue_at_ = absl::InfiniteFuture();
+  return status;
+}
 
+void StoreMonitor::Report(const absl::Status& status) {
   const bool serving = status.ok();
   // Log an outage once, and again only when its cause changes.
   if (!serving && status != last_error_) {
     Log(LogLevel::kWarning,
-        absl::StrCat("database not usable (", absl::StatusCodeToString(status.code()),
+        absl::StrCat("database not usable (",
+                     absl::StatusCodeToString(status.code()),
                      "): ", status.message()));
   }
   last_error_ = status;
@@ -71,7 +116,6 @@ absl::Status StoreMonitor::ProbeOnce() {
         serving ? "health: SERVING" : "health: NOT_SERVING");
     on_change_(serving);
   }
-  return status;
 }
 
 }  // namespace tasks::service

@@ -1,6 +1,7 @@
 #ifndef TASKS_SERVICE_STORE_MONITOR_H_
 #define TASKS_SERVICE_STORE_MONITOR_H_
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -23,12 +24,16 @@ using StoreFactory = std::function<absl::StatusOr<storage::TaskStorePtr>()>;
 // Keeps a DeferredTaskStore open and reports whether it can serve. Each probe
 // opens the store through the factory if it is not installed yet (so a server
 // started while the database is down starts serving once it is up), then asks
-// the store's CheckHealth(). `on_change(serving)` is called after the first
-// probe and whenever the outcome flips, from the probing thread; transitions
+// the store's CheckHealth() with a deadline of `timeout`. A probe that has
+// not answered by then counts as failed at once, even while it still waits
+// (a hung database): the outcome does not wait for the store to give up.
+// `on_change(serving)` is called after the first probe and whenever the
+// outcome flips, from a monitor thread, never from two at once; transitions
 // are logged.
 //
 // Example:
 //   StoreMonitor monitor(store, open_store, absl::Seconds(1),
+//                        absl::Milliseconds(500),
 //                        [&](bool serving) { SetHealth(serving); });
 //   monitor.Start();  // first probe now, then every second
 //   ...
@@ -36,7 +41,8 @@ using StoreFactory = std::function<absl::StatusOr<storage::TaskStorePtr>()>;
 class StoreMonitor {
  public:
   StoreMonitor(DeferredTaskStore& store, StoreFactory open_store,
-               absl::Duration interval, std::function<void(bool)> on_change);
+               absl::Duration interval, absl::Duration timeout,
+               std::function<void(bool)> on_change);
   StoreMonitor(const StoreMonitor&) = delete;
   StoreMonitor& operator=(const StoreMonitor&) = delete;
   ~StoreMonitor();  // Stops.
@@ -45,31 +51,41 @@ class StoreMonitor {
   // error other than UNAVAILABLE (the database answers but cannot be used as
   // configured: a malformed connection string, a schema it cannot migrate),
   // returns that error and starts nothing. Otherwise starts probing every
-  // `interval` in a background thread and returns OK. Call at most once.
+  // `interval` in the background and returns OK. Call at most once.
   absl::Status Start();
 
-  // Stops the background thread, waiting for a probe under way. After it
-  // returns `on_change` is not called again. Idempotent.
+  // Stops the background threads, waiting for a probe under way (which its
+  // deadline bounds). After it returns `on_change` is not called again.
+  // Idempotent.
   void Stop();
 
  private:
-  // Returns the outcome: OK, the open error, or CheckHealth's error.
-  absl::Status ProbeOnce();
-  void Run();
+  // Opens the store if needed and asks CheckHealth(): OK, the open error, or
+  // CheckHealth's error.
+  absl::Status Probe();
+  // Records a probe's outcome; logs and reports what changed.
+  void Report(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The probing thread.
+  void RunProbes();
+  // The thread reporting a probe that overran its deadline.
+  void WatchProbes();
 
   DeferredTaskStore& store_;
   const StoreFactory open_store_;
   const absl::Duration interval_;
+  const absl::Duration timeout_;
   const std::function<void(bool)> on_change_;
-
-  // Only the probing thread (or Start's caller, before it exists) touches
-  // these two.
-  std::optional<bool> serving_;
-  absl::Status last_error_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  std::optional<bool> serving_ ABSL_GUARDED_BY(mu_);
+  absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+  // The health check under way: its number, and when it is overdue
+  // (InfiniteFuture while none is, or once it was reported).
+  uint64_t check_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time overdue_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  std::thread prober_;
+  std::thread watcher_;
 };
 
 }  // namespace tasks::service

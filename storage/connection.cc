@@ -63,7 +63,8 @@ void Connection::ReleaseSavepoint() {
 }
 
 void Connection::Recover() {
-  if (!dialect_.Recover(*session_)) broken_ = true;
+  // A broken session is dropped, not rolled back: that could wait on it.
+  if (!broken_ && !dialect_.Recover(*session_)) broken_ = true;
 }
 
 }  // namespace tasks::storage

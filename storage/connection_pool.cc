@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,15 +13,24 @@
 
 namespace tasks::storage {
 
-ConnectionPool::ConnectionPool(const Dialect& dialect, int size,
+// A connection being opened on a thread of its own.
+struct ConnectionPool::Opening {
+  absl::Mutex mu;
+  bool done ABSL_GUARDED_BY(mu) = false;
+  bool abandoned ABSL_GUARDED_BY(mu) = false;  // the caller gave up
+  std::unique_ptr<Connection> connection ABSL_GUARDED_BY(mu);
+  std::exception_ptr error ABSL_GUARDED_BY(mu);
+};
+
+ConnectionPool::ConnectionPool(std::shared_ptr<const Dialect> dialect, int size,
                                absl::Duration wait_timeout)
-    : dialect_(dialect), size_(size), wait_timeout_(wait_timeout) {}
+    : dialect_(std::move(dialect)), size_(size), wait_timeout_(wait_timeout) {}
 
 ConnectionPool::~ConnectionPool() = default;
 
 absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
     bool write, absl::Time deadline) {
-  const bool take_turn = write && dialect_.serialize_writes();
+  const bool take_turn = write && dialect_->serialize_writes();
   std::unique_ptr<Connection> connection;
   {
     absl::MutexLock lock(&mu_);
@@ -43,21 +54,81 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
     ++open_;
   }
   // Connecting takes a while: not under the lock.
-  try {
-    connection = std::make_unique<Connection>(dialect_);
-  } catch (const std::exception& error) {
-    DbError db_error = dialect_.ClassifyError(error, nullptr);
+  absl::StatusOr<std::unique_ptr<Connection>> opened = Open(deadline);
+  if (!opened.ok()) {
     absl::MutexLock lock(&mu_);
     --open_;
     if (take_turn) writer_busy_ = false;
-    if (db_error.kind == DbErrorKind::kOther) {
-      db_error.kind = DbErrorKind::kUnavailable;
-    }
-    db_error.message = absl::StrCat("cannot connect to ", dialect_.name(), ": ",
-                                    db_error.message);
-    return DbErrorToStatus(db_error, ErrorContext());
+    return opened.status();
   }
-  return Lease(this, std::move(connection), take_turn);
+  return Lease(this, *std::move(opened), take_turn);
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Open(
+    absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) {
+    try {
+      return std::make_unique<Connection>(*dialect_);
+    } catch (const std::exception& error) {
+      return ConnectFailed(error);
+    }
+  }
+  if (openers_->fetch_add(1) >= size_) {
+    // Earlier connects still hang: the server does not answer them.
+    openers_->fetch_sub(1);
+    return WithReason(
+        absl::UnavailableError(absl::StrCat("connections to ", dialect_->name(),
+                                            " are not being answered")),
+        reason::kDatabaseUnavailable);
+  }
+  auto opening = std::make_shared<Opening>();
+  // Owns what it uses: it may outlive the pool.
+  std::thread([opening, dialect = dialect_, openers = openers_, deadline] {
+    ScopedCallDeadline call_deadline(deadline);  // bounds the connect
+    std::unique_ptr<Connection> connection;
+    std::exception_ptr error;
+    try {
+      connection = std::make_unique<Connection>(*dialect);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      absl::MutexLock lock(&opening->mu);
+      opening->done = true;
+      if (!opening->abandoned) {
+        opening->connection = std::move(connection);
+        opening->error = error;
+      }
+    }
+    connection.reset();  // abandoned: closed here, outside the lock
+    openers->fetch_sub(1);
+  }).detach();
+
+  absl::MutexLock lock(&opening->mu);
+  if (!opening->mu.AwaitWithDeadline(absl::Condition(&opening->done),
+                                     deadline)) {
+    opening->abandoned = true;
+    return CallDeadlineExceeded(
+        absl::StrCat("while connecting to ", dialect_->name()));
+  }
+  if (opening->error == nullptr) return std::move(opening->connection);
+  try {
+    std::rethrow_exception(opening->error);
+  } catch (const std::exception& error) {
+    return ConnectFailed(error);
+  } catch (...) {
+    return ConnectFailed(std::runtime_error("unknown exception"));
+  }
+}
+
+absl::Status ConnectionPool::ConnectFailed(const std::exception& error) const {
+  DbError db_error = dialect_->ClassifyError(error, nullptr);
+  if (db_error.kind == DbErrorKind::kOther) {
+    db_error.kind = DbErrorKind::kUnavailable;
+  }
+  db_error.message = absl::StrCat("cannot connect to ", dialect_->name(), ": ",
+                                  db_error.message);
+  return DbErrorToStatus(db_error, ErrorContext());
 }
 
 absl::Status ConnectionPool::WaitFailed(absl::Time deadline,
@@ -66,7 +137,7 @@ absl::Status ConnectionPool::WaitFailed(absl::Time deadline,
     return CallDeadlineExceeded("waiting for a database connection");
   }
   return WithReason(absl::UnavailableError(absl::StrCat(
-                        "no ", dialect_.name(), " connection free within ",
+                        "no ", dialect_->name(), " connection free within ",
                         absl::FormatDuration(wait_timeout_))),
                     reason::kDatabaseUnavailable);
 }

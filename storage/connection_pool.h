@@ -1,10 +1,12 @@
 #ifndef TASKS_STORAGE_CONNECTION_POOL_H_
 #define TASKS_STORAGE_CONNECTION_POOL_H_
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -20,12 +22,18 @@ namespace tasks::storage {
 // closed when returned, and a new one is opened on a later Acquire. When the
 // dialect serializes writes, write leases also take the single writer turn,
 // so that writers queue here rather than in SQLite's sleeping busy handler.
-// Thread-safe.
+// A connection opened for a call with a deadline is opened on a thread of
+// its own, which the call stops waiting for at its deadline (a hung server
+// holds a connect for libpq's whole connect_timeout, at least 2 s): the
+// thread finishes by itself and closes what it opened. At most `size` such
+// threads run at once; beyond that a call needing a new connection gets
+// UNAVAILABLE. Thread-safe.
 class ConnectionPool {
  public:
   class Lease;
 
-  ConnectionPool(const Dialect& dialect, int size, absl::Duration wait_timeout);
+  ConnectionPool(std::shared_ptr<const Dialect> dialect, int size,
+                 absl::Duration wait_timeout);
   ~ConnectionPool();
 
   ConnectionPool(const ConnectionPool&) = delete;
@@ -43,14 +51,27 @@ class ConnectionPool {
   int size() const { return size_; }
 
  private:
+  struct Opening;
+
+  // A new connection, waited for until `deadline`.
+  absl::StatusOr<std::unique_ptr<Connection>> Open(absl::Time deadline);
+
+  // UNAVAILABLE for a connect that threw `error`.
+  absl::Status ConnectFailed(const std::exception& error) const;
+
   void Release(std::unique_ptr<Connection> connection, bool write);
 
   // Why a wait for a connection that gave up at `give_up` failed.
   absl::Status WaitFailed(absl::Time deadline, absl::Time give_up) const;
 
-  const Dialect& dialect_;
+  // Shared with connections still being opened for calls that gave up.
+  const std::shared_ptr<const Dialect> dialect_;
   const int size_;
   const absl::Duration wait_timeout_;
+  // Threads opening a connection; shared with them, as they may outlive the
+  // pool.
+  const std::shared_ptr<std::atomic<int>> openers_ =
+      std::make_shared<std::atomic<int>>(0);
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle, leased or being opened

@@ -1,6 +1,7 @@
 #include "storage/database.h"
 
 #include "absl/strings/str_cat.h"
+#include "storage/error_reason.h"
 
 namespace tasks::storage {
 namespace {
@@ -12,11 +13,22 @@ constexpr int kMaxGroupedWrites = 128;
 
 Database::Database(std::unique_ptr<Dialect> dialect, int pool_size,
                    absl::Duration wait_timeout)
-    : dialect_(std::move(dialect)), pool_(*dialect_, pool_size, wait_timeout) {
+    : dialect_(std::move(dialect)), pool_(dialect_, pool_size, wait_timeout) {
   if (dialect_->serialize_writes()) {
     committer_ =
         std::make_unique<GroupCommitter>(pool_, *dialect_, kMaxGroupedWrites);
   }
+}
+
+void Database::CancelCalls() {
+  cancelled_.store(true, std::memory_order_relaxed);
+  dialect_->CancelStatements();
+}
+
+absl::Status Database::CheckNotCancelled() const {
+  if (!cancelled_.load(std::memory_order_relaxed)) return absl::OkStatus();
+  return WithReason(absl::UnavailableError("the server is shutting down"),
+                    reason::kDatabaseUnavailable);
 }
 
 absl::Status Database::Failed(Connection& connection,

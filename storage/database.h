@@ -1,6 +1,7 @@
 #ifndef TASKS_STORAGE_DATABASE_H_
 #define TASKS_STORAGE_DATABASE_H_
 
+#include <atomic>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -49,7 +50,15 @@ class Database {
   auto Run(Access access, ErrorContext& context, Fn&& fn)
       -> decltype(fn(std::declval<Connection&>()));
 
+  // Stops the statements running now (see Dialect::CancelStatements); from
+  // now on Run returns UNAVAILABLE (kDatabaseUnavailable) without touching
+  // the database. For shutdown. Thread-safe.
+  void CancelCalls();
+
  private:
+  // UNAVAILABLE once CancelCalls() was called, else OK.
+  absl::Status CheckNotCancelled() const;
+
   // Runs `fn` on `connection` (see Run), setting `lost` when the connection
   // is gone. Outside grouped mode it rolls back what `fn` leaves open; inside,
   // the committer rolls back to the write's savepoint.
@@ -68,7 +77,9 @@ class Database {
     return status_or.status();
   }
 
-  const std::unique_ptr<Dialect> dialect_;
+  // Shared with the pool's connections still being opened.
+  const std::shared_ptr<Dialect> dialect_;
+  std::atomic<bool> cancelled_{false};
   ConnectionPool pool_;
   std::unique_ptr<GroupCommitter> committer_;
 };
@@ -80,6 +91,9 @@ auto Database::Run(Access access, ErrorContext& context, Fn&& fn)
   const absl::Time deadline = CurrentCallDeadline();
   if (CallDeadlinePassed()) {
     return CallDeadlineExceeded("before the database was reached");
+  }
+  if (absl::Status cancelled = CheckNotCancelled(); !cancelled.ok()) {
+    return cancelled;
   }
   if (access == Access::kWrite && committer_ != nullptr) {
     std::optional<Result> result;
@@ -99,7 +113,11 @@ auto Database::Run(Access access, ErrorContext& context, Fn&& fn)
     if (!lease.ok()) return lease.status();
     bool lost = false;
     Result result = Attempt(**lease, context, fn, lost);
-    if (!(lost && access == Access::kRead && attempt == 0)) return result;
+    // A connection lost to the deadline's cancel is not worth a retry.
+    if (!(lost && access == Access::kRead && attempt == 0) ||
+        CallDeadlinePassed()) {
+      return result;
+    }
   }
 }
 
@@ -107,22 +125,32 @@ template <typename Fn>
 auto Database::Attempt(Connection& connection, const ErrorContext& context,
                        Fn& fn, bool& lost)
     -> decltype(fn(std::declval<Connection&>())) {
+  if (absl::Status cancelled = CheckNotCancelled(); !cancelled.ok()) {
+    return cancelled;
+  }
   const uint64_t armed =
       dialect_->ArmDeadline(connection.session(), CurrentCallDeadline());
+  // Disarmed after the rollback, which the deadline bounds too. Once the
+  // watchdog broke the session (or may still cancel on it), it is dropped.
+  auto disarm = [&] {
+    if (dialect_->DisarmDeadline(armed)) connection.MarkBroken();
+  };
   try {
     auto result = fn(connection);
-    dialect_->DisarmDeadline(armed);
     if (!connection.grouped() &&
         dialect_->InTransaction(connection.session())) {
       connection.Recover();
     }
+    disarm();
     return result;
   } catch (const std::exception& error) {
-    dialect_->DisarmDeadline(armed);
-    return Failed(connection, &error, context, lost);
+    absl::Status status = Failed(connection, &error, context, lost);
+    disarm();
+    return status;
   } catch (...) {
-    dialect_->DisarmDeadline(armed);
-    return Failed(connection, nullptr, context, lost);
+    absl::Status status = Failed(connection, nullptr, context, lost);
+    disarm();
+    return status;
   }
 }
 

@@ -56,7 +56,9 @@ class Dialect {
   // together instead of one round trip each.
   virtual bool has_pipeline() const = 0;
 
-  // Opens a new configured session. Throws soci::soci_error.
+  // Opens a new configured session. Throws soci::soci_error. Bounded by the
+  // call's deadline (CurrentCallDeadline) where the backend allows
+  // (PostgreSQL's connect_timeout counts whole seconds, at least 2).
   virtual std::unique_ptr<soci::session> Connect() const = 0;
 
   // The schema steps, in version order.
@@ -98,12 +100,20 @@ class Dialect {
   virtual void FinishStatement(soci::statement& statement) const = 0;
 
   // Makes statements on `session` stop at `deadline` where the backend needs
-  // help for that (PostgreSQL: a cancel request); returns an id for
-  // DisarmDeadline, 0 when nothing was armed. The SQLite session checks the
-  // call's deadline itself (see CurrentCallDeadline).
+  // help for that (PostgreSQL: a cancel request, then the socket shut down;
+  // see CancelWatchdog); returns an id for DisarmDeadline, 0 when nothing
+  // was armed. The SQLite session checks the call's deadline itself (see
+  // CurrentCallDeadline).
   virtual uint64_t ArmDeadline(soci::session& session,
                                absl::Time deadline) const = 0;
-  virtual void DisarmDeadline(uint64_t id) const = 0;
+  // True when the session must be dropped: stopping it broke it, or a late
+  // cancel request could still reach its next statement.
+  [[nodiscard]] virtual bool DisarmDeadline(uint64_t id) const = 0;
+
+  // Makes every statement running on any session stop now, and those started
+  // later at once (SQLite: SQLITE_INTERRUPT; PostgreSQL: as at a deadline).
+  // For shutdown: there is no undoing it.
+  virtual void CancelStatements() const = 0;
 
   // True while `session` has an open transaction.
   virtual bool InTransaction(soci::session& session) const = 0;

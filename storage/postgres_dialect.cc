@@ -14,8 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "soci/postgresql/soci-postgresql.h"
 #include "soci/soci.h"
+#include "storage/call_deadline.h"
 #include "storage/cancel_watchdog.h"
 #include "storage/dialect.h"
 #include "storage/task_indexes.h"
@@ -108,10 +110,38 @@ bool IsUrl(absl::string_view connection) {
          absl::StartsWith(connection, "postgres://");
 }
 
+// `conninfo` with `keyword=value` added, in its own syntax.
+std::string WithOption(std::string conninfo, absl::string_view keyword,
+                       absl::string_view value) {
+  if (IsUrl(conninfo)) {
+    absl::StrAppend(&conninfo, absl::StrContains(conninfo, '?') ? "&" : "?",
+                    keyword, "=", value);
+  } else {
+    absl::StrAppend(&conninfo, " ", keyword, "=", value);
+  }
+  return conninfo;
+}
+
+// TCP settings for a server that vanishes (a host gone, a network cut),
+// unless the connection string sets them: keepalive probes on an idle
+// connection, and a limit on how long sent data may go unacknowledged.
+// Neither fires for a server that is hung but alive, whose kernel still
+// acknowledges: the cancel watchdog covers that.
+constexpr std::pair<const char*, const char*> kTcpDefaults[] = {
+    {"keepalives", "1"},           {"keepalives_idle", "30"},
+    {"keepalives_interval", "10"}, {"keepalives_count", "3"},
+    {"tcp_user_timeout", "30000"},  // milliseconds
+};
+
+// libpq counts connect_timeout in whole seconds and takes 1 for 2.
+constexpr int64_t kMinConnectSeconds = 2;
+
 class PostgresDialect final : public Dialect {
  public:
-  explicit PostgresDialect(std::string connection)
-      : connection_(std::move(connection)) {}
+  // `connect_seconds`: the connect timeout added to `connection` (bounded
+  // by the call's deadline); 0 when the string sets its own.
+  PostgresDialect(std::string connection, int64_t connect_seconds)
+      : connection_(std::move(connection)), connect_seconds_(connect_seconds) {}
 
   absl::string_view name() const override { return "postgresql"; }
   int default_pool_size() const override { return 8; }
@@ -120,8 +150,8 @@ class PostgresDialect final : public Dialect {
   bool has_pipeline() const override { return true; }
 
   std::unique_ptr<soci::session> Connect() const override {
-    auto session =
-        std::make_unique<soci::session>(soci::postgresql, connection_);
+    auto session = std::make_unique<soci::session>(soci::postgresql,
+                                                   ConnectionForThisCall());
     // libpq prints NOTICEs ("relation ... already exists, skipping") to
     // stderr by default.
     PQsetNoticeProcessor(
@@ -220,7 +250,11 @@ class PostgresDialect final : public Dialect {
     return conn == nullptr ? 0 : watchdog_.Arm(conn, deadline);
   }
 
-  void DisarmDeadline(uint64_t id) const override { watchdog_.Disarm(id); }
+  bool DisarmDeadline(uint64_t id) const override {
+    return watchdog_.Disarm(id);
+  }
+
+  void CancelStatements() const override { watchdog_.CancelAll(); }
 
   bool InTransaction(soci::session& session) const override {
     PGconn* conn = Handle(session);
@@ -252,7 +286,23 @@ class PostgresDialect final : public Dialect {
   }
 
  private:
+  // The connection string with a connect timeout no longer than what is
+  // left of the call's deadline (a hung server would otherwise hold the
+  // call for the whole timeout).
+  std::string ConnectionForThisCall() const {
+    if (connect_seconds_ == 0) return connection_;
+    int64_t seconds = connect_seconds_;
+    const absl::Time deadline = CurrentCallDeadline();
+    if (deadline != absl::InfiniteFuture()) {
+      const double left = absl::ToDoubleSeconds(deadline - absl::Now());
+      seconds = std::clamp(static_cast<int64_t>(std::ceil(left)),
+                           kMinConnectSeconds, seconds);
+    }
+    return WithOption(connection_, "connect_timeout", absl::StrCat(seconds));
+  }
+
   const std::string connection_;
+  const int64_t connect_seconds_;
   mutable CancelWatchdog watchdog_;
 };
 
@@ -270,29 +320,26 @@ absl::StatusOr<std::unique_ptr<Dialect>> MakePostgresDialect(
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot parse the PostgreSQL connection string: ", message));
   }
-  bool has_timeout = false;
-  for (PQconninfoOption* option = options; option->keyword != nullptr;
-       ++option) {
-    if (absl::string_view(option->keyword) == "connect_timeout" &&
-        option->val != nullptr) {
-      has_timeout = true;
+  auto is_set = [options](absl::string_view keyword) {
+    for (PQconninfoOption* option = options; option->keyword != nullptr;
+         ++option) {
+      if (keyword == option->keyword && option->val != nullptr) return true;
     }
+    return false;
+  };
+  for (const auto& [keyword, value] : kTcpDefaults) {
+    if (!is_set(keyword)) conninfo = WithOption(conninfo, keyword, value);
   }
+  // libpq would otherwise wait for the OS to give up on a silent host.
+  const int64_t connect_seconds =
+      is_set("connect_timeout")
+          ? 0
+          : std::max<int64_t>(kMinConnectSeconds,
+                              static_cast<int64_t>(std::ceil(
+                                  absl::ToDoubleSeconds(connect_timeout))));
   PQconninfoFree(options);
-  if (!has_timeout) {
-    // libpq would otherwise wait for the OS to give up on a silent host.
-    int64_t seconds = std::max<int64_t>(
-        2, static_cast<int64_t>(
-               std::ceil(absl::ToDoubleSeconds(connect_timeout))));
-    if (IsUrl(conninfo)) {
-      absl::StrAppend(&conninfo, absl::StrContains(conninfo, '?') ? "&" : "?",
-                      "connect_timeout=", seconds);
-    } else {
-      absl::StrAppend(&conninfo, " connect_timeout=", seconds);
-    }
-  }
   return std::unique_ptr<Dialect>(
-      std::make_unique<PostgresDialect>(std::move(conninfo)));
+      std::make_unique<PostgresDialect>(std::move(conninfo), connect_seconds));
 }
 
 }  // namespace tasks::storage

@@ -560,6 +560,8 @@ class SociTaskStore final : public TaskStore {
     });
   }
 
+  void CancelCalls() override { database_.CancelCalls(); }
+
  private:
   // Binds :allowed_ids of a statement made for a restricted scope.
   void SetAllowedIds(const std::optional<std::vector<int64_t>>& allowed,

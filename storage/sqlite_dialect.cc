@@ -1,6 +1,7 @@
 // SQLite: schema, connection settings and error codes.
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <utility>
@@ -220,7 +221,8 @@ class SqliteDialect final : public Dialect {
       throw soci::sqlite3_soci_error("cannot set the busy handler", rc);
     }
     sqlite3_progress_handler(db, kProgressSteps,
-                             &SqliteDialect::InterruptAfterDeadline, nullptr);
+                             &SqliteDialect::InterruptAfterDeadline,
+                             const_cast<SqliteDialect*>(this));
     // Off on every new connection, and a no-op inside a transaction.
     Exec(db, "PRAGMA foreign_keys = ON");
     if (!in_memory_) {
@@ -351,7 +353,11 @@ class SqliteDialect final : public Dialect {
 
   // The busy and progress handlers read the call's deadline themselves.
   uint64_t ArmDeadline(soci::session&, absl::Time) const override { return 0; }
-  void DisarmDeadline(uint64_t) const override {}
+  bool DisarmDeadline(uint64_t) const override { return false; }
+
+  void CancelStatements() const override {
+    cancelled_.store(true, std::memory_order_relaxed);
+  }
 
   bool InTransaction(soci::session& session) const override {
     return sqlite3_get_autocommit(Handle(session)) == 0;
@@ -383,6 +389,7 @@ class SqliteDialect final : public Dialect {
   // (sqlite3_busy_timeout would sleep up to 100 ms at a time, past the
   // deadline.)
   static int WaitWhileBusy(void* self, int attempt) {
+    if (static_cast<SqliteDialect*>(self)->cancelled()) return 0;
     // One busy wait at a time per thread: a statement waits on its thread.
     thread_local absl::Time started;
     const absl::Time now = absl::Now();
@@ -397,13 +404,21 @@ class SqliteDialect final : public Dialect {
     return 1;
   }
 
-  // Ends a statement that runs past the call's deadline (SQLITE_INTERRUPT).
-  static int InterruptAfterDeadline(void*) { return CallDeadlinePassed(); }
+  // Ends a statement that runs past the call's deadline, or after
+  // CancelStatements (SQLITE_INTERRUPT).
+  static int InterruptAfterDeadline(void* self) {
+    return CallDeadlinePassed() ||
+           static_cast<SqliteDialect*>(self)->cancelled();
+  }
+
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
 
   // Virtual machine steps between deadline checks: microseconds of work.
   static constexpr int kProgressSteps = 10000;
 
   const absl::Duration busy_timeout_;
+  // Set by CancelStatements; read by the busy and progress handlers.
+  mutable std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace

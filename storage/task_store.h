@@ -160,7 +160,15 @@ class TaskStore {
   virtual absl::Status DeleteTask(int64_t id, const AccessScope& scope) = 0;
 
   // OK when the database answers a trivial query; UNAVAILABLE otherwise.
+  // Honours the call's deadline like every call (storage/call_deadline.h).
   virtual absl::Status CheckHealth() = 0;
+
+  // For shutdown, once in-flight calls have had their time: calls running
+  // now stop soon (their statements cancelled or interrupted) and later
+  // calls fail at once, with UNAVAILABLE (or DEADLINE_EXCEEDED when their
+  // deadline passed meanwhile). Cannot be undone. Thread-safe; the default
+  // does nothing.
+  virtual void CancelCalls() {}
 };
 
 using TaskStorePtr = std::unique_ptr<TaskStore>;

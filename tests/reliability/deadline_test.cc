@@ -5,20 +5,15 @@
 // (pg_stat_activity), and serves normally afterwards. Reads are not held up.
 
 #include <algorithm>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/reliability/call_log.h"
 #include "tests/reliability/database_checks.h"
 #include "tests/reliability/database_lock.h"
 #include "tests/reliability/reliability_test_base.h"
@@ -30,37 +25,7 @@ constexpr int kCalls = 5;
 constexpr absl::Duration kCallDeadline = absl::Milliseconds(50);
 // The "promptly".
 constexpr absl::Duration kPromptly = absl::Milliseconds(250);
-constexpr char kCreateTaskMethod[] = "/tasks.v1.TaskService/CreateTask ";
-
-// A call as the server's call log records it.
-struct LoggedCall {
-  std::string code;
-  double milliseconds = 0;
-};
-
-// The CreateTask calls in the server's log ("... <method> <CODE> 1.234ms").
-std::vector<LoggedCall> LoggedCreateCalls(const std::string& log_path) {
-  std::ifstream in(log_path);
-  std::vector<LoggedCall> calls;
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t at = line.find(kCreateTaskMethod);
-    if (at == std::string::npos) continue;
-    std::vector<std::string> words =
-        absl::StrSplit(line.substr(at + sizeof(kCreateTaskMethod) - 1), ' ');
-    LoggedCall call;
-    absl::string_view latency = words.size() > 1 ? words[1] : "";
-    absl::ConsumeSuffix(&latency, ":");
-    if (words.empty() || !absl::ConsumeSuffix(&latency, "ms") ||
-        !absl::SimpleAtod(latency, &call.milliseconds)) {
-      ADD_FAILURE() << "unexpected call log line: " << line;
-      continue;
-    }
-    call.code = words[0];
-    calls.push_back(call);
-  }
-  return calls;
-}
+constexpr char kCreateTaskMethod[] = "/tasks.v1.TaskService/CreateTask";
 
 class DeadlineTest : public ReliabilityTest {
  protected:
@@ -129,7 +94,7 @@ TEST_P(DeadlineTest, ShortDeadlineOnLockedDatabaseIsCutShortServerSide) {
   std::vector<LoggedCall> logged;
   const absl::Time give_up = absl::Now() + absl::Seconds(2);
   do {
-    logged = LoggedCreateCalls(server->log_path());
+    logged = LoggedCalls(server->log_path(), kCreateTaskMethod);
     if (logged.size() >= 1 + kCalls) break;
     absl::SleepFor(absl::Milliseconds(10));
   } while (absl::Now() < give_up);

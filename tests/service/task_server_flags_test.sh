@@ -15,12 +15,14 @@ expect_exit 2 "--max_threads must be at least 2" --max_threads=1
 expect_exit 2 "--completion_queues must not be negative" --completion_queues=-1
 expect_exit 2 "--max_health_watches must be at least 1" --max_health_watches=0
 expect_exit 2 "--drain_timeout must not be negative" --drain_timeout=-1s
+expect_exit 2 "--health_probe_timeout must be positive" --health_probe_timeout=0s
 expect_exit 2 "unexpected argument" stray
 
 help="$("$server" --help)" || fail "--help exited $?"
 for flag in --listen --db --pool_size --max_threads --completion_queues \
     --max_request_deadline --max_health_watches \
-    --drain_timeout --health_probe_interval --log_level; do
+    --drain_timeout --health_probe_interval --health_probe_timeout \
+    --log_level; do
   [[ "$help" == *"$flag"* ]] || fail "--help does not list $flag"
 done
 

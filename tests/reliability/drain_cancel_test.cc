@@ -1,0 +1,76 @@
+// SIGTERM with --drain_timeout=1s while a write waits for another
+// connection's lock that outlasts the drain: once the drain time is up the
+// server cancels the statement (PostgreSQL: a cancel request; SQLite: an
+// interrupt) rather than letting it run to the call's 30 s cap, and the
+// process exits within the drain timeout plus a small bound.
+
+#include <signal.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tests/reliability/database_lock.h"
+#include "tests/reliability/reliability_test_base.h"
+
+namespace tasks::reliability {
+namespace {
+
+constexpr absl::Duration kDrainTimeout = absl::Seconds(1);
+// Cancelling, closing the store and exiting, on a loaded machine.
+constexpr absl::Duration kExitBound = absl::Milliseconds(1500);
+// Longer than the drain and SQLite's 5 s busy timeout.
+constexpr absl::Duration kCallDeadline = absl::Seconds(30);
+
+using DrainCancelTest = ReliabilityTest;
+
+TEST_P(DrainCancelTest, RunningStatementIsCancelledWhenTheDrainEnds) {
+  TaskServerProcess* server = StartServer(ServerOptions(
+      {absl::StrCat("--drain_timeout=", absl::FormatDuration(kDrainTimeout))}));
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::TaskService::NewStub(server->NewChannel());
+  const int64_t project_id = CreateProject(*stub, "drain cancel");
+  ASSERT_NE(project_id, 0);
+
+  absl::StatusOr<std::unique_ptr<DatabaseWriteLock>> lock =
+      DatabaseWriteLock::Acquire(backend(), database());
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  grpc::Status held;
+  absl::Time held_returned;
+  std::thread writer([&] {
+    held = CreateTask(*stub, project_id, "held", kCallDeadline);
+    held_returned = absl::Now();
+  });
+  // The write reaches the database and waits for the lock.
+  absl::SleepFor(absl::Milliseconds(300));
+
+  const absl::Time signalled = absl::Now();
+  ASSERT_TRUE(server->Signal(SIGTERM).ok());
+  absl::StatusOr<int> exit_code = server->WaitForExit(absl::Seconds(15));
+  const absl::Time exited = absl::Now();
+  (*lock)->Release();
+  writer.join();
+
+  ReportFigure(absl::StrCat("drain_timeout=", Millis(kDrainTimeout),
+                            " exit_after_sigterm=", exit_code.ok() ? "" : ">",
+                            Millis(exited - signalled),
+                            " held_call=", static_cast<int>(held.error_code()),
+                            " (", held.error_message(), ") after ",
+                            Millis(held_returned - signalled)));
+  ASSERT_TRUE(exit_code.ok())
+      << exit_code.status() << "; " << server->LogTail();
+  EXPECT_EQ(*exit_code, 0);
+  EXPECT_LE(exited - signalled, kDrainTimeout + kExitBound)
+      << server->LogTail();
+  EXPECT_NE(held.error_code(), grpc::StatusCode::OK)
+      << "the held write went through";
+}
+
+INSTANTIATE_RELIABILITY_TEST_SUITE(DrainCancelTest);
+
+}  // namespace
+}  // namespace tasks::reliability

@@ -1,0 +1,272 @@
+// PostgreSQL hung but alive (SIGSTOP to the postmaster and its backends: the
+// kernel still acknowledges TCP, so no keepalive or socket timeout fires)
+// under a serving task_server: health turns NOT_SERVING within 2 s, calls
+// end with UNAVAILABLE or DEADLINE_EXCEEDED within their deadline plus a
+// bound by the server's own account, a health Check is never held up, and
+// SIGTERM exits within --drain_timeout plus a bound. Once PostgreSQL
+// continues (SIGCONT) the server serves again.
+
+#include <signal.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tests/reliability/call_log.h"
+#include "tests/reliability/postgres_freeze.h"
+#include "tests/reliability/reliability_test_base.h"
+
+namespace tasks::reliability {
+namespace {
+
+constexpr ServingStatus kServing =
+    ::grpc::health::v1::HealthCheckResponse::SERVING;
+constexpr ServingStatus kNotServing =
+    ::grpc::health::v1::HealthCheckResponse::NOT_SERVING;
+
+constexpr absl::Duration kNotServingWithin = absl::Seconds(2);
+constexpr absl::Duration kCallDeadline = absl::Seconds(1);
+// What a call may take past its deadline by the server's log: the cancel's
+// grace period plus scheduling on a loaded machine.
+constexpr absl::Duration kCallBound = absl::Seconds(1);
+// A health Check is answered from the monitor's last outcome.
+constexpr absl::Duration kHealthCheckWithin = absl::Milliseconds(500);
+constexpr absl::Duration kDrainTimeout = absl::Seconds(1);
+constexpr absl::Duration kExitBound = absl::Seconds(3);
+// How long the test waits for what a hung server never does.
+constexpr absl::Duration kGiveUp = absl::Seconds(8);
+
+constexpr char kGetTaskMethod[] = "/tasks.v1.TaskService/GetTask";
+constexpr char kCreateTaskMethod[] = "/tasks.v1.TaskService/CreateTask";
+
+// One call's outcome as the client saw it.
+struct ClientCall {
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  absl::Duration took;
+};
+
+std::string CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    default:
+      return absl::StrCat("code ", static_cast<int>(code));
+  }
+}
+
+bool FailedAsHung(const std::string& code) {
+  return code == "UNAVAILABLE" || code == "DEADLINE_EXCEEDED";
+}
+
+class HungDatabaseTest : public ReliabilityTest {
+ protected:
+  ClientCall GetTask(v1::TaskService::Stub& stub, int64_t id,
+                     absl::Duration deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    v1::GetTaskRequest request;
+    request.set_id(id);
+    v1::Task task;
+    const absl::Time start = absl::Now();
+    grpc::Status status = stub.GetTask(&context, request, &task);
+    return {status.error_code(), absl::Now() - start};
+  }
+
+  ClientCall Create(v1::TaskService::Stub& stub, int64_t project_id,
+                    const std::string& title, absl::Duration deadline) {
+    const absl::Time start = absl::Now();
+    grpc::Status status = CreateTask(stub, project_id, title, deadline);
+    return {status.error_code(), absl::Now() - start};
+  }
+
+  // Waits up to kGiveUp for the server to log `count` calls of `method`
+  // and returns the calls logged after the first `skip`.
+  std::vector<LoggedCall> AwaitLogged(TaskServerProcess& server,
+                                      absl::string_view method, size_t skip,
+                                      size_t count) {
+    std::vector<LoggedCall> logged;
+    const absl::Time give_up = absl::Now() + kGiveUp;
+    do {
+      logged = LoggedCalls(server.log_path(), method);
+      if (logged.size() >= skip + count) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    } while (absl::Now() < give_up);
+    if (logged.size() <= skip) return {};
+    return std::vector<LoggedCall>(logged.begin() + skip, logged.end());
+  }
+};
+
+TEST_P(HungDatabaseTest, FrozenDatabaseFailsCallsFastAndShutsDownInTime) {
+  TaskServerProcess* server = StartServer(ServerOptions(
+      {"--log_level=info",
+       absl::StrCat("--drain_timeout=", absl::FormatDuration(kDrainTimeout))}));
+  ASSERT_NE(server, nullptr);
+  ::tasks::testing::PostgresServer* postgres = Postgres();
+  ASSERT_NE(postgres, nullptr);
+  auto stub = v1::TaskService::NewStub(server->NewChannel());
+  const int64_t project_id = CreateProject(*stub, "frozen");
+  ASSERT_NE(project_id, 0);
+  v1::Task task;
+  ASSERT_TRUE(CreateTask(*stub, project_id, "before the freeze",
+                         absl::Seconds(10), 0, &task)
+                  .ok());
+  ASSERT_EQ(GetTask(*stub, task.id(), absl::Seconds(10)).code,
+            grpc::StatusCode::OK);
+  const size_t gets_before =
+      LoggedCalls(server->log_path(), kGetTaskMethod).size();
+  const size_t creates_before =
+      LoggedCalls(server->log_path(), kCreateTaskMethod).size();
+
+  absl::StatusOr<std::unique_ptr<PostgresFreeze>> freeze =
+      PostgresFreeze::Freeze(postgres->data_dir());
+  ASSERT_TRUE(freeze.ok()) << freeze.status();
+  const absl::Time frozen = absl::Now();
+
+  // A read and a write reach the frozen database while health is watched.
+  ClientCall get;
+  ClientCall create;
+  std::thread get_thread(
+      [&] { get = GetTask(*stub, task.id(), kCallDeadline); });
+  std::thread create_thread(
+      [&] { create = Create(*stub, project_id, "frozen", kCallDeadline); });
+  absl::Duration slowest_check;
+  absl::Time not_serving_at = absl::InfiniteFuture();
+  while (absl::Now() - frozen < kGiveUp) {
+    const absl::Time asked = absl::Now();
+    absl::StatusOr<ServingStatus> health = server->Health(absl::Seconds(2));
+    slowest_check = std::max(slowest_check, absl::Now() - asked);
+    if (health.ok() && *health == kNotServing) {
+      not_serving_at = absl::Now();
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  get_thread.join();
+  create_thread.join();
+  // Calls after those were cut short are not held up behind their cancels.
+  const ClientCall second_get = GetTask(*stub, task.id(), kCallDeadline);
+  for (int check = 0; check < 5; ++check) {
+    const absl::Time asked = absl::Now();
+    absl::StatusOr<ServingStatus> health = server->Health(absl::Seconds(2));
+    slowest_check = std::max(slowest_check, absl::Now() - asked);
+    EXPECT_TRUE(health.ok()) << health.status();
+  }
+
+  // The server's own account: it answered each call, within the bound.
+  std::vector<LoggedCall> gets =
+      AwaitLogged(*server, kGetTaskMethod, gets_before, 2);
+  std::vector<LoggedCall> creates =
+      AwaitLogged(*server, kCreateTaskMethod, creates_before, 1);
+  double slowest_server_ms = 0;
+  for (const std::vector<LoggedCall>* calls : {&gets, &creates}) {
+    for (const LoggedCall& call : *calls) {
+      EXPECT_TRUE(FailedAsHung(call.code)) << call.code;
+      slowest_server_ms = std::max(slowest_server_ms, call.milliseconds);
+    }
+  }
+  EXPECT_EQ(gets.size(), 2) << "the server never answered a GetTask";
+  EXPECT_EQ(creates.size(), 1) << "the server never answered the CreateTask";
+  EXPECT_LE(slowest_server_ms,
+            absl::ToDoubleMilliseconds(kCallDeadline + kCallBound));
+  const ClientCall* client_calls[] = {&get, &create, &second_get};
+  for (const ClientCall* call : client_calls) {
+    EXPECT_TRUE(FailedAsHung(CodeName(call->code))) << CodeName(call->code);
+    EXPECT_LE(call->took, kCallDeadline + kCallBound);
+  }
+
+  const absl::Time signalled = absl::Now();
+  ASSERT_TRUE(server->Signal(SIGTERM).ok());
+  absl::StatusOr<int> exit_code =
+      server->WaitForExit(kDrainTimeout + kExitBound + absl::Seconds(4));
+  const absl::Time exited = absl::Now();
+  (*freeze)->Thaw();
+
+  auto server_ms = [](const std::vector<LoggedCall>& calls, size_t i) {
+    return i < calls.size()
+               ? absl::StrCat(calls[i].code, "/", calls[i].milliseconds, "ms")
+               : std::string("none");
+  };
+  ReportFigure(absl::StrCat(
+      "frozen_processes=", (*freeze)->processes(), " not_serving_after=",
+      not_serving_at == absl::InfiniteFuture()
+          ? absl::StrCat(">", Millis(kGiveUp))
+          : Millis(not_serving_at - frozen),
+      " slowest_health_check=", Millis(slowest_check), " call_deadline=",
+      Millis(kCallDeadline), " get_client=", CodeName(get.code), "/",
+      Millis(get.took), " get_server=", server_ms(gets, 0),
+      " create_client=", CodeName(create.code), "/", Millis(create.took),
+      " create_server=", server_ms(creates, 0),
+      " second_get_client=", CodeName(second_get.code), "/",
+      Millis(second_get.took), " second_get_server=", server_ms(gets, 1),
+      " drain_timeout=", Millis(kDrainTimeout), " exit_after_sigterm=",
+      exit_code.ok() ? Millis(exited - signalled)
+                     : absl::StrCat(">", Millis(exited - signalled))));
+
+  EXPECT_LE(not_serving_at - frozen, kNotServingWithin)
+      << "health did not turn NOT_SERVING; " << server->LogTail();
+  EXPECT_LE(slowest_check, kHealthCheckWithin);
+  ASSERT_TRUE(exit_code.ok())
+      << exit_code.status() << "; " << server->LogTail();
+  EXPECT_EQ(*exit_code, 0);
+  EXPECT_LE(exited - signalled, kDrainTimeout + kExitBound);
+}
+
+TEST_P(HungDatabaseTest, ServesAgainOnceTheDatabaseContinues) {
+  TaskServerProcess* server = StartServer();
+  ASSERT_NE(server, nullptr);
+  ::tasks::testing::PostgresServer* postgres = Postgres();
+  ASSERT_NE(postgres, nullptr);
+  auto stub = v1::TaskService::NewStub(server->NewChannel());
+  const int64_t project_id = CreateProject(*stub, "thawed");
+  ASSERT_NE(project_id, 0);
+
+  absl::StatusOr<std::unique_ptr<PostgresFreeze>> freeze =
+      PostgresFreeze::Freeze(postgres->data_dir());
+  ASSERT_TRUE(freeze.ok()) << freeze.status();
+  absl::StatusOr<absl::Duration> not_serving =
+      server->WaitForHealth(kNotServing, kGiveUp);
+  const ClientCall frozen_call =
+      Create(*stub, project_id, "while frozen", kCallDeadline);
+  (*freeze)->Thaw();
+  ASSERT_TRUE(not_serving.ok()) << not_serving.status();
+  EXPECT_TRUE(FailedAsHung(CodeName(frozen_call.code)));
+
+  absl::StatusOr<absl::Duration> serving =
+      server->WaitForHealth(kServing, absl::Seconds(15));
+  ASSERT_TRUE(serving.ok()) << serving.status() << "; " << server->LogTail();
+  // Calls succeed again (a connection the freeze broke is replaced).
+  ClientCall create;
+  int attempts = 0;
+  do {
+    ++attempts;
+    create = Create(*stub, project_id, absl::StrCat("thawed ", attempts),
+                    absl::Seconds(5));
+  } while (create.code != grpc::StatusCode::OK && attempts < 10);
+  EXPECT_EQ(create.code, grpc::StatusCode::OK);
+  v1::Task task;
+  ASSERT_TRUE(
+      CreateTask(*stub, project_id, "after", absl::Seconds(5), 0, &task).ok());
+  EXPECT_EQ(GetTask(*stub, task.id(), absl::Seconds(5)).code,
+            grpc::StatusCode::OK);
+
+  ReportFigure(absl::StrCat("not_serving_after_freeze=", Millis(*not_serving),
+                            " call_while_frozen=", CodeName(frozen_call.code),
+                            "/", Millis(frozen_call.took),
+                            " serving_after_thaw=", Millis(*serving),
+                            " create_attempts_until_ok=", attempts));
+}
+
+INSTANTIATE_RELIABILITY_TEST_SUITE(HungDatabaseTest);
+
+}  // namespace
+}  // namespace tasks::reliability
