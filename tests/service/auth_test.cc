@@ -761,6 +761,8 @@ TEST_F(AuthServiceTest, RequestIdUsedByAnotherPrincipalCreatesTheCallersOwn) {
   secret.set_description("red's plans");
   (*secret.mutable_metadata()->mutable_fields())["budget"].set_number_value(7);
   const v1::Task red = MakeTask(kRedToken, secret, "req-42");
+  const v1::Task red_other =
+      MakeTask(kRedToken, TaskIn(kRedProject, "red other"), "req-43");
 
   v1::Task blue;
   EXPECT_THAT(
@@ -788,16 +790,18 @@ TEST_F(AuthServiceTest, RequestIdUsedByAnotherPrincipalCreatesTheCallersOwn) {
   v1::BatchCreateTasksRequest batch;
   v1::CreateTaskRequest* item = batch.add_requests();
   *item->mutable_task() = TaskIn(kBlueProject, "y");
-  item->set_request_id("req-42");
+  item->set_request_id("req-43");
   v1::BatchCreateTasksResponse created;
   ASSERT_THAT(Call(kBlueToken, &Stub::BatchCreateTasks, batch, &created),
               GrpcOk());
   ASSERT_EQ(created.tasks_size(), 1);
   std::cout << "FIGURE blue's BatchCreateTasks with red's request_id: task "
             << created.tasks(0).id() << " in project "
-            << created.tasks(0).project_id() << "\n";
-  EXPECT_NE(created.tasks(0).id(), red.id());
+            << created.tasks(0).project_id()
+            << " (red's task: " << red_other.id() << ")\n";
+  EXPECT_NE(created.tasks(0).id(), red_other.id());
   EXPECT_EQ(created.tasks(0).project_id(), kBlueProject);
+  EXPECT_EQ(created.tasks(0).title(), "y");
   EXPECT_EQ(AdminGetTask(red.id()).title(), "red secret");
 }
 

@@ -100,6 +100,13 @@ bool InOrder(const v1::Task& a, const v1::Task& b, absl::string_view order_by) {
   return a.id() < b.id();
 }
 
+// An idempotency scope without a replay check.
+Idempotency ScopeNamed(const std::string& name) {
+  Idempotency idempotency;
+  idempotency.scope = name;
+  return idempotency;
+}
+
 v1::ListTasksRequest TasksInProject(int64_t project_id) {
   v1::ListTasksRequest request;
   request.set_project_id(project_id);
@@ -1632,6 +1639,96 @@ TEST_P(TaskStoreTest, BatchReusingARequestIdForAnotherTaskIsRefusedWhole) {
   EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("earlier")));
 }
 
+TEST_P(TaskStoreTest, SameRequestIdInTwoScopesCreatesTwoTasks) {
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task red,
+      store().CreateTask(TaskBuilder("red's"), "req-42", ScopeNamed("red")));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task blue,
+      store().CreateTask(TaskBuilder("blue's"), "req-42", ScopeNamed("blue")));
+  std::cout << "FIGURE request_id req-42 in scopes red and blue: tasks "
+            << red.id() << " and " << blue.id() << "\n";
+  EXPECT_NE(blue.id(), red.id());
+  EXPECT_EQ(blue.title(), "blue's");
+  // Each scope replays its own task; the shared scope "" is one more.
+  EXPECT_THAT(
+      store().CreateTask(TaskBuilder("red's"), "req-42", ScopeNamed("red")),
+      IsOkAndHolds(EqualsProto(red)));
+  EXPECT_THAT(
+      store().CreateTask(TaskBuilder("blue's"), "req-42", ScopeNamed("blue")),
+      IsOkAndHolds(EqualsProto(blue)));
+  ASSERT_OK(store().CreateTask(TaskBuilder("shared"), "req-42"));
+  EXPECT_THAT(ListTitles(),
+              IsOkAndHolds(ElementsAre("red's", "blue's", "shared")));
+}
+
+TEST_P(TaskStoreTest, BatchRequestIdsAreScopedToo) {
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task red,
+      store().CreateTask(TaskBuilder("red's"), "req-1", ScopeNamed("red")));
+  v1::BatchCreateTasksRequest request;
+  *request.add_requests() = CreateRequest(TaskBuilder("blue's"), "req-1");
+  *request.add_requests() = CreateRequest(TaskBuilder("blue's"), "req-1");
+  ASSERT_OK_AND_ASSIGN(v1::BatchCreateTasksResponse response,
+                       store().BatchCreateTasks(request, ScopeNamed("blue")));
+  ASSERT_EQ(response.tasks_size(), 2);
+  EXPECT_NE(response.tasks(0).id(), red.id());
+  EXPECT_EQ(response.tasks(0).title(), "blue's");
+  EXPECT_THAT(response.tasks(1), EqualsProto(response.tasks(0)));
+  // Replayed whole in its scope; another task under the key is refused.
+  EXPECT_THAT(store().BatchCreateTasks(request, ScopeNamed("blue")),
+              IsOkAndHolds(EqualsProto(response)));
+  *request.mutable_requests(1) = CreateRequest(TaskBuilder("red's"), "req-1");
+  EXPECT_THAT(store().BatchCreateTasks(request, ScopeNamed("blue")),
+              AllOf(StatusIs(Code::kAlreadyExists, HasSubstr("requests[1]")),
+                    ReasonIs(reason::kRequestIdReused)));
+  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("red's", "blue's")));
+}
+
+TEST_P(TaskStoreTest, ReplayOfTaskOutsideTheAccessScopeIsNotFound) {
+  ASSERT_OK_AND_ASSIGN(v1::Project mine, CreateProject("mine"));
+  ASSERT_OK_AND_ASSIGN(v1::Project other, CreateProject("other"));
+  Idempotency idempotency = ScopeNamed("blue");
+  idempotency.access = AccessScope::Projects({mine.id()});
+  const v1::Task draft = TaskBuilder("t").InProject(mine.id());
+  ASSERT_OK_AND_ASSIGN(v1::Task first,
+                       store().CreateTask(draft, "req-1", idempotency));
+  // Moved out of the scope: as if it did not exist, its id and project
+  // unnamed.
+  ASSERT_OK(store().UpdateTask(
+      TaskBuilder("t").WithId(first.id()).InProject(other.id()),
+      MaskOf({"project_id"}), kEveryRow));
+  absl::StatusOr<v1::Task> hidden =
+      store().CreateTask(draft, "req-1", idempotency);
+  std::cout << "FIGURE replay of a task moved out of the access scope: "
+            << hidden.status() << "\n";
+  EXPECT_THAT(hidden, AllOf(StatusIs(Code::kNotFound),
+                            ReasonIs(reason::kTaskNotFound)));
+  EXPECT_THAT(hidden.status().message(),
+              AllOf(Not(HasSubstr(absl::StrCat(first.id()))),
+                    Not(HasSubstr("project"))));
+
+  // In a batch the refusal undoes the other creates.
+  v1::BatchCreateTasksRequest request;
+  *request.add_requests() = CreateRequest(TaskBuilder("new"), "");
+  *request.add_requests() = CreateRequest(draft, "req-1");
+  EXPECT_THAT(store().BatchCreateTasks(request, idempotency),
+              StatusIs(Code::kNotFound, HasSubstr("requests[1]")));
+  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("t")));
+
+  // Within a scope that reaches it, the replay returns it as it is now.
+  idempotency.access = AccessScope::Projects({mine.id(), other.id()});
+  ASSERT_OK_AND_ASSIGN(v1::Task replayed,
+                       store().CreateTask(draft, "req-1", idempotency));
+  EXPECT_EQ(replayed.id(), first.id());
+  EXPECT_EQ(replayed.project_id(), other.id());
+  // Another task under the key is REQUEST_ID_REUSED wherever the first is.
+  idempotency.access = AccessScope::Projects({mine.id()});
+  EXPECT_THAT(store().CreateTask(TaskBuilder("u").InProject(mine.id()), "req-1",
+                                 idempotency),
+              ReasonIs(reason::kRequestIdReused));
+}
+
 TEST_P(TaskStoreTest, RepeatedRequestIdReturnsFirstTaskAndCreatesNoSecond) {
   const v1::Task draft = TaskBuilder("Once")
                              .WithStatus(v1::Task::IN_PROGRESS)
@@ -2224,17 +2321,22 @@ TEST_P(TaskStoreTest, MigrationKeepsTasksAndReplaysTheirRequestIds) {
   ASSERT_THAT(Titles(tasks), ElementsAre("kept", "plain"));
   EXPECT_EQ(tasks[0].project_id(), project.id());
   EXPECT_EQ(tasks[0].create_time().seconds(), 5);
+  ASSERT_OK_AND_ASSIGN(v1::Task added,
+                       store->CreateTask(TaskBuilder("added"), "req-gone"));
+  std::cout << "FIGURE after the migration: " << tasks.size()
+            << " tasks kept; the first new task got id " << added.id()
+            << " (the deleted one had " << gone_id << ")\n";
+  EXPECT_GT(added.id(), std::stoll(gone_id));
+  // The old key replays in the shared scope; in another it is a new key.
   const v1::Task retry = TaskBuilder("kept")
                              .InProject(project.id())
                              .WithMetadataJson(R"({"k": 1})");
   EXPECT_THAT(store->CreateTask(retry, "req-kept"),
               IsOkAndHolds(EqualsProto(tasks[0])));
-  ASSERT_OK_AND_ASSIGN(v1::Task added,
-                       store->CreateTask(TaskBuilder("added"), "req-gone"));
-  std::cout << "FIGURE after the migration: " << tasks.size()
-            << " tasks kept; a new task got id " << added.id()
-            << " (the deleted one had " << gone_id << ")\n";
-  EXPECT_GT(added.id(), std::stoll(gone_id));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task scoped,
+      store->CreateTask(TaskBuilder("scoped"), "req-kept", ScopeNamed("blue")));
+  EXPECT_NE(scoped.id(), tasks[0].id());
 
   EXPECT_THAT(QueryRawSql(backend(), connection,
                           "SELECT max(version) FROM schema_migrations"),
