@@ -1739,6 +1739,20 @@ TEST_P(TaskStoreTest, RepeatedRequestIdReturnsFirstTaskAndCreatesNoSecond) {
   EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("Once")));
 }
 
+TEST_P(TaskStoreTest, ReplayMatchesWhateverOrderItsMetadataWasBuiltIn) {
+  v1::Task forward = TaskBuilder("Keys");
+  v1::Task backward = forward;
+  auto& forward_fields = *forward.mutable_metadata()->mutable_fields();
+  auto& backward_fields = *backward.mutable_metadata()->mutable_fields();
+  for (int i = 0; i < 50; ++i) {
+    forward_fields[absl::StrCat("key ", i)].set_number_value(i);
+    backward_fields[absl::StrCat("key ", 49 - i)].set_number_value(49 - i);
+  }
+  ASSERT_OK_AND_ASSIGN(v1::Task first, store().CreateTask(forward, "req-1"));
+  EXPECT_THAT(store().CreateTask(backward, "req-1"),
+              IsOkAndHolds(EqualsProto(first)));
+}
+
 TEST_P(TaskStoreTest, RequestIdSentWithAnotherTaskIsAlreadyExistsNamingIt) {
   // AIP-155: a request_id stands for one request; sent with another, it is
   // refused rather than answered with the first request's task.
@@ -1771,6 +1785,29 @@ TEST_P(TaskStoreTest, DistinctOrEmptyRequestIdsCreateDistinctTasks) {
   ASSERT_OK(store().CreateTask(TaskBuilder("c"), ""));
   ASSERT_OK(store().CreateTask(TaskBuilder("d"), ""));
   EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("a", "b", "c", "d")));
+}
+
+TEST_P(TaskStoreTest,
+       ConcurrentCreatesOfOneRequestIdWithOtherTasksHaveOneWinner) {
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store,
+                       OpenFreshStore(StoreLocation::kShared));
+  constexpr int kThreads = 8;
+  std::vector<absl::StatusOr<v1::Task>> results(kThreads);
+  RunThreads(kThreads, [&](int i) {
+    results[i] = store->CreateTask(TaskBuilder(absl::StrCat("task ", i)),
+                                   "same-request", ScopeNamed("blue"));
+  });
+  int winners = 0;
+  for (const absl::StatusOr<v1::Task>& result : results) {
+    if (result.ok()) {
+      ++winners;
+    } else {
+      EXPECT_THAT(result, ReasonIs(reason::kRequestIdReused));
+    }
+  }
+  EXPECT_EQ(winners, 1);
+  EXPECT_THAT(ListAllTasks(*store, v1::ListTasksRequest()),
+              IsOkAndHolds(SizeIs(1)));
 }
 
 TEST_P(TaskStoreTest, ConcurrentCreatesWithOneRequestIdCreateOneTask) {
