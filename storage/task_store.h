@@ -80,15 +80,14 @@ struct Idempotency {
 //
 //   INVALID_ARGUMENT     a value the schema refuses (NOT NULL, CHECK, a string
 //                        with a NUL byte), a bad page token or order_by
-//   ALREADY_EXISTS       (project_id, title) is taken
+//   ALREADY_EXISTS       (project_id, title) is taken; a request_id sent with
+//                        another task than the first time
 //   FAILED_PRECONDITION  project_id names no project; a project with tasks
 //                        deleted without cascade
-//   NOT_FOUND            no row with that id (within the call's AccessScope)
+//   NOT_FOUND            no row with that id (within the call's AccessScope);
+//                        a replayed task outside its Idempotency.access
 //   PERMISSION_DENIED    an update moving a task out of its AccessScope
 //   ABORTED              etag mismatch
-//   ALREADY_EXISTS       also: a request_id sent with another task than the
-//                        first time (reason REQUEST_ID_REUSED)
-//   NOT_FOUND            also: a replayed task outside its Idempotency.access
 //   UNAVAILABLE          the database cannot be reached (safe to retry)
 //   RESOURCE_EXHAUSTED   a write found the database's storage full (reads
 //                        still work; writes work again once space is freed)
