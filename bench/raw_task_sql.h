@@ -18,12 +18,15 @@ inline constexpr char kInsertProject[] =
 
 // $1 project_id, $2 title, $3 description, $4 priority, $5 metadata,
 // $6 request_id (NULL here), $7 create_time = update_time. Status is left to
-// the column default, as the store does when the request leaves it unset.
+// the column default, as the store does when the request leaves it unset;
+// without a request_id the store writes the shared scope and no fingerprint.
 inline constexpr char kInsertTask[] =
     "INSERT INTO tasks (project_id, title, description, priority, metadata, "
-    "request_id, create_time, update_time) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $7) "
-    "ON CONFLICT (request_id) DO NOTHING RETURNING " TASKS_BENCH_TASK_COLUMNS;
+    "request_id, idempotency_scope, request_fingerprint, create_time, "
+    "update_time) "
+    "VALUES ($1, $2, $3, $4, $5, $6, '', NULL, $7, $7) "
+    "ON CONFLICT (idempotency_scope, request_id) DO NOTHING "
+    "RETURNING " TASKS_BENCH_TASK_COLUMNS;
 
 inline constexpr char kGetTask[] =
     "SELECT " TASKS_BENCH_TASK_COLUMNS " FROM tasks WHERE id = $1";

@@ -369,8 +369,8 @@ void Invariants::CheckCreatedFrom(const v1::CreateTaskRequest& request,
   CheckWellFormed(task);
   CheckVisible(task);
   CheckStoredAs(task);
-  // A retried request id returns the first call's task, whatever this one
-  // asked for.
+  // A retried request id returns the first call's task as it is now (it may
+  // have changed since).
   if (!request.request_id().empty()) return;
   const v1::Task& sent = request.task();
   if (task.title() != sent.title() ||

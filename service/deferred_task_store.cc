@@ -82,14 +82,18 @@ absl::Status DeferredTaskStore::DeleteProject(int64_t id, bool cascade) {
 }
 
 absl::StatusOr<v1::Task> DeferredTaskStore::CreateTask(
-    const v1::Task& task, absl::string_view request_id) {
-  return Forward([&](TaskStore& s) { return s.CreateTask(task, request_id); });
+    const v1::Task& task, absl::string_view request_id,
+    const storage::Idempotency& idempotency) {
+  return Forward([&](TaskStore& s) {
+    return s.CreateTask(task, request_id, idempotency);
+  });
 }
 
 absl::StatusOr<v1::BatchCreateTasksResponse>
-DeferredTaskStore::BatchCreateTasks(
-    const v1::BatchCreateTasksRequest& request) {
-  return Forward([&](TaskStore& s) { return s.BatchCreateTasks(request); });
+DeferredTaskStore::BatchCreateTasks(const v1::BatchCreateTasksRequest& request,
+                                    const storage::Idempotency& idempotency) {
+  return Forward(
+      [&](TaskStore& s) { return s.BatchCreateTasks(request, idempotency); });
 }
 
 absl::StatusOr<v1::Task> DeferredTaskStore::GetTask(

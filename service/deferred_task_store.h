@@ -57,10 +57,14 @@ class DeferredTaskStore final : public storage::TaskStore {
       const v1::Project& project,
       const google::protobuf::FieldMask& mask) override;
   absl::Status DeleteProject(int64_t id, bool cascade) override;
-  absl::StatusOr<v1::Task> CreateTask(const v1::Task& task,
-                                      absl::string_view request_id) override;
+  using TaskStore::CreateTask;
+  absl::StatusOr<v1::Task> CreateTask(
+      const v1::Task& task, absl::string_view request_id,
+      const storage::Idempotency& idempotency) override;
+  using TaskStore::BatchCreateTasks;
   absl::StatusOr<v1::BatchCreateTasksResponse> BatchCreateTasks(
-      const v1::BatchCreateTasksRequest& request) override;
+      const v1::BatchCreateTasksRequest& request,
+      const storage::Idempotency& idempotency) override;
   absl::StatusOr<v1::Task> GetTask(int64_t id,
                                    const storage::AccessScope& scope) override;
   absl::StatusOr<v1::ListTasksResponse> ListTasks(

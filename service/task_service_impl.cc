@@ -111,6 +111,17 @@ absl::StatusOr<const Principal*> TaskServiceImpl::Caller(
   return tokens_->Authenticate(context->client_metadata());
 }
 
+storage::Idempotency TaskServiceImpl::IdempotencyOf(
+    const Principal& caller) const {
+  storage::Idempotency idempotency;
+  // Each principal's request_ids are its own: nobody replays or squats
+  // another's. Without auth every caller shares the one scope "".
+  if (tokens_ != nullptr) idempotency.scope = caller.name();
+  // The caller's projects, or the task's, may have changed since.
+  idempotency.access = ScopeOf(caller);
+  return idempotency;
+}
+
 grpc::Status TaskServiceImpl::CreateProject(
     grpc::ServerContext* context, const v1::CreateProjectRequest* request,
     v1::Project* response) {
@@ -181,7 +192,7 @@ grpc::Status TaskServiceImpl::CreateTask(grpc::ServerContext* context,
     RETURN_IF_ERROR(CheckCallAlive(context));
     RETURN_IF_ERROR(CheckTaskProject(*caller, request->task()));
     return store_.CreateTask(TaskToCreate(request->task()),
-                             request->request_id());
+                             request->request_id(), IdempotencyOf(*caller));
   });
 }
 
@@ -198,7 +209,7 @@ grpc::Status TaskServiceImpl::BatchCreateTasks(
           RETURN_IF_ERROR(CheckTaskProject(*caller, create.task()));
           *create.mutable_task() = TaskToCreate(create.task());
         }
-        return store_.BatchCreateTasks(drafts);
+        return store_.BatchCreateTasks(drafts, IdempotencyOf(*caller));
       });
 }
 

@@ -34,8 +34,12 @@ namespace tasks::service {
 // tells that a task exists elsewhere); a task by the project it is created
 // in, and by the project an update moves it to (PERMISSION_DENIED). Creating
 // projects and using tasks without a project take a principal with every
-// project. Lists hold only the rows the principal may use; ListTasks
-// filtered by a project it may not use is PERMISSION_DENIED.
+// project. A request_id is the principal's own (another principal's use of
+// the same id neither replays nor blocks it), and a retry returns the earlier
+// task only while it is within the principal's projects (NOT_FOUND
+// otherwise, as if it did not exist). Lists hold only the rows the principal
+// may use; ListTasks filtered by a project it may not use is
+// PERMISSION_DENIED.
 //
 // Example:
 //   TaskServiceImpl service(store);
@@ -87,6 +91,10 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   // Who makes the call: the principal of its bearer token, or
   // UNAUTHENTICATED; with authentication off, an unrestricted principal.
   absl::StatusOr<const Principal*> Caller(grpc::ServerContext* context) const;
+
+  // How the creates of `caller` resolve their request_ids: in a scope of
+  // the caller's own, replaying only tasks the caller may reach.
+  storage::Idempotency IdempotencyOf(const Principal& caller) const;
 
   storage::TaskStore& store_;
   const TokenTable* const tokens_;

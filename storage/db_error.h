@@ -13,7 +13,7 @@ namespace tasks::storage {
 // error can say which rule a write broke.
 namespace constraint {
 inline constexpr char kTaskTitleUnique[] = "tasks_project_title_key";
-inline constexpr char kTaskRequestIdUnique[] = "tasks_request_id_key";
+inline constexpr char kTaskRequestIdUnique[] = "tasks_scope_request_id_key";
 inline constexpr char kTaskProjectForeignKey[] = "tasks_project_fk";
 inline constexpr char kTaskStatusCheck[] = "tasks_status_valid";
 inline constexpr char kTaskPriorityCheck[] = "tasks_priority_valid";

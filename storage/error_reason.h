@@ -22,6 +22,8 @@ inline constexpr char kProjectHasTasks[] = "PROJECT_HAS_TASKS";
 inline constexpr char kProjectNotFound[] = "PROJECT_NOT_FOUND";
 inline constexpr char kTaskNotFound[] = "TASK_NOT_FOUND";
 inline constexpr char kEtagMismatch[] = "ETAG_MISMATCH";
+// A request_id sent again with another request (AIP-155).
+inline constexpr char kRequestIdReused[] = "REQUEST_ID_REUSED";
 inline constexpr char kDatabaseUnavailable[] = "DATABASE_UNAVAILABLE";
 inline constexpr char kDeadlineExceeded[] = "DEADLINE_EXCEEDED";
 inline constexpr char kResourceExhausted[] = "RESOURCE_EXHAUSTED";

@@ -77,6 +77,17 @@ constexpr char kProjectNameNotEmpty[] =
     "ALTER TABLE projects ADD CONSTRAINT projects_name_not_empty "
     "CHECK (length(name) > 0)";
 
+// Version 3: request_id is unique per idempotency scope, not in the whole
+// table, and each create with one records its draft's fingerprint. Existing
+// rows go to the shared scope ''.
+constexpr char kScopeRequestIds[] = R"sql(
+ALTER TABLE tasks
+  ADD COLUMN idempotency_scope text NOT NULL DEFAULT '',
+  ADD COLUMN request_fingerprint text NULL,
+  DROP CONSTRAINT tasks_request_id_key,
+  ADD CONSTRAINT tasks_scope_request_id_key
+    UNIQUE (idempotency_scope, request_id))sql";
+
 const std::vector<Migration>& PostgresMigrations() {
   static const auto* const kMigrations = new std::vector<Migration>{
       {1,
@@ -86,6 +97,9 @@ const std::vector<Migration>& PostgresMigrations() {
       {2,
        "no empty titles or project names",
        {kTaskTitleNotEmpty, kProjectNameNotEmpty}},
+      {3,
+       "request_id unique per idempotency scope, with a request fingerprint",
+       {kScopeRequestIds}},
   };
   return *kMigrations;
 }

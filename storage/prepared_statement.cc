@@ -126,6 +126,11 @@ void PreparedStatement::Bind(const std::string& name) {
     statement_.exchange(soci::use(p.revision, name));
   } else if (name == "request_id") {
     statement_.exchange(soci::use(p.request_id, m.request_id_indicator, name));
+  } else if (name == "idempotency_scope") {
+    statement_.exchange(soci::use(p.idempotency_scope, name));
+  } else if (name == "request_fingerprint") {
+    statement_.exchange(soci::use(p.request_fingerprint,
+                                  m.request_fingerprint_indicator, name));
   } else if (name == "after_id") {
     statement_.exchange(soci::use(p.after_id, name));
   } else if (name == "after_number") {

@@ -12,11 +12,16 @@ constexpr const char* kTaskColumnNames[] = {
     "project_id", "title", "description", "status", "priority", "metadata"};
 constexpr const char* kProjectColumnNames[] = {"name", "description"};
 
+// The row of a request_id in its scope (the unique key serves it).
+constexpr char kRequestKeyCondition[] =
+    "idempotency_scope = :idempotency_scope AND request_id = :request_id";
+
 std::string BuildInsertTask(bool has_status, bool has_priority) {
   std::vector<std::string> columns = {"project_id", "title", "description"};
   if (has_status) columns.push_back("status");
   if (has_priority) columns.push_back("priority");
-  for (const char* column : {"metadata", "request_id"}) {
+  for (const char* column :
+       {"metadata", "request_id", "idempotency_scope", "request_fingerprint"}) {
     columns.push_back(column);
   }
   std::vector<std::string> values;
@@ -26,7 +31,8 @@ std::string BuildInsertTask(bool has_status, bool has_priority) {
   return absl::StrCat("INSERT INTO tasks (", absl::StrJoin(columns, ", "),
                       ", create_time, update_time) VALUES (",
                       absl::StrJoin(values, ", "),
-                      ", :now, :now) ON CONFLICT (request_id) DO NOTHING "
+                      ", :now, :now) "
+                      "ON CONFLICT (idempotency_scope, request_id) DO NOTHING "
                       "RETURNING ",
                       kTaskColumns);
 }
@@ -131,8 +137,13 @@ Queries::Queries(const Dialect& dialect) {
   project_has_tasks = "SELECT id FROM tasks WHERE project_id = :id LIMIT 1";
   delete_project = "DELETE FROM projects WHERE id = :id RETURNING id";
 
+  // A row from before fingerprints were kept replays for any request.
   task_by_request_id = absl::StrCat(
-      "SELECT ", kTaskColumns, " FROM tasks WHERE request_id = :request_id");
+      "SELECT ", kTaskColumns, " FROM tasks WHERE ", kRequestKeyCondition,
+      " AND (request_fingerprint IS NULL OR "
+      "request_fingerprint = :request_fingerprint)");
+  request_id_taken =
+      absl::StrCat("SELECT id FROM tasks WHERE ", kRequestKeyCondition);
   for (bool restricted : {false, true}) {
     const std::string scope = ScopeCondition(dialect, restricted);
     get_task_[restricted] = absl::StrCat("SELECT ", kTaskColumns,

@@ -69,7 +69,11 @@ class Queries {
   std::string project_has_tasks;
   std::string delete_project;
 
+  // The task of :request_id in :idempotency_scope, when it was created from
+  // the draft whose fingerprint is :request_fingerprint.
   std::string task_by_request_id;
+  // The id of the task of :request_id in :idempotency_scope, whatever draft.
+  std::string request_id_taken;
 
   // The statements on one task by :id; `restricted` adds the AccessScope's
   // condition on its project (see Dialect::AllowedIdsCondition).
@@ -77,8 +81,9 @@ class Queries {
   const std::string& TaskRevision(bool restricted) const;
   const std::string& DeleteTask(bool restricted) const;
 
-  // INSERT ... ON CONFLICT (request_id) DO NOTHING RETURNING the row; an
-  // unset status or priority is left to the column default.
+  // INSERT ... ON CONFLICT (idempotency_scope, request_id) DO NOTHING
+  // RETURNING the row; an unset status or priority is left to the column
+  // default.
   const std::string& InsertTask(bool has_status, bool has_priority) const;
 
   // UPDATE ... SET the `columns` (TaskColumnBits), revision + 1,

@@ -22,6 +22,7 @@
 #include "storage/postgres_pipeline.h"
 #include "storage/prepared_statement.h"
 #include "storage/queries.h"
+#include "storage/request_fingerprint.h"
 #include "storage/status_macros.h"
 #include "storage/task_rows.h"
 #include "storage/validation.h"
@@ -49,6 +50,12 @@ absl::StatusOr<int> MaskBits(const google::protobuf::FieldMask& mask,
     bits |= 1 << (found - paths);
   }
   return bits;
+}
+
+// The project a task is in; nullopt when in none.
+std::optional<int64_t> ProjectOf(const v1::Task& task) {
+  if (!task.has_project_id()) return std::nullopt;
+  return task.project_id();
 }
 
 absl::Status TaskNotFound(long long id) {
@@ -339,22 +346,26 @@ class SociTaskStore final : public TaskStore {
   }
 
   absl::StatusOr<v1::Task> CreateTask(const v1::Task& task,
-                                      absl::string_view request_id) override {
+                                      absl::string_view request_id,
+                                      const Idempotency& idempotency) override {
     return Guarded([&]() -> absl::StatusOr<v1::Task> {
       ASSIGN_OR_RETURN(TaskValues values,
                        CheckTask(task, "task", kAllTaskColumns));
       RETURN_IF_ERROR(CheckText("request_id", request_id));
+      RETURN_IF_ERROR(CheckText("idempotency.scope", idempotency.scope));
       ErrorContext context = TaskContext("task", task);
       return database_.Run(
           Access::kWrite, context,
           [&](Connection& connection) -> absl::StatusOr<v1::Task> {
-            return InsertTask(connection, task, values, request_id);
+            return InsertTask(connection, task, values, request_id, idempotency,
+                              "request_id");
           });
     });
   }
 
   absl::StatusOr<v1::BatchCreateTasksResponse> BatchCreateTasks(
-      const v1::BatchCreateTasksRequest& request) override {
+      const v1::BatchCreateTasksRequest& request,
+      const Idempotency& idempotency) override {
     return Guarded([&]() -> absl::StatusOr<v1::BatchCreateTasksResponse> {
       const int count = request.requests_size();
       std::vector<TaskValues> values(count);
@@ -367,6 +378,7 @@ class SociTaskStore final : public TaskStore {
         RETURN_IF_ERROR(
             CheckText(absl::StrCat(prefix, ".request_id"), item.request_id()));
       }
+      RETURN_IF_ERROR(CheckText("idempotency.scope", idempotency.scope));
       ErrorContext context;
       return database_.Run(
           Access::kWrite, context,
@@ -375,8 +387,8 @@ class SociTaskStore final : public TaskStore {
             v1::BatchCreateTasksResponse response;
             connection.Begin();
             if (database_.dialect().has_pipeline()) {
-              RETURN_IF_ERROR(InsertTasksPipelined(connection, request, values,
-                                                   context, response));
+              RETURN_IF_ERROR(InsertTasksPipelined(
+                  connection, request, values, idempotency, context, response));
               connection.Commit();
               return response;
             }
@@ -385,7 +397,8 @@ class SociTaskStore final : public TaskStore {
               // Names the failing request if the insert throws.
               context = ItemContext(i, item);
               absl::StatusOr<v1::Task> task = InsertTask(
-                  connection, item.task(), values[i], item.request_id());
+                  connection, item.task(), values[i], item.request_id(),
+                  idempotency, absl::StrCat("requests[", i, "].request_id"));
               if (!task.ok()) {
                 return PrefixMessage(task.status(), context.message_prefix);
               }
@@ -482,10 +495,7 @@ class SociTaskStore final : public TaskStore {
                                       const AccessScope& scope) override {
     return Guarded([&]() -> absl::StatusOr<v1::Task> {
       ASSIGN_OR_RETURN(int columns, MaskBits(mask, kTaskPaths));
-      if ((columns & kTaskProjectId) &&
-          !scope.Allows(task.has_project_id()
-                            ? std::optional<int64_t>(task.project_id())
-                            : std::nullopt)) {
+      if ((columns & kTaskProjectId) && !scope.Allows(ProjectOf(task))) {
         return MoveOutOfScope(task);
       }
       ASSIGN_OR_RETURN(TaskValues values, CheckTask(task, "task", columns));
@@ -592,46 +602,94 @@ class SociTaskStore final : public TaskStore {
     return absl::OkStatus();
   }
 
-  // Inserts `task`; when `request_id` was used before, returns that task.
+  // Inserts `task`; when its request_id was used before, returns that
+  // task (see ReplayedTask). `field` names the request_id in errors.
   // Throws soci::soci_error.
   absl::StatusOr<v1::Task> InsertTask(Connection& connection,
                                       const v1::Task& task,
                                       const TaskValues& values,
-                                      absl::string_view request_id) {
+                                      absl::string_view request_id,
+                                      const Idempotency& idempotency,
+                                      absl::string_view field) {
     PreparedStatement& insert = connection.Statement(
         queries_.InsertTask(task.status() != v1::Task::STATUS_UNSPECIFIED,
                             task.priority() != v1::Task::PRIORITY_UNSPECIFIED),
         RowKind::kTask);
-    SetInsertParams(task, values, request_id, insert.params());
+    SetInsertParams(task, values, request_id, idempotency, insert.params());
     if (insert.ExecuteOnce()) return TaskFromRow(insert.task());
-    return TaskOfRequestId(connection, request_id);
+    return ReplayedTask(connection, insert.params(), idempotency, field);
   }
 
+  // The parameters of an insert of `task`. Without a request_id the row
+  // has no scope ("") and no fingerprint.
   void SetInsertParams(const v1::Task& task, const TaskValues& values,
-                       absl::string_view request_id, StatementParams& params) {
+                       absl::string_view request_id,
+                       const Idempotency& idempotency,
+                       StatementParams& params) {
     SetTaskParams(task, values, kAllTaskColumns, params);
+    const bool keyed = !request_id.empty();
     params.request_id.assign(request_id.data(), request_id.size());
-    params.request_id_indicator =
-        request_id.empty() ? soci::i_null : soci::i_ok;
+    params.request_id_indicator = keyed ? soci::i_ok : soci::i_null;
+    params.idempotency_scope = keyed ? idempotency.scope : "";
+    params.request_fingerprint = keyed ? RequestFingerprint(task) : "";
+    params.request_fingerprint_indicator = keyed ? soci::i_ok : soci::i_null;
     params.now = NowMicros();
   }
 
-  // The task an earlier create with `request_id` made, after an insert
-  // with it did nothing (ON CONFLICT (request_id) DO NOTHING). Throws
-  // soci::soci_error.
-  absl::StatusOr<v1::Task> TaskOfRequestId(Connection& connection,
-                                           absl::string_view request_id) {
+  // The task an earlier create with the request_id of `insert` (its
+  // parameters) made, after the insert did nothing: the same draft's task,
+  // when it is within idempotency.access. Throws soci::soci_error.
+  absl::StatusOr<v1::Task> ReplayedTask(Connection& connection,
+                                        const StatementParams& insert,
+                                        const Idempotency& idempotency,
+                                        absl::string_view field) {
     PreparedStatement& earlier =
         connection.Statement(queries_.task_by_request_id, RowKind::kTask);
-    earlier.params().request_id.assign(request_id.data(), request_id.size());
-    earlier.params().request_id_indicator = soci::i_ok;
-    if (earlier.ExecuteOnce()) return TaskFromRow(earlier.task());
+    SetRequestKey(insert, earlier.params());
+    earlier.params().request_fingerprint = insert.request_fingerprint;
+    earlier.params().request_fingerprint_indicator = soci::i_ok;
+    if (earlier.ExecuteOnce()) {
+      ASSIGN_OR_RETURN(v1::Task task, TaskFromRow(earlier.task()));
+      if (!idempotency.access.Allows(ProjectOf(task))) {
+        // As if it did not exist, naming neither the task nor its project.
+        return WithReason(absl::NotFoundError("the task created with this "
+                                              "request_id was not found"),
+                          reason::kTaskNotFound);
+      }
+      return task;
+    }
+    PreparedStatement& taken =
+        connection.Statement(queries_.request_id_taken, RowKind::kNumber);
+    SetRequestKey(insert, taken.params());
+    if (taken.ExecuteOnce()) return RequestIdReused(insert.request_id, field);
     // Deleted between the two statements: the caller may simply retry.
     return WithReason(
         absl::AbortedError(absl::StrCat("the task of request_id \"",
-                                        absl::CHexEscape(request_id),
+                                        absl::CHexEscape(insert.request_id),
                                         "\" changed concurrently; retry")),
         reason::kInternal);
+  }
+
+  static void SetRequestKey(const StatementParams& from, StatementParams& to) {
+    to.request_id = from.request_id;
+    to.request_id_indicator = soci::i_ok;
+    to.idempotency_scope = from.idempotency_scope;
+  }
+
+  // ALREADY_EXISTS rather than INVALID_ARGUMENT or FAILED_PRECONDITION: as
+  // with a taken title, the request is valid and it is stored state (the
+  // key's first request, AIP-155's "previously successful request") that
+  // refuses it; retrying the same call cannot succeed, a new request_id can.
+  static absl::Status RequestIdReused(absl::string_view request_id,
+                                      absl::string_view field) {
+    return WithField(
+        WithReason(
+            absl::AlreadyExistsError(absl::StrCat(
+                "request_id \"", absl::CHexEscape(request_id),
+                "\" was already used for another task; a retry must repeat "
+                "its request exactly, a new request needs a new request_id")),
+            reason::kRequestIdReused),
+        field);
   }
 
   // The inserts of a batch (in the open transaction) through one libpq
@@ -641,6 +699,7 @@ class SociTaskStore final : public TaskStore {
   absl::Status InsertTasksPipelined(Connection& connection,
                                     const v1::BatchCreateTasksRequest& request,
                                     const std::vector<TaskValues>& values,
+                                    const Idempotency& idempotency,
                                     ErrorContext& context,
                                     v1::BatchCreateTasksResponse& response) {
     const int count = request.requests_size();
@@ -651,7 +710,8 @@ class SociTaskStore final : public TaskStore {
       statements[i].sql = &queries_.InsertTask(
           task.status() != v1::Task::STATUS_UNSPECIFIED,
           task.priority() != v1::Task::PRIORITY_UNSPECIFIED);
-      SetInsertParams(task, values[i], item.request_id(), statements[i].params);
+      SetInsertParams(task, values[i], item.request_id(), idempotency,
+                      statements[i].params);
     }
     int failed = -1;
     std::vector<std::optional<TaskRow>> rows;
@@ -666,8 +726,10 @@ class SociTaskStore final : public TaskStore {
       const v1::CreateTaskRequest& item = request.requests(i);
       context = ItemContext(i, item);
       absl::StatusOr<v1::Task> task =
-          rows[i].has_value() ? TaskFromRow(*rows[i])
-                              : TaskOfRequestId(connection, item.request_id());
+          rows[i].has_value()
+              ? TaskFromRow(*rows[i])
+              : ReplayedTask(connection, statements[i].params, idempotency,
+                             absl::StrCat("requests[", i, "].request_id"));
       if (!task.ok()) {
         return PrefixMessage(task.status(), context.message_prefix);
       }

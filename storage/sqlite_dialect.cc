@@ -95,6 +95,53 @@ CREATE TRIGGER projects_name_not_empty_update BEFORE UPDATE OF name ON projects
 WHEN length(NEW.name) = 0
 BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: projects_name_not_empty'); END)sql";
 
+// Version 3: request_id is unique per idempotency scope, not in the whole
+// table, and each create with one records its draft's fingerprint. SQLite
+// cannot drop a UNIQUE constraint, so the table is rebuilt
+// (https://sqlite.org/lang_altertable.html#otheralter) with version 1's
+// columns and constraints, then the new ones; existing rows keep their ids
+// and go to the shared scope ''. Dropping the old table drops its indexes and
+// triggers, which are made again, and its AUTOINCREMENT counter, which is
+// carried over so that no id of a deleted task comes back.
+constexpr char kCreateTasksV3[] = R"sql(
+CREATE TABLE tasks_v3 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NULL
+    CONSTRAINT tasks_project_fk REFERENCES projects (id) ON DELETE CASCADE,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  status INTEGER NOT NULL DEFAULT 1
+    CONSTRAINT tasks_status_valid CHECK (status IN (1, 2, 3)),
+  priority INTEGER NOT NULL DEFAULT 2
+    CONSTRAINT tasks_priority_valid CHECK (priority IN (1, 2, 3)),
+  metadata TEXT NOT NULL DEFAULT '{}'
+    CONSTRAINT tasks_metadata_object
+    CHECK (json_valid(metadata) AND json_type(metadata) = 'object'),
+  create_time INTEGER NOT NULL
+    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)),
+  update_time INTEGER NOT NULL
+    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)),
+  revision INTEGER NOT NULL DEFAULT 1,
+  request_id TEXT NULL,
+  idempotency_scope TEXT NOT NULL DEFAULT '',
+  request_fingerprint TEXT NULL,
+  CONSTRAINT tasks_project_title_key UNIQUE (project_id, title),
+  CONSTRAINT tasks_scope_request_id_key UNIQUE (idempotency_scope, request_id)
+) STRICT)sql";
+constexpr char kCopyTasksToV3[] = R"sql(
+INSERT INTO tasks_v3 (id, project_id, title, description, status, priority,
+                      metadata, create_time, update_time, revision, request_id)
+SELECT id, project_id, title, description, status, priority, metadata,
+       create_time, update_time, revision, request_id
+FROM tasks)sql";
+constexpr char kForgetV3Counter[] =
+    "DELETE FROM sqlite_sequence WHERE name = 'tasks_v3'";
+constexpr char kCopyTasksCounter[] =
+    "INSERT INTO sqlite_sequence (name, seq) "
+    "SELECT 'tasks_v3', seq FROM sqlite_sequence WHERE name = 'tasks'";
+constexpr char kDropTasks[] = "DROP TABLE tasks";
+constexpr char kRenameTasksV3[] = "ALTER TABLE tasks_v3 RENAME TO tasks";
+
 const std::vector<Migration>& SqliteMigrations() {
   static const auto* const kMigrations = new std::vector<Migration>{
       {1,
@@ -105,6 +152,12 @@ const std::vector<Migration>& SqliteMigrations() {
        "no empty titles or project names",
        {kTaskTitleNotEmptyOnInsert, kTaskTitleNotEmptyOnUpdate,
         kProjectNameNotEmptyOnInsert, kProjectNameNotEmptyOnUpdate}},
+      {3,
+       "request_id unique per idempotency scope, with a request fingerprint",
+       {kCreateTasksV3, kCopyTasksToV3, kForgetV3Counter, kCopyTasksCounter,
+        kDropTasks, kRenameTasksV3, kIndexTasksProject, kIndexTasksCreateTime,
+        kIndexTasksPriority, kIndexTasksTitle, kTaskTitleNotEmptyOnInsert,
+        kTaskTitleNotEmptyOnUpdate}},
   };
   return *kMigrations;
 }
@@ -175,7 +228,7 @@ std::string UniqueConstraintName(absl::string_view message) {
   if (absl::StrContains(message, "tasks.project_id, tasks.title")) {
     return constraint::kTaskTitleUnique;
   }
-  if (absl::StrContains(message, "tasks.request_id")) {
+  if (absl::StrContains(message, "tasks.idempotency_scope, tasks.request_id")) {
     return constraint::kTaskRequestIdUnique;
   }
   return "";

@@ -31,6 +31,10 @@ ParamRef ParamFor(StatementParams& p, const std::string& name) {
   if (name == "now") return Int64(p.now);
   if (name == "revision") return Int64(p.revision);
   if (name == "request_id") return Text(p.request_id, &p.request_id_indicator);
+  if (name == "idempotency_scope") return Text(p.idempotency_scope);
+  if (name == "request_fingerprint") {
+    return Text(p.request_fingerprint, &p.request_fingerprint_indicator);
+  }
   if (name == "after_id") return Int64(p.after_id);
   if (name == "after_number") return Int64(p.after_number);
   if (name == "after_text") return Text(p.after_text);

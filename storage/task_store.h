@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,27 @@ struct AccessScope {
   std::optional<std::vector<int64_t>> allowed_project_ids;
 };
 
+// Idempotency
+//
+// Where a create looks up its request_id (AIP-155), and which earlier task a
+// replay may return. The default is the scope "" shared by every caller,
+// replaying any task.
+//
+// Example:
+//   Idempotency idempotency;
+//   idempotency.scope = principal_name;
+//   idempotency.access = AccessScope::Projects({1, 3});
+//   store.CreateTask(draft, request_id, idempotency);
+struct Idempotency {
+  // request_ids are unique within a scope, so callers given scopes of their
+  // own (their names, say) can neither replay nor squat each other's.
+  std::string scope;
+  // The earlier tasks a replay may return, checked in the create's
+  // transaction; one outside is NOT_FOUND, as if it did not exist (a batch
+  // then creates nothing).
+  AccessScope access;
+};
+
 // TaskStore
 //
 // Persistence for projects and tasks. The generated `tasks.v1` messages are
@@ -58,10 +80,12 @@ struct AccessScope {
 //
 //   INVALID_ARGUMENT     a value the schema refuses (NOT NULL, CHECK, a string
 //                        with a NUL byte), a bad page token or order_by
-//   ALREADY_EXISTS       (project_id, title) is taken
+//   ALREADY_EXISTS       (project_id, title) is taken; a request_id sent with
+//                        another task than the first time
 //   FAILED_PRECONDITION  project_id names no project; a project with tasks
 //                        deleted without cascade
-//   NOT_FOUND            no row with that id (within the call's AccessScope)
+//   NOT_FOUND            no row with that id (within the call's AccessScope);
+//                        a replayed task outside its Idempotency.access
 //   PERMISSION_DENIED    an update moving a task out of its AccessScope
 //   ABORTED              etag mismatch
 //   UNAVAILABLE          the database cannot be reached (safe to retry)
@@ -115,15 +139,33 @@ class TaskStore {
   virtual absl::Status DeleteProject(int64_t id, bool cascade) = 0;
 
   // Inserts a task, applying the schema defaults (PENDING, MEDIUM) for
-  // unspecified enums. A non-empty `request_id` already used by an earlier
-  // create returns that create's task instead of inserting again.
-  virtual absl::StatusOr<v1::Task> CreateTask(const v1::Task& task,
-                                              absl::string_view request_id) = 0;
+  // unspecified enums. A non-empty `request_id` that an earlier create in
+  // `idempotency.scope` used returns that create's task (as it is now)
+  // instead of inserting again, provided `task` is the same draft (else
+  // ALREADY_EXISTS, reason REQUEST_ID_REUSED) and the task is within
+  // `idempotency.access` (else NOT_FOUND, reason TASK_NOT_FOUND).
+  virtual absl::StatusOr<v1::Task> CreateTask(
+      const v1::Task& task, absl::string_view request_id,
+      const Idempotency& idempotency) = 0;
+
+  // CreateTask in the scope shared by every caller ("").
+  absl::StatusOr<v1::Task> CreateTask(const v1::Task& task,
+                                      absl::string_view request_id) {
+    return CreateTask(task, request_id, Idempotency());
+  }
 
   // Creates every task of `request` in one transaction, or none: the first
-  // failure is returned, its message naming the index of the request.
+  // failure is returned, its message naming the index of the request. Each
+  // request's request_id is resolved as by CreateTask.
   virtual absl::StatusOr<v1::BatchCreateTasksResponse> BatchCreateTasks(
-      const v1::BatchCreateTasksRequest& request) = 0;
+      const v1::BatchCreateTasksRequest& request,
+      const Idempotency& idempotency) = 0;
+
+  // BatchCreateTasks in the scope shared by every caller ("").
+  absl::StatusOr<v1::BatchCreateTasksResponse> BatchCreateTasks(
+      const v1::BatchCreateTasksRequest& request) {
+    return BatchCreateTasks(request, Idempotency());
+  }
 
   // NOT_FOUND when no task within `scope` has `id`.
   virtual absl::StatusOr<v1::Task> GetTask(int64_t id,

@@ -10,6 +10,8 @@
 #include <grpcpp/impl/codegen/client_unary_call.h>
 #include <grpcpp/impl/codegen/sync_stream.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -57,18 +59,21 @@ using Stub = v1::TaskService::Stub;
 
 constexpr char kAdminToken[] = "admin-token-0123456789";
 constexpr char kBlueToken[] = "blue-token-abcdefghijk";
+constexpr char kRedToken[] = "red-token-lmnopqrstuvw";
 constexpr char kNobodyToken[] = "nobody-token-0000000000";
 constexpr char kUnknownToken[] = "unknown-token-99999999";
 
-// Projects 1 and 3 are blue's; the fixture creates 1, 2, 3 in that order.
+// Projects 1 and 3 are blue's, 2 is red's; the fixture creates 1, 2, 3 in
+// that order.
 constexpr int64_t kBlueProject = 1;
 constexpr int64_t kRedProject = 2;
 constexpr int64_t kOtherBlueProject = 3;
 
-std::string TokensFile() {
+// `blue_projects` as the tokens file spells them.
+std::string TokensFile(const std::string& blue_projects = "1,3") {
   return absl::StrCat("# test tokens\n", kAdminToken, "  admin  *\n",
-                      kBlueToken, "\tblue\t1,3\n\n", kNobodyToken,
-                      " nobody 999\n");
+                      kBlueToken, "\tblue\t", blue_projects, "\n\n",
+                      kNobodyToken, " nobody 999\n", kRedToken, " red 2\n");
 }
 
 // ---------------------------------------------------------------------------
@@ -76,7 +81,7 @@ std::string TokensFile() {
 
 TEST(TokenTableTest, ParsesTokensPrincipalsAndProjects) {
   ASSERT_OK_AND_ASSIGN(TokenTable table, TokenTable::Parse(TokensFile()));
-  EXPECT_EQ(table.size(), 3);
+  EXPECT_EQ(table.size(), 4);
 
   const Principal* admin = table.Find(kAdminToken);
   ASSERT_NE(admin, nullptr);
@@ -239,10 +244,22 @@ TEST(PrincipalTest, RestrictedPrincipalMayUseOnlyItsProjects) {
 class AuthServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<TokenTable> tokens = TokenTable::Parse(TokensFile());
+    ASSERT_NO_FATAL_FAILURE(StartServer(OpenStore(), TokensFile()));
+    ASSERT_NO_FATAL_FAILURE(MakeProjectsAndTasks());
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  // Serves the store of `open_store` with the tokens file `tokens_file`, in
+  // place of the server running so far.
+  void StartServer(StoreFactory open_store, const std::string& tokens_file) {
+    if (server_ != nullptr) server_->Shutdown();
+    absl::StatusOr<TokenTable> tokens = TokenTable::Parse(tokens_file);
     ASSERT_TRUE(tokens.ok()) << tokens.status();
     ServerConfig config;
-    config.open_store = OpenStore();
+    config.open_store = std::move(open_store);
     config.auth_tokens = std::make_shared<const TokenTable>(*std::move(tokens));
     absl::StatusOr<std::unique_ptr<TaskServer>> server =
         TaskServer::Start(std::move(config));
@@ -250,17 +267,16 @@ class AuthServiceTest : public ::testing::Test {
     server_ = *std::move(server);
     channel_ = server_->InProcessChannel();
     stub_ = v1::TaskService::NewStub(channel_);
+  }
 
+  // Projects 1, 2, 3 and a task in each of the first two and in none.
+  void MakeProjectsAndTasks() {
     ASSERT_EQ(MakeProject("blue"), kBlueProject);
     ASSERT_EQ(MakeProject("red"), kRedProject);
     ASSERT_EQ(MakeProject("blue too"), kOtherBlueProject);
     blue_task_ = MakeTask(kAdminToken, TaskIn(kBlueProject, "blue task"));
     red_task_ = MakeTask(kAdminToken, TaskIn(kRedProject, "red task"));
     loose_task_ = MakeTask(kAdminToken, Task("task without a project"));
-  }
-
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
   }
 
   // The server's store: in-memory SQLite.
@@ -276,7 +292,7 @@ class AuthServiceTest : public ::testing::Test {
                                                  const Request&, Response*),
                     const Request& request, Response* response = nullptr) {
     return ::tasks::testing::CallUnary(*stub_, method, request, response,
-                              absl::Seconds(10), token);
+                                       absl::Seconds(10), token);
   }
 
   static v1::Task Task(const std::string& title) {
@@ -300,12 +316,24 @@ class AuthServiceTest : public ::testing::Test {
     return project.id();
   }
 
-  v1::Task MakeTask(const std::string& token, const v1::Task& task) {
+  v1::Task MakeTask(const std::string& token, const v1::Task& task,
+                    const std::string& request_id = "") {
     v1::CreateTaskRequest request;
     *request.mutable_task() = task;
+    request.set_request_id(request_id);
     v1::Task created;
     EXPECT_THAT(Call(token, &Stub::CreateTask, request, &created), GrpcOk());
     return created;
+  }
+
+  // CreateTask of `task` with `request_id` as `token`.
+  grpc::Status CreateTask(const std::string& token, const v1::Task& task,
+                          const std::string& request_id,
+                          v1::Task* created = nullptr) {
+    v1::CreateTaskRequest request;
+    *request.mutable_task() = task;
+    request.set_request_id(request_id);
+    return Call(token, &Stub::CreateTask, request, created);
   }
 
   // Task `id` as the admin sees it.
@@ -719,6 +747,140 @@ TEST_F(AuthServiceTest, PageTokenOfAdminListDoesNotWidenRestrictedList) {
     EXPECT_THAT(status,
                 GrpcErrorIs(Code::INVALID_ARGUMENT, reason::kInvalidPageToken));
   }
+}
+
+// ---------------------------------------------------------------------------
+// request_id: each principal's keys are its own, and a replay never returns a
+// task the caller may not read.
+
+// The attack of issue 9: red creates a task with request_id "req-42"; blue
+// sends a create of its own with that key and must get a new task of its own,
+// never red's.
+TEST_F(AuthServiceTest, RequestIdUsedByAnotherPrincipalCreatesTheCallersOwn) {
+  v1::Task secret = TaskIn(kRedProject, "red secret");
+  secret.set_description("red's plans");
+  (*secret.mutable_metadata()->mutable_fields())["budget"].set_number_value(7);
+  const v1::Task red = MakeTask(kRedToken, secret, "req-42");
+  const v1::Task red_other =
+      MakeTask(kRedToken, TaskIn(kRedProject, "red other"), "req-43");
+
+  v1::Task blue;
+  EXPECT_THAT(
+      CreateTask(kBlueToken, TaskIn(kBlueProject, "x"), "req-42", &blue),
+      GrpcOk());
+  std::cout << "FIGURE blue's CreateTask with red's request_id: task "
+            << blue.id() << " in project " << blue.project_id() << " titled \""
+            << blue.title() << "\" (red's task: " << red.id() << ")\n";
+  EXPECT_NE(blue.id(), red.id());
+  EXPECT_EQ(blue.project_id(), kBlueProject);
+  EXPECT_EQ(blue.title(), "x");
+  EXPECT_EQ(blue.description(), "");
+  EXPECT_EQ(blue.metadata().fields_size(), 0);
+
+  // Each principal's retry replays its own task.
+  v1::Task again;
+  EXPECT_THAT(
+      CreateTask(kBlueToken, TaskIn(kBlueProject, "x"), "req-42", &again),
+      GrpcOk());
+  EXPECT_EQ(again.id(), blue.id());
+  EXPECT_THAT(CreateTask(kRedToken, secret, "req-42", &again), GrpcOk());
+  EXPECT_EQ(again.id(), red.id());
+
+  // BatchCreateTasks keeps the keys apart the same way.
+  v1::BatchCreateTasksRequest batch;
+  v1::CreateTaskRequest* item = batch.add_requests();
+  *item->mutable_task() = TaskIn(kBlueProject, "y");
+  item->set_request_id("req-43");
+  v1::BatchCreateTasksResponse created;
+  ASSERT_THAT(Call(kBlueToken, &Stub::BatchCreateTasks, batch, &created),
+              GrpcOk());
+  ASSERT_EQ(created.tasks_size(), 1);
+  std::cout << "FIGURE blue's BatchCreateTasks with red's request_id: task "
+            << created.tasks(0).id() << " in project "
+            << created.tasks(0).project_id()
+            << " (red's task: " << red_other.id() << ")\n";
+  EXPECT_NE(created.tasks(0).id(), red_other.id());
+  EXPECT_EQ(created.tasks(0).project_id(), kBlueProject);
+  EXPECT_EQ(created.tasks(0).title(), "y");
+  EXPECT_EQ(AdminGetTask(red.id()).title(), "red secret");
+}
+
+TEST_F(AuthServiceTest,
+       ReplayOfTaskMovedOutOfReachIsNotFoundAndRevealsNothing) {
+  const v1::Task mine =
+      MakeTask(kBlueToken, TaskIn(kBlueProject, "mine"), "req-moved");
+  v1::Task move;
+  move.set_id(mine.id());
+  move.set_project_id(kRedProject);
+  ASSERT_THAT(UpdateTask(kAdminToken, move, {"project_id"}), GrpcOk());
+
+  v1::Task replayed;
+  const grpc::Status status = CreateTask(
+      kBlueToken, TaskIn(kBlueProject, "mine"), "req-moved", &replayed);
+  std::cout << "FIGURE replay of a task moved to red's project: "
+            << ::tasks::testing::DescribeGrpcStatus(status) << ", task "
+            << replayed.id() << " in project " << replayed.project_id() << "\n";
+  EXPECT_THAT(status, GrpcErrorIs(Code::NOT_FOUND, reason::kTaskNotFound));
+  EXPECT_FALSE(replayed.has_project_id());
+  EXPECT_THAT(status.error_message(),
+              Not(HasSubstr(absl::StrCat("task ", mine.id()))));
+  EXPECT_THAT(status.error_message(), Not(HasSubstr("project")));
+
+  // In a batch the same replay refuses the whole batch.
+  v1::BatchCreateTasksRequest batch;
+  *batch.add_requests()->mutable_task() = TaskIn(kBlueProject, "fresh");
+  v1::CreateTaskRequest* replay = batch.add_requests();
+  *replay->mutable_task() = TaskIn(kBlueProject, "mine");
+  replay->set_request_id("req-moved");
+  const grpc::Status batch_status =
+      Call(kBlueToken, &Stub::BatchCreateTasks, batch);
+  EXPECT_THAT(batch_status,
+              GrpcErrorIs(Code::NOT_FOUND, reason::kTaskNotFound));
+  EXPECT_THAT(batch_status.error_message(), HasSubstr("requests[1]"));
+  EXPECT_THAT(ListedTasks(kAdminToken, 50),
+              UnorderedElementsAre("blue task", "red task",
+                                   "task without a project", "mine"));
+
+  // Back in reach, the replay returns it again.
+  move.set_project_id(kOtherBlueProject);
+  ASSERT_THAT(UpdateTask(kAdminToken, move, {"project_id"}), GrpcOk());
+  EXPECT_THAT(CreateTask(kBlueToken, TaskIn(kBlueProject, "mine"), "req-moved",
+                         &replayed),
+              GrpcOk());
+  EXPECT_EQ(replayed.id(), mine.id());
+  EXPECT_EQ(replayed.project_id(), kOtherBlueProject);
+}
+
+TEST_F(AuthServiceTest, ReplayAfterLosingTheProjectNeverReturnsTheTask) {
+  // A database that outlives the server: the tokens file changes between
+  // the create and the replay.
+  const std::string db =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/replay_after_losing.db");
+  std::remove(db.c_str());
+  const StoreFactory open_db = [db] { return storage::OpenSociTaskStore(db); };
+  ASSERT_NO_FATAL_FAILURE(StartServer(open_db, TokensFile("1,3")));
+  ASSERT_NO_FATAL_FAILURE(MakeProjectsAndTasks());
+  const v1::Task earlier =
+      MakeTask(kBlueToken, TaskIn(kOtherBlueProject, "before"), "req-lost");
+
+  ASSERT_NO_FATAL_FAILURE(StartServer(open_db, TokensFile("1")));
+  // The same request is refused like any create in that project.
+  EXPECT_THAT(
+      CreateTask(kBlueToken, TaskIn(kOtherBlueProject, "before"), "req-lost"),
+      GrpcErrorIs(Code::PERMISSION_DENIED, reason::kPermissionDenied));
+  // The key with a request blue may still send: never the earlier task.
+  v1::Task got;
+  const grpc::Status status =
+      CreateTask(kBlueToken, TaskIn(kBlueProject, "before"), "req-lost", &got);
+  std::cout << "FIGURE replay after losing project 3: "
+            << ::tasks::testing::DescribeGrpcStatus(status) << ", task "
+            << got.id() << " in project " << got.project_id()
+            << " (the earlier task: " << earlier.id() << " in project "
+            << earlier.project_id() << ")\n";
+  EXPECT_THAT(status,
+              GrpcErrorIs(Code::ALREADY_EXISTS, reason::kRequestIdReused));
+  EXPECT_NE(got.id(), earlier.id());
+  EXPECT_EQ(AdminGetTask(earlier.id()).project_id(), kOtherBlueProject);
 }
 
 TEST_F(AuthServiceTest, HealthNeedsNoToken) {

@@ -42,6 +42,7 @@ using ::tasks::testing::StatusIs;
 using ::testing::_;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::Invoke;
 using ::testing::NiceMock;
@@ -139,8 +140,9 @@ class ServerTest : public ::testing::Test {
   // `release`.
   void HoldCreatesUntil(absl::Notification& release,
                         std::atomic<int>& in_store) {
-    ON_CALL(*store_, CreateTask(_, _))
-        .WillByDefault(Invoke([&](const v1::Task&, absl::string_view) {
+    ON_CALL(*store_, CreateTask(_, _, _))
+        .WillByDefault(Invoke([&](const v1::Task&, absl::string_view,
+                                  const storage::Idempotency&) {
           ++in_store;
           release.WaitForNotification();
           return absl::StatusOr<v1::Task>(TaskWithId(1));
@@ -239,12 +241,13 @@ TEST_F(ServerTest, DeleteProjectPassesForceAsCascade) {
 TEST_F(ServerTest, CreateTaskClearsOutputOnlyFieldsAndPassesRequestId) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   EXPECT_CALL(*store_,
-              CreateTask(AllOf(
-                             Property(&v1::Task::id, 0),
-                             Property(&v1::Task::etag, ""),
-                             Property(&v1::Task::has_create_time, false),
-                             Property(&v1::Task::title, "write")),
-                         absl::string_view("retry-1")))
+              CreateTask(AllOf(Property(&v1::Task::id, 0),
+                               Property(&v1::Task::etag, ""),
+                               Property(&v1::Task::has_create_time, false),
+                               Property(&v1::Task::title, "write")),
+                         absl::string_view("retry-1"),
+                         // Without auth every caller shares one scope.
+                         Field(&storage::Idempotency::scope, "")))
       .WillOnce(Return(TaskWithId(3)));
   grpc::ClientContext context;
   v1::CreateTaskRequest request;
@@ -351,12 +354,13 @@ TEST_F(ServerTest, ShutdownTurnsHealthNotServingAndDrainsInFlightCalls) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   ASSERT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
   absl::Notification in_store, release;
-  EXPECT_CALL(*store_, CreateTask(_, _))
-      .WillOnce(Invoke([&](const v1::Task&, absl::string_view) {
-        in_store.Notify();
-        release.WaitForNotification();
-        return absl::StatusOr<v1::Task>(TaskWithId(8));
-      }));
+  EXPECT_CALL(*store_, CreateTask(_, _, _))
+      .WillOnce(Invoke(
+          [&](const v1::Task&, absl::string_view, const storage::Idempotency&) {
+            in_store.Notify();
+            release.WaitForNotification();
+            return absl::StatusOr<v1::Task>(TaskWithId(8));
+          }));
 
   grpc::ClientContext watch_context;
   HealthCheckRequest watch_request;
@@ -422,7 +426,7 @@ TEST_F(ServerTest, SecondServerOnTheSamePortFailsToStart) {
 
 TEST_F(ServerTest, RequestOverOneMebibyteIsResourceExhausted) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  EXPECT_CALL(*store_, CreateTask(_, _)).Times(0);
+  EXPECT_CALL(*store_, CreateTask(_, _, _)).Times(0);
   grpc::ClientContext context;
   v1::CreateTaskRequest request;
   request.mutable_task()->set_title("big");

@@ -3,14 +3,15 @@
 // status code and ErrorInfo reason, defaults, field masks, pagination, batch
 // creates, request ids, health and concurrent creates.
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
+#include <iostream>
 #include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -78,7 +79,7 @@ class TaskServiceTest : public ::testing::Test {
                                                  const Request&, Response*),
                     const Request& request, Response* response = nullptr) {
     return ::tasks::testing::CallUnary(*stub_, method, request, response,
-                              absl::Seconds(10));
+                                       absl::Seconds(10));
   }
 
   grpc::Status CreateTask(const v1::CreateTaskRequest& request,
@@ -587,7 +588,8 @@ TEST_F(TaskServiceTest, ListTasksFiltersByProjectStatusPriorityAndMetadata) {
 
 TEST_F(TaskServiceTest, BatchCreateTasksReturnsTasksInRequestOrder) {
   v1::BatchCreateTasksRequest batch;
-  for (const char* title : {"a", "b", "c"}) *batch.add_requests() = NewTask(title);
+  for (const char* title : {"a", "b", "c"})
+    *batch.add_requests() = NewTask(title);
   v1::BatchCreateTasksResponse response;
   ASSERT_THAT(Call(&Stub::BatchCreateTasks, batch, &response), GrpcOk());
   ASSERT_THAT(response.tasks(), SizeIs(3));
@@ -608,9 +610,9 @@ TEST_F(TaskServiceTest, BatchCreateTasksIsAllOrNothing) {
   EXPECT_THAT(ListAllTasks(list), SizeIs(0));
 
   batch.mutable_requests(2)->mutable_task()->set_title(" ");
-  EXPECT_THAT(Call(&Stub::BatchCreateTasks, batch),
-              GrpcInvalidField("requests[2].task.title",
-                               reason::kInvalidArgument));
+  EXPECT_THAT(
+      Call(&Stub::BatchCreateTasks, batch),
+      GrpcInvalidField("requests[2].task.title", reason::kInvalidArgument));
   EXPECT_THAT(ListAllTasks(list), SizeIs(0));
 }
 
@@ -634,6 +636,28 @@ TEST_F(TaskServiceTest, RetryWithSameRequestIdReturnsTheFirstTask) {
   EXPECT_THAT(ListAllTasks(v1::ListTasksRequest()), SizeIs(1));
 }
 
+TEST_F(TaskServiceTest, SameRequestIdWithAnotherTaskIsAlreadyExists) {
+  v1::CreateTaskRequest request = NewTask("once");
+  request.set_request_id("7d0c3a52-reused");
+  const v1::Task first = MakeTask(request);
+  request.mutable_task()->set_title("twice");
+  v1::Task other;
+  const grpc::Status status = Call(&Stub::CreateTask, request, &other);
+  std::cout << "FIGURE request_id sent again with another title: "
+            << ::tasks::testing::DescribeGrpcStatus(status) << ", task "
+            << other.id() << " (the first: " << first.id() << ")\n";
+  EXPECT_THAT(status,
+              GrpcErrorIs(Code::ALREADY_EXISTS, reason::kRequestIdReused));
+  EXPECT_THAT(status.error_message(), HasSubstr("request_id"));
+
+  v1::BatchCreateTasksRequest batch;
+  *batch.add_requests() = NewTask("fresh");
+  *batch.add_requests() = request;
+  EXPECT_THAT(Call(&Stub::BatchCreateTasks, batch),
+              GrpcErrorIs(Code::ALREADY_EXISTS, reason::kRequestIdReused));
+  EXPECT_THAT(ListAllTasks(v1::ListTasksRequest()), SizeIs(1));
+}
+
 // --- Health and concurrency -------------------------------------------------
 
 TEST_F(TaskServiceTest, HealthIsServingOverallAndForTheService) {
@@ -644,8 +668,7 @@ TEST_F(TaskServiceTest, HealthIsServingOverallAndForTheService) {
     request.set_service(service);
     grpc::health::v1::HealthCheckResponse response;
     ASSERT_THAT(health->Check(&context, request, &response), GrpcOk());
-    EXPECT_EQ(response.status(),
-              grpc::health::v1::HealthCheckResponse::SERVING)
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING)
         << "service \"" << service << "\"";
   }
 }

@@ -100,6 +100,13 @@ bool InOrder(const v1::Task& a, const v1::Task& b, absl::string_view order_by) {
   return a.id() < b.id();
 }
 
+// An idempotency scope without a replay check.
+Idempotency ScopeNamed(const std::string& name) {
+  Idempotency idempotency;
+  idempotency.scope = name;
+  return idempotency;
+}
+
 v1::ListTasksRequest TasksInProject(int64_t project_id) {
   v1::ListTasksRequest request;
   request.set_project_id(project_id);
@@ -1561,8 +1568,8 @@ TEST_P(TaskStoreTest, BatchRepeatingARequestIdReturnsTheFirstTaskForBoth) {
   v1::BatchCreateTasksRequest request;
   *request.add_requests() = CreateRequest(TaskBuilder("first"), "req-1");
   *request.add_requests() = CreateRequest(TaskBuilder("other"), "");
-  *request.add_requests() = CreateRequest(TaskBuilder("again"), "req-1");
-  *request.add_requests() = CreateRequest(TaskBuilder("old"), "req-old");
+  *request.add_requests() = CreateRequest(TaskBuilder("first"), "req-1");
+  *request.add_requests() = CreateRequest(TaskBuilder("earlier"), "req-old");
   ASSERT_OK_AND_ASSIGN(v1::BatchCreateTasksResponse response,
                        store().BatchCreateTasks(request));
   ASSERT_EQ(response.tasks_size(), 4);
@@ -1609,14 +1616,166 @@ TEST_P(TaskStoreTest, FailedTransactionsLeaveTheStoreUsable) {
   }
 }
 
-TEST_P(TaskStoreTest, RepeatedRequestIdReturnsFirstTaskAndCreatesNoSecond) {
+TEST_P(TaskStoreTest, BatchReusingARequestIdForAnotherTaskIsRefusedWhole) {
+  ASSERT_OK_AND_ASSIGN(v1::Task earlier,
+                       store().CreateTask(TaskBuilder("earlier"), "req-old"));
+  // Against an earlier create, and within the batch itself.
+  v1::BatchCreateTasksRequest request;
+  *request.add_requests() = CreateRequest(TaskBuilder("first"), "req-1");
+  *request.add_requests() =
+      CreateRequest(TaskBuilder("not earlier"), "req-old");
+  absl::StatusOr<v1::BatchCreateTasksResponse> refused =
+      store().BatchCreateTasks(request);
+  std::cout << "FIGURE batch reusing an earlier request_id: "
+            << refused.status() << "\n";
+  EXPECT_THAT(refused,
+              AllOf(StatusIs(Code::kAlreadyExists, HasSubstr("requests[1]")),
+                    ReasonIs(reason::kRequestIdReused)));
+  request.mutable_requests(1)->set_request_id("req-2");
+  *request.add_requests() = CreateRequest(TaskBuilder("second"), "req-1");
+  EXPECT_THAT(store().BatchCreateTasks(request),
+              AllOf(StatusIs(Code::kAlreadyExists, HasSubstr("requests[2]")),
+                    ReasonIs(reason::kRequestIdReused)));
+  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("earlier")));
+}
+
+TEST_P(TaskStoreTest, SameRequestIdInTwoScopesCreatesTwoTasks) {
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task red,
+      store().CreateTask(TaskBuilder("red's"), "req-42", ScopeNamed("red")));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task blue,
+      store().CreateTask(TaskBuilder("blue's"), "req-42", ScopeNamed("blue")));
+  std::cout << "FIGURE request_id req-42 in scopes red and blue: tasks "
+            << red.id() << " and " << blue.id() << "\n";
+  EXPECT_NE(blue.id(), red.id());
+  EXPECT_EQ(blue.title(), "blue's");
+  // Each scope replays its own task; the shared scope "" is one more.
+  EXPECT_THAT(
+      store().CreateTask(TaskBuilder("red's"), "req-42", ScopeNamed("red")),
+      IsOkAndHolds(EqualsProto(red)));
+  EXPECT_THAT(
+      store().CreateTask(TaskBuilder("blue's"), "req-42", ScopeNamed("blue")),
+      IsOkAndHolds(EqualsProto(blue)));
+  ASSERT_OK(store().CreateTask(TaskBuilder("shared"), "req-42"));
+  EXPECT_THAT(ListTitles(),
+              IsOkAndHolds(ElementsAre("red's", "blue's", "shared")));
+}
+
+TEST_P(TaskStoreTest, BatchRequestIdsAreScopedToo) {
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task red,
+      store().CreateTask(TaskBuilder("red's"), "req-1", ScopeNamed("red")));
+  v1::BatchCreateTasksRequest request;
+  *request.add_requests() = CreateRequest(TaskBuilder("blue's"), "req-1");
+  *request.add_requests() = CreateRequest(TaskBuilder("blue's"), "req-1");
+  ASSERT_OK_AND_ASSIGN(v1::BatchCreateTasksResponse response,
+                       store().BatchCreateTasks(request, ScopeNamed("blue")));
+  ASSERT_EQ(response.tasks_size(), 2);
+  EXPECT_NE(response.tasks(0).id(), red.id());
+  EXPECT_EQ(response.tasks(0).title(), "blue's");
+  EXPECT_THAT(response.tasks(1), EqualsProto(response.tasks(0)));
+  // Replayed whole in its scope; another task under the key is refused.
+  EXPECT_THAT(store().BatchCreateTasks(request, ScopeNamed("blue")),
+              IsOkAndHolds(EqualsProto(response)));
+  *request.mutable_requests(1) = CreateRequest(TaskBuilder("red's"), "req-1");
+  EXPECT_THAT(store().BatchCreateTasks(request, ScopeNamed("blue")),
+              AllOf(StatusIs(Code::kAlreadyExists, HasSubstr("requests[1]")),
+                    ReasonIs(reason::kRequestIdReused)));
+  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("red's", "blue's")));
+}
+
+TEST_P(TaskStoreTest, ReplayOfTaskOutsideTheAccessScopeIsNotFound) {
+  ASSERT_OK_AND_ASSIGN(v1::Project mine, CreateProject("mine"));
+  ASSERT_OK_AND_ASSIGN(v1::Project other, CreateProject("other"));
+  Idempotency idempotency = ScopeNamed("blue");
+  idempotency.access = AccessScope::Projects({mine.id()});
+  const v1::Task draft = TaskBuilder("t").InProject(mine.id());
   ASSERT_OK_AND_ASSIGN(v1::Task first,
-                       store().CreateTask(TaskBuilder("Once"), "req-1"));
-  EXPECT_THAT(store().CreateTask(TaskBuilder("Once"), "req-1"),
+                       store().CreateTask(draft, "req-1", idempotency));
+  // Moved out of the scope: as if it did not exist, its id and project
+  // unnamed.
+  ASSERT_OK(store().UpdateTask(
+      TaskBuilder("t").WithId(first.id()).InProject(other.id()),
+      MaskOf({"project_id"}), kEveryRow));
+  absl::StatusOr<v1::Task> hidden =
+      store().CreateTask(draft, "req-1", idempotency);
+  std::cout << "FIGURE replay of a task moved out of the access scope: "
+            << hidden.status() << "\n";
+  EXPECT_THAT(hidden, AllOf(StatusIs(Code::kNotFound),
+                            ReasonIs(reason::kTaskNotFound)));
+  EXPECT_THAT(hidden.status().message(),
+              AllOf(Not(HasSubstr(absl::StrCat(first.id()))),
+                    Not(HasSubstr("project"))));
+
+  // In a batch the refusal undoes the other creates.
+  v1::BatchCreateTasksRequest request;
+  *request.add_requests() = CreateRequest(TaskBuilder("new"), "");
+  *request.add_requests() = CreateRequest(draft, "req-1");
+  EXPECT_THAT(store().BatchCreateTasks(request, idempotency),
+              StatusIs(Code::kNotFound, HasSubstr("requests[1]")));
+  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("t")));
+
+  // Within a scope that reaches it, the replay returns it as it is now.
+  idempotency.access = AccessScope::Projects({mine.id(), other.id()});
+  ASSERT_OK_AND_ASSIGN(v1::Task replayed,
+                       store().CreateTask(draft, "req-1", idempotency));
+  EXPECT_EQ(replayed.id(), first.id());
+  EXPECT_EQ(replayed.project_id(), other.id());
+  // Another task under the key is REQUEST_ID_REUSED wherever the first is.
+  idempotency.access = AccessScope::Projects({mine.id()});
+  EXPECT_THAT(store().CreateTask(TaskBuilder("u").InProject(mine.id()), "req-1",
+                                 idempotency),
+              ReasonIs(reason::kRequestIdReused));
+}
+
+TEST_P(TaskStoreTest, RepeatedRequestIdReturnsFirstTaskAndCreatesNoSecond) {
+  const v1::Task draft = TaskBuilder("Once")
+                             .WithStatus(v1::Task::IN_PROGRESS)
+                             .WithMetadataJson(R"({"b": [1, 2], "a": "x"})");
+  ASSERT_OK_AND_ASSIGN(v1::Task first, store().CreateTask(draft, "req-1"));
+  EXPECT_THAT(store().CreateTask(draft, "req-1"),
               IsOkAndHolds(EqualsProto(first)));
-  // The first create's result stands even when the retry differs.
-  EXPECT_THAT(store().CreateTask(TaskBuilder("Twice"), "req-1"),
+  EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("Once")));
+}
+
+TEST_P(TaskStoreTest, ReplayMatchesWhateverOrderItsMetadataWasBuiltIn) {
+  v1::Task forward = TaskBuilder("Keys");
+  v1::Task backward = forward;
+  auto& forward_fields = *forward.mutable_metadata()->mutable_fields();
+  auto& backward_fields = *backward.mutable_metadata()->mutable_fields();
+  for (int i = 0; i < 50; ++i) {
+    forward_fields[absl::StrCat("key ", i)].set_number_value(i);
+    backward_fields[absl::StrCat("key ", 49 - i)].set_number_value(49 - i);
+  }
+  ASSERT_OK_AND_ASSIGN(v1::Task first, store().CreateTask(forward, "req-1"));
+  EXPECT_THAT(store().CreateTask(backward, "req-1"),
               IsOkAndHolds(EqualsProto(first)));
+}
+
+TEST_P(TaskStoreTest, RequestIdSentWithAnotherTaskIsAlreadyExistsNamingIt) {
+  // AIP-155: a request_id stands for one request; sent with another, it is
+  // refused rather than answered with the first request's task.
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("p"));
+  const v1::Task draft = TaskBuilder("Once")
+                             .InProject(project.id())
+                             .WithMetadataJson(R"({"k": 1})");
+  ASSERT_OK(store().CreateTask(draft, "req-1"));
+  std::vector<v1::Task> others(5, draft);
+  others[0].set_title("Twice");
+  others[1].clear_project_id();
+  others[2].set_description("more");
+  others[3].set_priority(v1::Task::HIGH);
+  (*others[4].mutable_metadata()->mutable_fields())["k"].set_number_value(2);
+  for (const v1::Task& other : others) {
+    SCOPED_TRACE(other.ShortDebugString());
+    absl::StatusOr<v1::Task> refused = store().CreateTask(other, "req-1");
+    std::cout << "FIGURE request_id reused with another task: "
+              << refused.status() << "\n";
+    EXPECT_THAT(refused, AllOf(StatusIs(Code::kAlreadyExists,
+                                        HasSubstr("request_id \"req-1\"")),
+                               ReasonIs(reason::kRequestIdReused)));
+  }
   EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("Once")));
 }
 
@@ -1626,6 +1785,29 @@ TEST_P(TaskStoreTest, DistinctOrEmptyRequestIdsCreateDistinctTasks) {
   ASSERT_OK(store().CreateTask(TaskBuilder("c"), ""));
   ASSERT_OK(store().CreateTask(TaskBuilder("d"), ""));
   EXPECT_THAT(ListTitles(), IsOkAndHolds(ElementsAre("a", "b", "c", "d")));
+}
+
+TEST_P(TaskStoreTest,
+       ConcurrentCreatesOfOneRequestIdWithOtherTasksHaveOneWinner) {
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store,
+                       OpenFreshStore(StoreLocation::kShared));
+  constexpr int kThreads = 8;
+  std::vector<absl::StatusOr<v1::Task>> results(kThreads);
+  RunThreads(kThreads, [&](int i) {
+    results[i] = store->CreateTask(TaskBuilder(absl::StrCat("task ", i)),
+                                   "same-request", ScopeNamed("blue"));
+  });
+  int winners = 0;
+  for (const absl::StatusOr<v1::Task>& result : results) {
+    if (result.ok()) {
+      ++winners;
+    } else {
+      EXPECT_THAT(result, ReasonIs(reason::kRequestIdReused));
+    }
+  }
+  EXPECT_EQ(winners, 1);
+  EXPECT_THAT(ListAllTasks(*store, v1::ListTasksRequest()),
+              IsOkAndHolds(SizeIs(1)));
 }
 
 TEST_P(TaskStoreTest, ConcurrentCreatesWithOneRequestIdCreateOneTask) {
@@ -2093,13 +2275,124 @@ TEST_P(TaskStoreTest, ReopeningStoreKeepsDataAndSchema) {
         StatusIs(Code::kAlreadyExists));
     EXPECT_THAT(store->CreateTask(TaskBuilder("x").InProject(987654), ""),
                 StatusIs(Code::kFailedPrecondition));
-    EXPECT_THAT(store->CreateTask(TaskBuilder("Retry"), "req-kept"),
+    EXPECT_THAT(store->CreateTask(TaskBuilder("Kept")
+                                      .InProject(project.id())
+                                      .WithMetadataJson(R"({"k": [1, "v"]})"),
+                                  "req-kept"),
                 IsOkAndHolds(EqualsProto(task)));
     ASSERT_OK_AND_ASSIGN(
         v1::Task added,
         store->CreateTask(TaskBuilder(absl::StrCat("Added ", reopen)), ""));
     EXPECT_GT(added.id(), task.id());
     EXPECT_EQ(added.status(), v1::Task::PENDING);
+  }
+}
+
+// Statements that take a current database back to schema version 2, as an
+// older build left it: request_id unique in the whole table, no scope and no
+// fingerprint.
+std::vector<std::string> DowngradeToVersion2(StoreBackend backend) {
+  if (backend == StoreBackend::kPostgres) {
+    return {
+        "ALTER TABLE tasks DROP CONSTRAINT tasks_scope_request_id_key, "
+        "DROP COLUMN idempotency_scope, DROP COLUMN request_fingerprint, "
+        "ADD CONSTRAINT tasks_request_id_key UNIQUE (request_id)",
+        "DELETE FROM schema_migrations WHERE version = 3"};
+  }
+  // SQLite drops no column of a UNIQUE constraint: the table is rebuilt as
+  // version 1 made it (its CHECKs left out), with its indexes and a trigger.
+  return {
+      "CREATE TABLE tasks_v2 (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+      "project_id INTEGER NULL REFERENCES projects (id) ON DELETE CASCADE, "
+      "title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', "
+      "status INTEGER NOT NULL DEFAULT 1, priority INTEGER NOT NULL DEFAULT 2, "
+      "metadata TEXT NOT NULL DEFAULT '{}', "
+      "create_time INTEGER NOT NULL DEFAULT 0, "
+      "update_time INTEGER NOT NULL DEFAULT 0, "
+      "revision INTEGER NOT NULL DEFAULT 1, "
+      "request_id TEXT NULL CONSTRAINT tasks_request_id_key UNIQUE, "
+      "CONSTRAINT tasks_project_title_key UNIQUE (project_id, title)) STRICT",
+      "DROP TABLE tasks",
+      "ALTER TABLE tasks_v2 RENAME TO tasks",
+      "CREATE INDEX tasks_project_idx ON tasks (project_id, id)",
+      "CREATE INDEX tasks_create_time_idx ON tasks (create_time, id)",
+      "CREATE INDEX tasks_priority_idx ON tasks (priority, id)",
+      "CREATE INDEX tasks_title_idx ON tasks (title, id)",
+      "CREATE TRIGGER tasks_title_not_empty_insert BEFORE INSERT ON tasks "
+      "WHEN length(NEW.title) = 0 BEGIN SELECT RAISE(ABORT, "
+      "'CHECK constraint failed: tasks_title_not_empty'); END",
+      "DELETE FROM schema_migrations WHERE version = 3"};
+}
+
+TEST_P(TaskStoreTest, MigrationKeepsTasksAndReplaysTheirRequestIds) {
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  v1::Project project;
+  {
+    ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+    ASSERT_OK_AND_ASSIGN(project, store->CreateProject(ProjectNamed("Old")));
+  }
+  for (const std::string& sql : DowngradeToVersion2(backend())) {
+    ASSERT_OK(QueryRawSql(backend(), connection, sql));
+  }
+  // Rows as the older build wrote them, and a deleted one whose id must not
+  // come back.
+  for (const std::string& sql : std::vector<std::string>{
+           absl::StrCat("INSERT INTO tasks (project_id, title, metadata, "
+                        "request_id, create_time, update_time) VALUES (",
+                        project.id(),
+                        ", 'kept', '{\"k\":1}', 'req-kept', 5000000, 5000000)"),
+           "INSERT INTO tasks (title, create_time, update_time) "
+           "VALUES ('plain', 6000000, 6000000)",
+           "INSERT INTO tasks (title, request_id) VALUES ('gone', 'req-gone')",
+           "DELETE FROM tasks WHERE title = 'gone'"}) {
+    ASSERT_OK(QueryRawSql(backend(), connection, sql));
+  }
+  ASSERT_OK_AND_ASSIGN(
+      std::string gone_id,
+      QueryRawSql(backend(), connection, "SELECT max(id) + 1 FROM tasks"));
+
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> tasks,
+                       ListAllTasks(*store, v1::ListTasksRequest()));
+  ASSERT_THAT(Titles(tasks), ElementsAre("kept", "plain"));
+  EXPECT_EQ(tasks[0].project_id(), project.id());
+  EXPECT_EQ(tasks[0].create_time().seconds(), 5);
+  ASSERT_OK_AND_ASSIGN(v1::Task added,
+                       store->CreateTask(TaskBuilder("added"), "req-gone"));
+  std::cout << "FIGURE after the migration: " << tasks.size()
+            << " tasks kept; the first new task got id " << added.id()
+            << " (the deleted one had " << gone_id << ")\n";
+  EXPECT_GT(added.id(), std::stoll(gone_id));
+  // The old key replays in the shared scope; in another it is a new key.
+  const v1::Task retry = TaskBuilder("kept")
+                             .InProject(project.id())
+                             .WithMetadataJson(R"({"k": 1})");
+  EXPECT_THAT(store->CreateTask(retry, "req-kept"),
+              IsOkAndHolds(EqualsProto(tasks[0])));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task scoped,
+      store->CreateTask(TaskBuilder("scoped"), "req-kept", ScopeNamed("blue")));
+  EXPECT_NE(scoped.id(), tasks[0].id());
+
+  EXPECT_THAT(QueryRawSql(backend(), connection,
+                          "SELECT max(version) FROM schema_migrations"),
+              IsOkAndHolds("3"));
+  EXPECT_THAT(QueryRawSql(backend(), connection,
+                          "INSERT INTO tasks (title) VALUES ('')"),
+              StatusIs(Code::kInternal, HasSubstr("tasks_title_not_empty")));
+  const std::string indexes =
+      backend() == StoreBackend::kSqlite
+          ? "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
+            "tbl_name = 'tasks' AND name LIKE 'tasks!_%!_idx' ESCAPE '!'"
+          : "SELECT count(*) FROM pg_indexes WHERE tablename = 'tasks' AND "
+            "indexname LIKE 'tasks!_%!_idx' ESCAPE '!'";
+  EXPECT_THAT(QueryRawSql(backend(), connection, indexes), IsOkAndHolds("4"));
+  if (backend() == StoreBackend::kSqlite) {
+    EXPECT_THAT(QueryRawSql(backend(), connection, "PRAGMA integrity_check"),
+                IsOkAndHolds("ok"));
+    EXPECT_THAT(QueryRawSql(backend(), connection, "PRAGMA foreign_key_check"),
+                IsOkAndHolds(""));
   }
 }
 

@@ -39,9 +39,16 @@ class MockTaskStore : public storage::TaskStore {
     ON_CALL(*this, DeleteProject)
         .WillByDefault(Invoke(real, &TaskStore::DeleteProject));
     ON_CALL(*this, CreateTask)
-        .WillByDefault(Invoke(real, &TaskStore::CreateTask));
+        .WillByDefault([real](const v1::Task& task,
+                              absl::string_view request_id,
+                              const storage::Idempotency& idempotency) {
+          return real->CreateTask(task, request_id, idempotency);
+        });
     ON_CALL(*this, BatchCreateTasks)
-        .WillByDefault(Invoke(real, &TaskStore::BatchCreateTasks));
+        .WillByDefault([real](const v1::BatchCreateTasksRequest& request,
+                              const storage::Idempotency& idempotency) {
+          return real->BatchCreateTasks(request, idempotency);
+        });
     ON_CALL(*this, GetTask).WillByDefault(Invoke(real, &TaskStore::GetTask));
     ON_CALL(*this, ListTasks(::testing::_))
         .WillByDefault([real](const v1::ListTasksRequest& request) {
@@ -67,10 +74,16 @@ class MockTaskStore : public storage::TaskStore {
               (override));
   MOCK_METHOD(absl::Status, DeleteProject, (int64_t id, bool cascade),
               (override));
+  using TaskStore::CreateTask;
   MOCK_METHOD(absl::StatusOr<v1::Task>, CreateTask,
-              (const v1::Task& task, absl::string_view request_id), (override));
+              (const v1::Task& task, absl::string_view request_id,
+               const storage::Idempotency& idempotency),
+              (override));
+  using TaskStore::BatchCreateTasks;
   MOCK_METHOD(absl::StatusOr<v1::BatchCreateTasksResponse>, BatchCreateTasks,
-              (const v1::BatchCreateTasksRequest& request), (override));
+              (const v1::BatchCreateTasksRequest& request,
+               const storage::Idempotency& idempotency),
+              (override));
   MOCK_METHOD(absl::StatusOr<v1::Task>, GetTask,
               (int64_t id, const storage::AccessScope& scope), (override));
   MOCK_METHOD(absl::StatusOr<v1::ListTasksResponse>, ListTasks,
