@@ -1273,7 +1273,7 @@ TEST_P(TaskStoreTest, MetadataAtTheCapsIsStoredAndBeyondIsInvalidArgument) {
 
     v1::Task change = TaskBuilder("kept").WithId(kept.id());
     *change.mutable_metadata() = metadata;
-    EXPECT_THAT(store().UpdateTask(change, MaskOf({"metadata"})),
+    EXPECT_THAT(store().UpdateTask(change, MaskOf({"metadata"}), kEveryRow),
                 IsInvalidField("task.metadata"));
 
     v1::BatchCreateTasksRequest batch;
@@ -1282,7 +1282,8 @@ TEST_P(TaskStoreTest, MetadataAtTheCapsIsStoredAndBeyondIsInvalidArgument) {
     EXPECT_THAT(store().BatchCreateTasks(batch),
                 IsInvalidField("requests[1].task.metadata"));
   }
-  EXPECT_THAT(store().GetTask(kept.id()), IsOkAndHolds(EqualsProto(kept)));
+  EXPECT_THAT(store().GetTask(kept.id(), kEveryRow),
+              IsOkAndHolds(EqualsProto(kept)));
   EXPECT_THAT(ListAllTasks(), IsOkAndHolds(SizeIs(kAtCap.size() + 1)));
 }
 
