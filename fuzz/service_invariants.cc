@@ -228,21 +228,33 @@ namespace {
 
 Rows ReadAll(storage::TaskStore& store, std::string* error) {
   Rows rows;
-  absl::StatusOr<v1::ListProjectsResponse> projects =
-      store.ListProjects(1000, "");
+  // Page after page: a page may stop early at the store's byte budget.
+  std::string project_token;
   v1::ListTasksRequest all;
   all.set_page_size(1000);
-  absl::StatusOr<v1::ListTasksResponse> tasks = store.ListTasks(all);
-  if (!projects.ok() || !tasks.ok()) {
-    *error = absl::StrCat(
-        "reading the database back failed: ", projects.status().ToString(),
-        " / ", tasks.status().ToString());
-    return rows;
-  }
-  for (const v1::Project& project : projects->projects()) {
-    rows.projects[project.id()] = project;
-  }
-  for (const v1::Task& task : tasks->tasks()) rows.tasks[task.id()] = task;
+  do {
+    absl::StatusOr<v1::ListProjectsResponse> projects =
+        store.ListProjects(1000, project_token);
+    if (!projects.ok()) {
+      *error = absl::StrCat("reading the projects back failed: ",
+                            projects.status().ToString());
+      return rows;
+    }
+    for (const v1::Project& project : projects->projects()) {
+      rows.projects[project.id()] = project;
+    }
+    project_token = projects->next_page_token();
+  } while (!project_token.empty());
+  do {
+    absl::StatusOr<v1::ListTasksResponse> tasks = store.ListTasks(all);
+    if (!tasks.ok()) {
+      *error = absl::StrCat("reading the tasks back failed: ",
+                            tasks.status().ToString());
+      return rows;
+    }
+    for (const v1::Task& task : tasks->tasks()) rows.tasks[task.id()] = task;
+    all.set_page_token(tasks->next_page_token());
+  } while (!all.page_token().empty());
   return rows;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "storage/error_reason.h"
+#include "storage/metadata_limits.h"
 #include "storage/status_macros.h"
 
 namespace tasks::service {
@@ -159,7 +160,10 @@ absl::Status CheckTaskField(const v1::Task& task, absl::string_view path,
   }
   if (path == "status") return CheckStatus(task.status(), field, creating);
   if (path == "priority") return CheckPriority(task.priority(), field, creating);
-  return absl::OkStatus();  // metadata: any JSON object.
+  if (path == "metadata") {
+    return storage::CheckMetadataLimits(field, task.metadata());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CheckCreateTask(const v1::CreateTaskRequest& request,

@@ -23,6 +23,9 @@ namespace tasks::service {
 //     required and 1..200 characters after trimming ASCII whitespace (the
 //     value itself is stored as sent); descriptions at most 10,000;
 //     request_id at most 100. No string may contain a NUL character.
+//   - Metadata: at most storage::kMaxMetadataValues (1,000) values, nested
+//     ones included, and storage::kMaxMetadataJsonBytes (16 KiB) of JSON text
+//     as the store writes it (storage/metadata_limits.h).
 //   - Enum values must be known numbers; ids must be > 0 (a task's optional
 //     project_id too, when set).
 //   - page_size: negative is an error, 0 means 50, above 1000 means 1000.

@@ -30,7 +30,8 @@ absl::Status CheckConfig(const ServerConfig& config) {
   if (config.completion_queues < 1) {
     return absl::InvalidArgumentError("completion_queues must be at least 1");
   }
-  if (config.max_receive_message_bytes <= 0 || config.max_health_watches <= 0 ||
+  if (config.max_receive_message_bytes <= 0 ||
+      config.max_send_message_bytes <= 0 || config.max_health_watches <= 0 ||
       config.keepalive_time <= absl::ZeroDuration() ||
       config.keepalive_timeout <= absl::ZeroDuration() ||
       config.min_client_ping_interval <= absl::ZeroDuration() ||
@@ -52,6 +53,7 @@ int Milliseconds(absl::Duration duration) {
 
 void ApplyHardening(const ServerConfig& config, grpc::ServerBuilder& builder) {
   builder.SetMaxReceiveMessageSize(config.max_receive_message_bytes);
+  builder.SetMaxSendMessageSize(config.max_send_message_bytes);
   // Two servers on one port would silently split the clients (and share a
   // SQLite file): binding a port in use must fail instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -62,6 +62,14 @@ struct ServerConfig {
   // Larger requests get RESOURCE_EXHAUSTED.
   int max_receive_message_bytes = 1 << 20;
 
+  // Larger responses are not sent: the call fails with RESOURCE_EXHAUSTED.
+  // The largest a list page can be is about 1.5 MiB (storage::
+  // kListPageByteBudget of stored text, numbers growing ~5x on the wire,
+  // plus 1,000 tasks' ids and times), and a single task or project is
+  // bounded by the request that stored it; 4 MiB is above both, and is also
+  // what gRPC clients accept by default.
+  int max_send_message_bytes = 4 << 20;
+
   // The server pings a connection idle this long, and drops it when the ping
   // is not answered within `keepalive_timeout`.
   absl::Duration keepalive_time = absl::Minutes(1);

@@ -56,6 +56,11 @@ class Dialect {
   // together instead of one round trip each.
   virtual bool has_pipeline() const = 0;
 
+  // True when the client library receives a statement's whole result before
+  // the first row is read (libpq), rather than row by row as they are read
+  // (SQLite): list queries then cut their rows to the page budget in SQL.
+  virtual bool buffers_results() const = 0;
+
   // Opens a new configured session. Throws soci::soci_error. Bounded by the
   // call's deadline (CurrentCallDeadline) where the backend allows
   // (PostgreSQL's connect_timeout counts whole seconds, at least 2).

@@ -1,6 +1,7 @@
 #ifndef TASKS_STORAGE_LIST_QUERY_H_
 #define TASKS_STORAGE_LIST_QUERY_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,6 +44,34 @@ std::optional<std::vector<int64_t>> AllowedProjects(const AccessScope& scope);
 // The scope of ListProjects page tokens: only the restriction, if any.
 std::string ProjectListScope(
     const std::optional<std::vector<int64_t>>& allowed_projects);
+
+// PageBudget
+//
+// Whether a list page has room for one more row under kListPageByteBudget:
+// the first row always, any later one only while the rows' stored bytes stay
+// within the budget.
+//
+// Example:
+//   PageBudget budget;
+//   for (each row fetched) {
+//     if (page is full || !budget.Take(StoredBytes(row))) { next token; stop; }
+//     add the row;
+//   }
+class PageBudget {
+ public:
+  // Counts a row of `stored_bytes` into the page and returns true, or returns
+  // false (the row is left for the next page) when it does not fit.
+  bool Take(size_t stored_bytes) {
+    if (rows_ > 0 && used_ + stored_bytes > kListPageByteBudget) return false;
+    ++rows_;
+    used_ += stored_bytes;
+    return true;
+  }
+
+ private:
+  int rows_ = 0;
+  size_t used_ = 0;
+};
 
 // A page size in 1..1000: 0 or less means 50, more than 1000 means 1000.
 int ClampPageSize(int page_size);

@@ -162,6 +162,7 @@ class PostgresDialect final : public Dialect {
   int max_pool_size() const override { return 1000; }
   bool serialize_writes() const override { return false; }
   bool has_pipeline() const override { return true; }
+  bool buffers_results() const override { return true; }
 
   std::unique_ptr<soci::session> Connect() const override {
     auto session = std::make_unique<soci::session>(soci::postgresql,

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "storage/task_rows.h"
+#include "storage/task_store.h"
 
 namespace tasks::storage {
 namespace {
@@ -67,6 +68,33 @@ std::string BuildUpdateProject(int columns) {
       "update_time = :now WHERE id = :id RETURNING ", kProjectColumns);
 }
 
+// A list query: `columns` of `from_where` in `order_by`, at most :limit rows.
+// On a backend that buffers whole results the rows are cut in SQL to those
+// the page byte budget can take plus the one that stops the page (see
+// PageBudget: the first two rows always, a later one while the rows before
+// it hold at most kListPageByteBudget bytes of `row_bytes`), so a page
+// never receives much more than its budget, however many rows :limit
+// allows. `fetched_columns` is `columns` as read from the table (with any
+// conversion to text).
+std::string ListQuery(const Dialect& dialect, absl::string_view columns,
+                      absl::string_view fetched_columns,
+                      absl::string_view from_where, absl::string_view order_by,
+                      absl::string_view row_bytes) {
+  const bool cut = dialect.buffers_results();
+  std::string fetch =
+      absl::StrCat("SELECT ", cut ? fetched_columns : columns, " FROM ",
+                   from_where, " ORDER BY ", order_by, " LIMIT :limit");
+  if (!cut) return fetch;
+  const std::string window =
+      absl::StrCat("OVER (ORDER BY ", order_by, " ROWS UNBOUNDED PRECEDING)");
+  return absl::StrCat(
+      "SELECT ", columns, " FROM (SELECT ", columns, ", row_number() ", window,
+      " AS list_row, sum(", row_bytes, ") ", window, " - (", row_bytes,
+      ") AS bytes_before FROM (", fetch, ") AS fetched) AS page WHERE ",
+      "list_row <= 2 OR bytes_before <= ", kListPageByteBudget, " ORDER BY ",
+      order_by);
+}
+
 std::string BuildListTasks(const Dialect& dialect, int filters,
                            const TaskOrder& order, bool after) {
   std::vector<std::string> conditions;
@@ -100,8 +128,14 @@ std::string BuildListTasks(const Dialect& dialect, int filters,
   if (!conditions.empty()) {
     where = absl::StrCat(" WHERE ", absl::StrJoin(conditions, " AND "));
   }
-  return absl::StrCat("SELECT ", kTaskColumns, " FROM tasks", where,
-                      " ORDER BY ", order_by, " LIMIT :limit");
+  // Metadata turned into text once, in the innermost query.
+  return ListQuery(
+      dialect, kTaskColumns,
+      "id, project_id, title, description, status, priority, "
+      "CAST(metadata AS text) AS metadata, create_time, update_time, revision",
+      absl::StrCat("tasks", where), order_by,
+      "octet_length(title) + octet_length(description) + "
+      "octet_length(metadata)");
 }
 
 }  // namespace
@@ -126,11 +160,14 @@ Queries::Queries(const Dialect& dialect) {
   get_project =
       absl::StrCat("SELECT ", kProjectColumns, " FROM projects WHERE id = :id");
   for (bool restricted : {false, true}) {
-    list_projects_[restricted] = absl::StrCat(
-        "SELECT ", kProjectColumns, " FROM projects WHERE id > :after_id",
-        restricted ? absl::StrCat(" AND ", dialect.AllowedIdsCondition("id"))
-                   : "",
-        " ORDER BY id LIMIT :limit");
+    list_projects_[restricted] = ListQuery(
+        dialect, kProjectColumns, kProjectColumns,
+        absl::StrCat(
+            "projects WHERE id > :after_id",
+            restricted
+                ? absl::StrCat(" AND ", dialect.AllowedIdsCondition("id"))
+                : ""),
+        "id", "octet_length(name) + octet_length(description)");
   }
   lock_project = absl::StrCat("SELECT id FROM projects WHERE id = :id",
                               dialect.lock_rows_sql());

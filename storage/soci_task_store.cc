@@ -17,6 +17,7 @@
 #include "storage/dialect.h"
 #include "storage/error_reason.h"
 #include "storage/list_query.h"
+#include "storage/metadata_limits.h"
 #include "storage/migrations.h"
 #include "storage/page_token.h"
 #include "storage/postgres_pipeline.h"
@@ -110,8 +111,11 @@ absl::StatusOr<TaskValues> CheckTask(const v1::Task& task,
   }
   if (columns & kTaskMetadata) {
     std::string field = absl::StrCat(prefix, ".metadata");
+    // The value count first: it stops early, the full walks do not.
+    RETURN_IF_ERROR(CheckMetadataValues(field, task.metadata()));
     RETURN_IF_ERROR(CheckStruct(field, task.metadata()));
     ASSIGN_OR_RETURN(values.metadata, StructToJson(task.metadata(), field));
+    RETURN_IF_ERROR(CheckMetadataJsonSize(field, values.metadata));
   }
   return values;
 }
@@ -267,10 +271,12 @@ class SociTaskStore final : public TaskStore {
             list.params().after_id = cursor.id;
             list.params().limit = size + 1;
             v1::ListProjectsResponse response;
+            PageBudget budget;
             for (bool row = list.Execute(); row; row = list.Fetch()) {
-              if (response.projects_size() == size) {
+              if (response.projects_size() == size ||
+                  !budget.Take(StoredBytes(list.project()))) {
                 PageCursor next;
-                next.id = response.projects(size - 1).id();
+                next.id = response.projects(response.projects_size() - 1).id();
                 response.set_next_page_token(
                     tokens_->Encode(token_scope, next));
                 break;
@@ -471,10 +477,16 @@ class SociTaskStore final : public TaskStore {
             }
             params.limit = size + 1;
             v1::ListTasksResponse response;
+            PageBudget budget;
             for (bool row = list.Execute(); row; row = list.Fetch()) {
-              if (response.tasks_size() == size) {
+              // Measured on the stored text, so a row that does not fit is
+              // never parsed.
+              if (response.tasks_size() == size ||
+                  !budget.Take(StoredBytes(list.task()))) {
                 response.set_next_page_token(tokens_->Encode(
-                    query.scope, CursorAfter(order, response.tasks(size - 1))));
+                    query.scope,
+                    CursorAfter(order,
+                                response.tasks(response.tasks_size() - 1))));
                 break;
               }
               absl::StatusOr<v1::Task> task = TaskFromRow(list.task());

@@ -26,6 +26,14 @@ absl::StatusOr<std::string> CheckedJson(const absl::Status& written,
 
 }  // namespace
 
+size_t StoredBytes(const TaskRow& row) {
+  return row.title.size() + row.description.size() + row.metadata.size();
+}
+
+size_t StoredBytes(const ProjectRow& row) {
+  return row.name.size() + row.description.size();
+}
+
 absl::StatusOr<v1::Task> TaskFromRow(const TaskRow& row) {
   v1::Task task;
   task.set_id(row.id);

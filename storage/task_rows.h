@@ -1,6 +1,7 @@
 #ifndef TASKS_STORAGE_TASK_ROWS_H_
 #define TASKS_STORAGE_TASK_ROWS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,6 +47,11 @@ struct ProjectRow {
   long long create_time = 0;
   long long update_time = 0;
 };
+
+// A row's stored bytes for the list page budget (kListPageByteBudget): its
+// text columns as read, before any parsing.
+size_t StoredBytes(const TaskRow& row);
+size_t StoredBytes(const ProjectRow& row);
 
 // The task in `row`. INTERNAL when its metadata is not a JSON object.
 absl::StatusOr<v1::Task> TaskFromRow(const TaskRow& row);

@@ -2,6 +2,7 @@
 #define TASKS_STORAGE_TASK_STORE_H_
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -71,6 +72,18 @@ struct Idempotency {
   AccessScope access;
 };
 
+// A list page ends before the row that would take its rows' stored bytes
+// past this, and its next_page_token continues right after its last row: so
+// a page may hold fewer than page_size rows even when more follow. A row's
+// stored bytes are its text as the database returns it, measured before any
+// parsing: a task's title, description and metadata JSON, a project's name
+// and description. A page always holds at least one row, however large (rows
+// stored before the metadata caps can be). Parsed into protobuf messages,
+// metadata takes up to ~70 times its text (a list of empty objects), so this
+// holds a page of the heaviest allowed rows near 20 MB in memory, and its
+// wire form under 2 MiB, whatever page_size asks for.
+inline constexpr size_t kListPageByteBudget = 256 * 1024;
+
 // TaskStore
 //
 // Persistence for projects and tasks. The generated `tasks.v1` messages are
@@ -113,7 +126,8 @@ class TaskStore {
   virtual absl::StatusOr<v1::Project> GetProject(int64_t id) = 0;
 
   // Projects in id order after `page_token` (empty for the first page);
-  // `page_size` is in 1..1000. INVALID_ARGUMENT for a tampered token.
+  // `page_size` is in 1..1000, and the page ends early at
+  // kListPageByteBudget. INVALID_ARGUMENT for a tampered token.
   virtual absl::StatusOr<v1::ListProjectsResponse> ListProjects(
       int page_size, absl::string_view page_token) = 0;
 
@@ -172,7 +186,8 @@ class TaskStore {
                                            const AccessScope& scope) = 0;
 
   // One page of tasks matching the request's filters, in its order_by, with
-  // keyset pagination. `request.page_size` is in 1..1000. INVALID_ARGUMENT for
+  // keyset pagination. `request.page_size` is in 1..1000, and the page ends
+  // early at kListPageByteBudget. INVALID_ARGUMENT for
   // an unknown order_by, a bad metadata filter, or a page token that was
   // tampered with or issued for other filters.
   virtual absl::StatusOr<v1::ListTasksResponse> ListTasks(

@@ -5,9 +5,12 @@
 // nesting and key sizes.
 //
 // Metadata limits (what this suite pins down):
-//   - Keys and strings of any length are accepted within the 1 MiB request
-//     limit (a 64 KiB key is stored, returned and matched by the filter
-//     exactly).
+//   - Size: at most 16 KiB of JSON text as the store writes it, and at most
+//     1,000 values, nested ones included (storage/metadata_limits.h). At the
+//     caps (an 8,000-byte key and a string filling the rest) metadata is
+//     stored, returned and matched by the filter exactly; one byte or one
+//     value more is INVALID_ARGUMENT naming task.metadata, on create, update
+//     and in a batch.
 //   - Nesting: metadata nested up to kMaxMetadataDepth levels (objects and
 //     lists alike, the metadata object itself included) is stored and
 //     returned exactly. One level more is INVALID_ARGUMENT naming
@@ -25,6 +28,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -33,6 +37,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "storage/error_reason.h"
+#include "storage/metadata_limits.h"
 #include "tests/service/bad_input_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/proto_matchers.h"
@@ -409,41 +414,94 @@ TEST_P(BadInputTest, MetadataNestedPastTheParserLimitIsRefusedUnparsed) {
   EXPECT_THAT(FetchTask(seed_task_.id()), EqualsProto(seed_task_));
 }
 
-TEST_P(BadInputTest, MetadataWithA64KiBKeyIsStoredReturnedAndMatchedExactly) {
-  // 64 KiB of mixed one- to four-byte characters.
+// {"<key>":"<value>","small":1} of exactly `json_bytes` bytes of JSON text
+// (keys sort "k..." before "small"; none of the characters is escaped): an
+// 8,000-byte key of mixed one- to four-byte characters, the value the rest.
+Struct MetadataOfJsonBytes(size_t json_bytes) {
   std::string key;
-  while (key.size() < (64 << 10))
-    key += "k\xC3\xA9\xE2\x82\xAC\xF0\x9F\x94\x91";
-  const std::string value = Repeat("v\xD7\xA9", 20000);
+  while (key.size() < 8000) key += "k\xC3\xA9\xE2\x82\xAC\xF0\x9F\x94\x91";
+  const size_t value_bytes = json_bytes - key.size() - 17;
+  const std::string value =
+      Repeat("v\xD7\xA9", value_bytes / 3) + Repeat("v", value_bytes % 3);
   Struct metadata;
   (*metadata.mutable_fields())[key].set_string_value(value);
   (*metadata.mutable_fields())["small"].set_number_value(1);
+  return metadata;
+}
 
-  v1::Task task = MakeTask(::tasks::testing::TaskBuilder("huge key").Build());
-  v1::CreateTaskRequest create;
-  create.mutable_task()->set_title("huge key created");
-  *create.mutable_task()->mutable_metadata() = metadata;
-  v1::Task created = MakeTask(create);
-  EXPECT_THAT(created.metadata(), EqualsProto(metadata));
-  EXPECT_THAT(FetchTask(created.id()), EqualsProto(created));
+// {"a": [null, ...]} with `nulls` nulls: nulls + 1 values.
+Struct NullList(int nulls) {
+  Struct metadata;
+  google::protobuf::ListValue* list =
+      (*metadata.mutable_fields())["a"].mutable_list_value();
+  for (int i = 0; i < nulls; ++i) {
+    list->add_values()->set_null_value(google::protobuf::NULL_VALUE);
+  }
+  return metadata;
+}
 
-  v1::UpdateTaskRequest update;
-  update.mutable_task()->set_id(task.id());
-  *update.mutable_task()->mutable_metadata() = metadata;
-  v1::Task updated;
-  ASSERT_THAT(Call(&Stub::UpdateTask, update, &updated), GrpcOk());
-  EXPECT_THAT(updated.metadata(), EqualsProto(metadata));
+TEST_P(BadInputTest, MetadataAtTheCapsIsStoredReturnedAndMatchedExactly) {
+  for (const Struct& metadata :
+       {MetadataOfJsonBytes(storage::kMaxMetadataJsonBytes),
+        NullList(storage::kMaxMetadataValues - 1)}) {
+    v1::Task task = MakeTask(::tasks::testing::TaskBuilder("at cap").Build());
+    v1::CreateTaskRequest create;
+    create.mutable_task()->set_title("at cap created");
+    *create.mutable_task()->mutable_metadata() = metadata;
+    v1::Task created = MakeTask(create);
+    EXPECT_THAT(created.metadata(), EqualsProto(metadata));
+    EXPECT_THAT(FetchTask(created.id()), EqualsProto(created));
 
-  v1::ListTasksRequest filter;
-  filter.set_metadata_key(key);
-  filter.mutable_metadata_value()->set_string_value(value);
-  std::vector<v1::Task> found = ListAllTasks(filter);
-  ASSERT_EQ(found.size(), 2u);
-  EXPECT_THAT(found[0], EqualsProto(updated));
-  EXPECT_THAT(found[1], EqualsProto(created));
-  // A key one character shorter matches nothing.
-  filter.set_metadata_key(key.substr(0, key.size() - 4));
-  EXPECT_TRUE(ListAllTasks(filter).empty());
+    v1::UpdateTaskRequest update;
+    update.mutable_task()->set_id(task.id());
+    *update.mutable_task()->mutable_metadata() = metadata;
+    v1::Task updated;
+    ASSERT_THAT(Call(&Stub::UpdateTask, update, &updated), GrpcOk());
+    EXPECT_THAT(updated.metadata(), EqualsProto(metadata));
+
+    v1::ListTasksRequest filter;
+    filter.set_metadata_key(metadata.fields().begin()->first);
+    *filter.mutable_metadata_value() = metadata.fields().begin()->second;
+    std::vector<v1::Task> found = ListAllTasks(filter);
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_THAT(found[0], EqualsProto(updated));
+    EXPECT_THAT(found[1], EqualsProto(created));
+    for (int64_t id : {task.id(), created.id()}) {
+      v1::DeleteTaskRequest remove;
+      remove.set_id(id);
+      EXPECT_THAT(Call(&Stub::DeleteTask, remove), GrpcOk());
+    }
+  }
+}
+
+TEST_P(BadInputTest, MetadataOverTheCapsIsInvalidArgument) {
+  const std::vector<std::pair<std::string, Struct>> kOver = {
+      {"16 KiB + 1 of JSON",
+       MetadataOfJsonBytes(storage::kMaxMetadataJsonBytes + 1)},
+      {"1,001 values", NullList(storage::kMaxMetadataValues)},
+      {"250,000 values", NullList(250000)},
+  };
+  for (const auto& [what, metadata] : kOver) {
+    v1::CreateTaskRequest create;
+    create.mutable_task()->set_title("over the caps");
+    *create.mutable_task()->mutable_metadata() = metadata;
+    ExpectRefused([&] { return Call(&Stub::CreateTask, create); },
+                  GrpcInvalidField("task.metadata", reason::kInvalidArgument),
+                  "CreateTask " + what);
+    v1::UpdateTaskRequest update;
+    update.mutable_task()->set_id(seed_task_.id());
+    *update.mutable_task()->mutable_metadata() = metadata;
+    ExpectRefused([&] { return Call(&Stub::UpdateTask, update); },
+                  GrpcInvalidField("task.metadata", reason::kInvalidArgument),
+                  "UpdateTask " + what);
+    v1::BatchCreateTasksRequest batch;
+    batch.add_requests()->mutable_task()->set_title("fine");
+    *batch.add_requests() = create;
+    ExpectRefused(
+        [&] { return Call(&Stub::BatchCreateTasks, batch); },
+        GrpcInvalidField("requests[1].task.metadata", reason::kInvalidArgument),
+        "BatchCreateTasks " + what);
+  }
 }
 
 TEST_P(BadInputTest, MetadataKeyOverTheMessageLimitIsResourceExhausted) {

@@ -1,9 +1,11 @@
 #include "service/request_validation.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "storage/error_reason.h"
 #include "tests/testing/status_matchers.h"
@@ -131,6 +133,86 @@ TEST(ValidateCreateTaskTest, RequestIdUpToHundredCharacters) {
   EXPECT_THAT(Wrap(ValidateCreateTask(request)), IsInvalidField("request_id"));
 }
 
+// {"a": [null, ...]} with `nulls` nulls: nulls + 1 values.
+google::protobuf::Struct NullList(int nulls) {
+  google::protobuf::Struct metadata;
+  google::protobuf::ListValue* list =
+      (*metadata.mutable_fields())["a"].mutable_list_value();
+  for (int i = 0; i < nulls; ++i) {
+    list->add_values()->set_null_value(google::protobuf::NULL_VALUE);
+  }
+  return metadata;
+}
+
+// {"k": "xx..."}: exactly `bytes` bytes of JSON text as the store writes it.
+google::protobuf::Struct JsonOfBytes(size_t bytes) {
+  google::protobuf::Struct metadata;
+  (*metadata.mutable_fields())["k"].set_string_value(
+      std::string(bytes - 8, 'x'));
+  return metadata;
+}
+
+v1::CreateTaskRequest CreateTaskWithMetadata(
+    google::protobuf::Struct metadata) {
+  v1::CreateTaskRequest request = CreateTask("t");
+  *request.mutable_task()->mutable_metadata() = std::move(metadata);
+  return request;
+}
+
+TEST(ValidateCreateTaskTest, MetadataUpToThousandValuesNestedOnesCounted) {
+  EXPECT_THAT(ValidateCreateTask(CreateTaskWithMetadata(NullList(999))),
+              IsOk());
+  EXPECT_THAT(Wrap(ValidateCreateTask(CreateTaskWithMetadata(NullList(1000)))),
+              AllOf(IsInvalidField("task.metadata"),
+                    ReasonIs(reason::kInvalidArgument)));
+  // {"o": {"a": [998 nulls]}}: 1,000 values; one more key makes 1,001.
+  google::protobuf::Struct nested;
+  *(*nested.mutable_fields())["o"].mutable_struct_value() = NullList(998);
+  EXPECT_THAT(ValidateCreateTask(CreateTaskWithMetadata(nested)), IsOk());
+  (*nested.mutable_fields())["p"].set_string_value("");
+  EXPECT_THAT(Wrap(ValidateCreateTask(CreateTaskWithMetadata(nested))),
+              IsInvalidField("task.metadata"));
+  // Far over: refused all the same (the count stops at the first over).
+  EXPECT_THAT(
+      Wrap(ValidateCreateTask(CreateTaskWithMetadata(NullList(250000)))),
+      IsInvalidField("task.metadata"));
+}
+
+TEST(ValidateCreateTaskTest, MetadataUpTo16KiBOfJson) {
+  EXPECT_THAT(ValidateCreateTask(CreateTaskWithMetadata(JsonOfBytes(16384))),
+              IsOk());
+  EXPECT_THAT(
+      Wrap(ValidateCreateTask(CreateTaskWithMetadata(JsonOfBytes(16385)))),
+      AllOf(IsInvalidField("task.metadata"),
+            ReasonIs(reason::kInvalidArgument)));
+  // Escapes count as written: 3,000 control characters are 18,000 bytes
+  // of "\u0001".
+  google::protobuf::Struct escaped;
+  (*escaped.mutable_fields())["k"].set_string_value(std::string(3000, '\1'));
+  EXPECT_THAT(Wrap(ValidateCreateTask(CreateTaskWithMetadata(escaped))),
+              IsInvalidField("task.metadata"));
+  // Keys count too.
+  google::protobuf::Struct long_key;
+  (*long_key.mutable_fields())[std::string(20000, 'k')].set_bool_value(true);
+  EXPECT_THAT(Wrap(ValidateCreateTask(CreateTaskWithMetadata(long_key))),
+              IsInvalidField("task.metadata"));
+}
+
+TEST(ValidateBatchCreateTasksTest, MetadataOverTheCapsNamesTheRequest) {
+  v1::BatchCreateTasksRequest batch;
+  for (int i = 0; i < 3; ++i) {
+    *batch.add_requests() = CreateTask(absl::StrCat("task ", i));
+  }
+  *batch.mutable_requests(2)->mutable_task()->mutable_metadata() =
+      JsonOfBytes(16385);
+  EXPECT_THAT(Wrap(ValidateBatchCreateTasks(batch)),
+              IsInvalidField("requests[2].task.metadata"));
+  *batch.mutable_requests(2)->mutable_task()->mutable_metadata() =
+      NullList(1000);
+  EXPECT_THAT(Wrap(ValidateBatchCreateTasks(batch)),
+              IsInvalidField("requests[2].task.metadata"));
+}
+
 TEST(ValidateBatchCreateTasksTest, NamesTheFieldOfTheFailingRequest) {
   v1::BatchCreateTasksRequest batch;
   for (int i = 0; i < 5; ++i) {
@@ -203,6 +285,17 @@ TEST_F(ValidateUpdateTaskTest, AbsentMaskMeansPopulatedFields) {
   request_.mutable_task()->mutable_metadata();
   EXPECT_THAT(ValidateUpdateTask(request_),
               HoldsPaths({"title", "priority", "metadata"}));
+}
+
+TEST_F(ValidateUpdateTaskTest, MetadataOverTheCapsIsInvalidOnlyInTheMask) {
+  *request_.mutable_task()->mutable_metadata() = NullList(1000);
+  EXPECT_THAT(ValidateUpdateTask(request_), IsInvalidField("task.metadata"));
+  *request_.mutable_task()->mutable_metadata() = JsonOfBytes(16385);
+  EXPECT_THAT(ValidateUpdateTask(request_), IsInvalidField("task.metadata"));
+  // Outside the mask the field is ignored.
+  request_.mutable_task()->set_title("new");
+  request_.mutable_update_mask()->add_paths("title");
+  EXPECT_THAT(ValidateUpdateTask(request_), HoldsPaths({"title"}));
 }
 
 TEST_F(ValidateUpdateTaskTest, EmptyMaskMeansPopulatedFields) {

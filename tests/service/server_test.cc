@@ -436,6 +436,27 @@ TEST_F(ServerTest, RequestOverOneMebibyteIsResourceExhausted) {
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
+TEST_F(ServerTest, ResponseOverTheSendLimitIsResourceExhausted) {
+  config_.max_send_message_bytes = 64 << 10;
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ON_CALL(*store_, GetTask(_, _))
+      .WillByDefault(Invoke([](int64_t id, const storage::AccessScope&) {
+        v1::Task task = TaskWithId(id);
+        task.set_description(std::string(id, 'x'));
+        return absl::StatusOr<v1::Task>(task);
+      }));
+  for (int64_t size : {60 << 10, 70 << 10}) {
+    grpc::ClientContext context;
+    v1::GetTaskRequest request;
+    request.set_id(size);
+    v1::Task task;
+    EXPECT_EQ(stub_->GetTask(&context, request, &task).error_code(),
+              size < (64 << 10) ? grpc::StatusCode::OK
+                                : grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << size;
+  }
+}
+
 TEST_F(ServerTest, WritesBeyondTheWriterThreadsAreResourceExhausted) {
   config_.max_threads = 2;
   ASSERT_NO_FATAL_FAILURE(StartServer());

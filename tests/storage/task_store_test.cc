@@ -29,6 +29,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "storage/error_reason.h"
+#include "storage/metadata_limits.h"
 #include "storage/soci_task_store.h"
 #include "storage/status_macros.h"
 #include "tasks/v1/tasks.pb.h"
@@ -367,6 +368,123 @@ TEST_P(TaskStoreTest, ListProjectsWithTamperedTokenIsInvalidArgument) {
                 AllOf(StatusIs(Code::kInvalidArgument),
                       ReasonIs(reason::kInvalidPageToken)));
   }
+}
+
+// ---------------------------------------------------------------------------
+// The page byte budget
+
+// 10,000 four-byte characters: the longest description, 40,000 bytes.
+std::string LongestDescription() {
+  std::string text;
+  for (int i = 0; i < 10000; ++i) text += "\xF0\x9F\x98\x80";
+  return text;
+}
+
+// The page sizes kListPageByteBudget gives rows of `row_bytes` stored bytes
+// (page_size 1000): a row joins a page while the page's bytes stay within the
+// budget, and the first row of a page always does.
+std::vector<int> BudgetedPageSizes(const std::vector<size_t>& row_bytes) {
+  std::vector<int> pages;
+  size_t used = 0;
+  for (size_t bytes : row_bytes) {
+    if (pages.empty() || used + bytes > kListPageByteBudget) {
+      pages.push_back(0);
+      used = 0;
+    }
+    ++pages.back();
+    used += bytes;
+  }
+  return pages;
+}
+
+TEST_P(TaskStoreTest, ListTasksPageStopsAtByteBudgetAndTokenContinuesAfterIt) {
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  const std::string description = LongestDescription();
+  // Stored bytes in id order: each task 40,000 + title + "{}", and between
+  // them a row larger than the whole budget, as stored before the caps.
+  std::vector<size_t> row_bytes;
+  auto create = [&](int i) -> absl::Status {
+    // Titles against id order, priorities in runs, for the other orders.
+    std::string title = absl::StrCat("row-", 99 - i);
+    RETURN_IF_ERROR(
+        store
+            ->CreateTask(
+                TaskBuilder(title)
+                    .WithDescription(description)
+                    .WithPriority(static_cast<v1::Task::Priority>(1 + i % 3)),
+                "")
+            .status());
+    row_bytes.push_back(title.size() + description.size() + 2);
+    return absl::OkStatus();
+  };
+  for (int i = 0; i < 10; ++i) ASSERT_OK(create(i));
+  const std::string big(kListPageByteBudget + 40000, 'b');
+  ASSERT_OK(QueryRawSql(
+      backend(), connection,
+      absl::StrCat("INSERT INTO tasks (title, metadata) VALUES ('row-big', "
+                   "'{\"big\":\"",
+                   big, "\"}')")));
+  row_bytes.push_back(7 + big.size() + 10);
+  for (int i = 10; i < 20; ++i) ASSERT_OK(create(i));
+
+  for (const char* order_by : kOrderBys) {
+    SCOPED_TRACE(order_by);
+    v1::ListTasksRequest request;
+    request.set_order_by(order_by);
+    // One task per page: the budget plays no part.
+    ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> expected,
+                         ListAllTasks(*store, request, 1));
+    ASSERT_THAT(expected, SizeIs(21));
+    std::vector<v1::Task> seen;
+    std::vector<int> page_sizes;
+    request.set_page_size(1000);
+    for (int page = 0; page < 100; ++page) {
+      ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse response,
+                           store->ListTasks(request));
+      page_sizes.push_back(response.tasks_size());
+      seen.insert(seen.end(), response.tasks().begin(), response.tasks().end());
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+    // Nothing lost or repeated, in the order's sequence.
+    EXPECT_THAT(Ids(seen), ElementsAreArray(Ids(expected)));
+    if (absl::string_view(order_by).empty()) {
+      EXPECT_THAT(page_sizes, ElementsAreArray(BudgetedPageSizes(row_bytes)));
+      EXPECT_THAT(page_sizes, ElementsAre(6, 4, 1, 6, 4));
+    }
+  }
+}
+
+TEST_P(TaskStoreTest,
+       ListProjectsPageStopsAtByteBudgetAndTokenContinuesAfterIt) {
+  const std::string description = LongestDescription();
+  std::vector<int64_t> created;
+  std::vector<size_t> row_bytes;
+  for (int i = 0; i < 14; ++i) {
+    v1::Project project = ProjectNamed(absl::StrCat("p-", i));
+    project.set_description(description);
+    ASSERT_OK_AND_ASSIGN(v1::Project stored, store().CreateProject(project));
+    created.push_back(stored.id());
+    row_bytes.push_back(project.name().size() + description.size());
+  }
+  std::vector<int64_t> seen;
+  std::vector<int> page_sizes;
+  std::string token;
+  for (int page = 0; page < 100; ++page) {
+    ASSERT_OK_AND_ASSIGN(v1::ListProjectsResponse response,
+                         store().ListProjects(1000, token));
+    page_sizes.push_back(response.projects_size());
+    for (const v1::Project& project : response.projects()) {
+      seen.push_back(project.id());
+    }
+    token = response.next_page_token();
+    if (token.empty()) break;
+  }
+  EXPECT_THAT(seen, ElementsAreArray(created));
+  EXPECT_THAT(page_sizes, ElementsAreArray(BudgetedPageSizes(row_bytes)));
+  EXPECT_THAT(page_sizes, ElementsAre(6, 6, 2));
 }
 
 // ---------------------------------------------------------------------------
@@ -1066,8 +1184,8 @@ google::protobuf::Struct NestedLists(int depth) {
   return root;
 }
 
-// The API sets no depth or key-size limit: such metadata is either refused
-// up front or stored and read back exactly, never stored unreadable.
+// Deep metadata, and metadata over the size cap, is either refused up front
+// or stored and read back exactly, never stored unreadable.
 TEST_P(TaskStoreTest, DeepAndHugeMetadataRoundTripsOrIsRefusedWhole) {
   const std::string huge(100000, 'k');
   google::protobuf::Struct huge_entry;
@@ -1095,6 +1213,85 @@ TEST_P(TaskStoreTest, DeepAndHugeMetadataRoundTripsOrIsRefusedWhole) {
     }
   }
   EXPECT_OK(ListAllTasks());
+}
+
+// {"<key>": [null, ...]} with `nulls` nulls: nulls + 1 values.
+google::protobuf::Struct NullList(int nulls, const std::string& key = "a") {
+  google::protobuf::Struct metadata;
+  google::protobuf::ListValue* list =
+      (*metadata.mutable_fields())[key].mutable_list_value();
+  for (int i = 0; i < nulls; ++i) {
+    list->add_values()->set_null_value(google::protobuf::NULL_VALUE);
+  }
+  return metadata;
+}
+
+// {"k": "xx..."}, exactly `bytes` bytes of JSON text (bytes >= 8).
+google::protobuf::Struct JsonOfBytes(size_t bytes) {
+  google::protobuf::Struct metadata;
+  (*metadata.mutable_fields())["k"].set_string_value(
+      std::string(bytes - 8, 'x'));
+  return metadata;
+}
+
+// Matches an INVALID_ARGUMENT status naming `field` (a BadRequest field
+// violation at the API) with reason INVALID_ARGUMENT.
+MATCHER_P(IsInvalidField, field, "") {
+  const absl::Status& status =
+      ::tasks::testing::internal_status::GetStatus(arg);
+  *result_listener << status;
+  return status.code() == Code::kInvalidArgument &&
+         ErrorField(status) == std::string(field) &&
+         ErrorReason(status) == std::string(reason::kInvalidArgument);
+}
+
+TEST_P(TaskStoreTest, MetadataAtTheCapsIsStoredAndBeyondIsInvalidArgument) {
+  // Every value counts, nested ones included: "a", "b" and the nulls.
+  google::protobuf::Struct nested;
+  *(*nested.mutable_fields())["a"].mutable_struct_value() =
+      NullList(kMaxMetadataValues - 2, "b");
+  const std::vector<std::pair<std::string, google::protobuf::Struct>> kAtCap = {
+      {"1,000 values", NullList(kMaxMetadataValues - 1)},
+      {"1,000 nested values", nested},
+      {"16 KiB of JSON", JsonOfBytes(kMaxMetadataJsonBytes)},
+  };
+  for (const auto& [name, metadata] : kAtCap) {
+    SCOPED_TRACE(name);
+    v1::Task draft = TaskBuilder(name);
+    *draft.mutable_metadata() = metadata;
+    ASSERT_OK_AND_ASSIGN(v1::Task created, CreateTask(draft));
+    EXPECT_THAT(created.metadata(), EqualsProto(metadata));
+  }
+
+  (*nested.mutable_fields())["c"].set_bool_value(true);
+  const std::vector<std::pair<std::string, google::protobuf::Struct>> kOver = {
+      {"1,001 values", NullList(kMaxMetadataValues)},
+      {"1,001 nested values", nested},
+      {"200,000 values", NullList(200000)},
+      {"16 KiB + 1 of JSON", JsonOfBytes(kMaxMetadataJsonBytes + 1)},
+      {"1 MB of JSON", JsonOfBytes(1000000)},
+  };
+  ASSERT_OK_AND_ASSIGN(v1::Task kept, CreateTask(TaskBuilder("kept")));
+  for (const auto& [name, metadata] : kOver) {
+    SCOPED_TRACE(name);
+    v1::Task draft = TaskBuilder(name);
+    *draft.mutable_metadata() = metadata;
+    EXPECT_THAT(CreateTask(draft), IsInvalidField("task.metadata"));
+
+    v1::Task change = TaskBuilder("kept").WithId(kept.id());
+    *change.mutable_metadata() = metadata;
+    EXPECT_THAT(store().UpdateTask(change, MaskOf({"metadata"}), kEveryRow),
+                IsInvalidField("task.metadata"));
+
+    v1::BatchCreateTasksRequest batch;
+    *batch.add_requests() = CreateRequest(TaskBuilder("batch ok"), "");
+    *batch.add_requests() = CreateRequest(draft, "");
+    EXPECT_THAT(store().BatchCreateTasks(batch),
+                IsInvalidField("requests[1].task.metadata"));
+  }
+  EXPECT_THAT(store().GetTask(kept.id(), kEveryRow),
+              IsOkAndHolds(EqualsProto(kept)));
+  EXPECT_THAT(ListAllTasks(), IsOkAndHolds(SizeIs(kAtCap.size() + 1)));
 }
 
 TEST_P(TaskStoreTest, NonFiniteMetadataNumberIsInvalidArgument) {
