@@ -26,6 +26,7 @@
 #include "service/server.h"
 #include "service/termination_signal.h"
 #include "service/tls_credentials.h"
+#include "service/version.h"
 #include "storage/soci_task_store.h"
 #include "storage/status_macros.h"
 
@@ -87,6 +88,13 @@ namespace {
 constexpr char kProgram[] = "task_server";
 constexpr int kUsageError = 2;
 
+// The directory the user ran the command from: `bazel run` starts the binary
+// in its runfiles tree. Empty when not run by Bazel.
+std::string WorkingDirectory() {
+  const char* directory = std::getenv("BUILD_WORKING_DIRECTORY");
+  return directory != nullptr ? directory : "";
+}
+
 absl::StatusOr<ServerConfig> ConfigFromFlags() {
   const absl::Duration max_request_deadline =
       absl::GetFlag(FLAGS_max_request_deadline);
@@ -129,9 +137,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     return absl::InvalidArgumentError("--drain_timeout must not be negative");
   }
 
-  const char* working_directory_env = std::getenv("BUILD_WORKING_DIRECTORY");
-  const std::string working_directory =
-      working_directory_env ? working_directory_env : "";
+  const std::string working_directory = WorkingDirectory();
   auto user_path = [&working_directory](const std::string& path) {
     return ResolveUserPath(path, working_directory);
   };
@@ -223,11 +229,16 @@ int Run(int argc, char* argv[]) {
   // shows in server profiles.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   BlockTerminationSignals();  // Before any thread exists.
-  absl::StatusOr<CommandLineAction> action = ParseFlags(argc, argv);
+  absl::StatusOr<CommandLineAction> action =
+      ParseFlags(argc, argv, WorkingDirectory());
   MaskDatabaseArguments(argc, argv);
   if (!action.ok()) return UsageError(action.status().message());
   if (*action == CommandLineAction::kHelp) {
     std::cout << FlagsHelp(kProgram, "service/");
+    return 0;
+  }
+  if (*action == CommandLineAction::kVersion) {
+    std::cout << kProgram << " " << kVersion << "\n";
     return 0;
   }
   SetLogLevel(absl::GetFlag(FLAGS_log_level));
