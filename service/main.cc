@@ -79,6 +79,35 @@ ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, health_probe_interval, absl::Seconds(1),
           "How often the database is probed for the health service (and "
           "opening it retried while it is down).");
+ABSL_FLAG(absl::Duration, max_connection_idle,
+          tasks::service::ServerConfig().max_connection_idle,
+          "A connection with no call in flight this long is closed (clients "
+          "reconnect on their next call). inf: never.");
+ABSL_FLAG(absl::Duration, max_connection_age,
+          tasks::service::ServerConfig().max_connection_age,
+          "A connection this old (+-10%) takes no new calls and is closed "
+          "once its calls end, or --max_connection_age_grace later. inf: "
+          "never.");
+ABSL_FLAG(absl::Duration, max_connection_age_grace,
+          tasks::service::ServerConfig().max_connection_age_grace,
+          "How long the calls of a connection past --max_connection_age may "
+          "still run.");
+ABSL_FLAG(absl::Duration, handshake_timeout,
+          tasks::service::ServerConfig().handshake_timeout,
+          "A new connection must finish its TLS handshake and HTTP/2 preface "
+          "within this time, or it is closed.");
+ABSL_FLAG(absl::Duration, min_client_ping_interval,
+          tasks::service::ServerConfig().min_client_ping_interval,
+          "Keepalive enforcement: a client pinging more often than this "
+          "without sending calls gets a strike.");
+ABSL_FLAG(int, max_ping_strikes,
+          tasks::service::ServerConfig().max_ping_strikes,
+          "Strikes (see --min_client_ping_interval) after which a "
+          "connection is closed with GOAWAY too_many_pings; 0: no limit.");
+ABSL_FLAG(int, max_streams_per_connection,
+          tasks::service::ServerConfig().max_streams_per_connection,
+          "Most calls in flight on one connection; a client's further calls "
+          "wait until one ends.");
 ABSL_FLAG(tasks::service::LogLevel, log_level, tasks::service::LogLevel::kInfo,
           "debug, info, warning or error. One info line per call.");
 
@@ -111,6 +140,16 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.max_health_watches = absl::GetFlag(FLAGS_max_health_watches);
   config.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   config.health_probe_interval = absl::GetFlag(FLAGS_health_probe_interval);
+  config.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
+  config.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  config.max_connection_age_grace =
+      absl::GetFlag(FLAGS_max_connection_age_grace);
+  config.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  config.min_client_ping_interval =
+      absl::GetFlag(FLAGS_min_client_ping_interval);
+  config.max_ping_strikes = absl::GetFlag(FLAGS_max_ping_strikes);
+  config.max_streams_per_connection =
+      absl::GetFlag(FLAGS_max_streams_per_connection);
   if (config.listen_address.empty()) {
     return absl::InvalidArgumentError("--listen must not be empty");
   }
@@ -135,6 +174,24 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   }
   if (config.drain_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_timeout must not be negative");
+  }
+  if (config.max_connection_idle <= absl::ZeroDuration() ||
+      config.max_connection_age <= absl::ZeroDuration() ||
+      config.handshake_timeout <= absl::ZeroDuration() ||
+      config.min_client_ping_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--max_connection_idle, --max_connection_age, --handshake_timeout and "
+        "--min_client_ping_interval must be positive");
+  }
+  if (config.max_connection_age_grace < absl::ZeroDuration() ||
+      config.max_ping_strikes < 0) {
+    return absl::InvalidArgumentError(
+        "--max_connection_age_grace and --max_ping_strikes must not be "
+        "negative");
+  }
+  if (config.max_streams_per_connection < 1) {
+    return absl::InvalidArgumentError(
+        "--max_streams_per_connection must be at least 1");
   }
 
   const std::string working_directory = WorkingDirectory();
