@@ -108,6 +108,12 @@ ABSL_FLAG(int, max_streams_per_connection,
           tasks::service::ServerConfig().max_streams_per_connection,
           "Most calls in flight on one connection; a client's further calls "
           "wait until one ends.");
+ABSL_FLAG(
+    int, network_memory_mib,
+    static_cast<int>(tasks::service::ServerConfig().network_memory_bytes >> 20),
+    "MiB gRPC may use for connections, calls and their messages; near "
+    "it, idle connections are closed and calls get RESOURCE_EXHAUSTED. "
+    "0: no limit.");
 ABSL_FLAG(tasks::service::LogLevel, log_level, tasks::service::LogLevel::kInfo,
           "debug, info, warning or error. One info line per call.");
 
@@ -148,6 +154,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.min_client_ping_interval =
       absl::GetFlag(FLAGS_min_client_ping_interval);
   config.max_ping_strikes = absl::GetFlag(FLAGS_max_ping_strikes);
+  config.network_memory_bytes =
+      static_cast<int64_t>(absl::GetFlag(FLAGS_network_memory_mib)) << 20;
   config.max_streams_per_connection =
       absl::GetFlag(FLAGS_max_streams_per_connection);
   if (config.listen_address.empty()) {
@@ -184,10 +192,10 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
         "--min_client_ping_interval must be positive");
   }
   if (config.max_connection_age_grace < absl::ZeroDuration() ||
-      config.max_ping_strikes < 0) {
+      config.max_ping_strikes < 0 || config.network_memory_bytes < 0) {
     return absl::InvalidArgumentError(
-        "--max_connection_age_grace and --max_ping_strikes must not be "
-        "negative");
+        "--max_connection_age_grace, --max_ping_strikes and "
+        "--network_memory_mib must not be negative");
   }
   if (config.max_streams_per_connection < 1) {
     return absl::InvalidArgumentError(

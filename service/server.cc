@@ -42,6 +42,7 @@ absl::Status CheckConfig(const ServerConfig& config) {
       config.max_connection_age_grace < absl::ZeroDuration() ||
       config.handshake_timeout <= absl::ZeroDuration() ||
       config.max_streams_per_connection <= 0 ||
+      config.network_memory_bytes < 0 ||
       config.health_probe_interval <= absl::ZeroDuration() ||
       config.drain_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -85,6 +86,9 @@ void ApplyHardening(const ServerConfig& config, grpc::ServerBuilder& builder) {
                              Milliseconds(config.handshake_timeout));
   grpc::ResourceQuota quota("task_server");
   quota.SetMaxThreads(config.max_threads);
+  if (config.network_memory_bytes > 0) {
+    quota.Resize(static_cast<size_t>(config.network_memory_bytes));
+  }
   builder.SetResourceQuota(quota);
 }
 

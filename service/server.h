@@ -92,6 +92,11 @@ struct ServerConfig {
   // Most calls in flight on one connection; a client's further calls wait on
   // the client until one ends.
   int max_streams_per_connection = 1024;
+  // Memory gRPC may use for connections, calls and the messages they read
+  // and write (a grpc::ResourceQuota). Near it, gRPC closes idle
+  // connections and refuses calls with RESOURCE_EXHAUSTED ("Bandwidth
+  // exhausted or memory limit exceeded"); 0: no limit.
+  int64_t network_memory_bytes = int64_t{128} << 20;
 
   // How often the database is probed (and, while the store is not open yet,
   // how often opening it is retried).

@@ -1,7 +1,8 @@
 // Connection-level limits of the real task_server: a flood of connections
 // holding streams that never send their message is refused at the door (no
 // token) and cannot starve a client with a token; idle connections are closed
-// after --max_connection_idle; a client pinging too often is cut off. Figures:
+// after --max_connection_idle; messages beyond --network_memory_mib are
+// refused; a client pinging too often is cut off. Figures:
 // the server's open descriptors and resident memory, the refusals, and the
 // authenticated client's GetTask latency.
 
@@ -10,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <fstream>
 #include <memory>
@@ -288,6 +290,91 @@ TEST_P(ConnectionLimitsTest, FloodOfSilentStreamsCannotStarveATokenClient) {
   EXPECT_LT(rss_peak - rss_before, 64);
   EXPECT_LT(closed, absl::Seconds(10));
   EXPECT_EQ(still_connected, 0);
+}
+
+TEST_P(ConnectionLimitsTest, MessagesBeyondTheMemoryLimitAreRefused) {
+  constexpr int kConnections = 8;
+  constexpr int kCalls = 200;
+  constexpr int kMessageBytes = 900 * 1000;
+  std::vector<std::string> flags = AuthFlags();
+  flags.push_back("--network_memory_mib=16");
+  TaskServerProcess* server = StartServer(ServerOptions(flags));
+  ASSERT_NE(server, nullptr);
+  const pid_t pid = server->pid();
+  std::vector<std::unique_ptr<v1::TaskService::Stub>> stubs;
+  for (int i = 0; i < kConnections; ++i) {
+    std::shared_ptr<grpc::Channel> channel = Connect(*server);
+    ASSERT_NE(channel, nullptr);
+    stubs.push_back(v1::TaskService::NewStub(channel));
+  }
+  const double rss_before = ResidentMib(pid);
+  std::atomic<bool> sampling{true};
+  std::atomic<double> rss_peak{rss_before};
+  std::thread sampler([&] {
+    while (sampling) {
+      rss_peak = std::max(rss_peak.load(), ResidentMib(pid));
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  });
+
+  // Each call's message is read whole and parsed (then refused for its
+  // description's length) unless gRPC refuses it first for lack of memory.
+  v1::CreateTaskRequest request;
+  request.mutable_task()->set_title("large");
+  request.mutable_task()->set_description(std::string(kMessageBytes, 'x'));
+  struct Call {
+    grpc::ClientContext context;
+    v1::Task task;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::Task>> reader;
+  };
+  grpc::CompletionQueue queue;
+  std::vector<std::unique_ptr<Call>> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    Call& call = *calls.emplace_back(std::make_unique<Call>());
+    call.context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+    call.context.set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    call.reader = stubs[i % kConnections]->AsyncCreateTask(&call.context,
+                                                           request, &queue);
+    call.reader->Finish(&call.task, &call.status, &call);
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(queue.Next(&tag, &ok));
+  }
+  sampling = false;
+  sampler.join();
+  int refused = 0;
+  int read = 0;
+  for (const auto& call : calls) {
+    refused +=
+        call->status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+    read += call->status.error_code() == grpc::StatusCode::INVALID_ARGUMENT;
+  }
+
+  // The server recovers: a small call goes through.
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::ListProjectsRequest list;
+  v1::ListProjectsResponse listed;
+  const grpc::Status after =
+      stubs.front()->ListProjects(&context, list, &listed);
+
+  ReportFigure(absl::StrFormat(
+      "%d concurrent %d kB messages on %d connections, "
+      "--network_memory_mib=16: "
+      "%d read, %d refused RESOURCE_EXHAUSTED; server RSS %.1f -> peak %.1f "
+      "MiB; a call afterwards: %s",
+      kCalls, kMessageBytes / 1000, kConnections, read, refused, rss_before,
+      rss_peak.load(), after.ok() ? "OK" : after.error_message()));
+  EXPECT_GT(refused, 0);
+  EXPECT_EQ(read + refused, kCalls);
+  // Without the limit all are read, and the peak is some 60 MiB higher.
+  EXPECT_LT(rss_peak - rss_before, 48);
+  EXPECT_TRUE(after.ok()) << after.error_message();
 }
 
 TEST_P(ConnectionLimitsTest, IdleConnectionsAreClosedAfterTheIdleLimit) {

@@ -17,11 +17,20 @@ expect_exit 2 "--completion_queues must not be negative" --completion_queues=-1
 expect_exit 2 "--max_health_watches must be at least 1" --max_health_watches=0
 expect_exit 2 "--drain_timeout must not be negative" --drain_timeout=-1s
 expect_exit 2 "unexpected argument" stray
+expect_exit 2 "must be positive" --max_connection_idle=0s
+expect_exit 2 "must be positive" --handshake_timeout=-1s
+expect_exit 2 "must not be negative" --max_connection_age_grace=-1s
+expect_exit 2 "must not be negative" --network_memory_mib=-1
+expect_exit 2 "--max_streams_per_connection must be at least 1" \
+  --max_streams_per_connection=0
 
 help="$("$server" --help)" || fail "--help exited $?"
 for flag in --listen --db --pool_size --max_threads --completion_queues \
-    --max_request_deadline --max_health_watches \
-    --drain_timeout --health_probe_interval --log_level; do
+    --max_request_deadline --max_health_watches --max_connection_idle \
+    --max_connection_age --max_connection_age_grace --handshake_timeout \
+    --min_client_ping_interval --max_ping_strikes --max_streams_per_connection \
+    --network_memory_mib --drain_timeout --health_probe_interval --log_level \
+    --flagfile; do
   [[ "$help" == *"$flag"* ]] || fail "--help does not list $flag"
 done
 
