@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -31,9 +30,9 @@ grpc::Status TokenAuthProcessor::Process(
   absl::StatusOr<const Principal*> principal =
       tokens_->Authenticate(auth_metadata);
   if (principal.ok()) return grpc::Status::OK;
-  // The path is the client's text: escaped, it cannot forge log lines.
+  // The path is the client's text; Log() escapes its control characters.
   Log(LogLevel::kInfo,
-      absl::StrCat(absl::CHexEscape(method),
+      absl::StrCat(method,
                    " UNAUTHENTICATED principal=- (refused before its "
                    "message was read): ",
                    principal.status().message()));
