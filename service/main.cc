@@ -26,6 +26,7 @@
 #include "service/server.h"
 #include "service/termination_signal.h"
 #include "service/tls_credentials.h"
+#include "service/version.h"
 #include "storage/soci_task_store.h"
 #include "storage/status_macros.h"
 
@@ -83,6 +84,41 @@ ABSL_FLAG(absl::Duration, health_probe_timeout, absl::Milliseconds(500),
           "How long a health probe may wait for the database: one that has "
           "not answered by then (hung, or too slow to serve) makes health "
           "NOT_SERVING at once.");
+ABSL_FLAG(absl::Duration, max_connection_idle,
+          tasks::service::ServerConfig().max_connection_idle,
+          "A connection with no call in flight this long is closed (clients "
+          "reconnect on their next call). inf: never.");
+ABSL_FLAG(absl::Duration, max_connection_age,
+          tasks::service::ServerConfig().max_connection_age,
+          "A connection this old (+-10%) takes no new calls and is closed "
+          "once its calls end, or --max_connection_age_grace later. inf: "
+          "never.");
+ABSL_FLAG(absl::Duration, max_connection_age_grace,
+          tasks::service::ServerConfig().max_connection_age_grace,
+          "How long the calls of a connection past --max_connection_age may "
+          "still run.");
+ABSL_FLAG(absl::Duration, handshake_timeout,
+          tasks::service::ServerConfig().handshake_timeout,
+          "A new connection must finish its TLS handshake and HTTP/2 preface "
+          "within this time, or it is closed.");
+ABSL_FLAG(absl::Duration, min_client_ping_interval,
+          tasks::service::ServerConfig().min_client_ping_interval,
+          "Keepalive enforcement: a client pinging more often than this "
+          "without sending calls gets a strike.");
+ABSL_FLAG(int, max_ping_strikes,
+          tasks::service::ServerConfig().max_ping_strikes,
+          "Strikes (see --min_client_ping_interval) after which a "
+          "connection is closed with GOAWAY too_many_pings; 0: no limit.");
+ABSL_FLAG(int, max_streams_per_connection,
+          tasks::service::ServerConfig().max_streams_per_connection,
+          "Most calls in flight on one connection; a client's further calls "
+          "wait until one ends.");
+ABSL_FLAG(
+    int, network_memory_mib,
+    static_cast<int>(tasks::service::ServerConfig().network_memory_bytes >> 20),
+    "MiB gRPC may use for connections, calls and their messages; near "
+    "it, idle connections are closed and calls get RESOURCE_EXHAUSTED. "
+    "0: no limit.");
 ABSL_FLAG(tasks::service::LogLevel, log_level, tasks::service::LogLevel::kInfo,
           "debug, info, warning or error. One info line per call.");
 
@@ -91,6 +127,13 @@ namespace {
 
 constexpr char kProgram[] = "task_server";
 constexpr int kUsageError = 2;
+
+// The directory the user ran the command from: `bazel run` starts the binary
+// in its runfiles tree. Empty when not run by Bazel.
+std::string WorkingDirectory() {
+  const char* directory = std::getenv("BUILD_WORKING_DIRECTORY");
+  return directory != nullptr ? directory : "";
+}
 
 absl::StatusOr<ServerConfig> ConfigFromFlags() {
   const absl::Duration max_request_deadline =
@@ -109,6 +152,18 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   config.health_probe_interval = absl::GetFlag(FLAGS_health_probe_interval);
   config.health_probe_timeout = absl::GetFlag(FLAGS_health_probe_timeout);
+  config.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
+  config.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  config.max_connection_age_grace =
+      absl::GetFlag(FLAGS_max_connection_age_grace);
+  config.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  config.min_client_ping_interval =
+      absl::GetFlag(FLAGS_min_client_ping_interval);
+  config.max_ping_strikes = absl::GetFlag(FLAGS_max_ping_strikes);
+  config.network_memory_bytes =
+      static_cast<int64_t>(absl::GetFlag(FLAGS_network_memory_mib)) << 20;
+  config.max_streams_per_connection =
+      absl::GetFlag(FLAGS_max_streams_per_connection);
   if (config.listen_address.empty()) {
     return absl::InvalidArgumentError("--listen must not be empty");
   }
@@ -136,10 +191,26 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   if (config.drain_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--drain_timeout must not be negative");
   }
+  if (config.max_connection_idle <= absl::ZeroDuration() ||
+      config.max_connection_age <= absl::ZeroDuration() ||
+      config.handshake_timeout <= absl::ZeroDuration() ||
+      config.min_client_ping_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--max_connection_idle, --max_connection_age, --handshake_timeout and "
+        "--min_client_ping_interval must be positive");
+  }
+  if (config.max_connection_age_grace < absl::ZeroDuration() ||
+      config.max_ping_strikes < 0 || config.network_memory_bytes < 0) {
+    return absl::InvalidArgumentError(
+        "--max_connection_age_grace, --max_ping_strikes and "
+        "--network_memory_mib must not be negative");
+  }
+  if (config.max_streams_per_connection < 1) {
+    return absl::InvalidArgumentError(
+        "--max_streams_per_connection must be at least 1");
+  }
 
-  const char* working_directory_env = std::getenv("BUILD_WORKING_DIRECTORY");
-  const std::string working_directory =
-      working_directory_env ? working_directory_env : "";
+  const std::string working_directory = WorkingDirectory();
   auto user_path = [&working_directory](const std::string& path) {
     return ResolveUserPath(path, working_directory);
   };
@@ -231,11 +302,16 @@ int Run(int argc, char* argv[]) {
   // shows in server profiles.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   BlockTerminationSignals();  // Before any thread exists.
-  absl::StatusOr<CommandLineAction> action = ParseFlags(argc, argv);
+  absl::StatusOr<CommandLineAction> action =
+      ParseFlags(argc, argv, WorkingDirectory());
   MaskDatabaseArguments(argc, argv);
   if (!action.ok()) return UsageError(action.status().message());
   if (*action == CommandLineAction::kHelp) {
     std::cout << FlagsHelp(kProgram, "service/");
+    return 0;
+  }
+  if (*action == CommandLineAction::kVersion) {
+    std::cout << kProgram << " " << kVersion << "\n";
     return 0;
   }
   SetLogLevel(absl::GetFlag(FLAGS_log_level));

@@ -3,6 +3,9 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/resource_quota.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,6 +18,8 @@
 #include "service/call_log_interceptor.h"
 #include "service/listen_address.h"
 #include "service/logging.h"
+#include "service/plaintext_credentials.h"
+#include "service/token_auth_processor.h"
 
 namespace tasks::service {
 namespace {
@@ -36,6 +41,12 @@ absl::Status CheckConfig(const ServerConfig& config) {
       config.keepalive_timeout <= absl::ZeroDuration() ||
       config.min_client_ping_interval <= absl::ZeroDuration() ||
       config.max_ping_strikes < 0 ||
+      config.max_connection_idle <= absl::ZeroDuration() ||
+      config.max_connection_age <= absl::ZeroDuration() ||
+      config.max_connection_age_grace < absl::ZeroDuration() ||
+      config.handshake_timeout <= absl::ZeroDuration() ||
+      config.max_streams_per_connection <= 0 ||
+      config.network_memory_bytes < 0 ||
       config.health_probe_interval <= absl::ZeroDuration() ||
       config.health_probe_timeout <= absl::ZeroDuration() ||
       config.drain_timeout < absl::ZeroDuration()) {
@@ -45,10 +56,10 @@ absl::Status CheckConfig(const ServerConfig& config) {
   return absl::OkStatus();
 }
 
-constexpr int kMaxStreamsPerConnection = 1024;
-
+// gRPC's int milliseconds, where INT_MAX means no limit.
 int Milliseconds(absl::Duration duration) {
-  return static_cast<int>(absl::ToInt64Milliseconds(duration));
+  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(duration),
+                                            std::numeric_limits<int>::max()));
 }
 
 void ApplyHardening(const ServerConfig& config, grpc::ServerBuilder& builder) {
@@ -70,10 +81,36 @@ void ApplyHardening(const ServerConfig& config, grpc::ServerBuilder& builder) {
   // Calls waiting for a completion-queue thread wait inside gRPC: one
   // connection may not pile up more than this many.
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             kMaxStreamsPerConnection);
+                             config.max_streams_per_connection);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             Milliseconds(config.max_connection_idle));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             Milliseconds(config.max_connection_age));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             Milliseconds(config.max_connection_age_grace));
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             Milliseconds(config.handshake_timeout));
   grpc::ResourceQuota quota("task_server");
   quota.SetMaxThreads(config.max_threads);
+  if (config.network_memory_bytes > 0) {
+    quota.Resize(static_cast<size_t>(config.network_memory_bytes));
+  }
   builder.SetResourceQuota(quota);
+}
+
+// The listening port's credentials; with tokens, they refuse a TaskService
+// call without one as soon as its headers arrive.
+std::shared_ptr<grpc::ServerCredentials> PortCredentials(
+    const ServerConfig& config) {
+  if (config.auth_tokens == nullptr) {
+    return config.credentials ? config.credentials
+                              : grpc::InsecureServerCredentials();
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      config.credentials ? config.credentials : PlaintextServerCredentials();
+  credentials->SetAuthMetadataProcessor(
+      std::make_shared<TokenAuthProcessor>(config.auth_tokens));
+  return credentials;
 }
 
 AsyncTaskService::Options FrontOptions(const ServerConfig& config) {
@@ -124,10 +161,8 @@ absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
   const ServerConfig& cfg = server->config_;
   grpc::ServerBuilder builder;
   if (!cfg.listen_address.empty()) {
-    builder.AddListeningPort(
-        cfg.listen_address,
-        cfg.credentials ? cfg.credentials : grpc::InsecureServerCredentials(),
-        &server->port_);
+    builder.AddListeningPort(cfg.listen_address, PortCredentials(cfg),
+                             &server->port_);
   }
   server->front_.AddTo(builder);
   ApplyHardening(cfg, builder);

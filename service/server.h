@@ -76,9 +76,35 @@ struct ServerConfig {
   absl::Duration keepalive_timeout = absl::Seconds(20);
 
   // Keepalive enforcement: a client pinging more often than this without
-  // sending data gets a strike, and after `max_ping_strikes` a GOAWAY.
+  // sending data gets a strike, and after `max_ping_strikes` a GOAWAY
+  // ("too_many_pings") that closes its connection. 0 strikes: no limit.
   absl::Duration min_client_ping_interval = absl::Seconds(10);
   int max_ping_strikes = 2;
+
+  // Connection limits. gRPC 1.51 cannot cap the number of connections; these
+  // bound how long each one lives, and so how many an idle or slow client
+  // can hold. A duration of absl::InfiniteDuration() (or over 24 days) means
+  // no limit.
+  //
+  // A connection with no call in flight for this long is closed (GOAWAY; a
+  // gRPC client reconnects on its next call). A health Watch is a call.
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  // A connection this old (give or take 10%) is told to go away: it takes no
+  // new calls, and the calls on it get `max_connection_age_grace` to finish
+  // before it is closed. Clients reconnect, and so spread over the servers.
+  absl::Duration max_connection_age = absl::Minutes(30);
+  absl::Duration max_connection_age_grace = absl::Minutes(1);
+  // A new connection must finish its TLS handshake and send its HTTP/2
+  // preface within this time, or it is closed (gRPC's default is 120 s).
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  // Most calls in flight on one connection; a client's further calls wait on
+  // the client until one ends.
+  int max_streams_per_connection = 1024;
+  // Memory gRPC may use for connections, calls and the messages they read
+  // and write (a grpc::ResourceQuota). Near it, gRPC closes idle
+  // connections and refuses calls with RESOURCE_EXHAUSTED ("Bandwidth
+  // exhausted or memory limit exceeded"); 0: no limit.
+  int64_t network_memory_bytes = int64_t{128} << 20;
 
   // How often the database is probed (and, while the store is not open yet,
   // how often opening it is retried).

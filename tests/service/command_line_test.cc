@@ -1,5 +1,7 @@
 #include "service/command_line.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,7 @@ namespace {
 
 using ::tasks::testing::IsOkAndHolds;
 using ::tasks::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 // Runs ParseFlags on "program" followed by `args`.
@@ -57,27 +60,105 @@ TEST_F(ParseFlagsTest, HelpIsReported) {
 }
 
 TEST_F(ParseFlagsTest, UnknownFlagIsAnError) {
-  EXPECT_THAT(Parse({"--test_nmae=x"}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("--test_nmae")));
+  EXPECT_THAT(
+      Parse({"--test_nmae=x"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--test_nmae")));
 }
 
 TEST_F(ParseFlagsTest, BadValueIsAnErrorNamingTheFlag) {
-  EXPECT_THAT(Parse({"--test_count=many"}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("test_count")));
-  EXPECT_THAT(Parse({"--test_timeout=5 parsecs"}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("test_timeout")));
+  EXPECT_THAT(
+      Parse({"--test_count=many"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("test_count")));
+  EXPECT_THAT(
+      Parse({"--test_timeout=5 parsecs"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("test_timeout")));
   EXPECT_EQ(absl::GetFlag(FLAGS_test_count), 1);
 }
 
 TEST_F(ParseFlagsTest, MissingValueAndPositionalArgumentsAreErrors) {
-  EXPECT_THAT(Parse({"--test_name"}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("needs a value")));
+  EXPECT_THAT(
+      Parse({"--test_name"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("needs a value")));
   EXPECT_THAT(Parse({"stray"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stray")));
+}
+
+TEST_F(ParseFlagsTest, VersionIsReported) {
+  EXPECT_THAT(Parse({"--test_count=2", "--version"}),
+              IsOkAndHolds(CommandLineAction::kVersion));
+}
+
+// Writes `text` to a file named `name` under TEST_TMPDIR; returns its path.
+std::string WriteFile(const std::string& name, const std::string& text) {
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST_F(ParseFlagsTest, FlagfileLinesAreFlagsInPlace) {
+  const std::string inner = WriteFile("inner.flags", "--test_verbose\n");
+  const std::string outer =
+      WriteFile("outer.flags",
+                "# comment\n\n  --test_name=from file  \n--test_count=5\n"
+                "--flagfile=" +
+                    inner + "\n");
+  // A flag after --flagfile overrides the file's value.
+  EXPECT_THAT(
+      Parse({"--test_count=2", "--flagfile=" + outer, "--test_count=7"}),
+      IsOkAndHolds(CommandLineAction::kRun));
+  EXPECT_EQ(absl::GetFlag(FLAGS_test_name), "from file");
+  EXPECT_EQ(absl::GetFlag(FLAGS_test_count), 7);
+  EXPECT_TRUE(absl::GetFlag(FLAGS_test_verbose));
+}
+
+TEST_F(ParseFlagsTest, RelativeFlagfileIsInTheWorkingDirectory) {
+  WriteFile("relative.flags", "--test_count=9\n");
+  std::vector<std::string> args = {"program", "--flagfile", "relative.flags"};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  EXPECT_THAT(ParseFlags(static_cast<int>(argv.size()), argv.data(),
+                         std::getenv("TEST_TMPDIR")),
+              IsOkAndHolds(CommandLineAction::kRun));
+  EXPECT_EQ(absl::GetFlag(FLAGS_test_count), 9);
+}
+
+TEST_F(ParseFlagsTest, BadFlagfileIsAnErrorNamingIt) {
+  EXPECT_THAT(Parse({"--flagfile=/no/such/file.flags"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("/no/such/file.flags")));
+  const std::string bad = WriteFile("bad.flags", "--test_count=many\n");
+  EXPECT_THAT(Parse({"--flagfile=" + bad}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("bad.flags"), HasSubstr("test_count"))));
+  const std::string loop = WriteFile("loop.flags", "");
+  WriteFile("loop.flags", "--flagfile=" + loop + "\n");
+  EXPECT_THAT(
+      Parse({"--flagfile=" + loop}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nested")));
+}
+
+TEST_F(ParseFlagsTest, FromenvSetsFlagsFromTheEnvironment) {
+  setenv("FLAGS_test_name", "from env", 1);
+  setenv("FLAGS_test_count", "11", 1);
+  EXPECT_THAT(Parse({"--fromenv=test_name,test_count"}),
+              IsOkAndHolds(CommandLineAction::kRun));
+  EXPECT_EQ(absl::GetFlag(FLAGS_test_name), "from env");
+  EXPECT_EQ(absl::GetFlag(FLAGS_test_count), 11);
+  unsetenv("FLAGS_test_name");
+  unsetenv("FLAGS_test_count");
+}
+
+TEST_F(ParseFlagsTest, FromenvNeedsTheVariableAndTryfromenvDoesNot) {
+  unsetenv("FLAGS_test_count");
+  EXPECT_THAT(Parse({"--fromenv=test_count"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("FLAGS_test_count is not set")));
+  EXPECT_THAT(Parse({"--tryfromenv=test_count"}),
+              IsOkAndHolds(CommandLineAction::kRun));
+  EXPECT_EQ(absl::GetFlag(FLAGS_test_count), 1);
+  EXPECT_THAT(Parse({"--fromenv=test_nmae"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("unknown flag --test_nmae")));
 }
 
 TEST(FlagsHelpTest, ListsOnlyFlagsOfTheDirectoryWithDefaults) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The task_server binary's command line: bad flags exit 2 with a message on
-# stderr, --help exits 0, and a port already in use fails with a clear message.
+# stderr, --help and --version exit 0, --flagfile and --fromenv are honoured,
+# and a port already in use fails with a clear message.
 set -uo pipefail
 
 server="${1:?usage: task_server_flags_test.sh SERVER_BINARY}"
@@ -17,31 +18,91 @@ expect_exit 2 "--max_health_watches must be at least 1" --max_health_watches=0
 expect_exit 2 "--drain_timeout must not be negative" --drain_timeout=-1s
 expect_exit 2 "--health_probe_timeout must be positive" --health_probe_timeout=0s
 expect_exit 2 "unexpected argument" stray
+expect_exit 2 "must be positive" --max_connection_idle=0s
+expect_exit 2 "must be positive" --handshake_timeout=-1s
+expect_exit 2 "must not be negative" --max_connection_age_grace=-1s
+expect_exit 2 "must not be negative" --network_memory_mib=-1
+expect_exit 2 "--max_streams_per_connection must be at least 1" \
+  --max_streams_per_connection=0
 
 help="$("$server" --help)" || fail "--help exited $?"
 for flag in --listen --db --pool_size --max_threads --completion_queues \
-    --max_request_deadline --max_health_watches \
-    --drain_timeout --health_probe_interval --health_probe_timeout \
-    --log_level; do
+    --max_request_deadline --max_health_watches --max_connection_idle \
+    --max_connection_age --max_connection_age_grace --handshake_timeout \
+    --min_client_ping_interval --max_ping_strikes --max_streams_per_connection \
+    --network_memory_mib --drain_timeout --health_probe_interval \
+    --health_probe_timeout --log_level --flagfile; do
   [[ "$help" == *"$flag"* ]] || fail "--help does not list $flag"
 done
 
-# A second server on a port in use must not start.
+version="$("$server" --version)" || fail "--version exited $?"
+[[ "$version" =~ ^task_server\ [0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+  fail "--version printed \"$version\", want \"task_server <x.y.z>\""
+
+# Abseil's own flags are honoured or refused, never silently ignored.
+expect_exit 2 "--flagfile" --flagfile="$TEST_TMPDIR/no_such_flagfile"
+(
+  unset FLAGS_pool_size
+  expect_exit 2 "FLAGS_pool_size is not set" --fromenv=pool_size
+  finish_checks "--fromenv" >/dev/null
+) || fail "--fromenv without its variable"
+expect_exit 2 "unknown flag --no_such_flag" --fromenv=no_such_flag
+expect_exit 2 "not supported" --undefok=no_such_flag
+printf -- '--pool_size=many\n' >"$TEST_TMPDIR/bad.flags"
+expect_exit 2 "pool_size" --flagfile="$TEST_TMPDIR/bad.flags"
+
+# start_server LOG ARGS...: starts the server in the background (pid in
+# $server_pid) and waits up to 5 s for its "listening on" line.
+start_server() {
+  local log="$1"
+  shift
+  "$server" "$@" 2>"$log" &
+  server_pid=$!
+  for _ in $(seq 50); do
+    grep -q "listening on" "$log" && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  fail "server did not start with $*: $(cat "$log")"
+  return 1
+}
+
+# stop_server: SIGTERM, and the exit code must be 0.
+stop_server() {
+  kill -TERM "$server_pid"
+  wait "$server_pid"
+  local status=$?
+  [ "$status" -eq 0 ] || fail "server exited $status after SIGTERM, want 0"
+}
+
 port=$((20000 + RANDOM % 20000))
-"$server" --db=:memory: --listen="127.0.0.1:$port" 2>"$TEST_TMPDIR/first.log" &
-first=$!
-for _ in $(seq 50); do
-  grep -q "listening on" "$TEST_TMPDIR/first.log" && break
-  sleep 0.1
-done
-if grep -q "listening on" "$TEST_TMPDIR/first.log"; then
-  expect_exit 1 "cannot listen on" --db=:memory: --listen="127.0.0.1:$port"
-else
-  fail "first server did not start: $(cat "$TEST_TMPDIR/first.log")"
+
+# --flagfile: one flag a line, comments and blank lines skipped, nested files.
+printf -- '# where to serve\n\n  --listen=127.0.0.1:%s\n--flagfile=%s\n' \
+  "$port" "$TEST_TMPDIR/inner.flags" >"$TEST_TMPDIR/outer.flags"
+printf -- '--db=:memory:\n' >"$TEST_TMPDIR/inner.flags"
+if start_server "$TEST_TMPDIR/flagfile.log" --flagfile="$TEST_TMPDIR/outer.flags"; then
+  grep -q "listening on 127.0.0.1:$port " "$TEST_TMPDIR/flagfile.log" ||
+    fail "--flagfile: not listening on 127.0.0.1:$port: $(cat "$TEST_TMPDIR/flagfile.log")"
+  grep -q "database: :memory:" "$TEST_TMPDIR/flagfile.log" ||
+    fail "nested --flagfile: --db not set: $(cat "$TEST_TMPDIR/flagfile.log")"
+  stop_server
 fi
-kill -TERM "$first"
-wait "$first"
-status=$?
-[ "$status" -eq 0 ] || fail "server exited $status after SIGTERM, want 0"
+
+# --fromenv: FLAGS_<name> from the environment.
+if FLAGS_listen="127.0.0.1:$port" FLAGS_db=":memory:" start_server \
+    "$TEST_TMPDIR/fromenv.log" --fromenv=listen,db; then
+  grep -q "listening on 127.0.0.1:$port " "$TEST_TMPDIR/fromenv.log" ||
+    fail "--fromenv: not listening on 127.0.0.1:$port: $(cat "$TEST_TMPDIR/fromenv.log")"
+  stop_server
+fi
+
+# A second server on a port in use must not start.
+if start_server "$TEST_TMPDIR/first.log" --db=:memory: --listen="127.0.0.1:$port"; then
+  first=$server_pid
+  expect_exit 1 "cannot listen on" --db=:memory: --listen="127.0.0.1:$port"
+  server_pid=$first
+  stop_server
+fi
 
 finish_checks "task_server flag"
