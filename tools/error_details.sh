@@ -16,7 +16,12 @@ buf="${BUF:-$here/tools/buf/node_modules/.bin/buf}"
 input="$(cat)"
 printf '%s\n' "$input"
 type=""
+in_details=0
 while IFS= read -r line; do
+  case "$line" in
+    '   "details": ['*) in_details=1 ;;
+  esac
+  [ "$in_details" -eq 1 ] || continue
   case "$line" in
     *'"type": "'*)
       type="${line#*\"type\": \"}"
