@@ -10,6 +10,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-grpcio python3-protobuf
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
+  # Go code generation from proto/ and its offline build (examples/go_codegen_test).
+  protoc-gen-go protoc-gen-go-grpc golang-go golang-google-grpc-dev
+  golang-google-protobuf-dev golang-google-genproto-dev
+  # systemd-analyze, for the checked-in unit (deploy/).
+  systemd
 )
 
 # Node.js may come from the machine image rather than Debian: any node/npm will do.

@@ -168,6 +168,15 @@ async function runSteps(run, args, state) {
     return `${methods.length} methods`;
   });
 
+  await run.step('reflection serves ErrorInfo and BadRequest with TaskService', async () => {
+    // grpcurl decodes an error's details only with these files.
+    for (const type of ['google.rpc.ErrorInfo', 'google.rpc.BadRequest']) {
+      assert.ok(await state.client.servesTypeWith(TASK_SERVICE, type),
+                `${type} with ${TASK_SERVICE}'s files`);
+    }
+    return 'both among the files of tasks.v1.TaskService';
+  });
+
   await run.step('health is SERVING overall and for tasks.v1.TaskService', async () => {
     const health = await state.client.service(HEALTH_SERVICE);
     const overall = await health.call('Check', {service: ''});

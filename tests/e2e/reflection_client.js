@@ -61,6 +61,15 @@ class ReflectionClient {
     return this.stubs.get(serviceName);
   }
 
+  // Whether the descriptors reflection serves with `serviceName` (its file
+  // and that file's imports, all a client like grpcurl downloads for a call)
+  // define the message `typeName`.
+  async servesTypeWith(serviceName, typeName) {
+    const descriptor = await this.reflection.getDescriptorBySymbol(
+        serviceName, undefined, this.callOptions());
+    return descriptor.getProtobufJsRoot().lookup(typeName) !== null;
+  }
+
   close() {
     for (const service of this.stubs.values()) service.stub.close();
     // The reflection library keeps its channel private; close it if it can.

@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+"""Runs every `buf curl` command of README.md's "Calling it with buf curl"
+section, in order, against the real server binary on a free loopback port with
+a fresh SQLite file, so that the README's examples cannot drift from the API.
+
+Read from the README, not copied: a command's output supplies the placeholders
+of later ones (PASTE_NEXT_PAGE_TOKEN_HERE, PASTE_ETAG_HERE); a command whose
+comment says "Fails: CODE, reason REASON." must exit with buf's code for CODE
+and print REASON decoded (through tools/error_details.sh); every other command
+must succeed.
+
+Usage: buf_curl_examples_test.py SERVER_BINARY (run by Bazel, from the
+runfiles root).
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+SECTION = "## Calling it with buf curl"
+README_ADDRESS = "localhost:50051"
+COMMAND_TIMEOUT_S = 60
+START_TIMEOUT_S = 60
+# Every method a newcomer needs an example of.
+METHODS = [
+    "grpc.health.v1.Health/Check",
+    "tasks.v1.TaskService/CreateProject",
+    "tasks.v1.TaskService/GetProject",
+    "tasks.v1.TaskService/ListProjects",
+    "tasks.v1.TaskService/UpdateProject",
+    "tasks.v1.TaskService/DeleteProject",
+    "tasks.v1.TaskService/CreateTask",
+    "tasks.v1.TaskService/BatchCreateTasks",
+    "tasks.v1.TaskService/GetTask",
+    "tasks.v1.TaskService/ListTasks",
+    "tasks.v1.TaskService/UpdateTask",
+    "tasks.v1.TaskService/DeleteTask",
+]
+# gRPC status codes by name; buf curl exits with the code times 8.
+CODES = {
+    "CANCELLED": 1, "UNKNOWN": 2, "INVALID_ARGUMENT": 3,
+    "DEADLINE_EXCEEDED": 4, "NOT_FOUND": 5, "ALREADY_EXISTS": 6,
+    "PERMISSION_DENIED": 7, "RESOURCE_EXHAUSTED": 8,
+    "FAILED_PRECONDITION": 9, "ABORTED": 10, "OUT_OF_RANGE": 11,
+    "UNIMPLEMENTED": 12, "INTERNAL": 13, "UNAVAILABLE": 14,
+    "DATA_LOSS": 15, "UNAUTHENTICATED": 16,
+}
+FAILS = re.compile(r"Fails: ([A-Z_]+), reason ([A-Z_]+)\.")
+
+
+def section_commands(readme):
+    """(comment, command) for each `buf curl` command of SECTION, in order."""
+    start = readme.index(SECTION)
+    end = readme.find("\n## ", start + len(SECTION))
+    text = readme[start:end if end >= 0 else len(readme)]
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        comment, pending = [], ""
+        for line in block.splitlines():
+            if pending:
+                pending += " " + line.strip()
+            elif not line.strip():
+                comment = []
+                continue
+            elif line.startswith("#"):
+                comment.append(line)
+                continue
+            else:
+                pending = line.strip()
+            if pending.endswith("\\"):
+                pending = pending[:-1].rstrip()
+                continue
+            if pending.startswith("buf curl"):
+                commands.append(("\n".join(comment), pending))
+            comment, pending = [], ""
+    return commands
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run(command, env):
+    """Runs one shell command; returns (exit code, stdout and stderr)."""
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", command], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True,
+                            timeout=COMMAND_TIMEOUT_S)
+    return result.returncode, result.stdout
+
+
+def wait_until_serving(server, log_path, address, env):
+    deadline = time.monotonic() + START_TIMEOUT_S
+    check = ("buf curl --protocol grpc --http2-prior-knowledge "
+             f"http://{address}/grpc.health.v1.Health/Check")
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"the server exited with {server.returncode}:\n"
+                     + open(log_path).read())
+        code, out = run(check, env)
+        if code == 0 and '"SERVING"' in out:
+            return
+        time.sleep(0.2)
+    sys.exit(f"the server was not SERVING within {START_TIMEOUT_S} s:\n"
+             + open(log_path).read())
+
+
+def main():
+    server_binary = sys.argv[1]
+    readme_path = os.path.realpath("README.md")
+    source_root = os.path.dirname(readme_path)
+    buf_bin = os.path.join(source_root, "tools/buf/node_modules/.bin")
+    if not os.access(os.path.join(buf_bin, "buf"), os.X_OK):
+        sys.exit(f"{buf_bin}/buf is missing: run tools/install_node_modules.sh "
+                 "(./bazelw runs it before every command)")
+    tmp = os.environ["TEST_TMPDIR"]
+    env = dict(os.environ, PATH=buf_bin + ":" + os.environ["PATH"],
+               BUF_CACHE_DIR=os.path.join(tmp, "buf_cache"))
+
+    commands = section_commands(open(readme_path).read())
+    failures = []
+    for method in METHODS:
+        if not any(method in command for _, command in commands):
+            failures.append(f"no buf curl example calls {method}")
+
+    address = f"127.0.0.1:{free_port()}"
+    log_path = os.path.join(os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR", tmp),
+                            "task_server.log")
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [server_binary, f"--listen={address}",
+             f"--db={os.path.join(tmp, 'tasks.db')}"],
+            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_serving(server, log_path, address, env)
+        last = {}
+        documented_failures = 0
+        for comment, command in commands:
+            command = command.replace(README_ADDRESS, address)
+            for placeholder, field in (("PASTE_NEXT_PAGE_TOKEN_HERE", "nextPageToken"),
+                                       ("PASTE_ETAG_HERE", "etag")):
+                if placeholder in command:
+                    if field not in last:
+                        failures.append(f"no earlier answer had a {field} for: {command}")
+                    command = command.replace(placeholder, last.get(field, ""))
+            code, out = run(command, env)
+            print(f"$ {command}\n{out}(exit {code})\n")
+            for field in ("nextPageToken", "etag"):
+                # As printed, JSON escapes included: what a reader pastes.
+                values = re.findall(rf'"{field}":\s*"((?:[^"\\]|\\.)+)"', out)
+                if values:
+                    last[field] = values[-1]
+            fails = FAILS.search(comment)
+            if fails:
+                documented_failures += 1
+                name, reason = fails.groups()
+                if code != CODES[name] * 8:
+                    failures.append(f"exit {code}, want {CODES[name] * 8} ({name}): {command}")
+                if f'"code": "{name.lower()}"' not in out:
+                    failures.append(f"no {name} printed: {command}")
+                if f'"reason":"{reason}"' not in out:
+                    failures.append(f"no decoded reason {reason} printed: {command}")
+            elif code != 0:
+                failures.append(f"exit {code}: {command}")
+        print(f"FIGURE buf_curl_examples_test: {len(commands)} README commands run, "
+              f"{documented_failures} of them failing as documented; "
+              f"{len(failures)} check(s) failed")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            failures.append("the server did not exit within 30 s of SIGTERM")
+
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    if not commands:
+        print(f"FAIL: README.md's \"{SECTION}\" has no buf curl command", file=sys.stderr)
+        return 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
