@@ -30,7 +30,9 @@ _LIBRARIES = {
     "gtest_main": (["gtest_main", "gtest"], [], "libgtest-dev"),
     "grpc++": (["grpc++", "protobuf"], [], "libgrpc++-dev"),
     "grpc++_reflection": (["grpc++", "protobuf"], ["grpc++_reflection"], "libgrpc++-dev"),
+    "grpcpp_channelz": (["grpc++", "protobuf"], ["grpcpp_channelz"], "libgrpc++-dev"),
     "libpq": (["libpq"], [], "libpq-dev"),
+    "prometheus": (["prometheus-cpp-core", "prometheus-cpp-pull"], [], "prometheus-cpp-dev"),
     "protobuf": (["protobuf"], [], "libprotobuf-dev"),
     "soci": (
         ["sqlite3", "libpq"],
@@ -99,5 +101,5 @@ system_libs = repository_rule(
     implementation = _system_libs_impl,
     local = True,
     doc = "Exposes Debian's libraries (gRPC, Protobuf, SOCI, SQLite, libpq, " +
-          "GoogleTest, Benchmark, Abseil) as @<name>//:<library> targets.",
+          "GoogleTest, Benchmark, Abseil, prometheus-cpp) as @<name>//:<library> targets.",
 )

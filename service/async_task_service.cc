@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "service/async_unary_call.h"
 #include "service/completion_queue_tag.h"
+#include "service/server_metrics.h"
 #include "service/status_util.h"
 #include "service/worker_pool.h"
 #include "storage/error_reason.h"
@@ -36,13 +37,16 @@ class AwaitedMethod {
 };
 
 struct FrontState {
-  FrontState(TaskServiceImpl& service, int max_workers, bool reads_inline);
+  FrontState(TaskServiceImpl& service, int max_workers, bool reads_inline,
+             ServerMetrics* metrics);
 
   TaskServiceImpl& service;
   AsyncService async_service;
   WorkerPool workers;
   const bool reads_inline;
+  ServerMetrics* const metrics;
   std::vector<std::unique_ptr<AwaitedMethod>> methods;
+  std::shared_ptr<void> workers_watched;  // by `metrics`, while this lives
 };
 
 namespace {
@@ -58,13 +62,21 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
       grpc::ServerAsyncResponseWriter<Response>*, grpc::CompletionQueue*,
       grpc::ServerCompletionQueue*, void*);
   using HandleFn = grpc::Status (TaskServiceImpl::*)(grpc::ServerContext*,
-                                                      const Request*,
-                                                      Response*);
+                                                     const Request*, Response*);
   using Call = AsyncUnaryCall<Request, Response>;
 
-  TaskMethod(FrontState& state, RequestFn request, HandleFn handle,
-             Access access)
-      : state_(state), request_(request), handle_(handle), access_(access) {}
+  TaskMethod(FrontState& state, absl::string_view name, RequestFn request,
+             HandleFn handle, Access access)
+      : state_(state),
+        request_(request),
+        handle_(handle),
+        access_(access),
+        metrics_(state.metrics == nullptr
+                     ? nullptr
+                     : &state.metrics->ForMethod(
+                           v1::TaskService::service_full_name(), name)) {}
+
+  MethodMetrics* metrics() const override { return metrics_; }
 
   void AwaitCalls(grpc::ServerCompletionQueue& queue) const override {
     for (int i = 0; i < kRequestsPerMethod; ++i) Call::Await(*this, queue);
@@ -94,8 +106,8 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
  private:
   void Answer(Call& call) const {
     Response response;
-    const grpc::Status status = (state_.service.*handle_)(
-        &call.context(), &call.request(), &response);
+    const grpc::Status status =
+        (state_.service.*handle_)(&call.context(), &call.request(), &response);
     call.Finish(status, response);
   }
 
@@ -103,47 +115,46 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   const RequestFn request_;
   const HandleFn handle_;
   const Access access_;
+  MethodMetrics* const metrics_;
 };
 
 template <typename Request, typename Response>
 std::unique_ptr<AwaitedMethod> MakeMethod(
-    FrontState& state, typename TaskMethod<Request, Response>::RequestFn request,
+    FrontState& state, absl::string_view name,
+    typename TaskMethod<Request, Response>::RequestFn request,
     grpc::Status (TaskServiceImpl::*handle)(grpc::ServerContext*,
                                             const Request*, Response*),
     Access access) {
-  return std::make_unique<TaskMethod<Request, Response>>(state, request,
+  return std::make_unique<TaskMethod<Request, Response>>(state, name, request,
                                                          handle, access);
 }
 
 }  // namespace
 
 FrontState::FrontState(TaskServiceImpl& service, int max_workers,
-                       bool reads_inline)
-    : service(service), workers(max_workers), reads_inline(reads_inline) {
-  using S = TaskServiceImpl;
-  using A = AsyncService;
-  methods.push_back(MakeMethod(*this, &A::RequestCreateProject,
-                               &S::CreateProject, Access::kWrite));
-  methods.push_back(MakeMethod(*this, &A::RequestGetProject, &S::GetProject,
-                               Access::kPointRead));
-  methods.push_back(MakeMethod(*this, &A::RequestListProjects,
-                               &S::ListProjects, Access::kScan));
-  methods.push_back(MakeMethod(*this, &A::RequestUpdateProject,
-                               &S::UpdateProject, Access::kWrite));
-  methods.push_back(MakeMethod(*this, &A::RequestDeleteProject,
-                               &S::DeleteProject, Access::kWrite));
-  methods.push_back(MakeMethod(*this, &A::RequestCreateTask, &S::CreateTask,
-                               Access::kWrite));
-  methods.push_back(MakeMethod(*this, &A::RequestBatchCreateTasks,
-                               &S::BatchCreateTasks, Access::kWrite));
-  methods.push_back(MakeMethod(*this, &A::RequestGetTask, &S::GetTask,
-                               Access::kPointRead));
-  methods.push_back(MakeMethod(*this, &A::RequestListTasks, &S::ListTasks,
-                               Access::kScan));
-  methods.push_back(MakeMethod(*this, &A::RequestUpdateTask, &S::UpdateTask,
-                               Access::kWrite));
-  methods.push_back(MakeMethod(*this, &A::RequestDeleteTask, &S::DeleteTask,
-                               Access::kWrite));
+                       bool reads_inline, ServerMetrics* metrics)
+    : service(service),
+      workers(max_workers),
+      reads_inline(reads_inline),
+      metrics(metrics) {
+  // Each method's name, its AsyncService request and its TaskServiceImpl
+  // handler, named once.
+#define TASKS_ADD_METHOD(name, access)                                     \
+  methods.push_back(MakeMethod(*this, #name, &AsyncService::Request##name, \
+                               &TaskServiceImpl::name, Access::access))
+  TASKS_ADD_METHOD(CreateProject, kWrite);
+  TASKS_ADD_METHOD(GetProject, kPointRead);
+  TASKS_ADD_METHOD(ListProjects, kScan);
+  TASKS_ADD_METHOD(UpdateProject, kWrite);
+  TASKS_ADD_METHOD(DeleteProject, kWrite);
+  TASKS_ADD_METHOD(CreateTask, kWrite);
+  TASKS_ADD_METHOD(BatchCreateTasks, kWrite);
+  TASKS_ADD_METHOD(GetTask, kPointRead);
+  TASKS_ADD_METHOD(ListTasks, kScan);
+  TASKS_ADD_METHOD(UpdateTask, kWrite);
+  TASKS_ADD_METHOD(DeleteTask, kWrite);
+#undef TASKS_ADD_METHOD
+  if (metrics != nullptr) workers_watched = metrics->WatchWorkerPool(workers);
 }
 
 }  // namespace async_internal
@@ -153,7 +164,8 @@ using async_internal::FrontState;
 AsyncTaskService::AsyncTaskService(TaskServiceImpl& service,
                                    HealthService& health, Options options)
     : state_(std::make_unique<FrontState>(service, options.max_workers,
-                                          options.reads_on_queue_threads)),
+                                          options.reads_on_queue_threads,
+                                          options.metrics)),
       health_(health),
       completion_queue_count_(options.completion_queues) {}
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "service/health_service.h"
+#include "service/server_metrics.h"
 #include "service/task_service_impl.h"
 
 namespace tasks::service {
@@ -50,6 +51,9 @@ class AsyncTaskService {
     int completion_queues = 1;
     int max_workers = 64;
     bool reads_on_queue_threads = true;
+    // Counts each TaskService call and reads the worker pool at each scrape;
+    // null: no metrics. Must outlive this object.
+    ServerMetrics* metrics = nullptr;
   };
 
   // `service` and `health` must outlive this object.

@@ -4,6 +4,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include "service/completion_queue_tag.h"
+#include "service/method_metrics.h"
+#include "service/request_id.h"
 
 namespace tasks::service {
 
@@ -21,14 +23,17 @@ class UnaryMethod {
   virtual ~UnaryMethod() = default;
 
   // Asks gRPC for the next call (the generated RequestXxx), with `tag`.
-  virtual void RequestCall(
-      grpc::ServerContext* context, Request* request,
-      grpc::ServerAsyncResponseWriter<Response>* writer,
-      grpc::ServerCompletionQueue& queue, void* tag) const = 0;
+  virtual void RequestCall(grpc::ServerContext* context, Request* request,
+                           grpc::ServerAsyncResponseWriter<Response>* writer,
+                           grpc::ServerCompletionQueue& queue,
+                           void* tag) const = 0;
 
   // A call arrived; the next one is already asked for. It must end, on any
   // thread, with exactly one call.Finish().
   virtual void OnCall(AsyncUnaryCall<Request, Response>& call) const = 0;
+
+  // Where its calls are counted; null: nowhere.
+  virtual MethodMetrics* metrics() const { return nullptr; }
 };
 
 // AsyncUnaryCall
@@ -36,7 +41,8 @@ class UnaryMethod {
 // One call of a UnaryMethod from its arrival to its answer: waits for it,
 // asks for the method's next call as soon as it arrives (so the queue never
 // runs dry), hands it to the method, and deletes itself once the answer is
-// sent or the server has shut down.
+// sent or the server has shut down. The answer echoes the call's request id
+// (EchoRequestId), and the method's metrics count the call.
 //
 // Example:
 //   AsyncUnaryCall<GetTaskRequest, Task>::Await(kGetTask, *queue);
@@ -56,6 +62,8 @@ class AsyncUnaryCall final : public CompletionQueueTag {
 
   // Sends the answer: `response` when `status` is OK (ignored otherwise).
   void Finish(const grpc::Status& status, const Response& response) {
+    EchoRequestId(context_);
+    if (metrics_ != nullptr) metrics_->Finished(started_, status.error_code());
     if (status.ok()) {
       writer_.Finish(response, status, this);
     } else {
@@ -69,6 +77,8 @@ class AsyncUnaryCall final : public CompletionQueueTag {
       return;
     }
     arrived_ = true;
+    metrics_ = method_.metrics();
+    if (metrics_ != nullptr) started_ = metrics_->Started();
     // Once the server shuts down, this request fails at once (not ok).
     Await(method_, queue_);
     method_.OnCall(*this);
@@ -84,6 +94,8 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   Request request_;
   grpc::ServerAsyncResponseWriter<Response> writer_;
   bool arrived_ = false;
+  MethodMetrics* metrics_ = nullptr;
+  MethodMetrics::Clock::time_point started_;
 };
 
 }  // namespace tasks::service

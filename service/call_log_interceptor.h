@@ -18,6 +18,13 @@ namespace tasks::service {
 // With a TokenTable, the line names the caller's principal (never its token):
 //   I ... /tasks.v1.TaskService/GetTask OK 0.412ms principal=blue
 //   I ... /tasks.v1.TaskService/GetTask UNAUTHENTICATED 0.05ms principal=-
+// In LogFormat::kJson the line is an object with the method, code,
+// latency_ms, peer, principal (with a TokenTable), request_id (RequestIdOf,
+// when the client sent a valid one) and, for errors, error:
+//   {"time":"...","level":"info","message":"call",
+//    "method":"/tasks.v1.TaskService/GetTask","code":"NOT_FOUND",
+//    "latency_ms":0.318,"peer":"ipv4:127.0.0.1:41234","request_id":"a1b2",
+//    "error":"no task with id 7"}
 //
 // Example:
 //   std::vector<std::unique_ptr<

@@ -19,6 +19,7 @@ namespace tasks::service {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(LogLevel::kInfo)};
+std::atomic<int> log_format{static_cast<int>(LogFormat::kText)};
 
 // Log() reads the current list without a lock; AddLogSecret() publishes a
 // new one and keeps the old ones (a reader may still hold them) until exit.
@@ -70,7 +71,26 @@ std::string EscapeControls(absl::string_view text) {
   return escaped;
 }
 
+// Every occurrence of a secret in `text` as "***".
+void MaskSecrets(std::string* text) {
+  if (const SecretList* list = secrets.load(std::memory_order_acquire)) {
+    for (const std::string& secret : *list) {
+      absl::StrReplaceAll({{secret, "***"}}, text);
+    }
+  }
+}
+
+bool HasSecrets() { return secrets.load(std::memory_order_acquire) != nullptr; }
+
 }  // namespace
+
+void SetLogFormat(LogFormat format) {
+  log_format.store(static_cast<int>(format), std::memory_order_relaxed);
+}
+
+LogFormat GetLogFormat() {
+  return static_cast<LogFormat>(log_format.load(std::memory_order_relaxed));
+}
 
 void SetLogLevel(LogLevel level) {
   min_level.store(static_cast<int>(level), std::memory_order_relaxed);
@@ -81,23 +101,42 @@ bool LogEnabled(LogLevel level) {
 }
 
 void Log(LogLevel level, absl::string_view message) {
+  LogFields(level, message, {});
+}
+
+void LogFields(LogLevel level, absl::string_view message,
+               absl::Span<const LogField> fields) {
   if (!LogEnabled(level)) return;
   std::string text(message);
-  if (const SecretList* list = secrets.load(std::memory_order_acquire)) {
-    for (const std::string& secret : *list) {
-      absl::StrReplaceAll({{secret, "***"}}, &text);
+  MaskSecrets(&text);
+  std::string line;
+  if (GetLogFormat() == LogFormat::kJson) {
+    // JsonLogLine escapes whatever the message and fields hold.
+    std::vector<std::string> masked;  // the text fields' values, when masking
+    std::vector<LogField> masked_fields(fields.begin(), fields.end());
+    if (HasSecrets()) {
+      masked.reserve(fields.size());
+      for (LogField& field : masked_fields) {
+        if (field.is_number) continue;
+        masked.emplace_back(field.text);
+        MaskSecrets(&masked.back());
+        field.text = masked.back();
+      }
     }
+    line = JsonLogLine(absl::Now(), kLevels[static_cast<int>(level)].name, text,
+                       masked_fields);
+  } else {
+    // Messages quote what clients send (an unknown order_by, a mask path):
+    // escaped here, so no caller can forget it.
+    if (std::any_of(text.begin(), text.end(), IsControl)) {
+      text = EscapeControls(text);
+    }
+    line = absl::StrCat(std::string(1, kLevels[static_cast<int>(level)].letter),
+                        " ",
+                        absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
+                                         absl::UTCTimeZone()),
+                        " ", text, "\n");
   }
-  // Messages quote what clients send (an unknown order_by, a mask path):
-  // escaped here, so no caller can forget it.
-  if (std::any_of(text.begin(), text.end(), IsControl)) {
-    text = EscapeControls(text);
-  }
-  std::string line =
-      absl::StrCat(std::string(1, kLevels[static_cast<int>(level)].letter), " ",
-                   absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
-                                    absl::UTCTimeZone()),
-                   " ", text, "\n");
   // One fwrite per line: stdio locks the stream, so lines never interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
@@ -128,6 +167,21 @@ bool AbslParseFlag(absl::string_view text, LogLevel* level,
 
 std::string AbslUnparseFlag(LogLevel level) {
   return kLevels[static_cast<int>(level)].name;
+}
+
+bool AbslParseFlag(absl::string_view text, LogFormat* format,
+                   std::string* error) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (lower == "text" || lower == "json") {
+    *format = lower == "json" ? LogFormat::kJson : LogFormat::kText;
+    return true;
+  }
+  *error = "must be text or json";
+  return false;
+}
+
+std::string AbslUnparseFlag(LogFormat format) {
+  return format == LogFormat::kJson ? "json" : "text";
 }
 
 }  // namespace tasks::service

@@ -5,17 +5,28 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "service/log_json.h"
 
 namespace tasks::service {
 
 // The server's one logger: lines on stderr, each
 //   "<level letter> <UTC time> <message>", e.g.
 //   I 2024-05-01T12:00:00.123456Z /tasks.v1.TaskService/GetTask OK 0.41ms
+// or, in LogFormat::kJson, one JSON object (JsonLogLine), e.g.
+//   {"time":"2024-05-01T12:00:00.123456Z","level":"info","message":"call",
+//    "method":"/tasks.v1.TaskService/GetTask","code":"OK",...}
 // Debian's Abseil has no absl/log, and gRPC's gpr_log is meant for gRPC itself.
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
 // Lines below `level` are dropped. Thread-safe; the default is kInfo.
 void SetLogLevel(LogLevel level);
+
+// How lines are written; the default is kText. Thread-safe, but meant for
+// start-up.
+enum class LogFormat { kText = 0, kJson = 1 };
+void SetLogFormat(LogFormat format);
+LogFormat GetLogFormat();
 
 // True when a line at `level` would be written: guards costly formatting.
 bool LogEnabled(LogLevel level);
@@ -23,8 +34,16 @@ bool LogEnabled(LogLevel level);
 // Writes one line (whole, never interleaved with another thread's) when
 // `level` is enabled. Control bytes in `message` (below 0x20, and 0x7f) are
 // written as escapes ("\n", "\x1b"), so text a client sent cannot start a
-// line of its own; other bytes are written as they are.
+// line of its own; other bytes are written as they are. (In kJson, the
+// message is a JSON string, escaped as AppendJsonString does.)
 void Log(LogLevel level, absl::string_view message);
+
+// Log(level, message) with named values: in kJson each field is a member of
+// the line's object after "message"; in kText only `message` is written (it
+// should say what the fields hold). Secrets are masked in the message and in
+// text fields alike.
+void LogFields(LogLevel level, absl::string_view message,
+               absl::Span<const LogField> fields);
 
 // Log(level, absl::StrFormat(format, args...)), formatting only when enabled.
 template <typename... Args>
@@ -42,9 +61,12 @@ void Logf(LogLevel level, const absl::FormatSpec<Args...>& format,
 inline constexpr int kMinLogSecretLength = 4;
 void AddLogSecret(absl::string_view secret);
 
-// Abseil flag support: "debug", "info", "warning", "error".
+// Abseil flag support: "debug", "info", "warning", "error"; "text", "json".
 bool AbslParseFlag(absl::string_view text, LogLevel* level, std::string* error);
 std::string AbslUnparseFlag(LogLevel level);
+bool AbslParseFlag(absl::string_view text, LogFormat* format,
+                   std::string* error);
+std::string AbslUnparseFlag(LogFormat format);
 
 }  // namespace tasks::service
 

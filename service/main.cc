@@ -22,8 +22,10 @@
 #include "service/database_source.h"
 #include "service/dsn_redaction.h"
 #include "service/health_service.h"
+#include "service/library_logs.h"
 #include "service/logging.h"
 #include "service/server.h"
+#include "service/server_metrics.h"
 #include "service/termination_signal.h"
 #include "service/tls_credentials.h"
 #include "service/version.h"
@@ -121,6 +123,18 @@ ABSL_FLAG(
     "0: no limit.");
 ABSL_FLAG(tasks::service::LogLevel, log_level, tasks::service::LogLevel::kInfo,
           "debug, info, warning or error. One info line per call.");
+ABSL_FLAG(tasks::service::LogFormat, log_format,
+          tasks::service::LogFormat::kText,
+          "text, or json: one JSON object per line (time, level, message; "
+          "calls add method, code, latency_ms, peer, principal, "
+          "request_id).");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port serving Prometheus metrics over HTTP at /metrics, e.g. "
+          "localhost:9464 (no TLS, no authentication: keep it on loopback or "
+          "a private network). Empty: no metrics.");
+ABSL_FLAG(bool, channelz, false,
+          "Serve grpc.channelz.v1.Channelz (connections, calls, sockets) on "
+          "--listen, for debugging with a channelz client.");
 
 namespace tasks::service {
 namespace {
@@ -258,8 +272,15 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     config.auth_tokens = std::make_shared<const TokenTable>(*std::move(tokens));
   }
 
+  config.channelz = absl::GetFlag(FLAGS_channelz);
+  config.metrics_listen_address = absl::GetFlag(FLAGS_metrics_listen);
   config.reads_on_queue_threads = !IsDatabaseServerConnection(db);
   storage::SociTaskStoreOptions options;
+  if (!config.metrics_listen_address.empty()) {
+    config.metrics = std::make_shared<ServerMetrics>();
+    // The store reports to the metrics, which the config keeps alive.
+    options.observer = &config.metrics->store_observer();
+  }
   options.pool_size = absl::GetFlag(FLAGS_pool_size);
   options.wait_timeout = std::min(options.wait_timeout, max_request_deadline);
   config.open_store = [db, options] {
@@ -304,6 +325,11 @@ int Run(int argc, char* argv[]) {
   BlockTerminationSignals();  // Before any thread exists.
   absl::StatusOr<CommandLineAction> action =
       ParseFlags(argc, argv, WorkingDirectory());
+  if (action.ok()) {  // Every line from here on in the chosen format.
+    SetLogLevel(absl::GetFlag(FLAGS_log_level));
+    SetLogFormat(absl::GetFlag(FLAGS_log_format));
+    RouteLibraryLogsToLogger();
+  }
   MaskDatabaseArguments(argc, argv);
   if (!action.ok()) return UsageError(action.status().message());
   if (*action == CommandLineAction::kHelp) {
@@ -314,7 +340,6 @@ int Run(int argc, char* argv[]) {
     std::cout << kProgram << " " << kVersion << "\n";
     return 0;
   }
-  SetLogLevel(absl::GetFlag(FLAGS_log_level));
   absl::StatusOr<ServerConfig> config = ConfigFromFlags();
   if (!config.ok()) return UsageError(config.status().message());
 

@@ -1,7 +1,9 @@
 #include "service/server.h"
 
+#include <grpcpp/ext/channelz_service_plugin.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/resource_quota.h>
+#include <prometheus/exposer.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -27,6 +29,10 @@ namespace {
 absl::Status CheckConfig(const ServerConfig& config) {
   if (!config.open_store) {
     return absl::InvalidArgumentError("ServerConfig.open_store is not set");
+  }
+  if (!config.metrics_listen_address.empty() && config.metrics == nullptr) {
+    return absl::InvalidArgumentError(
+        "ServerConfig.metrics_listen_address needs ServerConfig.metrics");
   }
   if (config.max_threads < 2) {
     // The sync server keeps a thread polling for calls besides workers.
@@ -118,6 +124,7 @@ AsyncTaskService::Options FrontOptions(const ServerConfig& config) {
   options.completion_queues = config.completion_queues;
   options.max_workers = config.max_threads;
   options.reads_on_queue_threads = config.reads_on_queue_threads;
+  options.metrics = config.metrics.get();
   return options;
 }
 
@@ -154,6 +161,11 @@ absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
   std::call_once(reflection_once, [] {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   });
+  if (config.channelz) {
+    static std::once_flag channelz_once;
+    std::call_once(channelz_once,
+                   [] { grpc::channelz::experimental::InitChannelzService(); });
+  }
   // HealthService replaces gRPC's own, which runs threads of its own.
   grpc::EnableDefaultHealthCheckService(false);
 
@@ -182,10 +194,18 @@ absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
   }
   server->front_.Start();
   WarnIfPlaintextOnNetwork(cfg);
+  if (!cfg.metrics_listen_address.empty()) {
+    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> http =
+        cfg.metrics->Serve(cfg.metrics_listen_address);
+    if (!http.ok()) return http.status();
+    server->metrics_http_ = *std::move(http);
+    Log(LogLevel::kInfo, absl::StrCat("metrics on http://",
+                                      cfg.metrics_listen_address, "/metrics"));
+  }
   server->monitor_ = std::make_unique<StoreMonitor>(
       server->store_, cfg.open_store, cfg.health_probe_interval,
       cfg.health_probe_timeout,
-      [raw = server.get()](bool serving) { raw->health_.SetServing(serving); });
+      [raw = server.get()](bool serving) { raw->SetServing(serving); });
   if (absl::Status status = server->monitor_->Start(); !status.ok()) {
     return status;  // Destroying the server shuts it down.
   }
@@ -201,6 +221,11 @@ absl::StatusOr<std::unique_ptr<TaskServer>> TaskServer::Start(
   return server;
 }
 
+void TaskServer::SetServing(bool serving) {
+  health_.SetServing(serving);
+  if (config_.metrics != nullptr) config_.metrics->SetServing(serving);
+}
+
 std::shared_ptr<grpc::Channel> TaskServer::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
 }
@@ -212,6 +237,9 @@ void TaskServer::Shutdown() {
   if (server_ != nullptr) Log(LogLevel::kInfo, "shutting down: draining calls");
   // Every status NOT_SERVING, and frozen: the monitor cannot undo it.
   health_.Shutdown();
+  // The metric follows health, which is frozen NOT_SERVING from here on
+  // (set again once the monitor, which may still report, has stopped).
+  if (config_.metrics != nullptr) config_.metrics->SetServing(false);
   const absl::Time drain_deadline = absl::Now() + config_.drain_timeout;
   // gRPC cancels the calls at the deadline, but a store call running on a
   // worker does not notice: its statement is cancelled here.
@@ -231,6 +259,7 @@ void TaskServer::Shutdown() {
   canceller.join();
   // After the calls: a probe under way is bounded by its own deadline.
   if (monitor_ != nullptr) monitor_->Stop();
+  if (config_.metrics != nullptr) config_.metrics->SetServing(false);
   store_.Close();
   if (server_ != nullptr) Log(LogLevel::kInfo, "shut down");
 }

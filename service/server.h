@@ -14,8 +14,13 @@
 #include "service/auth.h"
 #include "service/deferred_task_store.h"
 #include "service/health_service.h"
+#include "service/server_metrics.h"
 #include "service/store_monitor.h"
 #include "service/task_service_impl.h"
+
+namespace prometheus {
+class Exposer;
+}  // namespace prometheus
 
 namespace tasks::service {
 
@@ -117,6 +122,20 @@ struct ServerConfig {
   // How long Shutdown() lets in-flight calls finish before cancelling them,
   // their database statements included.
   absl::Duration drain_timeout = absl::Seconds(10);
+
+  // Where TaskService calls, the worker pool and the health state are
+  // counted (the store reports into it when open_store hands it
+  // metrics->store_observer()); null: no metrics.
+  std::shared_ptr<ServerMetrics> metrics;
+
+  // "host:port" serving `metrics` over HTTP at /metrics; empty: not served.
+  // Needs `metrics`.
+  std::string metrics_listen_address;
+
+  // Serve grpc.channelz.v1.Channelz (connections, calls and sockets, for
+  // debugging). gRPC registers it for every server the process builds
+  // afterwards.
+  bool channelz = false;
 };
 
 // TaskServer
@@ -126,7 +145,7 @@ struct ServerConfig {
 // ("") and "tasks.v1.TaskService" statuses are SERVING only while the store
 // answers CheckHealth() (probed in the background) and the server is not
 // shutting down. Every call is logged (CallLogInterceptorFactory), with its
-// principal when auth is on. SO_REUSEPORT
+// principal when auth is on; with ServerConfig::metrics, counted. SO_REUSEPORT
 // is off, so a second server cannot bind a port already in use.
 //
 // Example:
@@ -142,11 +161,12 @@ class TaskServer {
   // Starts serving. The store is opened before this returns if it can be;
   // while open_store returns UNAVAILABLE, in the background. Fails with:
   //   UNAVAILABLE       the server cannot listen on `config.listen_address`
-  //                     (in use, or not an address);
+  //                     or `config.metrics_listen_address` (in use, or not
+  //                     an address);
   //   open_store's error when it is not UNAVAILABLE (a malformed connection
   //                     string is INVALID_ARGUMENT);
   //   INVALID_ARGUMENT  a config without open_store or with non-positive
-  //                     limits.
+  //                     limits, or metrics_listen_address without metrics.
   static absl::StatusOr<std::unique_ptr<TaskServer>> Start(ServerConfig config);
 
   TaskServer(const TaskServer&) = delete;
@@ -172,6 +192,9 @@ class TaskServer {
  private:
   explicit TaskServer(ServerConfig config);
 
+  // The store monitor's verdict, to the health service and the metrics.
+  void SetServing(bool serving);
+
   const ServerConfig config_;
   DeferredTaskStore store_;
   TaskServiceImpl service_;
@@ -179,6 +202,8 @@ class TaskServer {
   AsyncTaskService front_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<StoreMonitor> monitor_;
+  // Declared after front_: no scrape reads the workers once they are gone.
+  std::unique_ptr<prometheus::Exposer> metrics_http_;
   int port_ = 0;
 
   absl::Mutex shutdown_mu_;  // Held for the whole Shutdown().

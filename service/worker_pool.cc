@@ -1,5 +1,6 @@
 #include "service/worker_pool.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace tasks::service {
@@ -14,13 +15,26 @@ bool WorkerPool::TrySubmit(std::function<void()> work) {
   // Every queued item already has an idle thread on its way to it.
   const bool idle_thread_free = idle_ > static_cast<int>(queue_.size());
   if (!idle_thread_free) {
-    if (static_cast<int>(threads_.size()) >= max_threads_) return false;
+    if (static_cast<int>(threads_.size()) >= max_threads_) {
+      ++rejected_;
+      return false;
+    }
     threads_.emplace_back([this] { Loop(); });
     ++idle_;  // Counted idle from now, so the next submit does not count it.
   }
   queue_.push_back(std::move(work));
   work_ready_.Signal();
   return true;
+}
+
+WorkerPool::Stats WorkerPool::stats() const {
+  absl::MutexLock lock(&mu_);
+  Stats stats;
+  stats.threads = static_cast<int>(threads_.size());
+  stats.busy = std::max(0, stats.threads - idle_);  // 0 once stopped
+  stats.queued = static_cast<int>(queue_.size());
+  stats.rejected = rejected_;
+  return stats;
 }
 
 void WorkerPool::Loop() {

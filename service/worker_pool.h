@@ -1,6 +1,7 @@
 #ifndef TASKS_SERVICE_WORKER_POOL_H_
 #define TASKS_SERVICE_WORKER_POOL_H_
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <thread>
@@ -36,6 +37,15 @@ class WorkerPool {
   // or the pool is stopped.
   bool TrySubmit(std::function<void()> work);
 
+  // What the pool is doing, for metrics.
+  struct Stats {
+    int threads = 0;       // started (and kept)
+    int busy = 0;          // running work
+    int queued = 0;        // handed to an idle thread not yet running it
+    int64_t rejected = 0;  // TrySubmit refusals since the pool was made
+  };
+  Stats stats() const;
+
   // Refuses new work, waits for the running work to return and joins the
   // threads. Later calls return at once.
   void Stop();
@@ -44,10 +54,11 @@ class WorkerPool {
   void Loop();
 
   const int max_threads_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::CondVar work_ready_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   int idle_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
 };

@@ -23,8 +23,12 @@ struct ConnectionPool::Opening {
 };
 
 ConnectionPool::ConnectionPool(std::shared_ptr<const Dialect> dialect, int size,
-                               absl::Duration wait_timeout)
-    : dialect_(std::move(dialect)), size_(size), wait_timeout_(wait_timeout) {}
+                               absl::Duration wait_timeout,
+                               StoreObserver* observer)
+    : dialect_(std::move(dialect)),
+      size_(size),
+      wait_timeout_(wait_timeout),
+      observer_(observer) {}
 
 ConnectionPool::~ConnectionPool() = default;
 
@@ -38,26 +42,37 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
       return (!idle_.empty() || open_ < size_) && !(take_turn && writer_busy_);
     };
     // The clock is read only when the call has to wait.
+    absl::Duration waited;
     if (!ready()) {
-      const absl::Time give_up = absl::Now() + wait_timeout_;
-      if (!mu_.AwaitWithDeadline(absl::Condition(&ready),
-                                 std::min(give_up, deadline))) {
+      const absl::Time started = absl::Now();
+      const absl::Time give_up = started + wait_timeout_;
+      const bool got = mu_.AwaitWithDeadline(absl::Condition(&ready),
+                                             std::min(give_up, deadline));
+      waited = absl::Now() - started;
+      if (!got) {
+        if (observer_ != nullptr) observer_->OnPoolWait(waited);
         return WaitFailed(deadline, give_up);
       }
     }
+    if (observer_ != nullptr) observer_->OnPoolWait(waited);
     if (take_turn) writer_busy_ = true;
+    ++leased_;
     if (!idle_.empty()) {
       connection = std::move(idle_.back());
       idle_.pop_back();
+      ReportChange();
       return Lease(this, std::move(connection), take_turn);
     }
     ++open_;
+    ReportChange();
   }
   // Connecting takes a while: not under the lock.
   absl::StatusOr<std::unique_ptr<Connection>> opened = Open(deadline);
   if (!opened.ok()) {
     absl::MutexLock lock(&mu_);
     --open_;
+    --leased_;
+    ReportChange();
     if (take_turn) writer_busy_ = false;
     return opened.status();
   }
@@ -131,6 +146,10 @@ absl::Status ConnectionPool::ConnectFailed(const std::exception& error) const {
   return DbErrorToStatus(db_error, ErrorContext());
 }
 
+void ConnectionPool::ReportChange() {
+  if (observer_ != nullptr) observer_->OnPoolChanged(size_, open_, leased_);
+}
+
 absl::Status ConnectionPool::WaitFailed(absl::Time deadline,
                                         absl::Time give_up) const {
   if (deadline <= give_up) {
@@ -147,11 +166,13 @@ void ConnectionPool::Release(std::unique_ptr<Connection> connection,
   if (connection->broken()) connection.reset();  // closes outside the lock
   absl::MutexLock lock(&mu_);
   if (write) writer_busy_ = false;
+  --leased_;
   if (connection != nullptr) {
     idle_.push_back(std::move(connection));
   } else {
     --open_;
   }
+  ReportChange();
 }
 
 ConnectionPool::Lease::Lease(ConnectionPool* pool,

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "storage/connection.h"
 #include "storage/dialect.h"
+#include "storage/store_observer.h"
 
 namespace tasks::storage {
 
@@ -27,13 +28,16 @@ namespace tasks::storage {
 // holds a connect for libpq's whole connect_timeout, at least 2 s): the
 // thread finishes by itself and closes what it opened. At most `size` such
 // threads run at once; beyond that a call needing a new connection gets
-// UNAVAILABLE. Thread-safe.
+// UNAVAILABLE. Its size, connections in use and waits go to the
+// StoreObserver, if any. Thread-safe.
 class ConnectionPool {
  public:
   class Lease;
 
+  // `observer`, when not null, must outlive the pool.
   ConnectionPool(std::shared_ptr<const Dialect> dialect, int size,
-                 absl::Duration wait_timeout);
+                 absl::Duration wait_timeout,
+                 StoreObserver* observer = nullptr);
   ~ConnectionPool();
 
   ConnectionPool(const ConnectionPool&) = delete;
@@ -61,6 +65,9 @@ class ConnectionPool {
 
   void Release(std::unique_ptr<Connection> connection, bool write);
 
+  // Tells the observer the pool's counts.
+  void ReportChange() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   // Why a wait for a connection that gave up at `give_up` failed.
   absl::Status WaitFailed(absl::Time deadline, absl::Time give_up) const;
 
@@ -72,9 +79,11 @@ class ConnectionPool {
   // pool.
   const std::shared_ptr<std::atomic<int>> openers_ =
       std::make_shared<std::atomic<int>>(0);
+  StoreObserver* const observer_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle, leased or being opened
+  int leased_ ABSL_GUARDED_BY(mu_) = 0;
   bool writer_busy_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -12,11 +12,12 @@ constexpr int kMaxGroupedWrites = 128;
 }  // namespace
 
 Database::Database(std::unique_ptr<Dialect> dialect, int pool_size,
-                   absl::Duration wait_timeout)
-    : dialect_(std::move(dialect)), pool_(dialect_, pool_size, wait_timeout) {
+                   absl::Duration wait_timeout, StoreObserver* observer)
+    : dialect_(std::move(dialect)),
+      pool_(dialect_, pool_size, wait_timeout, observer) {
   if (dialect_->serialize_writes()) {
-    committer_ =
-        std::make_unique<GroupCommitter>(pool_, *dialect_, kMaxGroupedWrites);
+    committer_ = std::make_unique<GroupCommitter>(pool_, *dialect_,
+                                                  kMaxGroupedWrites, observer);
   }
 }
 

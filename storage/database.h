@@ -16,6 +16,7 @@
 #include "storage/db_error.h"
 #include "storage/dialect.h"
 #include "storage/group_committer.h"
+#include "storage/store_observer.h"
 
 namespace tasks::storage {
 
@@ -30,8 +31,10 @@ enum class Access { kRead, kWrite };
 // Thread-safe.
 class Database {
  public:
+  // `observer`, when not null, sees the pool and the group commits, and must
+  // outlive the database.
   Database(std::unique_ptr<Dialect> dialect, int pool_size,
-           absl::Duration wait_timeout);
+           absl::Duration wait_timeout, StoreObserver* observer = nullptr);
 
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

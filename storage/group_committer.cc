@@ -11,8 +11,11 @@
 namespace tasks::storage {
 
 GroupCommitter::GroupCommitter(ConnectionPool& pool, const Dialect& dialect,
-                               int max_group)
-    : pool_(pool), dialect_(dialect), max_group_(std::max(1, max_group)) {}
+                               int max_group, StoreObserver* observer)
+    : pool_(pool),
+      dialect_(dialect),
+      max_group_(std::max(1, max_group)),
+      observer_(observer) {}
 
 absl::Status GroupCommitter::Run(Write write, absl::Time deadline) {
   Pending pending(write, deadline);
@@ -39,6 +42,8 @@ absl::Status GroupCommitter::Run(Write write, absl::Time deadline) {
     std::vector<Pending*> group(queue_.begin(), queue_.begin() + count);
     queue_.erase(queue_.begin(), queue_.begin() + count);
     mu_.Unlock();
+    if (observer_ != nullptr)
+      observer_->OnGroupCommit(static_cast<int>(group.size()));
     RunGroup(group);
     mu_.Lock();
     for (Pending* done : group) done->done = true;

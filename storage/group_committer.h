@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "storage/connection.h"
 #include "storage/connection_pool.h"
+#include "storage/store_observer.h"
 
 namespace tasks::storage {
 
@@ -31,8 +32,10 @@ class GroupCommitter {
   // outcome's status, and never throws.
   using Write = absl::FunctionRef<absl::Status(Connection& connection)>;
 
-  // `max_group`: the most writes one transaction takes.
-  GroupCommitter(ConnectionPool& pool, const Dialect& dialect, int max_group);
+  // `max_group`: the most writes one transaction takes. `observer`, when not
+  // null, is told each group's size and must outlive the committer.
+  GroupCommitter(ConnectionPool& pool, const Dialect& dialect, int max_group,
+                 StoreObserver* observer = nullptr);
 
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
@@ -60,6 +63,7 @@ class GroupCommitter {
   ConnectionPool& pool_;
   const Dialect& dialect_;
   const int max_group_;
+  StoreObserver* const observer_;
   absl::Mutex mu_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
   bool leading_ ABSL_GUARDED_BY(mu_) = false;

@@ -189,9 +189,9 @@ auto Guarded(Fn&& fn) -> decltype(fn()) {
 class SociTaskStore final : public TaskStore {
  public:
   SociTaskStore(std::unique_ptr<Dialect> dialect, int pool_size,
-                absl::Duration wait_timeout)
+                absl::Duration wait_timeout, StoreObserver* observer)
       : queries_(*dialect),
-        database_(std::move(dialect), pool_size, wait_timeout) {}
+        database_(std::move(dialect), pool_size, wait_timeout, observer) {}
 
   // Applies migrations and loads the page token secret.
   absl::Status Init() {
@@ -778,8 +778,8 @@ absl::StatusOr<TaskStorePtr> OpenSociTaskStore(
     int pool_size = options.pool_size > 0 ? options.pool_size
                                           : dialect->default_pool_size();
     pool_size = std::min(pool_size, dialect->max_pool_size());
-    auto store = std::make_unique<SociTaskStore>(std::move(dialect), pool_size,
-                                                 wait_timeout);
+    auto store = std::make_unique<SociTaskStore>(
+        std::move(dialect), pool_size, wait_timeout, options.observer);
     RETURN_IF_ERROR(store->Init());
     return TaskStorePtr(std::move(store));
   });

@@ -4,6 +4,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "storage/store_observer.h"
 #include "storage/task_store.h"
 
 namespace tasks::storage {
@@ -17,6 +18,10 @@ struct SociTaskStoreOptions {
   // How long a call waits for a free pooled connection, and SQLite's busy
   // timeout, before it fails with UNAVAILABLE.
   absl::Duration wait_timeout = absl::Seconds(5);
+
+  // When not null, told about the connection pool and group commits (for
+  // metrics); must outlive the store.
+  StoreObserver* observer = nullptr;
 };
 
 // Opens the store named by `connection` and applies pending schema migrations:

@@ -7,7 +7,7 @@ packages=(
   bazel-bootstrap bazel-platforms pkg-config g++
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libssl-dev
   libabsl-dev libsoci-dev libboost-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
   python3-grpcio python3-protobuf
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   # Go code generation from proto/ and its offline build (examples/go_codegen_test).

@@ -1,0 +1,302 @@
+#include "service/server_metrics.h"
+
+#include <google/protobuf/stubs/common.h>
+#include <grpcpp/grpcpp.h>
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <array>
+#include <exception>
+#include <map>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace tasks::service {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+using prometheus::Histogram;
+
+// Calls take from tens of microseconds (a read on SQLite) to the 30 s
+// --max_request_deadline.
+const Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* buckets = new Histogram::BucketBoundaries{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+      0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30};
+  return *buckets;
+}
+
+// Waits for a pooled connection: none at all (0) is the common case.
+const Histogram::BucketBoundaries& PoolWaitBuckets() {
+  static const auto* buckets = new Histogram::BucketBoundaries{
+      0, 0.0001, 0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30};
+  return *buckets;
+}
+
+// Writes per transaction, up to the group committer's 128.
+const Histogram::BucketBoundaries& GroupBuckets() {
+  static const auto* buckets =
+      new Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128};
+  return *buckets;
+}
+
+std::string CodeName(int code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+}  // namespace
+
+// Every metric family, built once.
+class ServerMetrics::Families {
+ public:
+  explicit Families(prometheus::Registry& registry)
+      : handled(prometheus::BuildCounter()
+                    .Name("grpc_server_handled_total")
+                    .Help("RPCs answered, by method and status code.")
+                    .Register(registry)),
+        handling_seconds(
+            prometheus::BuildHistogram()
+                .Name("grpc_server_handling_seconds")
+                .Help("Time from an RPC's arrival to its answer, by method "
+                      "and status code.")
+                .Register(registry)),
+        in_flight(prometheus::BuildGauge()
+                      .Name("grpc_server_calls_in_flight")
+                      .Help("RPCs arrived and not yet answered, by method.")
+                      .Register(registry)),
+        worker_threads(Single(registry, "tasks_worker_threads",
+                              "Worker threads started (they are kept).")),
+        worker_busy(Single(registry, "tasks_worker_threads_busy",
+                           "Worker threads running a call.")),
+        worker_queue(Single(registry, "tasks_worker_queue_length",
+                            "Calls handed to an idle worker thread that has "
+                            "not started them yet.")),
+        worker_rejected(
+            prometheus::BuildCounter()
+                .Name("tasks_worker_rejected_calls_total")
+                .Help("Calls refused with RESOURCE_EXHAUSTED because every "
+                      "worker thread was busy.")
+                .Register(registry)
+                .Add({})),
+        pool_max(Single(registry, "tasks_db_pool_max_connections",
+                        "Most database connections the pool opens.")),
+        pool_open(Single(registry, "tasks_db_pool_open_connections",
+                         "Database connections open (idle or in use).")),
+        pool_in_use(Single(registry, "tasks_db_pool_in_use_connections",
+                           "Database connections leased to a call.")),
+        pool_wait(prometheus::BuildHistogram()
+                      .Name("tasks_db_pool_wait_seconds")
+                      .Help("How long each call waited for a pooled "
+                            "database connection (0: one was free).")
+                      .Register(registry)
+                      .Add({}, PoolWaitBuckets())),
+        group_writes(prometheus::BuildHistogram()
+                         .Name("tasks_db_group_commit_writes")
+                         .Help("Writes per committed transaction on SQLite "
+                               "(group commit; 1: the write ran alone).")
+                         .Register(registry)
+                         .Add({}, GroupBuckets())),
+        serving(Single(registry, "tasks_health_serving",
+                       "1 while the health service reports SERVING, else "
+                       "0.")) {
+    prometheus::BuildGauge()
+        .Name("tasks_build_info")
+        .Help("Always 1; the labels name the API and the library versions.")
+        .Register(registry)
+        .Add({{"api", "tasks.v1"},
+              {"grpc_version", grpc::Version()},
+              {"protobuf_version", google::protobuf::internal::VersionString(
+                                       GOOGLE_PROTOBUF_VERSION)}})
+        .Set(1);
+  }
+
+  Family<Counter>& handled;
+  Family<Histogram>& handling_seconds;
+  Family<Gauge>& in_flight;
+  Gauge& worker_threads;
+  Gauge& worker_busy;
+  Gauge& worker_queue;
+  Counter& worker_rejected;
+  Gauge& pool_max;
+  Gauge& pool_open;
+  Gauge& pool_in_use;
+  Histogram& pool_wait;
+  Histogram& group_writes;
+  Gauge& serving;
+
+ private:
+  static Gauge& Single(prometheus::Registry& registry, const char* name,
+                       const char* help) {
+    return prometheus::BuildGauge()
+        .Name(name)
+        .Help(help)
+        .Register(registry)
+        .Add({});
+  }
+};
+
+class ServerMetrics::StoreAdapter final : public storage::StoreObserver {
+ public:
+  explicit StoreAdapter(Families& families) : families_(families) {}
+
+  void OnPoolChanged(int size, int open, int in_use) override {
+    families_.pool_max.Set(size);
+    families_.pool_open.Set(open);
+    families_.pool_in_use.Set(in_use);
+  }
+  void OnPoolWait(absl::Duration wait) override {
+    families_.pool_wait.Observe(absl::ToDoubleSeconds(wait));
+  }
+  void OnGroupCommit(int writes) override {
+    families_.group_writes.Observe(writes);
+  }
+
+ private:
+  Families& families_;
+};
+
+// The registry as scraped: figures kept elsewhere are read in first.
+class ServerMetrics::ScrapeHooks final : public prometheus::Collectable {
+ public:
+  explicit ScrapeHooks(std::shared_ptr<prometheus::Registry> registry)
+      : registry_(std::move(registry)) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, hook] : hooks_) hook();
+    return registry_->Collect();
+  }
+
+  // Runs `hook` before every Collect() until the handle goes.
+  std::shared_ptr<void> Add(std::function<void()> hook) {
+    absl::MutexLock lock(&mu_);
+    const int id = next_id_++;
+    hooks_.emplace(id, std::move(hook));
+    return std::shared_ptr<void>(nullptr, [this, id](void*) {
+      absl::MutexLock lock(&mu_);
+      hooks_.erase(id);
+    });
+  }
+
+ private:
+  const std::shared_ptr<prometheus::Registry> registry_;
+  mutable absl::Mutex mu_;  // Also keeps hooks from running concurrently.
+  std::map<int, std::function<void()>> hooks_ ABSL_GUARDED_BY(mu_);
+  int next_id_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+ServerMetrics::ServerMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      families_(std::make_unique<Families>(*registry_)),
+      store_adapter_(std::make_unique<StoreAdapter>(*families_)),
+      scraped_(std::make_shared<ScrapeHooks>(registry_)) {}
+
+ServerMetrics::~ServerMetrics() = default;
+
+MethodMetrics& ServerMetrics::ForMethod(absl::string_view service,
+                                        absl::string_view method) {
+  const std::map<std::string, std::string> labels = {
+      {"grpc_service", std::string(service)},
+      {"grpc_method", std::string(method)}};
+  // Every code's counter exists from the start, at 0, so that rates and
+  // alerts on a code work before its first occurrence.
+  std::array<Counter*, MethodMetrics::kCodes> handled;
+  for (int code = 0; code < MethodMetrics::kCodes; ++code) {
+    auto with_code = labels;
+    with_code.emplace("grpc_code", CodeName(code));
+    handled[code] = &families_->handled.Add(with_code);
+  }
+  absl::MutexLock lock(&mu_);
+  methods_.push_back(std::unique_ptr<MethodMetrics>(new MethodMetrics(
+      std::string(service), std::string(method),
+      families_->in_flight.Add(labels), handled, families_->handling_seconds)));
+  return *methods_.back();
+}
+
+storage::StoreObserver& ServerMetrics::store_observer() {
+  return *store_adapter_;
+}
+
+std::shared_ptr<void> ServerMetrics::WatchWorkerPool(const WorkerPool& pool) {
+  return scraped_->Add([this, &pool, reported = int64_t{0}]() mutable {
+    const WorkerPool::Stats stats = pool.stats();
+    families_->worker_threads.Set(stats.threads);
+    families_->worker_busy.Set(stats.busy);
+    families_->worker_queue.Set(stats.queued);
+    families_->worker_rejected.Increment(
+        static_cast<double>(stats.rejected - reported));
+    reported = stats.rejected;
+  });
+}
+
+void ServerMetrics::SetServing(bool serving) {
+  families_->serving.Set(serving ? 1 : 0);
+}
+
+std::string ServerMetrics::Scrape() {
+  return prometheus::TextSerializer().Serialize(scraped_->Collect());
+}
+
+absl::StatusOr<std::unique_ptr<prometheus::Exposer>> ServerMetrics::Serve(
+    const std::string& address) {
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(address, 1);
+  } catch (const std::exception& error) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on \"", address,
+                     "\": the address is in use or is not a valid host:port (",
+                     error.what(), ")"));
+  }
+  exposer->RegisterCollectable(scraped_);
+  return exposer;
+}
+
+MethodMetrics::MethodMetrics(std::string service, std::string method,
+                             Gauge& in_flight,
+                             const std::array<Counter*, kCodes>& handled,
+                             Family<Histogram>& latency)
+    : service_(std::move(service)),
+      method_(std::move(method)),
+      in_flight_(in_flight),
+      handled_(handled),
+      latency_family_(latency) {}
+
+MethodMetrics::Clock::time_point MethodMetrics::Started() {
+  in_flight_.Increment();
+  return Clock::now();
+}
+
+void MethodMetrics::Finished(Clock::time_point started, grpc::StatusCode code) {
+  const std::chrono::duration<double> latency = Clock::now() - started;
+  int index = static_cast<int>(code);
+  if (index < 0 || index >= kCodes) index = grpc::StatusCode::UNKNOWN;
+  handled_[index]->Increment();
+  Latency(index).Observe(latency.count());
+  in_flight_.Decrement();
+}
+
+Histogram& MethodMetrics::Latency(int code) {
+  Histogram* histogram = latency_[code].load(std::memory_order_acquire);
+  if (histogram == nullptr) {
+    // Family::Add returns the existing histogram to a thread that races.
+    histogram = &latency_family_.Add({{"grpc_service", service_},
+                                      {"grpc_method", method_},
+                                      {"grpc_code", CodeName(code)}},
+                                     LatencyBuckets());
+    latency_[code].store(histogram, std::memory_order_release);
+  }
+  return *histogram;
+}
+
+}  // namespace tasks::service

@@ -1,0 +1,273 @@
+// Prometheus metrics of the real task_server (--metrics_listen), scraped over
+// HTTP while calls run: the counters move by exactly the calls made.
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/ops/ops_test_fixture.h"
+#include "tests/testing/metrics_scrape.h"
+#include "tests/testing/unary_call.h"
+
+namespace tasks::ops {
+namespace {
+
+using ::tasks::testing::CallUnary;
+using ::tasks::testing::FreeLoopbackPort;
+using ::tasks::testing::MetricSamples;
+using Labels = MetricSamples::Labels;
+
+constexpr absl::Duration kCallTimeout = absl::Seconds(20);
+
+Labels Method(const std::string& method) {
+  return {{"grpc_service", "tasks.v1.TaskService"}, {"grpc_method", method}};
+}
+
+Labels MethodCode(const std::string& method, const std::string& code) {
+  Labels labels = Method(method);
+  labels["grpc_code"] = code;
+  return labels;
+}
+
+class MetricsTest : public OpsTest {
+ protected:
+  // Starts the server with metrics on a free port, and `flags`.
+  bool StartWithMetrics(std::vector<std::string> flags = {}) {
+    absl::StatusOr<int> port = FreeLoopbackPort();
+    if (!port.ok()) {
+      ADD_FAILURE() << port.status();
+      return false;
+    }
+    metrics_port_ = *port;
+    flags.push_back(absl::StrCat("--metrics_listen=127.0.0.1:", *port));
+    return StartServer(flags) != nullptr;
+  }
+
+  MetricSamples Scrape() {
+    absl::StatusOr<MetricSamples> samples =
+        MetricSamples::Scrape(metrics_port_);
+    EXPECT_TRUE(samples.ok()) << samples.status();
+    return samples.ok() ? *samples : MetricSamples();
+  }
+
+  // Scrapes until `done(samples)` or `timeout`; the last scrape.
+  template <typename Done>
+  MetricSamples ScrapeUntil(Done done, absl::Duration timeout) {
+    const absl::Time give_up = absl::Now() + timeout;
+    MetricSamples samples = Scrape();
+    while (!done(samples) && absl::Now() < give_up) samples = Scrape();
+    return samples;
+  }
+
+  int64_t CreateProjectAndTask(v1::TaskService::Stub& stub) {
+    v1::CreateProjectRequest project_request;
+    project_request.mutable_project()->set_name("Metrics");
+    v1::Project project;
+    grpc::Status status = CallUnary(stub, &v1::TaskService::Stub::CreateProject,
+                                    project_request, &project, kCallTimeout);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    v1::CreateTaskRequest task_request;
+    task_request.mutable_task()->set_project_id(project.id());
+    task_request.mutable_task()->set_title("Counted");
+    v1::Task task;
+    status = CallUnary(stub, &v1::TaskService::Stub::CreateTask, task_request,
+                       &task, kCallTimeout);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return task.id();
+  }
+
+  int metrics_port_ = 0;
+};
+
+// Another connection holding SQLite's one write lock: the server's writes
+// wait for it (up to its 5 s busy timeout), reads do not.
+class SqliteWriteLock {
+ public:
+  explicit SqliteWriteLock(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db_);
+  }
+  ~SqliteWriteLock() { Release(); }
+  void Release() {
+    if (db_ == nullptr) return;
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+TEST_F(MetricsTest, CountsEachCallByMethodAndCodeWhileCallsRun) {
+  ASSERT_TRUE(StartWithMetrics({"--pool_size=3"}));
+  auto stub = NewStub();
+  const int64_t task_id = CreateProjectAndTask(*stub);
+  ASSERT_GT(task_id, 0);
+  const MetricSamples before = Scrape();
+
+  // 5 GetTask OK and 2 NOT_FOUND, interleaved, while this thread scrapes.
+  std::atomic<bool> calls_done{false};
+  std::vector<grpc::StatusCode> codes;
+  std::thread caller([&] {
+    for (int i = 0; i < 7; ++i) {
+      v1::GetTaskRequest request;
+      request.set_id(i % 3 == 1 ? 999999 : task_id);
+      codes.push_back(CallUnary(*stub, &v1::TaskService::Stub::GetTask, request,
+                                static_cast<v1::Task*>(nullptr), kCallTimeout)
+                          .error_code());
+    }
+    calls_done = true;
+  });
+  int scrapes_during_calls = 0;
+  double last_seen =
+      before.Value("grpc_server_handled_total", Method("GetTask"));
+  while (!calls_done) {
+    const MetricSamples during = Scrape();
+    const double seen =
+        during.Value("grpc_server_handled_total", Method("GetTask"));
+    EXPECT_GE(seen, last_seen) << "a counter went down";
+    last_seen = seen;
+    ++scrapes_during_calls;
+  }
+  caller.join();
+  ASSERT_EQ(codes.size(), 7u);
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), grpc::StatusCode::NOT_FOUND),
+            2);
+
+  const MetricSamples after = Scrape();
+  auto moved = [&](const std::string& name, const Labels& labels) {
+    return after.Value(name, labels) - before.Value(name, labels);
+  };
+  const double ok =
+      moved("grpc_server_handled_total", MethodCode("GetTask", "OK"));
+  const double not_found =
+      moved("grpc_server_handled_total", MethodCode("GetTask", "NOT_FOUND"));
+  const double all_codes =
+      moved("grpc_server_handled_total", Method("GetTask"));
+  const double ok_timed =
+      moved("grpc_server_handling_seconds_count", MethodCode("GetTask", "OK"));
+  const double not_found_timed = moved("grpc_server_handling_seconds_count",
+                                       MethodCode("GetTask", "NOT_FOUND"));
+  const double pool_waits = moved("tasks_db_pool_wait_seconds_count", {});
+  EXPECT_EQ(ok, 5);
+  EXPECT_EQ(not_found, 2);
+  EXPECT_EQ(all_codes, 7);
+  EXPECT_EQ(ok_timed, 5);
+  EXPECT_EQ(not_found_timed, 2);
+  EXPECT_GT(
+      moved("grpc_server_handling_seconds_sum", MethodCode("GetTask", "OK")),
+      0);
+  // Each read leases one pooled connection.
+  EXPECT_EQ(pool_waits, 7);
+  EXPECT_EQ(after.Value("grpc_server_calls_in_flight", Method("GetTask")), 0);
+  EXPECT_EQ(after.Value("tasks_db_pool_in_use_connections"), 0);
+  EXPECT_EQ(after.Value("tasks_db_pool_max_connections"), 3);
+  EXPECT_EQ(after.Value("tasks_health_serving"), 1);
+  EXPECT_EQ(
+      after.Value("grpc_server_handled_total", MethodCode("CreateTask", "OK")),
+      1);
+  EXPECT_TRUE(after.Has("tasks_worker_rejected_calls_total"));
+  EXPECT_EQ(after.Value("tasks_build_info", {{"api", "tasks.v1"}}), 1);
+  ReportFigure(absl::StrCat(
+      "GetTask handled OK +", ok, " NOT_FOUND +", not_found, " (all codes +",
+      all_codes, "), histogram count OK +", ok_timed, " NOT_FOUND +",
+      not_found_timed, ", pool waits +", pool_waits, ", in flight after ",
+      after.Value("grpc_server_calls_in_flight", Method("GetTask")), "; ",
+      scrapes_during_calls, " scrapes during the calls"));
+}
+
+TEST_F(MetricsTest, WritesWaitingOnTheDatabaseAreInFlightAndExtraOnesRejected) {
+  // Two workers: two blocked writes take both, a third is refused.
+  ASSERT_TRUE(StartWithMetrics({"--max_threads=2"}));
+  auto stub = NewStub();
+  ASSERT_GT(CreateProjectAndTask(*stub), 0);
+  const MetricSamples before = Scrape();
+
+  SqliteWriteLock lock(database());
+  std::vector<grpc::Status> blocked(2);
+  std::vector<std::thread> writers;
+  for (int i = 0; i < 2; ++i) {
+    writers.emplace_back([&, i] {
+      v1::CreateProjectRequest request;
+      request.mutable_project()->set_name(absl::StrCat("Blocked ", i));
+      blocked[i] =
+          CallUnary(*stub, &v1::TaskService::Stub::CreateProject, request,
+                    static_cast<v1::Project*>(nullptr), kCallTimeout);
+    });
+  }
+  const absl::Time waiting_since = absl::Now();
+  const MetricSamples waiting = ScrapeUntil(
+      [](const MetricSamples& s) {
+        return s.Value("grpc_server_calls_in_flight",
+                       Method("CreateProject")) == 2 &&
+               s.Value("tasks_worker_threads_busy") == 2;
+      },
+      absl::Seconds(4));
+  const absl::Duration seen_after = absl::Now() - waiting_since;
+  v1::CreateProjectRequest extra;
+  extra.mutable_project()->set_name("Refused");
+  const grpc::Status refused =
+      CallUnary(*stub, &v1::TaskService::Stub::CreateProject, extra,
+                static_cast<v1::Project*>(nullptr), kCallTimeout);
+  lock.Release();
+  for (std::thread& writer : writers) writer.join();
+
+  EXPECT_EQ(
+      waiting.Value("grpc_server_calls_in_flight", Method("CreateProject")), 2);
+  EXPECT_EQ(waiting.Value("tasks_worker_threads_busy"), 2);
+  EXPECT_GE(waiting.Value("tasks_db_pool_in_use_connections"), 1);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << refused.error_message();
+  for (const grpc::Status& status : blocked) {
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+  // A worker goes back to idle just after its answer is sent.
+  const MetricSamples after = ScrapeUntil(
+      [](const MetricSamples& s) {
+        return s.Value("tasks_worker_threads_busy") == 0;
+      },
+      absl::Seconds(5));
+  auto moved = [&](const std::string& name, const Labels& labels) {
+    return after.Value(name, labels) - before.Value(name, labels);
+  };
+  const double rejected = moved("tasks_worker_rejected_calls_total", {});
+  const double exhausted =
+      moved("grpc_server_handled_total",
+            MethodCode("CreateProject", "RESOURCE_EXHAUSTED"));
+  const double ok =
+      moved("grpc_server_handled_total", MethodCode("CreateProject", "OK"));
+  // Every write goes through the group committer, in exactly one group.
+  const double grouped = moved("tasks_db_group_commit_writes_sum", {});
+  EXPECT_EQ(rejected, 1);
+  EXPECT_EQ(exhausted, 1);
+  EXPECT_EQ(ok, 2);
+  EXPECT_EQ(grouped, 2);
+  EXPECT_EQ(after.Value("grpc_server_calls_in_flight", Method("CreateProject")),
+            0);
+  EXPECT_EQ(after.Value("tasks_worker_threads_busy"), 0);
+  EXPECT_EQ(after.Value("tasks_db_pool_in_use_connections"), 0);
+  ReportFigure(absl::StrCat(
+      "while locked (seen after ", absl::FormatDuration(seen_after),
+      "): in flight ",
+      waiting.Value("grpc_server_calls_in_flight", Method("CreateProject")),
+      ", workers busy ", waiting.Value("tasks_worker_threads_busy"),
+      ", pool in use ", waiting.Value("tasks_db_pool_in_use_connections"),
+      "; after: rejected +", rejected, ", RESOURCE_EXHAUSTED +", exhausted,
+      ", OK +", ok, ", grouped writes +", grouped, ", in flight ",
+      after.Value("grpc_server_calls_in_flight", Method("CreateProject"))));
+}
+
+}  // namespace
+}  // namespace tasks::ops
