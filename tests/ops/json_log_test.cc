@@ -8,6 +8,7 @@
 #include <grpcpp/generic/generic_stub.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <string>
@@ -26,6 +27,9 @@ namespace {
 using google::protobuf::Struct;
 
 constexpr char kListTasks[] = "/tasks.v1.TaskService/ListTasks";
+// The one bearer token the server knows: its principal is logged, never it.
+constexpr char kToken[] = "T3BzVGVzdFRva2VuRm9yVGhlTG9nczEy";
+constexpr char kPrincipal[] = "ops-admin";
 
 class JsonLogTest : public OpsTest {
  protected:
@@ -41,6 +45,7 @@ class JsonLogTest : public OpsTest {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
     if (!request_id.empty()) context.AddMetadata("x-request-id", request_id);
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
     grpc::Slice slice(bytes);
     grpc::ByteBuffer request(&slice, 1);
     grpc::ByteBuffer response;
@@ -62,7 +67,11 @@ class JsonLogTest : public OpsTest {
 TEST_F(JsonLogTest, EveryLineIsOneJsonObjectWhateverTheClientsSend) {
   // GRPC_VERBOSITY=DEBUG: gRPC logs lines of its own, to be checked too (env
   // execs the server in its own process).
-  server_ = StartServer({"--log_format=json"},
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string tokens =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/json_log_tokens");
+  std::ofstream(tokens) << kToken << " " << kPrincipal << " *\n";
+  server_ = StartServer({"--log_format=json", "--auth_tokens_file=" + tokens},
                         {"/usr/bin/env", "GRPC_VERBOSITY=DEBUG"});
   ASSERT_NE(server_, nullptr);
 
@@ -104,6 +113,7 @@ TEST_F(JsonLogTest, EveryLineIsOneJsonObjectWhateverTheClientsSend) {
     EXPECT_TRUE(status.ok()) << "line " << lines << " is not JSON: " << line;
     if (!status.ok()) continue;
     ++parsed;
+    EXPECT_EQ(line.find(kToken), std::string::npos) << "token logged: " << line;
     const auto& fields = object.fields();
     EXPECT_TRUE(fields.count("time") && fields.count("level") &&
                 fields.count("message"))
@@ -117,7 +127,10 @@ TEST_F(JsonLogTest, EveryLineIsOneJsonObjectWhateverTheClientsSend) {
     if (text("source") == "protobuf") ++protobuf_lines;
     if (text("message") != "call") continue;
     // The fixture's health checks are logged too.
-    if (text("method") == kListTasks) ++calls;
+    if (text("method") == kListTasks) {
+      ++calls;
+      EXPECT_EQ(text("principal"), kPrincipal) << line;
+    }
     if (fields.count("error")) {
       EXPECT_EQ(text("error").rfind("order_by: unknown ordering \"", 0), 0u)
           << line;
