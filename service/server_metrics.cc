@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "service/version.h"
 
 namespace tasks::service {
 namespace {
@@ -111,9 +112,12 @@ class ServerMetrics::Families {
                        "0.")) {
     prometheus::BuildGauge()
         .Name("tasks_build_info")
-        .Help("Always 1; the labels name the API and the library versions.")
+        .Help(
+            "Always 1; the labels name the server's version, its API and "
+            "the library versions.")
         .Register(registry)
-        .Add({{"api", "tasks.v1"},
+        .Add({{"version", kVersion},
+              {"api", "tasks.v1"},
               {"grpc_version", grpc::Version()},
               {"protobuf_version", google::protobuf::internal::VersionString(
                                        GOOGLE_PROTOBUF_VERSION)}})
