@@ -1,0 +1,60 @@
+#ifndef TASKS_SERVICE_CONCURRENCY_LIMIT_H_
+#define TASKS_SERVICE_CONCURRENCY_LIMIT_H_
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace tasks::service {
+
+// ConcurrencyLimit
+//
+// At most `limit` holders at once; one more waits for a slot until its
+// deadline. The server gives list calls one: each may hold a page of the
+// heaviest rows (tens of MB once parsed) and a pooled connection for as long
+// as its scan takes, so their number, not the worker threads', must bound
+// what they take together. Thread-safe.
+//
+// Example:
+//   ConcurrencyLimit lists(4);
+//   if (ConcurrencyLimit::Slot slot(lists, deadline); slot.held()) {
+//     List();
+//   } else {
+//     Refuse();
+//   }
+class ConcurrencyLimit {
+ public:
+  explicit ConcurrencyLimit(int limit);
+  ConcurrencyLimit(const ConcurrencyLimit&) = delete;
+  ConcurrencyLimit& operator=(const ConcurrencyLimit&) = delete;
+
+  // A slot taken for the scope, if one came free by the deadline.
+  class Slot {
+   public:
+    Slot(ConcurrencyLimit& limit, absl::Time deadline);
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    ~Slot();
+
+    bool held() const { return held_; }
+
+   private:
+    ConcurrencyLimit& limit_;
+    const bool held_;
+  };
+
+  // Holders right now.
+  int in_use() const;
+
+ private:
+  bool Acquire(absl::Time deadline);
+  void Release();
+
+  const int limit_;
+  mutable absl::Mutex mu_;
+  int in_use_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace tasks::service
+
+#endif  // TASKS_SERVICE_CONCURRENCY_LIMIT_H_

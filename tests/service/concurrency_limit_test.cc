@@ -1,0 +1,78 @@
+#include "service/concurrency_limit.h"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace tasks::service {
+namespace {
+
+TEST(ConcurrencyLimitTest, SlotsUpToTheLimitAreHeldAtOnce) {
+  ConcurrencyLimit limit(2);
+  ConcurrencyLimit::Slot first(limit, absl::Now());
+  ConcurrencyLimit::Slot second(limit, absl::Now());
+  EXPECT_TRUE(first.held());
+  EXPECT_TRUE(second.held());
+  EXPECT_EQ(limit.in_use(), 2);
+}
+
+TEST(ConcurrencyLimitTest, OneMoreIsNotHeldWhenNoneFreesByTheDeadline) {
+  ConcurrencyLimit limit(1);
+  ConcurrencyLimit::Slot first(limit, absl::Now());
+  const absl::Time start = absl::Now();
+  ConcurrencyLimit::Slot second(limit, start + absl::Milliseconds(50));
+  EXPECT_FALSE(second.held());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(50));
+  EXPECT_EQ(limit.in_use(), 1);
+}
+
+TEST(ConcurrencyLimitTest, AWaiterGetsTheSlotOnceItIsReleased) {
+  ConcurrencyLimit limit(1);
+  absl::Notification waiting;
+  std::atomic<bool> held{false};
+  std::thread waiter;
+  {
+    ConcurrencyLimit::Slot first(limit, absl::Now());
+    waiter = std::thread([&] {
+      waiting.Notify();
+      ConcurrencyLimit::Slot second(limit, absl::InfiniteFuture());
+      held = second.held();
+    });
+    waiting.WaitForNotification();
+  }
+  waiter.join();
+  EXPECT_TRUE(held);
+  EXPECT_EQ(limit.in_use(), 0);
+}
+
+TEST(ConcurrencyLimitTest, ManyThreadsNeverHoldMoreThanTheLimit) {
+  constexpr int kLimit = 3;
+  ConcurrencyLimit limit(kLimit);
+  std::atomic<int> inside{0};
+  std::atomic<int> most{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 200; ++round) {
+        ConcurrencyLimit::Slot slot(limit, absl::InfiniteFuture());
+        ASSERT_TRUE(slot.held());
+        const int now = ++inside;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        --inside;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_LE(most.load(), kLimit);
+  EXPECT_GE(most.load(), 1);
+  EXPECT_EQ(limit.in_use(), 0);
+}
+
+}  // namespace
+}  // namespace tasks::service
