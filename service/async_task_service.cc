@@ -1,12 +1,17 @@
 #include "service/async_task_service.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "service/async_unary_call.h"
 #include "service/completion_queue_tag.h"
+#include "service/concurrency_limit.h"
 #include "service/server_metrics.h"
 #include "service/status_util.h"
 #include "service/worker_pool.h"
@@ -37,12 +42,13 @@ class AwaitedMethod {
 };
 
 struct FrontState {
-  FrontState(TaskServiceImpl& service, int max_workers, bool reads_inline,
-             ServerMetrics* metrics);
+  FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
+             bool reads_inline, ServerMetrics* metrics);
 
   TaskServiceImpl& service;
   AsyncService async_service;
   WorkerPool workers;
+  ConcurrencyLimit lists;  // list calls running in the store
   const bool reads_inline;
   ServerMetrics* const metrics;
   std::vector<std::unique_ptr<AwaitedMethod>> methods;
@@ -50,6 +56,17 @@ struct FrontState {
 };
 
 namespace {
+
+// Longest a list call waits for one of --max_concurrent_lists to end, when
+// its client allows longer: as long as the store would let it run.
+constexpr absl::Duration kMaxListWait = absl::Seconds(30);
+
+grpc::Status Busy(absl::string_view what) {
+  return ToGrpcStatus(WithReason(
+      absl::ResourceExhaustedError(absl::StrCat("the server is busy: ", what,
+                                                " in use; retry with backoff")),
+      reason::kResourceExhausted));
+}
 
 // One TaskService method: its calls are answered by the TaskServiceImpl
 // method of the same name, on the queue thread or on a worker.
@@ -94,17 +111,25 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
     if (access_ == Access::kPointRead && state_.reads_inline) {
       Answer(call);
     } else if (!state_.workers.TrySubmit([this, &call] { Answer(call); })) {
-      call.Finish(ToGrpcStatus(WithReason(
-                      absl::ResourceExhaustedError(
-                          "the server is busy: every worker thread is in "
-                          "use; retry with backoff"),
-                      reason::kResourceExhausted)),
-                  Response());
+      call.Finish(Busy("every worker thread is"), Response());
     }
   }
 
  private:
   void Answer(Call& call) const {
+    if (access_ != Access::kScan) return Run(call);
+    const absl::Time deadline =
+        std::min(absl::FromChrono(call.context().deadline()),
+                 absl::Now() + kMaxListWait);
+    ConcurrencyLimit::Slot slot(state_.lists, deadline);
+    if (!slot.held()) {
+      return call.Finish(Busy("every list slot (--max_concurrent_lists) is"),
+                         Response());
+    }
+    Run(call);
+  }
+
+  void Run(Call& call) const {
     Response response;
     const grpc::Status status =
         (state_.service.*handle_)(&call.context(), &call.request(), &response);
@@ -131,10 +156,13 @@ std::unique_ptr<AwaitedMethod> MakeMethod(
 
 }  // namespace
 
-FrontState::FrontState(TaskServiceImpl& service, int max_workers,
+FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
                        bool reads_inline, ServerMetrics* metrics)
     : service(service),
       workers(max_workers),
+      // Lists waiting for a slot hold workers: at most half of them, so that
+      // writes always find some.
+      lists(max_lists, std::max(1, max_workers / 2)),
       reads_inline(reads_inline),
       metrics(metrics) {
   // Each method's name, its AsyncService request and its TaskServiceImpl
@@ -163,9 +191,9 @@ using async_internal::FrontState;
 
 AsyncTaskService::AsyncTaskService(TaskServiceImpl& service,
                                    HealthService& health, Options options)
-    : state_(std::make_unique<FrontState>(service, options.max_workers,
-                                          options.reads_on_queue_threads,
-                                          options.metrics)),
+    : state_(std::make_unique<FrontState>(
+          service, options.max_workers, options.max_concurrent_lists,
+          options.reads_on_queue_threads, options.metrics)),
       health_(health),
       completion_queue_count_(options.completion_queues) {}
 

@@ -50,6 +50,10 @@ class AsyncTaskService {
   struct Options {
     int completion_queues = 1;
     int max_workers = 64;
+    // List calls (ListTasks, ListProjects) running at once; more wait for
+    // one to end (up to their deadline; at most half the workers wait), so
+    // that pages of the heaviest rows cannot add up to the server's memory.
+    int max_concurrent_lists = 4;
     bool reads_on_queue_threads = true;
     // Counts each TaskService call and reads the worker pool at each scrape;
     // null: no metrics. Must outlive this object.

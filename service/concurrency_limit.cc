@@ -2,7 +2,8 @@
 
 namespace tasks::service {
 
-ConcurrencyLimit::ConcurrencyLimit(int limit) : limit_(limit) {}
+ConcurrencyLimit::ConcurrencyLimit(int limit, int max_waiters)
+    : limit_(limit), max_waiters_(max_waiters) {}
 
 ConcurrencyLimit::Slot::Slot(ConcurrencyLimit& limit, absl::Time deadline)
     : limit_(limit), held_(limit.Acquire(deadline)) {}
@@ -21,7 +22,13 @@ bool ConcurrencyLimit::Acquire(absl::Time deadline) {
   auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return in_use_ < limit_;
   };
-  if (!mu_.AwaitWithDeadline(absl::Condition(&free), deadline)) return false;
+  if (!free()) {
+    if (waiting_ >= max_waiters_) return false;
+    ++waiting_;
+    const bool freed = mu_.AwaitWithDeadline(absl::Condition(&free), deadline);
+    --waiting_;
+    if (!freed) return false;
+  }
   ++in_use_;
   return true;
 }

@@ -10,13 +10,15 @@ namespace tasks::service {
 // ConcurrencyLimit
 //
 // At most `limit` holders at once; one more waits for a slot until its
-// deadline. The server gives list calls one: each may hold a page of the
-// heaviest rows (tens of MB once parsed) and a pooled connection for as long
-// as its scan takes, so their number, not the worker threads', must bound
-// what they take together. Thread-safe.
+// deadline, unless `max_waiters` already wait, when it is refused at once.
+// The server gives list calls one: each may hold a page of the heaviest rows
+// (tens of MB once parsed) and a pooled connection for as long as its scan
+// takes, so their number, not the worker threads', must bound what they take
+// together; and waiting lists hold worker threads, so their number is
+// bounded too, leaving the rest to writes. Thread-safe.
 //
 // Example:
-//   ConcurrencyLimit lists(4);
+//   ConcurrencyLimit lists(/*limit=*/4, /*max_waiters=*/64);
 //   if (ConcurrencyLimit::Slot slot(lists, deadline); slot.held()) {
 //     List();
 //   } else {
@@ -24,11 +26,12 @@ namespace tasks::service {
 //   }
 class ConcurrencyLimit {
  public:
-  explicit ConcurrencyLimit(int limit);
+  ConcurrencyLimit(int limit, int max_waiters);
   ConcurrencyLimit(const ConcurrencyLimit&) = delete;
   ConcurrencyLimit& operator=(const ConcurrencyLimit&) = delete;
 
-  // A slot taken for the scope, if one came free by the deadline.
+  // A slot taken for the scope, if one came free by the deadline (and no more
+  // than max_waiters others were waiting for one).
   class Slot {
    public:
     Slot(ConcurrencyLimit& limit, absl::Time deadline);
@@ -51,8 +54,10 @@ class ConcurrencyLimit {
   void Release();
 
   const int limit_;
+  const int max_waiters_;
   mutable absl::Mutex mu_;
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tasks::service

@@ -24,6 +24,7 @@
 #include "service/health_service.h"
 #include "service/library_logs.h"
 #include "service/logging.h"
+#include "service/malloc_arenas.h"
 #include "service/server.h"
 #include "service/server_metrics.h"
 #include "service/termination_signal.h"
@@ -68,6 +69,11 @@ ABSL_FLAG(int, completion_queues, 0,
           "Threads receiving calls and doing the network work, one "
           "completion queue each (SQLite GetTask/GetProject run on them "
           "too); 0: half the cores, at least 1.");
+ABSL_FLAG(int, max_concurrent_lists,
+          tasks::service::ServerConfig().max_concurrent_lists,
+          "Most ListTasks/ListProjects calls running at once; more wait for "
+          "one to end (a page of the heaviest rows takes ~20 MB). At least "
+          "1.");
 ABSL_FLAG(int, max_health_watches,
           tasks::service::HealthService::kDefaultMaxWatches,
           "Most health Watch streams open at once; more get "
@@ -163,6 +169,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
         std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2));
   }
   config.max_health_watches = absl::GetFlag(FLAGS_max_health_watches);
+  config.max_concurrent_lists = absl::GetFlag(FLAGS_max_concurrent_lists);
   config.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   config.health_probe_interval = absl::GetFlag(FLAGS_health_probe_interval);
   config.health_probe_timeout = absl::GetFlag(FLAGS_health_probe_timeout);
@@ -186,6 +193,10 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   }
   if (config.max_threads < 2) {
     return absl::InvalidArgumentError("--max_threads must be at least 2");
+  }
+  if (config.max_concurrent_lists < 1) {
+    return absl::InvalidArgumentError(
+        "--max_concurrent_lists must be at least 1");
   }
   if (config.max_health_watches < 1) {
     return absl::InvalidArgumentError(
@@ -323,6 +334,7 @@ int Run(int argc, char* argv[]) {
   // shows in server profiles.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   BlockTerminationSignals();  // Before any thread exists.
+  LimitMallocArenas();
   absl::StatusOr<CommandLineAction> action =
       ParseFlags(argc, argv, WorkingDirectory());
   if (action.ok()) {  // Every line from here on in the chosen format.

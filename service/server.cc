@@ -38,6 +38,10 @@ absl::Status CheckConfig(const ServerConfig& config) {
     // The sync server keeps a thread polling for calls besides workers.
     return absl::InvalidArgumentError("max_threads must be at least 2");
   }
+  if (config.max_concurrent_lists < 1) {
+    return absl::InvalidArgumentError(
+        "max_concurrent_lists must be at least 1");
+  }
   if (config.completion_queues < 1) {
     return absl::InvalidArgumentError("completion_queues must be at least 1");
   }
@@ -123,6 +127,7 @@ AsyncTaskService::Options FrontOptions(const ServerConfig& config) {
   AsyncTaskService::Options options;
   options.completion_queues = config.completion_queues;
   options.max_workers = config.max_threads;
+  options.max_concurrent_lists = config.max_concurrent_lists;
   options.reads_on_queue_threads = config.reads_on_queue_threads;
   options.metrics = config.metrics.get();
   return options;

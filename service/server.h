@@ -60,6 +60,11 @@ struct ServerConfig {
   // reflection.
   int max_threads = 128;
 
+  // List calls running in the store at once; more wait (see
+  // AsyncTaskService::Options). Each may hold ~20 MB for a page of the
+  // heaviest rows, and lists are CPU-bound on a SQLite store.
+  int max_concurrent_lists = 4;
+
   // Most health Watch streams open at once; one more gets
   // RESOURCE_EXHAUSTED. Each holds memory until its client goes.
   int max_health_watches = HealthService::kDefaultMaxWatches;

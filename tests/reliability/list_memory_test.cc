@@ -1,5 +1,5 @@
 // ListTasks cannot take the server's memory: the heaviest pages a client can
-// ask for (the worst metadata the caps allow, page_size 1000, several clients
+// ask for (the worst metadata the caps allow, page_size 1000, many clients
 // at once), and rows stored before the caps existed (1 MB of JSON nulls
 // each), keep the server's peak RSS (VmHWM) within the memory target, and
 // every task still comes back exactly once through the page tokens.
@@ -31,7 +31,8 @@ constexpr int64_t kPeakRssLimitKib = 256 * 1024;
 
 constexpr int kWorstTasks = 1000;    // the largest page
 constexpr int kTasksPerBatch = 100;  // each batch well under 1 MiB
-constexpr int kConcurrentClients = 4;
+// More than --max_concurrent_lists: the limit, not the clients, bounds memory.
+constexpr int kConcurrentClients = 16;
 constexpr int kListingsPerClient = 2;
 
 // Rows of the reproduction, stored before the caps existed.

@@ -12,7 +12,7 @@ namespace tasks::service {
 namespace {
 
 TEST(ConcurrencyLimitTest, SlotsUpToTheLimitAreHeldAtOnce) {
-  ConcurrencyLimit limit(2);
+  ConcurrencyLimit limit(2, /*max_waiters=*/1);
   ConcurrencyLimit::Slot first(limit, absl::Now());
   ConcurrencyLimit::Slot second(limit, absl::Now());
   EXPECT_TRUE(first.held());
@@ -21,7 +21,7 @@ TEST(ConcurrencyLimitTest, SlotsUpToTheLimitAreHeldAtOnce) {
 }
 
 TEST(ConcurrencyLimitTest, OneMoreIsNotHeldWhenNoneFreesByTheDeadline) {
-  ConcurrencyLimit limit(1);
+  ConcurrencyLimit limit(1, /*max_waiters=*/1);
   ConcurrencyLimit::Slot first(limit, absl::Now());
   const absl::Time start = absl::Now();
   ConcurrencyLimit::Slot second(limit, start + absl::Milliseconds(50));
@@ -31,7 +31,7 @@ TEST(ConcurrencyLimitTest, OneMoreIsNotHeldWhenNoneFreesByTheDeadline) {
 }
 
 TEST(ConcurrencyLimitTest, AWaiterGetsTheSlotOnceItIsReleased) {
-  ConcurrencyLimit limit(1);
+  ConcurrencyLimit limit(1, /*max_waiters=*/1);
   absl::Notification waiting;
   std::atomic<bool> held{false};
   std::thread waiter;
@@ -49,9 +49,37 @@ TEST(ConcurrencyLimitTest, AWaiterGetsTheSlotOnceItIsReleased) {
   EXPECT_EQ(limit.in_use(), 0);
 }
 
+TEST(ConcurrencyLimitTest, OneMoreThanMaxWaitersIsRefusedAtOnce) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/1);
+  absl::Notification waiting;
+  std::thread waiter;
+  {
+    ConcurrencyLimit::Slot first(limit, absl::Now());
+    waiter = std::thread([&] {
+      waiting.Notify();
+      ConcurrencyLimit::Slot second(limit, absl::Now() + absl::Seconds(60));
+      EXPECT_TRUE(second.held());
+    });
+    waiting.WaitForNotification();
+    // The waiter may not be waiting yet: retry until it is, then expect the
+    // refusal to come at once, long before the 60 s deadline.
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    bool refused_at_once = false;
+    while (!refused_at_once && absl::Now() < give_up) {
+      const absl::Time start = absl::Now();
+      ConcurrencyLimit::Slot third(limit, start + absl::Milliseconds(200));
+      EXPECT_FALSE(third.held());
+      refused_at_once = absl::Now() - start < absl::Milliseconds(100);
+    }
+    EXPECT_TRUE(refused_at_once);
+  }
+  waiter.join();
+  EXPECT_EQ(limit.in_use(), 0);
+}
+
 TEST(ConcurrencyLimitTest, ManyThreadsNeverHoldMoreThanTheLimit) {
   constexpr int kLimit = 3;
-  ConcurrencyLimit limit(kLimit);
+  ConcurrencyLimit limit(kLimit, /*max_waiters=*/16);
   std::atomic<int> inside{0};
   std::atomic<int> most{0};
   std::vector<std::thread> threads;

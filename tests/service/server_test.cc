@@ -610,5 +610,65 @@ TEST_F(ServerTest, ListsDoNotHoldUpTheQueueThread) {
   for (std::thread& list : lists) list.join();
 }
 
+TEST_F(ServerTest, ListsBeyondTheLimitWaitAndBeyondHalfTheWorkersAreRefused) {
+  config_.max_threads = 4;
+  config_.max_concurrent_lists = 1;
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
+  absl::Notification release;
+  std::atomic<int> in_store{0};
+  ON_CALL(*store_, ListTasks(_)).WillByDefault(Invoke([&](const auto&) {
+    ++in_store;
+    release.WaitForNotification();
+    return absl::StatusOr<v1::ListTasksResponse>(v1::ListTasksResponse());
+  }));
+  // One list runs; with 4 workers two more may wait for its slot.
+  std::vector<std::thread> lists;
+  for (int i = 0; i < 3; ++i) {
+    lists.emplace_back([&] {
+      grpc::ClientContext context;
+      v1::ListTasksResponse response;
+      EXPECT_THAT(
+          stub_->ListTasks(&context, v1::ListTasksRequest(), &response),
+          GrpcOk());
+    });
+  }
+  ASSERT_TRUE(AwaitCount(in_store, 1));
+  // The waiting ones never reach the store while the slot is held; a fourth
+  // finds both waiting places taken and is refused at once.
+  bool refused = false;
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (!refused && absl::Now() < give_up) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::ListTasksResponse response;
+    const grpc::Status status =
+        stub_->ListTasks(&context, v1::ListTasksRequest(), &response);
+    // Until both waiters wait, the probe waits too and ends at its deadline.
+    refused = status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+    if (!refused) {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    }
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_EQ(in_store.load(), 1);
+  // Writes still find a worker.
+  ON_CALL(*store_, CreateTask(_, _, _))
+      .WillByDefault(Invoke([](const v1::Task& task, absl::string_view,
+                               const storage::Idempotency&) {
+        v1::Task created = task;
+        created.set_id(1);
+        return absl::StatusOr<v1::Task>(created);
+      }));
+  v1::CreateTaskRequest create;
+  create.mutable_task()->set_title("a write beside waiting lists");
+  grpc::ClientContext context;
+  v1::Task created;
+  EXPECT_THAT(stub_->CreateTask(&context, create, &created), GrpcOk());
+  release.Notify();
+  for (std::thread& list : lists) list.join();
+  EXPECT_EQ(in_store.load(), 3);
+}
+
 }  // namespace
 }  // namespace tasks::service
