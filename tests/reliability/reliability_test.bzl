@@ -5,14 +5,15 @@ def reliability_test(name, srcs, backends = ["sqlite", "postgres"], size = "medi
 
     Each target starts the real //service:task_server binary (named to the test
     by TASK_SERVER_BINARY) and selects its backend with
-    TASKS_TEST_STORE_BACKENDS. PostgreSQL targets start a throwaway server as
-    the `postgres` user, which the linux-sandbox cannot switch to: they run
-    unsandboxed.
+    TASKS_TEST_STORE_BACKENDS. PostgreSQL targets start a throwaway server
+    (and PgBouncer) as the `postgres` user, which the linux-sandbox cannot
+    switch to: they run unsandboxed.
 
     Args:
       name: prefix of the test targets.
       srcs: the test sources (GoogleTest, with INSTANTIATE_RELIABILITY_TEST_SUITE).
-      backends: "sqlite" and/or "postgres".
+      backends: "sqlite", "postgres" and/or "pgbouncer" (PostgreSQL through
+        PgBouncer in transaction pooling mode).
       size: Bazel test size, for the timeout.
       deps: libraries the sources need besides the fixture.
     """
@@ -35,7 +36,7 @@ def reliability_test(name, srcs, backends = ["sqlite", "postgres"], size = "medi
                 "TASK_SERVER_BINARY": "$(rootpath //service:task_server)",
                 "TASKS_TEST_STORE_BACKENDS": backend,
             },
-            tags = ["reliability"] + (["no-sandbox"] if backend == "postgres" else []),
+            tags = ["reliability"] + (["no-sandbox"] if backend != "sqlite" else []),
             deps = [
                 ":" + name + "_lib",
                 "@system//:gtest_main",

@@ -1,11 +1,8 @@
 #include "tests/testing/postgres_server.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <netinet/in.h>
 #include <pwd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "libpq-fe.h"
+#include "tests/testing/loopback_port.h"
 
 namespace tasks::testing {
 namespace {
@@ -58,28 +56,6 @@ std::string Tail(const std::string& path, int max_lines = 15) {
     lines.erase(lines.begin(), lines.end() - max_lines);
   }
   return absl::StrCat(path, ":\n  ", absl::StrJoin(lines, "\n  "));
-}
-
-// A port on 127.0.0.1 that nobody listens on right now.
-absl::StatusOr<int> FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
-    return absl::InternalError(absl::StrCat("socket(): ", ErrnoText(errno)));
-  }
-  sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    int error = errno;
-    close(fd);
-    return absl::UnavailableError(absl::StrCat(
-        "no free TCP port on 127.0.0.1 (is loopback up?): ", ErrnoText(error)));
-  }
-  close(fd);
-  return ntohs(address.sin_port);
 }
 
 // libpq keyword values are quoted with '...' and backslash escapes.

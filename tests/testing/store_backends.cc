@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "tests/testing/pgbouncer.h"
 
 namespace tasks::testing {
 namespace {
@@ -43,17 +44,34 @@ class PostgresEnvironment : public ::testing::Environment {
     }
     owned_ = std::move(*server);
     server_ = owned_.get();
+    if (!PostgresThroughPgBouncer()) return;
+    absl::StatusOr<std::unique_ptr<PgBouncer>> bouncer =
+        owned_->owned() ? PgBouncer::Start(owned_->port())
+                        : absl::FailedPreconditionError(absl::StrCat(
+                              "PgBouncer runs in front of the throwaway "
+                              "server only: unset ",
+                              PostgresServer::kUrlEnv));
+    if (!bouncer.ok()) {
+      server_ = absl::Status(bouncer.status().code(),
+                             absl::StrCat("no PgBouncer for the tests: ",
+                                          bouncer.status().message()));
+      return;
+    }
+    bouncer_ = std::move(*bouncer);
   }
 
   void TearDown() override {
+    bouncer_.reset();
     owned_.reset();
     server_ = absl::FailedPreconditionError("PostgreSQL server stopped");
   }
 
   absl::StatusOr<PostgresServer*> server() const { return server_; }
+  const PgBouncer* bouncer() const { return bouncer_.get(); }
 
  private:
   std::unique_ptr<PostgresServer> owned_;
+  std::unique_ptr<PgBouncer> bouncer_;
   absl::StatusOr<PostgresServer*> server_ = absl::FailedPreconditionError(
       "RegisterStoreBackendEnvironment() was not called before the tests");
 };
@@ -86,16 +104,26 @@ std::vector<StoreBackend> SelectedStoreBackends() {
     name = absl::StripAsciiWhitespace(name);
     if (name == "sqlite") {
       backends.push_back(StoreBackend::kSqlite);
-    } else if (name == "postgres") {
+    } else if (name == "postgres" || name == "pgbouncer") {
       backends.push_back(StoreBackend::kPostgres);
     } else {
-      std::fprintf(stderr, "%s: unknown backend '%.*s' (sqlite, postgres)\n",
+      std::fprintf(stderr, "%s: unknown backend '%.*s' (sqlite, postgres, pgbouncer)\n",
                    kStoreBackendsEnv, static_cast<int>(name.size()),
                    name.data());
       std::exit(2);
     }
   }
   return backends;
+}
+
+bool PostgresThroughPgBouncer() {
+  const char* value = std::getenv(kStoreBackendsEnv);
+  if (value == nullptr) return false;
+  for (absl::string_view name :
+       absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+    if (absl::StripAsciiWhitespace(name) == "pgbouncer") return true;
+  }
+  return false;
 }
 
 std::string StoreBackendName(StoreBackend backend) {
@@ -137,7 +165,9 @@ absl::StatusOr<std::string> FreshStoreDatabase(StoreBackend backend,
     case StoreBackend::kPostgres: {
       absl::StatusOr<PostgresServer*> server = TestPostgresServer();
       if (!server.ok()) return server.status();
-      return (*server)->CreateFreshDatabase();
+      absl::StatusOr<std::string> database = (*server)->CreateFreshDatabase();
+      if (!database.ok() || environment->bouncer() == nullptr) return database;
+      return environment->bouncer()->Route(*database);
     }
   }
   return absl::InvalidArgumentError("unknown backend");

@@ -23,7 +23,9 @@ enum class StoreLocation {
 };
 
 // The environment variable choosing the backends of a test binary: "sqlite",
-// "postgres" or both, comma-separated. Unset means both.
+// "postgres" or both, comma-separated. Unset means both. "pgbouncer" selects
+// kPostgres reached through a PgBouncer in transaction pooling mode (see
+// PgBouncer), as deployments with many replicas reach it.
 inline constexpr char kStoreBackendsEnv[] = "TASKS_TEST_STORE_BACKENDS";
 
 // The backends chosen by kStoreBackendsEnv. An unknown name ends the process
@@ -36,14 +38,19 @@ std::string StoreBackendName(StoreBackend backend);
 // Prints "Sqlite" / "Postgres" in test failure messages.
 void PrintTo(StoreBackend backend, std::ostream* os);
 
+// True when kStoreBackendsEnv selects "pgbouncer".
+bool PostgresThroughPgBouncer();
+
 // Registers, once, a GoogleTest environment that starts the PostgreSQL
-// server (see PostgresServer) before the first test when kPostgres is
-// selected, and stops it after the last. Call it at static initialization:
+// server (see PostgresServer), and PgBouncer in front of it when
+// PostgresThroughPgBouncer(), before the first test when kPostgres is
+// selected, and stops them after the last. Call it at static initialization:
 //   const bool kRegistered = RegisterStoreBackendEnvironment();
 bool RegisterStoreBackendEnvironment();
 
-// The connection string of a new, empty database. For kPostgres, an error
-// says why there is no server (it is never a reason to skip).
+// The connection string of a new, empty database (through PgBouncer when
+// PostgresThroughPgBouncer()). For kPostgres, an error says why there is no
+// server (it is never a reason to skip).
 absl::StatusOr<std::string> FreshStoreDatabase(StoreBackend backend,
                                                StoreLocation location);
 
