@@ -56,6 +56,13 @@ class Dialect {
   // together instead of one round trip each.
   virtual bool has_pipeline() const = 0;
 
+  // True when a statement may be prepared once per session and kept for its
+  // next executions (on PostgreSQL a named server-side statement). False
+  // behind a transaction pooler (PostgreSQL's prepared_statements=off, see
+  // postgres_connection.h), where the next transaction may run on another
+  // server connection: each execution then sends the statement's text.
+  virtual bool keeps_prepared_statements() const = 0;
+
   // True when the client library receives a statement's whole result before
   // the first row is read (libpq), rather than row by row as they are read
   // (SQLite): list queries then cut their rows to the page budget in SQL.
@@ -144,8 +151,9 @@ absl::StatusOr<std::unique_ptr<Dialect>> DialectForConnection(
 std::unique_ptr<Dialect> MakeSqliteDialect(std::string path,
                                            absl::Duration busy_timeout);
 
-// PostgreSQL: `connection` is a libpq URL or keyword string. INVALID_ARGUMENT
-// when libpq cannot parse it. `connect_timeout` is added unless present.
+// PostgreSQL: `connection` is a libpq URL or keyword string, with the
+// project's options (see postgres_connection.h). INVALID_ARGUMENT when they
+// or libpq cannot parse it. `connect_timeout` is added unless present.
 absl::StatusOr<std::unique_ptr<Dialect>> MakePostgresDialect(
     absl::string_view connection, absl::Duration connect_timeout);
 

@@ -20,6 +20,7 @@
 #include "storage/call_deadline.h"
 #include "storage/cancel_watchdog.h"
 #include "storage/dialect.h"
+#include "storage/postgres_connection.h"
 #include "storage/task_indexes.h"
 
 namespace tasks::storage {
@@ -154,14 +155,18 @@ class PostgresDialect final : public Dialect {
  public:
   // `connect_seconds`: the connect timeout added to `connection` (bounded
   // by the call's deadline); 0 when the string sets its own.
-  PostgresDialect(std::string connection, int64_t connect_seconds)
-      : connection_(std::move(connection)), connect_seconds_(connect_seconds) {}
+  PostgresDialect(std::string connection, int64_t connect_seconds,
+                  bool named_statements)
+      : connection_(std::move(connection)),
+        connect_seconds_(connect_seconds),
+        named_statements_(named_statements) {}
 
   absl::string_view name() const override { return "postgresql"; }
   int default_pool_size() const override { return 8; }
   int max_pool_size() const override { return 1000; }
   bool serialize_writes() const override { return false; }
   bool has_pipeline() const override { return true; }
+  bool keeps_prepared_statements() const override { return named_statements_; }
   bool buffers_results() const override { return true; }
 
   std::unique_ptr<soci::session> Connect() const override {
@@ -318,6 +323,7 @@ class PostgresDialect final : public Dialect {
 
   const std::string connection_;
   const int64_t connect_seconds_;
+  const bool named_statements_;
   mutable CancelWatchdog watchdog_;
 };
 
@@ -325,7 +331,10 @@ class PostgresDialect final : public Dialect {
 
 absl::StatusOr<std::unique_ptr<Dialect>> MakePostgresDialect(
     absl::string_view connection, absl::Duration connect_timeout) {
-  std::string conninfo(connection);
+  absl::StatusOr<PostgresConnection> parsed =
+      ParsePostgresConnection(connection);
+  if (!parsed.ok()) return parsed.status();
+  std::string conninfo = std::move(parsed->libpq);
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
   if (options == nullptr) {
@@ -353,8 +362,8 @@ absl::StatusOr<std::unique_ptr<Dialect>> MakePostgresDialect(
                               static_cast<int64_t>(std::ceil(
                                   absl::ToDoubleSeconds(connect_timeout))));
   PQconninfoFree(options);
-  return std::unique_ptr<Dialect>(
-      std::make_unique<PostgresDialect>(std::move(conninfo), connect_seconds));
+  return std::unique_ptr<Dialect>(std::make_unique<PostgresDialect>(
+      std::move(conninfo), connect_seconds, parsed->named_statements));
 }
 
 }  // namespace tasks::storage

@@ -130,7 +130,7 @@ std::string NewStatementName() {
 
 std::vector<std::optional<TaskRow>> RunTaskPipeline(
     soci::session& session, const std::vector<PipelinedStatement>& statements,
-    absl::flat_hash_map<std::string, std::string>& prepared, int* failed) {
+    absl::flat_hash_map<std::string, std::string>* prepared, int* failed) {
   PGconn* conn = Handle(session);
   std::vector<std::optional<TaskRow>> rows(statements.size());
   if (PQenterPipelineMode(conn) != 1) {
@@ -150,18 +150,27 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
       const std::string& sql = *statements[i].sql;
       std::vector<std::string> names;
       const std::string positional = PositionalSql(sql, &names);
-      auto [it, added] = prepared.try_emplace(sql);
+      const TextParams params(statements[i].params, names);
+      if (prepared == nullptr) {
+        if (PQsendQueryParams(conn, positional.c_str(), params.size(), nullptr,
+                              params.values(), nullptr, nullptr, 0) != 1) {
+          RecordFailure(static_cast<int>(i), nullptr, conn, failure);
+          break;
+        }
+        sent.push_back(static_cast<int>(i));
+        continue;
+      }
+      auto [it, added] = prepared->try_emplace(sql);
       if (added) it->second = NewStatementName();
       if (added) {
         if (PQsendPrepare(conn, it->second.c_str(), positional.c_str(),
                           static_cast<int>(names.size()), nullptr) != 1) {
-          prepared.erase(it);
+          prepared->erase(it);
           RecordFailure(static_cast<int>(i), nullptr, conn, failure);
           break;
         }
         sent.push_back(-1 - static_cast<int>(i));
       }
-      const TextParams params(statements[i].params, names);
       if (PQsendQueryPrepared(conn, it->second.c_str(), params.size(),
                               params.values(), nullptr, nullptr, 0) != 1) {
         RecordFailure(static_cast<int>(i), nullptr, conn, failure);
@@ -190,10 +199,10 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
           break;
         case PGRES_PIPELINE_ABORTED:
           // A Prepare after the failure never ran.
-          if (what < 0) prepared.erase(*statements[index].sql);
+          if (what < 0) prepared->erase(*statements[index].sql);
           break;
         default:
-          if (what < 0) prepared.erase(*statements[index].sql);
+          if (what < 0) prepared->erase(*statements[index].sql);
           RecordFailure(index, result.get(), conn, failure);
           break;
       }

@@ -24,6 +24,8 @@ struct PipelinedStatement {
 // statements per round trip instead of one. Each distinct SQL text is
 // prepared once per session; `prepared` (owned by the session's
 // Connection) maps the texts prepared so far to their statement names.
+// With `prepared` null, each statement is sent with its text (unnamed, as a
+// transaction pooler needs; see Dialect::keeps_prepared_statements).
 // Returns each statement's row, or nullopt where it returned none.
 //
 // When a statement fails, the ones after it do not run: sets `*failed` to
@@ -33,7 +35,7 @@ struct PipelinedStatement {
 // lost.
 std::vector<std::optional<TaskRow>> RunTaskPipeline(
     soci::session& session, const std::vector<PipelinedStatement>& statements,
-    absl::flat_hash_map<std::string, std::string>& prepared, int* failed);
+    absl::flat_hash_map<std::string, std::string>* prepared, int* failed);
 
 }  // namespace tasks::storage
 

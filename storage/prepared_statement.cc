@@ -96,7 +96,9 @@ PreparedStatement::PreparedStatement(soci::session& session,
   }
   for (const std::string& name : ParameterNames(sql)) Bind(name);
   statement_.alloc();
-  statement_.prepare(sql);
+  statement_.prepare(sql, dialect.keeps_prepared_statements()
+                              ? soci::details::st_repeatable_query
+                              : soci::details::st_one_time_query);
   statement_.define_and_bind();
 }
 

@@ -23,6 +23,8 @@ enum class RowKind {
 //
 // A SOCI statement prepared once on one session and executed many times,
 // bound to buffers it owns: set params(), execute, read the row buffers.
+// Where the dialect keeps no prepared statements (a transaction pooler),
+// only the parsing and binding are kept: each execution sends the SQL text.
 // Not thread-safe (neither is its session). Methods throw soci::soci_error.
 class PreparedStatement {
  public:

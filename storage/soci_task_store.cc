@@ -729,7 +729,10 @@ class SociTaskStore final : public TaskStore {
     std::vector<std::optional<TaskRow>> rows;
     try {
       rows = RunTaskPipeline(connection.session(), statements,
-                             connection.pipelined_statements(), &failed);
+                             connection.dialect().keeps_prepared_statements()
+                                 ? &connection.pipelined_statements()
+                                 : nullptr,
+                             &failed);
     } catch (...) {
       if (failed >= 0) context = ItemContext(failed, request.requests(failed));
       throw;

@@ -44,9 +44,8 @@ TEST_P(PooledLoadTest, ConcurrentGetsAndCreatesNeverFailInternal) {
   const int64_t project_id = CreateProject(*stub, "load");
   ASSERT_NE(project_id, 0);
   v1::Task seeded;
-  ASSERT_TRUE(CreateTask(*stub, project_id, "seeded", kCallDeadline, 0,
-                         &seeded)
-                  .ok());
+  ASSERT_TRUE(
+      CreateTask(*stub, project_id, "seeded", kCallDeadline, 0, &seeded).ok());
 
   absl::Mutex mutex;
   // Calls by method and status code; the first message of each failure code.
@@ -107,10 +106,9 @@ TEST_P(PooledLoadTest, ConcurrentGetsAndCreatesNeverFailInternal) {
     if (code == grpc::StatusCode::INTERNAL) internal += count;
     if (code != grpc::StatusCode::OK) failed += count;
   }
-  ReportFigure(absl::StrCat(kClients, " clients for ",
-                            absl::FormatDuration(kLoadTime), ": ",
-                            absl::StrJoin(parts, ", "), "; INTERNAL ",
-                            internal));
+  ReportFigure(
+      absl::StrCat(kClients, " clients for ", absl::FormatDuration(kLoadTime),
+                   ": ", absl::StrJoin(parts, ", "), "; INTERNAL ", internal));
   for (const auto& [code, message] : first_messages) {
     ADD_FAILURE() << "code " << code << ", e.g.: " << message;
   }

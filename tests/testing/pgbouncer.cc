@@ -61,8 +61,7 @@ int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<PgBouncer>> PgBouncer::Start(
-    int postgres_port) {
+absl::StatusOr<std::unique_ptr<PgBouncer>> PgBouncer::Start(int postgres_port) {
   if (access(kBinary, X_OK) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(kBinary, " not found (", std::strerror(errno),
@@ -142,9 +141,9 @@ absl::Status PgBouncer::Run() {
     execv(c_argv[0], c_argv.data());
     _exit(127);
   }
-  const std::string probe = absl::StrFormat(
-      "postgresql://%s@127.0.0.1:%d/postgres?connect_timeout=2", kSystemUser,
-      port_);
+  const std::string probe =
+      absl::StrFormat("postgresql://%s@127.0.0.1:%d/postgres?connect_timeout=2",
+                      kSystemUser, port_);
   const absl::Time deadline = absl::Now() + kStartTimeout;
   while (absl::Now() < deadline) {
     int wait_status = 0;
@@ -157,10 +156,9 @@ absl::Status PgBouncer::Run() {
     absl::SleepFor(absl::Milliseconds(50));
   }
   Kill();
-  return absl::UnavailableError(
-      absl::StrCat("PgBouncer on 127.0.0.1:", port_, " did not answer within ",
-                   absl::FormatDuration(kStartTimeout), "\n",
-                   LogTail(log_path_)));
+  return absl::UnavailableError(absl::StrCat(
+      "PgBouncer on 127.0.0.1:", port_, " did not answer within ",
+      absl::FormatDuration(kStartTimeout), "\n", LogTail(log_path_)));
 }
 
 void PgBouncer::Kill() {

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "libpq-fe.h"
+#include "storage/postgres_connection.h"
 
 namespace tasks::testing {
 namespace {
@@ -42,7 +43,11 @@ absl::StatusOr<std::string> QuerySqlite(const std::string& path,
 
 absl::StatusOr<std::string> QueryPostgres(const std::string& connection,
                                           const std::string& sql) {
-  PGconn* conn = PQconnectdb(connection.c_str());
+  // Without the store's own options, which libpq rejects.
+  absl::StatusOr<storage::PostgresConnection> parsed =
+      storage::ParsePostgresConnection(connection);
+  if (!parsed.ok()) return parsed.status();
+  PGconn* conn = PQconnectdb(parsed->libpq.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     absl::Status status = absl::UnavailableError(PQerrorMessage(conn));
     PQfinish(conn);

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "storage/postgres_connection.h"
 #include "tests/testing/pgbouncer.h"
 
 namespace tasks::testing {
@@ -107,9 +108,9 @@ std::vector<StoreBackend> SelectedStoreBackends() {
     } else if (name == "postgres" || name == "pgbouncer") {
       backends.push_back(StoreBackend::kPostgres);
     } else {
-      std::fprintf(stderr, "%s: unknown backend '%.*s' (sqlite, postgres, pgbouncer)\n",
-                   kStoreBackendsEnv, static_cast<int>(name.size()),
-                   name.data());
+      std::fprintf(
+          stderr, "%s: unknown backend '%.*s' (sqlite, postgres, pgbouncer)\n",
+          kStoreBackendsEnv, static_cast<int>(name.size()), name.data());
       std::exit(2);
     }
   }
@@ -167,7 +168,12 @@ absl::StatusOr<std::string> FreshStoreDatabase(StoreBackend backend,
       if (!server.ok()) return server.status();
       absl::StatusOr<std::string> database = (*server)->CreateFreshDatabase();
       if (!database.ok() || environment->bouncer() == nullptr) return database;
-      return environment->bouncer()->Route(*database);
+      absl::StatusOr<std::string> routed =
+          environment->bouncer()->Route(*database);
+      if (!routed.ok()) return routed;
+      // Named statements do not survive transaction pooling.
+      return absl::StrCat(*routed, "?", storage::kPreparedStatementsOption,
+                          "=off");
     }
   }
   return absl::InvalidArgumentError("unknown backend");
