@@ -7,6 +7,8 @@ packages=(
   bazel-bootstrap bazel-platforms pkg-config g++
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev libssl-dev
   libabsl-dev libsoci-dev libboost-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15
+  # PgBouncer in transaction pooling mode, in front of the test PostgreSQL.
+  pgbouncer
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
   python3-grpcio python3-protobuf
   clang-14 libfuzzer-14-dev libclang-rt-14-dev

@@ -115,6 +115,8 @@ absl::Status PgBouncer::Run() {
                       "auth_type = trust\n"
                       "auth_file = %s/users.txt\n"
                       "pool_mode = transaction\n"
+                      // Back within a second of the database (default 15 s).
+                      "server_login_retry = 1\n"
                       "max_client_conn = 1000\n"
                       "default_pool_size = 20\n"
                       "logfile = %s\n",
@@ -184,8 +186,8 @@ PgBouncer::~PgBouncer() {
   }
 }
 
-absl::StatusOr<std::string> PgBouncer::Route(
-    absl::string_view connection) const {
+absl::StatusOr<std::string> PgBouncer::Route(absl::string_view connection,
+                                             int port) {
   std::string conninfo(connection);
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
@@ -204,8 +206,7 @@ absl::StatusOr<std::string> PgBouncer::Route(
     if (absl::string_view(option->keyword) == "user") user = option->val;
   }
   PQconninfoFree(options);
-  return absl::StrFormat("postgresql://%s@127.0.0.1:%d/%s", user, port_,
-                         dbname);
+  return absl::StrFormat("postgresql://%s@127.0.0.1:%d/%s", user, port, dbname);
 }
 
 }  // namespace tasks::testing

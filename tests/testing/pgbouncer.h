@@ -26,7 +26,8 @@ namespace tasks::testing {
 //   absl::StatusOr<std::unique_ptr<PgBouncer>> bouncer =
 //       PgBouncer::Start(postgres->port());
 //   ASSERT_TRUE(bouncer.ok()) << bouncer.status();
-//   std::string via = (*bouncer)->Route(*postgres->CreateFreshDatabase());
+//   absl::StatusOr<std::string> via = PgBouncer::Route(
+//       *postgres->CreateFreshDatabase(), (*bouncer)->port());
 class PgBouncer {
  public:
   // Starts PgBouncer for the server on 127.0.0.1:`postgres_port` and waits
@@ -41,9 +42,11 @@ class PgBouncer {
 
   int port() const { return port_; }
 
-  // `connection` (a libpq URL or keyword string for a database on the server
-  // behind) as a URL through this PgBouncer, with the same database and user.
-  absl::StatusOr<std::string> Route(absl::string_view connection) const;
+  // `connection` (a libpq URL or keyword string) as a URL to the same
+  // database and user on 127.0.0.1:`port`: through a PgBouncer on its
+  // port(), or past it on the server's.
+  static absl::StatusOr<std::string> Route(absl::string_view connection,
+                                           int port);
 
  private:
   PgBouncer() = default;

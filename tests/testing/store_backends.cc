@@ -169,7 +169,7 @@ absl::StatusOr<std::string> FreshStoreDatabase(StoreBackend backend,
       absl::StatusOr<std::string> database = (*server)->CreateFreshDatabase();
       if (!database.ok() || environment->bouncer() == nullptr) return database;
       absl::StatusOr<std::string> routed =
-          environment->bouncer()->Route(*database);
+          PgBouncer::Route(*database, environment->bouncer()->port());
       if (!routed.ok()) return routed;
       // Named statements do not survive transaction pooling.
       return absl::StrCat(*routed, "?", storage::kPreparedStatementsOption,
@@ -177,6 +177,16 @@ absl::StatusOr<std::string> FreshStoreDatabase(StoreBackend backend,
     }
   }
   return absl::InvalidArgumentError("unknown backend");
+}
+
+absl::StatusOr<std::string> PastPgBouncer(const std::string& connection) {
+  absl::StatusOr<PostgresServer*> server = TestPostgresServer();
+  if (!server.ok() || environment->bouncer() == nullptr) return connection;
+  absl::StatusOr<storage::PostgresConnection> parsed =
+      storage::ParsePostgresConnection(connection);
+  if (!parsed.ok()) return parsed.status();
+  // Route() keeps the database and user: routed to the server's own port.
+  return PgBouncer::Route(parsed->libpq, (*server)->port());
 }
 
 void ReleaseFreshStoreDatabases() {

@@ -54,6 +54,12 @@ bool RegisterStoreBackendEnvironment();
 absl::StatusOr<std::string> FreshStoreDatabase(StoreBackend backend,
                                                StoreLocation location);
 
+// For a connection string from FreshStoreDatabase: the same database reached
+// directly, past PgBouncer when PostgresThroughPgBouncer() (for what only a
+// session of PostgreSQL's own can see, such as its server connections); the
+// string itself otherwise.
+absl::StatusOr<std::string> PastPgBouncer(const std::string& connection);
+
 // Drops the PostgreSQL databases made by FreshStoreDatabase so far; call it
 // from TearDown once the test's stores are closed.
 void ReleaseFreshStoreDatabases();
