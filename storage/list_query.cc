@@ -97,6 +97,7 @@ absl::StatusOr<TaskListQuery> ParseTaskListQuery(
     return InvalidField("metadata_key",
                         "is required when metadata_value is set");
   }
+  ASSIGN_OR_RETURN(query.filter, filter::ParseFilter(request.filter()));
   std::string allowed = "-";
   if (std::optional<std::vector<int64_t>> ids = AllowedProjects(scope)) {
     query.filters |= kFilterAllowedProjects;
@@ -110,7 +111,8 @@ absl::StatusOr<TaskListQuery> ParseTaskListQuery(
       "|status=", query.status, "|priority=", query.priority,
       "|key=", request.metadata_key().size(), ":", request.metadata_key(),
       "|value=", query.meta_value.size(), ":", query.meta_value,
-      "|allowed=", allowed);
+      "|allowed=", allowed, "|filter=", request.filter().size(), ":",
+      request.filter());
   return query;
 }
 

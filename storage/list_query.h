@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "storage/filter/filter.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
 
@@ -25,6 +26,7 @@ struct TaskListQuery {
   std::string meta_key;
   std::string meta_value;                 // JSON text
   std::vector<int64_t> allowed_projects;  // with kFilterAllowedProjects
+  filter::Node filter;                    // the request's `filter`, parsed
   // Every filter and the order, unambiguously: equal exactly when two
   // requests list the same rows in the same order.
   std::string scope;
@@ -32,7 +34,8 @@ struct TaskListQuery {
 
 // INVALID_ARGUMENT naming the field for an unknown order_by ("order_by"), a
 // metadata_key with '"', '\\' or NUL, a key without a value or a value
-// without a key ("metadata_key" / "metadata_value"). A restricted `scope`
+// without a key ("metadata_key" / "metadata_value"), a filter that does not
+// parse ("filter", see filter::ParseFilter). A restricted `scope`
 // adds the kFilterAllowedProjects condition.
 absl::StatusOr<TaskListQuery> ParseTaskListQuery(
     const v1::ListTasksRequest& request, const AccessScope& scope);

@@ -1,6 +1,8 @@
 #include "storage/prepared_statement.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -147,6 +149,16 @@ void PreparedStatement::Bind(const std::string& name) {
     statement_.exchange(soci::use(p.meta_key, name));
   } else if (name == "meta_value") {
     statement_.exchange(soci::use(p.meta_value, name));
+  } else if (std::optional<FilterParamSlot> slot = FilterParamFor(name)) {
+    if (m.filter == nullptr) m.filter = std::make_unique<FilterParamValues>();
+    const FilterParamValues& f = *p.filter;
+    if (slot->type == 'i') {
+      statement_.exchange(soci::use(f.integers[slot->index], name));
+    } else if (slot->type == 'r') {
+      statement_.exchange(soci::use(f.reals[slot->index], name));
+    } else {
+      statement_.exchange(soci::use(f.texts[slot->index], name));
+    }
   } else {
     throw std::logic_error("no statement parameter named :" + name);
   }

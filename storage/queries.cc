@@ -96,8 +96,12 @@ std::string ListQuery(const Dialect& dialect, absl::string_view columns,
 }
 
 std::string BuildListTasks(const Dialect& dialect, int filters,
-                           const TaskOrder& order, bool after) {
+                           const TaskOrder& order, bool after,
+                           absl::string_view filter_condition = "") {
   std::vector<std::string> conditions;
+  if (!filter_condition.empty()) {
+    conditions.push_back(std::string(filter_condition));
+  }
   if (filters & kFilterProject)
     conditions.push_back("project_id = :project_id");
   if (filters & kFilterStatus) conditions.push_back("status = :status");
@@ -151,7 +155,7 @@ const std::vector<TaskOrder>& TaskOrders() {
   return *kOrders;
 }
 
-Queries::Queries(const Dialect& dialect) {
+Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
   health = "SELECT 1";
   insert_project = absl::StrCat(
       "INSERT INTO projects (name, description, create_time, update_time) "
@@ -249,6 +253,12 @@ const std::string& Queries::ListTasks(int filters, int order,
                                       bool after) const {
   return list_tasks_[(filters * TaskOrders().size() + order) * 2 +
                      (after ? 1 : 0)];
+}
+
+std::string Queries::ListTasks(int filters, int order, bool after,
+                               absl::string_view filter_condition) const {
+  return BuildListTasks(dialect_, filters, TaskOrders()[order], after,
+                        filter_condition);
 }
 
 }  // namespace tasks::storage

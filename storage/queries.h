@@ -103,7 +103,15 @@ class Queries {
   // into TaskOrders()), after the cursor when `after`.
   const std::string& ListTasks(int filters, int order, bool after) const;
 
+  // The same with `filter_condition` (a filter's SQL, see
+  // filter/filter_sql.h) as one more condition. Made per call: the text
+  // depends only on the filter's shape, so one prepared statement serves
+  // every filter of that shape.
+  std::string ListTasks(int filters, int order, bool after,
+                        absl::string_view filter_condition) const;
+
  private:
+  const Dialect& dialect_;
   std::string insert_task_[4];
   std::string get_task_[2];
   std::string task_revision_[2];

@@ -16,6 +16,7 @@
 #include "storage/db_error.h"
 #include "storage/dialect.h"
 #include "storage/error_reason.h"
+#include "storage/filter/filter_sql.h"
 #include "storage/list_query.h"
 #include "storage/metadata_limits.h"
 #include "storage/migrations.h"
@@ -451,15 +452,27 @@ class SociTaskStore final : public TaskStore {
                          tokens_->Decode(request.page_token(), query.scope));
       }
       const TaskOrder& order = TaskOrders()[query.order];
+      const filter::SqlFilter filter = filter::ToSql(
+          query.filter, database_.dialect().name() == "postgresql"
+                            ? filter::SqlDialect::kPostgres
+                            : filter::SqlDialect::kSqlite);
+      const std::string filtered_sql =
+          filter.condition.empty()
+              ? std::string()
+              : queries_.ListTasks(query.filters, query.order,
+                                   cursor.has_value(), filter.condition);
       ErrorContext context;
       return database_.Run(
           Access::kRead, context,
           [&](Connection& connection) -> absl::StatusOr<v1::ListTasksResponse> {
             PreparedStatement& list = connection.Statement(
-                queries_.ListTasks(query.filters, query.order,
-                                   cursor.has_value()),
+                filter.condition.empty()
+                    ? queries_.ListTasks(query.filters, query.order,
+                                         cursor.has_value())
+                    : filtered_sql,
                 RowKind::kTask);
             StatementParams& params = list.params();
+            if (params.filter != nullptr) params.filter->Set(filter.params);
             params.project_id = query.project_id;
             params.project_id_indicator = soci::i_ok;
             params.status = query.status;

@@ -2,6 +2,9 @@
 
 #include <stdexcept>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+
 namespace tasks::storage {
 namespace {
 
@@ -18,6 +21,30 @@ ParamRef Text(const std::string& value, soci::indicator* indicator = nullptr) {
 }
 
 }  // namespace
+
+void FilterParamValues::Set(const std::vector<filter::SqlParam>& params) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    integers[i] = params[i].integer;
+    reals[i] = params[i].real;
+    texts[i] = params[i].text;
+  }
+}
+
+std::optional<FilterParamSlot> FilterParamFor(const std::string& name) {
+  constexpr absl::string_view kPrefix = "filter_";
+  if (!absl::StartsWith(name, kPrefix) || name.size() < kPrefix.size() + 2) {
+    return std::nullopt;
+  }
+  FilterParamSlot slot;
+  slot.type = name[kPrefix.size()];
+  if ((slot.type != 'i' && slot.type != 'r' && slot.type != 't') ||
+      !absl::SimpleAtoi(absl::string_view(name).substr(kPrefix.size() + 1),
+                        &slot.index) ||
+      slot.index < 0 || slot.index >= filter::kMaxFilterParams) {
+    return std::nullopt;
+  }
+  return slot;
+}
 
 ParamRef ParamFor(StatementParams& p, const std::string& name) {
   if (name == "id") return Int64(p.id);

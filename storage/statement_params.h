@@ -1,11 +1,33 @@
 #ifndef TASKS_STORAGE_STATEMENT_PARAMS_H_
 #define TASKS_STORAGE_STATEMENT_PARAMS_H_
 
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "soci/soci-backend.h"
+#include "storage/filter/filter_sql.h"
 
 namespace tasks::storage {
+
+// The values of a ListTasks filter's parameters (see filter/filter_sql.h),
+// by number; fixed arrays, so that bound addresses stay put.
+struct FilterParamValues {
+  long long integers[filter::kMaxFilterParams] = {};
+  double reals[filter::kMaxFilterParams] = {};
+  std::string texts[filter::kMaxFilterParams];
+
+  // Sets the values of `params`.
+  void Set(const std::vector<filter::SqlParam>& params);
+};
+
+// A filter parameter's name (":filter_<type><n>", without ':') split into
+// its type ('i', 'r' or 't') and number; nullopt for any other name.
+struct FilterParamSlot {
+  char type;
+  int index;
+};
+std::optional<FilterParamSlot> FilterParamFor(const std::string& name);
 
 // The values a statement's named parameters bind to. A statement binds only
 // the names its SQL uses (":id", ":title", ...; see PreparedStatement).
@@ -38,6 +60,8 @@ struct StatementParams {
   // Metadata filter.
   std::string meta_key;
   std::string meta_value;
+  // A ListTasks filter's values; made when a statement uses one.
+  std::unique_ptr<FilterParamValues> filter;
 };
 
 // One field of StatementParams, as a named parameter refers to it.
