@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "storage/error_reason.h"
+#include "storage/filter/filter.h"
 #include "storage/metadata_limits.h"
 #include "storage/status_macros.h"
 
@@ -275,6 +276,8 @@ absl::StatusOr<v1::ListTasksRequest> ValidateListTasks(
                      "\"; use \"create_time\", \"create_time desc\", "
                      "\"priority desc\" or \"title\""));
   }
+  // Parsed again by the store, which compiles it: one grammar for both.
+  RETURN_IF_ERROR(storage::filter::ParseFilter(request.filter()).status());
   return resolved;
 }
 

@@ -33,6 +33,7 @@ using ::google::protobuf::Empty;
 using ::tasks::testing::GrpcErrorIs;
 using ::tasks::testing::GrpcInvalidField;
 using ::tasks::testing::GrpcOk;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 using Code = ::grpc::StatusCode;
@@ -582,6 +583,34 @@ TEST_F(TaskServiceTest, ListTasksFiltersByProjectStatusPriorityAndMetadata) {
   std::vector<v1::Task> listed = ListAllTasks(request);
   ASSERT_THAT(listed, SizeIs(1));
   EXPECT_EQ(listed[0].id(), match_id);
+}
+
+TEST_F(TaskServiceTest, ListTasksFilterSelectsTasksAndPagesWithItsToken) {
+  const int64_t project = MakeProject("p");
+  for (int i = 0; i < 5; ++i) {
+    v1::CreateTaskRequest request = NewTaskIn(project, absl::StrCat("t", i));
+    request.mutable_task()->set_priority(i % 2 ? v1::Task::HIGH
+                                               : v1::Task::LOW);
+    (*request.mutable_task()->mutable_metadata()->mutable_fields())["n"]
+        .set_number_value(i);
+    MakeTask(request);
+  }
+  v1::ListTasksRequest request;
+  request.set_filter("priority >= HIGH OR metadata.n = 4");
+  request.set_page_size(1);
+  std::vector<std::string> titles;
+  for (const v1::Task& task : ListAllTasks(request)) {
+    titles.push_back(task.title());
+  }
+  EXPECT_THAT(titles, ElementsAre("t1", "t3", "t4"));
+}
+
+TEST_F(TaskServiceTest, MalformedFilterIsInvalidArgumentWithItsPosition) {
+  v1::ListTasksRequest request;
+  request.set_filter("priority >= URGENT");
+  grpc::Status status = Call(&Stub::ListTasks, request);
+  EXPECT_THAT(status, GrpcInvalidField("filter", reason::kInvalidArgument));
+  EXPECT_THAT(status.error_message(), HasSubstr("at position 13"));
 }
 
 // --- Batch creates and request ids ------------------------------------------
