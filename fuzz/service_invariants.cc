@@ -13,6 +13,8 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "storage/filter/filter.h"
+#include "storage/filter/matches.h"
 
 namespace tasks::fuzz {
 namespace {
@@ -554,6 +556,14 @@ void Invariants::CheckListedTask(const v1::ListTasksRequest& request,
           have.number_value() != want.number_value()))) {
       Fail("listed task whose metadata value differs from the filter's");
     }
+  }
+  // The service refuses a filter that does not parse.
+  absl::StatusOr<storage::filter::Node> filter =
+      storage::filter::ParseFilter(request.filter());
+  if (!filter.ok()) {
+    Fail("listed tasks for a filter that does not parse");
+  } else if (!storage::filter::Matches(*filter, task)) {
+    Fail("listed task outside the filter");
   }
 }
 

@@ -452,10 +452,10 @@ class SociTaskStore final : public TaskStore {
                          tokens_->Decode(request.page_token(), query.scope));
       }
       const TaskOrder& order = TaskOrders()[query.order];
-      const filter::SqlFilter filter = filter::ToSql(
-          query.filter, database_.dialect().name() == "postgresql"
-                            ? filter::SqlDialect::kPostgres
-                            : filter::SqlDialect::kSqlite);
+      const filter::SqlFilter filter =
+          filter::ToSql(query.filter, database_.dialect().name() == "postgresql"
+                                          ? filter::SqlDialect::kPostgres
+                                          : filter::SqlDialect::kSqlite);
       const std::string filtered_sql =
           filter.condition.empty()
               ? std::string()

@@ -39,8 +39,7 @@ struct Token {
 };
 
 absl::Status Error(size_t position, absl::string_view what) {
-  return InvalidField("filter",
-                      absl::StrCat(what, " at position ", position));
+  return InvalidField("filter", absl::StrCat(what, " at position ", position));
 }
 
 bool IsWordStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
@@ -86,13 +85,27 @@ class Lexer {
         ++i_;
         const char next = i_ < text_.size() ? text_[i_] : '\0';
         switch (c) {
-          case '(': token.kind = Tok::kLParen; break;
-          case ')': token.kind = Tok::kRParen; break;
-          case '.': token.kind = Tok::kDot; break;
-          case ':': token.kind = Tok::kColon; break;
-          case '=': token.kind = Tok::kEq; break;
-          case '-': token.kind = Tok::kMinus; break;
-          case '*': token.kind = Tok::kStar; break;
+          case '(':
+            token.kind = Tok::kLParen;
+            break;
+          case ')':
+            token.kind = Tok::kRParen;
+            break;
+          case '.':
+            token.kind = Tok::kDot;
+            break;
+          case ':':
+            token.kind = Tok::kColon;
+            break;
+          case '=':
+            token.kind = Tok::kEq;
+            break;
+          case '-':
+            token.kind = Tok::kMinus;
+            break;
+          case '*':
+            token.kind = Tok::kStar;
+            break;
           case '<':
           case '>':
             token.kind = c == '<' ? Tok::kLt : Tok::kGt;
@@ -240,13 +253,13 @@ class Parser {
 
   absl::StatusOr<Node> Term() {
     const Token& first = Peek();
-    const bool negated =
-        first.kind == Tok::kMinus || (first.kind == Tok::kWord && first.text == "NOT");
+    const bool negated = first.kind == Tok::kMinus ||
+                         (first.kind == Tok::kWord && first.text == "NOT");
     const bool nests = negated || first.kind == Tok::kLParen;
     if (nests && ++depth_ > kMaxFilterDepth) {
-      return Error(first.position,
-                   absl::StrCat("nested more than ", kMaxFilterDepth,
-                                " levels deep"));
+      return Error(
+          first.position,
+          absl::StrCat("nested more than ", kMaxFilterDepth, " levels deep"));
     }
     absl::StatusOr<Node> node;
     if (negated) {
@@ -305,18 +318,32 @@ class Parser {
       }
     }
     if (++terms_ > kMaxFilterTerms) {
-      return Error(name.position, absl::StrCat("more than ", kMaxFilterTerms,
-                                               " comparisons"));
+      return Error(name.position,
+                   absl::StrCat("more than ", kMaxFilterTerms, " comparisons"));
     }
     const Token& op = Take();
     switch (op.kind) {
-      case Tok::kEq: node.op = Op::kEq; break;
-      case Tok::kNe: node.op = Op::kNe; break;
-      case Tok::kLt: node.op = Op::kLt; break;
-      case Tok::kLe: node.op = Op::kLe; break;
-      case Tok::kGt: node.op = Op::kGt; break;
-      case Tok::kGe: node.op = Op::kGe; break;
-      case Tok::kColon: node.op = Op::kHas; break;
+      case Tok::kEq:
+        node.op = Op::kEq;
+        break;
+      case Tok::kNe:
+        node.op = Op::kNe;
+        break;
+      case Tok::kLt:
+        node.op = Op::kLt;
+        break;
+      case Tok::kLe:
+        node.op = Op::kLe;
+        break;
+      case Tok::kGt:
+        node.op = Op::kGt;
+        break;
+      case Tok::kGe:
+        node.op = Op::kGe;
+        break;
+      case Tok::kColon:
+        node.op = Op::kHas;
+        break;
       default:
         return Error(op.position,
                      "expected an operator (=, !=, <, <=, >, >= or :)");
@@ -331,8 +358,7 @@ class Parser {
     const size_t position = Peek().position;
     // A '-' directly before a number is its sign.
     bool negative = false;
-    if (Peek().kind == Tok::kMinus &&
-        tokens_[next_ + 1].kind == Tok::kNumber &&
+    if (Peek().kind == Tok::kMinus && tokens_[next_ + 1].kind == Tok::kNumber &&
         tokens_[next_ + 1].position == Peek().end) {
       negative = true;
       Take();
@@ -346,8 +372,8 @@ class Parser {
     }
     Value& value = node->value;
     const Field field = node->field;
-    const bool ordering = node->op != Op::kEq && node->op != Op::kNe &&
-                          node->op != Op::kHas;
+    const bool ordering =
+        node->op != Op::kEq && node->op != Op::kNe && node->op != Op::kHas;
     if (node->op == Op::kHas) {
       if (field == Field::kMetadata) {
         if (token.kind != Tok::kStar) {
@@ -460,13 +486,20 @@ class Parser {
 
   static absl::string_view OpName(Tok op) {
     switch (op) {
-      case Tok::kEq: return "=";
-      case Tok::kNe: return "!=";
-      case Tok::kLt: return "<";
-      case Tok::kLe: return "<=";
-      case Tok::kGt: return ">";
-      case Tok::kGe: return ">=";
-      default: return ":";
+      case Tok::kEq:
+        return "=";
+      case Tok::kNe:
+        return "!=";
+      case Tok::kLt:
+        return "<";
+      case Tok::kLe:
+        return "<=";
+      case Tok::kGt:
+        return ">";
+      case Tok::kGe:
+        return ">=";
+      default:
+        return ":";
     }
   }
 
@@ -480,8 +513,8 @@ class Parser {
 
 absl::StatusOr<Node> ParseFilter(absl::string_view text) {
   if (text.size() > kMaxFilterLength) {
-    return InvalidField("filter", absl::StrCat("longer than ", kMaxFilterLength,
-                                               " bytes"));
+    return Error(kMaxFilterLength + 1,
+                 absl::StrCat("longer than ", kMaxFilterLength, " bytes"));
   }
   if (text.find('\0') != absl::string_view::npos) {
     return Error(text.find('\0') + 1, "NUL character");

@@ -10,42 +10,60 @@ namespace {
 
 const char* OpSql(Op op) {
   switch (op) {
-    case Op::kEq: return "=";
-    case Op::kNe: return "<>";
-    case Op::kLt: return "<";
-    case Op::kLe: return "<=";
-    case Op::kGt: return ">";
-    case Op::kGe: return ">=";
-    case Op::kHas: break;
+    case Op::kEq:
+      return "=";
+    case Op::kNe:
+      return "<>";
+    case Op::kLt:
+      return "<";
+    case Op::kLe:
+      return "<=";
+    case Op::kGt:
+      return ">";
+    case Op::kGe:
+      return ">=";
+    case Op::kHas:
+      break;
   }
   return "=";
 }
 
 const char* ColumnOf(Field field) {
   switch (field) {
-    case Field::kId: return "id";
-    case Field::kProjectId: return "project_id";
-    case Field::kTitle: return "title";
-    case Field::kDescription: return "description";
-    case Field::kStatus: return "status";
-    case Field::kPriority: return "priority";
-    case Field::kCreateTime: return "create_time";
-    case Field::kUpdateTime: return "update_time";
-    case Field::kMetadata: break;
+    case Field::kId:
+      return "id";
+    case Field::kProjectId:
+      return "project_id";
+    case Field::kTitle:
+      return "title";
+    case Field::kDescription:
+      return "description";
+    case Field::kStatus:
+      return "status";
+    case Field::kPriority:
+      return "priority";
+    case Field::kCreateTime:
+      return "create_time";
+    case Field::kUpdateTime:
+      return "update_time";
+    case Field::kMetadata:
+      break;
   }
   return "metadata";
 }
 
 class Compiler {
  public:
-  explicit Compiler(SqlDialect dialect) : postgres_(dialect == SqlDialect::kPostgres) {}
+  explicit Compiler(SqlDialect dialect)
+      : postgres_(dialect == SqlDialect::kPostgres) {}
 
   std::string Condition(const Node& node) {
     switch (node.kind) {
       case Node::Kind::kAnd:
       case Node::Kind::kOr: {
         std::vector<std::string> parts;
-        for (const Node& child : node.children) parts.push_back(Condition(child));
+        for (const Node& child : node.children)
+          parts.push_back(Condition(child));
         return absl::StrCat(
             "(",
             absl::StrJoin(parts,
@@ -84,8 +102,8 @@ class Compiler {
     return Add(std::move(param));
   }
   std::string Add(SqlParam param) {
-    std::string name = absl::StrCat(":filter_", std::string(1, param.type),
-                                    params_.size());
+    std::string name =
+        absl::StrCat(":filter_", std::string(1, param.type), params_.size());
     params_.push_back(std::move(param));
     return name;
   }
@@ -119,9 +137,11 @@ class Compiler {
     if (postgres_) {
       // A text[] literal, each key quoted (an unquoted NULL would be NULL).
       std::vector<std::string> keys;
-      for (const std::string& key : node.path) keys.push_back(absl::StrCat("\"", key, "\""));
-      path = absl::StrCat("CAST(", Text(absl::StrCat("{", absl::StrJoin(keys, ","), "}")),
-                          " AS text[])");
+      for (const std::string& key : node.path)
+        keys.push_back(absl::StrCat("\"", key, "\""));
+      path = absl::StrCat(
+          "CAST(", Text(absl::StrCat("{", absl::StrJoin(keys, ","), "}")),
+          " AS text[])");
     } else {
       path = Text(absl::StrCat("$.", absl::StrJoin(node.path, ".")));
     }
@@ -140,14 +160,15 @@ class Compiler {
       case Value::Type::kText:
         return absl::StrCat("CASE WHEN ", type, " = '",
                             postgres_ ? "string" : "text", "' THEN ", value,
-                            postgres_ ? " COLLATE \"C\" " : " ", OpSql(op),
-                            " ", Text(literal.text), " ELSE FALSE END");
+                            postgres_ ? " COLLATE \"C\" " : " ", OpSql(op), " ",
+                            Text(literal.text), " ELSE FALSE END");
       case Value::Type::kNumber:
-        return absl::StrCat(
-            "CASE WHEN ", type,
-            postgres_ ? " = 'number' THEN CAST(" : " IN ('integer', 'real') THEN ",
-            value, postgres_ ? " AS double precision) " : " ", OpSql(op), " ",
-            Real(literal.number), " ELSE FALSE END");
+        return absl::StrCat("CASE WHEN ", type,
+                            postgres_ ? " = 'number' THEN CAST("
+                                      : " IN ('integer', 'real') THEN ",
+                            value, postgres_ ? " AS double precision) " : " ",
+                            OpSql(op), " ", Real(literal.number),
+                            " ELSE FALSE END");
       case Value::Type::kBool:
       case Value::Type::kNull: {
         // SQLite's json_type and PostgreSQL's jsonb text of these agree:
@@ -156,8 +177,8 @@ class Compiler {
                                  : literal.boolean                  ? "true"
                                                                     : "false";
         if (postgres_) {
-          return absl::StrCat("COALESCE((metadata #> ", path,
-                              ") = CAST(", Text(name), " AS jsonb), FALSE)");
+          return absl::StrCat("COALESCE((metadata #> ", path, ") = CAST(",
+                              Text(name), " AS jsonb), FALSE)");
         }
         return absl::StrCat("COALESCE(", type, " = ", Text(name), ", FALSE)");
       }

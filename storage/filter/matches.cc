@@ -12,13 +12,20 @@ namespace {
 template <typename T>
 bool Compare(Op op, const T& a, const T& b) {
   switch (op) {
-    case Op::kEq: return a == b;
-    case Op::kNe: return !(a == b);
-    case Op::kLt: return a < b;
-    case Op::kLe: return a <= b;
-    case Op::kGt: return a > b;
-    case Op::kGe: return a >= b;
-    case Op::kHas: return false;
+    case Op::kEq:
+      return a == b;
+    case Op::kNe:
+      return !(a == b);
+    case Op::kLt:
+      return a < b;
+    case Op::kLe:
+      return a <= b;
+    case Op::kGt:
+      return a > b;
+    case Op::kGe:
+      return a >= b;
+    case Op::kHas:
+      return false;
   }
   return false;
 }
