@@ -252,6 +252,14 @@ TEST(ValidateListTasksTest, UnknownOrderByIsInvalid) {
   EXPECT_THAT(ValidateListTasks(request), IsInvalidField("order_by"));
 }
 
+TEST(ValidateListTasksTest, FilterMustParse) {
+  v1::ListTasksRequest request;
+  request.set_filter("status = PENDING AND metadata.owner = \"ana\"");
+  EXPECT_THAT(ValidateListTasks(request), IsOk());
+  request.set_filter("status = PENDING AND");
+  EXPECT_THAT(ValidateListTasks(request), IsInvalidField("filter"));
+}
+
 TEST(ValidateListTasksTest, MetadataKeyNeedsValueAndValueNeedsKey) {
   v1::ListTasksRequest request;
   request.set_metadata_key("team");
