@@ -68,6 +68,18 @@ grpc::Status Busy(absl::string_view what) {
       reason::kResourceExhausted));
 }
 
+// What a list call is refused for before it waits for a list slot: a waiting
+// call holds its parsed request, and one the handler would refuse must not
+// (a metadata_value of 250,000 nulls, ~1 MB on the wire, parses into ~15 MB).
+grpc::Status Precheck(const v1::ListTasksRequest& request) {
+  return TaskServiceImpl::PrecheckListTasks(request);
+}
+
+template <typename Request>
+grpc::Status Precheck(const Request& /*request*/) {
+  return grpc::Status::OK;
+}
+
 // One TaskService method: its calls are answered by the TaskServiceImpl
 // method of the same name, on the queue thread or on a worker.
 template <typename Request, typename Response>
@@ -118,6 +130,9 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
  private:
   void Answer(Call& call) const {
     if (access_ != Access::kScan) return Run(call);
+    if (grpc::Status refused = Precheck(call.request()); !refused.ok()) {
+      return call.Finish(refused, Response());
+    }
     const absl::Time deadline =
         std::min(absl::FromChrono(call.context().deadline()),
                  absl::Now() + kMaxListWait);

@@ -22,6 +22,21 @@ namespace {
 // Flagfiles naming flagfiles: deeper than this is taken for a loop.
 constexpr int kMaxFlagfileDepth = 8;
 
+// What an error shows of an argument it could not use: the characters of a
+// flag name up to the first other one. The rest may hold a secret: a
+// flagfile line "--db postgresql://tasks:PASSWORD@db/tasks", with a space
+// where '=' belongs, is one unknown flag, and the message goes to the log.
+std::string Shown(absl::string_view arg) {
+  size_t end = 0;
+  while (end < arg.size() &&
+         (absl::ascii_isalnum(static_cast<unsigned char>(arg[end])) ||
+          arg[end] == '_' || arg[end] == '-')) {
+    ++end;
+  }
+  if (end == arg.size()) return std::string(arg);
+  return absl::StrCat(arg.substr(0, end), "... (the rest not shown)");
+}
+
 absl::Status SetFlag(absl::CommandLineFlag& flag, absl::string_view value) {
   std::string error;
   if (!flag.ParseFrom(value, &error)) {
@@ -44,7 +59,8 @@ class FlagParser {
       absl::string_view arg = args[i];
       if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "unexpected argument \"", arg, "\"; flags look like --name=value"));
+            "unexpected argument \"", Shown(arg),
+            "\"; flags look like --name=value"));
       }
       if (arg == "help" || arg == "helpfull") return CommandLineAction::kHelp;
       if (arg == "version") return CommandLineAction::kVersion;
@@ -98,7 +114,8 @@ class FlagParser {
       }
     }
     if (flag == nullptr || flag->IsRetired()) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", Shown(name)));
     }
     if (IsAbseilBuiltIn(*flag)) {
       // Setting it would do nothing: only absl::ParseCommandLine reads them.
@@ -150,7 +167,8 @@ class FlagParser {
       absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
       if (flag == nullptr || flag->IsRetired() || IsAbseilBuiltIn(*flag)) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "--", required ? "" : "try", "fromenv: unknown flag --", name));
+            "--", required ? "" : "try", "fromenv: unknown flag --",
+            Shown(name)));
       }
       const std::string variable = absl::StrCat("FLAGS_", name);
       const char* value = std::getenv(variable.c_str());

@@ -48,12 +48,77 @@ bool IsControl(char c) {
   return static_cast<unsigned char>(c) < 0x20 || c == '\x7f';
 }
 
-// `text` with each control byte written as an escape ("\n", "\x1b"); other
-// bytes, UTF-8 included, are kept.
+// True when `text` needs EscapeControls: a control byte, or any byte of a
+// multi-byte sequence (which may be a C1 control or invalid UTF-8).
+bool NeedsEscaping(absl::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    return IsControl(c) || static_cast<unsigned char>(c) >= 0x80;
+  });
+}
+
+// The length of the valid UTF-8 sequence at the start of `text` (its code
+// point in `code`), 0 when it is not one.
+size_t Utf8Sequence(absl::string_view text, uint32_t* code) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  size_t length;
+  uint32_t min;
+  const unsigned char lead = byte(0);
+  if ((lead & 0xe0) == 0xc0) {
+    length = 2, min = 0x80, *code = lead & 0x1f;
+  } else if ((lead & 0xf0) == 0xe0) {
+    length = 3, min = 0x800, *code = lead & 0x0f;
+  } else if ((lead & 0xf8) == 0xf0) {
+    length = 4, min = 0x10000, *code = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (text.size() < length) return 0;
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xc0) != 0x80) return 0;
+    *code = (*code << 6) | (byte(i) & 0x3f);
+  }
+  if (*code < min || *code > 0x10ffff || (*code >= 0xd800 && *code <= 0xdfff)) {
+    return 0;
+  }
+  return length;
+}
+
+// Code points that act like controls in a terminal or a log viewer: C1
+// controls (U+0085 NEL is a line break to some, U+009B starts an escape
+// sequence), the line and paragraph separators, and the bidirectional
+// overrides and isolates, which reorder what a reader sees.
+bool IsControlCodePoint(uint32_t code) {
+  return (code >= 0x80 && code <= 0x9f) || code == 0x2028 || code == 0x2029 ||
+         (code >= 0x202a && code <= 0x202e) ||
+         (code >= 0x2066 && code <= 0x2069);
+}
+
+// `text` with each control byte written as an escape ("\n", "\x1b"), each
+// control code point as "\u0085", each byte of invalid UTF-8 as "\xNN";
+// other text, UTF-8 included, is kept.
 std::string EscapeControls(absl::string_view text) {
   std::string escaped;
   escaped.reserve(text.size() + 16);
-  for (char c : text) {
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      uint32_t code = 0;
+      const size_t length = Utf8Sequence(text.substr(i), &code);
+      if (length == 0) {
+        absl::StrAppend(
+            &escaped, "\\x",
+            absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+        ++i;
+      } else if (IsControlCodePoint(code)) {
+        absl::StrAppend(&escaped, "\\u", absl::Hex(code, absl::kZeroPad4));
+        i += length;
+      } else {
+        escaped.append(text.data() + i, length);
+        i += length;
+      }
+      continue;
+    }
+    ++i;
     if (!IsControl(c)) {
       escaped.push_back(c);
     } else if (c == '\n') {
@@ -128,9 +193,7 @@ void LogFields(LogLevel level, absl::string_view message,
   } else {
     // Messages quote what clients send (an unknown order_by, a mask path):
     // escaped here, so no caller can forget it.
-    if (std::any_of(text.begin(), text.end(), IsControl)) {
-      text = EscapeControls(text);
-    }
+    if (NeedsEscaping(text)) text = EscapeControls(text);
     line = absl::StrCat(std::string(1, kLevels[static_cast<int>(level)].letter),
                         " ",
                         absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),

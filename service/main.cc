@@ -293,6 +293,28 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     options.observer = &config.metrics->store_observer();
   }
   options.pool_size = absl::GetFlag(FLAGS_pool_size);
+  if (db != ":memory:") {
+    // Lists must not hold every connection: the health probe, the one
+    // writer at a time and, with SQLite, the point reads of each queue
+    // thread (which would wait for one on that thread, health included)
+    // need theirs. Without --pool_size the pool grows to leave them; with
+    // a smaller one, fewer lists run at once.
+    const int beside_lists =
+        2 + (config.reads_on_queue_threads ? config.completion_queues : 0);
+    const int backend_default = config.reads_on_queue_threads ? 4 : 8;
+    if (options.pool_size == 0) {
+      options.pool_size = std::max(
+          backend_default, config.max_concurrent_lists + beside_lists);
+    } else if (options.pool_size < config.max_concurrent_lists + beside_lists) {
+      const int lists = std::max(1, options.pool_size - beside_lists);
+      Log(LogLevel::kWarning,
+          absl::StrCat("--pool_size=", options.pool_size, " leaves ",
+                       beside_lists, " connections beside ", lists,
+                       " list(s) at once (--max_concurrent_lists=",
+                       config.max_concurrent_lists, " lowered)"));
+      config.max_concurrent_lists = lists;
+    }
+  }
   options.wait_timeout = std::min(options.wait_timeout, max_request_deadline);
   config.open_store = [db, options] {
     return storage::OpenSociTaskStore(db, options);

@@ -265,6 +265,8 @@ absl::StatusOr<v1::ListTasksRequest> ValidateListTasks(
       return InvalidField("metadata_value",
                           "is required when metadata_key is set");
     }
+    RETURN_IF_ERROR(storage::CheckMetadataValueLimits(
+        "metadata_value", request.metadata_value()));
   } else if (has_value) {
     return InvalidField("metadata_value",
                         "must be used together with metadata_key");

@@ -224,6 +224,11 @@ grpc::Status TaskServiceImpl::GetTask(grpc::ServerContext* context,
   });
 }
 
+grpc::Status TaskServiceImpl::PrecheckListTasks(
+    const v1::ListTasksRequest& request) {
+  return ToGrpcStatus(ValidateListTasks(request).status());
+}
+
 grpc::Status TaskServiceImpl::ListTasks(grpc::ServerContext* context,
                                         const v1::ListTasksRequest* request,
                                         v1::ListTasksResponse* response) {

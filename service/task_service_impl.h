@@ -77,6 +77,11 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   grpc::Status GetTask(grpc::ServerContext* context,
                        const v1::GetTaskRequest* request,
                        v1::Task* response) override;
+  // The checks of ListTasks that need no caller or store: the async front
+  // runs them before a call waits for a list slot, so that a request that
+  // would be refused holds no memory while it waits.
+  static grpc::Status PrecheckListTasks(const v1::ListTasksRequest& request);
+
   grpc::Status ListTasks(grpc::ServerContext* context,
                          const v1::ListTasksRequest* request,
                          v1::ListTasksResponse* response) override;

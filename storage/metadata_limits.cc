@@ -33,7 +33,7 @@ class Tally {
 
   bool over_values() const { return values_ > kMaxMetadataValues; }
 
- private:
+  // False once a limit is passed.
   bool AddValue(const Value& value) {
     if (++values_ > kMaxMetadataValues) return false;
     switch (value.kind_case()) {
@@ -51,6 +51,7 @@ class Tally {
     }
   }
 
+ private:
   bool AddBytes(size_t bytes) {
     bytes_ += bytes;
     return bytes_ <= kMaxMetadataJsonBytes;
@@ -66,6 +67,18 @@ absl::Status CheckMetadataValues(absl::string_view field,
                                  const Struct& metadata) {
   Tally tally;
   if (tally.AddStruct(metadata)) return absl::OkStatus();
+  if (tally.over_values()) {
+    return InvalidField(field,
+                        absl::StrCat("must hold at most ", kMaxMetadataValues,
+                                     " JSON values, nested ones included"));
+  }
+  return TooLarge(field, "; its keys and strings alone are longer");
+}
+
+absl::Status CheckMetadataValueLimits(absl::string_view field,
+                                      const Value& value) {
+  Tally tally;
+  if (tally.AddValue(value)) return absl::OkStatus();
   if (tally.over_values()) {
     return InvalidField(field,
                         absl::StrCat("must hold at most ", kMaxMetadataValues,

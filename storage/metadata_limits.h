@@ -44,6 +44,12 @@ absl::Status CheckMetadataJsonSize(absl::string_view field,
 absl::Status CheckMetadataLimits(absl::string_view field,
                                  const google::protobuf::Struct& metadata);
 
+// CheckMetadataValues for one JSON value, such as ListTasks' metadata_value
+// filter: a value past the limits of a whole task's metadata matches no task,
+// and its cost is bounded however large the message that carries it.
+absl::Status CheckMetadataValueLimits(absl::string_view field,
+                                      const google::protobuf::Value& value);
+
 }  // namespace tasks::storage
 
 #endif  // TASKS_STORAGE_METADATA_LIMITS_H_

@@ -137,6 +137,28 @@ TEST_F(ParseFlagsTest, BadFlagfileIsAnErrorNamingIt) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nested")));
 }
 
+// A mistyped line may hold a secret ("--db postgresql://u:PASSWORD@h/d" with a
+// space for '='): the error, which goes to the log, shows only the name.
+TEST_F(ParseFlagsTest, ErrorsDoNotShowWhatFollowsAFlagName) {
+  const std::string url = "postgresql://tasks:S3cretPW@db/tasks";
+  for (const std::string& arg :
+       {"--test_name " + url, "test_name=" + url, "--test_name\t" + url}) {
+    absl::StatusOr<CommandLineAction> action = Parse({arg});
+    EXPECT_THAT(action, StatusIs(absl::StatusCode::kInvalidArgument,
+                                 HasSubstr("test_name")))
+        << arg;
+    EXPECT_THAT(action.status().message(), ::testing::Not(HasSubstr("S3cret")))
+        << arg;
+  }
+  const std::string file =
+      WriteFile("typo.flags", "--test_count=2\n--test_name " + url + "\n");
+  absl::StatusOr<CommandLineAction> action = Parse({"--flagfile=" + file});
+  EXPECT_THAT(action, StatusIs(absl::StatusCode::kInvalidArgument,
+                               AllOf(HasSubstr("typo.flags"),
+                                     HasSubstr("--test_name"))));
+  EXPECT_THAT(action.status().message(), ::testing::Not(HasSubstr("S3cret")));
+}
+
 TEST_F(ParseFlagsTest, FromenvSetsFlagsFromTheEnvironment) {
   setenv("FLAGS_test_name", "from env", 1);
   setenv("FLAGS_test_count", "11", 1);

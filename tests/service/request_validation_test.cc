@@ -272,6 +272,23 @@ TEST(ValidateListTasksTest, MetadataKeyNeedsValueAndValueNeedsKey) {
   EXPECT_THAT(ValidateListTasks(request), IsInvalidField("metadata_value"));
 }
 
+// A filter value larger than a task's whole metadata may be matches nothing,
+// and a list call waiting for a slot holds it parsed (~60 bytes a value).
+TEST(ValidateListTasksTest, MetadataValueWithinTheMetadataCaps) {
+  v1::ListTasksRequest request;
+  request.set_metadata_key("k");
+  google::protobuf::ListValue* list =
+      request.mutable_metadata_value()->mutable_list_value();
+  for (int i = 0; i < 999; ++i) {
+    list->add_values()->set_null_value(google::protobuf::NULL_VALUE);
+  }
+  EXPECT_THAT(ValidateListTasks(request), IsOk());  // 1,000 values with it
+  list->add_values()->set_null_value(google::protobuf::NULL_VALUE);
+  EXPECT_THAT(ValidateListTasks(request), IsInvalidField("metadata_value"));
+  request.mutable_metadata_value()->set_string_value(std::string(17000, 'x'));
+  EXPECT_THAT(ValidateListTasks(request), IsInvalidField("metadata_value"));
+}
+
 TEST(ValidateListTasksTest, UnknownEnumFilterAndBadProjectIdAreInvalid) {
   v1::ListTasksRequest request;
   request.set_status(static_cast<v1::Task::Status>(9));
