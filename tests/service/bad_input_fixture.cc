@@ -166,6 +166,45 @@ std::vector<v1::Task> BadInputTest::ListAllTasks(v1::ListTasksRequest request) {
   return tasks;
 }
 
+void BadInputTest::ExpectMetadataRoundTrips(
+    const google::protobuf::Struct& metadata, absl::string_view label) {
+  v1::Task task = MakeTask(::tasks::testing::TaskBuilder(label).Build());
+  v1::CreateTaskRequest create;
+  create.mutable_task()->set_title(absl::StrCat(label, " created"));
+  *create.mutable_task()->mutable_metadata() = metadata;
+  v1::Task created = MakeTask(create);
+  EXPECT_THAT(created.metadata(), EqualsProto(metadata));
+  EXPECT_THAT(FetchTask(created.id()), EqualsProto(created));
+
+  v1::UpdateTaskRequest update;
+  update.mutable_task()->set_id(task.id());
+  *update.mutable_task()->mutable_metadata() = metadata;
+  v1::Task updated;
+  ASSERT_THAT(Call(&Stub::UpdateTask, update, &updated), GrpcOk());
+  EXPECT_THAT(updated.metadata(), EqualsProto(metadata));
+
+  v1::ListTasksRequest filter;
+  filter.set_metadata_key(metadata.fields().begin()->first);
+  *filter.mutable_metadata_value() = metadata.fields().begin()->second;
+  std::vector<v1::Task> found = ListAllTasks(filter);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_THAT(found[0], EqualsProto(updated));
+  EXPECT_THAT(found[1], EqualsProto(created));
+
+  v1::BatchCreateTasksRequest batch;
+  *batch.add_requests() = create;
+  batch.mutable_requests(0)->mutable_task()->set_title(
+      absl::StrCat(label, " in a batch"));
+  v1::BatchCreateTasksResponse batched;
+  ASSERT_THAT(Call(&Stub::BatchCreateTasks, batch, &batched), GrpcOk());
+  EXPECT_THAT(batched.tasks(0).metadata(), EqualsProto(metadata));
+  for (int64_t id : {task.id(), created.id(), batched.tasks(0).id()}) {
+    v1::DeleteTaskRequest remove;
+    remove.set_id(id);
+    EXPECT_THAT(Call(&Stub::DeleteTask, remove), GrpcOk());
+  }
+}
+
 DatabaseSnapshot BadInputTest::TakeSnapshot() {
   DatabaseSnapshot snapshot;
   v1::ListProjectsRequest projects;

@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "service/server.h"
 #include "tasks/v1/tasks.grpc.pb.h"
@@ -68,8 +69,8 @@ class BadInputTest
                                                  const Request&, Response*),
                     const Request& request, Response* response = nullptr,
                     Stub* on = nullptr) {
-    return ::tasks::testing::CallUnary(on != nullptr ? *on : *stub_, method, request,
-                              response, absl::Seconds(30));
+    return ::tasks::testing::CallUnary(on != nullptr ? *on : *stub_, method,
+                                       request, response, absl::Seconds(30));
   }
 
   // Calls the method named `method` ("/tasks.v1.TaskService/GetTask") with
@@ -89,6 +90,13 @@ class BadInputTest
 
   // Every task `request` matches, page by page; fails the test on error.
   std::vector<v1::Task> ListAllTasks(v1::ListTasksRequest request);
+
+  // Stores `metadata` through CreateTask, UpdateTask (of a fresh task) and
+  // BatchCreateTasks, expecting it back exactly each time and from GetTask,
+  // and ListTasks filtered on its first field to find the created and the
+  // updated task; then deletes what it made. `label` starts the titles.
+  void ExpectMetadataRoundTrips(const google::protobuf::Struct& metadata,
+                                absl::string_view label);
 
   // The whole database as seen now.
   DatabaseSnapshot TakeSnapshot();
