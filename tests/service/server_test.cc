@@ -168,6 +168,27 @@ class ServerTest : public ::testing::Test {
         }));
   }
 
+  // Like HoldCreatesUntil, for ListTasks.
+  void HoldListsUntil(absl::Notification& release, std::atomic<int>& in_store) {
+    ON_CALL(*store_, ListTasks(_)).WillByDefault(Invoke([&](const auto&) {
+      ++in_store;
+      release.WaitForNotification();
+      return absl::StatusOr<v1::ListTasksResponse>(v1::ListTasksResponse());
+    }));
+  }
+
+  // A thread that calls the list `method` with an empty request and expects
+  // it to succeed.
+  template <typename Request, typename Response>
+  std::thread ListInBackground(grpc::Status (v1::TaskService::Stub::*method)(
+      grpc::ClientContext*, const Request&, Response*)) {
+    return std::thread([this, method] {
+      grpc::ClientContext context;
+      Response response;
+      EXPECT_THAT(((*stub_).*method)(&context, Request(), &response), GrpcOk());
+    });
+  }
+
   grpc::Status CreateTask(const std::string& title) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
@@ -567,11 +588,7 @@ TEST_F(ServerTest, ListsDoNotHoldUpTheQueueThread) {
   ASSERT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
   absl::Notification release;
   std::atomic<int> in_store{0};
-  ON_CALL(*store_, ListTasks(_)).WillByDefault(Invoke([&](const auto&) {
-    ++in_store;
-    release.WaitForNotification();
-    return absl::StatusOr<v1::ListTasksResponse>(v1::ListTasksResponse());
-  }));
+  HoldListsUntil(release, in_store);
   ON_CALL(*store_, ListProjects(_, _))
       .WillByDefault(Invoke([&](int, absl::string_view) {
         ++in_store;
@@ -584,19 +601,8 @@ TEST_F(ServerTest, ListsDoNotHoldUpTheQueueThread) {
         return absl::StatusOr<v1::Task>(TaskWithId(id));
       }));
   std::vector<std::thread> lists;
-  lists.emplace_back([&] {
-    grpc::ClientContext context;
-    v1::ListTasksResponse response;
-    EXPECT_THAT(stub_->ListTasks(&context, v1::ListTasksRequest(), &response),
-                GrpcOk());
-  });
-  lists.emplace_back([&] {
-    grpc::ClientContext context;
-    v1::ListProjectsResponse response;
-    EXPECT_THAT(
-        stub_->ListProjects(&context, v1::ListProjectsRequest(), &response),
-        GrpcOk());
-  });
+  lists.push_back(ListInBackground(&v1::TaskService::Stub::ListTasks));
+  lists.push_back(ListInBackground(&v1::TaskService::Stub::ListProjects));
   // Both held at once: neither is on the one queue thread.
   EXPECT_TRUE(AwaitCount(in_store, 2));
   grpc::ClientContext context;
@@ -617,21 +623,11 @@ TEST_F(ServerTest, ListsBeyondTheLimitWaitAndBeyondHalfTheWorkersAreRefused) {
   ASSERT_TRUE(AwaitHealth(HealthCheckResponse::SERVING));
   absl::Notification release;
   std::atomic<int> in_store{0};
-  ON_CALL(*store_, ListTasks(_)).WillByDefault(Invoke([&](const auto&) {
-    ++in_store;
-    release.WaitForNotification();
-    return absl::StatusOr<v1::ListTasksResponse>(v1::ListTasksResponse());
-  }));
+  HoldListsUntil(release, in_store);
   // One list runs; with 4 workers two more may wait for its slot.
   std::vector<std::thread> lists;
   for (int i = 0; i < 3; ++i) {
-    lists.emplace_back([&] {
-      grpc::ClientContext context;
-      v1::ListTasksResponse response;
-      EXPECT_THAT(
-          stub_->ListTasks(&context, v1::ListTasksRequest(), &response),
-          GrpcOk());
-    });
+    lists.push_back(ListInBackground(&v1::TaskService::Stub::ListTasks));
   }
   ASSERT_TRUE(AwaitCount(in_store, 1));
   // The waiting ones never reach the store while the slot is held; a fourth
