@@ -51,6 +51,7 @@ using ::google::protobuf::Value;
 using ::tasks::testing::EqualsProto;
 using ::tasks::testing::GrpcInvalidField;
 using ::tasks::testing::GrpcOk;
+using ::tasks::testing::NullList;
 using ::testing::Property;
 using Code = ::grpc::StatusCode;
 
@@ -393,17 +394,6 @@ Struct MetadataOfJsonBytes(size_t json_bytes) {
   Struct metadata;
   (*metadata.mutable_fields())[key].set_string_value(value);
   (*metadata.mutable_fields())["small"].set_number_value(1);
-  return metadata;
-}
-
-// {"a": [null, ...]} with `nulls` nulls: nulls + 1 values.
-Struct NullList(int nulls) {
-  Struct metadata;
-  google::protobuf::ListValue* list =
-      (*metadata.mutable_fields())["a"].mutable_list_value();
-  for (int i = 0; i < nulls; ++i) {
-    list->add_values()->set_null_value(google::protobuf::NULL_VALUE);
-  }
   return metadata;
 }
 

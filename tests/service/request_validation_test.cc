@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "storage/error_reason.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/task_builders.h"
 
 namespace tasks::service {
 namespace {
@@ -16,6 +17,8 @@ namespace {
 using ::google::protobuf::FieldMask;
 using ::tasks::testing::IsOk;
 using ::tasks::testing::IsOkAndHolds;
+using ::tasks::testing::JsonOfBytes;
+using ::tasks::testing::NullList;
 using ::tasks::testing::ReasonIs;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
@@ -131,25 +134,6 @@ TEST(ValidateCreateTaskTest, RequestIdUpToHundredCharacters) {
   EXPECT_THAT(ValidateCreateTask(request), IsOk());
   request.set_request_id(Repeat("r", 101));
   EXPECT_THAT(Wrap(ValidateCreateTask(request)), IsInvalidField("request_id"));
-}
-
-// {"a": [null, ...]} with `nulls` nulls: nulls + 1 values.
-google::protobuf::Struct NullList(int nulls) {
-  google::protobuf::Struct metadata;
-  google::protobuf::ListValue* list =
-      (*metadata.mutable_fields())["a"].mutable_list_value();
-  for (int i = 0; i < nulls; ++i) {
-    list->add_values()->set_null_value(google::protobuf::NULL_VALUE);
-  }
-  return metadata;
-}
-
-// {"k": "xx..."}: exactly `bytes` bytes of JSON text as the store writes it.
-google::protobuf::Struct JsonOfBytes(size_t bytes) {
-  google::protobuf::Struct metadata;
-  (*metadata.mutable_fields())["k"].set_string_value(
-      std::string(bytes - 8, 'x'));
-  return metadata;
 }
 
 v1::CreateTaskRequest CreateTaskWithMetadata(

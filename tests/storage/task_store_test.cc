@@ -50,7 +50,9 @@ using ::tasks::testing::CreateRequest;
 using ::tasks::testing::EqualsProto;
 using ::tasks::testing::FreshStoreDatabase;
 using ::tasks::testing::IsOkAndHolds;
+using ::tasks::testing::JsonOfBytes;
 using ::tasks::testing::MaskOf;
+using ::tasks::testing::NullList;
 using ::tasks::testing::ProjectNamed;
 using ::tasks::testing::QueryRawSql;
 using ::tasks::testing::ReasonIs;
@@ -1418,25 +1420,6 @@ TEST_P(TaskStoreTest, DeepAndHugeMetadataRoundTripsOrIsRefusedWhole) {
     }
   }
   EXPECT_OK(ListAllTasks());
-}
-
-// {"<key>": [null, ...]} with `nulls` nulls: nulls + 1 values.
-google::protobuf::Struct NullList(int nulls, const std::string& key = "a") {
-  google::protobuf::Struct metadata;
-  google::protobuf::ListValue* list =
-      (*metadata.mutable_fields())[key].mutable_list_value();
-  for (int i = 0; i < nulls; ++i) {
-    list->add_values()->set_null_value(google::protobuf::NULL_VALUE);
-  }
-  return metadata;
-}
-
-// {"k": "xx..."}, exactly `bytes` bytes of JSON text (bytes >= 8).
-google::protobuf::Struct JsonOfBytes(size_t bytes) {
-  google::protobuf::Struct metadata;
-  (*metadata.mutable_fields())["k"].set_string_value(
-      std::string(bytes - 8, 'x'));
-  return metadata;
 }
 
 // Matches an INVALID_ARGUMENT status naming `field` (a BadRequest field

@@ -83,6 +83,23 @@ google::protobuf::Value ValueFromJson(absl::string_view json) {
   return FromJson<google::protobuf::Value>(json);
 }
 
+google::protobuf::Struct NullList(int nulls, absl::string_view key) {
+  google::protobuf::Struct metadata;
+  google::protobuf::ListValue* list =
+      (*metadata.mutable_fields())[std::string(key)].mutable_list_value();
+  for (int i = 0; i < nulls; ++i) {
+    list->add_values()->set_null_value(google::protobuf::NULL_VALUE);
+  }
+  return metadata;
+}
+
+google::protobuf::Struct JsonOfBytes(size_t bytes) {
+  google::protobuf::Struct metadata;
+  (*metadata.mutable_fields())["k"].set_string_value(
+      std::string(bytes - 8, 'x'));
+  return metadata;
+}
+
 v1::CreateTaskRequest CreateRequest(const v1::Task& task,
                                     absl::string_view request_id) {
   v1::CreateTaskRequest request;

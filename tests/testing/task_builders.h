@@ -1,6 +1,7 @@
 #ifndef TASKS_TESTS_TESTING_TASK_BUILDERS_H_
 #define TASKS_TESTS_TESTING_TASK_BUILDERS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 
@@ -48,6 +49,13 @@ google::protobuf::FieldMask MaskOf(
 // current test and returns an empty message.
 google::protobuf::Struct StructFromJson(absl::string_view json);
 google::protobuf::Value ValueFromJson(absl::string_view json);
+
+// Metadata {"<key>": [null, ...]} with `nulls` nulls: nulls + 1 values.
+google::protobuf::Struct NullList(int nulls, absl::string_view key = "a");
+
+// Metadata {"k": "xx..."}: exactly `bytes` bytes of JSON text as the store
+// writes it (bytes >= 8).
+google::protobuf::Struct JsonOfBytes(size_t bytes);
 
 // A CreateTaskRequest for BatchCreateTasks.
 v1::CreateTaskRequest CreateRequest(const v1::Task& task,
