@@ -8,15 +8,16 @@ Usage: sqlite_backup_test.py SERVER_BINARY PYTHON_STUBS_DIR
 """
 
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, sys.argv[2])
+sys.path.insert(0, os.path.abspath("tests/testing"))
 
 import grpc  # noqa: E402
+from server_process import ServerProcess, free_loopback_address, report  # noqa: E402
 from tasks.v1 import tasks_pb2  # noqa: E402
 from tasks.v1 import tasks_pb2_grpc  # noqa: E402
 
@@ -73,14 +74,8 @@ def main():
     tmp = os.environ["TEST_TMPDIR"]
     database = os.path.join(tmp, "tasks.db")
     backup = os.path.join(tmp, "backup.db")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        address = f"127.0.0.1:{probe.getsockname()[1]}"
-    log_path = os.path.join(os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR", tmp),
-                            "task_server.log")
-    with open(log_path, "w") as log:
-        server = subprocess.Popen([server_binary, f"--listen={address}", f"--db={database}"],
-                                  stdout=log, stderr=subprocess.STDOUT)
+    address = free_loopback_address()
+    server = ServerProcess(server_binary, f"--listen={address}", f"--db={database}")
     failures = []
     try:
         grpc.channel_ready_future(grpc.insecure_channel(address)).result(timeout=TIMEOUT_S)
@@ -112,15 +107,8 @@ def main():
             failures.append(f"{writer.created} tasks created, {in_database} stored")
         failures += [f"write error: {e}" for e in writer.errors]
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            failures.append("the server did not exit within 30 s of SIGTERM")
-    for failure in failures:
-        print(f"FAIL: {failure}", file=sys.stderr)
-    return 1 if failures else 0
+        failures += server.stop()
+    return report(failures)
 
 
 if __name__ == "__main__":

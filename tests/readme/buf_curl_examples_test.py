@@ -15,11 +15,13 @@ runfiles root).
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.abspath("tests/testing"))
+
+from server_process import ServerProcess, free_loopback_address, report  # noqa: E402
 
 SECTION = "## Calling it with buf curl"
 README_ADDRESS = "localhost:50051"
@@ -80,12 +82,6 @@ def section_commands(readme):
     return commands
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def run(command, env):
     """Runs one shell command; returns (exit code, stdout and stderr)."""
     result = subprocess.run(["bash", "-o", "pipefail", "-c", command], env=env,
@@ -95,20 +91,20 @@ def run(command, env):
     return result.returncode, result.stdout
 
 
-def wait_until_serving(server, log_path, address, env):
+def wait_until_serving(server, address, env):
     deadline = time.monotonic() + START_TIMEOUT_S
     check = ("buf curl --protocol grpc --http2-prior-knowledge "
              f"http://{address}/grpc.health.v1.Health/Check")
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"the server exited with {server.returncode}:\n"
-                     + open(log_path).read())
+        if server.process.poll() is not None:
+            sys.exit(f"the server exited with {server.process.returncode}:\n"
+                     + server.log())
         code, out = run(check, env)
         if code == 0 and '"SERVING"' in out:
             return
         time.sleep(0.2)
     sys.exit(f"the server was not SERVING within {START_TIMEOUT_S} s:\n"
-             + open(log_path).read())
+             + server.log())
 
 
 def main():
@@ -129,16 +125,11 @@ def main():
         if not any(method in command for _, command in commands):
             failures.append(f"no buf curl example calls {method}")
 
-    address = f"127.0.0.1:{free_port()}"
-    log_path = os.path.join(os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR", tmp),
-                            "task_server.log")
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [server_binary, f"--listen={address}",
-             f"--db={os.path.join(tmp, 'tasks.db')}"],
-            stdout=log, stderr=subprocess.STDOUT)
+    address = free_loopback_address()
+    server = ServerProcess(server_binary, f"--listen={address}",
+                           f"--db={os.path.join(tmp, 'tasks.db')}")
     try:
-        wait_until_serving(server, log_path, address, env)
+        wait_until_serving(server, address, env)
         last = {}
         documented_failures = 0
         for comment, command in commands:
@@ -172,19 +163,11 @@ def main():
               f"{documented_failures} of them failing as documented; "
               f"{len(failures)} check(s) failed")
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            failures.append("the server did not exit within 30 s of SIGTERM")
+        failures += server.stop()
 
-    for failure in failures:
-        print(f"FAIL: {failure}", file=sys.stderr)
     if not commands:
-        print(f"FAIL: README.md's \"{SECTION}\" has no buf curl command", file=sys.stderr)
-        return 1
-    return 1 if failures else 0
+        failures.append(f"README.md's \"{SECTION}\" has no buf curl command")
+    return report(failures)
 
 
 if __name__ == "__main__":
