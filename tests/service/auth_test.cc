@@ -973,16 +973,15 @@ class AuthStoreCallsTest : public AuthServiceTest {
     server_.reset();  // The mock reaches real_.
   }
 
-  // Moves the blue task to the red project behind the service's back, as an
-  // admin's UpdateTask may at any moment.
-  void MoveBlueTaskToRed() {
+  // Moves the blue task to `project_id` behind the service's back, as an
+  // admin's UpdateTask may at any moment; false if the store refused.
+  bool MoveBlueTaskTo(int64_t project_id) {
     v1::Task move;
     move.set_id(blue_task_.id());
-    move.set_project_id(kRedProject);
+    move.set_project_id(project_id);
     google::protobuf::FieldMask mask;
     mask.add_paths("project_id");
-    EXPECT_TRUE(
-        real_->UpdateTask(move, mask, storage::AccessScope::All()).ok());
+    return real_->UpdateTask(move, mask, storage::AccessScope::All()).ok();
   }
 
   storage::TaskStorePtr real_;
@@ -1021,7 +1020,7 @@ TEST_F(AuthStoreCallsTest, ProjectOutsideOwnListIsDeniedAlikeWithoutTheStore) {
 TEST_F(AuthStoreCallsTest, TaskMovedAwayBeforeDeleteIsNotDeleted) {
   EXPECT_CALL(*store_, DeleteTask(_, _))
       .WillOnce(Invoke([this](int64_t id, const storage::AccessScope& scope) {
-        MoveBlueTaskToRed();
+        EXPECT_TRUE(MoveBlueTaskTo(kRedProject));
         return real_->DeleteTask(id, scope);
       }));
   const grpc::Status status = DeleteTask(kBlueToken, blue_task_.id());
@@ -1039,20 +1038,14 @@ TEST_F(AuthStoreCallsTest, TaskMovedAwayBeforeUpdateIsNotUpdated) {
     SCOPED_TRACE(with_etag ? "with etag" : "without etag");
     const v1::Task before = AdminGetTask(blue_task_.id());
     // Back in blue for the next round.
-    v1::Task back;
-    back.set_id(blue_task_.id());
-    back.set_project_id(kBlueProject);
-    google::protobuf::FieldMask mask;
-    mask.add_paths("project_id");
-    ASSERT_TRUE(
-        real_->UpdateTask(back, mask, storage::AccessScope::All()).ok());
+    ASSERT_TRUE(MoveBlueTaskTo(kBlueProject));
     const v1::Task current = AdminGetTask(blue_task_.id());
 
     EXPECT_CALL(*store_, UpdateTask(_, _, _))
         .WillOnce(Invoke([this](const v1::Task& task,
                                 const google::protobuf::FieldMask& mask,
                                 const storage::AccessScope& scope) {
-          MoveBlueTaskToRed();
+          EXPECT_TRUE(MoveBlueTaskTo(kRedProject));
           return real_->UpdateTask(task, mask, scope);
         }))
         .WillRepeatedly(Invoke(real_.get(), &storage::TaskStore::UpdateTask));
