@@ -5,7 +5,7 @@
 set -uo pipefail
 
 server="${1:?usage: task_server_flags_test.sh SERVER_BINARY}"
-# fail, expect_exit, finish_checks.
+# fail, expect_exit, start_server, stop_server, finish_checks.
 source tests/testing/shell_assertions.sh || exit 1
 
 expect_exit 2 "unknown flag --no_such_flag" --no_such_flag=1
@@ -54,30 +54,6 @@ expect_exit 2 "not supported" --undefok=no_such_flag
 printf -- '--pool_size=many\n' >"$TEST_TMPDIR/bad.flags"
 expect_exit 2 "pool_size" --flagfile="$TEST_TMPDIR/bad.flags"
 
-# start_server LOG ARGS...: starts the server in the background (pid in
-# $server_pid) and waits up to 5 s for its "listening on" line.
-start_server() {
-  local log="$1"
-  shift
-  "$server" "$@" 2>"$log" &
-  server_pid=$!
-  for _ in $(seq 50); do
-    grep -q "listening on" "$log" && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  fail "server did not start with $*: $(cat "$log")"
-  return 1
-}
-
-# stop_server: SIGTERM, and the exit code must be 0.
-stop_server() {
-  kill -TERM "$server_pid"
-  wait "$server_pid"
-  local status=$?
-  [ "$status" -eq 0 ] || fail "server exited $status after SIGTERM, want 0"
-}
-
 port=$((20000 + RANDOM % 20000))
 
 # --flagfile: one flag a line, comments and blank lines skipped, nested files.
@@ -89,7 +65,7 @@ if start_server "$TEST_TMPDIR/flagfile.log" --flagfile="$TEST_TMPDIR/outer.flags
     fail "--flagfile: not listening on 127.0.0.1:$port: $(cat "$TEST_TMPDIR/flagfile.log")"
   grep -q "database: :memory:" "$TEST_TMPDIR/flagfile.log" ||
     fail "nested --flagfile: --db not set: $(cat "$TEST_TMPDIR/flagfile.log")"
-  stop_server
+  stop_server || fail "server exited $? after SIGTERM, want 0"
 fi
 
 # --fromenv: FLAGS_<name> from the environment.
@@ -97,7 +73,7 @@ if FLAGS_listen="127.0.0.1:$port" FLAGS_db=":memory:" start_server \
     "$TEST_TMPDIR/fromenv.log" --fromenv=listen,db; then
   grep -q "listening on 127.0.0.1:$port " "$TEST_TMPDIR/fromenv.log" ||
     fail "--fromenv: not listening on 127.0.0.1:$port: $(cat "$TEST_TMPDIR/fromenv.log")"
-  stop_server
+  stop_server || fail "server exited $? after SIGTERM, want 0"
 fi
 
 # A second server on a port in use must not start.
@@ -105,7 +81,7 @@ if start_server "$TEST_TMPDIR/first.log" --db=:memory: --listen="127.0.0.1:$port
   first=$server_pid
   expect_exit 1 "cannot listen on" --db=:memory: --listen="127.0.0.1:$port"
   server_pid=$first
-  stop_server
+  stop_server || fail "server exited $? after SIGTERM, want 0"
 fi
 
 finish_checks "task_server flag"

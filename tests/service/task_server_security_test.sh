@@ -9,34 +9,14 @@ server="${1:?usage: task_server_security_test.sh SERVER_BINARY}"
 tls="tests/testdata/tls"
 tmp="${TEST_TMPDIR:?}"
 password="Sup3rS3cretPw-4711"
-# fail, expect_exit (run with --listen=127.0.0.1:0, never showing the
-# password), finish_checks.
-server_flags=(--listen=127.0.0.1:0)
+# fail, expect_exit (never showing the password), start_server (waiting for
+# "listening on" and, when the database is unreachable, the first "database
+# not usable" line), stop_server, finish_checks; all run the server with
+# --listen=127.0.0.1:0 --health_probe_interval=100ms.
+server_flags=(--listen=127.0.0.1:0 --health_probe_interval=100ms)
 secret="$password"
+ready_pattern="database not usable\|health: SERVING"
 source tests/testing/shell_assertions.sh || exit 1
-
-# start_server LOG ARGS...: starts the server in the background (pid in
-# $server_pid) and waits for "listening on" and, when the database is
-# unreachable, the first "database not usable" line.
-start_server() {
-  local log="$1"
-  shift
-  "$server" --listen=127.0.0.1:0 --health_probe_interval=100ms "$@" 2>"$log" &
-  server_pid=$!
-  for _ in $(seq 100); do
-    grep -q "listening on" "$log" &&
-      { grep -q "database not usable\|health: SERVING" "$log"; } && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  fail "server did not start with $*: $(cat "$log")"
-  return 1
-}
-
-stop_server() {
-  kill -TERM "$server_pid" 2>/dev/null
-  wait "$server_pid"
-}
 
 # check_hidden WHAT LOG: neither the log nor the running server's argv
 # (/proc/<pid>/cmdline, what ps shows) holds the password.

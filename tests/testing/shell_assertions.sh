@@ -1,7 +1,9 @@
 # Checks shared by the shell tests of the task_server binary. Source it after
 # setting `server` to the binary's path, and optionally
-#   server_flags  an array of flags that expect_exit passes before its own;
-#   secret        text that no stderr seen by expect_exit may contain.
+#   server_flags   an array of flags that expect_exit and start_server pass
+#                  before their own;
+#   secret         text that no stderr seen by expect_exit may contain;
+#   ready_pattern  a grep pattern that start_server also waits for.
 # Checks record failures and go on; end the test with finish_checks.
 
 failures=0
@@ -27,6 +29,31 @@ expect_exit() {
   if [ -n "${secret:-}" ]; then
     [[ "$err" != *"$secret"* ]] || fail "$* printed the secret: $err"
   fi
+}
+
+# start_server LOG ARGS...: starts the server with ARGS in the background
+# (pid in $server_pid, stderr in LOG) and waits up to 10 s for its
+# "listening on" line and a line matching ready_pattern, if set.
+start_server() {
+  local log="$1"
+  shift
+  "$server" ${server_flags[@]+"${server_flags[@]}"} "$@" 2>"$log" &
+  server_pid=$!
+  for _ in $(seq 100); do
+    grep -q "listening on" "$log" &&
+      { [ -z "${ready_pattern:-}" ] || grep -q "$ready_pattern" "$log"; } &&
+      return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  fail "server did not start with $*: $(cat "$log")"
+  return 1
+}
+
+# stop_server: SIGTERM to $server_pid; returns the server's exit status.
+stop_server() {
+  kill -TERM "$server_pid" 2>/dev/null
+  wait "$server_pid"
 }
 
 # finish_checks WHAT: exits 1 when a check failed, 0 otherwise.
