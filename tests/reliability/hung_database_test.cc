@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -104,31 +105,45 @@ class HungDatabaseTest : public ReliabilityTest {
     if (logged.size() <= skip) return {};
     return std::vector<LoggedCall>(logged.begin() + skip, logged.end());
   }
+
+  // Starts a server with `options` and creates a project named `project`
+  // through a stub on it (server_, stub_, project_id_; postgres_ is the
+  // database's server); fails the test when a step fails.
+  void StartWithProject(TaskServerOptions options, absl::string_view project) {
+    server_ = StartServer(std::move(options));
+    ASSERT_NE(server_, nullptr);
+    postgres_ = Postgres();
+    ASSERT_NE(postgres_, nullptr);
+    stub_ = v1::TaskService::NewStub(server_->NewChannel());
+    project_id_ = CreateProject(*stub_, project);
+    ASSERT_NE(project_id_, 0);
+  }
+
+  TaskServerProcess* server_ = nullptr;
+  ::tasks::testing::PostgresServer* postgres_ = nullptr;
+  std::unique_ptr<v1::TaskService::Stub> stub_;
+  int64_t project_id_ = 0;
 };
 
 TEST_P(HungDatabaseTest, FrozenDatabaseFailsCallsFastAndShutsDownInTime) {
-  TaskServerProcess* server = StartServer(ServerOptions(
-      {"--log_level=info",
-       absl::StrCat("--drain_timeout=", absl::FormatDuration(kDrainTimeout))}));
-  ASSERT_NE(server, nullptr);
-  ::tasks::testing::PostgresServer* postgres = Postgres();
-  ASSERT_NE(postgres, nullptr);
-  auto stub = v1::TaskService::NewStub(server->NewChannel());
-  const int64_t project_id = CreateProject(*stub, "frozen");
-  ASSERT_NE(project_id, 0);
+  ASSERT_NO_FATAL_FAILURE(StartWithProject(
+      ServerOptions({"--log_level=info",
+                     absl::StrCat("--drain_timeout=",
+                                  absl::FormatDuration(kDrainTimeout))}),
+      "frozen"));
   v1::Task task;
-  ASSERT_TRUE(CreateTask(*stub, project_id, "before the freeze",
+  ASSERT_TRUE(CreateTask(*stub_, project_id_, "before the freeze",
                          absl::Seconds(10), 0, &task)
                   .ok());
-  ASSERT_EQ(GetTask(*stub, task.id(), absl::Seconds(10)).code,
+  ASSERT_EQ(GetTask(*stub_, task.id(), absl::Seconds(10)).code,
             grpc::StatusCode::OK);
   const size_t gets_before =
-      LoggedCalls(server->log_path(), kGetTaskMethod).size();
+      LoggedCalls(server_->log_path(), kGetTaskMethod).size();
   const size_t creates_before =
-      LoggedCalls(server->log_path(), kCreateTaskMethod).size();
+      LoggedCalls(server_->log_path(), kCreateTaskMethod).size();
 
   absl::StatusOr<std::unique_ptr<PostgresFreeze>> freeze =
-      PostgresFreeze::Freeze(postgres->data_dir());
+      PostgresFreeze::Freeze(postgres_->data_dir());
   ASSERT_TRUE(freeze.ok()) << freeze.status();
   const absl::Time frozen = absl::Now();
 
@@ -136,14 +151,14 @@ TEST_P(HungDatabaseTest, FrozenDatabaseFailsCallsFastAndShutsDownInTime) {
   ClientCall get;
   ClientCall create;
   std::thread get_thread(
-      [&] { get = GetTask(*stub, task.id(), kCallDeadline); });
+      [&] { get = GetTask(*stub_, task.id(), kCallDeadline); });
   std::thread create_thread(
-      [&] { create = Create(*stub, project_id, "frozen", kCallDeadline); });
+      [&] { create = Create(*stub_, project_id_, "frozen", kCallDeadline); });
   absl::Duration slowest_check;
   absl::Time not_serving_at = absl::InfiniteFuture();
   while (absl::Now() - frozen < kGiveUp) {
     const absl::Time asked = absl::Now();
-    absl::StatusOr<ServingStatus> health = server->Health(absl::Seconds(2));
+    absl::StatusOr<ServingStatus> health = server_->Health(absl::Seconds(2));
     slowest_check = std::max(slowest_check, absl::Now() - asked);
     if (health.ok() && *health == kNotServing) {
       not_serving_at = absl::Now();
@@ -154,19 +169,19 @@ TEST_P(HungDatabaseTest, FrozenDatabaseFailsCallsFastAndShutsDownInTime) {
   get_thread.join();
   create_thread.join();
   // Calls after those were cut short are not held up behind their cancels.
-  const ClientCall second_get = GetTask(*stub, task.id(), kCallDeadline);
+  const ClientCall second_get = GetTask(*stub_, task.id(), kCallDeadline);
   for (int check = 0; check < 5; ++check) {
     const absl::Time asked = absl::Now();
-    absl::StatusOr<ServingStatus> health = server->Health(absl::Seconds(2));
+    absl::StatusOr<ServingStatus> health = server_->Health(absl::Seconds(2));
     slowest_check = std::max(slowest_check, absl::Now() - asked);
     EXPECT_TRUE(health.ok()) << health.status();
   }
 
   // The server's own account: it answered each call, within the bound.
   std::vector<LoggedCall> gets =
-      AwaitLogged(*server, kGetTaskMethod, gets_before, 2);
+      AwaitLogged(*server_, kGetTaskMethod, gets_before, 2);
   std::vector<LoggedCall> creates =
-      AwaitLogged(*server, kCreateTaskMethod, creates_before, 1);
+      AwaitLogged(*server_, kCreateTaskMethod, creates_before, 1);
   double slowest_server_ms = 0;
   for (const std::vector<LoggedCall>* calls : {&gets, &creates}) {
     for (const LoggedCall& call : *calls) {
@@ -185,9 +200,9 @@ TEST_P(HungDatabaseTest, FrozenDatabaseFailsCallsFastAndShutsDownInTime) {
   }
 
   const absl::Time signalled = absl::Now();
-  ASSERT_TRUE(server->Signal(SIGTERM).ok());
+  ASSERT_TRUE(server_->Signal(SIGTERM).ok());
   absl::StatusOr<int> exit_code =
-      server->WaitForExit(kDrainTimeout + kExitBound + absl::Seconds(4));
+      server_->WaitForExit(kDrainTimeout + kExitBound + absl::Seconds(4));
   const absl::Time exited = absl::Now();
   (*freeze)->Thaw();
 
@@ -213,50 +228,45 @@ TEST_P(HungDatabaseTest, FrozenDatabaseFailsCallsFastAndShutsDownInTime) {
                      : absl::StrCat(">", Millis(exited - signalled))));
 
   EXPECT_LE(not_serving_at - frozen, kNotServingWithin)
-      << "health did not turn NOT_SERVING; " << server->LogTail();
+      << "health did not turn NOT_SERVING; " << server_->LogTail();
   EXPECT_LE(slowest_check, kHealthCheckWithin);
   ASSERT_TRUE(exit_code.ok())
-      << exit_code.status() << "; " << server->LogTail();
+      << exit_code.status() << "; " << server_->LogTail();
   EXPECT_EQ(*exit_code, 0);
   EXPECT_LE(exited - signalled, kDrainTimeout + kExitBound);
 }
 
 TEST_P(HungDatabaseTest, ServesAgainOnceTheDatabaseContinues) {
-  TaskServerProcess* server = StartServer();
-  ASSERT_NE(server, nullptr);
-  ::tasks::testing::PostgresServer* postgres = Postgres();
-  ASSERT_NE(postgres, nullptr);
-  auto stub = v1::TaskService::NewStub(server->NewChannel());
-  const int64_t project_id = CreateProject(*stub, "thawed");
-  ASSERT_NE(project_id, 0);
+  ASSERT_NO_FATAL_FAILURE(StartWithProject(ServerOptions(), "thawed"));
 
   absl::StatusOr<std::unique_ptr<PostgresFreeze>> freeze =
-      PostgresFreeze::Freeze(postgres->data_dir());
+      PostgresFreeze::Freeze(postgres_->data_dir());
   ASSERT_TRUE(freeze.ok()) << freeze.status();
   absl::StatusOr<absl::Duration> not_serving =
-      server->WaitForHealth(kNotServing, kGiveUp);
+      server_->WaitForHealth(kNotServing, kGiveUp);
   const ClientCall frozen_call =
-      Create(*stub, project_id, "while frozen", kCallDeadline);
+      Create(*stub_, project_id_, "while frozen", kCallDeadline);
   (*freeze)->Thaw();
   ASSERT_TRUE(not_serving.ok()) << not_serving.status();
   EXPECT_TRUE(FailedAsHung(CodeName(frozen_call.code)));
 
   absl::StatusOr<absl::Duration> serving =
-      server->WaitForHealth(kServing, absl::Seconds(15));
-  ASSERT_TRUE(serving.ok()) << serving.status() << "; " << server->LogTail();
+      server_->WaitForHealth(kServing, absl::Seconds(15));
+  ASSERT_TRUE(serving.ok()) << serving.status() << "; " << server_->LogTail();
   // Calls succeed again (a connection the freeze broke is replaced).
   ClientCall create;
   int attempts = 0;
   do {
     ++attempts;
-    create = Create(*stub, project_id, absl::StrCat("thawed ", attempts),
+    create = Create(*stub_, project_id_, absl::StrCat("thawed ", attempts),
                     absl::Seconds(5));
   } while (create.code != grpc::StatusCode::OK && attempts < 10);
   EXPECT_EQ(create.code, grpc::StatusCode::OK);
   v1::Task task;
   ASSERT_TRUE(
-      CreateTask(*stub, project_id, "after", absl::Seconds(5), 0, &task).ok());
-  EXPECT_EQ(GetTask(*stub, task.id(), absl::Seconds(5)).code,
+      CreateTask(*stub_, project_id_, "after", absl::Seconds(5), 0, &task)
+          .ok());
+  EXPECT_EQ(GetTask(*stub_, task.id(), absl::Seconds(5)).code,
             grpc::StatusCode::OK);
 
   ReportFigure(absl::StrCat("not_serving_after_freeze=", Millis(*not_serving),
