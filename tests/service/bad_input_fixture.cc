@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "storage/error_reason.h"
 #include "storage/soci_task_store.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/proto_matchers.h"
@@ -15,6 +16,7 @@
 namespace tasks::service {
 
 using ::tasks::testing::EqualsProto;
+using ::tasks::testing::GrpcInvalidField;
 using ::tasks::testing::GrpcOk;
 using ::tasks::testing::StoreBackend;
 
@@ -203,6 +205,22 @@ void BadInputTest::ExpectMetadataRoundTrips(
     remove.set_id(id);
     EXPECT_THAT(Call(&Stub::DeleteTask, remove), GrpcOk());
   }
+}
+
+void BadInputTest::ExpectMetadataRefused(
+    const google::protobuf::Struct& metadata, absl::string_view what) {
+  v1::CreateTaskRequest create;
+  create.mutable_task()->set_title("refused metadata");
+  *create.mutable_task()->mutable_metadata() = metadata;
+  ExpectRefused([&] { return Call(&Stub::CreateTask, create); },
+                GrpcInvalidField("task.metadata", reason::kInvalidArgument),
+                absl::StrCat("CreateTask ", what));
+  v1::UpdateTaskRequest update;
+  update.mutable_task()->set_id(seed_task_.id());
+  *update.mutable_task()->mutable_metadata() = metadata;
+  ExpectRefused([&] { return Call(&Stub::UpdateTask, update); },
+                GrpcInvalidField("task.metadata", reason::kInvalidArgument),
+                absl::StrCat("UpdateTask ", what));
 }
 
 DatabaseSnapshot BadInputTest::TakeSnapshot() {

@@ -116,6 +116,12 @@ class BadInputTest
     ExpectUnchanged(before, what);
   }
 
+  // Expects CreateTask with `metadata`, and UpdateTask of seed_task_ to it,
+  // to be refused as INVALID_ARGUMENT naming task.metadata with the database
+  // untouched. `what` names the case in failure messages.
+  void ExpectMetadataRefused(const google::protobuf::Struct& metadata,
+                             absl::string_view what);
+
   // Runs one SQL statement on the test's database, past the service.
   absl::StatusOr<std::string> RawSql(const std::string& sql) const;
 

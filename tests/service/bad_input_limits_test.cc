@@ -333,18 +333,7 @@ TEST_P(BadInputTest, MetadataOneLevelTooDeepIsInvalidArgument) {
   for (const Struct& too_deep : {NestedObjects(kMaxMetadataDepth + 1),
                                  NestedLists(kMaxMetadataDepth + 1),
                                  NestedLists(kMaxMetadataDepth + 10)}) {
-    v1::CreateTaskRequest create;
-    create.mutable_task()->set_title("too deep");
-    *create.mutable_task()->mutable_metadata() = too_deep;
-    ExpectRefused([&] { return Call(&Stub::CreateTask, create); },
-                  GrpcInvalidField("task.metadata", reason::kInvalidArgument),
-                  "CreateTask");
-    v1::UpdateTaskRequest update;
-    update.mutable_task()->set_id(seed_task_.id());
-    *update.mutable_task()->mutable_metadata() = too_deep;
-    ExpectRefused([&] { return Call(&Stub::UpdateTask, update); },
-                  GrpcInvalidField("task.metadata", reason::kInvalidArgument),
-                  "UpdateTask");
+    ExpectMetadataRefused(too_deep, "too deep");
     v1::ListTasksRequest filter;
     filter.set_metadata_key("k");
     *filter.mutable_metadata_value()->mutable_struct_value() = too_deep;
@@ -413,21 +402,12 @@ TEST_P(BadInputTest, MetadataOverTheCapsIsInvalidArgument) {
       {"250,000 values", NullList(250000)},
   };
   for (const auto& [what, metadata] : kOver) {
-    v1::CreateTaskRequest create;
-    create.mutable_task()->set_title("over the caps");
-    *create.mutable_task()->mutable_metadata() = metadata;
-    ExpectRefused([&] { return Call(&Stub::CreateTask, create); },
-                  GrpcInvalidField("task.metadata", reason::kInvalidArgument),
-                  "CreateTask " + what);
-    v1::UpdateTaskRequest update;
-    update.mutable_task()->set_id(seed_task_.id());
-    *update.mutable_task()->mutable_metadata() = metadata;
-    ExpectRefused([&] { return Call(&Stub::UpdateTask, update); },
-                  GrpcInvalidField("task.metadata", reason::kInvalidArgument),
-                  "UpdateTask " + what);
+    ExpectMetadataRefused(metadata, what);
     v1::BatchCreateTasksRequest batch;
     batch.add_requests()->mutable_task()->set_title("fine");
-    *batch.add_requests() = create;
+    v1::Task* over = batch.add_requests()->mutable_task();
+    over->set_title("over the caps");
+    *over->mutable_metadata() = metadata;
     ExpectRefused(
         [&] { return Call(&Stub::BatchCreateTasks, batch); },
         GrpcInvalidField("requests[1].task.metadata", reason::kInvalidArgument),
@@ -461,18 +441,9 @@ TEST_P(BadInputTest, MetadataJsonCannotHoldIsInvalidArgument) {
   values.emplace_back("infinity in a list", in_list);
 
   for (const auto& [what, value] : values) {
-    v1::CreateTaskRequest create;
-    create.mutable_task()->set_title("not JSON");
-    (*create.mutable_task()->mutable_metadata()->mutable_fields())["k"] = value;
-    ExpectRefused([&] { return Call(&Stub::CreateTask, create); },
-                  GrpcInvalidField("task.metadata", reason::kInvalidArgument),
-                  "CreateTask " + what);
-    v1::UpdateTaskRequest update;
-    update.mutable_task()->set_id(seed_task_.id());
-    *update.mutable_task()->mutable_metadata() = create.task().metadata();
-    ExpectRefused([&] { return Call(&Stub::UpdateTask, update); },
-                  GrpcInvalidField("task.metadata", reason::kInvalidArgument),
-                  "UpdateTask " + what);
+    Struct metadata;
+    (*metadata.mutable_fields())["k"] = value;
+    ExpectMetadataRefused(metadata, what);
     if (value.kind_case() == Value::KIND_NOT_SET) continue;  // no filter
     v1::ListTasksRequest filter;
     filter.set_metadata_key("k");
