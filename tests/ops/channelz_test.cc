@@ -2,9 +2,7 @@
 // GetServers (called with raw bytes: Debian ships no channelz stubs); off by
 // default.
 
-#include <grpcpp/generic/generic_stub.h>
-
-#include <future>
+#include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +10,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/ops/ops_test_fixture.h"
+#include "tests/testing/unary_call.h"
 
 namespace tasks::ops {
 namespace {
@@ -22,18 +21,11 @@ constexpr char kGetServers[] = "/grpc.channelz.v1.Channelz/GetServers";
 // answer's size goes to `answer_bytes`.
 grpc::Status GetServers(const std::shared_ptr<grpc::Channel>& channel,
                         size_t* answer_bytes) {
-  grpc::GenericStub generic(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
-  grpc::ByteBuffer request;
-  grpc::Slice empty("");
-  request = grpc::ByteBuffer(&empty, 1);
   grpc::ByteBuffer response;
-  std::promise<grpc::Status> done;
-  generic.UnaryCall(
-      &context, kGetServers, grpc::StubOptions(), &request, &response,
-      [&done](grpc::Status status) { done.set_value(std::move(status)); });
-  grpc::Status status = done.get_future().get();
+  grpc::Status status = ::tasks::testing::CallRawUnary(
+      channel, &context, kGetServers, "", &response);
   *answer_bytes = response.Length();
   return status;
 }

@@ -5,12 +5,10 @@
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
-#include <grpcpp/generic/generic_stub.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
-#include <future>
 #include <string>
 #include <vector>
 
@@ -20,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/ops/ops_test_fixture.h"
+#include "tests/testing/unary_call.h"
 
 namespace tasks::ops {
 namespace {
@@ -41,19 +40,12 @@ class JsonLogTest : public OpsTest {
     std::string bytes = "\x42";  // field 8, wire type 2
     bytes.push_back(static_cast<char>(order_by.size()));
     bytes += order_by;
-    grpc::GenericStub generic(server_->NewChannel());
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
     if (!request_id.empty()) context.AddMetadata("x-request-id", request_id);
     context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
-    grpc::Slice slice(bytes);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer response;
-    std::promise<grpc::Status> done;
-    generic.UnaryCall(
-        &context, kListTasks, grpc::StubOptions(), &request, &response,
-        [&done](grpc::Status status) { done.set_value(std::move(status)); });
-    grpc::Status status = done.get_future().get();
+    grpc::Status status = ::tasks::testing::CallRawUnary(
+        server_->NewChannel(), &context, kListTasks, bytes);
     auto found = context.GetServerInitialMetadata().find("x-request-id");
     *echoed = found == context.GetServerInitialMetadata().end()
                   ? ""

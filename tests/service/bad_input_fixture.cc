@@ -1,8 +1,5 @@
 #include "tests/service/bad_input_fixture.h"
 
-#include <grpcpp/generic/generic_stub.h>
-
-#include <future>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -101,17 +98,10 @@ std::shared_ptr<grpc::Channel> BadInputTest::TcpChannel() const {
 
 grpc::Status BadInputTest::CallRaw(const std::string& method,
                                    const std::string& bytes) {
-  grpc::GenericStub generic(server_->InProcessChannel());
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  std::promise<grpc::Status> done;
-  generic.UnaryCall(
-      &context, method, grpc::StubOptions(), &request, &response,
-      [&done](grpc::Status status) { done.set_value(std::move(status)); });
-  return done.get_future().get();
+  return ::tasks::testing::CallRawUnary(server_->InProcessChannel(), &context,
+                                        method, bytes);
 }
 
 v1::Project BadInputTest::MakeProject(const std::string& name,
