@@ -1,7 +1,6 @@
 #include "tests/ops/ops_test_fixture.h"
 
 #include <cstdlib>
-#include <iostream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -42,14 +41,6 @@ TaskServerProcess* OpsTest::StartServer(std::vector<std::string> flags,
 
 std::unique_ptr<v1::TaskService::Stub> OpsTest::NewStub() const {
   return v1::TaskService::NewStub(server_->NewChannel());
-}
-
-void OpsTest::ReportFigure(const std::string& figure) {
-  const ::testing::TestInfo* test =
-      ::testing::UnitTest::GetInstance()->current_test_info();
-  std::cout << "FIGURE " << test->test_suite_name() << "." << test->name()
-            << ": " << figure << std::endl;
-  RecordProperty("figure", figure);
 }
 
 }  // namespace tasks::ops

@@ -11,6 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/testing/figure.h"
 #include "tests/testing/task_server_process.h"
 
 namespace tasks::ops {
@@ -30,7 +31,9 @@ class OpsTest : public ::testing::Test {
   const std::string& database() const { return database_; }
 
   // Prints "FIGURE <test>: <figure>" and records it in the test's XML.
-  void ReportFigure(const std::string& figure);
+  void ReportFigure(const std::string& figure) {
+    ::tasks::testing::ReportFigure(figure);
+  }
 
  private:
   std::string database_;

@@ -1,6 +1,5 @@
 #include "tests/reliability/reliability_test_base.h"
 
-#include <iostream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -145,14 +144,6 @@ grpc::Status ReliabilityTest::CreateTask(
   v1::Task task;
   return stub.CreateTask(&context, request,
                          created != nullptr ? created : &task);
-}
-
-void ReliabilityTest::ReportFigure(const std::string& figure) {
-  const ::testing::TestInfo* test =
-      ::testing::UnitTest::GetInstance()->current_test_info();
-  std::cout << "FIGURE " << test->test_suite_name() << "." << test->name()
-            << ": " << figure << std::endl;
-  RecordProperty("figure", figure);
 }
 
 std::string Millis(absl::Duration duration) {

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/testing/figure.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/store_backends.h"
 #include "tests/testing/task_server_process.h"
@@ -86,7 +87,9 @@ class ReliabilityTest : public ::testing::TestWithParam<StoreBackend> {
                                  v1::Task* created = nullptr);
 
   // Prints "FIGURE <test>: <figure>" and records it in the test's XML.
-  void ReportFigure(const std::string& figure);
+  void ReportFigure(const std::string& figure) {
+    ::tasks::testing::ReportFigure(figure);
+  }
 
  private:
   std::string database_;
