@@ -95,18 +95,15 @@ class ServerMetrics::Families {
                          "Database connections open (idle or in use).")),
         pool_in_use(Single(registry, "tasks_db_pool_in_use_connections",
                            "Database connections leased to a call.")),
-        pool_wait(prometheus::BuildHistogram()
-                      .Name("tasks_db_pool_wait_seconds")
-                      .Help("How long each call waited for a pooled "
-                            "database connection (0: one was free).")
-                      .Register(registry)
-                      .Add({}, PoolWaitBuckets())),
-        group_writes(prometheus::BuildHistogram()
-                         .Name("tasks_db_group_commit_writes")
-                         .Help("Writes per committed transaction on SQLite "
-                               "(group commit; 1: the write ran alone).")
-                         .Register(registry)
-                         .Add({}, GroupBuckets())),
+        pool_wait(SingleHistogram(registry, "tasks_db_pool_wait_seconds",
+                                  "How long each call waited for a pooled "
+                                  "database connection (0: one was free).",
+                                  PoolWaitBuckets())),
+        group_writes(SingleHistogram(
+            registry, "tasks_db_group_commit_writes",
+            "Writes per committed transaction on SQLite (group commit; 1: "
+            "the write ran alone).",
+            GroupBuckets())),
         serving(Single(registry, "tasks_health_serving",
                        "1 while the health service reports SERVING, else "
                        "0.")) {
@@ -146,6 +143,16 @@ class ServerMetrics::Families {
         .Help(help)
         .Register(registry)
         .Add({});
+  }
+
+  static Histogram& SingleHistogram(
+      prometheus::Registry& registry, const char* name, const char* help,
+      const Histogram::BucketBoundaries& buckets) {
+    return prometheus::BuildHistogram()
+        .Name(name)
+        .Help(help)
+        .Register(registry)
+        .Add({}, buckets);
   }
 };
 
