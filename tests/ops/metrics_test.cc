@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/ops/ops_test_fixture.h"
+#include "tests/testing/loopback_port.h"
 #include "tests/testing/metrics_scrape.h"
 #include "tests/testing/unary_call.h"
 

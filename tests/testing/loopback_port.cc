@@ -14,7 +14,8 @@
 namespace tasks::testing {
 
 absl::StatusOr<int> FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  // Close-on-exec: a server forked meanwhile must not inherit the port.
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     return absl::InternalError(
         absl::StrCat("socket(): ", std::strerror(errno)));

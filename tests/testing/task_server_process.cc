@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/testing/loopback_port.h"
 
 namespace tasks::testing {
 namespace {
@@ -57,26 +58,6 @@ std::string DefaultLogPath() {
 }
 
 }  // namespace
-
-absl::StatusOr<int> FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return absl::InternalError(absl::StrCat("socket(): ", ErrnoText(errno)));
-  }
-  sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    const int error = errno;
-    close(fd);
-    return absl::UnavailableError(
-        absl::StrCat("no free TCP port on 127.0.0.1: ", ErrnoText(error)));
-  }
-  close(fd);
-  return ntohs(address.sin_port);
-}
 
 grpc::ChannelArguments FastReconnectChannelArguments() {
   grpc::ChannelArguments args;

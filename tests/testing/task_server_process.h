@@ -141,9 +141,6 @@ class TaskServerProcess {
   std::shared_ptr<grpc::Channel> health_channel_;
 };
 
-// A port on 127.0.0.1 that nothing listens on right now.
-absl::StatusOr<int> FreeLoopbackPort();
-
 // Channel arguments for test clients: reconnect quickly after an outage and
 // keep a connection of their own (no subchannel shared with other channels).
 grpc::ChannelArguments FastReconnectChannelArguments();
