@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/reliability/process_memory.h"
 #include "tests/reliability/reliability_test_base.h"
 
 namespace tasks::reliability {
@@ -47,18 +48,7 @@ int OpenDescriptors(pid_t pid) {
 }
 
 // Resident memory of process `pid`, in MiB.
-double ResidentMib(pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      int64_t kib = 0;
-      status >> kib;
-      return kib / 1024.0;
-    }
-  }
-  return -1;
-}
+double ResidentMib(pid_t pid) { return ProcStatusKib(pid, "VmRSS") / 1024.0; }
 
 // Polls every 50 ms until `pid` has at most `most` descriptors open; how long
 // that took, or InfiniteDuration after `timeout`.

@@ -4,21 +4,17 @@
 // next status change would hold ~15 KiB each). And --max_health_watches
 // caps the streams open at once.
 
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/status/statusor.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/reliability/process_memory.h"
 #include "tests/reliability/reliability_test_base.h"
 
 namespace tasks::reliability {
@@ -35,20 +31,6 @@ constexpr int kWatchesPerChannelPerRound = 125;  // 10,000 in all.
 constexpr int64_t kMaxGrowthKib = 8 * 1024;
 // How long the server may take to process the last cancellations.
 constexpr absl::Duration kSettleTimeout = absl::Seconds(10);
-
-// VmRSS of process `pid`, in KiB.
-absl::StatusOr<int64_t> ResidentKib(pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (!absl::StartsWith(line, "VmRSS:")) continue;
-    std::vector<absl::string_view> words =
-        absl::StrSplit(line, ' ', absl::SkipEmpty());
-    int64_t kib = 0;
-    if (words.size() >= 2 && absl::SimpleAtoi(words[1], &kib)) return kib;
-  }
-  return absl::NotFoundError(absl::StrCat("no VmRSS for process ", pid));
-}
 
 // Opens `count` Watch streams one after another on `stub`, reads each one's
 // first status and cancels it. Returns how many did not get a first status.
@@ -95,8 +77,8 @@ TEST_P(HealthWatchLeakTest, CancelledWatchesAreFreed) {
   // One round first, so that connections and allocator arenas are in
   // "before".
   ASSERT_EQ(round(), 0);
-  absl::StatusOr<int64_t> before = ResidentKib(server->pid());
-  ASSERT_TRUE(before.ok()) << before.status();
+  const int64_t before = ProcStatusKib(server->pid(), "VmRSS");
+  ASSERT_GE(before, 0) << "no VmRSS for the server";
 
   int failed = 0;
   for (int i = 0; i < kRounds; ++i) failed += round();
@@ -104,18 +86,18 @@ TEST_P(HealthWatchLeakTest, CancelledWatchesAreFreed) {
 
   // Cancellations reach the server's queue threads asynchronously.
   const absl::Time deadline = absl::Now() + kSettleTimeout;
-  absl::StatusOr<int64_t> after = ResidentKib(server->pid());
-  while (after.ok() && *after - *before > kMaxGrowthKib &&
+  int64_t after = ProcStatusKib(server->pid(), "VmRSS");
+  while (after >= 0 && after - before > kMaxGrowthKib &&
          absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(100));
-    after = ResidentKib(server->pid());
+    after = ProcStatusKib(server->pid(), "VmRSS");
   }
-  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_GE(after, 0) << "no VmRSS for the server";
   ReportFigure(absl::StrCat(kChannels * kRounds * kWatchesPerChannelPerRound,
-                            " cancelled watches: RSS before=", *before / 1024,
-                            "MiB after=", *after / 1024, "MiB (",
-                            *after - *before, " KiB growth)"));
-  EXPECT_LE(*after - *before, kMaxGrowthKib);
+                            " cancelled watches: RSS before=", before / 1024,
+                            "MiB after=", after / 1024, "MiB (", after - before,
+                            " KiB growth)"));
+  EXPECT_LE(after - before, kMaxGrowthKib);
   EXPECT_EQ(server->Health().value_or(ServingStatus()),
             HealthCheckResponse::SERVING);
 }

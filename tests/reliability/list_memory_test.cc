@@ -5,21 +5,19 @@
 // every task still comes back exactly once through the page tokens.
 
 #include <cstdint>
-#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/reliability/process_memory.h"
 #include "tests/reliability/reliability_test_base.h"
 #include "tests/testing/raw_sql.h"
 
@@ -40,23 +38,6 @@ constexpr int kOldRows = 40;
 constexpr int kNullsPerOldRow = 250000;  // 1.25 MB of JSON text
 
 using ListMemoryTest = ReliabilityTest;
-
-// A line of /proc/<pid>/status ("VmHWM", "VmRSS") in KiB; -1 when unreadable.
-int64_t ProcStatusKib(pid_t pid, absl::string_view key) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    absl::string_view rest = line;
-    if (!absl::ConsumePrefix(&rest, key) || !absl::ConsumePrefix(&rest, ":")) {
-      continue;
-    }
-    rest = absl::StripAsciiWhitespace(rest);
-    absl::ConsumeSuffix(&rest, " kB");
-    int64_t kib = 0;
-    if (absl::SimpleAtoi(rest, &kib)) return kib;
-  }
-  return -1;
-}
 
 std::string Mib(int64_t kib) { return absl::StrCat(kib / 1024, " MiB"); }
 

@@ -8,79 +8,29 @@
 // metadata_value (250,000 nulls, ~15 MB parsed): peak RSS stays <= 256 MiB.
 
 #include <algorithm>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/numbers.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/reliability/process_memory.h"
 #include "tests/reliability/reliability_test_base.h"
+#include "tests/reliability/task_fill.h"
 
 namespace tasks::reliability {
 namespace {
 
 constexpr int kLists = 4;  // --max_concurrent_lists and SQLite's pool size
-constexpr int kTasksPerBatch = 1000;
-constexpr int kMetadataValues = 240;
 constexpr absl::Duration kSlowList = absl::Seconds(1);
-constexpr int kMaxTasks = 1'000'000;
 constexpr int kChecks = 30;
 constexpr absl::Duration kCheckInterval = absl::Milliseconds(50);
 constexpr absl::Duration kMaxCheckLatency = absl::Milliseconds(100);
-
-grpc::Status CreateBatch(v1::TaskService::Stub& stub, int64_t project_id,
-                         int first, int count) {
-  v1::BatchCreateTasksRequest request;
-  for (int i = 0; i < count; ++i) {
-    v1::Task* task = request.add_requests()->mutable_task();
-    task->set_project_id(project_id);
-    task->set_title(absl::StrCat("t", first + i));
-    google::protobuf::ListValue* nulls =
-        (*task->mutable_metadata()->mutable_fields())["k0"]
-            .mutable_list_value();
-    for (int i = 0; i < kMetadataValues; ++i) {
-      nulls->add_values()->set_null_value(google::protobuf::NULL_VALUE);
-    }
-  }
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
-  v1::BatchCreateTasksResponse response;
-  return stub.BatchCreateTasks(&context, request, &response);
-}
-
-grpc::Status ListNothing(v1::TaskService::Stub& stub) {
-  v1::ListTasksRequest request;
-  request.set_page_size(1000);
-  request.set_metadata_key("k0");
-  request.mutable_metadata_value()->set_string_value("absent");
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));
-  v1::ListTasksResponse response;
-  return stub.ListTasks(&context, request, &response);
-}
-
-int64_t ProcStatusKib(pid_t pid, absl::string_view key) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    absl::string_view rest = line;
-    if (!absl::ConsumePrefix(&rest, key) || !absl::ConsumePrefix(&rest, ":")) {
-      continue;
-    }
-    rest = absl::StripAsciiWhitespace(rest);
-    absl::ConsumeSuffix(&rest, " kB");
-    int64_t kib = 0;
-    if (absl::SimpleAtoi(rest, &kib)) return kib;
-  }
-  return -1;
-}
 
 // A ListTasks whose metadata_value is a list of `nulls` nulls (4 bytes each
 // on the wire: ~1 MB for 250,000), which no task has.
@@ -109,29 +59,15 @@ TEST_P(PoolStarvationTest, PointReadsAndHealthBesideListsOnEveryConnection) {
   const int64_t project_id = CreateProject(*stub, "scan");
   ASSERT_NE(project_id, 0);
   v1::Task point;
-  ASSERT_TRUE(CreateTask(*stub, project_id, "point", absl::Seconds(10), 0,
-                         &point)
-                  .ok());
+  ASSERT_TRUE(
+      CreateTask(*stub, project_id, "point", absl::Seconds(10), 0, &point)
+          .ok());
 
-  int tasks = 0;
-  int target = 20 * kTasksPerBatch;
-  absl::Duration one_list;
-  while (true) {
-    for (; tasks < target; tasks += kTasksPerBatch) {
-      grpc::Status status =
-          CreateBatch(*stub, project_id, tasks, kTasksPerBatch);
-      ASSERT_TRUE(status.ok()) << status.error_message();
-    }
-    const absl::Time start = absl::Now();
-    grpc::Status status = ListNothing(*stub);
-    one_list = absl::Now() - start;
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    if (one_list >= kSlowList) break;
-    ASSERT_LT(tasks, kMaxTasks);
-    const double factor = 1.3 * absl::FDivDuration(kSlowList, one_list);
-    target =
-        std::min(kMaxTasks, static_cast<int>(tasks * std::max(factor, 1.2)));
-  }
+  absl::StatusOr<FilledProject> filled =
+      FillUntilListIsSlow(*stub, project_id, kSlowList);
+  ASSERT_TRUE(filled.ok()) << filled.status();
+  const int tasks = filled->tasks;
+  const absl::Duration one_list = filled->one_list;
 
   absl::Mutex mu;
   absl::Time first_list_end = absl::InfiniteFuture();
@@ -173,7 +109,8 @@ TEST_P(PoolStarvationTest, PointReadsAndHealthBesideListsOnEveryConnection) {
     absl::StatusOr<ServingStatus> health = server->Health(absl::Seconds(30));
     const absl::Time end = absl::Now();
     EXPECT_TRUE(health.ok()) << health.status();
-    if (health.ok() && *health != grpc::health::v1::HealthCheckResponse::SERVING) {
+    if (health.ok() &&
+        *health != grpc::health::v1::HealthCheckResponse::SERVING) {
       ++not_serving;
     }
     checks.push_back(end - start);
@@ -214,11 +151,14 @@ TEST_P(PoolStarvationTest, PointReadsAndHealthBesideListsOnEveryConnection) {
   const int64_t peak_kib = ProcStatusKib(server->pid(), "VmHWM");
   std::string outcome;
   for (int code = 0; code < 17; ++code) {
-    if (codes[code] > 0) absl::StrAppend(&outcome, " code", code, "=", codes[code]);
+    if (codes[code] > 0)
+      absl::StrAppend(&outcome, " code", code, "=", codes[code]);
   }
-  ReportFigure(absl::StrCat(kHugeLists, " ListTasks with a 1 MB metadata_value: "
-                            "peak RSS ", before_kib / 1024, " -> ",
-                            peak_kib / 1024, " MiB;", outcome));
+  ReportFigure(absl::StrCat(kHugeLists,
+                            " ListTasks with a 1 MB metadata_value: "
+                            "peak RSS ",
+                            before_kib / 1024, " -> ", peak_kib / 1024, " MiB;",
+                            outcome));
   EXPECT_LE(peak_kib, 256 * 1024);
 }
 
