@@ -43,13 +43,11 @@ class DeadlineTest : public ReliabilityTest {
 };
 
 TEST_P(DeadlineTest, ShortDeadlineOnLockedDatabaseIsCutShortServerSide) {
-  TaskServerProcess* server = StartServer(ServerOptions({"--log_level=info"}));
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::TaskService::NewStub(server->NewChannel());
-  const int64_t project_id = CreateProject(*stub, "deadlines");
-  ASSERT_NE(project_id, 0);
+  ASSERT_NO_FATAL_FAILURE(
+      StartWithProject(ServerOptions({"--log_level=info"}), "deadlines"));
   ASSERT_TRUE(
-      CreateTask(*stub, project_id, "before the lock", absl::Seconds(10)).ok());
+      CreateTask(*stub_, project_id_, "before the lock", absl::Seconds(10))
+          .ok());
 
   absl::StatusOr<std::unique_ptr<DatabaseWriteLock>> lock =
       DatabaseWriteLock::Acquire(backend(), database());
@@ -60,7 +58,7 @@ TEST_P(DeadlineTest, ShortDeadlineOnLockedDatabaseIsCutShortServerSide) {
   for (int call = 0; call < kCalls; ++call) {
     const absl::Time start = absl::Now();
     grpc::Status status = CreateTask(
-        *stub, project_id, absl::StrCat("held ", call), kCallDeadline);
+        *stub_, project_id_, absl::StrCat("held ", call), kCallDeadline);
     const absl::Time returned = absl::Now();
     slowest_client = std::max(slowest_client, returned - start);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
@@ -85,20 +83,20 @@ TEST_P(DeadlineTest, ShortDeadlineOnLockedDatabaseIsCutShortServerSide) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
     v1::ListTasksRequest request;
-    request.set_project_id(project_id);
+    request.set_project_id(project_id_);
     v1::ListTasksResponse response;
-    EXPECT_TRUE(stub->ListTasks(&context, request, &response).ok());
+    EXPECT_TRUE(stub_->ListTasks(&context, request, &response).ok());
   }
 
   // The server's own account of the held calls: how long it spent on each.
   std::vector<LoggedCall> logged;
   const absl::Time give_up = absl::Now() + absl::Seconds(2);
   do {
-    logged = LoggedCalls(server->log_path(), kCreateTaskMethod);
+    logged = LoggedCalls(server_->log_path(), kCreateTaskMethod);
     if (logged.size() >= 1 + kCalls) break;
     absl::SleepFor(absl::Milliseconds(10));
   } while (absl::Now() < give_up);
-  ASSERT_EQ(logged.size(), 1 + kCalls) << server->LogTail();
+  ASSERT_EQ(logged.size(), 1 + kCalls) << server_->LogTail();
   double slowest_server_ms = 0;
   for (int call = 1; call <= kCalls; ++call) {
     EXPECT_EQ(logged[call].code, "DEADLINE_EXCEEDED");
@@ -110,11 +108,12 @@ TEST_P(DeadlineTest, ShortDeadlineOnLockedDatabaseIsCutShortServerSide) {
   // Abandoned writes stay abandoned once the lock is gone.
   absl::SleepFor(absl::Milliseconds(200));
   ASSERT_TRUE(
-      CreateTask(*stub, project_id, "after the lock", absl::Seconds(10)).ok());
-  absl::StatusOr<int64_t> held_rows = CountRows(
-      backend(), database(),
-      absl::StrCat("SELECT count(*) FROM tasks WHERE project_id = ", project_id,
-                   " AND title LIKE 'held %'"));
+      CreateTask(*stub_, project_id_, "after the lock", absl::Seconds(10))
+          .ok());
+  absl::StatusOr<int64_t> held_rows =
+      CountRows(backend(), database(),
+                absl::StrCat("SELECT count(*) FROM tasks WHERE project_id = ",
+                             project_id_, " AND title LIKE 'held %'"));
   ASSERT_TRUE(held_rows.ok()) << held_rows.status();
   EXPECT_EQ(*held_rows, 0);
 

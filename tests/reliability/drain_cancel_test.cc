@@ -29,12 +29,10 @@ constexpr absl::Duration kCallDeadline = absl::Seconds(30);
 using DrainCancelTest = ReliabilityTest;
 
 TEST_P(DrainCancelTest, RunningStatementIsCancelledWhenTheDrainEnds) {
-  TaskServerProcess* server = StartServer(ServerOptions(
-      {absl::StrCat("--drain_timeout=", absl::FormatDuration(kDrainTimeout))}));
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::TaskService::NewStub(server->NewChannel());
-  const int64_t project_id = CreateProject(*stub, "drain cancel");
-  ASSERT_NE(project_id, 0);
+  ASSERT_NO_FATAL_FAILURE(StartWithProject(
+      ServerOptions({absl::StrCat("--drain_timeout=",
+                                  absl::FormatDuration(kDrainTimeout))}),
+      "drain cancel"));
 
   absl::StatusOr<std::unique_ptr<DatabaseWriteLock>> lock =
       DatabaseWriteLock::Acquire(backend(), database());
@@ -42,15 +40,15 @@ TEST_P(DrainCancelTest, RunningStatementIsCancelledWhenTheDrainEnds) {
   grpc::Status held;
   absl::Time held_returned;
   std::thread writer([&] {
-    held = CreateTask(*stub, project_id, "held", kCallDeadline);
+    held = CreateTask(*stub_, project_id_, "held", kCallDeadline);
     held_returned = absl::Now();
   });
   // The write reaches the database and waits for the lock.
   absl::SleepFor(absl::Milliseconds(300));
 
   const absl::Time signalled = absl::Now();
-  ASSERT_TRUE(server->Signal(SIGTERM).ok());
-  absl::StatusOr<int> exit_code = server->WaitForExit(absl::Seconds(15));
+  ASSERT_TRUE(server_->Signal(SIGTERM).ok());
+  absl::StatusOr<int> exit_code = server_->WaitForExit(absl::Seconds(15));
   const absl::Time exited = absl::Now();
   (*lock)->Release();
   writer.join();
@@ -62,10 +60,10 @@ TEST_P(DrainCancelTest, RunningStatementIsCancelledWhenTheDrainEnds) {
                             " (", held.error_message(), ") after ",
                             Millis(held_returned - signalled)));
   ASSERT_TRUE(exit_code.ok())
-      << exit_code.status() << "; " << server->LogTail();
+      << exit_code.status() << "; " << server_->LogTail();
   EXPECT_EQ(*exit_code, 0);
   EXPECT_LE(exited - signalled, kDrainTimeout + kExitBound)
-      << server->LogTail();
+      << server_->LogTail();
   EXPECT_NE(held.error_code(), grpc::StatusCode::OK)
       << "the held write went through";
 }

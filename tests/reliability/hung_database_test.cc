@@ -105,24 +105,6 @@ class HungDatabaseTest : public ReliabilityTest {
     if (logged.size() <= skip) return {};
     return std::vector<LoggedCall>(logged.begin() + skip, logged.end());
   }
-
-  // Starts a server with `options` and creates a project named `project`
-  // through a stub on it (server_, stub_, project_id_; postgres_ is the
-  // database's server); fails the test when a step fails.
-  void StartWithProject(TaskServerOptions options, absl::string_view project) {
-    server_ = StartServer(std::move(options));
-    ASSERT_NE(server_, nullptr);
-    postgres_ = Postgres();
-    ASSERT_NE(postgres_, nullptr);
-    stub_ = v1::TaskService::NewStub(server_->NewChannel());
-    project_id_ = CreateProject(*stub_, project);
-    ASSERT_NE(project_id_, 0);
-  }
-
-  TaskServerProcess* server_ = nullptr;
-  ::tasks::testing::PostgresServer* postgres_ = nullptr;
-  std::unique_ptr<v1::TaskService::Stub> stub_;
-  int64_t project_id_ = 0;
 };
 
 TEST_P(HungDatabaseTest, FrozenDatabaseFailsCallsFastAndShutsDownInTime) {
@@ -131,6 +113,8 @@ TEST_P(HungDatabaseTest, FrozenDatabaseFailsCallsFastAndShutsDownInTime) {
                      absl::StrCat("--drain_timeout=",
                                   absl::FormatDuration(kDrainTimeout))}),
       "frozen"));
+  ::tasks::testing::PostgresServer* postgres = Postgres();
+  ASSERT_NE(postgres, nullptr);
   v1::Task task;
   ASSERT_TRUE(CreateTask(*stub_, project_id_, "before the freeze",
                          absl::Seconds(10), 0, &task)
@@ -143,7 +127,7 @@ TEST_P(HungDatabaseTest, FrozenDatabaseFailsCallsFastAndShutsDownInTime) {
       LoggedCalls(server_->log_path(), kCreateTaskMethod).size();
 
   absl::StatusOr<std::unique_ptr<PostgresFreeze>> freeze =
-      PostgresFreeze::Freeze(postgres_->data_dir());
+      PostgresFreeze::Freeze(postgres->data_dir());
   ASSERT_TRUE(freeze.ok()) << freeze.status();
   const absl::Time frozen = absl::Now();
 
@@ -238,9 +222,11 @@ TEST_P(HungDatabaseTest, FrozenDatabaseFailsCallsFastAndShutsDownInTime) {
 
 TEST_P(HungDatabaseTest, ServesAgainOnceTheDatabaseContinues) {
   ASSERT_NO_FATAL_FAILURE(StartWithProject(ServerOptions(), "thawed"));
+  ::tasks::testing::PostgresServer* postgres = Postgres();
+  ASSERT_NE(postgres, nullptr);
 
   absl::StatusOr<std::unique_ptr<PostgresFreeze>> freeze =
-      PostgresFreeze::Freeze(postgres_->data_dir());
+      PostgresFreeze::Freeze(postgres->data_dir());
   ASSERT_TRUE(freeze.ok()) << freeze.status();
   absl::StatusOr<absl::Duration> not_serving =
       server_->WaitForHealth(kNotServing, kGiveUp);

@@ -25,17 +25,13 @@ constexpr int kCreatesPerLife = 20;
 using KillRestartTest = ReliabilityTest;
 
 TEST_P(KillRestartTest, AcknowledgedCreatesSurviveRepeatedSigkill) {
-  TaskServerProcess* server = StartServer();
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::TaskService::NewStub(server->NewChannel());
-  const int64_t project_id = CreateProject(*stub, "kill-restart");
-  ASSERT_NE(project_id, 0);
+  ASSERT_NO_FATAL_FAILURE(StartWithProject(ServerOptions(), "kill-restart"));
 
   CreateLoadOptions options;
   options.clients = kClients;
-  options.project_id = project_id;
+  options.project_id = project_id_;
   options.call_deadline = absl::Seconds(10);
-  CreateLoad load([server] { return server->NewChannel(); }, options);
+  CreateLoad load([this] { return server_->NewChannel(); }, options);
   load.Start();
 
   absl::BitGen random;
@@ -49,13 +45,13 @@ TEST_P(KillRestartTest, AcknowledgedCreatesSurviveRepeatedSigkill) {
     }
     ASSERT_GE(load.acknowledged_count(), before + kCreatesPerLife)
         << "no creates acknowledged after restart " << kill - 1 << "; "
-        << server->LogTail();
+        << server_->LogTail();
     // Somewhere in the middle of the next writes.
     absl::SleepFor(absl::Milliseconds(absl::Uniform(random, 0, 50)));
     ASSERT_GT(load.in_flight(), 0);
-    ASSERT_TRUE(server->Kill().ok()) << server->LogTail();
+    ASSERT_TRUE(server_->Kill().ok()) << server_->LogTail();
     const absl::Time killed = absl::Now();
-    absl::Status restarted = server->Restart();
+    absl::Status restarted = server_->Restart();
     ASSERT_TRUE(restarted.ok()) << restarted;
     total_downtime += absl::Now() - killed;
   }
@@ -75,7 +71,7 @@ TEST_P(KillRestartTest, AcknowledgedCreatesSurviveRepeatedSigkill) {
 
   const std::map<int64_t, std::string> acknowledged = load.Acknowledged();
   absl::StatusOr<LossReport> loss =
-      CheckAcknowledgedTasks(acknowledged, *stub, backend(), database());
+      CheckAcknowledgedTasks(acknowledged, *stub_, backend(), database());
   ASSERT_TRUE(loss.ok()) << loss.status();
   EXPECT_TRUE(loss->missing_by_rpc.empty())
       << "acknowledged tasks GetTask does not find, e.g. id "
@@ -84,7 +80,7 @@ TEST_P(KillRestartTest, AcknowledgedCreatesSurviveRepeatedSigkill) {
   absl::StatusOr<int64_t> stored =
       CountRows(backend(), database(),
                 absl::StrCat("SELECT count(*) FROM tasks WHERE project_id = ",
-                             project_id));
+                             project_id_));
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_GE(*stored, loss->acknowledged);
   absl::StatusOr<std::string> integrity = IntegrityCheck(backend(), database());

@@ -52,19 +52,15 @@ grpc::Status ListHugeValue(v1::TaskService::Stub& stub, int nulls) {
 using PoolStarvationTest = ReliabilityTest;
 
 TEST_P(PoolStarvationTest, PointReadsAndHealthBesideListsOnEveryConnection) {
-  TaskServerProcess* server =
-      StartServer(ServerOptions({"--completion_queues=1"}));
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::TaskService::NewStub(server->NewChannel());
-  const int64_t project_id = CreateProject(*stub, "scan");
-  ASSERT_NE(project_id, 0);
+  ASSERT_NO_FATAL_FAILURE(
+      StartWithProject(ServerOptions({"--completion_queues=1"}), "scan"));
   v1::Task point;
   ASSERT_TRUE(
-      CreateTask(*stub, project_id, "point", absl::Seconds(10), 0, &point)
+      CreateTask(*stub_, project_id_, "point", absl::Seconds(10), 0, &point)
           .ok());
 
   absl::StatusOr<FilledProject> filled =
-      FillUntilListIsSlow(*stub, project_id, kSlowList);
+      FillUntilListIsSlow(*stub_, project_id_, kSlowList);
   ASSERT_TRUE(filled.ok()) << filled.status();
   const int tasks = filled->tasks;
   const absl::Duration one_list = filled->one_list;
@@ -74,7 +70,7 @@ TEST_P(PoolStarvationTest, PointReadsAndHealthBesideListsOnEveryConnection) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kLists; ++i) {
     threads.emplace_back([&] {
-      auto own_stub = v1::TaskService::NewStub(server->NewChannel());
+      auto own_stub = v1::TaskService::NewStub(server_->NewChannel());
       grpc::Status status = ListNothing(*own_stub);
       EXPECT_TRUE(status.ok()) << status.error_message();
       absl::MutexLock lock(&mu);
@@ -84,7 +80,7 @@ TEST_P(PoolStarvationTest, PointReadsAndHealthBesideListsOnEveryConnection) {
   // Point reads while the lists run, one at a time.
   absl::Duration slowest_get;
   threads.emplace_back([&] {
-    auto own_stub = v1::TaskService::NewStub(server->NewChannel());
+    auto own_stub = v1::TaskService::NewStub(server_->NewChannel());
     absl::SleepFor(absl::Milliseconds(200));
     for (int i = 0; i < 5; ++i) {
       v1::GetTaskRequest request;
@@ -106,7 +102,7 @@ TEST_P(PoolStarvationTest, PointReadsAndHealthBesideListsOnEveryConnection) {
   for (int i = 0; i < kChecks; ++i) {
     absl::SleepFor(kCheckInterval);
     const absl::Time start = absl::Now();
-    absl::StatusOr<ServingStatus> health = server->Health(absl::Seconds(30));
+    absl::StatusOr<ServingStatus> health = server_->Health(absl::Seconds(30));
     const absl::Time end = absl::Now();
     EXPECT_TRUE(health.ok()) << health.status();
     if (health.ok() &&
@@ -132,7 +128,7 @@ TEST_P(PoolStarvationTest, PointReadsAndHealthBesideListsOnEveryConnection) {
   EXPECT_GE(checks_during_lists, kChecks / 2);
   // Memory: lists waiting for a --max_concurrent_lists slot hold their parsed
   // request; a metadata_value of 250,000 nulls is ~1 MB on the wire.
-  const int64_t before_kib = ProcStatusKib(server->pid(), "VmHWM");
+  const int64_t before_kib = ProcStatusKib(server_->pid(), "VmHWM");
   constexpr int kHugeLists = 68;  // 4 running + 64 waiting (max_threads / 2)
   std::vector<std::thread> huge;
   std::vector<int> codes(17, 0);
@@ -141,14 +137,14 @@ TEST_P(PoolStarvationTest, PointReadsAndHealthBesideListsOnEveryConnection) {
     // for arriving together: each waits (up to 30 s) behind the slow lists.
     absl::SleepFor(absl::Milliseconds(100));
     huge.emplace_back([&] {
-      auto own_stub = v1::TaskService::NewStub(server->NewChannel());
+      auto own_stub = v1::TaskService::NewStub(server_->NewChannel());
       grpc::Status status = ListHugeValue(*own_stub, 250000);
       absl::MutexLock lock(&mu);
       ++codes[status.error_code()];
     });
   }
   for (std::thread& thread : huge) thread.join();
-  const int64_t peak_kib = ProcStatusKib(server->pid(), "VmHWM");
+  const int64_t peak_kib = ProcStatusKib(server_->pid(), "VmHWM");
   std::string outcome;
   for (int code = 0; code < 17; ++code) {
     if (codes[code] > 0)

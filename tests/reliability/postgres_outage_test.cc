@@ -137,17 +137,13 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
 }
 
 TEST_P(PostgresOutageTest, TerminatedBackendCostsAtMostTheCallThatHitIt) {
-  TaskServerProcess* server =
-      StartServer(ServerOptions({absl::StrCat("--pool_size=", kPoolSize)}));
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::TaskService::NewStub(server->NewChannel());
-  const int64_t project_id = CreateProject(*stub, "terminate");
-  ASSERT_NE(project_id, 0);
+  ASSERT_NO_FATAL_FAILURE(StartWithProject(
+      ServerOptions({absl::StrCat("--pool_size=", kPoolSize)}), "terminate"));
   int sequence = 0;
   auto next_title = [&] { return absl::StrCat("t-", sequence++); };
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(
-        CreateTask(*stub, project_id, next_title(), kCallDeadline).ok());
+        CreateTask(*stub_, project_id_, next_title(), kCallDeadline).ok());
   }
 
   // Sequential creates after `terminated` backends were killed: the failures
@@ -160,7 +156,7 @@ TEST_P(PostgresOutageTest, TerminatedBackendCostsAtMostTheCallThatHitIt) {
     int succeeded_in_a_row = 0;
     for (int call = 0; call < 40 && succeeded_in_a_row < 20; ++call) {
       grpc::Status status =
-          CreateTask(*stub, project_id, next_title(), kCallDeadline);
+          CreateTask(*stub_, project_id_, next_title(), kCallDeadline);
       if (status.ok()) {
         ++succeeded_in_a_row;
         continue;
@@ -184,9 +180,9 @@ TEST_P(PostgresOutageTest, TerminatedBackendCostsAtMostTheCallThatHitIt) {
   {
     CreateLoadOptions options;
     options.clients = 2 * kPoolSize;
-    options.project_id = project_id;
+    options.project_id = project_id_;
     options.title_prefix = "warm";
-    CreateLoad load([server] { return server->NewChannel(); }, options);
+    CreateLoad load([this] { return server_->NewChannel(); }, options);
     load.Start();
     while (load.acknowledged_count() < 200) {
       absl::SleepFor(absl::Milliseconds(5));

@@ -117,6 +117,15 @@ bool ReliabilityTest::RestartPostgresUntilServing(
   return AwaitServing(server, &back->serving);
 }
 
+void ReliabilityTest::StartWithProject(TaskServerOptions options,
+                                       absl::string_view project) {
+  server_ = StartServer(std::move(options));
+  ASSERT_NE(server_, nullptr);
+  stub_ = v1::TaskService::NewStub(server_->NewChannel());
+  project_id_ = CreateProject(*stub_, project);
+  ASSERT_NE(project_id_, 0);
+}
+
 int64_t ReliabilityTest::CreateProject(v1::TaskService::Stub& stub,
                                        absl::string_view name) {
   grpc::ClientContext context;

@@ -53,6 +53,11 @@ class ReliabilityTest : public ::testing::TestWithParam<StoreBackend> {
                                  bool await_serving = true);
   TaskServerProcess* StartServer() { return StartServer(ServerOptions()); }
 
+  // Starts a server with `options` (as StartServer) and creates a project
+  // named `project` through a stub on it: server_, stub_ and project_id_.
+  // Fails the test when a step fails; call it in ASSERT_NO_FATAL_FAILURE.
+  void StartWithProject(TaskServerOptions options, absl::string_view project);
+
   // Restarts `server` and waits until it is SERVING; false (and a test
   // failure) when it does not get there.
   static bool RestartServer(TaskServerProcess& server);
@@ -90,6 +95,11 @@ class ReliabilityTest : public ::testing::TestWithParam<StoreBackend> {
   void ReportFigure(const std::string& figure) {
     ::tasks::testing::ReportFigure(figure);
   }
+
+  // What StartWithProject() started and created.
+  TaskServerProcess* server_ = nullptr;
+  std::unique_ptr<v1::TaskService::Stub> stub_;
+  int64_t project_id_ = 0;
 
  private:
   std::string database_;

@@ -98,20 +98,18 @@ class HealthWatcher {
 using SigtermDrainTest = ReliabilityTest;
 
 TEST_P(SigtermDrainTest, InFlightCallsCompleteAndProcessExitsZero) {
-  TaskServerProcess* server = StartServer(ServerOptions(
-      {absl::StrCat("--drain_timeout=", absl::FormatDuration(kDrainTimeout))}));
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::TaskService::NewStub(server->NewChannel());
-  const int64_t project_id = CreateProject(*stub, "drain");
-  ASSERT_NE(project_id, 0);
-  HealthWatcher watcher(server->NewChannel());
+  ASSERT_NO_FATAL_FAILURE(StartWithProject(
+      ServerOptions({absl::StrCat("--drain_timeout=",
+                                  absl::FormatDuration(kDrainTimeout))}),
+      "drain"));
+  HealthWatcher watcher(server_->NewChannel());
   ASSERT_TRUE(watcher.AwaitServing(absl::Seconds(10)));
 
   CreateLoadOptions options;
   options.clients = kClients;
-  options.project_id = project_id;
+  options.project_id = project_id_;
   options.call_deadline = absl::Seconds(30);
-  CreateLoad load([server] { return server->NewChannel(); }, options);
+  CreateLoad load([this] { return server_->NewChannel(); }, options);
   load.Start();
   while (load.acknowledged_count() < 100) absl::SleepFor(absl::Milliseconds(5));
 
@@ -129,20 +127,20 @@ TEST_P(SigtermDrainTest, InFlightCallsCompleteAndProcessExitsZero) {
   EXPECT_EQ(in_flight_at_signal, kClients);
 
   const absl::Time signalled = absl::Now();
-  ASSERT_TRUE(server->Signal(SIGTERM).ok());
+  ASSERT_TRUE(server_->Signal(SIGTERM).ok());
   const absl::Time not_serving_at = watcher.AwaitNotServing(absl::Seconds(2));
   absl::SleepFor(kHeldAfterSignal - (absl::Now() - signalled));
-  EXPECT_TRUE(server->Running()) << "exited before its calls finished";
+  EXPECT_TRUE(server_->Running()) << "exited before its calls finished";
   // The held calls may complete before Release() returns.
   const absl::Time released = absl::Now();
   (*lock)->Release();
   absl::StatusOr<int> exit_code =
-      server->WaitForExit(kDrainTimeout + absl::Seconds(5));
+      server_->WaitForExit(kDrainTimeout + absl::Seconds(5));
   const absl::Time exited = absl::Now();
   load.Stop();
 
   ASSERT_TRUE(exit_code.ok())
-      << exit_code.status() << "; " << server->LogTail();
+      << exit_code.status() << "; " << server_->LogTail();
   EXPECT_EQ(*exit_code, 0);
   EXPECT_LT(not_serving_at - signalled, absl::Milliseconds(500))
       << "health did not turn NOT_SERVING at once";
@@ -174,8 +172,8 @@ TEST_P(SigtermDrainTest, InFlightCallsCompleteAndProcessExitsZero) {
                 summary, {grpc::StatusCode::OK, grpc::StatusCode::UNAVAILABLE}),
             "");
 
-  ASSERT_TRUE(RestartServer(*server));
-  auto restarted = v1::TaskService::NewStub(server->NewChannel());
+  ASSERT_TRUE(RestartServer(*server_));
+  auto restarted = v1::TaskService::NewStub(server_->NewChannel());
   absl::StatusOr<LossReport> loss = CheckAcknowledgedTasks(
       load.Acknowledged(), *restarted, backend(), database());
   ASSERT_TRUE(loss.ok()) << loss.status();

@@ -32,16 +32,13 @@ constexpr absl::Duration kMaxCheckLatency = absl::Milliseconds(100);
 using SlowListTest = ReliabilityTest;
 
 TEST_P(SlowListTest, HealthAnswersWhileListScansRunOnEveryQueueThread) {
-  TaskServerProcess* server = StartServer(
-      ServerOptions({absl::StrCat("--completion_queues=", kCompletionQueues)}));
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::TaskService::NewStub(server->NewChannel());
-  const int64_t project_id = CreateProject(*stub, "scan");
-  ASSERT_NE(project_id, 0);
+  ASSERT_NO_FATAL_FAILURE(StartWithProject(
+      ServerOptions({absl::StrCat("--completion_queues=", kCompletionQueues)}),
+      "scan"));
 
   // Loads until one list takes kSlowList.
   absl::StatusOr<FilledProject> filled =
-      FillUntilListIsSlow(*stub, project_id, kSlowList);
+      FillUntilListIsSlow(*stub_, project_id_, kSlowList);
   ASSERT_TRUE(filled.ok()) << filled.status();
   const int tasks = filled->tasks;
   const absl::Duration one_list = filled->one_list;
@@ -52,7 +49,7 @@ TEST_P(SlowListTest, HealthAnswersWhileListScansRunOnEveryQueueThread) {
   std::vector<std::thread> lists;
   for (int i = 0; i < kLists; ++i) {
     lists.emplace_back([&] {
-      auto own_stub = v1::TaskService::NewStub(server->NewChannel());
+      auto own_stub = v1::TaskService::NewStub(server_->NewChannel());
       const absl::Time start = absl::Now();
       grpc::Status status = ListNothing(*own_stub);
       const absl::Time end = absl::Now();
@@ -67,7 +64,7 @@ TEST_P(SlowListTest, HealthAnswersWhileListScansRunOnEveryQueueThread) {
   for (int i = 0; i < kChecks; ++i) {
     absl::SleepFor(kCheckInterval);  // Spreads the checks over the lists.
     const absl::Time start = absl::Now();
-    absl::StatusOr<ServingStatus> health = server->Health(absl::Seconds(30));
+    absl::StatusOr<ServingStatus> health = server_->Health(absl::Seconds(30));
     const absl::Time end = absl::Now();
     EXPECT_TRUE(health.ok()) << health.status();
     checks.push_back(end - start);

@@ -71,20 +71,16 @@ class SqliteDiskFullTest : public ReliabilityTest {
 };
 
 void SqliteDiskFullTest::RunScenario(const FullStorage& storage) {
-  TaskServerProcess* server = StartServer(storage.options);
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::TaskService::NewStub(server->NewChannel());
-  const int64_t project_id = CreateProject(*stub, "full disk");
-  ASSERT_NE(project_id, 0);
+  ASSERT_NO_FATAL_FAILURE(StartWithProject(storage.options, "full disk"));
 
   // Concurrent writers fill the storage (their writes share transactions):
   // once it is full, every one of them is refused the same way.
   CreateLoadOptions fill;
   fill.clients = 8;
-  fill.project_id = project_id;
+  fill.project_id = project_id_;
   fill.title_prefix = "fill";
   fill.description_length = kDescriptionLength;
-  CreateLoad load([server] { return server->NewChannel(); }, fill);
+  CreateLoad load([this] { return server_->NewChannel(); }, fill);
   load.Start();
   const absl::Time give_up = absl::Now() + absl::Seconds(30);
   while (Summarize(load.Outcomes(), fill.call_deadline).count(storage.code) <
@@ -106,7 +102,7 @@ void SqliteDiskFullTest::RunScenario(const FullStorage& storage) {
   grpc::Status refusal;
   int refused = 0;
   for (int i = 0; i < kWritesWhileFull; ++i) {
-    refusal = CreateTask(*stub, project_id, absl::StrCat("refused ", i),
+    refusal = CreateTask(*stub_, project_id_, absl::StrCat("refused ", i),
                          absl::Seconds(10), kDescriptionLength);
     EXPECT_THAT(refusal, GrpcErrorIs(storage.code, storage.reason));
     refused += refusal.error_code() == storage.code;
@@ -116,22 +112,22 @@ void SqliteDiskFullTest::RunScenario(const FullStorage& storage) {
   absl::StatusOr<std::string> raw_db = storage.raw_db();
   ASSERT_TRUE(raw_db.ok()) << raw_db.status();
   absl::StatusOr<LossReport> while_full =
-      CheckAcknowledgedTasks(acknowledged, *stub, backend(), *raw_db);
+      CheckAcknowledgedTasks(acknowledged, *stub_, backend(), *raw_db);
   ASSERT_TRUE(while_full.ok()) << while_full.status();
   EXPECT_EQ(while_full->lost(), 0);
-  absl::StatusOr<ServingStatus> health_while_full = server->Health();
+  absl::StatusOr<ServingStatus> health_while_full = server_->Health();
   ASSERT_TRUE(health_while_full.ok()) << health_while_full.status();
   EXPECT_EQ(*health_while_full, HealthCheckResponse::SERVING);
 
   // Space is freed: the same process writes again.
-  absl::Status freed = storage.free_space(server->pid());
+  absl::Status freed = storage.free_space(server_->pid());
   ASSERT_TRUE(freed.ok()) << freed;
   int written_after = 0;
   for (int i = 0; i < kWritesAfterFreeing; ++i) {
     v1::Task task;
     const std::string title = absl::StrCat("after ", i);
     grpc::Status status =
-        CreateTask(*stub, project_id, title, absl::Seconds(10),
+        CreateTask(*stub_, project_id_, title, absl::Seconds(10),
                    /*description_length=*/1, &task);
     EXPECT_TRUE(status.ok()) << status.error_message();
     if (status.ok()) {
@@ -143,15 +139,15 @@ void SqliteDiskFullTest::RunScenario(const FullStorage& storage) {
   raw_db = storage.raw_db();
   ASSERT_TRUE(raw_db.ok()) << raw_db.status();
   absl::StatusOr<LossReport> loss =
-      CheckAcknowledgedTasks(acknowledged, *stub, backend(), *raw_db);
+      CheckAcknowledgedTasks(acknowledged, *stub_, backend(), *raw_db);
   ASSERT_TRUE(loss.ok()) << loss.status();
   EXPECT_EQ(loss->lost(), 0);
 
   // An idle connection would hold the graceful shutdown until the drain
   // timeout (see TaskServerProcess::Signal).
-  stub.reset();
-  ASSERT_TRUE(server->Signal(SIGTERM).ok());
-  absl::StatusOr<int> exit_code = server->WaitForExit(absl::Seconds(15));
+  stub_.reset();
+  ASSERT_TRUE(server_->Signal(SIGTERM).ok());
+  absl::StatusOr<int> exit_code = server_->WaitForExit(absl::Seconds(15));
   ASSERT_TRUE(exit_code.ok()) << exit_code.status();
   EXPECT_EQ(*exit_code, 0);
   raw_db = storage.raw_db();
