@@ -38,11 +38,7 @@ grpc::Status ListHugeValue(v1::TaskService::Stub& stub, int nulls) {
   v1::ListTasksRequest request;
   request.set_page_size(1000);
   request.set_metadata_key("k0");
-  google::protobuf::ListValue* list =
-      request.mutable_metadata_value()->mutable_list_value();
-  for (int i = 0; i < nulls; ++i) {
-    list->add_values()->set_null_value(google::protobuf::NULL_VALUE);
-  }
+  AddNulls(request.mutable_metadata_value()->mutable_list_value(), nulls);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
   v1::ListTasksResponse response;
@@ -62,8 +58,6 @@ TEST_P(PoolStarvationTest, PointReadsAndHealthBesideListsOnEveryConnection) {
   absl::StatusOr<FilledProject> filled =
       FillUntilListIsSlow(*stub_, project_id_, kSlowList);
   ASSERT_TRUE(filled.ok()) << filled.status();
-  const int tasks = filled->tasks;
-  const absl::Duration one_list = filled->one_list;
 
   absl::Mutex mu;
   absl::Time first_list_end = absl::InfiniteFuture();
@@ -117,8 +111,8 @@ TEST_P(PoolStarvationTest, PointReadsAndHealthBesideListsOnEveryConnection) {
 
   std::sort(checks.begin(), checks.end());
   ReportFigure(absl::StrCat(
-      tasks, " tasks, one list alone ", Millis(one_list), "; ", kLists,
-      " lists at once: slowest GetTask ", Millis(slowest_get),
+      filled->tasks, " tasks, one list alone ", Millis(filled->one_list), "; ",
+      kLists, " lists at once: slowest GetTask ", Millis(slowest_get),
       "; health Check p50=", Millis(checks[checks.size() / 2]),
       " p100=", Millis(checks.back()), ", NOT_SERVING ", not_serving, " of ",
       checks.size(), " (", checks_during_lists, " while every list ran)"));

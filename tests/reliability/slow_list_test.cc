@@ -40,8 +40,6 @@ TEST_P(SlowListTest, HealthAnswersWhileListScansRunOnEveryQueueThread) {
   absl::StatusOr<FilledProject> filled =
       FillUntilListIsSlow(*stub_, project_id_, kSlowList);
   ASSERT_TRUE(filled.ok()) << filled.status();
-  const int tasks = filled->tasks;
-  const absl::Duration one_list = filled->one_list;
 
   absl::Mutex mu;
   absl::Time first_list_end = absl::InfiniteFuture();
@@ -76,8 +74,8 @@ TEST_P(SlowListTest, HealthAnswersWhileListScansRunOnEveryQueueThread) {
   std::sort(checks.begin(), checks.end());
   std::sort(list_times.begin(), list_times.end());
   ReportFigure(absl::StrCat(
-      tasks, " tasks, one list alone ", Millis(one_list), "; ", kLists,
-      " lists at once on ", kCompletionQueues, " queue threads took ",
+      filled->tasks, " tasks, one list alone ", Millis(filled->one_list), "; ",
+      kLists, " lists at once on ", kCompletionQueues, " queue threads took ",
       Millis(list_times.front()), "..", Millis(list_times.back()),
       "; health Check p50=", Millis(checks[checks.size() / 2]),
       " p100=", Millis(checks.back()), " (", checks_during_lists, " of ",

@@ -20,6 +20,12 @@ absl::Status FromGrpc(const grpc::Status& status, absl::string_view call) {
 
 }  // namespace
 
+void AddNulls(google::protobuf::ListValue* list, int count) {
+  for (int i = 0; i < count; ++i) {
+    list->add_values()->set_null_value(google::protobuf::NULL_VALUE);
+  }
+}
+
 grpc::Status CreateBatch(v1::TaskService::Stub& stub, int64_t project_id,
                          int first, int count) {
   v1::BatchCreateTasksRequest request;
@@ -27,12 +33,9 @@ grpc::Status CreateBatch(v1::TaskService::Stub& stub, int64_t project_id,
     v1::Task* task = request.add_requests()->mutable_task();
     task->set_project_id(project_id);
     task->set_title(absl::StrCat("t", first + i));
-    google::protobuf::ListValue* nulls =
-        (*task->mutable_metadata()->mutable_fields())["k0"]
-            .mutable_list_value();
-    for (int i = 0; i < kMetadataValues; ++i) {
-      nulls->add_values()->set_null_value(google::protobuf::NULL_VALUE);
-    }
+    AddNulls((*task->mutable_metadata()->mutable_fields())["k0"]
+                 .mutable_list_value(),
+             kMetadataValues);
   }
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));

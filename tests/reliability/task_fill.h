@@ -10,9 +10,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/protobuf/struct.pb.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 
 namespace tasks::reliability {
+
+// Appends `count` nulls to `list` (4 bytes each on the wire).
+void AddNulls(google::protobuf::ListValue* list, int count);
 
 // BatchCreateTasks of `count` tasks titled "t<first>"... in `project_id`.
 // Each task's metadata is {"k0": [null, ...]} (240 nulls, ~1 KiB of JSON),
