@@ -17,6 +17,11 @@ int ConcurrencyLimit::in_use() const {
   return in_use_;
 }
 
+int ConcurrencyLimit::waiting() const {
+  absl::MutexLock lock(&mu_);
+  return waiting_;
+}
+
 bool ConcurrencyLimit::Acquire(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

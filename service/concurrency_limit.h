@@ -49,6 +49,9 @@ class ConcurrencyLimit {
   // Holders right now.
   int in_use() const;
 
+  // Waiting for a slot right now.
+  int waiting() const;
+
  private:
   bool Acquire(absl::Time deadline);
   void Release();

@@ -51,30 +51,30 @@ TEST(ConcurrencyLimitTest, AWaiterGetsTheSlotOnceItIsReleased) {
 
 TEST(ConcurrencyLimitTest, OneMoreThanMaxWaitersIsRefusedAtOnce) {
   ConcurrencyLimit limit(1, /*max_waiters=*/1);
-  absl::Notification waiting;
+  std::atomic<bool> waiter_held{false};
   std::thread waiter;
   {
     ConcurrencyLimit::Slot first(limit, absl::Now());
     waiter = std::thread([&] {
-      waiting.Notify();
       ConcurrencyLimit::Slot second(limit, absl::Now() + absl::Seconds(60));
-      EXPECT_TRUE(second.held());
+      waiter_held = second.held();
     });
-    waiting.WaitForNotification();
-    // The waiter may not be waiting yet: retry until it is, then expect the
-    // refusal to come at once, long before the 60 s deadline.
     const absl::Time give_up = absl::Now() + absl::Seconds(30);
-    bool refused_at_once = false;
-    while (!refused_at_once && absl::Now() < give_up) {
-      const absl::Time start = absl::Now();
-      ConcurrencyLimit::Slot third(limit, start + absl::Milliseconds(200));
-      EXPECT_FALSE(third.held());
-      refused_at_once = absl::Now() - start < absl::Milliseconds(100);
+    while (limit.waiting() < 1 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(1));
     }
-    EXPECT_TRUE(refused_at_once);
+    ASSERT_EQ(limit.waiting(), 1);
+    // Refused without waiting for its (distant) deadline.
+    const absl::Time start = absl::Now();
+    ConcurrencyLimit::Slot third(limit, start + absl::Seconds(30));
+    EXPECT_FALSE(third.held());
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+    EXPECT_EQ(limit.waiting(), 1);
   }
   waiter.join();
+  EXPECT_TRUE(waiter_held);
   EXPECT_EQ(limit.in_use(), 0);
+  EXPECT_EQ(limit.waiting(), 0);
 }
 
 TEST(ConcurrencyLimitTest, ManyThreadsNeverHoldMoreThanTheLimit) {
