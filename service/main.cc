@@ -25,6 +25,7 @@
 #include "service/library_logs.h"
 #include "service/logging.h"
 #include "service/malloc_arenas.h"
+#include "service/pool_plan.h"
 #include "service/server.h"
 #include "service/server_metrics.h"
 #include "service/termination_signal.h"
@@ -293,27 +294,20 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     options.observer = &config.metrics->store_observer();
   }
   options.pool_size = absl::GetFlag(FLAGS_pool_size);
-  if (db != ":memory:") {
-    // Lists must not hold every connection: the health probe, the one
-    // writer at a time and, with SQLite, the point reads of each queue
-    // thread (which would wait for one on that thread, health included)
-    // need theirs. Without --pool_size the pool grows to leave them; with
-    // a smaller one, fewer lists run at once.
-    const int beside_lists =
-        2 + (config.reads_on_queue_threads ? config.completion_queues : 0);
-    const int backend_default = config.reads_on_queue_threads ? 4 : 8;
-    if (options.pool_size == 0) {
-      options.pool_size = std::max(
-          backend_default, config.max_concurrent_lists + beside_lists);
-    } else if (options.pool_size < config.max_concurrent_lists + beside_lists) {
-      const int lists = std::max(1, options.pool_size - beside_lists);
+  if (db != ":memory:") {  // one connection, whatever is asked
+    const PoolPlan plan =
+        PlanPool(options.pool_size, config.max_concurrent_lists,
+                 config.reads_on_queue_threads ? config.completion_queues : 0,
+                 config.reads_on_queue_threads ? 4 : 8);
+    if (plan.lists_lowered) {
       Log(LogLevel::kWarning,
-          absl::StrCat("--pool_size=", options.pool_size, " leaves ",
-                       beside_lists, " connections beside ", lists,
-                       " list(s) at once (--max_concurrent_lists=",
-                       config.max_concurrent_lists, " lowered)"));
-      config.max_concurrent_lists = lists;
+          absl::StrCat("--pool_size=", plan.pool_size, " leaves room for only ",
+                       plan.max_concurrent_lists,
+                       " list(s) at once: --max_concurrent_lists lowered from ",
+                       config.max_concurrent_lists));
     }
+    options.pool_size = plan.pool_size;
+    config.max_concurrent_lists = plan.max_concurrent_lists;
   }
   options.wait_timeout = std::min(options.wait_timeout, max_request_deadline);
   config.open_store = [db, options] {
