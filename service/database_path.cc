@@ -2,19 +2,19 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/connection_string.h"
 
 namespace tasks::service {
 
 bool IsDatabaseServerConnection(absl::string_view db) {
-  return absl::StartsWith(db, "postgresql://") ||
-         absl::StartsWith(db, "postgres://") || absl::StrContains(db, "=");
+  return api::ClassifyConnection(db) == api::DatabaseKind::kPostgres;
 }
 
 std::string ResolveDatabasePath(absl::string_view db,
                                 absl::string_view working_directory) {
-  const bool sqlite_relative_path =
-      !db.empty() && db != ":memory:" && !absl::StartsWith(db, "/") &&
-      !IsDatabaseServerConnection(db);
+  const bool sqlite_relative_path = !db.empty() && db != ":memory:" &&
+                                    !absl::StartsWith(db, "/") &&
+                                    !IsDatabaseServerConnection(db);
   if (!sqlite_relative_path) return std::string(db);
   return ResolveUserPath(db, working_directory);
 }

@@ -25,7 +25,9 @@ std::string ResolveDatabasePath(absl::string_view db,
 // IsDatabaseServerConnection()
 //
 // True when `db` names a database server (a PostgreSQL URL or libpq keyword
-// string) rather than an embedded SQLite database (a file or ":memory:").
+// string) rather than an embedded SQLite database (a file or ":memory:"),
+// as api::ClassifyConnection tells: the store picks its backend by the same
+// rule, so "./x=y.db" is a SQLite file to both.
 bool IsDatabaseServerConnection(absl::string_view db);
 
 // ResolveUserPath()

@@ -4,18 +4,24 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "api/list_rules.h"
+#include "api/metadata_filter.h"
+#include "api/metadata_limits.h"
+#include "api/text_rules.h"
 #include "storage/error_reason.h"
 #include "storage/filter/filter.h"
-#include "storage/metadata_limits.h"
 #include "storage/status_macros.h"
 
 namespace tasks::service {
 namespace {
 
-using google::protobuf::FieldMask;
+using ::google::protobuf::FieldMask;
+using ::tasks::api::CheckBoundedText;
+using ::tasks::api::CheckTitle;
+using ::tasks::api::kMaxDescriptionLength;
+using ::tasks::api::kMaxRequestIdLength;
 
 constexpr absl::string_view kProjectMutable[] = {"name", "description"};
 constexpr absl::string_view kProjectOutputOnly[] = {"id", "create_time",
@@ -24,9 +30,6 @@ constexpr absl::string_view kTaskMutable[] = {
     "project_id", "title", "description", "status", "priority", "metadata"};
 constexpr absl::string_view kTaskOutputOnly[] = {"id", "create_time",
                                                  "update_time", "etag"};
-constexpr absl::string_view kOrderBy[] = {"", "create_time",
-                                          "create_time desc", "priority desc",
-                                          "title"};
 
 bool Contains(absl::Span<const absl::string_view> list,
               absl::string_view value) {
@@ -35,44 +38,6 @@ bool Contains(absl::Span<const absl::string_view> list,
 
 std::string Path(absl::string_view prefix, absl::string_view field) {
   return prefix.empty() ? std::string(field) : absl::StrCat(prefix, ".", field);
-}
-
-// Protobuf has already checked that string fields are valid UTF-8, so code
-// points are the bytes that are not continuation bytes (10xxxxxx).
-size_t CodePoints(absl::string_view text) {
-  return std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  });
-}
-
-absl::Status CheckText(absl::string_view value, absl::string_view field,
-                       size_t max_length) {
-  if (value.find('\0') != absl::string_view::npos) {
-    return InvalidField(field, "must not contain a NUL character");
-  }
-  if (CodePoints(value) > max_length) {
-    return InvalidField(field,
-                        absl::StrCat("must be at most ", max_length,
-                                     " characters long"));
-  }
-  return absl::OkStatus();
-}
-
-// A title or name: required, non-blank, at most kMaxTitleLength after
-// trimming.
-absl::Status CheckTitle(absl::string_view value, absl::string_view field) {
-  if (value.find('\0') != absl::string_view::npos) {
-    return InvalidField(field, "must not contain a NUL character");
-  }
-  absl::string_view trimmed = absl::StripAsciiWhitespace(value);
-  if (trimmed.empty()) {
-    return InvalidField(field, "is required and must not be blank");
-  }
-  if (CodePoints(trimmed) > kMaxTitleLength) {
-    return InvalidField(field, absl::StrCat("must be at most ", kMaxTitleLength,
-                                            " characters long"));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status CheckStatus(int value, absl::string_view field,
@@ -155,14 +120,15 @@ absl::Status CheckTaskField(const v1::Task& task, absl::string_view path,
     return task.has_project_id() ? ValidateId(task.project_id(), field)
                                  : absl::OkStatus();
   }
-  if (path == "title") return CheckTitle(task.title(), field);
+  if (path == "title") return CheckTitle(field, task.title());
   if (path == "description") {
-    return CheckText(task.description(), field, kMaxDescriptionLength);
+    return CheckBoundedText(field, task.description(), kMaxDescriptionLength);
   }
   if (path == "status") return CheckStatus(task.status(), field, creating);
-  if (path == "priority") return CheckPriority(task.priority(), field, creating);
+  if (path == "priority")
+    return CheckPriority(task.priority(), field, creating);
   if (path == "metadata") {
-    return storage::CheckMetadataLimits(field, task.metadata());
+    return api::CheckMetadataLimits(field, task.metadata());
   }
   return absl::OkStatus();
 }
@@ -177,8 +143,8 @@ absl::Status CheckCreateTask(const v1::CreateTaskRequest& request,
     RETURN_IF_ERROR(
         CheckTaskField(request.task(), path, task_path, /*creating=*/true));
   }
-  return CheckText(request.request_id(), Path(prefix, "request_id"),
-                   kMaxRequestIdLength);
+  return CheckBoundedText(Path(prefix, "request_id"), request.request_id(),
+                          kMaxRequestIdLength);
 }
 
 }  // namespace
@@ -188,17 +154,12 @@ absl::Status ValidateId(int64_t id, absl::string_view field) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> ResolvePageSize(int32_t page_size) {
-  if (page_size < 0) return InvalidField("page_size", "must not be negative");
-  if (page_size == 0) return kDefaultPageSize;
-  return std::min<int>(page_size, kMaxPageSize);
-}
-
 absl::Status ValidateCreateProject(const v1::CreateProjectRequest& request) {
   if (!request.has_project()) return InvalidField("project", "is required");
-  RETURN_IF_ERROR(CheckTitle(request.project().name(), "project.name"));
-  return CheckText(request.project().description(), "project.description",
-                   kMaxDescriptionLength);
+  RETURN_IF_ERROR(CheckTitle("project.name", request.project().name()));
+  return CheckBoundedText("project.description",
+                          request.project().description(),
+                          kMaxDescriptionLength);
 }
 
 absl::StatusOr<FieldMask> ValidateUpdateProject(
@@ -213,11 +174,11 @@ absl::StatusOr<FieldMask> ValidateUpdateProject(
                    ResolveMask(request.has_update_mask(), request.update_mask(),
                                kProjectMutable, kProjectOutputOnly, populated));
   if (InMask(mask, "name")) {
-    RETURN_IF_ERROR(CheckTitle(project.name(), "project.name"));
+    RETURN_IF_ERROR(CheckTitle("project.name", project.name()));
   }
   if (InMask(mask, "description")) {
-    RETURN_IF_ERROR(CheckText(project.description(), "project.description",
-                              kMaxDescriptionLength));
+    RETURN_IF_ERROR(CheckBoundedText(
+        "project.description", project.description(), kMaxDescriptionLength));
   }
   return mask;
 }
@@ -228,12 +189,10 @@ absl::Status ValidateCreateTask(const v1::CreateTaskRequest& request) {
 
 absl::Status ValidateBatchCreateTasks(
     const v1::BatchCreateTasksRequest& request) {
-  if (request.requests().empty() ||
-      request.requests_size() > kMaxBatchSize) {
-    return InvalidField("requests",
-                        absl::StrCat("must hold 1 to ", kMaxBatchSize,
-                                     " requests, not ",
-                                     request.requests_size()));
+  if (request.requests().empty() || request.requests_size() > kMaxBatchSize) {
+    return InvalidField(
+        "requests", absl::StrCat("must hold 1 to ", kMaxBatchSize,
+                                 " requests, not ", request.requests_size()));
   }
   for (int i = 0; i < request.requests_size(); ++i) {
     RETURN_IF_ERROR(CheckCreateTask(request.requests(i),
@@ -245,39 +204,15 @@ absl::Status ValidateBatchCreateTasks(
 absl::StatusOr<v1::ListTasksRequest> ValidateListTasks(
     const v1::ListTasksRequest& request) {
   v1::ListTasksRequest resolved = request;
-  ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
+  ASSIGN_OR_RETURN(int page_size, api::ResolvePageSize(request.page_size()));
   resolved.set_page_size(page_size);
   if (request.has_project_id()) {
     RETURN_IF_ERROR(ValidateId(request.project_id(), "project_id"));
   }
   RETURN_IF_ERROR(CheckStatus(request.status(), "status", true));
   RETURN_IF_ERROR(CheckPriority(request.priority(), "priority", true));
-  const bool has_value =
-      request.has_metadata_value() &&
-      request.metadata_value().kind_case() != google::protobuf::Value::KIND_NOT_SET;
-  if (!request.metadata_key().empty()) {
-    if (request.metadata_key().find_first_of(std::string("\"\\\0", 3)) !=
-        std::string::npos) {
-      return InvalidField("metadata_key",
-                          "must not contain '\"', '\\' or a NUL character");
-    }
-    if (!has_value) {
-      return InvalidField("metadata_value",
-                          "is required when metadata_key is set");
-    }
-    RETURN_IF_ERROR(storage::CheckMetadataValueLimits(
-        "metadata_value", request.metadata_value()));
-  } else if (has_value) {
-    return InvalidField("metadata_value",
-                        "must be used together with metadata_key");
-  }
-  if (!Contains(kOrderBy, request.order_by())) {
-    return InvalidField(
-        "order_by",
-        absl::StrCat("unknown ordering \"", request.order_by(),
-                     "\"; use \"create_time\", \"create_time desc\", "
-                     "\"priority desc\" or \"title\""));
-  }
+  RETURN_IF_ERROR(api::CheckMetadataFilter(request));
+  RETURN_IF_ERROR(api::ParseTaskListOrder(request.order_by()).status());
   // Parsed again by the store, which compiles it: one grammar for both.
   RETURN_IF_ERROR(storage::filter::ParseFilter(request.filter()).status());
   return resolved;

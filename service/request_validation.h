@@ -18,17 +18,18 @@ namespace tasks::service {
 // it back as a google.rpc.BadRequest field violation. The reason is
 // INVALID_FIELD_MASK for update_mask errors, INVALID_ARGUMENT otherwise.
 //
-// Rules:
-//   - Lengths count Unicode code points, not bytes. Titles and names are
-//     required and 1..200 characters after trimming ASCII whitespace (the
-//     value itself is stored as sent); descriptions at most 10,000;
-//     request_id at most 100. No string may contain a NUL character.
-//   - Metadata: at most storage::kMaxMetadataValues (1,000) values, nested
-//     ones included, and storage::kMaxMetadataJsonBytes (16 KiB) of JSON text
-//     as the store writes it (storage/metadata_limits.h).
+// Rules (the ones the store reads too are defined once, in api/):
+//   - Strings (api/text_rules.h): lengths count Unicode code points, not
+//     bytes. Titles and names are required and 1..200 characters after
+//     trimming ASCII whitespace (the value itself is stored as sent);
+//     descriptions at most 10,000; request_id at most 100. No string may
+//     contain a NUL character.
+//   - Metadata (api/metadata_limits.h): at most 1,000 values, nested ones
+//     included, and 16 KiB of JSON text as the store writes it.
 //   - Enum values must be known numbers; ids must be > 0 (a task's optional
 //     project_id too, when set).
-//   - page_size: negative is an error, 0 means 50, above 1000 means 1000.
+//   - page_size (api/list_rules.h): negative is an error, 0 means 50, above
+//     1000 means 1000.
 //   - Update masks (AIP-134) are resolved into an explicit list of paths for
 //     the store. Absent or empty mask: the populated fields (for a task:
 //     project_id when set, non-empty strings, enums other than UNSPECIFIED,
@@ -38,25 +39,11 @@ namespace tasks::service {
 //     no path is an error. Fields in the mask are validated as on create, and
 //     status/priority in the mask must not be UNSPECIFIED.
 
-// Longest title or name, in code points after trimming.
-inline constexpr int kMaxTitleLength = 200;
-// Longest description, in code points.
-inline constexpr int kMaxDescriptionLength = 10000;
-// Longest CreateTaskRequest.request_id, in code points.
-inline constexpr int kMaxRequestIdLength = 100;
-// page_size 0 means this.
-inline constexpr int kDefaultPageSize = 50;
-// Larger page sizes are lowered to this.
-inline constexpr int kMaxPageSize = 1000;
 // Most requests in one BatchCreateTasks.
 inline constexpr int kMaxBatchSize = 1000;
 
 // OK when `id` > 0; otherwise INVALID_ARGUMENT naming `field`.
 absl::Status ValidateId(int64_t id, absl::string_view field);
-
-// The page size the store gets for a request's `page_size` (field
-// "page_size"): 0 → 50, > 1000 → 1000, negative → INVALID_ARGUMENT.
-absl::StatusOr<int> ResolvePageSize(int32_t page_size);
 
 // Requires project.name; checks name and description.
 absl::Status ValidateCreateProject(const v1::CreateProjectRequest& request);
@@ -74,11 +61,10 @@ absl::Status ValidateCreateTask(const v1::CreateTaskRequest& request);
 absl::Status ValidateBatchCreateTasks(
     const v1::BatchCreateTasksRequest& request);
 
-// Checks the filters (project_id > 0 when set, known enums, metadata_key
-// without '"' or '\' and with metadata_value, metadata_value only with a
-// key) and order_by (empty, "create_time", "create_time desc",
-// "priority desc" or "title", exactly). Returns the request with page_size
-// resolved as by ResolvePageSize.
+// Checks the filters (project_id > 0 when set, known enums, the metadata
+// filter as api::CheckMetadataFilter, `filter` as filter::ParseFilter) and
+// order_by (api::ParseTaskListOrder). Returns the request with page_size
+// resolved as by api::ResolvePageSize.
 absl::StatusOr<v1::ListTasksRequest> ValidateListTasks(
     const v1::ListTasksRequest& request);
 

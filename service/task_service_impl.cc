@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "api/list_rules.h"
 #include "service/request_validation.h"
 #include "service/status_util.h"
 #include "storage/call_deadline.h"
@@ -19,6 +20,7 @@ namespace {
 
 using google::protobuf::Empty;
 using google::protobuf::FieldMask;
+using ::tasks::api::ResolvePageSize;
 
 // Work for a client whose deadline has passed is wasted: the store is not
 // called for it. Only the deadline is checked: ServerContext::IsCancelled()

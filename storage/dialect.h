@@ -139,8 +139,8 @@ class Dialect {
   virtual bool Recover(soci::session& session) const = 0;
 };
 
-// The dialect for a connection string (see OpenSociTaskStore): PostgreSQL
-// for a libpq URL or keyword string, SQLite otherwise. `wait_timeout` is
+// The dialect for a connection string (see OpenSociTaskStore), as
+// api::ClassifyConnection tells the backend. `wait_timeout` is
 // SQLite's busy timeout and PostgreSQL's connect timeout. INVALID_ARGUMENT
 // for a string neither can use.
 absl::StatusOr<std::unique_ptr<Dialect>> DialectForConnection(

@@ -19,7 +19,7 @@ namespace tasks::storage {
 // of this list is bound to.
 struct TaskListQuery {
   int filters = 0;  // TaskFilterBits
-  int order = 0;    // index into TaskOrders()
+  int order = 0;    // index into TaskOrders() and api::TaskListOrders()
   long long project_id = 0;
   int status = 0;
   int priority = 0;
@@ -32,11 +32,11 @@ struct TaskListQuery {
   std::string scope;
 };
 
-// INVALID_ARGUMENT naming the field for an unknown order_by ("order_by"), a
-// metadata_key with '"', '\\' or NUL, a key without a value or a value
-// without a key ("metadata_key" / "metadata_value"), a filter that does not
-// parse ("filter", see filter::ParseFilter). A restricted `scope`
-// adds the kFilterAllowedProjects condition.
+// INVALID_ARGUMENT naming the field for an unknown order_by
+// (api::ParseTaskListOrder), a metadata filter against its rules
+// (api::CheckMetadataFilter), a filter that does not parse ("filter", see
+// filter::ParseFilter). A restricted `scope` adds the kFilterAllowedProjects
+// condition.
 absl::StatusOr<TaskListQuery> ParseTaskListQuery(
     const v1::ListTasksRequest& request, const AccessScope& scope);
 
@@ -75,9 +75,6 @@ class PageBudget {
   int rows_ = 0;
   size_t used_ = 0;
 };
-
-// A page size in 1..1000: 0 or less means 50, more than 1000 means 1000.
-int ClampPageSize(int page_size);
 
 }  // namespace tasks::storage
 

@@ -1,7 +1,11 @@
 #include "storage/queries.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/list_rules.h"
 #include "storage/task_rows.h"
 #include "storage/task_store.h"
 
@@ -12,6 +16,35 @@ namespace {
 constexpr const char* kTaskColumnNames[] = {
     "project_id", "title", "description", "status", "priority", "metadata"};
 constexpr const char* kProjectColumnNames[] = {"name", "description"};
+
+// The column of each Task field a ListTasks order sorts on
+// (api::TaskListOrder::field), and the kind of its page-token key.
+struct OrderColumn {
+  absl::string_view field;
+  const char* column;
+  TaskOrder::Key key;
+};
+constexpr OrderColumn kOrderColumns[] = {
+    {"create_time", "create_time", TaskOrder::Key::kNumber},
+    {"priority", "priority", TaskOrder::Key::kNumber},
+    {"title", "title", TaskOrder::Key::kText},
+};
+
+TaskOrder OrderOn(const api::TaskListOrder& order) {
+  if (order.field.empty()) {
+    return {nullptr, order.descending, TaskOrder::Key::kId};
+  }
+  for (const OrderColumn& column : kOrderColumns) {
+    if (column.field == order.field) {
+      return {column.column, order.descending, column.key};
+    }
+  }
+  // An order the API offers on a field without a column here: every store
+  // would fail its lists, so none starts.
+  std::fprintf(stderr, "no column for the ListTasks order on \"%.*s\"\n",
+               static_cast<int>(order.field.size()), order.field.data());
+  std::abort();
+}
 
 // The row of a request_id in its scope (the unique key serves it).
 constexpr char kRequestKeyCondition[] =
@@ -145,13 +178,13 @@ std::string BuildListTasks(const Dialect& dialect, int filters,
 }  // namespace
 
 const std::vector<TaskOrder>& TaskOrders() {
-  static const auto* const kOrders = new std::vector<TaskOrder>{
-      {"", nullptr, false, TaskOrder::Key::kId},
-      {"create_time", "create_time", false, TaskOrder::Key::kNumber},
-      {"create_time desc", "create_time", true, TaskOrder::Key::kNumber},
-      {"priority desc", "priority", true, TaskOrder::Key::kNumber},
-      {"title", "title", false, TaskOrder::Key::kText},
-  };
+  static const auto* const kOrders = [] {
+    auto* orders = new std::vector<TaskOrder>;
+    for (const api::TaskListOrder& order : api::TaskListOrders()) {
+      orders->push_back(OrderOn(order));
+    }
+    return orders;
+  }();
   return *kOrders;
 }
 

@@ -14,13 +14,12 @@ namespace tasks::storage {
 // one row-value comparison an index can serve.
 struct TaskOrder {
   enum class Key { kId, kNumber, kText };
-  absl::string_view order_by;  // normalized, as the API spells it
-  const char* column;          // nullptr for id order
+  const char* column;  // nullptr for id order
   bool descending;
   Key key;
 };
 
-// The ListTasks orders; index 0 is the default (id).
+// The ListTasks orders of api::TaskListOrders(), by the same index.
 const std::vector<TaskOrder>& TaskOrders();
 
 // Bits naming the optional conditions of a ListTasks query.

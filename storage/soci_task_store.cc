@@ -11,6 +11,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/list_rules.h"
+#include "api/metadata_limits.h"
+#include "api/text_rules.h"
+#include "api/validation.h"
 #include "storage/connection.h"
 #include "storage/database.h"
 #include "storage/db_error.h"
@@ -18,7 +22,6 @@
 #include "storage/error_reason.h"
 #include "storage/filter/filter_sql.h"
 #include "storage/list_query.h"
-#include "storage/metadata_limits.h"
 #include "storage/migrations.h"
 #include "storage/page_token.h"
 #include "storage/postgres_pipeline.h"
@@ -27,10 +30,15 @@
 #include "storage/request_fingerprint.h"
 #include "storage/status_macros.h"
 #include "storage/task_rows.h"
-#include "storage/validation.h"
 
 namespace tasks::storage {
 namespace {
+
+using api::CheckMetadataJsonSize;
+using api::CheckMetadataValues;
+using api::CheckStruct;
+using api::CheckText;
+using api::ClampPageSize;
 
 // Update mask paths, in the bit order of TaskColumnBits / ProjectColumnBits.
 constexpr absl::string_view kTaskPaths[] = {

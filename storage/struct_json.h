@@ -35,7 +35,7 @@ inline constexpr int kMaxJsonWriteMessageDepth = 64;
 // object keys sorted bytewise, no spaces, numbers as protobuf's SimpleDtoa
 // (%.15g, or %.17g when that does not read back exactly), strings escaped as
 // protobuf escapes them ('<', '>', control and invisible characters as
-// \uXXXX). Strings must be valid UTF-8 (see CheckText). InvalidArgument for
+// \uXXXX). Strings must be valid UTF-8 (see api::CheckText). InvalidArgument for
 // a non-finite number, a Value with no kind set, or nesting beyond
 // kMaxJsonWriteMessageDepth; `out` is then unspecified. A faster stand-in for
 // protobuf's printer on the write path, where every created task's metadata

@@ -6,7 +6,7 @@
 //
 // Metadata limits (what this suite pins down):
 //   - Size: at most 16 KiB of JSON text as the store writes it, and at most
-//     1,000 values, nested ones included (storage/metadata_limits.h). At the
+//     1,000 values, nested ones included (api/metadata_limits.h). At the
 //     caps (an 8,000-byte key and a string filling the rest) metadata is
 //     stored, returned and matched by the filter exactly; one byte or one
 //     value more is INVALID_ARGUMENT naming task.metadata, on create, update
@@ -37,7 +37,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "storage/error_reason.h"
-#include "storage/metadata_limits.h"
+#include "api/metadata_limits.h"
 #include "tests/service/bad_input_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/proto_matchers.h"
@@ -388,8 +388,8 @@ Struct MetadataOfJsonBytes(size_t json_bytes) {
 
 TEST_P(BadInputTest, MetadataAtTheCapsIsStoredReturnedAndMatchedExactly) {
   for (const Struct& metadata :
-       {MetadataOfJsonBytes(storage::kMaxMetadataJsonBytes),
-        NullList(storage::kMaxMetadataValues - 1)}) {
+       {MetadataOfJsonBytes(api::kMaxMetadataJsonBytes),
+        NullList(api::kMaxMetadataValues - 1)}) {
     ExpectMetadataRoundTrips(metadata, "at cap");
   }
 }
@@ -397,8 +397,8 @@ TEST_P(BadInputTest, MetadataAtTheCapsIsStoredReturnedAndMatchedExactly) {
 TEST_P(BadInputTest, MetadataOverTheCapsIsInvalidArgument) {
   const std::vector<std::pair<std::string, Struct>> kOver = {
       {"16 KiB + 1 of JSON",
-       MetadataOfJsonBytes(storage::kMaxMetadataJsonBytes + 1)},
-      {"1,001 values", NullList(storage::kMaxMetadataValues)},
+       MetadataOfJsonBytes(api::kMaxMetadataJsonBytes + 1)},
+      {"1,001 values", NullList(api::kMaxMetadataValues)},
       {"250,000 values", NullList(250000)},
   };
   for (const auto& [what, metadata] : kOver) {

@@ -36,5 +36,24 @@ TEST(ResolveDatabasePathTest, NonRelativeFormsAreUnchanged) {
   }
 }
 
+// The store opens these as SQLite files (api::ClassifyConnection), so a '='
+// in a relative path must not stop it being resolved.
+TEST(ResolveDatabasePathTest, RelativeSqlitePathWithEqualsSignIsResolved) {
+  EXPECT_FALSE(IsDatabaseServerConnection("./x=y.db"));
+  EXPECT_EQ(ResolveDatabasePath("./x=y.db", "/home/me"), "/home/me/./x=y.db");
+  EXPECT_EQ(ResolveDatabasePath("data/a=b.db", "/home/me"),
+            "/home/me/data/a=b.db");
+  EXPECT_EQ(ResolveDatabasePath("my db=1.db", "/home/me"),
+            "/home/me/my db=1.db");
+  EXPECT_EQ(ResolveDatabasePath("/tmp/x=y.db", "/home/me"), "/tmp/x=y.db");
+}
+
+TEST(ResolveDatabasePathTest, KeywordStringsStayServers) {
+  for (const char* db : {"dbname=tasks", "  host=db", "host = db port=5432"}) {
+    EXPECT_TRUE(IsDatabaseServerConnection(db)) << db;
+    EXPECT_EQ(ResolveDatabasePath(db, "/home/me"), db);
+  }
+}
+
 }  // namespace
 }  // namespace tasks::service

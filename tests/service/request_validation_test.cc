@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
+#include "api/list_rules.h"
 #include "storage/error_reason.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/task_builders.h"
@@ -15,6 +16,7 @@ namespace tasks::service {
 namespace {
 
 using ::google::protobuf::FieldMask;
+using ::tasks::api::ResolvePageSize;
 using ::tasks::testing::IsOk;
 using ::tasks::testing::IsOkAndHolds;
 using ::tasks::testing::JsonOfBytes;

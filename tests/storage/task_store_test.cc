@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "api/metadata_limits.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
@@ -31,7 +32,6 @@
 #include "storage/error_reason.h"
 #include "storage/filter/filter.h"
 #include "storage/filter/matches.h"
-#include "storage/metadata_limits.h"
 #include "storage/soci_task_store.h"
 #include "storage/status_macros.h"
 #include "tasks/v1/tasks.pb.h"
@@ -46,6 +46,8 @@ namespace {
 
 using ::google::protobuf::Timestamp;
 using ::google::protobuf::util::TimeUtil;
+using ::tasks::api::kMaxMetadataJsonBytes;
+using ::tasks::api::kMaxMetadataValues;
 using ::tasks::testing::CreateRequest;
 using ::tasks::testing::EqualsProto;
 using ::tasks::testing::FreshStoreDatabase;

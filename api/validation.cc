@@ -1,23 +1,11 @@
-#include "storage/validation.h"
+#include "api/validation.h"
 
 #include <cmath>
 
-#include "absl/strings/str_cat.h"
-#include "google/protobuf/stubs/common.h"
+#include "api/text_rules.h"
 #include "storage/error_reason.h"
 
-namespace tasks::storage {
-
-absl::Status CheckText(absl::string_view field, absl::string_view value) {
-  if (value.find('\0') != absl::string_view::npos) {
-    return InvalidField(field, "must not contain NUL bytes");
-  }
-  if (!google::protobuf::internal::IsStructurallyValidUTF8(
-          value.data(), static_cast<int>(value.size()))) {
-    return InvalidField(field, "must be valid UTF-8");
-  }
-  return absl::OkStatus();
-}
+namespace tasks::api {
 
 absl::Status CheckStruct(absl::string_view field,
                          const google::protobuf::Struct& value) {
@@ -58,4 +46,4 @@ absl::Status CheckValue(absl::string_view field,
   }
 }
 
-}  // namespace tasks::storage
+}  // namespace tasks::api

@@ -1,5 +1,5 @@
-#ifndef TASKS_STORAGE_METADATA_LIMITS_H_
-#define TASKS_STORAGE_METADATA_LIMITS_H_
+#ifndef TASKS_API_METADATA_LIMITS_H_
+#define TASKS_API_METADATA_LIMITS_H_
 
 #include <cstddef>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/struct.pb.h"
 
-namespace tasks::storage {
+namespace tasks::api {
 
 // The most a task's metadata may hold, checked on create and update by the
 // service's request validation and again by the store. Metadata is a task's
@@ -15,7 +15,7 @@ namespace tasks::storage {
 // 16 KiB and 1,000 values leave room for any such map, while every task read
 // parses its metadata into a google.protobuf.Struct of ~200 bytes per value,
 // so these bound one task at ~200 KB in memory and a page of them through
-// kListPageByteBudget (task_store.h).
+// kListPageByteBudget (storage/task_store.h).
 
 // Most bytes of a task's metadata as JSON text, as the store writes it
 // (AppendStructJson: compact, keys sorted).
@@ -50,6 +50,6 @@ absl::Status CheckMetadataLimits(absl::string_view field,
 absl::Status CheckMetadataValueLimits(absl::string_view field,
                                       const google::protobuf::Value& value);
 
-}  // namespace tasks::storage
+}  // namespace tasks::api
 
-#endif  // TASKS_STORAGE_METADATA_LIMITS_H_
+#endif  // TASKS_API_METADATA_LIMITS_H_

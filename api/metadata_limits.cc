@@ -1,4 +1,4 @@
-#include "storage/metadata_limits.h"
+#include "api/metadata_limits.h"
 
 #include <string>
 
@@ -6,7 +6,7 @@
 #include "storage/error_reason.h"
 #include "storage/struct_json.h"
 
-namespace tasks::storage {
+namespace tasks::api {
 namespace {
 
 using google::protobuf::Struct;
@@ -100,8 +100,8 @@ absl::Status CheckMetadataLimits(absl::string_view field,
     return values;
   }
   std::string json;
-  if (!AppendStructJson(metadata, &json).ok()) return absl::OkStatus();
+  if (!storage::AppendStructJson(metadata, &json).ok()) return absl::OkStatus();
   return CheckMetadataJsonSize(field, json);
 }
 
-}  // namespace tasks::storage
+}  // namespace tasks::api
