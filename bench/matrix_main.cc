@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <deque>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 #include <tuple>
@@ -35,23 +35,31 @@ ABSL_FLAG(bool, quick, false,
           "Smoke run: 0.2s warm-ups and 1s per figure instead of the flags.");
 ABSL_FLAG(absl::Duration, warmup, absl::Milliseconds(500),
           "Unmeasured time before each slice.");
-ABSL_FLAG(absl::Duration, duration, absl::Seconds(4), "Measured time per figure.");
-ABSL_FLAG(int, rounds, 2,
-          "Each figure is measured in this many slices (of duration / rounds, each "
-          "after its own warm-up), interleaved with all the others.");
-ABSL_FLAG(std::vector<std::string>, concurrency, std::vector<std::string>({"1", "16", "64"}),
-          "Calls in flight.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(4),
+          "Measured time per figure.");
+ABSL_FLAG(
+    int, rounds, 2,
+    "Each figure is measured in this many slices (of duration / rounds, each "
+    "after its own warm-up), interleaved with all the others.");
+ABSL_FLAG(std::vector<std::string>, concurrency,
+          std::vector<std::string>({"1", "16", "64"}), "Calls in flight.");
 ABSL_FLAG(std::vector<std::string>, backends,
-          std::vector<std::string>({"sqlite-file", "sqlite-memory", "postgres"}),
+          std::vector<std::string>({"sqlite-file", "sqlite-memory",
+                                    "postgres"}),
           "sqlite-file, sqlite-memory, postgres.");
-ABSL_FLAG(std::vector<std::string>, methods,
-          std::vector<std::string>({"GetTask", "ListTasks", "CreateTask", "UpdateTask", "Noop"}),
-          "Methods to measure (Noop: the health check, the server's RPC floor).");
+ABSL_FLAG(
+    std::vector<std::string>, methods,
+    std::vector<std::string>({"GetTask", "ListTasks", "CreateTask",
+                              "UpdateTask", "Noop"}),
+    "Methods to measure (Noop: the health check, the server's RPC floor).");
 ABSL_FLAG(int, setup_tasks, 1000, "Tasks created before each server's runs.");
-ABSL_FLAG(int, sqlite_pool_size, 4, "task_server --pool_size on a SQLite file.");
-ABSL_FLAG(int, postgres_pool_size, 16, "task_server --pool_size on PostgreSQL.");
-ABSL_FLAG(std::vector<std::string>, server_flags, {},
-          "More task_server flags, comma-separated (e.g. --completion_queues=2).");
+ABSL_FLAG(int, sqlite_pool_size, 4,
+          "task_server --pool_size on a SQLite file.");
+ABSL_FLAG(int, postgres_pool_size, 16,
+          "task_server --pool_size on PostgreSQL.");
+ABSL_FLAG(
+    std::vector<std::string>, server_flags, {},
+    "More task_server flags, comma-separated (e.g. --completion_queues=2).");
 ABSL_FLAG(int, client_threads, 1, "Load generator threads.");
 ABSL_FLAG(std::string, server_log_level, "warning",
           "task_server --log_level (info logs one line per call).");
@@ -113,7 +121,8 @@ absl::optional<DbOp> DbOpFor(Method method) {
 // The raw connections that match the service at `concurrency`: its pool,
 // no more than the calls in flight; SQLite writes have one writer, and
 // :memory: is one connection.
-int RawConnections(const Plan& plan, Backend backend, DbOp op, int concurrency) {
+int RawConnections(const Plan& plan, Backend backend, DbOp op,
+                   int concurrency) {
   switch (backend) {
     case Backend::kSqliteMemory:
       return 1;
@@ -127,9 +136,10 @@ int RawConnections(const Plan& plan, Backend backend, DbOp op, int concurrency) 
 }
 
 void Progress(const std::string& line) {
-  std::fprintf(stderr, "[%s] %s\n",
-               absl::FormatTime("%H:%M:%S", absl::Now(), absl::LocalTimeZone()).c_str(),
-               line.c_str());
+  std::fprintf(
+      stderr, "[%s] %s\n",
+      absl::FormatTime("%H:%M:%S", absl::Now(), absl::LocalTimeZone()).c_str(),
+      line.c_str());
 }
 
 LoadOptions LoadFor(const Plan& plan, Method method, int concurrency,
@@ -174,7 +184,8 @@ std::vector<std::pair<DbOp, int>> RawRuns(const Plan& plan, Backend backend) {
     if (!op) continue;
     for (int c : plan.concurrency) {
       std::pair<DbOp, int> run{*op, RawConnections(plan, backend, *op, c)};
-      if (std::find(runs.begin(), runs.end(), run) == runs.end()) runs.push_back(run);
+      if (std::find(runs.begin(), runs.end(), run) == runs.end())
+        runs.push_back(run);
     }
   }
   return runs;
@@ -192,9 +203,11 @@ absl::StatusOr<RunningServer> StartTaskServer(const Plan& plan, Backend backend,
   } else if (backend == Backend::kPostgres) {
     args.push_back(absl::StrCat("--pool_size=", plan.postgres_pool_size));
   }
-  for (const std::string& flag : absl::GetFlag(FLAGS_server_flags)) args.push_back(flag);
-  return env.StartServer("service/task_server", args,
-                         absl::StrCat("task_server-", BackendName(backend), ".log"));
+  for (const std::string& flag : absl::GetFlag(FLAGS_server_flags))
+    args.push_back(flag);
+  return env.StartServer(
+      "service/task_server", args,
+      absl::StrCat("task_server-", BackendName(backend), ".log"));
 }
 
 // Starts every server (the no-op one and a task_server per backend, each
@@ -213,8 +226,10 @@ absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
       RunStats* result = &results.rpc[{method, c}];
       setup.jobs.push_back(
           {absl::StrCat("no-op ", MethodName(method), " c=", c),
-           [&plan, &setup, method, c](absl::Duration duration) -> absl::StatusOr<RunStats> {
-             LoadOptions options = LoadFor(plan, method, c, *setup.noop.process);
+           [&plan, &setup, method,
+            c](absl::Duration duration) -> absl::StatusOr<RunStats> {
+             LoadOptions options =
+                 LoadFor(plan, method, c, *setup.noop.process);
              options.duration = duration;
              return RunLoad(setup.noop.channel, setup.synthetic, options);
            },
@@ -227,16 +242,18 @@ absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
     if (!raw_runs.empty()) {
       absl::StatusOr<std::string> db = env.Database(backend, "raw");
       if (!db.ok()) return db.status();
-      absl::StatusOr<RawTableOpener> open = PrepareRawDatabase(*db, env.scratch_dir());
+      absl::StatusOr<RawTableOpener> open =
+          PrepareRawDatabase(*db, env.scratch_dir());
       if (!open.ok()) return open.status();
       setup.raw_databases[backend] = *std::move(open);
     }
     for (const auto& [op, connections] : raw_runs) {
       RunStats* result = &results.raw[{backend, op, connections}];
       setup.jobs.push_back(
-          {absl::StrCat("raw ", BackendName(backend), " ", DbOpName(op), " x", connections),
-           [&plan, &setup, backend, op = op,
-            connections = connections](absl::Duration duration) -> absl::StatusOr<RunStats> {
+          {absl::StrCat("raw ", BackendName(backend), " ", DbOpName(op), " x",
+                        connections),
+           [&plan, &setup, backend, op = op, connections = connections](
+               absl::Duration duration) -> absl::StatusOr<RunStats> {
              DbBaselineOptions options;
              options.op = op;
              options.connections = connections;
@@ -264,12 +281,15 @@ absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
       for (int c : plan.concurrency) {
         results.service.push_back({backend, method, c, RunStats()});
         setup.jobs.push_back(
-            {absl::StrCat(BackendName(backend), " ", MethodName(method), " c=", c),
+            {absl::StrCat(BackendName(backend), " ", MethodName(method),
+                          " c=", c),
              [&plan, &setup, &task_server, backend, method,
               c](absl::Duration duration) -> absl::StatusOr<RunStats> {
-               LoadOptions options = LoadFor(plan, method, c, *task_server.process);
+               LoadOptions options =
+                   LoadFor(plan, method, c, *task_server.process);
                options.duration = duration;
-               return RunLoad(task_server.channel, setup.workloads.at(backend), options);
+               return RunLoad(task_server.channel, setup.workloads.at(backend),
+                              options);
              },
              &results.service.back().stats, task_server.process.get()});
       }
@@ -292,7 +312,8 @@ absl::Status RunRounds(const Plan& plan, int rounds, std::vector<Job>& jobs) {
                             "): ", FormatRunStats(*stats, "op")));
       job.result->Append(*stats);
       if (job.server != nullptr && !job.server->Running()) {
-        return absl::InternalError(absl::StrCat("the server exited during ", job.label));
+        return absl::InternalError(
+            absl::StrCat("the server exited during ", job.label));
       }
     }
   }
@@ -304,7 +325,8 @@ void Finish(Setup& setup, Results& results) {
   for (MemoryFigure& memory : results.memory) {
     auto it = setup.task_servers.find(memory.backend);
     if (it == setup.task_servers.end()) continue;
-    if (auto peak = it->second.process->Memory(); peak.ok()) memory.peak_kib = peak->peak_kib;
+    if (auto peak = it->second.process->Memory(); peak.ok())
+      memory.peak_kib = peak->peak_kib;
     if (absl::Status stopped = it->second.process->Stop(); !stopped.ok()) {
       Progress(absl::StrCat("task_server on ", BackendName(memory.backend),
                             " did not stop cleanly: ", stopped.ToString()));
@@ -329,7 +351,8 @@ absl::optional<double> Ratio(double value, double baseline) {
 
 // The service figure over the no-op server's for the same method and
 // concurrency.
-absl::optional<double> VsRpc(const Results& results, const ServiceFigure& figure) {
+absl::optional<double> VsRpc(const Results& results,
+                             const ServiceFigure& figure) {
   auto it = results.rpc.find({figure.method, figure.concurrency});
   if (it == results.rpc.end()) return absl::nullopt;
   return Ratio(figure.stats.PerSecond(), it->second.PerSecond());
@@ -346,10 +369,12 @@ absl::optional<DbComparison> VsDb(const Plan& plan, const Results& results,
                                   const ServiceFigure& figure) {
   absl::optional<DbOp> op = DbOpFor(figure.method);
   if (!op) return absl::nullopt;
-  const int connections = RawConnections(plan, figure.backend, *op, figure.concurrency);
+  const int connections =
+      RawConnections(plan, figure.backend, *op, figure.concurrency);
   auto it = results.raw.find({figure.backend, *op, connections});
   if (it == results.raw.end()) return absl::nullopt;
-  absl::optional<double> ratio = Ratio(figure.stats.PerSecond(), it->second.PerSecond());
+  absl::optional<double> ratio =
+      Ratio(figure.stats.PerSecond(), it->second.PerSecond());
   if (!ratio) return absl::nullopt;
   return DbComparison{*ratio, absl::StrCat(DbOpName(*op), " x", connections),
                       it->second.PerSecond()};
@@ -360,17 +385,19 @@ absl::optional<DbComparison> VsDb(const Plan& plan, const Results& results,
 // call is a round trip and then a database operation, one after the other
 // (rpc / (rpc + db)); with more, the service cannot outrun the no-op server
 // (rpc / db).
-absl::optional<double> DbCeiling(const Results& results, const ServiceFigure& figure,
+absl::optional<double> DbCeiling(const Results& results,
+                                 const ServiceFigure& figure,
                                  const DbComparison& db) {
   auto it = results.rpc.find({figure.method, figure.concurrency});
-  if (it == results.rpc.end() || db.baseline_per_second <= 0) return absl::nullopt;
+  if (it == results.rpc.end() || db.baseline_per_second <= 0)
+    return absl::nullopt;
   const double rpc = it->second.PerSecond();
   const double raw = db.baseline_per_second;
   return figure.concurrency == 1 ? rpc / (rpc + raw) : rpc / raw;
 }
 
-const ServiceFigure* FindFigure(const Results& results, Backend backend, Method method,
-                                int concurrency) {
+const ServiceFigure* FindFigure(const Results& results, Backend backend,
+                                Method method, int concurrency) {
   for (const ServiceFigure& figure : results.service) {
     if (figure.backend == backend && figure.method == method &&
         figure.concurrency == concurrency) {
@@ -391,9 +418,11 @@ void PrintTargets(const Plan& plan, const Results& results) {
   };
   std::vector<Check> checks;
   for (int c : {16, 64}) {
-    if (const ServiceFigure* f = FindFigure(results, Backend::kSqliteFile, Method::kGetTask, c)) {
-      checks.push_back({absl::StrCat("sqlite-file GetTask c=", c, " vs no-op RPC"),
-                        VsRpc(results, *f), 0.8});
+    if (const ServiceFigure* f =
+            FindFigure(results, Backend::kSqliteFile, Method::kGetTask, c)) {
+      checks.push_back(
+          {absl::StrCat("sqlite-file GetTask c=", c, " vs no-op RPC"),
+           VsRpc(results, *f), 0.8});
     }
   }
   for (int c : plan.concurrency) {
@@ -404,111 +433,138 @@ void PrintTargets(const Plan& plan, const Results& results) {
       const double at_least = c >= 64 ? 1.0 : 0.7;
       checks.push_back({absl::StrCat("sqlite-file CreateTask c=", c, " vs raw ",
                                      db ? db->baseline : "insert"),
-                        db ? absl::optional<double>(db->ratio) : absl::nullopt, at_least,
+                        db ? absl::optional<double>(db->ratio) : absl::nullopt,
+                        at_least,
                         db ? DbCeiling(results, *f, *db) : absl::nullopt});
     }
   }
   for (Method method : {Method::kCreateTask, Method::kGetTask}) {
     for (int c : plan.concurrency) {
-      if (const ServiceFigure* f = FindFigure(results, Backend::kPostgres, method, c)) {
+      if (const ServiceFigure* f =
+              FindFigure(results, Backend::kPostgres, method, c)) {
         absl::optional<DbComparison> db = VsDb(plan, results, *f);
-        checks.push_back({absl::StrCat("postgres ", MethodName(method), " c=", c, " vs raw ",
-                                       db ? db->baseline : "libpq"),
-                          db ? absl::optional<double>(db->ratio) : absl::nullopt, 0.7,
-                          db ? DbCeiling(results, *f, *db) : absl::nullopt});
+        checks.push_back(
+            {absl::StrCat("postgres ", MethodName(method), " c=", c, " vs raw ",
+                          db ? db->baseline : "libpq"),
+             db ? absl::optional<double>(db->ratio) : absl::nullopt, 0.7,
+             db ? DbCeiling(results, *f, *db) : absl::nullopt});
       }
     }
   }
   std::printf(
-      "\nTargets: ratio >= the bound (memory: MiB <= the bound); \"ceiling\": the best ratio "
+      "\nTargets: ratio >= the bound (memory: MiB <= the bound); \"ceiling\": "
+      "the best ratio "
       "to the raw database this run's RPC limit allows\n");
-  std::printf("  %-46s %8s %8s %8s  %s\n", "figure", "value", "bound", "ceiling", "");
+  std::printf("  %-46s %8s %8s %8s  %s\n", "figure", "value", "bound",
+              "ceiling", "");
   for (const Check& check : checks) {
-    const char* verdict = !check.value                        ? "not measured"
-                          : *check.value >= check.at_least    ? "met"
+    const char* verdict = !check.value                     ? "not measured"
+                          : *check.value >= check.at_least ? "met"
                           : check.ceiling && *check.ceiling < check.at_least
                               ? "MISSED (ceiling below the bound)"
                               : "MISSED";
-    std::printf("  %-46s %8s %8s %8s  %s\n", check.what.c_str(),
-                check.value ? absl::StrFormat("%.2f", *check.value).c_str() : "-",
-                absl::StrFormat(">= %.1f", check.at_least).c_str(),
-                check.ceiling ? absl::StrFormat("%.2f", *check.ceiling).c_str() : "-", verdict);
+    std::printf(
+        "  %-46s %8s %8s %8s  %s\n", check.what.c_str(),
+        check.value ? absl::StrFormat("%.2f", *check.value).c_str() : "-",
+        absl::StrFormat(">= %.1f", check.at_least).c_str(),
+        check.ceiling ? absl::StrFormat("%.2f", *check.ceiling).c_str() : "-",
+        verdict);
   }
   for (const MemoryFigure& m : results.memory) {
     const double idle = m.idle.rss_kib / 1024.0;
     const double peak = m.peak_kib / 1024.0;
-    std::printf("  %-46s %8.1f %8s %8s  %s\n",
-                absl::StrCat(BackendName(m.backend), " task_server RSS idle").c_str(), idle,
-                "<= 64", "-", idle <= 64 ? "met" : "MISSED");
-    std::printf("  %-46s %8.1f %8s %8s  %s\n",
-                absl::StrCat(BackendName(m.backend), " task_server RSS peak").c_str(), peak,
-                "<= 256", "-", peak <= 256 ? "met" : "MISSED");
+    std::printf(
+        "  %-46s %8.1f %8s %8s  %s\n",
+        absl::StrCat(BackendName(m.backend), " task_server RSS idle").c_str(),
+        idle, "<= 64", "-", idle <= 64 ? "met" : "MISSED");
+    std::printf(
+        "  %-46s %8.1f %8s %8s  %s\n",
+        absl::StrCat(BackendName(m.backend), " task_server RSS peak").c_str(),
+        peak, "<= 256", "-", peak <= 256 ? "met" : "MISSED");
   }
 }
 
 std::string ErrorText(const RunStats& stats) {
   if (stats.errors.empty()) return "0";
   std::vector<std::string> parts;
-  for (const auto& [cause, n] : stats.errors) parts.push_back(absl::StrCat(cause, "=", n));
+  for (const auto& [cause, n] : stats.errors)
+    parts.push_back(absl::StrCat(cause, "=", n));
   return absl::StrJoin(parts, ",");
 }
 
 void PrintTable(const Plan& plan, const Results& results) {
-  std::printf("\nRPC baseline: no-op server (async completion queue, one thread, "
-              "pre-serialized responses of the service's size)\n");
-  std::printf("  %-12s %5s %10s %9s %9s %9s %9s %8s %8s  %s\n", "method", "conc", "req/s",
-              "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "srv us", "cli us", "errors");
+  std::printf(
+      "\nRPC baseline: no-op server (async completion queue, one thread, "
+      "pre-serialized responses of the service's size)\n");
+  std::printf("  %-12s %5s %10s %9s %9s %9s %9s %8s %8s  %s\n", "method",
+              "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
+              "srv us", "cli us", "errors");
   for (const auto& [key, stats] : results.rpc) {
     std::printf("  %-12s %5d %10.0f %9s %9s %9s %9s %8s %8s  %s\n",
-                std::string(MethodName(key.first)).c_str(), key.second, stats.PerSecond(),
-                Ms(stats.latency.Percentile(50)).c_str(), Ms(stats.latency.Percentile(90)).c_str(),
+                std::string(MethodName(key.first)).c_str(), key.second,
+                stats.PerSecond(), Ms(stats.latency.Percentile(50)).c_str(),
+                Ms(stats.latency.Percentile(90)).c_str(),
                 Ms(stats.latency.Percentile(99)).c_str(),
-                Ms(stats.latency.Percentile(99.9)).c_str(), CpuUs(stats.ServerCpuPerOp()).c_str(),
-                CpuUs(stats.ClientCpuPerOp()).c_str(), ErrorText(stats).c_str());
-  }
-
-  std::printf("\nDatabase baseline: the store's statements through the sqlite3 C API / "
-              "libpq, prepared once, single-row commits, same durability\n");
-  std::printf("  %-14s %-7s %5s %10s %9s %9s %9s %8s  %s\n", "database", "op", "conns",
-              "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "cli us", "errors");
-  for (const auto& [key, stats] : results.raw) {
-    const auto& [backend, op, connections] = key;
-    std::printf("  %-14s %-7s %5d %10.0f %9s %9s %9s %8s  %s\n",
-                std::string(BackendName(backend)).c_str(), std::string(DbOpName(op)).c_str(),
-                connections, stats.PerSecond(), Ms(stats.latency.Percentile(50)).c_str(),
-                Ms(stats.latency.Percentile(99)).c_str(),
-                Ms(stats.latency.Percentile(99.9)).c_str(), CpuUs(stats.ClientCpuPerOp()).c_str(),
+                Ms(stats.latency.Percentile(99.9)).c_str(),
+                CpuUs(stats.ServerCpuPerOp()).c_str(),
+                CpuUs(stats.ClientCpuPerOp()).c_str(),
                 ErrorText(stats).c_str());
   }
 
-  std::printf("\nService: task_server; \"vs RPC\" = req/s over the no-op server's for the "
-              "same method and concurrency, \"vs DB\" = over the raw operation\n");
-  std::printf("  %-14s %-11s %5s %10s %9s %9s %9s %9s %8s %7s  %-16s  %s\n", "backend",
-              "method", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "srv us",
-              "vs RPC", "vs DB (op xN)", "errors");
+  std::printf(
+      "\nDatabase baseline: the store's statements through the sqlite3 C API / "
+      "libpq, prepared once, single-row commits, same durability\n");
+  std::printf("  %-14s %-7s %5s %10s %9s %9s %9s %8s  %s\n", "database", "op",
+              "conns", "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "cli us",
+              "errors");
+  for (const auto& [key, stats] : results.raw) {
+    const auto& [backend, op, connections] = key;
+    std::printf("  %-14s %-7s %5d %10.0f %9s %9s %9s %8s  %s\n",
+                std::string(BackendName(backend)).c_str(),
+                std::string(DbOpName(op)).c_str(), connections,
+                stats.PerSecond(), Ms(stats.latency.Percentile(50)).c_str(),
+                Ms(stats.latency.Percentile(99)).c_str(),
+                Ms(stats.latency.Percentile(99.9)).c_str(),
+                CpuUs(stats.ClientCpuPerOp()).c_str(),
+                ErrorText(stats).c_str());
+  }
+
+  std::printf(
+      "\nService: task_server; \"vs RPC\" = req/s over the no-op server's for "
+      "the "
+      "same method and concurrency, \"vs DB\" = over the raw operation\n");
+  std::printf("  %-14s %-11s %5s %10s %9s %9s %9s %9s %8s %7s  %-16s  %s\n",
+              "backend", "method", "conc", "req/s", "p50 ms", "p90 ms",
+              "p99 ms", "p99.9 ms", "srv us", "vs RPC", "vs DB (op xN)",
+              "errors");
   for (const ServiceFigure& figure : results.service) {
     const RunStats& stats = figure.stats;
     const absl::optional<double> rpc_ratio = VsRpc(results, figure);
-    const std::string vs_rpc = rpc_ratio ? absl::StrFormat("%.2f", *rpc_ratio) : "-";
+    const std::string vs_rpc =
+        rpc_ratio ? absl::StrFormat("%.2f", *rpc_ratio) : "-";
     std::string vs_db = "-";
     if (absl::optional<DbComparison> db = VsDb(plan, results, figure)) {
       vs_db = absl::StrFormat("%.2f (%s)", db->ratio, db->baseline);
     }
     std::printf("  %-14s %-11s %5d %10.0f %9s %9s %9s %9s %8s %7s  %-16s  %s\n",
                 std::string(BackendName(figure.backend)).c_str(),
-                std::string(MethodName(figure.method)).c_str(), figure.concurrency,
-                stats.PerSecond(), Ms(stats.latency.Percentile(50)).c_str(),
+                std::string(MethodName(figure.method)).c_str(),
+                figure.concurrency, stats.PerSecond(),
+                Ms(stats.latency.Percentile(50)).c_str(),
                 Ms(stats.latency.Percentile(90)).c_str(),
                 Ms(stats.latency.Percentile(99)).c_str(),
-                Ms(stats.latency.Percentile(99.9)).c_str(), CpuUs(stats.ServerCpuPerOp()).c_str(),
-                vs_rpc.c_str(), vs_db.c_str(), ErrorText(stats).c_str());
+                Ms(stats.latency.Percentile(99.9)).c_str(),
+                CpuUs(stats.ServerCpuPerOp()).c_str(), vs_rpc.c_str(),
+                vs_db.c_str(), ErrorText(stats).c_str());
   }
 
-  std::printf("\nMemory: task_server resident set (idle: VmRSS after start; "
-              "peak: VmHWM after all its runs)\n");
+  std::printf(
+      "\nMemory: task_server resident set (idle: VmRSS after start; "
+      "peak: VmHWM after all its runs)\n");
   std::printf("  %-14s %10s %10s\n", "backend", "idle MiB", "peak MiB");
   for (const MemoryFigure& m : results.memory) {
-    std::printf("  %-14s %10.1f %10.1f\n", std::string(BackendName(m.backend)).c_str(),
+    std::printf("  %-14s %10.1f %10.1f\n",
+                std::string(BackendName(m.backend)).c_str(),
                 m.idle.rss_kib / 1024.0, m.peak_kib / 1024.0);
   }
   PrintTargets(plan, results);
@@ -519,7 +575,8 @@ absl::StatusOr<Plan> MakePlan() {
   const bool quick = absl::GetFlag(FLAGS_quick);
   plan.warmup = quick ? absl::Milliseconds(200) : absl::GetFlag(FLAGS_warmup);
   plan.duration = quick ? absl::Seconds(1) : absl::GetFlag(FLAGS_duration);
-  if (absl::GetFlag(FLAGS_rounds) < 1) return absl::InvalidArgumentError("--rounds must be >= 1");
+  if (absl::GetFlag(FLAGS_rounds) < 1)
+    return absl::InvalidArgumentError("--rounds must be >= 1");
   plan.sqlite_pool_size = absl::GetFlag(FLAGS_sqlite_pool_size);
   plan.postgres_pool_size = absl::GetFlag(FLAGS_postgres_pool_size);
   for (const std::string& c : absl::GetFlag(FLAGS_concurrency)) {
@@ -531,12 +588,14 @@ absl::StatusOr<Plan> MakePlan() {
   }
   for (const std::string& name : absl::GetFlag(FLAGS_backends)) {
     absl::optional<Backend> backend = ParseBackend(name);
-    if (!backend) return absl::InvalidArgumentError(absl::StrCat("bad --backends ", name));
+    if (!backend)
+      return absl::InvalidArgumentError(absl::StrCat("bad --backends ", name));
     plan.backends.push_back(*backend);
   }
   for (const std::string& name : absl::GetFlag(FLAGS_methods)) {
     absl::optional<Method> method = ParseMethod(name);
-    if (!method) return absl::InvalidArgumentError(absl::StrCat("bad --methods ", name));
+    if (!method)
+      return absl::InvalidArgumentError(absl::StrCat("bad --methods ", name));
     plan.methods.push_back(*method);
   }
   return plan;
@@ -562,25 +621,31 @@ int Main(const char* argv0) {
     return 1;
   }
   const std::string load_before = LoadAverage();
-  Progress(absl::StrCat("cores: ", sysconf(_SC_NPROCESSORS_ONLN), ", load: ", load_before,
-                        ", scratch: ", (*env)->scratch_dir()));
-  for (const std::string& warning : (*env)->Warnings()) Progress("warning: " + warning);
+  Progress(absl::StrCat("cores: ", sysconf(_SC_NPROCESSORS_ONLN), ", load: ",
+                        load_before, ", scratch: ", (*env)->scratch_dir()));
+  for (const std::string& warning : (*env)->Warnings())
+    Progress("warning: " + warning);
 
   Results results;
   Setup setup;
   absl::Status status = Prepare(*plan, **env, setup, results);
-  if (status.ok()) status = RunRounds(*plan, absl::GetFlag(FLAGS_rounds), setup.jobs);
+  if (status.ok())
+    status = RunRounds(*plan, absl::GetFlag(FLAGS_rounds), setup.jobs);
   Finish(setup, results);
 
-  std::printf("Benchmark matrix: %ld cores, load average before %s, after %s; "
-              "%s measured per figure in %d interleaved slices, each after a %s warm-up; "
-              "client: %d thread(s)\n",
-              sysconf(_SC_NPROCESSORS_ONLN), load_before.c_str(), LoadAverage().c_str(),
-              absl::FormatDuration(plan->duration).c_str(), absl::GetFlag(FLAGS_rounds),
-              absl::FormatDuration(plan->warmup).c_str(), absl::GetFlag(FLAGS_client_threads));
+  std::printf(
+      "Benchmark matrix: %ld cores, load average before %s, after %s; "
+      "%s measured per figure in %d interleaved slices, each after a %s "
+      "warm-up; "
+      "client: %d thread(s)\n",
+      sysconf(_SC_NPROCESSORS_ONLN), load_before.c_str(), LoadAverage().c_str(),
+      absl::FormatDuration(plan->duration).c_str(), absl::GetFlag(FLAGS_rounds),
+      absl::FormatDuration(plan->warmup).c_str(),
+      absl::GetFlag(FLAGS_client_threads));
   PrintTable(*plan, results);
   if (!status.ok()) {
-    std::fprintf(stderr, "matrix: stopped early: %s\n", status.ToString().c_str());
+    std::fprintf(stderr, "matrix: stopped early: %s\n",
+                 status.ToString().c_str());
     return 1;
   }
   return 0;
