@@ -710,17 +710,20 @@ void PrintComparison(const Plan& plan, const Results& results) {
   }
 }
 
+// One row per task_server; with --compare_server each row says which.
 void PrintMemory(const Plan& plan, const Results& results) {
   const bool comparing = !plan.compare_server.empty();
   std::printf(
       "\nMemory: task_server resident set (idle: VmRSS after start; "
       "peak: VmHWM after all its runs)\n");
-  std::printf("  %-14s %-7s %10s %10s\n", "backend", comparing ? "server" : "",
+  std::printf("  %-14s%s %10s %10s\n", "backend",
+              comparing ? absl::StrFormat(" %-7s", "server").c_str() : "",
               "idle MiB", "peak MiB");
   for (const MemoryFigure& m : results.memory) {
-    std::printf("  %-14s %-7s %10.1f %10.1f\n",
-                std::string(BackendName(m.backend)).c_str(),
-                comparing ? std::string(VersionName(m.version)).c_str() : "",
+    const std::string version =
+        comparing ? absl::StrFormat(" %-7s", VersionName(m.version)) : "";
+    std::printf("  %-14s%s %10.1f %10.1f\n",
+                std::string(BackendName(m.backend)).c_str(), version.c_str(),
                 m.idle.rss_kib / 1024.0, m.peak_kib / 1024.0);
   }
 }
