@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "storage/error_reason.h"
+#include "common/error_reason.h"
 
 namespace tasks::api {
 namespace {

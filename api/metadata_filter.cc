@@ -3,8 +3,8 @@
 #include "api/metadata_limits.h"
 #include "api/text_rules.h"
 #include "api/validation.h"
-#include "storage/error_reason.h"
-#include "storage/status_macros.h"
+#include "common/error_reason.h"
+#include "common/status_macros.h"
 
 namespace tasks::api {
 

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "storage/error_reason.h"
-#include "storage/struct_json.h"
+#include "common/error_reason.h"
+#include "common/struct_json.h"
 
 namespace tasks::api {
 namespace {
@@ -100,7 +100,7 @@ absl::Status CheckMetadataLimits(absl::string_view field,
     return values;
   }
   std::string json;
-  if (!storage::AppendStructJson(metadata, &json).ok()) return absl::OkStatus();
+  if (!AppendStructJson(metadata, &json).ok()) return absl::OkStatus();
   return CheckMetadataJsonSize(field, json);
 }
 

@@ -4,8 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "google/protobuf/stubs/common.h"
-#include "storage/error_reason.h"
 
 namespace tasks::api {
 namespace {

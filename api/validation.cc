@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "api/text_rules.h"
-#include "storage/error_reason.h"
+#include "common/error_reason.h"
 
 namespace tasks::api {
 

@@ -10,9 +10,9 @@
 #include "api/metadata_filter.h"
 #include "api/metadata_limits.h"
 #include "api/text_rules.h"
-#include "storage/error_reason.h"
+#include "common/error_reason.h"
+#include "common/status_macros.h"
 #include "storage/filter/filter.h"
-#include "storage/status_macros.h"
 
 namespace tasks::service {
 namespace {
