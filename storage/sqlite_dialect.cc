@@ -33,11 +33,14 @@ sqlite3* Handle(soci::session& session) {
       ->conn_;
 }
 
-void Exec(sqlite3* db, const char* sql) {
+// Runs `sql`, one or more statements; an error's message starts with
+// `shown`, or with `sql` itself when that is null.
+void Exec(sqlite3* db, const char* sql, const char* shown = nullptr) {
   char* message = nullptr;
   int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
   if (rc != SQLITE_OK) {
-    std::string text = absl::StrCat(sql, ": ", message ? message : "");
+    std::string text = absl::StrCat(shown != nullptr ? shown : sql, ": ",
+                                    message ? message : "");
     sqlite3_free(message);
     throw soci::sqlite3_soci_error(text, rc);
   }
@@ -161,7 +164,7 @@ class SqliteDialect final : public Dialect {
   // sqlite3_exec runs statement after statement; SOCI would run the first.
   void ExecuteScript(soci::session& session,
                      absl::string_view script) const override {
-    Exec(Handle(session), std::string(script).c_str());
+    Exec(Handle(session), std::string(script).c_str(), "migration script");
   }
 
   const char* begin_sql() const override { return "BEGIN IMMEDIATE"; }
