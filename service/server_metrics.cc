@@ -301,7 +301,7 @@ Histogram& MethodMetrics::Latency(int code) {
   Histogram* histogram = latency_[code].load(std::memory_order_acquire);
   if (histogram == nullptr) {
     // Threads racing here get the same histogram: Family::Add returns the
-    // existing one (server_metrics_test, FirstAnswersWithACode...).
+    // existing one (tests/ops/server_metrics_test.cc checks it).
     histogram = &latency_family_.Add({{"grpc_service", service_},
                                       {"grpc_method", method_},
                                       {"grpc_code", CodeName(code)}},
