@@ -27,31 +27,46 @@
 namespace tasks::storage {
 namespace {
 
-using ::tasks::testing::FreshStoreDatabase;
-using ::tasks::testing::QueryRawSql;
 using ::tasks::testing::StatusIs;
-using ::tasks::testing::StoreBackend;
-using ::tasks::testing::StoreLocation;
 using ::tasks::testing::TaskBuilder;
-using ::testing::HasSubstr;
 
 const bool kEnvironmentRegistered =
     ::tasks::testing::RegisterStoreBackendEnvironment();
 
+// A store on a fresh PostgreSQL database, and SQL on that database past it.
 class RequestIdReplayRaceTest : public ::testing::Test {
  protected:
-  void TearDown() override { ::tasks::testing::ReleaseFreshStoreDatabases(); }
+  void SetUp() override {
+    absl::StatusOr<std::string> connection =
+        ::tasks::testing::FreshStoreDatabase(
+            kPostgres, ::tasks::testing::StoreLocation::kShared);
+    ASSERT_OK(connection);
+    connection_ = *connection;
+    absl::StatusOr<TaskStorePtr> store = OpenSociTaskStore(connection_);
+    ASSERT_OK(store);
+    store_ = *std::move(store);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    ::tasks::testing::ReleaseFreshStoreDatabases();
+  }
+
+  absl::Status Sql(const std::string& statement) {
+    return ::tasks::testing::QueryRawSql(kPostgres, connection_, statement)
+        .status();
+  }
+
+  static constexpr auto kPostgres = ::tasks::testing::StoreBackend::kPostgres;
+  std::string connection_;
+  TaskStorePtr store_;
 };
 
 TEST_F(RequestIdReplayRaceTest, TaskDeletedBeforeReplayIsAbortedThenRetried) {
-  ASSERT_OK_AND_ASSIGN(
-      std::string connection,
-      FreshStoreDatabase(StoreBackend::kPostgres, StoreLocation::kShared));
-  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
   const v1::Task draft = TaskBuilder("kept once");
-  ASSERT_OK_AND_ASSIGN(v1::Task first, store->CreateTask(draft, "req-1"));
+  ASSERT_OK_AND_ASSIGN(v1::Task first, store_->CreateTask(draft, "req-1"));
   // The replay finds the task while nothing deletes it.
-  ASSERT_OK_AND_ASSIGN(v1::Task replayed, store->CreateTask(draft, "req-1"));
+  ASSERT_OK_AND_ASSIGN(v1::Task replayed, store_->CreateTask(draft, "req-1"));
   EXPECT_EQ(replayed.id(), first.id());
 
   for (const std::string& sql : {
@@ -62,15 +77,16 @@ TEST_F(RequestIdReplayRaceTest, TaskDeletedBeforeReplayIsAbortedThenRetried) {
            std::string("CREATE TRIGGER delete_first AFTER INSERT ON tasks "
                        "FOR EACH STATEMENT EXECUTE FUNCTION delete_first()"),
        }) {
-    ASSERT_OK(QueryRawSql(StoreBackend::kPostgres, connection, sql));
+    ASSERT_OK(Sql(sql));
   }
-  absl::StatusOr<v1::Task> raced = store->CreateTask(draft, "req-1");
+  absl::StatusOr<v1::Task> raced = store_->CreateTask(draft, "req-1");
   std::cout << "FIGURE replay of a task deleted meanwhile: " << raced.status()
             << "\n";
-  EXPECT_THAT(raced, StatusIs(absl::StatusCode::kAborted, HasSubstr("retry")));
+  EXPECT_THAT(raced, StatusIs(absl::StatusCode::kAborted,
+                              ::testing::HasSubstr("retry")));
 
   // The retry the message asks for: the request_id is free again.
-  ASSERT_OK_AND_ASSIGN(v1::Task retried, store->CreateTask(draft, "req-1"));
+  ASSERT_OK_AND_ASSIGN(v1::Task retried, store_->CreateTask(draft, "req-1"));
   EXPECT_NE(retried.id(), first.id());
   EXPECT_EQ(retried.title(), draft.title());
 }
