@@ -106,8 +106,8 @@ class PostgresDialect final : public Dialect {
     return PostgresMigrationScripts();
   }
 
-  // PQexec runs several statements in one string (the simple query
-  // protocol); SOCI's PQexecParams takes one.
+  // PQexec runs every statement of the string (the simple query protocol);
+  // a prepared or parameterized statement is one statement.
   void ExecuteScript(soci::session& session,
                      absl::string_view script) const override {
     PGconn* conn = Handle(session);

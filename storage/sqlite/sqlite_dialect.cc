@@ -162,7 +162,8 @@ class SqliteDialect final : public Dialect {
     return SqliteMigrationScripts();
   }
 
-  // sqlite3_exec runs statement after statement; SOCI would run the first.
+  // sqlite3_exec runs every statement of the string; a prepared statement
+  // is one statement.
   void ExecuteScript(soci::session& session,
                      absl::string_view script) const override {
     Exec(Handle(session), std::string(script).c_str(), "migration script");
