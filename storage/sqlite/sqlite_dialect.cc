@@ -1,5 +1,7 @@
 // SQLite: connection settings, migrations and error codes.
 
+#include "storage/sqlite/sqlite_dialect.h"
+
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -13,14 +15,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/call_deadline.h"
 #include "soci/soci.h"
 // Declares the SQLite C API inside namespace sqlite_api: include it instead
 // of <sqlite3.h>, which would then be skipped.
-#include "common/call_deadline.h"
 #include "soci/sqlite3/soci-sqlite3.h"
 #include "storage/engine/dialect.h"
 #include "storage/schema/migration_scripts.h"
-#include "storage/sqlite/sqlite_dialect.h"
 
 namespace tasks::storage {
 namespace {
