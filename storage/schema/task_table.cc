@@ -3,9 +3,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "storage/error_reason.h"
-#include "storage/struct_json.h"
-#include "storage/task_rows.h"
+#include "common/error_reason.h"
+#include "common/struct_json.h"
+#include "storage/schema/task_rows.h"
 
 namespace tasks::storage::schema {
 namespace internal {

@@ -1,4 +1,4 @@
-#include "storage/queries.h"
+#include "storage/sql/queries.h"
 
 #include <memory>
 #include <string>
@@ -10,10 +10,12 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "storage/dialect.h"
-#include "storage/prepared_statement.h"
+#include "storage/engine/dialect.h"
+#include "storage/postgres/postgres_dialect.h"
 #include "storage/schema/task_table.h"
-#include "storage/statement_params.h"
+#include "storage/sql/prepared_statement.h"
+#include "storage/sql/statement_params.h"
+#include "storage/sqlite/sqlite_dialect.h"
 
 namespace tasks::storage {
 namespace {

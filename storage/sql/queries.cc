@@ -1,0 +1,308 @@
+#include "storage/sql/queries.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "storage/schema/task_table.h"
+#include "storage/task_store.h"
+
+namespace tasks::storage {
+namespace {
+
+// A table's column lists in SQL, made once.
+struct TableSql {
+  explicit TableSql(const schema::Table& table)
+      : columns(schema::ColumnList(table)),
+        text_columns(schema::TextColumnList(table)),
+        stored_bytes(schema::StoredBytesSql(table)) {}
+
+  std::string columns;       // as rows are read
+  std::string text_columns;  // the same with JSON read as text
+  std::string stored_bytes;  // a row's bytes for the page budget
+};
+
+const TableSql& TaskSql() {
+  static const auto* const kSql = new TableSql(schema::kTaskTable);
+  return *kSql;
+}
+
+const TableSql& ProjectSql() {
+  static const auto* const kSql = new TableSql(schema::kProjectTable);
+  return *kSql;
+}
+
+// The keys of the statements made per column set.
+enum class ByColumns : uint64_t { kInsertTask, kUpdateTask, kUpdateProject };
+
+uint64_t Key(ByColumns statement, schema::ColumnSet columns, int flags = 0) {
+  return static_cast<uint64_t>(statement) << 40 |
+         static_cast<uint64_t>(flags) << 32 | columns.bits();
+}
+
+// The columns of `table` the API may set on create.
+schema::ColumnSet SettableOnCreate(const schema::Table& table) {
+  schema::ColumnSet columns;
+  for (int i = 0; i < table.size; ++i) {
+    if (table[i].settable_on_create()) columns.Add(i);
+  }
+  return columns;
+}
+
+// The row of a request_id in its scope (the unique key serves it).
+constexpr char kRequestKeyCondition[] =
+    "idempotency_scope = :idempotency_scope AND request_id = :request_id";
+
+// "INSERT INTO <table> (<columns>, <extra>, create_time, update_time) VALUES
+// (:<columns>, :<extra>, :now, :now)": each column its own parameter.
+std::string InsertInto(const schema::Table& table, schema::ColumnSet columns,
+                       const std::vector<const char*>& extra) {
+  std::vector<std::string> names;
+  for (int i = 0; i < table.size; ++i) {
+    if (columns.Has(i)) names.push_back(table[i].name);
+  }
+  names.insert(names.end(), extra.begin(), extra.end());
+  std::vector<std::string> values;
+  for (const std::string& name : names) {
+    values.push_back(absl::StrCat(":", name));
+  }
+  return absl::StrCat("INSERT INTO ", table.name, " (",
+                      absl::StrJoin(names, ", "),
+                      ", create_time, update_time) VALUES (",
+                      absl::StrJoin(values, ", "), ", :now, :now)");
+}
+
+std::string BuildInsertTask(schema::ColumnSet columns) {
+  return absl::StrCat(
+      InsertInto(schema::kTaskTable, columns,
+                 {"request_id", "idempotency_scope", "request_fingerprint"}),
+      " ON CONFLICT (idempotency_scope, request_id) DO NOTHING RETURNING ",
+      TaskSql().columns);
+}
+
+// "a = :a, b = :b, " for the `columns` of `table`.
+std::string SetClause(const schema::Table& table, schema::ColumnSet columns) {
+  std::string set;
+  for (int i = 0; i < table.size; ++i) {
+    if (!columns.Has(i)) continue;
+    absl::StrAppend(&set, table[i].name, " = :", table[i].name, ", ");
+  }
+  return set;
+}
+
+// " AND <the scope's condition>" on a task's project when `restricted`.
+std::string ScopeCondition(const Dialect& dialect, bool restricted) {
+  if (!restricted) return "";
+  return absl::StrCat(" AND ", dialect.AllowedIdsCondition("project_id"));
+}
+
+std::string BuildUpdateTask(const Dialect& dialect, schema::ColumnSet columns,
+                            bool check_revision, bool restricted) {
+  return absl::StrCat(
+      "UPDATE tasks SET ", SetClause(schema::kTaskTable, columns),
+      "revision = revision + 1, update_time = :now WHERE id = :id",
+      check_revision ? " AND revision = :revision" : "",
+      ScopeCondition(dialect, restricted), " RETURNING ", TaskSql().columns);
+}
+
+std::string BuildUpdateProject(schema::ColumnSet columns) {
+  return absl::StrCat(
+      "UPDATE projects SET ", SetClause(schema::kProjectTable, columns),
+      "update_time = :now WHERE id = :id RETURNING ", ProjectSql().columns);
+}
+
+// A list query: `columns` of `from_where` in `order_by`, at most :limit rows.
+// On a backend that buffers whole results the rows are cut in SQL to those
+// the page byte budget can take plus the one that stops the page (see
+// PageBudget: the first two rows always, a later one while the rows before
+// it hold at most kListPageByteBudget bytes of `row_bytes`), so a page
+// never receives much more than its budget, however many rows :limit
+// allows. `fetched_columns` is `columns` as read from the table (with any
+// conversion to text).
+std::string ListQuery(const Dialect& dialect, absl::string_view columns,
+                      absl::string_view fetched_columns,
+                      absl::string_view from_where, absl::string_view order_by,
+                      absl::string_view row_bytes) {
+  const bool cut = dialect.buffers_results();
+  std::string fetch =
+      absl::StrCat("SELECT ", cut ? fetched_columns : columns, " FROM ",
+                   from_where, " ORDER BY ", order_by, " LIMIT :limit");
+  if (!cut) return fetch;
+  const std::string window =
+      absl::StrCat("OVER (ORDER BY ", order_by, " ROWS UNBOUNDED PRECEDING)");
+  return absl::StrCat(
+      "SELECT ", columns, " FROM (SELECT ", columns, ", row_number() ", window,
+      " AS list_row, sum(", row_bytes, ") ", window, " - (", row_bytes,
+      ") AS bytes_before FROM (", fetch, ") AS fetched) AS page WHERE ",
+      "list_row <= 2 OR bytes_before <= ", kListPageByteBudget, " ORDER BY ",
+      order_by);
+}
+
+std::string BuildListTasks(const Dialect& dialect, int filters,
+                           const TaskOrder& order, bool after,
+                           absl::string_view filter_condition = "") {
+  std::vector<std::string> conditions;
+  if (!filter_condition.empty()) {
+    conditions.push_back(std::string(filter_condition));
+  }
+  if (filters & kFilterProject)
+    conditions.push_back("project_id = :project_id");
+  if (filters & kFilterStatus) conditions.push_back("status = :status");
+  if (filters & kFilterPriority) conditions.push_back("priority = :priority");
+  if (filters & kFilterMetadata) {
+    conditions.push_back(dialect.metadata_filter_sql());
+  }
+  if (filters & kFilterAllowedProjects) {
+    conditions.push_back(dialect.AllowedIdsCondition("project_id"));
+  }
+  const char* direction = order.descending ? " DESC" : "";
+  const char* comparison = order.descending ? "<" : ">";
+  std::string order_by;
+  if (order.column == nullptr) {
+    if (after)
+      conditions.push_back(absl::StrCat("id ", comparison, " :after_id"));
+    order_by = absl::StrCat("id", direction);
+  } else {
+    if (after) {
+      const char* key =
+          order.key == TaskOrder::Key::kText ? ":after_text" : ":after_number";
+      conditions.push_back(absl::StrCat("(", order.column, ", id) ", comparison,
+                                        " (", key, ", :after_id)"));
+    }
+    order_by = absl::StrCat(order.column, direction, ", id", direction);
+  }
+  std::string where;
+  if (!conditions.empty()) {
+    where = absl::StrCat(" WHERE ", absl::StrJoin(conditions, " AND "));
+  }
+  // Metadata turned into text once, in the innermost query.
+  return ListQuery(dialect, TaskSql().columns, TaskSql().text_columns,
+                   absl::StrCat("tasks", where), order_by,
+                   TaskSql().stored_bytes);
+}
+
+}  // namespace
+
+const std::vector<TaskOrder>& TaskOrders() {
+  static const auto* const kOrders = new std::vector<TaskOrder>{
+      {"", nullptr, false, TaskOrder::Key::kId},
+      {"create_time", "create_time", false, TaskOrder::Key::kNumber},
+      {"create_time desc", "create_time", true, TaskOrder::Key::kNumber},
+      {"priority desc", "priority", true, TaskOrder::Key::kNumber},
+      {"title", "title", false, TaskOrder::Key::kText},
+  };
+  return *kOrders;
+}
+
+Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
+  health = "SELECT 1";
+  const TableSql& projects = ProjectSql();
+  insert_project =
+      absl::StrCat(InsertInto(schema::kProjectTable,
+                              SettableOnCreate(schema::kProjectTable), {}),
+                   " RETURNING ", projects.columns);
+  get_project = absl::StrCat("SELECT ", projects.columns,
+                             " FROM projects WHERE id = :id");
+  for (bool restricted : {false, true}) {
+    list_projects_[restricted] = ListQuery(
+        dialect, projects.columns, projects.text_columns,
+        absl::StrCat(
+            "projects WHERE id > :after_id",
+            restricted
+                ? absl::StrCat(" AND ", dialect.AllowedIdsCondition("id"))
+                : ""),
+        "id", projects.stored_bytes);
+  }
+  lock_project = absl::StrCat("SELECT id FROM projects WHERE id = :id",
+                              dialect.lock_rows_sql());
+  project_has_tasks = "SELECT id FROM tasks WHERE project_id = :id LIMIT 1";
+  delete_project = "DELETE FROM projects WHERE id = :id RETURNING id";
+
+  // A row from before fingerprints were kept replays for any request.
+  const TableSql& tasks = TaskSql();
+  task_by_request_id = absl::StrCat(
+      "SELECT ", tasks.columns, " FROM tasks WHERE ", kRequestKeyCondition,
+      " AND (request_fingerprint IS NULL OR "
+      "request_fingerprint = :request_fingerprint)");
+  request_id_taken =
+      absl::StrCat("SELECT id FROM tasks WHERE ", kRequestKeyCondition);
+  for (bool restricted : {false, true}) {
+    const std::string scope = ScopeCondition(dialect, restricted);
+    get_task_[restricted] = absl::StrCat("SELECT ", tasks.columns,
+                                         " FROM tasks WHERE id = :id", scope);
+    task_revision_[restricted] =
+        absl::StrCat("SELECT revision FROM tasks WHERE id = :id", scope);
+    delete_task_[restricted] = absl::StrCat("DELETE FROM tasks WHERE id = :id",
+                                            scope, " RETURNING id");
+  }
+
+  for (int filters = 0; filters <= kAllTaskFilters; ++filters) {
+    for (const TaskOrder& order : TaskOrders()) {
+      for (bool after : {false, true}) {
+        list_tasks_.push_back(BuildListTasks(dialect, filters, order, after));
+      }
+    }
+  }
+}
+
+template <typename Build>
+const std::string& Queries::Cached(uint64_t key, Build&& build) const {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto found = by_columns_.find(key);
+    if (found != by_columns_.end()) return *found->second;
+  }
+  auto made = std::make_unique<const std::string>(build());
+  absl::MutexLock lock(&mu_);
+  // Another thread may have made it meanwhile: the first one stays.
+  return *by_columns_.try_emplace(key, std::move(made)).first->second;
+}
+
+const std::string& Queries::InsertTask(schema::ColumnSet columns) const {
+  return Cached(Key(ByColumns::kInsertTask, columns),
+                [&] { return BuildInsertTask(columns); });
+}
+
+const std::string& Queries::GetTask(bool restricted) const {
+  return get_task_[restricted ? 1 : 0];
+}
+
+const std::string& Queries::TaskRevision(bool restricted) const {
+  return task_revision_[restricted ? 1 : 0];
+}
+
+const std::string& Queries::DeleteTask(bool restricted) const {
+  return delete_task_[restricted ? 1 : 0];
+}
+
+const std::string& Queries::UpdateTask(schema::ColumnSet columns,
+                                       bool check_revision,
+                                       bool restricted) const {
+  const int flags = (check_revision ? 1 : 0) | (restricted ? 2 : 0);
+  return Cached(Key(ByColumns::kUpdateTask, columns, flags), [&] {
+    return BuildUpdateTask(dialect_, columns, check_revision, restricted);
+  });
+}
+
+const std::string& Queries::UpdateProject(schema::ColumnSet columns) const {
+  return Cached(Key(ByColumns::kUpdateProject, columns),
+                [&] { return BuildUpdateProject(columns); });
+}
+
+const std::string& Queries::ListProjects(bool restricted) const {
+  return list_projects_[restricted ? 1 : 0];
+}
+
+const std::string& Queries::ListTasks(int filters, int order,
+                                      bool after) const {
+  return list_tasks_[(filters * TaskOrders().size() + order) * 2 +
+                     (after ? 1 : 0)];
+}
+
+std::string Queries::ListTasks(int filters, int order, bool after,
+                               absl::string_view filter_condition) const {
+  return BuildListTasks(dialect_, filters, TaskOrders()[order], after,
+                        filter_condition);
+}
+
+}  // namespace tasks::storage
