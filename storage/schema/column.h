@@ -10,7 +10,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -32,7 +31,9 @@ namespace tasks::storage::schema {
 //    TimestampField<&v1::Task::has_due_time, &v1::Task::due_time,
 //                   &v1::Task::mutable_due_time>()},
 
-// What a column holds, and so which ColumnValue member carries it.
+// What a column holds, and so which ColumnValue member carries it. The
+// integer kinds are all bound and read as 64-bit integers; kInt says the
+// message's field is 32 bits wide (an enum).
 enum class ValueKind {
   kInt64,   // BIGINT: `number`
   kInt,     // a 32-bit integer (an enum's number): `number`
@@ -93,6 +94,7 @@ struct FieldAccess {
                         absl::string_view field, ColumnValue& value);
 };
 
+// One column of a table, as a table description lists it.
 struct Column {
   const char* name;  // in SQL, and the name of its statement parameter
   const char* path;  // the message's field, as an update mask names it
