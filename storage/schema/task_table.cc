@@ -69,28 +69,32 @@ v1::Project ProjectFromRow(const Row& row) {
   return project;
 }
 
-const std::vector<absl::string_view>& TaskUpdatablePaths() {
-  static const auto* const kPaths =
-      new std::vector<absl::string_view>(UpdatablePaths(kTaskTable));
+namespace {
+
+// The paths of `table` (updatable or output-only), made once.
+template <const Table& table, bool updatable>
+const std::vector<absl::string_view>& PathsOnce() {
+  static const auto* const kPaths = new std::vector<absl::string_view>(
+      updatable ? UpdatablePaths(table) : OutputOnlyPaths(table));
   return *kPaths;
+}
+
+}  // namespace
+
+const std::vector<absl::string_view>& TaskUpdatablePaths() {
+  return PathsOnce<kTaskTable, true>();
 }
 
 const std::vector<absl::string_view>& TaskOutputOnlyPaths() {
-  static const auto* const kPaths =
-      new std::vector<absl::string_view>(OutputOnlyPaths(kTaskTable));
-  return *kPaths;
+  return PathsOnce<kTaskTable, false>();
 }
 
 const std::vector<absl::string_view>& ProjectUpdatablePaths() {
-  static const auto* const kPaths =
-      new std::vector<absl::string_view>(UpdatablePaths(kProjectTable));
-  return *kPaths;
+  return PathsOnce<kProjectTable, true>();
 }
 
 const std::vector<absl::string_view>& ProjectOutputOnlyPaths() {
-  static const auto* const kPaths =
-      new std::vector<absl::string_view>(OutputOnlyPaths(kProjectTable));
-  return *kPaths;
+  return PathsOnce<kProjectTable, false>();
 }
 
 }  // namespace tasks::storage::schema
