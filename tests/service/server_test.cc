@@ -4,14 +4,14 @@
 
 #include "service/server.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "storage/error_reason.h"
 #include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/service/service_test_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/mock_task_store.h"
 #include "tests/testing/status_matchers.h"
@@ -68,7 +69,7 @@ v1::Task TaskWithId(int64_t id) {
   return task;
 }
 
-class ServerTest : public ::testing::Test {
+class ServerTest : public TaskServerTest<> {
  protected:
   ServerTest() {
     auto store = std::make_unique<NiceMock<MockTaskStore>>();
@@ -81,24 +82,13 @@ class ServerTest : public ::testing::Test {
     config_.health_probe_interval = absl::Milliseconds(10);
   }
 
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
-
+  // Starts config_. In-process channels cancel their calls at once on
+  // shutdown; draining needs a real connection, so a server with a port is
+  // reached through it.
   void StartServer() {
-    absl::StatusOr<std::unique_ptr<TaskServer>> server =
-        TaskServer::Start(config_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    // In-process channels cancel their calls at once on shutdown; draining
-    // needs a real connection.
-    channel_ = server_->port() > 0
-                   ? grpc::CreateChannel(
-                         absl::StrCat("127.0.0.1:", server_->port()),
-                         grpc::InsecureChannelCredentials())
-                   : server_->InProcessChannel();
-    stub_ = v1::TaskService::NewStub(channel_);
-    health_ = Health::NewStub(channel_);
+    TaskServerTest::StartServer(config_, config_.listen_address.empty()
+                                             ? Transport::kInProcess
+                                             : Transport::kLoopbackTcp);
   }
 
   // The health status of `service`, or UNKNOWN when the check fails.
@@ -201,10 +191,6 @@ class ServerTest : public ::testing::Test {
   std::atomic<bool> healthy_{true};
   NiceMock<MockTaskStore>* store_;  // Owned by the server once opened.
   ServerConfig config_;
-  std::unique_ptr<TaskServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::TaskService::Stub> stub_;
-  std::unique_ptr<Health::Stub> health_;
 };
 
 TEST_F(ServerTest, StoreUnavailableIsUnavailableWithReason) {
@@ -233,8 +219,8 @@ TEST_F(ServerTest, StoreReasonReachesTheClient) {
   EXPECT_CALL(*store_, GetTask(7, _))
       .WillOnce(Return(
           WithReason(absl::NotFoundError("no task 7"), reason::kTaskNotFound)));
-  EXPECT_THAT(GetTask(7), GrpcErrorIs(grpc::StatusCode::NOT_FOUND,
-                                      reason::kTaskNotFound));
+  EXPECT_THAT(GetTask(7),
+              GrpcErrorIs(grpc::StatusCode::NOT_FOUND, reason::kTaskNotFound));
 }
 
 TEST_F(ServerTest, InvalidRequestNeverReachesTheStore) {
@@ -286,8 +272,7 @@ TEST_F(ServerTest, UpdateTaskPassesTheResolvedMask) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   EXPECT_CALL(*store_, UpdateTask(Property(&v1::Task::id, 4),
                                   Property(&google::protobuf::FieldMask::paths,
-                                           ElementsAre("title",
-                                                                "status")),
+                                           ElementsAre("title", "status")),
                                   _))
       .WillOnce(Return(TaskWithId(4)));
   grpc::ClientContext context;
@@ -309,9 +294,9 @@ TEST_F(ServerTest, ListCallsPassTheResolvedPageSize) {
   {
     grpc::ClientContext context;
     v1::ListProjectsResponse response;
-    EXPECT_THAT(stub_->ListProjects(&context, v1::ListProjectsRequest(),
-                                    &response),
-                GrpcOk());
+    EXPECT_THAT(
+        stub_->ListProjects(&context, v1::ListProjectsRequest(), &response),
+        GrpcOk());
   }
   grpc::ClientContext context;
   v1::ListTasksRequest request;
@@ -506,10 +491,10 @@ TEST_F(ServerTest, WritesBeyondTheWriterThreadsAreResourceExhausted) {
   };
   {
     absl::MutexLock lock(&mu);
-    mu.AwaitWithTimeout(absl::Condition(
-                            +[](decltype(refused)* f) { return (*f)() > 0; },
-                            &refused),
-                        absl::Seconds(10));
+    mu.AwaitWithTimeout(
+        absl::Condition(
+            +[](decltype(refused)* f) { return (*f)() > 0; }, &refused),
+        absl::Seconds(10));
   }
   release.Notify();
   for (std::thread& call : calls) call.join();
