@@ -61,7 +61,8 @@ absl::StatusOr<std::unique_ptr<BenchEnvironment>> BenchEnvironment::Create(
   if (mkdtemp(templ.data()) == nullptr) {
     return absl::InternalError(absl::StrCat("cannot create ", templ));
   }
-  return std::unique_ptr<BenchEnvironment>(new BenchEnvironment(runfiles, templ));
+  return std::unique_ptr<BenchEnvironment>(
+      new BenchEnvironment(runfiles, templ));
 }
 
 BenchEnvironment::~BenchEnvironment() {
@@ -89,8 +90,14 @@ absl::StatusOr<std::string> BenchEnvironment::Database(Backend backend,
       return std::string(":memory:");
     case Backend::kPostgres:
       if (postgres_ == nullptr) {
-        absl::StatusOr<std::unique_ptr<PostgresInstance>> started =
-            PostgresInstance::Start(kPostgresMaxConnections);
+        // Durable, as the SQLite file the matrix compares it with; reached
+        // over its Unix socket.
+        ::tasks::testing::PostgresServerOptions options;
+        options.durable = true;
+        options.unix_socket_only = true;
+        options.max_connections = kPostgresMaxConnections;
+        absl::StatusOr<std::unique_ptr<::tasks::testing::PostgresServer>>
+            started = ::tasks::testing::PostgresServer::StartOwned(options);
         if (!started.ok()) return started.status();
         postgres_ = *std::move(started);
       }
@@ -118,8 +125,9 @@ absl::StatusOr<RunningServer> BenchEnvironment::StartServer(
   server.channel = MakeBenchChannel(server.target);
   absl::Status ready = WaitForServer(server.channel, absl::Seconds(30));
   if (!ready.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        program, " did not come up: ", ready.message(), " (log: ", log_path, ")"));
+    return absl::UnavailableError(
+        absl::StrCat(program, " did not come up: ", ready.message(),
+                     " (log: ", log_path, ")"));
   }
   return server;
 }
@@ -131,7 +139,8 @@ std::vector<std::string> BenchEnvironment::Warnings() const {
         scratch_dir_, " is on tmpfs: SQLite file commits cost no real fsync"));
   }
   if (OnTmpfs("/tmp")) {
-    warnings.push_back("/tmp is on tmpfs: PostgreSQL commits cost no real fsync");
+    warnings.push_back(
+        "/tmp is on tmpfs: PostgreSQL commits cost no real fsync");
   }
   return warnings;
 }
