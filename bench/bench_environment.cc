@@ -111,11 +111,17 @@ absl::StatusOr<RunningServer> BenchEnvironment::StartServer(
     absl::string_view log_name) {
   absl::StatusOr<std::string> path = Program(program);
   if (!path.ok()) return path.status();
+  return StartServerAt(*path, std::move(args), log_name);
+}
+
+absl::StatusOr<RunningServer> BenchEnvironment::StartServerAt(
+    const std::string& path, std::vector<std::string> args,
+    absl::string_view log_name) {
   absl::StatusOr<int> port = PickFreePort();
   if (!port.ok()) return port.status();
   RunningServer server;
   server.target = absl::StrCat("127.0.0.1:", *port);
-  args.insert(args.begin(), *path);
+  args.insert(args.begin(), path);
   args.push_back(absl::StrCat("--listen=", server.target));
   const std::string log_path = absl::StrCat(scratch_dir_, "/", log_name);
   absl::StatusOr<std::unique_ptr<ChildProcess>> process =
@@ -125,9 +131,8 @@ absl::StatusOr<RunningServer> BenchEnvironment::StartServer(
   server.channel = MakeBenchChannel(server.target);
   absl::Status ready = WaitForServer(server.channel, absl::Seconds(30));
   if (!ready.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat(program, " did not come up: ", ready.message(),
-                     " (log: ", log_path, ")"));
+    return absl::UnavailableError(absl::StrCat(
+        path, " did not come up: ", ready.message(), " (log: ", log_path, ")"));
   }
   return server;
 }

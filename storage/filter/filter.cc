@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "storage/error_reason.h"
+#include "common/error_reason.h"
 
 namespace tasks::storage::filter {
 namespace {
