@@ -93,11 +93,7 @@ std::string CodeName(const grpc::Status& status) {
 
 class RpcWiringTest : public TaskServerTest<> {
  protected:
-  void SetUp() override {
-    ServerConfig config;
-    config.open_store = InMemorySqliteStore();
-    ASSERT_NO_FATAL_FAILURE(StartServer(std::move(config)));
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartInMemoryServer()); }
 };
 
 TEST_F(RpcWiringTest, EveryTaskServiceMethodAnswersWithoutUnimplemented) {

@@ -11,9 +11,7 @@
 //   class MyTest : public TaskServerTest<> {
 //    protected:
 //     void SetUp() override {
-//       ServerConfig config;
-//       config.open_store = InMemorySqliteStore();
-//       ASSERT_NO_FATAL_FAILURE(StartServer(std::move(config)));
+//       ASSERT_NO_FATAL_FAILURE(StartInMemoryServer());
 //     }
 //   };
 //   TEST_F(MyTest, GetOfUnknownIdIsNotFound) {
@@ -79,6 +77,13 @@ class TaskServerTest : public Base {
     ASSERT_NE(server_, nullptr);
     UseChannel(transport == Transport::kInProcess ? server_->InProcessChannel()
                                                   : LoopbackChannel(*server_));
+  }
+
+  // StartServer with the default ServerConfig on InMemorySqliteStore().
+  void StartInMemoryServer() {
+    ServerConfig config;
+    config.open_store = InMemorySqliteStore();
+    StartServer(std::move(config));
   }
 
   // Points channel_, stub_ and health_ at `channel` (one with credentials of

@@ -58,11 +58,7 @@ v1::CreateTaskRequest NewTaskIn(int64_t project_id, const std::string& title) {
 
 class TaskServiceTest : public TaskServerTest<> {
  protected:
-  void SetUp() override {
-    ServerConfig config;
-    config.open_store = InMemorySqliteStore();
-    ASSERT_NO_FATAL_FAILURE(StartServer(std::move(config)));
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartInMemoryServer()); }
 
   grpc::Status CreateTask(const v1::CreateTaskRequest& request,
                           v1::Task* task = nullptr) {
