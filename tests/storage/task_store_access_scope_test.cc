@@ -32,6 +32,8 @@ using ::tasks::testing::StatusIs;
 using ::tasks::testing::StoreBackend;
 using ::tasks::testing::TaskBuilder;
 using ::testing::AllOf;
+using ::testing::Property;
+using ::testing::UnorderedElementsAre;
 using Code = ::absl::StatusCode;
 
 class ScopedTaskStoreTest : public TaskStoreTest {
@@ -171,6 +173,52 @@ TEST_P(ScopedTaskStoreTest, TaskMovedOutOfTheScopeIsNeitherDeletedNorUpdated) {
             << " of a task moved to " << theirs_.id() << ": " << deleted
             << "; the task " << (kept.ok() ? "still exists" : "is gone")
             << "\n";
+}
+
+TEST_P(TaskStoreTest, ScopedListsShowOnlyAllowedProjects) {
+  std::vector<int64_t> projects;
+  for (int p = 0; p < 3; ++p) {
+    ASSERT_OK_AND_ASSIGN(v1::Project project,
+                         CreateProject(absl::StrCat("p", p)));
+    projects.push_back(project.id());
+    for (int t = 0; t < 4; ++t) {
+      ASSERT_OK(CreateTask(
+          TaskBuilder(absl::StrCat("t", t)).InProject(project.id())));
+    }
+  }
+  ASSERT_OK(CreateTask(TaskBuilder("no project")));
+  AccessScope scope;
+  scope.allowed_project_ids = {projects[2], projects[0], projects[2]};
+  v1::ListTasksRequest request;
+  request.set_page_size(3);
+  std::vector<int64_t> seen_projects;
+  do {
+    ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse page,
+                         store().ListTasks(request, scope));
+    for (const v1::Task& task : page.tasks()) {
+      seen_projects.push_back(task.project_id());
+    }
+    if (!page.next_page_token().empty()) {
+      // Another scope cannot continue this list.
+      v1::ListTasksRequest other = request;
+      other.set_page_token(page.next_page_token());
+      EXPECT_THAT(store().ListTasks(other),
+                  ReasonIs(reason::kInvalidPageToken));
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  EXPECT_THAT(
+      seen_projects,
+      UnorderedElementsAre(projects[0], projects[0], projects[0], projects[0],
+                           projects[2], projects[2], projects[2], projects[2]));
+  ASSERT_OK_AND_ASSIGN(v1::ListProjectsResponse listed,
+                       store().ListProjects(10, "", scope));
+  ASSERT_EQ(listed.projects_size(), 2);
+  EXPECT_EQ(listed.projects(0).id(), projects[0]);
+  AccessScope nothing;
+  nothing.allowed_project_ids.emplace();
+  EXPECT_THAT(store().ListTasks(v1::ListTasksRequest(), nothing),
+              IsOkAndHolds(Property(&v1::ListTasksResponse::tasks_size, 0)));
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -35,6 +35,7 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::SizeIs;
 using ::testing::UnorderedElementsAre;
 using Code = ::absl::StatusCode;
 
@@ -228,6 +229,29 @@ TEST_P(TaskStoreTest, FailedTransactionsLeaveTheStoreUsable) {
     EXPECT_THAT(Titles(tasks), ElementsAre("taken", "ok 0", "ok 1", "ok 2",
                                            "ok 3", "ok 4", "ok 5"));
   }
+}
+
+TEST_P(TaskStoreTest, BatchIsAllOrNothingAndRequestIdReplays) {
+  ASSERT_OK_AND_ASSIGN(v1::Task first,
+                       store().CreateTask(TaskBuilder("once"), "req-1"));
+  ASSERT_OK_AND_ASSIGN(v1::Task again,
+                       store().CreateTask(TaskBuilder("once"), "req-1"));
+  EXPECT_EQ(first.id(), again.id());
+  EXPECT_THAT(store().CreateTask(TaskBuilder("other title"), "req-1"),
+              ReasonIs(reason::kRequestIdReused));
+
+  v1::BatchCreateTasksRequest batch;
+  *batch.add_requests() = CreateRequest(TaskBuilder("b0"));
+  *batch.add_requests() = CreateRequest(TaskBuilder("b1").InProject(77));
+  const absl::Status failed = store().BatchCreateTasks(batch).status();
+  EXPECT_THAT(failed,
+              StatusIs(Code::kFailedPrecondition, HasSubstr("requests[1]")));
+  EXPECT_EQ(ErrorField(failed), "requests[1].task.project_id");
+  EXPECT_THAT(ListAllTasks(), IsOkAndHolds(SizeIs(1)));  // b0 rolled back
+  batch.mutable_requests(1)->mutable_task()->clear_project_id();
+  ASSERT_OK_AND_ASSIGN(v1::BatchCreateTasksResponse created,
+                       store().BatchCreateTasks(batch));
+  EXPECT_EQ(created.tasks_size(), 2);
 }
 
 }  // namespace

@@ -3,22 +3,31 @@
 // several stores on one database, reopening, health.
 
 #include <cstdint>
+#include <iostream>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/call_deadline.h"
+#include "storage/error_reason.h"
 #include "storage/soci_task_store.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
+#include "tests/reliability/database_lock.h"
 #include "tests/storage/task_store_fixture.h"
+#include "tests/testing/postgres_server.h"
 #include "tests/testing/proto_matchers.h"
 #include "tests/testing/raw_sql.h"
 #include "tests/testing/status_matchers.h"
@@ -28,16 +37,22 @@
 namespace tasks::storage {
 namespace {
 
+using ::tasks::reliability::DatabaseWriteLock;
 using ::tasks::testing::EqualsProto;
 using ::tasks::testing::FreshStoreDatabase;
 using ::tasks::testing::IsOkAndHolds;
 using ::tasks::testing::MaskOf;
+using ::tasks::testing::PastPgBouncer;
+using ::tasks::testing::PostgresServer;
+using ::tasks::testing::PostgresThroughPgBouncer;
 using ::tasks::testing::ProjectNamed;
 using ::tasks::testing::QueryRawSql;
+using ::tasks::testing::ReasonIs;
 using ::tasks::testing::StatusIs;
 using ::tasks::testing::StoreBackend;
 using ::tasks::testing::StoreLocation;
 using ::tasks::testing::TaskBuilder;
+using ::tasks::testing::TestPostgresServer;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using Code = ::absl::StatusCode;
@@ -357,6 +372,103 @@ TEST_P(TaskStoreTest, OpeningUnreachableDatabaseIsUnavailable) {
           ? "/nonexistent-directory/for/sure/tasks.db"
           : "postgresql://postgres@127.0.0.1:1/tasks?connect_timeout=2";
   EXPECT_THAT(OpenSociTaskStore(connection), StatusIs(Code::kUnavailable));
+}
+
+TEST_P(TaskStoreTest, StoresOpenedAtOnceShareThePageTokenSecret) {
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  constexpr int kStores = 4;
+  std::vector<absl::StatusOr<TaskStorePtr>> stores(kStores);
+  RunThreads(kStores,
+             [&](int i) { stores[i] = OpenSociTaskStore(connection); });
+  for (const absl::StatusOr<TaskStorePtr>& store : stores) ASSERT_OK(store);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK((*stores[0])->CreateTask(TaskBuilder(absl::StrCat(i)), ""));
+  }
+  // A token from one store continues the list on another.
+  v1::ListTasksRequest request;
+  request.set_page_size(1);
+  ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse page,
+                       (*stores[1])->ListTasks(request));
+  request.set_page_token(page.next_page_token());
+  EXPECT_OK((*stores[2])->ListTasks(request));
+}
+
+TEST_P(TaskStoreTest, DeadlineStopsWaitingForALockedDatabase) {
+  // A database another connection can lock (a file on SQLite).
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  ASSERT_OK_AND_ASSIGN(v1::Task task,
+                       store->CreateTask(TaskBuilder("before the lock"), ""));
+  ASSERT_OK_AND_ASSIGN(std::string direct, PastPgBouncer(connection));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<DatabaseWriteLock> lock,
+                       DatabaseWriteLock::Acquire(backend(), direct));
+  const absl::Time start = absl::Now();
+  {
+    ScopedCallDeadline deadline(start + absl::Milliseconds(50));
+    EXPECT_THAT(store->CreateTask(TaskBuilder("blocked"), ""),
+                StatusIs(Code::kDeadlineExceeded));
+  }
+  const absl::Duration waited = absl::Now() - start;
+  std::cout << "FIGURE a write with a 50 ms deadline on a locked database "
+               "returned after "
+            << waited << "\n";
+  EXPECT_LT(waited, absl::Milliseconds(500));
+  {
+    ScopedCallDeadline passed(absl::Now() - absl::Seconds(1));
+    EXPECT_THAT(store->GetTask(task.id(), kEveryRow),
+                ReasonIs(reason::kDeadlineExceeded));
+  }
+  lock->Release();
+  // The store carries on.
+  {
+    ScopedCallDeadline deadline(absl::Now() + absl::Seconds(5));
+    EXPECT_OK(store->CreateTask(TaskBuilder("after the lock"), ""));
+  }
+  EXPECT_OK(store->GetTask(task.id(), kEveryRow));
+}
+
+TEST_P(TaskStoreTest, LostPostgresConnectionIsUnavailableThenReconnects) {
+  if (backend() != StoreBackend::kPostgres) {
+    GTEST_SKIP() << "SQLite has no server to lose";
+  }
+  ASSERT_OK_AND_ASSIGN(PostgresServer * server, TestPostgresServer());
+  if (!server->owned()) GTEST_SKIP() << "an external server is not stopped";
+  if (PostgresThroughPgBouncer()) {
+    // PgBouncer, not the store, decides when it reconnects after an outage
+    // (its server_login_retry back-off).
+    GTEST_SKIP() << "the store reaches the server through PgBouncer";
+  }
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("survivor")));
+  ASSERT_OK(server->Stop());
+  bool restarted = false;
+  absl::Cleanup restart_anyway = [&] {
+    if (!restarted) server->Restart().IgnoreError();
+  };
+  EXPECT_THAT(store().GetTask(task.id(), kEveryRow),
+              StatusIs(Code::kUnavailable));
+  EXPECT_THAT(CreateTask(TaskBuilder("lost")),
+              ReasonIs(reason::kDatabaseUnavailable));
+  EXPECT_THAT(store().CheckHealth(), StatusIs(Code::kUnavailable));
+  ASSERT_OK(server->Restart());
+  restarted = true;
+  EXPECT_OK(store().CheckHealth());
+  EXPECT_OK(store().GetTask(task.id(), kEveryRow));
+  EXPECT_OK(CreateTask(TaskBuilder("after restart")));
+}
+
+TEST(OpenSociTaskStoreTest,
+     BadConnectionStringsAreInvalidAndDeadServersUnavailable) {
+  EXPECT_THAT(OpenSociTaskStore("host=/tmp port"),
+              StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(OpenSociTaskStore(""), StatusIs(Code::kInvalidArgument));
+  SociTaskStoreOptions quick;
+  quick.wait_timeout = absl::Seconds(2);
+  EXPECT_THAT(OpenSociTaskStore("postgresql://nobody@127.0.0.1:1/none", quick),
+              StatusIs(Code::kUnavailable));
+  EXPECT_THAT(OpenSociTaskStore("/nonexistent/directory/tasks.db"),
+              StatusIs(Code::kUnavailable));
 }
 
 }  // namespace

@@ -190,5 +190,29 @@ TEST_P(TaskStoreTest, SchemaDefaultsApplyToRawSqlInsert) {
                               MaskOf({"status"}), kEveryRow));
 }
 
+TEST_P(TaskStoreTest, ConstraintsBecomeStatusesNamingTheField) {
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("p"));
+  ASSERT_OK(CreateTask(TaskBuilder("t").InProject(project.id())));
+  EXPECT_THAT(CreateTask(TaskBuilder("t").InProject(project.id())),
+              AllOf(StatusIs(Code::kAlreadyExists,
+                             HasSubstr("tasks_project_title_key")),
+                    ReasonIs(reason::kTitleTaken)));
+  EXPECT_THAT(CreateTask(TaskBuilder("t").InProject(424242)),
+              AllOf(StatusIs(Code::kFailedPrecondition, HasSubstr("424242")),
+                    ReasonIs(reason::kProjectMissing)));
+  const absl::Status untitled = CreateTask(TaskBuilder("")).status();
+  EXPECT_THAT(untitled, StatusIs(Code::kInvalidArgument));
+  EXPECT_EQ(ErrorField(untitled), "task.title");
+  const absl::Status bad_status =
+      CreateTask(TaskBuilder("s").WithStatus(static_cast<v1::Task::Status>(7)))
+          .status();
+  EXPECT_EQ(ErrorField(bad_status), "task.status");
+  const absl::Status nul =
+      CreateTask(TaskBuilder(std::string("a\0b", 3))).status();
+  EXPECT_EQ(ErrorField(nul), "task.title");
+  // The failures left the store usable.
+  EXPECT_OK(CreateTask(TaskBuilder("after failures")));
+}
+
 }  // namespace
 }  // namespace tasks::storage

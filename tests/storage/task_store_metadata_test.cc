@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -30,6 +31,7 @@ using ::tasks::testing::JsonOfBytes;
 using ::tasks::testing::MaskOf;
 using ::tasks::testing::NullList;
 using ::tasks::testing::StatusIs;
+using ::tasks::testing::StructFromJson;
 using ::tasks::testing::TaskBuilder;
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -298,6 +300,40 @@ TEST_P(TaskStoreTest, MetadataFilterKeyWithQuoteOrBackslashIsInvalidArgument) {
     SCOPED_TRACE(key);
     EXPECT_THAT(store().ListTasks(TasksWithMetadata(key, R"("v")")),
                 StatusIs(Code::kInvalidArgument));
+  }
+}
+
+TEST_P(TaskStoreTest, MetadataFilterMatchesJsonValuesOfEscapedKeys) {
+  const std::string key = "tab\t\u202e";
+  ASSERT_OK(CreateTask(TaskBuilder("m").WithMetadataJson(absl::StrCat(
+      R"({")", key, R"(": {"z": [1, true], "a": null}, "n": 1, "b": true})"))));
+  ASSERT_OK(CreateTask(
+      TaskBuilder("other").WithMetadataJson(R"({"n": "1", "b": 1})")));
+  struct Case {
+    std::string key;
+    std::string value;
+    int matches;
+  };
+  for (const Case& c :
+       std::vector<Case>{{key, R"({"a": null, "z": [1, true]})", 1},
+                         {"n", "1", 1},
+                         {"n", "1.0", 1},
+                         {"n", R"("1")", 1},
+                         {"b", "true", 1},
+                         {"b", "1", 1},
+                         {"b", "false", 0},
+                         {"missing", "null", 0}}) {
+    SCOPED_TRACE(absl::StrCat(c.key, " = ", c.value));
+    // The key as the JSON parser reads it, as the stored one was.
+    const std::string parsed_key =
+        StructFromJson(absl::StrCat(R"({")", c.key, R"(": 0})"))
+            .fields()
+            .begin()
+            ->first;
+    ASSERT_OK_AND_ASSIGN(
+        v1::ListTasksResponse listed,
+        store().ListTasks(TasksWithMetadata(parsed_key, c.value)));
+    EXPECT_EQ(listed.tasks_size(), c.matches);
   }
 }
 

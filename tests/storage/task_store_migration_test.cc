@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "storage/error_reason.h"
 #include "storage/soci_task_store.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
@@ -143,6 +144,56 @@ TEST_P(TaskStoreTest, MigrationKeepsTasksAndReplaysTheirRequestIds) {
     EXPECT_THAT(QueryRawSql(backend(), connection, "PRAGMA foreign_key_check"),
                 IsOkAndHolds(""));
   }
+}
+
+TEST_P(TaskStoreTest, SchemaRefusesEmptyTitlesAndNamesAfterUpgrade) {
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK(OpenSociTaskStore(connection));
+  // Back to schema version 1, as an older build left it. (On SQLite the
+  // tasks table keeps version 3's extra columns: version 3 rebuilds it from
+  // version 1's columns, which it has.)
+  const std::vector<std::string> downgrade =
+      backend() == StoreBackend::kSqlite
+          ? std::vector<
+                std::string>{"DROP TRIGGER tasks_title_not_empty_insert",
+                             "DROP TRIGGER tasks_title_not_empty_update",
+                             "DROP TRIGGER projects_name_not_empty_insert",
+                             "DROP TRIGGER projects_name_not_empty_update",
+                             "DELETE FROM schema_migrations WHERE "
+                             "version >= 2"}
+          : std::vector<std::string>{
+                "ALTER TABLE tasks DROP CONSTRAINT tasks_title_not_empty, "
+                "DROP CONSTRAINT tasks_scope_request_id_key, "
+                "DROP COLUMN idempotency_scope, DROP COLUMN "
+                "request_fingerprint, "
+                "ADD CONSTRAINT tasks_request_id_key UNIQUE (request_id)",
+                "ALTER TABLE projects DROP CONSTRAINT projects_name_not_empty",
+                "DELETE FROM schema_migrations WHERE version >= 2"};
+  for (const std::string& sql : downgrade) {
+    ASSERT_OK(QueryRawSql(backend(), connection, sql));
+  }
+  ASSERT_OK(QueryRawSql(backend(), connection,
+                        "INSERT INTO tasks (title) VALUES ('')"));
+  ASSERT_OK(
+      QueryRawSql(backend(), connection, "DELETE FROM tasks WHERE title = ''"));
+
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  EXPECT_THAT(QueryRawSql(backend(), connection,
+                          "INSERT INTO tasks (title) VALUES ('')"),
+              StatusIs(Code::kInternal, HasSubstr("tasks_title_not_empty")));
+  EXPECT_THAT(QueryRawSql(backend(), connection,
+                          "INSERT INTO projects (name) VALUES ('')"),
+              StatusIs(Code::kInternal, HasSubstr("projects_name_not_empty")));
+  ASSERT_OK_AND_ASSIGN(v1::Task task,
+                       store->CreateTask(TaskBuilder("named"), ""));
+  EXPECT_THAT(
+      QueryRawSql(
+          backend(), connection,
+          absl::StrCat("UPDATE tasks SET title = '' WHERE id = ", task.id())),
+      StatusIs(Code::kInternal));
+  EXPECT_EQ(ErrorField(store->CreateTask(TaskBuilder(""), "").status()),
+            "task.title");
 }
 
 }  // namespace

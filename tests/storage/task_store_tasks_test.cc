@@ -281,5 +281,39 @@ TEST_P(TaskStoreTest, DeleteTaskWithUnknownIdIsNotFound) {
       AllOf(StatusIs(Code::kNotFound), ReasonIs(reason::kTaskNotFound)));
 }
 
+TEST_P(TaskStoreTest, CreateAppliesDefaultsAndRoundTripsMetadataAndTimes) {
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task created,
+      CreateTask(TaskBuilder("write").WithMetadataJson(
+          R"({"a": [1, 2.5, "x", null, true, {"b": {}}], "s": "it's; DROP TABLE tasks; --", "n": -1e300})")));
+  EXPECT_GT(created.id(), 0);
+  EXPECT_EQ(created.status(), v1::Task::PENDING);
+  EXPECT_EQ(created.priority(), v1::Task::MEDIUM);
+  EXPECT_EQ(created.etag(), "\"1\"");
+  EXPECT_GT(created.create_time().seconds(), 1600000000);
+  EXPECT_EQ(created.create_time().nanos() % 1000, 0);
+  EXPECT_FALSE(created.has_project_id());
+  EXPECT_THAT(store().GetTask(created.id(), kEveryRow),
+              IsOkAndHolds(EqualsProto(created)));
+}
+
+TEST_P(TaskStoreTest, UpdateChecksEtagAndMask) {
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("u")));
+  const v1::Task change =
+      TaskBuilder("u2").WithId(task.id()).WithEtag(task.etag());
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task updated,
+      store().UpdateTask(change, MaskOf({"title"}), kEveryRow));
+  EXPECT_EQ(updated.title(), "u2");
+  EXPECT_EQ(updated.etag(), "\"2\"");
+  EXPECT_THAT(store().UpdateTask(change, MaskOf({"title"}), kEveryRow),
+              ReasonIs(reason::kEtagMismatch));
+  EXPECT_THAT(store().UpdateTask(change, MaskOf({"id"}), kEveryRow),
+              ReasonIs(reason::kInvalidFieldMask));
+  EXPECT_THAT(store().UpdateTask(TaskBuilder("x").WithId(999999),
+                                 MaskOf({"title"}), kEveryRow),
+              ReasonIs(reason::kTaskNotFound));
+}
+
 }  // namespace
 }  // namespace tasks::storage
