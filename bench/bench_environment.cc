@@ -61,7 +61,8 @@ absl::StatusOr<std::unique_ptr<BenchEnvironment>> BenchEnvironment::Create(
   if (mkdtemp(templ.data()) == nullptr) {
     return absl::InternalError(absl::StrCat("cannot create ", templ));
   }
-  return std::unique_ptr<BenchEnvironment>(new BenchEnvironment(runfiles, templ));
+  return std::unique_ptr<BenchEnvironment>(
+      new BenchEnvironment(runfiles, templ));
 }
 
 BenchEnvironment::~BenchEnvironment() {
@@ -104,11 +105,17 @@ absl::StatusOr<RunningServer> BenchEnvironment::StartServer(
     absl::string_view log_name) {
   absl::StatusOr<std::string> path = Program(program);
   if (!path.ok()) return path.status();
+  return StartServerAt(*path, std::move(args), log_name);
+}
+
+absl::StatusOr<RunningServer> BenchEnvironment::StartServerAt(
+    const std::string& path, std::vector<std::string> args,
+    absl::string_view log_name) {
   absl::StatusOr<int> port = PickFreePort();
   if (!port.ok()) return port.status();
   RunningServer server;
   server.target = absl::StrCat("127.0.0.1:", *port);
-  args.insert(args.begin(), *path);
+  args.insert(args.begin(), path);
   args.push_back(absl::StrCat("--listen=", server.target));
   const std::string log_path = absl::StrCat(scratch_dir_, "/", log_name);
   absl::StatusOr<std::unique_ptr<ChildProcess>> process =
@@ -119,7 +126,7 @@ absl::StatusOr<RunningServer> BenchEnvironment::StartServer(
   absl::Status ready = WaitForServer(server.channel, absl::Seconds(30));
   if (!ready.ok()) {
     return absl::UnavailableError(absl::StrCat(
-        program, " did not come up: ", ready.message(), " (log: ", log_path, ")"));
+        path, " did not come up: ", ready.message(), " (log: ", log_path, ")"));
   }
   return server;
 }
@@ -131,7 +138,8 @@ std::vector<std::string> BenchEnvironment::Warnings() const {
         scratch_dir_, " is on tmpfs: SQLite file commits cost no real fsync"));
   }
   if (OnTmpfs("/tmp")) {
-    warnings.push_back("/tmp is on tmpfs: PostgreSQL commits cost no real fsync");
+    warnings.push_back(
+        "/tmp is on tmpfs: PostgreSQL commits cost no real fsync");
   }
   return warnings;
 }

@@ -63,6 +63,12 @@ class BenchEnvironment {
                                             std::vector<std::string> args,
                                             absl::string_view log_name);
 
+  // As StartServer, for a program at `path` rather than in the runfiles (a
+  // binary built elsewhere, e.g. from an older commit).
+  absl::StatusOr<RunningServer> StartServerAt(const std::string& path,
+                                              std::vector<std::string> args,
+                                              absl::string_view log_name);
+
   // Warnings about the machine that make figures less meaningful (a scratch
   // directory on tmpfs, where fsync costs nothing).
   std::vector<std::string> Warnings() const;

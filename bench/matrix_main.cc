@@ -1,17 +1,20 @@
 // The whole benchmark matrix in one run: the no-op RPC baseline, the raw
 // database baselines and the service (task_server) on each backend, each
 // method at each concurrency, then one table with every figure and its
-// ratio to its baselines, and the server's memory.
+// ratio to its baselines, and the server's memory. With --compare_server,
+// every service figure also on another task_server binary ("before"), side
+// by side with the built one ("after").
 //
 //   ./bazelw run -c opt //bench:matrix            # ~7 minutes
 //   ./bazelw run -c opt //bench:matrix -- --quick # ~2.5 minutes, smoke run
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <functional>
-#include <fstream>
 #include <map>
 #include <string>
 #include <tuple>
@@ -28,38 +31,66 @@
 #include "bench/bench_process.h"
 #include "bench/db_baseline.h"
 #include "bench/load_generator.h"
+#include "bench/machine_state.h"
 #include "bench/run_stats.h"
+#include "bench/table_cells.h"
 #include "bench/workload.h"
 
 ABSL_FLAG(bool, quick, false,
           "Smoke run: 0.2s warm-ups and 1s per figure instead of the flags.");
 ABSL_FLAG(absl::Duration, warmup, absl::Milliseconds(500),
           "Unmeasured time before each slice.");
-ABSL_FLAG(absl::Duration, duration, absl::Seconds(4), "Measured time per figure.");
-ABSL_FLAG(int, rounds, 2,
-          "Each figure is measured in this many slices (of duration / rounds, each "
-          "after its own warm-up), interleaved with all the others.");
-ABSL_FLAG(std::vector<std::string>, concurrency, std::vector<std::string>({"1", "16", "64"}),
-          "Calls in flight.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(4),
+          "Measured time per figure.");
+ABSL_FLAG(
+    int, rounds, 2,
+    "Each figure is measured in this many slices (of duration / rounds, each "
+    "after its own warm-up), interleaved with all the others.");
+ABSL_FLAG(std::vector<std::string>, concurrency,
+          std::vector<std::string>({"1", "16", "64"}), "Calls in flight.");
 ABSL_FLAG(std::vector<std::string>, backends,
-          std::vector<std::string>({"sqlite-file", "sqlite-memory", "postgres"}),
+          std::vector<std::string>({"sqlite-file", "sqlite-memory",
+                                    "postgres"}),
           "sqlite-file, sqlite-memory, postgres.");
-ABSL_FLAG(std::vector<std::string>, methods,
-          std::vector<std::string>({"GetTask", "ListTasks", "CreateTask", "UpdateTask", "Noop"}),
-          "Methods to measure (Noop: the health check, the server's RPC floor).");
+ABSL_FLAG(
+    std::vector<std::string>, methods,
+    std::vector<std::string>({"GetTask", "ListTasks", "CreateTask",
+                              "UpdateTask", "Noop"}),
+    "Methods to measure (Noop: the health check, the server's RPC floor).");
 ABSL_FLAG(int, setup_tasks, 1000, "Tasks created before each server's runs.");
-ABSL_FLAG(int, sqlite_pool_size, 4, "task_server --pool_size on a SQLite file.");
-ABSL_FLAG(int, postgres_pool_size, 16, "task_server --pool_size on PostgreSQL.");
-ABSL_FLAG(std::vector<std::string>, server_flags, {},
-          "More task_server flags, comma-separated (e.g. --completion_queues=2).");
+ABSL_FLAG(int, sqlite_pool_size, 4,
+          "task_server --pool_size on a SQLite file.");
+ABSL_FLAG(int, postgres_pool_size, 16,
+          "task_server --pool_size on PostgreSQL.");
+ABSL_FLAG(
+    std::vector<std::string>, server_flags, {},
+    "More task_server flags, comma-separated (e.g. --completion_queues=2).");
 ABSL_FLAG(int, client_threads, 1, "Load generator threads.");
-ABSL_FLAG(std::string, server_log_level, "warning",
-          "task_server --log_level (info logs one line per call).");
+ABSL_FLAG(std::string, server_log_level, "",
+          "task_server --log_level; empty: none passed, the server's own "
+          "default (info, one log line per call), as users run it.");
+ABSL_FLAG(std::string, compare_server, "",
+          "Path to another task_server binary (e.g. built from an older "
+          "commit): every service figure is measured on it too (\"before\"), "
+          "next to the built one (\"after\"), in the same rounds.");
 ABSL_FLAG(std::string, scratch_dir, "/var/tmp",
           "Where SQLite files and logs go (keep it on disk, not tmpfs).");
 
 namespace tasks::bench {
 namespace {
+
+// Which task_server a service figure is of: the one built with the matrix,
+// or the --compare_server binary.
+enum class Version { kAfter, kBefore };
+
+absl::string_view VersionName(Version version) {
+  return version == Version::kAfter ? "after" : "before";
+}
+
+// "12.5%", or "-" when not sampled.
+std::string PercentText(absl::optional<double> percent) {
+  return percent ? absl::StrCat(FormatPercent(percent), "%") : "-";
+}
 
 struct Plan {
   absl::Duration warmup;
@@ -69,6 +100,16 @@ struct Plan {
   std::vector<Method> methods;
   int sqlite_pool_size;
   int postgres_pool_size;
+  // Absolute; empty when not comparing.
+  std::string compare_server;
+  // kAfter, then kBefore when comparing.
+  std::vector<Version> versions;
+};
+
+// A figure's slices, and the machine's state while they were measured.
+struct Figure {
+  RunStats stats;
+  MachineWindow machine;
 };
 
 // A raw database figure: backend, operation, connections.
@@ -76,22 +117,30 @@ using RawKey = std::tuple<Backend, DbOp, int>;
 
 struct ServiceFigure {
   Backend backend;
+  Version version;
   Method method;
   int concurrency;
   RunStats stats;
+  MachineWindow machine;
 };
 
 struct MemoryFigure {
   Backend backend;
+  Version version;
   MemoryUsage idle;
   int64_t peak_kib = 0;
 };
 
 struct Results {
-  std::map<std::pair<Method, int>, RunStats> rpc;
-  std::map<RawKey, RunStats> raw;
+  std::map<std::pair<Method, int>, Figure> rpc;
+  std::map<RawKey, Figure> raw;
   std::deque<ServiceFigure> service;  // stable addresses for the jobs
   std::vector<MemoryFigure> memory;
+  // The machine while nothing of the matrix ran yet, during each round, and
+  // over all rounds.
+  MachineWindow idle_machine;
+  std::vector<MachineWindow> rounds;
+  MachineWindow run;
 };
 
 absl::optional<DbOp> DbOpFor(Method method) {
@@ -113,7 +162,8 @@ absl::optional<DbOp> DbOpFor(Method method) {
 // The raw connections that match the service at `concurrency`: its pool,
 // no more than the calls in flight; SQLite writes have one writer, and
 // :memory: is one connection.
-int RawConnections(const Plan& plan, Backend backend, DbOp op, int concurrency) {
+int RawConnections(const Plan& plan, Backend backend, DbOp op,
+                   int concurrency) {
   switch (backend) {
     case Backend::kSqliteMemory:
       return 1;
@@ -127,9 +177,10 @@ int RawConnections(const Plan& plan, Backend backend, DbOp op, int concurrency) 
 }
 
 void Progress(const std::string& line) {
-  std::fprintf(stderr, "[%s] %s\n",
-               absl::FormatTime("%H:%M:%S", absl::Now(), absl::LocalTimeZone()).c_str(),
-               line.c_str());
+  std::fprintf(
+      stderr, "[%s] %s\n",
+      absl::FormatTime("%H:%M:%S", absl::Now(), absl::LocalTimeZone()).c_str(),
+      line.c_str());
 }
 
 LoadOptions LoadFor(const Plan& plan, Method method, int concurrency,
@@ -148,20 +199,24 @@ LoadOptions LoadFor(const Plan& plan, Method method, int concurrency,
 }
 
 // One figure of the matrix: measures a slice of it (warm-up, then
-// `duration`) and adds the slice to `result`.
+// `duration`) and adds the slice, and the machine's state around it, to
+// `result` and `machine`.
 struct Job {
   std::string label;
   std::function<absl::StatusOr<RunStats>(absl::Duration duration)> measure;
   RunStats* result;
+  MachineWindow* machine;
   ChildProcess* server;  // checked after each slice; null for raw jobs
 };
+
+using ServerKey = std::pair<Backend, Version>;
 
 // The servers of a run and what their jobs use, alive until the end.
 struct Setup {
   RunningServer noop;
   Workload synthetic;
-  std::map<Backend, RunningServer> task_servers;
-  std::map<Backend, Workload> workloads;
+  std::map<ServerKey, RunningServer> task_servers;
+  std::map<ServerKey, Workload> workloads;
   std::map<Backend, RawTableOpener> raw_databases;
   std::vector<Job> jobs;
 };
@@ -174,33 +229,58 @@ std::vector<std::pair<DbOp, int>> RawRuns(const Plan& plan, Backend backend) {
     if (!op) continue;
     for (int c : plan.concurrency) {
       std::pair<DbOp, int> run{*op, RawConnections(plan, backend, *op, c)};
-      if (std::find(runs.begin(), runs.end(), run) == runs.end()) runs.push_back(run);
+      if (std::find(runs.begin(), runs.end(), run) == runs.end())
+        runs.push_back(run);
     }
   }
   return runs;
 }
 
+// Starts `version`'s task_server on a database of its own; both versions get
+// the same flags.
 absl::StatusOr<RunningServer> StartTaskServer(const Plan& plan, Backend backend,
+                                              Version version,
                                               BenchEnvironment& env) {
-  absl::StatusOr<std::string> db = env.Database(backend, "service");
+  absl::StatusOr<std::string> db = env.Database(
+      backend, version == Version::kAfter ? "service" : "service_before");
   if (!db.ok()) return db.status();
-  std::vector<std::string> args = {
-      absl::StrCat("--db=", *db),
-      absl::StrCat("--log_level=", absl::GetFlag(FLAGS_server_log_level))};
+  std::vector<std::string> args = {absl::StrCat("--db=", *db)};
+  // Unset, the server logs as users run it (its default).
+  if (const std::string level = absl::GetFlag(FLAGS_server_log_level);
+      !level.empty()) {
+    args.push_back(absl::StrCat("--log_level=", level));
+  }
   if (backend == Backend::kSqliteFile) {
     args.push_back(absl::StrCat("--pool_size=", plan.sqlite_pool_size));
   } else if (backend == Backend::kPostgres) {
     args.push_back(absl::StrCat("--pool_size=", plan.postgres_pool_size));
   }
-  for (const std::string& flag : absl::GetFlag(FLAGS_server_flags)) args.push_back(flag);
-  return env.StartServer("service/task_server", args,
-                         absl::StrCat("task_server-", BackendName(backend), ".log"));
+  for (const std::string& flag : absl::GetFlag(FLAGS_server_flags))
+    args.push_back(flag);
+  if (version == Version::kBefore) {
+    return env.StartServerAt(
+        plan.compare_server, args,
+        absl::StrCat("task_server-before-", BackendName(backend), ".log"));
+  }
+  return env.StartServer(
+      "service/task_server", args,
+      absl::StrCat("task_server-", BackendName(backend), ".log"));
 }
 
-// Starts every server (the no-op one and a task_server per backend, each
-// idle while the others are measured), prepares the databases and lists the
-// jobs: the no-op figures, then per backend its raw figures and its service
-// figures.
+// "sqlite-file GetTask c=16", with " before" / " after" when comparing.
+std::string ServiceLabel(const Plan& plan, Backend backend, Version version,
+                         Method method, int concurrency) {
+  std::string label = absl::StrCat(BackendName(backend), " ",
+                                   MethodName(method), " c=", concurrency);
+  if (!plan.compare_server.empty())
+    absl::StrAppend(&label, " ", VersionName(version));
+  return label;
+}
+
+// Starts every server (the no-op one and a task_server per backend and
+// version, each idle while the others are measured), prepares the databases
+// and lists the jobs: the no-op figures, then per backend its raw figures and
+// its service figures, the two versions of a figure one after the other.
 absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
                      Results& results) {
   absl::StatusOr<RunningServer> noop =
@@ -210,15 +290,17 @@ absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
   setup.synthetic = SyntheticWorkload(absl::GetFlag(FLAGS_setup_tasks));
   for (Method method : plan.methods) {
     for (int c : plan.concurrency) {
-      RunStats* result = &results.rpc[{method, c}];
+      Figure* result = &results.rpc[{method, c}];
       setup.jobs.push_back(
           {absl::StrCat("no-op ", MethodName(method), " c=", c),
-           [&plan, &setup, method, c](absl::Duration duration) -> absl::StatusOr<RunStats> {
-             LoadOptions options = LoadFor(plan, method, c, *setup.noop.process);
+           [&plan, &setup, method,
+            c](absl::Duration duration) -> absl::StatusOr<RunStats> {
+             LoadOptions options =
+                 LoadFor(plan, method, c, *setup.noop.process);
              options.duration = duration;
              return RunLoad(setup.noop.channel, setup.synthetic, options);
            },
-           result, setup.noop.process.get()});
+           &result->stats, &result->machine, setup.noop.process.get()});
     }
   }
 
@@ -227,16 +309,18 @@ absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
     if (!raw_runs.empty()) {
       absl::StatusOr<std::string> db = env.Database(backend, "raw");
       if (!db.ok()) return db.status();
-      absl::StatusOr<RawTableOpener> open = PrepareRawDatabase(*db, env.scratch_dir());
+      absl::StatusOr<RawTableOpener> open =
+          PrepareRawDatabase(*db, env.scratch_dir());
       if (!open.ok()) return open.status();
       setup.raw_databases[backend] = *std::move(open);
     }
     for (const auto& [op, connections] : raw_runs) {
-      RunStats* result = &results.raw[{backend, op, connections}];
+      Figure* result = &results.raw[{backend, op, connections}];
       setup.jobs.push_back(
-          {absl::StrCat("raw ", BackendName(backend), " ", DbOpName(op), " x", connections),
-           [&plan, &setup, backend, op = op,
-            connections = connections](absl::Duration duration) -> absl::StatusOr<RunStats> {
+          {absl::StrCat("raw ", BackendName(backend), " ", DbOpName(op), " x",
+                        connections),
+           [&plan, &setup, backend, op = op, connections = connections](
+               absl::Duration duration) -> absl::StatusOr<RunStats> {
              DbBaselineOptions options;
              options.op = op;
              options.connections = connections;
@@ -245,33 +329,42 @@ absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
              options.seed_tasks = absl::GetFlag(FLAGS_setup_tasks);
              return RunDbBaseline(setup.raw_databases.at(backend), options);
            },
-           result, nullptr});
+           &result->stats, &result->machine, nullptr});
     }
 
-    absl::StatusOr<RunningServer> server = StartTaskServer(plan, backend, env);
-    if (!server.ok()) return server.status();
-    MemoryFigure memory{backend};
-    if (auto idle = server->process->Memory(); idle.ok()) memory.idle = *idle;
-    results.memory.push_back(memory);
-    absl::StatusOr<Workload> workload =
-        PrepareWorkload(server->channel, absl::GetFlag(FLAGS_setup_tasks));
-    if (!workload.ok()) return workload.status();
-    setup.workloads[backend] = *std::move(workload);
-    setup.task_servers[backend] = *std::move(server);
-    const RunningServer& task_server = setup.task_servers[backend];
+    for (Version version : plan.versions) {
+      absl::StatusOr<RunningServer> server =
+          StartTaskServer(plan, backend, version, env);
+      if (!server.ok()) return server.status();
+      MemoryFigure memory{backend, version};
+      if (auto idle = server->process->Memory(); idle.ok()) memory.idle = *idle;
+      results.memory.push_back(memory);
+      absl::StatusOr<Workload> workload =
+          PrepareWorkload(server->channel, absl::GetFlag(FLAGS_setup_tasks));
+      if (!workload.ok()) return workload.status();
+      setup.workloads[{backend, version}] = *std::move(workload);
+      setup.task_servers[{backend, version}] = *std::move(server);
+    }
 
     for (Method method : plan.methods) {
       for (int c : plan.concurrency) {
-        results.service.push_back({backend, method, c, RunStats()});
-        setup.jobs.push_back(
-            {absl::StrCat(BackendName(backend), " ", MethodName(method), " c=", c),
-             [&plan, &setup, &task_server, backend, method,
-              c](absl::Duration duration) -> absl::StatusOr<RunStats> {
-               LoadOptions options = LoadFor(plan, method, c, *task_server.process);
-               options.duration = duration;
-               return RunLoad(task_server.channel, setup.workloads.at(backend), options);
-             },
-             &results.service.back().stats, task_server.process.get()});
+        for (Version version : plan.versions) {
+          const ServerKey key{backend, version};
+          const RunningServer& task_server = setup.task_servers[key];
+          results.service.push_back({backend, version, method, c});
+          ServiceFigure& figure = results.service.back();
+          setup.jobs.push_back(
+              {ServiceLabel(plan, backend, version, method, c),
+               [&plan, &setup, &task_server, key, method,
+                c](absl::Duration duration) -> absl::StatusOr<RunStats> {
+                 LoadOptions options =
+                     LoadFor(plan, method, c, *task_server.process);
+                 options.duration = duration;
+                 return RunLoad(task_server.channel, setup.workloads.at(key),
+                                options);
+               },
+               &figure.stats, &figure.machine, task_server.process.get()});
+        }
       }
     }
   }
@@ -280,21 +373,36 @@ absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
 
 // Measures every job in `rounds` slices of duration / rounds, going through
 // the list forwards and backwards in turn: each figure and its baselines see
-// the same mix of the machine's quiet and busy moments.
-absl::Status RunRounds(const Plan& plan, int rounds, std::vector<Job>& jobs) {
+// the same mix of the machine's quiet and busy moments. The machine is
+// sampled around each slice (warm-up included) and each round.
+absl::Status RunRounds(const Plan& plan, int rounds, std::vector<Job>& jobs,
+                       Results& results) {
   const absl::Duration slice = plan.duration / rounds;
   for (int round = 0; round < rounds; ++round) {
+    const MachineSample round_start = SampleMachine();
     for (size_t i = 0; i < jobs.size(); ++i) {
       Job& job = jobs[round % 2 == 0 ? i : jobs.size() - 1 - i];
+      const MachineSample start = SampleMachine();
       absl::StatusOr<RunStats> stats = job.measure(slice);
       if (!stats.ok()) return stats.status();
+      MachineWindow machine;
+      machine.Add(start, SampleMachine());
       Progress(absl::StrCat(job.label, " (", round + 1, "/", rounds,
-                            "): ", FormatRunStats(*stats, "op")));
+                            "): ", FormatRunStats(*stats, "op"), "  ",
+                            FormatMachineWindow(machine)));
       job.result->Append(*stats);
+      job.machine->Merge(machine);
       if (job.server != nullptr && !job.server->Running()) {
-        return absl::InternalError(absl::StrCat("the server exited during ", job.label));
+        return absl::InternalError(
+            absl::StrCat("the server exited during ", job.label));
       }
     }
+    MachineWindow& machine = results.rounds.emplace_back();
+    machine.Add(round_start, SampleMachine());
+    results.run.Merge(machine);
+    Progress(absl::StrCat("round ", round + 1, "/", rounds, ": ",
+                          FormatMachineWindow(machine), ", busy ",
+                          PercentText(machine.BusyPercent())));
   }
   return absl::OkStatus();
 }
@@ -302,37 +410,25 @@ absl::Status RunRounds(const Plan& plan, int rounds, std::vector<Job>& jobs) {
 // Peak memory of each task_server after all its runs, then stops them.
 void Finish(Setup& setup, Results& results) {
   for (MemoryFigure& memory : results.memory) {
-    auto it = setup.task_servers.find(memory.backend);
+    auto it = setup.task_servers.find({memory.backend, memory.version});
     if (it == setup.task_servers.end()) continue;
-    if (auto peak = it->second.process->Memory(); peak.ok()) memory.peak_kib = peak->peak_kib;
+    if (auto peak = it->second.process->Memory(); peak.ok())
+      memory.peak_kib = peak->peak_kib;
     if (absl::Status stopped = it->second.process->Stop(); !stopped.ok()) {
-      Progress(absl::StrCat("task_server on ", BackendName(memory.backend),
+      Progress(absl::StrCat("task_server (", VersionName(memory.version),
+                            ") on ", BackendName(memory.backend),
                             " did not stop cleanly: ", stopped.ToString()));
     }
   }
 }
 
-std::string Ms(absl::Duration d) {
-  return absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(d));
-}
-
-// CPU time per operation in microseconds; "-" when not measured.
-std::string CpuUs(absl::Duration per_op) {
-  if (per_op <= absl::ZeroDuration()) return "-";
-  return absl::StrFormat("%.1f", absl::ToDoubleMicroseconds(per_op));
-}
-
-absl::optional<double> Ratio(double value, double baseline) {
-  if (baseline <= 0) return absl::nullopt;
-  return value / baseline;
-}
-
 // The service figure over the no-op server's for the same method and
 // concurrency.
-absl::optional<double> VsRpc(const Results& results, const ServiceFigure& figure) {
+absl::optional<double> VsRpc(const Results& results,
+                             const ServiceFigure& figure) {
   auto it = results.rpc.find({figure.method, figure.concurrency});
   if (it == results.rpc.end()) return absl::nullopt;
-  return Ratio(figure.stats.PerSecond(), it->second.PerSecond());
+  return Ratio(figure.stats.PerSecond(), it->second.stats.PerSecond());
 }
 
 struct DbComparison {
@@ -346,13 +442,15 @@ absl::optional<DbComparison> VsDb(const Plan& plan, const Results& results,
                                   const ServiceFigure& figure) {
   absl::optional<DbOp> op = DbOpFor(figure.method);
   if (!op) return absl::nullopt;
-  const int connections = RawConnections(plan, figure.backend, *op, figure.concurrency);
+  const int connections =
+      RawConnections(plan, figure.backend, *op, figure.concurrency);
   auto it = results.raw.find({figure.backend, *op, connections});
   if (it == results.raw.end()) return absl::nullopt;
-  absl::optional<double> ratio = Ratio(figure.stats.PerSecond(), it->second.PerSecond());
+  absl::optional<double> ratio =
+      Ratio(figure.stats.PerSecond(), it->second.stats.PerSecond());
   if (!ratio) return absl::nullopt;
   return DbComparison{*ratio, absl::StrCat(DbOpName(*op), " x", connections),
-                      it->second.PerSecond()};
+                      it->second.stats.PerSecond()};
 }
 
 // The best ratio to the raw database a service figure could reach in this
@@ -360,20 +458,23 @@ absl::optional<DbComparison> VsDb(const Plan& plan, const Results& results,
 // call is a round trip and then a database operation, one after the other
 // (rpc / (rpc + db)); with more, the service cannot outrun the no-op server
 // (rpc / db).
-absl::optional<double> DbCeiling(const Results& results, const ServiceFigure& figure,
+absl::optional<double> DbCeiling(const Results& results,
+                                 const ServiceFigure& figure,
                                  const DbComparison& db) {
   auto it = results.rpc.find({figure.method, figure.concurrency});
-  if (it == results.rpc.end() || db.baseline_per_second <= 0) return absl::nullopt;
-  const double rpc = it->second.PerSecond();
+  if (it == results.rpc.end() || db.baseline_per_second <= 0)
+    return absl::nullopt;
+  const double rpc = it->second.stats.PerSecond();
   const double raw = db.baseline_per_second;
   return figure.concurrency == 1 ? rpc / (rpc + raw) : rpc / raw;
 }
 
-const ServiceFigure* FindFigure(const Results& results, Backend backend, Method method,
-                                int concurrency) {
+const ServiceFigure* FindFigure(const Results& results, Backend backend,
+                                Method method, int concurrency,
+                                Version version = Version::kAfter) {
   for (const ServiceFigure& figure : results.service) {
     if (figure.backend == backend && figure.method == method &&
-        figure.concurrency == concurrency) {
+        figure.concurrency == concurrency && figure.version == version) {
       return &figure;
     }
   }
@@ -381,7 +482,8 @@ const ServiceFigure* FindFigure(const Results& results, Backend backend, Method 
 }
 
 // The performance targets the service is held to, each checked against the
-// figures of this run that it needs (skipped when they were not measured).
+// built server's figures of this run that it needs (skipped when they were
+// not measured).
 void PrintTargets(const Plan& plan, const Results& results) {
   struct Check {
     std::string what;
@@ -391,9 +493,11 @@ void PrintTargets(const Plan& plan, const Results& results) {
   };
   std::vector<Check> checks;
   for (int c : {16, 64}) {
-    if (const ServiceFigure* f = FindFigure(results, Backend::kSqliteFile, Method::kGetTask, c)) {
-      checks.push_back({absl::StrCat("sqlite-file GetTask c=", c, " vs no-op RPC"),
-                        VsRpc(results, *f), 0.8});
+    if (const ServiceFigure* f =
+            FindFigure(results, Backend::kSqliteFile, Method::kGetTask, c)) {
+      checks.push_back(
+          {absl::StrCat("sqlite-file GetTask c=", c, " vs no-op RPC"),
+           VsRpc(results, *f), 0.8});
     }
   }
   for (int c : plan.concurrency) {
@@ -404,114 +508,269 @@ void PrintTargets(const Plan& plan, const Results& results) {
       const double at_least = c >= 64 ? 1.0 : 0.7;
       checks.push_back({absl::StrCat("sqlite-file CreateTask c=", c, " vs raw ",
                                      db ? db->baseline : "insert"),
-                        db ? absl::optional<double>(db->ratio) : absl::nullopt, at_least,
+                        db ? absl::optional<double>(db->ratio) : absl::nullopt,
+                        at_least,
                         db ? DbCeiling(results, *f, *db) : absl::nullopt});
     }
   }
   for (Method method : {Method::kCreateTask, Method::kGetTask}) {
     for (int c : plan.concurrency) {
-      if (const ServiceFigure* f = FindFigure(results, Backend::kPostgres, method, c)) {
+      if (const ServiceFigure* f =
+              FindFigure(results, Backend::kPostgres, method, c)) {
         absl::optional<DbComparison> db = VsDb(plan, results, *f);
-        checks.push_back({absl::StrCat("postgres ", MethodName(method), " c=", c, " vs raw ",
-                                       db ? db->baseline : "libpq"),
-                          db ? absl::optional<double>(db->ratio) : absl::nullopt, 0.7,
-                          db ? DbCeiling(results, *f, *db) : absl::nullopt});
+        checks.push_back(
+            {absl::StrCat("postgres ", MethodName(method), " c=", c, " vs raw ",
+                          db ? db->baseline : "libpq"),
+             db ? absl::optional<double>(db->ratio) : absl::nullopt, 0.7,
+             db ? DbCeiling(results, *f, *db) : absl::nullopt});
       }
     }
   }
   std::printf(
-      "\nTargets: ratio >= the bound (memory: MiB <= the bound); \"ceiling\": the best ratio "
+      "\nTargets: ratio >= the bound (memory: MiB <= the bound); \"ceiling\": "
+      "the best ratio "
       "to the raw database this run's RPC limit allows\n");
-  std::printf("  %-46s %8s %8s %8s  %s\n", "figure", "value", "bound", "ceiling", "");
+  std::printf("  %-46s %8s %8s %8s  %s\n", "figure", "value", "bound",
+              "ceiling", "");
   for (const Check& check : checks) {
-    const char* verdict = !check.value                        ? "not measured"
-                          : *check.value >= check.at_least    ? "met"
+    const char* verdict = !check.value                     ? "not measured"
+                          : *check.value >= check.at_least ? "met"
                           : check.ceiling && *check.ceiling < check.at_least
                               ? "MISSED (ceiling below the bound)"
                               : "MISSED";
-    std::printf("  %-46s %8s %8s %8s  %s\n", check.what.c_str(),
-                check.value ? absl::StrFormat("%.2f", *check.value).c_str() : "-",
-                absl::StrFormat(">= %.1f", check.at_least).c_str(),
-                check.ceiling ? absl::StrFormat("%.2f", *check.ceiling).c_str() : "-", verdict);
+    std::printf(
+        "  %-46s %8s %8s %8s  %s\n", check.what.c_str(),
+        check.value ? absl::StrFormat("%.2f", *check.value).c_str() : "-",
+        absl::StrFormat(">= %.1f", check.at_least).c_str(),
+        check.ceiling ? absl::StrFormat("%.2f", *check.ceiling).c_str() : "-",
+        verdict);
   }
   for (const MemoryFigure& m : results.memory) {
+    if (m.version != Version::kAfter) continue;
     const double idle = m.idle.rss_kib / 1024.0;
     const double peak = m.peak_kib / 1024.0;
-    std::printf("  %-46s %8.1f %8s %8s  %s\n",
-                absl::StrCat(BackendName(m.backend), " task_server RSS idle").c_str(), idle,
-                "<= 64", "-", idle <= 64 ? "met" : "MISSED");
-    std::printf("  %-46s %8.1f %8s %8s  %s\n",
-                absl::StrCat(BackendName(m.backend), " task_server RSS peak").c_str(), peak,
-                "<= 256", "-", peak <= 256 ? "met" : "MISSED");
+    std::printf(
+        "  %-46s %8.1f %8s %8s  %s\n",
+        absl::StrCat(BackendName(m.backend), " task_server RSS idle").c_str(),
+        idle, "<= 64", "-", idle <= 64 ? "met" : "MISSED");
+    std::printf(
+        "  %-46s %8.1f %8s %8s  %s\n",
+        absl::StrCat(BackendName(m.backend), " task_server RSS peak").c_str(),
+        peak, "<= 256", "-", peak <= 256 ? "met" : "MISSED");
   }
 }
 
 std::string ErrorText(const RunStats& stats) {
   if (stats.errors.empty()) return "0";
   std::vector<std::string> parts;
-  for (const auto& [cause, n] : stats.errors) parts.push_back(absl::StrCat(cause, "=", n));
+  for (const auto& [cause, n] : stats.errors)
+    parts.push_back(absl::StrCat(cause, "=", n));
   return absl::StrJoin(parts, ",");
 }
 
-void PrintTable(const Plan& plan, const Results& results) {
-  std::printf("\nRPC baseline: no-op server (async completion queue, one thread, "
-              "pre-serialized responses of the service's size)\n");
-  std::printf("  %-12s %5s %10s %9s %9s %9s %9s %8s %8s  %s\n", "method", "conc", "req/s",
-              "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "srv us", "cli us", "errors");
-  for (const auto& [key, stats] : results.rpc) {
-    std::printf("  %-12s %5d %10.0f %9s %9s %9s %9s %8s %8s  %s\n",
-                std::string(MethodName(key.first)).c_str(), key.second, stats.PerSecond(),
-                Ms(stats.latency.Percentile(50)).c_str(), Ms(stats.latency.Percentile(90)).c_str(),
-                Ms(stats.latency.Percentile(99)).c_str(),
-                Ms(stats.latency.Percentile(99.9)).c_str(), CpuUs(stats.ServerCpuPerOp()).c_str(),
-                CpuUs(stats.ClientCpuPerOp()).c_str(), ErrorText(stats).c_str());
-  }
-
-  std::printf("\nDatabase baseline: the store's statements through the sqlite3 C API / "
-              "libpq, prepared once, single-row commits, same durability\n");
-  std::printf("  %-14s %-7s %5s %10s %9s %9s %9s %8s  %s\n", "database", "op", "conns",
-              "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "cli us", "errors");
-  for (const auto& [key, stats] : results.raw) {
-    const auto& [backend, op, connections] = key;
-    std::printf("  %-14s %-7s %5d %10.0f %9s %9s %9s %8s  %s\n",
-                std::string(BackendName(backend)).c_str(), std::string(DbOpName(op)).c_str(),
-                connections, stats.PerSecond(), Ms(stats.latency.Percentile(50)).c_str(),
-                Ms(stats.latency.Percentile(99)).c_str(),
-                Ms(stats.latency.Percentile(99.9)).c_str(), CpuUs(stats.ClientCpuPerOp()).c_str(),
+void PrintBaselines(const Results& results) {
+  std::printf(
+      "\nRPC baseline: no-op server (async completion queue, one thread, "
+      "pre-serialized responses of the service's size)\n");
+  std::printf("  %-12s %5s %10s %9s %9s %9s %9s %8s %8s %6s %6s  %s\n",
+              "method", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms",
+              "p99.9 ms", "srv us", "cli us", "load", "steal%", "errors");
+  for (const auto& [key, figure] : results.rpc) {
+    const RunStats& stats = figure.stats;
+    std::printf("  %-12s %5d %10.0f %9s %9s %9s %9s %8s %8s %6s %6s  %s\n",
+                std::string(MethodName(key.first)).c_str(), key.second,
+                stats.PerSecond(),
+                FormatMs(stats.latency.Percentile(50)).c_str(),
+                FormatMs(stats.latency.Percentile(90)).c_str(),
+                FormatMs(stats.latency.Percentile(99)).c_str(),
+                FormatMs(stats.latency.Percentile(99.9)).c_str(),
+                FormatCpuUs(stats.ServerCpuPerOp()).c_str(),
+                FormatCpuUs(stats.ClientCpuPerOp()).c_str(),
+                FormatLoad(figure.machine.MeanLoad()).c_str(),
+                FormatPercent(figure.machine.StealPercent()).c_str(),
                 ErrorText(stats).c_str());
   }
 
-  std::printf("\nService: task_server; \"vs RPC\" = req/s over the no-op server's for the "
-              "same method and concurrency, \"vs DB\" = over the raw operation\n");
-  std::printf("  %-14s %-11s %5s %10s %9s %9s %9s %9s %8s %7s  %-16s  %s\n", "backend",
-              "method", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "srv us",
-              "vs RPC", "vs DB (op xN)", "errors");
-  for (const ServiceFigure& figure : results.service) {
+  std::printf(
+      "\nDatabase baseline: the store's statements through the sqlite3 C API / "
+      "libpq, prepared once, single-row commits, same durability\n");
+  std::printf("  %-14s %-7s %5s %10s %9s %9s %9s %8s %6s %6s  %s\n", "database",
+              "op", "conns", "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "cli us",
+              "load", "steal%", "errors");
+  for (const auto& [key, figure] : results.raw) {
+    const auto& [backend, op, connections] = key;
     const RunStats& stats = figure.stats;
-    const absl::optional<double> rpc_ratio = VsRpc(results, figure);
-    const std::string vs_rpc = rpc_ratio ? absl::StrFormat("%.2f", *rpc_ratio) : "-";
+    std::printf("  %-14s %-7s %5d %10.0f %9s %9s %9s %8s %6s %6s  %s\n",
+                std::string(BackendName(backend)).c_str(),
+                std::string(DbOpName(op)).c_str(), connections,
+                stats.PerSecond(),
+                FormatMs(stats.latency.Percentile(50)).c_str(),
+                FormatMs(stats.latency.Percentile(99)).c_str(),
+                FormatMs(stats.latency.Percentile(99.9)).c_str(),
+                FormatCpuUs(stats.ClientCpuPerOp()).c_str(),
+                FormatLoad(figure.machine.MeanLoad()).c_str(),
+                FormatPercent(figure.machine.StealPercent()).c_str(),
+                ErrorText(stats).c_str());
+  }
+}
+
+// The built server's figures with their ratios to the baselines.
+void PrintService(const Plan& plan, const Results& results) {
+  std::printf(
+      "\nService: task_server%s; \"vs RPC\" = req/s over the no-op server's "
+      "for the same method and concurrency, \"vs DB\" = over the raw "
+      "operation\n",
+      plan.compare_server.empty() ? "" : " (the built one, \"after\")");
+  std::printf(
+      "  %-14s %-11s %5s %10s %9s %9s %9s %9s %8s %7s  %-16s %6s %6s  %s\n",
+      "backend", "method", "conc", "req/s", "p50 ms", "p90 ms", "p99 ms",
+      "p99.9 ms", "srv us", "vs RPC", "vs DB (op xN)", "load", "steal%",
+      "errors");
+  for (const ServiceFigure& figure : results.service) {
+    if (figure.version != Version::kAfter) continue;
+    const RunStats& stats = figure.stats;
     std::string vs_db = "-";
     if (absl::optional<DbComparison> db = VsDb(plan, results, figure)) {
       vs_db = absl::StrFormat("%.2f (%s)", db->ratio, db->baseline);
     }
-    std::printf("  %-14s %-11s %5d %10.0f %9s %9s %9s %9s %8s %7s  %-16s  %s\n",
-                std::string(BackendName(figure.backend)).c_str(),
-                std::string(MethodName(figure.method)).c_str(), figure.concurrency,
-                stats.PerSecond(), Ms(stats.latency.Percentile(50)).c_str(),
-                Ms(stats.latency.Percentile(90)).c_str(),
-                Ms(stats.latency.Percentile(99)).c_str(),
-                Ms(stats.latency.Percentile(99.9)).c_str(), CpuUs(stats.ServerCpuPerOp()).c_str(),
-                vs_rpc.c_str(), vs_db.c_str(), ErrorText(stats).c_str());
+    std::printf(
+        "  %-14s %-11s %5d %10.0f %9s %9s %9s %9s %8s %7s  %-16s %6s %6s  %s\n",
+        std::string(BackendName(figure.backend)).c_str(),
+        std::string(MethodName(figure.method)).c_str(), figure.concurrency,
+        stats.PerSecond(), FormatMs(stats.latency.Percentile(50)).c_str(),
+        FormatMs(stats.latency.Percentile(90)).c_str(),
+        FormatMs(stats.latency.Percentile(99)).c_str(),
+        FormatMs(stats.latency.Percentile(99.9)).c_str(),
+        FormatCpuUs(stats.ServerCpuPerOp()).c_str(),
+        FormatRatio(VsRpc(results, figure)).c_str(), vs_db.c_str(),
+        FormatLoad(figure.machine.MeanLoad()).c_str(),
+        FormatPercent(figure.machine.StealPercent()).c_str(),
+        ErrorText(stats).c_str());
   }
+}
 
-  std::printf("\nMemory: task_server resident set (idle: VmRSS after start; "
-              "peak: VmHWM after all its runs)\n");
-  std::printf("  %-14s %10s %10s\n", "backend", "idle MiB", "peak MiB");
+const MemoryFigure* FindMemory(const Results& results, Backend backend,
+                               Version version) {
   for (const MemoryFigure& m : results.memory) {
-    std::printf("  %-14s %10.1f %10.1f\n", std::string(BackendName(m.backend)).c_str(),
+    if (m.backend == backend && m.version == version) return &m;
+  }
+  return nullptr;
+}
+
+// Each service figure of the --compare_server binary next to the built
+// one's, and their peak memory.
+void PrintComparison(const Plan& plan, const Results& results) {
+  std::printf(
+      "\nBefore/after: \"before\" = %s (--compare_server), \"after\" = the "
+      "built task_server; same flags, each on its own database, a figure's "
+      "two versions measured one after the other in every round; ratio = "
+      "after / before (req/s: above 1 is faster; srv us: below 1 is "
+      "cheaper); load and steal over both\n",
+      plan.compare_server.c_str());
+  std::printf("  %-14s %-11s %5s %12s %12s %6s %13s %13s %6s %12s %6s %6s\n",
+              "backend", "method", "conc", "req/s before", "req/s after",
+              "ratio", "srv us before", "srv us after", "ratio", "errors b/a",
+              "load", "steal%");
+  for (const ServiceFigure& after : results.service) {
+    if (after.version != Version::kAfter) continue;
+    const ServiceFigure* before =
+        FindFigure(results, after.backend, after.method, after.concurrency,
+                   Version::kBefore);
+    if (before == nullptr) continue;
+    MachineWindow machine = after.machine;
+    machine.Merge(before->machine);
+    const absl::Duration cpu_before = before->stats.ServerCpuPerOp();
+    const absl::Duration cpu_after = after.stats.ServerCpuPerOp();
+    std::printf(
+        "  %-14s %-11s %5d %12.0f %12.0f %6s %13s %13s %6s %12s %6s %6s\n",
+        std::string(BackendName(after.backend)).c_str(),
+        std::string(MethodName(after.method)).c_str(), after.concurrency,
+        before->stats.PerSecond(), after.stats.PerSecond(),
+        FormatRatio(Ratio(after.stats.PerSecond(), before->stats.PerSecond()))
+            .c_str(),
+        FormatCpuUs(cpu_before).c_str(), FormatCpuUs(cpu_after).c_str(),
+        FormatRatio(Ratio(absl::ToDoubleMicroseconds(cpu_after),
+                          absl::ToDoubleMicroseconds(cpu_before)))
+            .c_str(),
+        absl::StrCat(before->stats.ErrorCount(), "/", after.stats.ErrorCount())
+            .c_str(),
+        FormatLoad(machine.MeanLoad()).c_str(),
+        FormatPercent(machine.StealPercent()).c_str());
+  }
+  std::printf("  %-14s %17s %17s %6s\n", "peak RSS", "MiB before", "MiB after",
+              "ratio");
+  for (Backend backend : plan.backends) {
+    const MemoryFigure* before = FindMemory(results, backend, Version::kBefore);
+    const MemoryFigure* after = FindMemory(results, backend, Version::kAfter);
+    if (before == nullptr || after == nullptr) continue;
+    std::printf("  %-14s %17.1f %17.1f %6s\n",
+                std::string(BackendName(backend)).c_str(),
+                before->peak_kib / 1024.0, after->peak_kib / 1024.0,
+                FormatRatio(Ratio(after->peak_kib, before->peak_kib)).c_str());
+  }
+}
+
+// One row per task_server; with --compare_server each row says which.
+void PrintMemory(const Plan& plan, const Results& results) {
+  const bool comparing = !plan.compare_server.empty();
+  std::printf(
+      "\nMemory: task_server resident set (idle: VmRSS after start; "
+      "peak: VmHWM after all its runs)\n");
+  std::printf("  %-14s%s %10s %10s\n", "backend",
+              comparing ? absl::StrFormat(" %-7s", "server").c_str() : "",
+              "idle MiB", "peak MiB");
+  for (const MemoryFigure& m : results.memory) {
+    const std::string version =
+        comparing ? absl::StrFormat(" %-7s", VersionName(m.version)) : "";
+    std::printf("  %-14s%s %10.1f %10.1f\n",
+                std::string(BackendName(m.backend)).c_str(), version.c_str(),
                 m.idle.rss_kib / 1024.0, m.peak_kib / 1024.0);
   }
+}
+
+void PrintTable(const Plan& plan, const Results& results) {
+  PrintBaselines(results);
+  PrintService(plan, results);
+  if (!plan.compare_server.empty()) PrintComparison(plan, results);
+  PrintMemory(plan, results);
   PrintTargets(plan, results);
+}
+
+// The machine before, during and after the run: enough to tell a quiet run
+// from a busy one.
+void PrintMachine(const Results& results, const std::string& load_at_start,
+                  const std::string& load_at_end) {
+  std::printf(
+      "Machine: load average at start %s, at end %s; before the run (1 s, "
+      "nothing of the matrix running) busy %s, steal %s; over the rounds %s, "
+      "busy %s\n",
+      load_at_start.c_str(), load_at_end.c_str(),
+      PercentText(results.idle_machine.BusyPercent()).c_str(),
+      PercentText(results.idle_machine.StealPercent()).c_str(),
+      FormatMachineWindow(results.run).c_str(),
+      PercentText(results.run.BusyPercent()).c_str());
+  for (size_t i = 0; i < results.rounds.size(); ++i) {
+    std::printf("  round %zu: %s, busy %s\n", i + 1,
+                FormatMachineWindow(results.rounds[i]).c_str(),
+                PercentText(results.rounds[i].BusyPercent()).c_str());
+  }
+}
+
+// An absolute path to --compare_server's binary; `bazel run` starts the
+// matrix in its runfiles, so a relative path means the caller's directory.
+absl::StatusOr<std::string> CompareServerPath(std::string path) {
+  if (path.empty()) return path;
+  if (path[0] != '/') {
+    if (const char* dir = getenv("BUILD_WORKING_DIRECTORY"); dir != nullptr) {
+      path = absl::StrCat(dir, "/", path);
+    }
+  }
+  path = std::filesystem::absolute(path).string();
+  if (access(path.c_str(), X_OK) != 0 || std::filesystem::is_directory(path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--compare_server ", path, " is not an executable file"));
+  }
+  return path;
 }
 
 absl::StatusOr<Plan> MakePlan() {
@@ -519,7 +778,8 @@ absl::StatusOr<Plan> MakePlan() {
   const bool quick = absl::GetFlag(FLAGS_quick);
   plan.warmup = quick ? absl::Milliseconds(200) : absl::GetFlag(FLAGS_warmup);
   plan.duration = quick ? absl::Seconds(1) : absl::GetFlag(FLAGS_duration);
-  if (absl::GetFlag(FLAGS_rounds) < 1) return absl::InvalidArgumentError("--rounds must be >= 1");
+  if (absl::GetFlag(FLAGS_rounds) < 1)
+    return absl::InvalidArgumentError("--rounds must be >= 1");
   plan.sqlite_pool_size = absl::GetFlag(FLAGS_sqlite_pool_size);
   plan.postgres_pool_size = absl::GetFlag(FLAGS_postgres_pool_size);
   for (const std::string& c : absl::GetFlag(FLAGS_concurrency)) {
@@ -531,22 +791,23 @@ absl::StatusOr<Plan> MakePlan() {
   }
   for (const std::string& name : absl::GetFlag(FLAGS_backends)) {
     absl::optional<Backend> backend = ParseBackend(name);
-    if (!backend) return absl::InvalidArgumentError(absl::StrCat("bad --backends ", name));
+    if (!backend)
+      return absl::InvalidArgumentError(absl::StrCat("bad --backends ", name));
     plan.backends.push_back(*backend);
   }
   for (const std::string& name : absl::GetFlag(FLAGS_methods)) {
     absl::optional<Method> method = ParseMethod(name);
-    if (!method) return absl::InvalidArgumentError(absl::StrCat("bad --methods ", name));
+    if (!method)
+      return absl::InvalidArgumentError(absl::StrCat("bad --methods ", name));
     plan.methods.push_back(*method);
   }
+  absl::StatusOr<std::string> compare =
+      CompareServerPath(absl::GetFlag(FLAGS_compare_server));
+  if (!compare.ok()) return compare.status();
+  plan.compare_server = *compare;
+  plan.versions = {Version::kAfter};
+  if (!plan.compare_server.empty()) plan.versions.push_back(Version::kBefore);
   return plan;
-}
-
-std::string LoadAverage() {
-  std::ifstream file("/proc/loadavg");
-  std::string line;
-  std::getline(file, line);
-  return line;
 }
 
 int Main(const char* argv0) {
@@ -561,26 +822,47 @@ int Main(const char* argv0) {
     std::fprintf(stderr, "matrix: %s\n", env.status().ToString().c_str());
     return 1;
   }
-  const std::string load_before = LoadAverage();
-  Progress(absl::StrCat("cores: ", sysconf(_SC_NPROCESSORS_ONLN), ", load: ", load_before,
-                        ", scratch: ", (*env)->scratch_dir()));
-  for (const std::string& warning : (*env)->Warnings()) Progress("warning: " + warning);
-
   Results results;
+  // What the machine does without the matrix: others' work shows here.
+  const MachineSample start = SampleMachine();
+  absl::SleepFor(absl::Seconds(1));
+  const MachineSample idle_end = SampleMachine();
+  results.idle_machine.Add(start, idle_end);
+  Progress(absl::StrCat(
+      "cores: ", sysconf(_SC_NPROCESSORS_ONLN), ", load: ", start.loadavg_line,
+      ", busy before the run: ",
+      PercentText(results.idle_machine.BusyPercent()),
+      ", steal: ", PercentText(results.idle_machine.StealPercent()),
+      ", scratch: ", (*env)->scratch_dir()));
+  if (!plan->compare_server.empty()) {
+    Progress(
+        absl::StrCat("comparing with ", plan->compare_server, " (before)"));
+  }
+  for (const std::string& warning : (*env)->Warnings())
+    Progress("warning: " + warning);
+
   Setup setup;
   absl::Status status = Prepare(*plan, **env, setup, results);
-  if (status.ok()) status = RunRounds(*plan, absl::GetFlag(FLAGS_rounds), setup.jobs);
+  if (status.ok()) {
+    status = RunRounds(*plan, absl::GetFlag(FLAGS_rounds), setup.jobs, results);
+  }
   Finish(setup, results);
 
-  std::printf("Benchmark matrix: %ld cores, load average before %s, after %s; "
-              "%s measured per figure in %d interleaved slices, each after a %s warm-up; "
-              "client: %d thread(s)\n",
-              sysconf(_SC_NPROCESSORS_ONLN), load_before.c_str(), LoadAverage().c_str(),
-              absl::FormatDuration(plan->duration).c_str(), absl::GetFlag(FLAGS_rounds),
-              absl::FormatDuration(plan->warmup).c_str(), absl::GetFlag(FLAGS_client_threads));
+  const std::string log_level = absl::GetFlag(FLAGS_server_log_level);
+  std::printf(
+      "Benchmark matrix: %ld cores; %s measured per figure in %d interleaved "
+      "slices, each after a %s warm-up; client: %d thread(s); task_server log "
+      "level: %s\n",
+      sysconf(_SC_NPROCESSORS_ONLN),
+      absl::FormatDuration(plan->duration).c_str(), absl::GetFlag(FLAGS_rounds),
+      absl::FormatDuration(plan->warmup).c_str(),
+      absl::GetFlag(FLAGS_client_threads),
+      log_level.empty() ? "the server's default" : log_level.c_str());
+  PrintMachine(results, start.loadavg_line, SampleMachine().loadavg_line);
   PrintTable(*plan, results);
   if (!status.ok()) {
-    std::fprintf(stderr, "matrix: stopped early: %s\n", status.ToString().c_str());
+    std::fprintf(stderr, "matrix: stopped early: %s\n",
+                 status.ToString().c_str());
     return 1;
   }
   return 0;

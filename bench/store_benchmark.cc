@@ -23,7 +23,7 @@
 #include "bench/raw_task_table.h"
 #include "bench/workload.h"
 #include "benchmark/benchmark.h"
-#include "storage/call_deadline.h"
+#include "common/call_deadline.h"
 #include "storage/soci_task_store.h"
 
 namespace tasks::bench {
@@ -44,7 +44,8 @@ struct Fixture {
 };
 
 std::string ScratchFile(absl::string_view name) {
-  return absl::StrCat("/var/tmp/tasks-store-benchmark-", getpid(), "-", name, ".db");
+  return absl::StrCat("/var/tmp/tasks-store-benchmark-", getpid(), "-", name,
+                      ".db");
 }
 
 // Exits on failure: a benchmark without its fixture measures nothing.
@@ -75,7 +76,8 @@ std::string DatabaseFor(const std::string& db) {
 }
 
 Fixture& FixtureFor(const std::string& db) {
-  static auto* const fixtures = new std::map<std::string, std::unique_ptr<Fixture>>;
+  static auto* const fixtures =
+      new std::map<std::string, std::unique_ptr<Fixture>>;
   std::unique_ptr<Fixture>& fixture = (*fixtures)[db];
   if (fixture != nullptr) return *fixture;
   fixture = std::make_unique<Fixture>();
@@ -89,7 +91,8 @@ Fixture& FixtureFor(const std::string& db) {
 
   v1::Project project;
   project.set_name(absl::StrCat("store-benchmark-", db));
-  fixture->store_project = Check(fixture->store->CreateProject(project), "project").id();
+  fixture->store_project =
+      Check(fixture->store->CreateProject(project), "project").id();
   v1::BatchCreateTasksRequest batch;
   for (int i = 0; i < kSeedTasks; ++i) {
     *batch.add_requests()->mutable_task() =
@@ -97,13 +100,16 @@ Fixture& FixtureFor(const std::string& db) {
   }
   const v1::BatchCreateTasksResponse seeded =
       Check(fixture->store->BatchCreateTasks(batch), "seeding the store");
-  for (const v1::Task& task : seeded.tasks()) fixture->store_tasks.push_back(task.id());
-  fixture->raw_project = Check(fixture->raw->InsertProject("raw-" + db), "raw project");
+  for (const v1::Task& task : seeded.tasks())
+    fixture->store_tasks.push_back(task.id());
+  fixture->raw_project =
+      Check(fixture->raw->InsertProject("raw-" + db), "raw project");
   Check(fixture->raw->Execute("BEGIN"), "BEGIN");
   for (int i = 0; i < kSeedTasks; ++i) {
-    fixture->raw_tasks.push_back(Check(
-        fixture->raw->InsertTask(fixture->raw_project, absl::StrCat("raw-seed-", i)),
-        "seeding raw"));
+    fixture->raw_tasks.push_back(
+        Check(fixture->raw->InsertTask(fixture->raw_project,
+                                       absl::StrCat("raw-seed-", i)),
+              "seeding raw"));
   }
   Check(fixture->raw->Execute("COMMIT"), "COMMIT");
   return *fixture;
@@ -111,8 +117,8 @@ Fixture& FixtureFor(const std::string& db) {
 
 // Every store call runs under a deadline, as the service's calls do (the
 // store then arms its deadline checks).
-struct CallDeadline : storage::ScopedCallDeadline {
-  CallDeadline() : storage::ScopedCallDeadline(absl::Now() + absl::Seconds(30)) {}
+struct CallDeadline : ScopedCallDeadline {
+  CallDeadline() : ScopedCallDeadline(absl::Now() + absl::Seconds(30)) {}
 };
 
 void Report(benchmark::State& state, const absl::Status& status) {
@@ -180,7 +186,8 @@ void BM_StoreCreateTask(benchmark::State& state, const std::string& db) {
 void BM_RawInsertTask(benchmark::State& state, const std::string& db) {
   Fixture& f = FixtureFor(db);
   for (auto _ : state) {
-    auto id = f.raw->InsertTask(f.raw_project, absl::StrCat("insert-", ++f.sequence));
+    auto id =
+        f.raw->InsertTask(f.raw_project, absl::StrCat("insert-", ++f.sequence));
     if (!id.ok()) return Report(state, id.status());
   }
   state.SetItemsProcessed(state.iterations());
@@ -207,8 +214,9 @@ void BM_RawUpdateTask(benchmark::State& state, const std::string& db) {
   Fixture& f = FixtureFor(db);
   size_t i = 0;
   for (auto _ : state) {
-    absl::Status status = f.raw->UpdateTask(f.raw_tasks[i++ % f.raw_tasks.size()],
-                                            absl::StrCat("update-", ++f.sequence));
+    absl::Status status =
+        f.raw->UpdateTask(f.raw_tasks[i++ % f.raw_tasks.size()],
+                          absl::StrCat("update-", ++f.sequence));
     if (!status.ok()) return Report(state, status);
   }
   state.SetItemsProcessed(state.iterations());
@@ -230,7 +238,8 @@ void BM_StoreCreateDeleteTask(benchmark::State& state, const std::string& db) {
 }
 
 // One BatchCreateTasks of kListPageSize tasks per iteration.
-void BM_StoreBatchCreateTasks50(benchmark::State& state, const std::string& db) {
+void BM_StoreBatchCreateTasks50(benchmark::State& state,
+                                const std::string& db) {
   Fixture& f = FixtureFor(db);
   for (auto _ : state) {
     v1::BatchCreateTasksRequest batch;
@@ -250,7 +259,8 @@ void RegisterAll() {
   if (!PostgresConnection().empty()) backends.push_back("postgres");
   for (const std::string& db : backends) {
     for (const auto& [name, function] :
-         std::vector<std::pair<std::string, void (*)(benchmark::State&, const std::string&)>>{
+         std::vector<std::pair<std::string, void (*)(benchmark::State&,
+                                                     const std::string&)>>{
              {"StoreGetTask", BM_StoreGetTask},
              {"RawGetTask", BM_RawGetTask},
              {"StoreListTasks50", BM_StoreListTasks50},
@@ -263,7 +273,8 @@ void RegisterAll() {
              {"StoreBatchCreateTasks50", BM_StoreBatchCreateTasks50},
          }) {
       // Real time: on a file most of a write is spent waiting for fsync.
-      benchmark::RegisterBenchmark(absl::StrCat(name, "/", db).c_str(), function, db)
+      benchmark::RegisterBenchmark(absl::StrCat(name, "/", db).c_str(),
+                                   function, db)
           ->UseRealTime();
     }
   }

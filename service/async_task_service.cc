@@ -9,13 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/error_reason.h"
 #include "service/async_unary_call.h"
 #include "service/completion_queue_tag.h"
 #include "service/concurrency_limit.h"
 #include "service/server_metrics.h"
 #include "service/status_util.h"
 #include "service/worker_pool.h"
-#include "storage/error_reason.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 
 namespace tasks::service {

@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/error_reason.h"
 #include "service/read_file.h"
-#include "storage/error_reason.h"
 
 namespace tasks::service {
 namespace {

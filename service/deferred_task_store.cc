@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "storage/error_reason.h"
+#include "common/error_reason.h"
 
 namespace tasks::service {
 

@@ -8,11 +8,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/error_reason.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "service/async_unary_call.h"
 #include "service/completion_queue_tag.h"
 #include "service/status_util.h"
-#include "storage/error_reason.h"
 
 namespace tasks::service {
 namespace health_internal {

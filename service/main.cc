@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 #include "service/auth.h"
 #include "service/command_line.h"
 #include "service/database_path.h"
@@ -32,7 +33,6 @@
 #include "service/tls_credentials.h"
 #include "service/version.h"
 #include "storage/soci_task_store.h"
-#include "storage/status_macros.h"
 
 ABSL_FLAG(std::string, listen, "localhost:50051",
           "Address to serve on, host:port.");

@@ -7,10 +7,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
-#include "storage/error_reason.h"
+#include "api/metadata_limits.h"
+#include "common/error_reason.h"
+#include "common/status_macros.h"
 #include "storage/filter/filter.h"
-#include "storage/metadata_limits.h"
-#include "storage/status_macros.h"
 
 namespace tasks::service {
 namespace {
@@ -24,9 +24,8 @@ constexpr absl::string_view kTaskMutable[] = {
     "project_id", "title", "description", "status", "priority", "metadata"};
 constexpr absl::string_view kTaskOutputOnly[] = {"id", "create_time",
                                                  "update_time", "etag"};
-constexpr absl::string_view kOrderBy[] = {"", "create_time",
-                                          "create_time desc", "priority desc",
-                                          "title"};
+constexpr absl::string_view kOrderBy[] = {"", "create_time", "create_time desc",
+                                          "priority desc", "title"};
 
 bool Contains(absl::Span<const absl::string_view> list,
               absl::string_view value) {
@@ -51,9 +50,8 @@ absl::Status CheckText(absl::string_view value, absl::string_view field,
     return InvalidField(field, "must not contain a NUL character");
   }
   if (CodePoints(value) > max_length) {
-    return InvalidField(field,
-                        absl::StrCat("must be at most ", max_length,
-                                     " characters long"));
+    return InvalidField(field, absl::StrCat("must be at most ", max_length,
+                                            " characters long"));
   }
   return absl::OkStatus();
 }
@@ -160,7 +158,8 @@ absl::Status CheckTaskField(const v1::Task& task, absl::string_view path,
     return CheckText(task.description(), field, kMaxDescriptionLength);
   }
   if (path == "status") return CheckStatus(task.status(), field, creating);
-  if (path == "priority") return CheckPriority(task.priority(), field, creating);
+  if (path == "priority")
+    return CheckPriority(task.priority(), field, creating);
   if (path == "metadata") {
     return storage::CheckMetadataLimits(field, task.metadata());
   }
@@ -228,12 +227,10 @@ absl::Status ValidateCreateTask(const v1::CreateTaskRequest& request) {
 
 absl::Status ValidateBatchCreateTasks(
     const v1::BatchCreateTasksRequest& request) {
-  if (request.requests().empty() ||
-      request.requests_size() > kMaxBatchSize) {
-    return InvalidField("requests",
-                        absl::StrCat("must hold 1 to ", kMaxBatchSize,
-                                     " requests, not ",
-                                     request.requests_size()));
+  if (request.requests().empty() || request.requests_size() > kMaxBatchSize) {
+    return InvalidField(
+        "requests", absl::StrCat("must hold 1 to ", kMaxBatchSize,
+                                 " requests, not ", request.requests_size()));
   }
   for (int i = 0; i < request.requests_size(); ++i) {
     RETURN_IF_ERROR(CheckCreateTask(request.requests(i),
@@ -253,8 +250,8 @@ absl::StatusOr<v1::ListTasksRequest> ValidateListTasks(
   RETURN_IF_ERROR(CheckStatus(request.status(), "status", true));
   RETURN_IF_ERROR(CheckPriority(request.priority(), "priority", true));
   const bool has_value =
-      request.has_metadata_value() &&
-      request.metadata_value().kind_case() != google::protobuf::Value::KIND_NOT_SET;
+      request.has_metadata_value() && request.metadata_value().kind_case() !=
+                                          google::protobuf::Value::KIND_NOT_SET;
   if (!request.metadata_key().empty()) {
     if (request.metadata_key().find_first_of(std::string("\"\\\0", 3)) !=
         std::string::npos) {

@@ -33,7 +33,8 @@ namespace tasks::service {
 //   tasks_db_pool_max_connections, tasks_db_pool_open_connections,
 //   tasks_db_pool_in_use_connections, tasks_db_pool_wait_seconds
 //   tasks_db_group_commit_writes
-//   tasks_health_serving, tasks_build_info{version,api,grpc_version,protobuf_version}
+//   tasks_health_serving,
+//   tasks_build_info{version,api,grpc_version,protobuf_version}
 // Labels never hold ids, tokens or principals. Calls are recorded through
 // pre-resolved MethodMetrics; the store reports through store_observer();
 // the worker pool is read at each scrape. Thread-safe.

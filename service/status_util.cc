@@ -3,10 +3,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "service/logging.h"
-#include "storage/error_reason.h"
 
 namespace tasks::service {
 namespace {
@@ -41,8 +41,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   rpc_status.set_message(message);
 
   google::rpc::ErrorInfo info;
-  info.set_reason(
-      ErrorReason(status).value_or(DefaultReason(status.code())));
+  info.set_reason(ErrorReason(status).value_or(DefaultReason(status.code())));
   info.set_domain(kErrorDomain);
   rpc_status.add_details()->PackFrom(info);
 

@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/call_deadline.h"
+#include "common/error_reason.h"
 #include "service/logging.h"
-#include "storage/call_deadline.h"
-#include "storage/error_reason.h"
 
 namespace tasks::service {
 
@@ -92,7 +92,7 @@ absl::Status StoreMonitor::Probe() {
   }
   absl::Status status;
   {
-    storage::ScopedCallDeadline call_deadline(deadline);
+    ScopedCallDeadline call_deadline(deadline);
     status = store_.CheckHealth();
   }
   absl::MutexLock lock(&mu_);

@@ -8,11 +8,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/call_deadline.h"
+#include "common/error_reason.h"
+#include "common/status_macros.h"
 #include "service/request_validation.h"
 #include "service/status_util.h"
-#include "storage/call_deadline.h"
-#include "storage/error_reason.h"
-#include "storage/status_macros.h"
 
 namespace tasks::service {
 namespace {
@@ -48,7 +48,7 @@ absl::Time StoreDeadline(const grpc::ServerContext* context) {
 template <typename Response, typename Call>
 grpc::Status Respond(const grpc::ServerContext* context, Response* response,
                      Call call) {
-  storage::ScopedCallDeadline deadline(StoreDeadline(context));
+  ScopedCallDeadline deadline(StoreDeadline(context));
   absl::StatusOr<Response> result = call();
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
@@ -58,7 +58,7 @@ grpc::Status Respond(const grpc::ServerContext* context, Response* response,
 template <typename Call>
 grpc::Status Respond(const grpc::ServerContext* context, Empty* /*response*/,
                      Call call) {
-  storage::ScopedCallDeadline deadline(StoreDeadline(context));
+  ScopedCallDeadline deadline(StoreDeadline(context));
   return ToGrpcStatus(call());
 }
 

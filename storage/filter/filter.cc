@@ -6,8 +6,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "storage/error_reason.h"
+#include "common/error_reason.h"
 
 namespace tasks::storage::filter {
 namespace {
@@ -154,30 +155,6 @@ class Lexer {
   size_t i_ = 0;
 };
 
-struct FieldName {
-  absl::string_view name;
-  Field field;
-};
-constexpr FieldName kFields[] = {
-    {"id", Field::kId},
-    {"project_id", Field::kProjectId},
-    {"title", Field::kTitle},
-    {"description", Field::kDescription},
-    {"status", Field::kStatus},
-    {"priority", Field::kPriority},
-    {"create_time", Field::kCreateTime},
-    {"update_time", Field::kUpdateTime},
-    {"metadata", Field::kMetadata},
-};
-
-struct EnumName {
-  absl::string_view name;
-  int number;
-};
-constexpr EnumName kStatuses[] = {
-    {"PENDING", 1}, {"IN_PROGRESS", 2}, {"COMPLETED", 3}};
-constexpr EnumName kPriorities[] = {{"LOW", 1}, {"MEDIUM", 2}, {"HIGH", 3}};
-
 bool IsKeyword(const Token& token) {
   return token.kind == Tok::kWord &&
          (token.text == "AND" || token.text == "OR" || token.text == "NOT");
@@ -290,19 +267,18 @@ class Parser {
       return Error(name.position, "expected a field name");
     }
     Node node;
-    const FieldName* field = nullptr;
-    for (const FieldName& known : kFields) {
-      if (known.name == name.text) field = &known;
+    node.field = FindField(name.text);
+    if (node.field == nullptr) {
+      std::vector<absl::string_view> names;
+      for (const FieldSpec& field : Fields()) {
+        if (field.kind != FieldKind::kMetadata) names.push_back(field.name);
+      }
+      return Error(
+          name.position,
+          absl::StrCat("unknown field \"", name.text, "\"; use ",
+                       absl::StrJoin(names, ", "), " or metadata.<key>"));
     }
-    if (field == nullptr) {
-      return Error(name.position,
-                   absl::StrCat("unknown field \"", name.text,
-                                "\"; use id, project_id, title, description, "
-                                "status, priority, create_time, update_time "
-                                "or metadata.<key>"));
-    }
-    node.field = field->field;
-    if (node.field == Field::kMetadata) {
+    if (node.field->kind == FieldKind::kMetadata) {
       if (Peek().kind != Tok::kDot) {
         return Error(Peek().position, "expected \".\" and a metadata key");
       }
@@ -371,18 +347,19 @@ class Parser {
                                           OpName(op.kind), "\""));
     }
     Value& value = node->value;
-    const Field field = node->field;
+    const FieldSpec& field = *node->field;
     const bool ordering =
         node->op != Op::kEq && node->op != Op::kNe && node->op != Op::kHas;
     if (node->op == Op::kHas) {
-      if (field == Field::kMetadata) {
+      if (field.kind == FieldKind::kMetadata) {
         if (token.kind != Tok::kStar) {
           return Error(position, "metadata.<key> takes only \":*\" (present)");
         }
         value.type = Value::Type::kAny;
         return absl::OkStatus();
       }
-      if (field != Field::kTitle && field != Field::kDescription) {
+      if (field.kind != FieldKind::kText &&
+          field.kind != FieldKind::kSearchText) {
         return Error(op.position,
                      "\":\" applies to title, description and metadata");
       }
@@ -394,9 +371,8 @@ class Parser {
     if (token.kind == Tok::kStar) {
       return Error(position, "\"*\" only follows \":\"");
     }
-    switch (field) {
-      case Field::kId:
-      case Field::kProjectId:
+    switch (field.kind) {
+      case FieldKind::kInteger:
         if (token.kind != Tok::kNumber ||
             !absl::SimpleAtoi(token.text, &value.integer)) {
           return Error(position, "expected an integer");
@@ -404,20 +380,18 @@ class Parser {
         if (negative) value.integer = -value.integer;
         value.type = Value::Type::kInteger;
         return absl::OkStatus();
-      case Field::kStatus:
-        return EnumLiteral(token, position, kStatuses, value);
-      case Field::kPriority:
-        return EnumLiteral(token, position, kPriorities, value);
-      case Field::kCreateTime:
-      case Field::kUpdateTime:
+      case FieldKind::kEnum:
+        return EnumLiteral(token, position, field.enum_names, value);
+      case FieldKind::kTime:
         return TimeLiteral(token, position, value);
-      case Field::kTitle:
+      case FieldKind::kText:
         value.type = Value::Type::kText;
         value.text = negative ? "-" + token.text : token.text;
         return absl::OkStatus();
-      case Field::kDescription:
-        return Error(op.position, "description takes only \":\"");
-      case Field::kMetadata:
+      case FieldKind::kSearchText:
+        return Error(op.position,
+                     absl::StrCat(field.name, " takes only \":\""));
+      case FieldKind::kMetadata:
         break;
     }
     if (token.kind == Tok::kNumber) {
@@ -443,9 +417,9 @@ class Parser {
     return absl::OkStatus();
   }
 
-  template <size_t N>
   static absl::Status EnumLiteral(const Token& token, size_t position,
-                                  const EnumName (&names)[N], Value& value) {
+                                  const std::vector<EnumName>& names,
+                                  Value& value) {
     for (const EnumName& name : names) {
       if (token.kind != Tok::kNumber && token.text == name.name) {
         value.type = Value::Type::kInteger;

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "storage/filter/fields.h"
 
 namespace tasks::storage::filter {
 
@@ -17,26 +18,13 @@ inline constexpr size_t kMaxFilterLength = 2048;
 inline constexpr int kMaxFilterDepth = 16;
 inline constexpr int kMaxFilterTerms = 32;
 
-// The task field a comparison reads.
-enum class Field {
-  kId,
-  kProjectId,
-  kTitle,
-  kDescription,
-  kStatus,
-  kPriority,
-  kCreateTime,
-  kUpdateTime,
-  kMetadata,  // at Node::path
-};
-
 enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kHas };
 
 // A comparison's literal, resolved to the field's type: enum names to their
 // numbers, RFC 3339 times to epoch microseconds.
 struct Value {
   enum class Type {
-    kInteger,  // id, project_id, status, priority, times
+    kInteger,  // an integer, enum or time field's value
     kText,     // title, description, a metadata string
     kNumber,   // a metadata number
     kBool,     // a metadata true or false
@@ -56,8 +44,8 @@ struct Node {
   enum class Kind { kAnd, kOr, kNot, kCompare };
   Kind kind = Kind::kCompare;
   std::vector<Node> children;
-  Field field = Field::kId;
-  std::vector<std::string> path;  // metadata keys, outermost first
+  const FieldSpec* field = nullptr;  // kCompare: the field it reads
+  std::vector<std::string> path;     // metadata keys, outermost first
   Op op = Op::kEq;
   Value value;
 };

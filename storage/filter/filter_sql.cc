@@ -28,30 +28,6 @@ const char* OpSql(Op op) {
   return "=";
 }
 
-const char* ColumnOf(Field field) {
-  switch (field) {
-    case Field::kId:
-      return "id";
-    case Field::kProjectId:
-      return "project_id";
-    case Field::kTitle:
-      return "title";
-    case Field::kDescription:
-      return "description";
-    case Field::kStatus:
-      return "status";
-    case Field::kPriority:
-      return "priority";
-    case Field::kCreateTime:
-      return "create_time";
-    case Field::kUpdateTime:
-      return "update_time";
-    case Field::kMetadata:
-      break;
-  }
-  return "metadata";
-}
-
 class Compiler {
  public:
   explicit Compiler(SqlDialect dialect)
@@ -109,26 +85,27 @@ class Compiler {
   }
 
   std::string Comparison(const Node& node, Op op) {
-    const char* column = ColumnOf(node.field);
-    switch (node.field) {
-      case Field::kMetadata:
+    const FieldSpec& field = *node.field;
+    switch (field.kind) {
+      case FieldKind::kMetadata:
         return Metadata(node, op);
-      case Field::kTitle:
-      case Field::kDescription:
+      case FieldKind::kText:
+      case FieldKind::kSearchText:
         if (op == Op::kHas) {
-          return absl::StrCat(postgres_ ? "strpos(" : "instr(", column, ", ",
-                              Text(node.value.text), ") > 0");
+          return absl::StrCat(postgres_ ? "strpos(" : "instr(", field.column,
+                              ", ", Text(node.value.text), ") > 0");
         }
         // PostgreSQL's title is COLLATE "C": bytewise, as on SQLite.
-        return absl::StrCat(column, " ", OpSql(op), " ", Text(node.value.text));
-      case Field::kProjectId:
-        // Without a project, false rather than NULL (see ToSql).
-        return absl::StrCat("(project_id IS NOT NULL AND project_id ",
-                            OpSql(op), " ", Integer(node.value.integer), ")");
+        return absl::StrCat(field.column, " ", OpSql(op), " ",
+                            Text(node.value.text));
       default:
-        return absl::StrCat(column, " ", OpSql(op), " ",
-                            Integer(node.value.integer));
+        break;
     }
+    std::string compared = absl::StrCat(field.column, " ", OpSql(op), " ",
+                                        Integer(node.value.integer));
+    if (!field.optional) return compared;
+    // Without a value, false rather than NULL (see ToSql).
+    return absl::StrCat("(", field.column, " IS NOT NULL AND ", compared, ")");
   }
 
   // The JSON type and the value (as SQL) at the node's metadata path.

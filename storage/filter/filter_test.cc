@@ -4,10 +4,10 @@
 #include <iostream>
 #include <string>
 
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
-#include "storage/error_reason.h"
 #include "storage/filter/filter_sql.h"
 #include "storage/filter/matches.h"
 #include "tasks/v1/tasks.pb.h"

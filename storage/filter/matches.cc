@@ -30,10 +30,6 @@ bool Compare(Op op, const T& a, const T& b) {
   return false;
 }
 
-int64_t Micros(const google::protobuf::Timestamp& time) {
-  return time.seconds() * 1000000 + time.nanos() / 1000;
-}
-
 // The metadata value at `path`, or null when a key is missing or a value on
 // the way is not an object.
 const google::protobuf::Value* Lookup(const google::protobuf::Struct& root,
@@ -76,30 +72,23 @@ bool MetadataHolds(const Node& node, const google::protobuf::Value* found) {
 
 bool CompareHolds(const Node& node, const v1::Task& task) {
   const Value& literal = node.value;
-  switch (node.field) {
-    case Field::kId:
-      return Compare(node.op, task.id(), literal.integer);
-    case Field::kProjectId:
-      return task.has_project_id() &&
-             Compare(node.op, task.project_id(), literal.integer);
-    case Field::kStatus:
-      return Compare(node.op, static_cast<int64_t>(task.status()),
-                     literal.integer);
-    case Field::kPriority:
-      return Compare(node.op, static_cast<int64_t>(task.priority()),
-                     literal.integer);
-    case Field::kCreateTime:
-      return Compare(node.op, Micros(task.create_time()), literal.integer);
-    case Field::kUpdateTime:
-      return Compare(node.op, Micros(task.update_time()), literal.integer);
-    case Field::kTitle:
+  const FieldSpec& field = *node.field;
+  switch (field.kind) {
+    case FieldKind::kInteger:
+    case FieldKind::kEnum:
+    case FieldKind::kTime: {
+      const std::optional<int64_t> value = field.integer(task);
+      return value.has_value() && Compare(node.op, *value, literal.integer);
+    }
+    case FieldKind::kText:
+    case FieldKind::kSearchText: {
+      const std::string& text = field.text(task);
       if (node.op == Op::kHas) {
-        return task.title().find(literal.text) != std::string::npos;
+        return text.find(literal.text) != std::string::npos;
       }
-      return Compare(node.op, task.title(), literal.text);
-    case Field::kDescription:
-      return task.description().find(literal.text) != std::string::npos;
-    case Field::kMetadata:
+      return Compare(node.op, text, literal.text);
+    }
+    case FieldKind::kMetadata:
       return MetadataHolds(node, Lookup(task.metadata(), node.path));
   }
   return false;

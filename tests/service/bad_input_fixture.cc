@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "storage/error_reason.h"
+#include "common/error_reason.h"
 #include "storage/soci_task_store.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/proto_matchers.h"

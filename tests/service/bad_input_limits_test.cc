@@ -32,12 +32,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "api/metadata_limits.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
-#include "storage/error_reason.h"
-#include "storage/metadata_limits.h"
 #include "tests/service/bad_input_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/proto_matchers.h"

@@ -10,10 +10,10 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/server.h"
-#include "storage/error_reason.h"
 #include "storage/soci_task_store.h"
 #include "tests/service/bad_input_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"

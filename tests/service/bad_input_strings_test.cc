@@ -13,10 +13,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
-#include "storage/error_reason.h"
 #include "tests/service/bad_input_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/proto_matchers.h"
@@ -65,39 +65,37 @@ Struct NestedStructWith(const std::string& text) {
 
 // Strings that break naive SQL, LIKE patterns, JSON or text handling.
 const std::vector<std::string>& HostileStrings() {
-  static const auto* const
-      kStrings =
-          new std::vector<std::string>{
-              "Robert'); DROP TABLE tasks;--",
-              "' OR '1'='1",
-              "\"; DELETE FROM projects; --",
-              "1; UPDATE tasks SET title = 'x' WHERE 1=1",
-              "' UNION SELECT value FROM settings --",
-              "$1 :title ? @p %s {0}",
-              "%",
-              "_",
-              "100% _done_ \\% \\_ [a-z]*",
-              "\xF0\x9F\x9A\x80 emoji \xE2\x9C\x85 "
-              "\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB "
-              "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD",  // ZWJ, skin tone
-              "\xE2\x80\xAE"
-              "evil"
-              "\xE2\x80\xAC"
-              " gnp.exe",  // RLO ... PDF
-              "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D "
-              "\xD7\xA2\xD7\x95\xD7\x9C\xD7\x9D",  // Hebrew
-              "\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7 "
-              "\xD8\xA8\xD8\xA7\xD9\x84\xD8\xB9\xD8\xA7\xD9\x84\xD9\x85",  // Arabic
-              "mixed \xD7\xA2\xD7\x91\xD7\xA8\xD7\x99\xD7\xAA and English",
-              "e\xCC\x81 combining, \xF0\x9D\x84\x9E beyond the BMP",
-              "tab\tnewline\ncarriage\r",
-              "line\xE2\x80\xA8separator\xE2\x80\xA9paragraph",
-              "back\\slash \"quote\" 'apos' `tick`",
-              "{\"json\": [1, 2]} ]} \\u0000",
-              "\x7F"
-              "del \x01 \x1F controls",
-              "NULL",
-          };
+  static const auto* const kStrings = new std::vector<std::string>{
+      "Robert'); DROP TABLE tasks;--",
+      "' OR '1'='1",
+      "\"; DELETE FROM projects; --",
+      "1; UPDATE tasks SET title = 'x' WHERE 1=1",
+      "' UNION SELECT value FROM settings --",
+      "$1 :title ? @p %s {0}",
+      "%",
+      "_",
+      "100% _done_ \\% \\_ [a-z]*",
+      "\xF0\x9F\x9A\x80 emoji \xE2\x9C\x85 "
+      "\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB "
+      "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD",  // ZWJ, skin tone
+      "\xE2\x80\xAE"
+      "evil"
+      "\xE2\x80\xAC"
+      " gnp.exe",  // RLO ... PDF
+      "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D "
+      "\xD7\xA2\xD7\x95\xD7\x9C\xD7\x9D",  // Hebrew
+      "\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7 "
+      "\xD8\xA8\xD8\xA7\xD9\x84\xD8\xB9\xD8\xA7\xD9\x84\xD9\x85",  // Arabic
+      "mixed \xD7\xA2\xD7\x91\xD7\xA8\xD7\x99\xD7\xAA and English",
+      "e\xCC\x81 combining, \xF0\x9D\x84\x9E beyond the BMP",
+      "tab\tnewline\ncarriage\r",
+      "line\xE2\x80\xA8separator\xE2\x80\xA9paragraph",
+      "back\\slash \"quote\" 'apos' `tick`",
+      "{\"json\": [1, 2]} ]} \\u0000",
+      "\x7F"
+      "del \x01 \x1F controls",
+      "NULL",
+  };
   return *kStrings;
 }
 

@@ -4,10 +4,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
-#include "storage/error_reason.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/task_builders.h"
 
@@ -25,7 +25,8 @@ using ::testing::ElementsAre;
 using ::testing::Property;
 
 // Matches an INVALID_ARGUMENT naming `field`.
-MATCHER_P(IsInvalidField, field, "is INVALID_ARGUMENT naming " + std::string(field)) {
+MATCHER_P(IsInvalidField, field,
+          "is INVALID_ARGUMENT naming " + std::string(field)) {
   const absl::Status& status = arg.status();
   *result_listener << "which is " << status;
   return status.code() == absl::StatusCode::kInvalidArgument &&
@@ -40,8 +41,8 @@ absl::StatusOr<int> Wrap(absl::Status status) {
 
 ::testing::Matcher<absl::StatusOr<FieldMask>> HoldsPaths(
     std::vector<std::string> paths) {
-  return IsOkAndHolds(Property(&FieldMask::paths,
-                               ::testing::ElementsAreArray(paths)));
+  return IsOkAndHolds(
+      Property(&FieldMask::paths, ::testing::ElementsAreArray(paths)));
 }
 
 v1::CreateTaskRequest CreateTask(const std::string& title) {

@@ -4,6 +4,8 @@
 
 #include "service/server.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -11,18 +13,16 @@
 #include <utility>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "storage/error_reason.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/mock_task_store.h"
@@ -92,11 +92,11 @@ class ServerTest : public ::testing::Test {
     server_ = *std::move(server);
     // In-process channels cancel their calls at once on shutdown; draining
     // needs a real connection.
-    channel_ = server_->port() > 0
-                   ? grpc::CreateChannel(
-                         absl::StrCat("127.0.0.1:", server_->port()),
-                         grpc::InsecureChannelCredentials())
-                   : server_->InProcessChannel();
+    channel_ =
+        server_->port() > 0
+            ? grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                  grpc::InsecureChannelCredentials())
+            : server_->InProcessChannel();
     stub_ = v1::TaskService::NewStub(channel_);
     health_ = Health::NewStub(channel_);
   }
@@ -233,8 +233,8 @@ TEST_F(ServerTest, StoreReasonReachesTheClient) {
   EXPECT_CALL(*store_, GetTask(7, _))
       .WillOnce(Return(
           WithReason(absl::NotFoundError("no task 7"), reason::kTaskNotFound)));
-  EXPECT_THAT(GetTask(7), GrpcErrorIs(grpc::StatusCode::NOT_FOUND,
-                                      reason::kTaskNotFound));
+  EXPECT_THAT(GetTask(7),
+              GrpcErrorIs(grpc::StatusCode::NOT_FOUND, reason::kTaskNotFound));
 }
 
 TEST_F(ServerTest, InvalidRequestNeverReachesTheStore) {
@@ -286,8 +286,7 @@ TEST_F(ServerTest, UpdateTaskPassesTheResolvedMask) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   EXPECT_CALL(*store_, UpdateTask(Property(&v1::Task::id, 4),
                                   Property(&google::protobuf::FieldMask::paths,
-                                           ElementsAre("title",
-                                                                "status")),
+                                           ElementsAre("title", "status")),
                                   _))
       .WillOnce(Return(TaskWithId(4)));
   grpc::ClientContext context;
@@ -309,9 +308,9 @@ TEST_F(ServerTest, ListCallsPassTheResolvedPageSize) {
   {
     grpc::ClientContext context;
     v1::ListProjectsResponse response;
-    EXPECT_THAT(stub_->ListProjects(&context, v1::ListProjectsRequest(),
-                                    &response),
-                GrpcOk());
+    EXPECT_THAT(
+        stub_->ListProjects(&context, v1::ListProjectsRequest(), &response),
+        GrpcOk());
   }
   grpc::ClientContext context;
   v1::ListTasksRequest request;
@@ -506,10 +505,10 @@ TEST_F(ServerTest, WritesBeyondTheWriterThreadsAreResourceExhausted) {
   };
   {
     absl::MutexLock lock(&mu);
-    mu.AwaitWithTimeout(absl::Condition(
-                            +[](decltype(refused)* f) { return (*f)() > 0; },
-                            &refused),
-                        absl::Seconds(10));
+    mu.AwaitWithTimeout(
+        absl::Condition(
+            +[](decltype(refused)* f) { return (*f)() > 0; }, &refused),
+        absl::Seconds(10));
   }
   release.Notify();
   for (std::thread& call : calls) call.join();

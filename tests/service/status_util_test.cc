@@ -1,9 +1,9 @@
 #include "service/status_util.h"
 
 #include "absl/status/status.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "storage/error_reason.h"
 #include "tests/testing/grpc_status_matchers.h"
 
 namespace tasks::service {
@@ -40,16 +40,15 @@ TEST(ToGrpcStatusTest, AttachedReasonBecomesErrorInfo) {
 TEST(ToGrpcStatusTest, MissingReasonDefaultsToCodeName) {
   EXPECT_THAT(ToGrpcStatus(absl::AbortedError("conflict")),
               GrpcErrorIs(grpc::StatusCode::ABORTED, "ABORTED"));
-  EXPECT_THAT(ToGrpcStatus(absl::UnavailableError("down")),
-              GrpcErrorIs(grpc::StatusCode::UNAVAILABLE,
-                          reason::kDatabaseUnavailable));
+  EXPECT_THAT(
+      ToGrpcStatus(absl::UnavailableError("down")),
+      GrpcErrorIs(grpc::StatusCode::UNAVAILABLE, reason::kDatabaseUnavailable));
 }
 
 TEST(ToGrpcStatusTest, InvalidFieldBecomesBadRequestViolation) {
   grpc::Status status =
       ToGrpcStatus(InvalidField("task.title", "must not be blank"));
-  EXPECT_THAT(status,
-              GrpcInvalidField("task.title", reason::kInvalidArgument));
+  EXPECT_THAT(status, GrpcInvalidField("task.title", reason::kInvalidArgument));
   EXPECT_EQ(status.error_message(), "task.title: must not be blank");
 }
 

@@ -3,7 +3,7 @@
 // deadline (DEADLINE_EXCEEDED), writers take turns when the dialect says so,
 // and broken or unopenable connections free their place.
 
-#include "storage/connection_pool.h"
+#include "storage/engine/connection_pool.h"
 
 #include <cstdio>
 #include <iostream>
@@ -17,10 +17,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "storage/connection.h"
-#include "storage/error_reason.h"
+#include "storage/engine/connection.h"
 #include "tests/storage/controlled_dialect.h"
 #include "tests/storage/recording_observer.h"
 #include "tests/testing/status_matchers.h"

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "soci/soci.h"
+#include "storage/sqlite/sqlite_dialect.h"
 
 namespace tasks::storage {
 

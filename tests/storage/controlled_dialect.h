@@ -10,7 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "storage/dialect.h"
+#include "storage/engine/dialect.h"
 
 namespace tasks::storage {
 

@@ -2,7 +2,7 @@
 // commit together, each undone alone when it fails; a failure of the shared
 // transaction reaches every write of the group.
 
-#include "storage/group_committer.h"
+#include "storage/engine/group_committer.h"
 
 #include <atomic>
 #include <cstdio>
@@ -21,12 +21,12 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "soci/soci.h"
-#include "storage/connection.h"
-#include "storage/connection_pool.h"
-#include "storage/error_reason.h"
+#include "storage/engine/connection.h"
+#include "storage/engine/connection_pool.h"
 #include "tests/storage/controlled_dialect.h"
 #include "tests/storage/recording_observer.h"
 #include "tests/testing/status_matchers.h"

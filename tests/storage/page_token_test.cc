@@ -2,7 +2,7 @@
 // tampered with, issued under another secret or for another list, or is not
 // a token at all, is INVALID_ARGUMENT on "page_token" (kInvalidPageToken).
 
-#include "storage/page_token.h"
+#include "storage/sql/page_token.h"
 
 #include <iostream>
 #include <string>
@@ -10,9 +10,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "storage/error_reason.h"
 #include "tests/testing/status_matchers.h"
 
 namespace tasks::storage {

@@ -1,4 +1,4 @@
-#include "storage/postgres_connection.h"
+#include "storage/postgres/postgres_connection.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

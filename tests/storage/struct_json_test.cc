@@ -1,4 +1,4 @@
-#include "storage/struct_json.h"
+#include "common/struct_json.h"
 
 #include <cstring>
 #include <string>

@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
-#include "storage/status_macros.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/task_builders.h"
 

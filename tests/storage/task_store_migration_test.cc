@@ -8,10 +8,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
-#include "storage/error_reason.h"
 #include "storage/soci_task_store.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"

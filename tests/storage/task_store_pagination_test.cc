@@ -10,9 +10,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "storage/error_reason.h"
 #include "tasks/v1/tasks.pb.h"
 #include "tests/storage/task_store_fixture.h"
 #include "tests/testing/status_matchers.h"

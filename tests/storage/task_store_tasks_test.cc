@@ -5,11 +5,11 @@
 #include <limits>
 
 #include "absl/status/status.h"
+#include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
-#include "storage/error_reason.h"
 #include "tasks/v1/tasks.pb.h"
 #include "tests/storage/task_store_fixture.h"
 #include "tests/testing/proto_matchers.h"

@@ -5,7 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "libpq-fe.h"
-#include "storage/postgres_connection.h"
+#include "storage/postgres/postgres_connection.h"
 
 namespace tasks::testing {
 namespace {

@@ -14,7 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
-#include "storage/postgres_connection.h"
+#include "storage/postgres/postgres_connection.h"
 #include "tests/testing/pgbouncer.h"
 
 namespace tasks::testing {

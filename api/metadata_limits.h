@@ -1,0 +1,55 @@
+#ifndef TASKS_API_METADATA_LIMITS_H_
+#define TASKS_API_METADATA_LIMITS_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/struct.pb.h"
+
+namespace tasks::storage {
+
+// The most a task's metadata may hold, checked on create and update by the
+// service's request validation and again by the store. Metadata is a task's
+// annotation map (labels, owners, a few ids or links), not a document store:
+// 16 KiB and 1,000 values leave room for any such map, while every task read
+// parses its metadata into a google.protobuf.Struct of ~200 bytes per value,
+// so these bound one task at ~200 KB in memory and a page of them through
+// kListPageByteBudget (task_store.h).
+
+// Most bytes of a task's metadata as JSON text, as the store writes it
+// (AppendStructJson: compact, keys sorted).
+inline constexpr size_t kMaxMetadataJsonBytes = 16 * 1024;
+
+// Most JSON values in a task's metadata: every member of every object and
+// every element of every list, nested ones included. {"a": [1, 2]} holds 3.
+inline constexpr int kMaxMetadataValues = 1000;
+
+// INVALID_ARGUMENT naming `field` (reason INVALID_ARGUMENT, so a BadRequest
+// field violation) when `metadata` holds more than kMaxMetadataValues values
+// or its keys and strings alone pass kMaxMetadataJsonBytes. Stops at the
+// first value over a limit: its cost is bounded whatever `metadata` holds.
+absl::Status CheckMetadataValues(absl::string_view field,
+                                 const google::protobuf::Struct& metadata);
+
+// INVALID_ARGUMENT naming `field` when `json`, metadata as the store writes
+// it, is longer than kMaxMetadataJsonBytes.
+absl::Status CheckMetadataJsonSize(absl::string_view field,
+                                   absl::string_view json);
+
+// CheckMetadataValues, then CheckMetadataJsonSize on the text
+// AppendStructJson writes. Metadata that cannot be written as JSON at all (a
+// number that is not finite, nesting too deep) passes: the store refuses it
+// with its own message.
+absl::Status CheckMetadataLimits(absl::string_view field,
+                                 const google::protobuf::Struct& metadata);
+
+// CheckMetadataValues for one JSON value, such as ListTasks' metadata_value
+// filter: a value past the limits of a whole task's metadata matches no task,
+// and its cost is bounded however large the message that carries it.
+absl::Status CheckMetadataValueLimits(absl::string_view field,
+                                      const google::protobuf::Value& value);
+
+}  // namespace tasks::storage
+
+#endif  // TASKS_API_METADATA_LIMITS_H_

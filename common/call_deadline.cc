@@ -1,0 +1,35 @@
+#include "common/call_deadline.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/error_reason.h"
+
+namespace tasks {
+namespace {
+
+// Constant-initialized: no per-thread set-up cost.
+thread_local absl::Time call_deadline = absl::InfiniteFuture();
+
+}  // namespace
+
+absl::Time CurrentCallDeadline() { return call_deadline; }
+
+ScopedCallDeadline::ScopedCallDeadline(absl::Time deadline)
+    : previous_(call_deadline) {
+  call_deadline = deadline;
+}
+
+ScopedCallDeadline::~ScopedCallDeadline() { call_deadline = previous_; }
+
+bool CallDeadlinePassed() {
+  return call_deadline != absl::InfiniteFuture() &&
+         absl::Now() >= call_deadline;
+}
+
+absl::Status CallDeadlineExceeded(absl::string_view what) {
+  return WithReason(absl::DeadlineExceededError(
+                        absl::StrCat("the call's deadline passed ", what)),
+                    reason::kDeadlineExceeded);
+}
+
+}  // namespace tasks

@@ -1,0 +1,50 @@
+#ifndef TASKS_COMMON_STRUCT_JSON_H_
+#define TASKS_COMMON_STRUCT_JSON_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/struct.pb.h"
+
+namespace tasks {
+
+// Objects and arrays nested deeper than this are refused, as protobuf's JSON
+// parser refuses them.
+inline constexpr int kMaxJsonNesting = 100;
+
+// Parses `json`, an RFC 8259 text whose top level is an object, into `out`
+// (cleared first). Numbers become doubles; a number too large for a double is
+// refused, as are duplicate keys, invalid escapes, lone surrogates, control
+// characters in strings, trailing text and nesting deeper than
+// kMaxJsonNesting. Stricter than protobuf's parser, which also takes some
+// non-JSON (trailing commas, unquoted keys); the database only holds JSON.
+// Returns InvalidArgument naming the offset of the first error; `out` is then
+// unspecified. A faster stand-in for protobuf's JsonStringToMessage on the
+// read path, where metadata is parsed for every task returned.
+absl::Status JsonToStruct(absl::string_view json,
+                          google::protobuf::Struct* out);
+
+// Messages nested below the outermost beyond this are not written, as
+// protobuf's JSON printer refuses them. Struct, ListValue and Value each
+// count: about 32 levels of objects or arrays.
+inline constexpr int kMaxJsonWriteMessageDepth = 64;
+
+// Appends compact JSON text of `value` to `out`, byte for byte what
+// protobuf's JSON printer writes for it after a deterministic serialization:
+// object keys sorted bytewise, no spaces, numbers as protobuf's SimpleDtoa
+// (%.15g, or %.17g when that does not read back exactly), strings escaped as
+// protobuf escapes them ('<', '>', control and invisible characters as
+// \uXXXX). Strings must be valid UTF-8 (see CheckText). InvalidArgument for
+// a non-finite number, a Value with no kind set, or nesting beyond
+// kMaxJsonWriteMessageDepth; `out` is then unspecified. A faster stand-in for
+// protobuf's printer on the write path, where every created task's metadata
+// is written.
+absl::Status AppendStructJson(const google::protobuf::Struct& value,
+                              std::string* out);
+absl::Status AppendValueJson(const google::protobuf::Value& value,
+                             std::string* out);
+
+}  // namespace tasks
+
+#endif  // TASKS_COMMON_STRUCT_JSON_H_

@@ -1,0 +1,371 @@
+// PostgreSQL: schema, connection settings and SQLSTATE mapping.
+
+#include "storage/postgres/postgres_dialect.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "common/call_deadline.h"
+#include "soci/postgresql/soci-postgresql.h"
+#include "soci/soci.h"
+#include "storage/engine/dialect.h"
+#include "storage/postgres/cancel_watchdog.h"
+#include "storage/postgres/postgres_connection.h"
+#include "storage/schema/task_indexes.h"
+
+namespace tasks::storage {
+namespace {
+
+// Version 1: projects, tasks and the settings table (page token secret).
+// Times are epoch microseconds (UTC), as on SQLite; the defaults serve other
+// writers, the store sets them itself. Titles compare bytewise (COLLATE "C")
+// so that title order agrees with SQLite's.
+constexpr char kCreateSettings[] = R"sql(
+CREATE TABLE settings (
+  name text PRIMARY KEY,
+  value text NOT NULL
+))sql";
+
+constexpr char kCreateProjects[] = R"sql(
+CREATE TABLE projects (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL,
+  description text NOT NULL DEFAULT '',
+  create_time bigint NOT NULL
+    DEFAULT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
+  update_time bigint NOT NULL
+    DEFAULT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+))sql";
+
+// Constraint names match db_error.h.
+constexpr char kCreateTasks[] = R"sql(
+CREATE TABLE tasks (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  project_id bigint NULL
+    CONSTRAINT tasks_project_fk REFERENCES projects (id) ON DELETE CASCADE,
+  title text COLLATE "C" NOT NULL,
+  description text NOT NULL DEFAULT '',
+  status integer NOT NULL DEFAULT 1
+    CONSTRAINT tasks_status_valid CHECK (status IN (1, 2, 3)),
+  priority integer NOT NULL DEFAULT 2
+    CONSTRAINT tasks_priority_valid CHECK (priority IN (1, 2, 3)),
+  metadata jsonb NOT NULL DEFAULT '{}'
+    CONSTRAINT tasks_metadata_object CHECK (jsonb_typeof(metadata) = 'object'),
+  create_time bigint NOT NULL
+    DEFAULT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
+  update_time bigint NOT NULL
+    DEFAULT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
+  revision bigint NOT NULL DEFAULT 1,
+  request_id text NULL CONSTRAINT tasks_request_id_key UNIQUE,
+  CONSTRAINT tasks_project_title_key UNIQUE (project_id, title)
+))sql";
+
+// Version 2: no empty titles or project names.
+constexpr char kTaskTitleNotEmpty[] =
+    "ALTER TABLE tasks ADD CONSTRAINT tasks_title_not_empty "
+    "CHECK (length(title) > 0)";
+constexpr char kProjectNameNotEmpty[] =
+    "ALTER TABLE projects ADD CONSTRAINT projects_name_not_empty "
+    "CHECK (length(name) > 0)";
+
+// Version 3: request_id is unique per idempotency scope, not in the whole
+// table, and each create with one records its draft's fingerprint. Existing
+// rows go to the shared scope ''.
+constexpr char kScopeRequestIds[] = R"sql(
+ALTER TABLE tasks
+  ADD COLUMN idempotency_scope text NOT NULL DEFAULT '',
+  ADD COLUMN request_fingerprint text NULL,
+  DROP CONSTRAINT tasks_request_id_key,
+  ADD CONSTRAINT tasks_scope_request_id_key
+    UNIQUE (idempotency_scope, request_id))sql";
+
+const std::vector<Migration>& PostgresMigrations() {
+  static const auto* const kMigrations = new std::vector<Migration>{
+      {1,
+       "projects and tasks",
+       {kCreateSettings, kCreateProjects, kCreateTasks, kIndexTasksProject,
+        kIndexTasksCreateTime, kIndexTasksPriority, kIndexTasksTitle}},
+      {2,
+       "no empty titles or project names",
+       {kTaskTitleNotEmpty, kProjectNameNotEmpty}},
+      {3,
+       "request_id unique per idempotency scope, with a request fingerprint",
+       {kScopeRequestIds}},
+  };
+  return *kMigrations;
+}
+
+PGconn* Handle(soci::session& session) {
+  return static_cast<soci::postgresql_session_backend*>(session.get_backend())
+      ->conn_;
+}
+
+// The quoted name after `marker`: `violates unique constraint "x"` -> x.
+std::string QuotedAfter(absl::string_view message, absl::string_view marker) {
+  size_t at = message.find(marker);
+  if (at == absl::string_view::npos) return "";
+  absl::string_view rest = message.substr(at + marker.size());
+  size_t end = rest.find('"');
+  if (end == absl::string_view::npos) return "";
+  return std::string(rest.substr(0, end));
+}
+
+bool IsUrl(absl::string_view connection) {
+  return absl::StartsWith(connection, "postgresql://") ||
+         absl::StartsWith(connection, "postgres://");
+}
+
+// `conninfo` with `keyword=value` added, in its own syntax.
+std::string WithOption(std::string conninfo, absl::string_view keyword,
+                       absl::string_view value) {
+  if (IsUrl(conninfo)) {
+    absl::StrAppend(&conninfo, absl::StrContains(conninfo, '?') ? "&" : "?",
+                    keyword, "=", value);
+  } else {
+    absl::StrAppend(&conninfo, " ", keyword, "=", value);
+  }
+  return conninfo;
+}
+
+// TCP settings for a server that vanishes (a host gone, a network cut),
+// unless the connection string sets them: keepalive probes on an idle
+// connection, and a limit on how long sent data may go unacknowledged.
+// Neither fires for a server that is hung but alive, whose kernel still
+// acknowledges: the cancel watchdog covers that.
+constexpr std::pair<const char*, const char*> kTcpDefaults[] = {
+    {"keepalives", "1"},           {"keepalives_idle", "30"},
+    {"keepalives_interval", "10"}, {"keepalives_count", "3"},
+    {"tcp_user_timeout", "30000"},  // milliseconds
+};
+
+// libpq counts connect_timeout in whole seconds and takes 1 for 2.
+constexpr int64_t kMinConnectSeconds = 2;
+
+class PostgresDialect final : public Dialect {
+ public:
+  // `connect_seconds`: the connect timeout added to `connection` (bounded
+  // by the call's deadline); 0 when the string sets its own.
+  PostgresDialect(std::string connection, int64_t connect_seconds,
+                  bool named_statements)
+      : connection_(std::move(connection)),
+        connect_seconds_(connect_seconds),
+        named_statements_(named_statements) {}
+
+  absl::string_view name() const override { return "postgresql"; }
+  int default_pool_size() const override { return 8; }
+  int max_pool_size() const override { return 1000; }
+  bool serialize_writes() const override { return false; }
+  bool has_pipeline() const override { return true; }
+  bool keeps_prepared_statements() const override { return named_statements_; }
+  bool buffers_results() const override { return true; }
+
+  std::unique_ptr<soci::session> Connect() const override {
+    auto session = std::make_unique<soci::session>(soci::postgresql,
+                                                   ConnectionForThisCall());
+    // libpq prints NOTICEs ("relation ... already exists, skipping") to
+    // stderr by default.
+    PQsetNoticeProcessor(
+        Handle(*session), [](void*, const char*) {}, nullptr);
+    return session;
+  }
+
+  const std::vector<Migration>& migrations() const override {
+    return PostgresMigrations();
+  }
+
+  const char* begin_sql() const override { return "BEGIN"; }
+
+  // Any constant key works as long as every process uses the same one.
+  const char* migration_lock_sql() const override {
+    return "SELECT pg_advisory_xact_lock(7283510942)";
+  }
+
+  const char* lock_rows_sql() const override { return " FOR UPDATE"; }
+
+  const char* metadata_filter_sql() const override {
+    return "(metadata -> :meta_key) = CAST(:meta_value AS jsonb)";
+  }
+
+  // An array literal: one prepared statement serves any number of ids.
+  std::string AllowedIdsCondition(absl::string_view column) const override {
+    return absl::StrCat(column, " = ANY (CAST(:allowed_ids AS bigint[]))");
+  }
+
+  std::string AllowedIdsParameter(
+      const std::vector<int64_t>& ids) const override {
+    return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+  }
+
+  DbError ClassifyError(const std::exception& error,
+                        soci::session* session) const override {
+    DbError result;
+    result.message = error.what();
+    if (dynamic_cast<const soci::soci_error*>(&error) == nullptr) {
+      return result;  // not from the database: kOther
+    }
+    if (session == nullptr) {  // connecting failed
+      result.kind = DbErrorKind::kUnavailable;
+      return result;
+    }
+    PGconn* conn = Handle(*session);
+    if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+      result.kind = DbErrorKind::kUnavailable;
+      result.connection_lost = true;
+      return result;
+    }
+    std::string state;
+    if (auto* pg_error =
+            dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
+      state = pg_error->sqlstate();
+    }
+    absl::string_view code(state);
+    if (code == "23505") {
+      result.kind = DbErrorKind::kUniqueViolation;
+      result.constraint = QuotedAfter(result.message, "constraint \"");
+    } else if (code == "23503") {
+      result.kind = DbErrorKind::kForeignKeyViolation;
+      result.constraint = QuotedAfter(result.message, "constraint \"");
+    } else if (code == "23502") {
+      result.kind = DbErrorKind::kNotNullViolation;
+      result.constraint = QuotedAfter(result.message, "column \"");
+    } else if (code == "23514") {
+      result.kind = DbErrorKind::kCheckViolation;
+      result.constraint = QuotedAfter(result.message, "constraint \"");
+    } else if (absl::StartsWith(code, "22") || code == "54000") {
+      // Data exceptions (bad encoding, bad JSON) and values too large.
+      result.kind = DbErrorKind::kInvalidValue;
+    } else if (absl::StartsWith(code, "08") || code == "57P01" ||
+               code == "57P02" || code == "57P03") {
+      // Connection failures and server shutdown: the session is gone.
+      result.kind = DbErrorKind::kUnavailable;
+      result.connection_lost = true;
+    } else if (code == "53100") {  // disk_full
+      result.kind = DbErrorKind::kStorageFull;
+    } else if (absl::StartsWith(code, "53") || code == "40001" ||
+               code == "40P01" || code == "57014") {
+      // Out of resources, serialization failure, deadlock, cancelled (the
+      // call's deadline, see ArmDeadline): safe to retry.
+      result.kind = DbErrorKind::kUnavailable;
+    }
+    return result;
+  }
+
+  // libpq has read every row already; nothing is left open.
+  void FinishStatement(soci::statement&) const override {}
+
+  uint64_t ArmDeadline(soci::session& session,
+                       absl::Time deadline) const override {
+    if (deadline == absl::InfiniteFuture()) return 0;
+    PGconn* conn = Handle(session);
+    return conn == nullptr ? 0 : watchdog_.Arm(conn, deadline);
+  }
+
+  bool DisarmDeadline(uint64_t id) const override {
+    return watchdog_.Disarm(id);
+  }
+
+  void CancelStatements() const override { watchdog_.CancelAll(); }
+
+  bool InTransaction(soci::session& session) const override {
+    PGconn* conn = Handle(session);
+    if (conn == nullptr) return false;
+    PGTransactionStatusType status = PQtransactionStatus(conn);
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR ||
+           status == PQTRANS_ACTIVE;
+  }
+
+  // libpq leaves nothing unfinished between calls.
+  void ResetStatements(soci::session&) const override {}
+
+  bool Recover(soci::session& session) const override {
+    PGconn* conn = Handle(session);
+    if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) return false;
+    switch (PQtransactionStatus(conn)) {
+      case PQTRANS_IDLE:
+        return true;
+      case PQTRANS_INTRANS:
+      case PQTRANS_INERROR: {
+        PGresult* result = PQexec(conn, "ROLLBACK");
+        bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+        PQclear(result);
+        return ok && PQstatus(conn) == CONNECTION_OK;
+      }
+      default:
+        return false;
+    }
+  }
+
+ private:
+  // The connection string with a connect timeout no longer than what is
+  // left of the call's deadline (a hung server would otherwise hold the
+  // call for the whole timeout).
+  std::string ConnectionForThisCall() const {
+    if (connect_seconds_ == 0) return connection_;
+    int64_t seconds = connect_seconds_;
+    const absl::Time deadline = CurrentCallDeadline();
+    if (deadline != absl::InfiniteFuture()) {
+      const double left = absl::ToDoubleSeconds(deadline - absl::Now());
+      seconds = std::clamp(static_cast<int64_t>(std::ceil(left)),
+                           kMinConnectSeconds, seconds);
+    }
+    return WithOption(connection_, "connect_timeout", absl::StrCat(seconds));
+  }
+
+  const std::string connection_;
+  const int64_t connect_seconds_;
+  const bool named_statements_;
+  mutable CancelWatchdog watchdog_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Dialect>> MakePostgresDialect(
+    absl::string_view connection, absl::Duration connect_timeout) {
+  absl::StatusOr<PostgresConnection> parsed =
+      ParsePostgresConnection(connection);
+  if (!parsed.ok()) return parsed.status();
+  std::string conninfo = std::move(parsed->libpq);
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = error != nullptr ? error : "out of memory";
+    PQfreemem(error);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot parse the PostgreSQL connection string: ", message));
+  }
+  auto is_set = [options](absl::string_view keyword) {
+    for (PQconninfoOption* option = options; option->keyword != nullptr;
+         ++option) {
+      if (keyword == option->keyword && option->val != nullptr) return true;
+    }
+    return false;
+  };
+  for (const auto& [keyword, value] : kTcpDefaults) {
+    if (!is_set(keyword)) conninfo = WithOption(conninfo, keyword, value);
+  }
+  // libpq would otherwise wait for the OS to give up on a silent host.
+  const int64_t connect_seconds =
+      is_set("connect_timeout")
+          ? 0
+          : std::max<int64_t>(kMinConnectSeconds,
+                              static_cast<int64_t>(std::ceil(
+                                  absl::ToDoubleSeconds(connect_timeout))));
+  PQconninfoFree(options);
+  return std::unique_ptr<Dialect>(std::make_unique<PostgresDialect>(
+      std::move(conninfo), connect_seconds, parsed->named_statements));
+}
+
+}  // namespace tasks::storage

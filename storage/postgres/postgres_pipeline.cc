@@ -1,0 +1,227 @@
+#include "storage/postgres/postgres_pipeline.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "soci/postgresql/soci-postgresql.h"
+#include "storage/sql/prepared_statement.h"
+
+namespace tasks::storage {
+namespace {
+
+// Statements per round trip. Small enough that neither side's socket buffer
+// fills while the other is still writing (libpq sends in blocking mode).
+constexpr size_t kChunk = 64;
+
+// SQLSTATE for failures libpq reports without one.
+constexpr char kNoSqlState[] = "XX000";
+
+PGconn* Handle(soci::session& session) {
+  return static_cast<soci::postgresql_session_backend*>(session.get_backend())
+      ->conn_;
+}
+
+using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+ResultPtr NextResult(PGconn* conn) {
+  return ResultPtr(PQgetResult(conn), &PQclear);
+}
+
+// The first failure of a chunk.
+struct Failure {
+  int index = -1;
+  std::string sqlstate;
+  std::string message;
+};
+
+void RecordFailure(int index, const PGresult* result, PGconn* conn,
+                   Failure& failure) {
+  if (failure.index >= 0) return;
+  failure.index = index;
+  const char* state = result != nullptr
+                          ? PQresultErrorField(result, PG_DIAG_SQLSTATE)
+                          : nullptr;
+  failure.sqlstate = state != nullptr ? state : kNoSqlState;
+  const char* message = result != nullptr ? PQresultErrorMessage(result) : "";
+  failure.message = absl::StrCat("Cannot execute query. ",
+                                 (message != nullptr && *message != '\0')
+                                     ? message
+                                     : PQerrorMessage(conn));
+}
+
+long long ToInt64(const PGresult* result, int column) {
+  long long value = 0;
+  (void)absl::SimpleAtoi(PQgetvalue(result, 0, column), &value);
+  return value;
+}
+
+TaskRow RowOf(const PGresult* result) {
+  TaskRow row;
+  row.id = ToInt64(result, 0);
+  row.project_id_indicator =
+      PQgetisnull(result, 0, 1) ? soci::i_null : soci::i_ok;
+  if (row.project_id_indicator == soci::i_ok) {
+    row.project_id = ToInt64(result, 1);
+  }
+  row.title = PQgetvalue(result, 0, 2);
+  row.description = PQgetvalue(result, 0, 3);
+  row.status = static_cast<int>(ToInt64(result, 4));
+  row.priority = static_cast<int>(ToInt64(result, 5));
+  row.metadata = PQgetvalue(result, 0, 6);
+  row.create_time = ToInt64(result, 7);
+  row.update_time = ToInt64(result, 8);
+  row.revision = ToInt64(result, 9);
+  return row;
+}
+
+// The parameters of `params` for the names of a statement, as libpq text.
+class TextParams {
+ public:
+  TextParams(const StatementParams& params,
+             const std::vector<std::string>& names) {
+    // ParamFor hands out mutable indicators; nothing here writes them.
+    auto& mutable_params = const_cast<StatementParams&>(params);
+    texts_.reserve(names.size());
+    for (const std::string& name : names) {
+      const ParamRef ref = ParamFor(mutable_params, name);
+      if (ref.indicator != nullptr && *ref.indicator == soci::i_null) {
+        texts_.emplace_back();
+        values_.push_back(nullptr);
+        continue;
+      }
+      switch (ref.type) {
+        case ParamRef::Type::kInt64:
+          texts_.push_back(
+              absl::StrCat(*static_cast<const long long*>(ref.value)));
+          break;
+        case ParamRef::Type::kInt:
+          texts_.push_back(absl::StrCat(*static_cast<const int*>(ref.value)));
+          break;
+        case ParamRef::Type::kText:
+          texts_.push_back(*static_cast<const std::string*>(ref.value));
+          break;
+      }
+      values_.push_back(texts_.back().c_str());
+    }
+  }
+
+  int size() const { return static_cast<int>(values_.size()); }
+  const char* const* values() const { return values_.data(); }
+
+ private:
+  std::vector<std::string> texts_;  // reserved: c_str() pointers stay valid
+  std::vector<const char*> values_;
+};
+
+// A statement name no other statement of the process ever had: a name
+// forgotten after a failed Prepare is never handed out again, so it cannot
+// clash with one still prepared on the session.
+std::string NewStatementName() {
+  static std::atomic<uint64_t> last{0};
+  return absl::StrCat("pipelined_", last.fetch_add(1) + 1);
+}
+
+}  // namespace
+
+std::vector<std::optional<TaskRow>> RunTaskPipeline(
+    soci::session& session, const std::vector<PipelinedStatement>& statements,
+    absl::flat_hash_map<std::string, std::string>* prepared, int* failed) {
+  PGconn* conn = Handle(session);
+  std::vector<std::optional<TaskRow>> rows(statements.size());
+  if (PQenterPipelineMode(conn) != 1) {
+    *failed = 0;
+    throw soci::postgresql_soci_error(
+        absl::StrCat("cannot enter pipeline mode: ", PQerrorMessage(conn)),
+        kNoSqlState);
+  }
+  Failure failure;
+  for (size_t start = 0; start < statements.size() && failure.index < 0;
+       start += kChunk) {
+    const size_t end = std::min(statements.size(), start + kChunk);
+    // What was sent, in order: a statement index, or -1 for a Prepare
+    // (failing, it fails the statement after it).
+    std::vector<int> sent;
+    for (size_t i = start; i < end; ++i) {
+      const std::string& sql = *statements[i].sql;
+      std::vector<std::string> names;
+      const std::string positional = PositionalSql(sql, &names);
+      const TextParams params(statements[i].params, names);
+      if (prepared == nullptr) {
+        if (PQsendQueryParams(conn, positional.c_str(), params.size(), nullptr,
+                              params.values(), nullptr, nullptr, 0) != 1) {
+          RecordFailure(static_cast<int>(i), nullptr, conn, failure);
+          break;
+        }
+        sent.push_back(static_cast<int>(i));
+        continue;
+      }
+      auto [it, added] = prepared->try_emplace(sql);
+      if (added) it->second = NewStatementName();
+      if (added) {
+        if (PQsendPrepare(conn, it->second.c_str(), positional.c_str(),
+                          static_cast<int>(names.size()), nullptr) != 1) {
+          prepared->erase(it);
+          RecordFailure(static_cast<int>(i), nullptr, conn, failure);
+          break;
+        }
+        sent.push_back(-1 - static_cast<int>(i));
+      }
+      if (PQsendQueryPrepared(conn, it->second.c_str(), params.size(),
+                              params.values(), nullptr, nullptr, 0) != 1) {
+        RecordFailure(static_cast<int>(i), nullptr, conn, failure);
+        break;
+      }
+      sent.push_back(static_cast<int>(i));
+    }
+    if (PQpipelineSync(conn) != 1) {
+      RecordFailure(static_cast<int>(start), nullptr, conn, failure);
+      break;
+    }
+    for (int what : sent) {
+      ResultPtr result = NextResult(conn);
+      const int index = what >= 0 ? what : -1 - what;
+      if (result == nullptr) {  // the connection is gone
+        RecordFailure(index, nullptr, conn, failure);
+        break;
+      }
+      switch (PQresultStatus(result.get())) {
+        case PGRES_TUPLES_OK:
+          if (what >= 0 && PQntuples(result.get()) > 0) {
+            rows[what] = RowOf(result.get());
+          }
+          break;
+        case PGRES_COMMAND_OK:
+          break;
+        case PGRES_PIPELINE_ABORTED:
+          // A Prepare after the failure never ran.
+          if (what < 0) prepared->erase(*statements[index].sql);
+          break;
+        default:
+          if (what < 0) prepared->erase(*statements[index].sql);
+          RecordFailure(index, result.get(), conn, failure);
+          break;
+      }
+      NextResult(conn);  // the null that ends each statement's results
+    }
+    // The chunk's sync point; the connection is lost without one.
+    ResultPtr sync = NextResult(conn);
+    if (sync == nullptr || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
+      RecordFailure(static_cast<int>(start), sync.get(), conn, failure);
+      break;
+    }
+  }
+  PQexitPipelineMode(conn);
+  if (failure.index >= 0) {
+    *failed = failure.index;
+    throw soci::postgresql_soci_error(failure.message,
+                                      failure.sqlstate.c_str());
+  }
+  return rows;
+}
+
+}  // namespace tasks::storage

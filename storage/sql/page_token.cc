@@ -1,0 +1,110 @@
+#include "storage/sql/page_token.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <cstdint>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "common/error_reason.h"
+
+namespace tasks::storage {
+namespace {
+
+constexpr char kVersion = 1;
+constexpr size_t kDigestSize = 16;  // of the scope: identifies, the MAC guards
+constexpr size_t kMacSize = 32;     // HMAC-SHA256
+// version, digest, id, number, text length.
+constexpr size_t kFixedSize = 1 + kDigestSize + 8 + 8 + 4;
+
+std::string ScopeDigest(absl::string_view scope) {
+  unsigned char hash[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(scope.data()), scope.size(),
+         hash);
+  return std::string(reinterpret_cast<const char*>(hash), kDigestSize);
+}
+
+// Little-endian fixed-width integers.
+void AppendFixed(std::string* out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) {
+    out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+  }
+}
+
+uint64_t LoadFixed(const char* in, int bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) {
+    value |= static_cast<uint64_t>(static_cast<unsigned char>(in[i]))
+             << (8 * i);
+  }
+  return value;
+}
+
+absl::Status InvalidToken(absl::string_view why) {
+  return InvalidField("page_token", why, reason::kInvalidPageToken);
+}
+
+}  // namespace
+
+PageTokenCodec::PageTokenCodec(std::string secret)
+    : secret_(std::move(secret)) {}
+
+std::string PageTokenCodec::Mac(absl::string_view payload) const {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
+       mac, &length);
+  return std::string(reinterpret_cast<const char*>(mac), length);
+}
+
+std::string PageTokenCodec::Encode(absl::string_view scope,
+                                   const PageCursor& cursor) const {
+  std::string payload;
+  payload.reserve(kFixedSize + cursor.text.size() + kMacSize);
+  payload.push_back(kVersion);
+  payload.append(ScopeDigest(scope));
+  AppendFixed(&payload, static_cast<uint64_t>(cursor.id), 8);
+  AppendFixed(&payload, static_cast<uint64_t>(cursor.number), 8);
+  AppendFixed(&payload, cursor.text.size(), 4);
+  payload.append(cursor.text);
+  payload.append(Mac(payload));
+  return absl::WebSafeBase64Escape(payload);
+}
+
+absl::StatusOr<PageCursor> PageTokenCodec::Decode(
+    absl::string_view token, absl::string_view scope) const {
+  std::string bytes;
+  if (!absl::WebSafeBase64Unescape(token, &bytes) ||
+      bytes.size() < kFixedSize + kMacSize) {
+    return InvalidToken("malformed page token");
+  }
+  absl::string_view payload(bytes.data(), bytes.size() - kMacSize);
+  std::string expected = Mac(payload);
+  if (CRYPTO_memcmp(expected.data(), bytes.data() + payload.size(), kMacSize) !=
+      0) {
+    return InvalidToken("page token was not issued by this service");
+  }
+  if (payload[0] != kVersion) {
+    return InvalidToken("page token of an unknown version");
+  }
+  if (payload.substr(1, kDigestSize) != ScopeDigest(scope)) {
+    return InvalidToken(
+        "page token was issued for different filters or order_by");
+  }
+  const char* p = payload.data() + 1 + kDigestSize;
+  PageCursor cursor;
+  cursor.id = static_cast<long long>(LoadFixed(p, 8));
+  cursor.number = static_cast<long long>(LoadFixed(p + 8, 8));
+  uint64_t text_size = LoadFixed(p + 16, 4);
+  if (text_size != payload.size() - kFixedSize) {
+    return InvalidToken("malformed page token");
+  }
+  cursor.text.assign(p + 20, text_size);
+  return cursor;
+}
+
+}  // namespace tasks::storage

@@ -1,0 +1,47 @@
+#ifndef TASKS_STORAGE_SQL_PAGE_TOKEN_H_
+#define TASKS_STORAGE_SQL_PAGE_TOKEN_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace tasks::storage {
+
+// Where the next page starts: the sort key and id of the previous page's last
+// row. Only the key of the list's order is meaningful.
+struct PageCursor {
+  long long id = 0;
+  long long number = 0;  // create_time or priority
+  std::string text;      // title
+};
+
+// PageTokenCodec
+//
+// Keyset page tokens that clients cannot forge: web-safe base64 of
+// [version][digest of the list's scope][cursor] followed by an HMAC-SHA256
+// of those bytes under a secret every replica shares (it lives in the
+// database). The scope is the normalized filters and order of the list, so
+// a token only continues the list that issued it. Thread-safe.
+class PageTokenCodec {
+ public:
+  explicit PageTokenCodec(std::string secret);
+
+  // A token continuing the list `scope` after `cursor`.
+  std::string Encode(absl::string_view scope, const PageCursor& cursor) const;
+
+  // The cursor in `token`. INVALID_ARGUMENT (field "page_token", reason
+  // kInvalidPageToken) when the token is malformed, tampered with, or was
+  // issued for another scope.
+  absl::StatusOr<PageCursor> Decode(absl::string_view token,
+                                    absl::string_view scope) const;
+
+ private:
+  std::string Mac(absl::string_view payload) const;
+
+  const std::string secret_;
+};
+
+}  // namespace tasks::storage
+
+#endif  // TASKS_STORAGE_SQL_PAGE_TOKEN_H_

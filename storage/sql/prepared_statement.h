@@ -1,0 +1,87 @@
+#ifndef TASKS_STORAGE_SQL_PREPARED_STATEMENT_H_
+#define TASKS_STORAGE_SQL_PREPARED_STATEMENT_H_
+
+#include <string>
+#include <vector>
+
+#include "soci/soci.h"
+#include "storage/engine/dialect.h"
+#include "storage/schema/task_rows.h"
+#include "storage/sql/statement_params.h"
+
+namespace tasks::storage {
+
+// What a statement's result rows are read into.
+enum class RowKind {
+  kNone,     // no rows
+  kTask,     // kTaskColumns
+  kProject,  // kProjectColumns
+  kNumber,   // one integer column
+};
+
+// PreparedStatement
+//
+// A SOCI statement prepared once on one session and executed many times,
+// bound to buffers it owns: set params(), execute, read the row buffers.
+// Where the dialect keeps no prepared statements (a transaction pooler),
+// only the parsing and binding are kept: each execution sends the SQL text.
+// Not thread-safe (neither is its session). Methods throw soci::soci_error.
+class PreparedStatement {
+ public:
+  // Prepares `sql` on `session`, binding each named parameter it uses to
+  // params() and the result columns of `kind` to the row buffers.
+  PreparedStatement(soci::session& session, const Dialect& dialect,
+                    const std::string& sql, RowKind kind);
+
+  PreparedStatement(const PreparedStatement&) = delete;
+  PreparedStatement& operator=(const PreparedStatement&) = delete;
+
+  StatementParams& params() { return params_; }
+
+  // Runs a statement yielding at most one row, to completion (a write is
+  // committed unless a transaction is open). True when a row came back.
+  bool ExecuteOnce();
+
+  // Runs the statement; true when it yields a first row. Read the rest with
+  // Fetch(), then call Finish().
+  bool Execute();
+  bool Fetch();
+  void Finish();
+
+  const TaskRow& task() const { return task_; }
+  const ProjectRow& project() const { return project_; }
+  long long number() const { return number_; }
+
+  // True once an execution failed. SOCI may then keep stale parameter
+  // buffers (PostgreSQL keeps the previous value where a NULL follows), so
+  // the statement must be prepared afresh.
+  bool failed() const { return failed_; }
+
+ private:
+  void Bind(const std::string& name);
+
+  // Runs `step`, remembering a failure.
+  template <typename Step>
+  auto Checked(Step&& step) -> decltype(step());
+
+  const Dialect& dialect_;
+  soci::statement statement_;
+  StatementParams params_;
+  TaskRow task_;
+  ProjectRow project_;
+  long long number_ = 0;
+  bool failed_ = false;
+};
+
+// The distinct named parameters (":name", not "::cast") of `sql`, in order of
+// first use. Quoted text is skipped.
+std::vector<std::string> ParameterNames(const std::string& sql);
+
+// `sql` with each named parameter replaced by "$n", n its position in
+// `names` (filled with ParameterNames(sql)): PostgreSQL's own form.
+std::string PositionalSql(const std::string& sql,
+                          std::vector<std::string>* names);
+
+}  // namespace tasks::storage
+
+#endif  // TASKS_STORAGE_SQL_PREPARED_STATEMENT_H_

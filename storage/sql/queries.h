@@ -1,0 +1,127 @@
+#ifndef TASKS_STORAGE_SQL_QUERIES_H_
+#define TASKS_STORAGE_SQL_QUERIES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "storage/engine/dialect.h"
+
+namespace tasks::storage {
+
+// A ListTasks order: the sort column (none for id order) and direction, with
+// id as the tie-break in the same direction so that the keyset condition is
+// one row-value comparison an index can serve.
+struct TaskOrder {
+  enum class Key { kId, kNumber, kText };
+  absl::string_view order_by;  // normalized, as the API spells it
+  const char* column;          // nullptr for id order
+  bool descending;
+  Key key;
+};
+
+// The ListTasks orders; index 0 is the default (id).
+const std::vector<TaskOrder>& TaskOrders();
+
+// Bits naming the optional conditions of a ListTasks query.
+enum TaskFilterBits {
+  kFilterProject = 1,
+  kFilterStatus = 2,
+  kFilterPriority = 4,
+  kFilterMetadata = 8,
+  kFilterAllowedProjects = 16,  // AccessScope
+  kAllTaskFilters = 31,
+};
+
+// Bits naming the columns an update sets, in the order of the masks' paths.
+enum TaskColumnBits {
+  kTaskProjectId = 1,
+  kTaskTitle = 2,
+  kTaskDescription = 4,
+  kTaskStatus = 8,
+  kTaskPriority = 16,
+  kTaskMetadata = 32,
+  kAllTaskColumns = 63,
+};
+enum ProjectColumnBits {
+  kProjectName = 1,
+  kProjectDescription = 2,
+  kAllProjectColumns = 3,
+};
+
+// Queries
+//
+// Every statement the store runs, as SQL text built once per dialect, with
+// named parameters (see StatementParams). The text is also the key of each
+// connection's prepared-statement cache, so the variants of one query (which
+// columns an update sets, which filters a list has) are distinct strings
+// made here, never per call. Immutable and thread-safe after construction.
+class Queries {
+ public:
+  explicit Queries(const Dialect& dialect);
+
+  std::string health;
+
+  std::string insert_project;
+  std::string get_project;
+
+  std::string lock_project;  // inside a transaction
+  std::string project_has_tasks;
+  std::string delete_project;
+
+  // The task of :request_id in :idempotency_scope, when it was created from
+  // the draft whose fingerprint is :request_fingerprint.
+  std::string task_by_request_id;
+  // The id of the task of :request_id in :idempotency_scope, whatever draft.
+  std::string request_id_taken;
+
+  // The statements on one task by :id; `restricted` adds the AccessScope's
+  // condition on its project (see Dialect::AllowedIdsCondition).
+  const std::string& GetTask(bool restricted) const;
+  const std::string& TaskRevision(bool restricted) const;
+  const std::string& DeleteTask(bool restricted) const;
+
+  // INSERT ... ON CONFLICT (idempotency_scope, request_id) DO NOTHING
+  // RETURNING the row; an unset status or priority is left to the column
+  // default.
+  const std::string& InsertTask(bool has_status, bool has_priority) const;
+
+  // UPDATE ... SET the `columns` (TaskColumnBits), revision + 1,
+  // update_time; `check_revision` adds "AND revision = :revision",
+  // `restricted` the AccessScope's condition on the task's current project.
+  const std::string& UpdateTask(int columns, bool check_revision,
+                                bool restricted) const;
+
+  // UPDATE projects SET the `columns` (ProjectColumnBits), update_time.
+  const std::string& UpdateProject(int columns) const;
+
+  // SELECT a page of projects with id > :after_id, only :allowed_ids when
+  // `restricted`.
+  const std::string& ListProjects(bool restricted) const;
+
+  // SELECT a page of tasks: `filters` (TaskFilterBits), `order` (an index
+  // into TaskOrders()), after the cursor when `after`.
+  const std::string& ListTasks(int filters, int order, bool after) const;
+
+  // The same with `filter_condition` (a filter's SQL, see
+  // filter/filter_sql.h) as one more condition. Made per call: the text
+  // depends only on the filter's shape, so one prepared statement serves
+  // every filter of that shape.
+  std::string ListTasks(int filters, int order, bool after,
+                        absl::string_view filter_condition) const;
+
+ private:
+  const Dialect& dialect_;
+  std::string insert_task_[4];
+  std::string get_task_[2];
+  std::string task_revision_[2];
+  std::string delete_task_[2];
+  std::vector<std::string> update_task_;
+  std::vector<std::string> update_project_;
+  std::string list_projects_[2];
+  std::vector<std::string> list_tasks_;
+};
+
+}  // namespace tasks::storage
+
+#endif  // TASKS_STORAGE_SQL_QUERIES_H_

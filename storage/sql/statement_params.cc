@@ -1,0 +1,75 @@
+#include "storage/sql/statement_params.h"
+
+#include <stdexcept>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+
+namespace tasks::storage {
+namespace {
+
+ParamRef Int64(const long long& value, soci::indicator* indicator = nullptr) {
+  return {ParamRef::Type::kInt64, &value, indicator};
+}
+
+ParamRef Int(const int& value) {
+  return {ParamRef::Type::kInt, &value, nullptr};
+}
+
+ParamRef Text(const std::string& value, soci::indicator* indicator = nullptr) {
+  return {ParamRef::Type::kText, &value, indicator};
+}
+
+}  // namespace
+
+void FilterParamValues::Set(const std::vector<filter::SqlParam>& params) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    integers[i] = params[i].integer;
+    reals[i] = params[i].real;
+    texts[i] = params[i].text;
+  }
+}
+
+std::optional<FilterParamSlot> FilterParamFor(const std::string& name) {
+  constexpr absl::string_view kPrefix = "filter_";
+  if (!absl::StartsWith(name, kPrefix) || name.size() < kPrefix.size() + 2) {
+    return std::nullopt;
+  }
+  FilterParamSlot slot;
+  slot.type = name[kPrefix.size()];
+  if ((slot.type != 'i' && slot.type != 'r' && slot.type != 't') ||
+      !absl::SimpleAtoi(absl::string_view(name).substr(kPrefix.size() + 1),
+                        &slot.index) ||
+      slot.index < 0 || slot.index >= filter::kMaxFilterParams) {
+    return std::nullopt;
+  }
+  return slot;
+}
+
+ParamRef ParamFor(StatementParams& p, const std::string& name) {
+  if (name == "id") return Int64(p.id);
+  if (name == "project_id") return Int64(p.project_id, &p.project_id_indicator);
+  if (name == "name") return Text(p.name, &p.name_indicator);
+  if (name == "title") return Text(p.title, &p.title_indicator);
+  if (name == "description") return Text(p.description);
+  if (name == "status") return Int(p.status);
+  if (name == "priority") return Int(p.priority);
+  if (name == "metadata") return Text(p.metadata);
+  if (name == "now") return Int64(p.now);
+  if (name == "revision") return Int64(p.revision);
+  if (name == "request_id") return Text(p.request_id, &p.request_id_indicator);
+  if (name == "idempotency_scope") return Text(p.idempotency_scope);
+  if (name == "request_fingerprint") {
+    return Text(p.request_fingerprint, &p.request_fingerprint_indicator);
+  }
+  if (name == "after_id") return Int64(p.after_id);
+  if (name == "after_number") return Int64(p.after_number);
+  if (name == "after_text") return Text(p.after_text);
+  if (name == "limit") return Int64(p.limit);
+  if (name == "allowed_ids") return Text(p.allowed_ids);
+  if (name == "meta_key") return Text(p.meta_key);
+  if (name == "meta_value") return Text(p.meta_value);
+  throw std::logic_error("no statement parameter named :" + name);
+}
+
+}  // namespace tasks::storage

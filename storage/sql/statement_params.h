@@ -1,0 +1,82 @@
+#ifndef TASKS_STORAGE_SQL_STATEMENT_PARAMS_H_
+#define TASKS_STORAGE_SQL_STATEMENT_PARAMS_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "soci/soci-backend.h"
+#include "storage/filter/filter_sql.h"
+
+namespace tasks::storage {
+
+// The values of a ListTasks filter's parameters (see filter/filter_sql.h),
+// by number; fixed arrays, so that bound addresses stay put.
+struct FilterParamValues {
+  long long integers[filter::kMaxFilterParams] = {};
+  double reals[filter::kMaxFilterParams] = {};
+  std::string texts[filter::kMaxFilterParams];
+
+  // Sets the values of `params`.
+  void Set(const std::vector<filter::SqlParam>& params);
+};
+
+// A filter parameter's name (":filter_<type><n>", without ':') split into
+// its type ('i', 'r' or 't') and number; nullopt for any other name.
+struct FilterParamSlot {
+  char type;
+  int index;
+};
+std::optional<FilterParamSlot> FilterParamFor(const std::string& name);
+
+// The values a statement's named parameters bind to. A statement binds only
+// the names its SQL uses (":id", ":title", ...; see PreparedStatement).
+struct StatementParams {
+  long long id = 0;
+  long long project_id = 0;
+  soci::indicator project_id_indicator = soci::i_null;
+  std::string name;  // a project's
+  soci::indicator name_indicator = soci::i_ok;
+  std::string title;
+  soci::indicator title_indicator = soci::i_ok;
+  std::string description;
+  int status = 0;
+  int priority = 0;
+  std::string metadata;  // JSON text
+  long long now = 0;     // epoch microseconds
+  long long revision = 0;
+  std::string request_id;
+  soci::indicator request_id_indicator = soci::i_null;
+  std::string idempotency_scope;    // the scope request_id is unique in
+  std::string request_fingerprint;  // RequestFingerprint of a create
+  soci::indicator request_fingerprint_indicator = soci::i_null;
+  // Keyset pagination: the last row of the previous page.
+  long long after_id = 0;
+  long long after_number = 0;
+  std::string after_text;
+  long long limit = 0;
+  // A restricted list: the dialect's AllowedIdsParameter.
+  std::string allowed_ids;
+  // Metadata filter.
+  std::string meta_key;
+  std::string meta_value;
+  // A ListTasks filter's values; made when a statement uses one.
+  std::unique_ptr<FilterParamValues> filter;
+};
+
+// One field of StatementParams, as a named parameter refers to it.
+struct ParamRef {
+  enum class Type { kInt64, kInt, kText };
+  Type type;
+  const void* value;  // long long, int or std::string, by `type`
+  // The field's NULL indicator; nullptr when it is never NULL.
+  soci::indicator* indicator;
+};
+
+// The field of `params` the parameter `name` (without ':') binds to. Throws
+// std::logic_error for a name StatementParams has no field for.
+ParamRef ParamFor(StatementParams& params, const std::string& name);
+
+}  // namespace tasks::storage
+
+#endif  // TASKS_STORAGE_SQL_STATEMENT_PARAMS_H_
