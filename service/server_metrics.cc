@@ -300,7 +300,8 @@ void MethodMetrics::Finished(Clock::time_point started, grpc::StatusCode code) {
 Histogram& MethodMetrics::Latency(int code) {
   Histogram* histogram = latency_[code].load(std::memory_order_acquire);
   if (histogram == nullptr) {
-    // Family::Add returns the existing histogram to a thread that races.
+    // Threads racing here get the same histogram: Family::Add returns the
+    // existing one (tests/ops/server_metrics_test.cc checks it).
     histogram = &latency_family_.Add({{"grpc_service", service_},
                                       {"grpc_method", method_},
                                       {"grpc_code", CodeName(code)}},

@@ -20,8 +20,11 @@ namespace tasks::service {
 // each error reaches the client with the code documented in tasks.proto and a
 // google.rpc.ErrorInfo reason. Output-only fields of created resources are
 // ignored; update masks are resolved into explicit paths for the store.
-// A call whose client deadline has already passed, or that the client has
-// cancelled, gets DEADLINE_EXCEEDED / CANCELLED without reaching the store.
+// A call whose client deadline has already passed gets DEADLINE_EXCEEDED
+// without reaching the store; otherwise the store gives up at that deadline,
+// or 30 s from now if sooner. A call the client cancelled is not checked for
+// (ServerContext::IsCancelled costs a completion-queue poll per call): it
+// runs on, and gRPC drops its reply.
 //
 // With a TokenTable, every call first needs a known bearer token
 // (UNAUTHENTICATED, reason UNAUTHENTICATED, otherwise), and its principal

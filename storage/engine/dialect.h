@@ -10,7 +10,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "storage/engine/db_error.h"
+#include "storage/schema/migration_scripts.h"
 
 namespace soci {
 class session;
@@ -18,14 +20,6 @@ class statement;
 }  // namespace soci
 
 namespace tasks::storage {
-
-// One numbered schema step. Both backends have the same versions; each
-// backend has its own SQL for them.
-struct Migration {
-  int version;
-  const char* description;
-  std::vector<const char*> statements;
-};
 
 // Dialect
 //
@@ -73,8 +67,14 @@ class Dialect {
   // (PostgreSQL's connect_timeout counts whole seconds, at least 2).
   virtual std::unique_ptr<soci::session> Connect() const = 0;
 
-  // The schema steps, in version order.
-  virtual const std::vector<Migration>& migrations() const = 0;
+  // The schema steps, in version order (storage/schema/<backend>/*.sql).
+  virtual absl::Span<const MigrationScript> migration_scripts() const = 0;
+
+  // Runs `script`, one or more statements with no parameters, as the
+  // backend's own shell would (a migration script). Throws soci::soci_error,
+  // for ClassifyError, at the first statement that fails.
+  virtual void ExecuteScript(soci::session& session,
+                             absl::string_view script) const = 0;
 
   // Starts a transaction that will write ("BEGIN IMMEDIATE" on SQLite, so
   // the write lock is taken up front and the busy timeout applies).

@@ -1,4 +1,4 @@
-// PostgreSQL: schema, connection settings and SQLSTATE mapping.
+// PostgreSQL: connection settings, migrations and SQLSTATE mapping.
 
 #include "storage/postgres/postgres_dialect.h"
 
@@ -23,89 +23,10 @@
 #include "storage/engine/dialect.h"
 #include "storage/postgres/cancel_watchdog.h"
 #include "storage/postgres/postgres_connection.h"
-#include "storage/schema/task_indexes.h"
+#include "storage/schema/migration_scripts.h"
 
 namespace tasks::storage {
 namespace {
-
-// Version 1: projects, tasks and the settings table (page token secret).
-// Times are epoch microseconds (UTC), as on SQLite; the defaults serve other
-// writers, the store sets them itself. Titles compare bytewise (COLLATE "C")
-// so that title order agrees with SQLite's.
-constexpr char kCreateSettings[] = R"sql(
-CREATE TABLE settings (
-  name text PRIMARY KEY,
-  value text NOT NULL
-))sql";
-
-constexpr char kCreateProjects[] = R"sql(
-CREATE TABLE projects (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  name text NOT NULL,
-  description text NOT NULL DEFAULT '',
-  create_time bigint NOT NULL
-    DEFAULT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
-  update_time bigint NOT NULL
-    DEFAULT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
-))sql";
-
-// Constraint names match db_error.h.
-constexpr char kCreateTasks[] = R"sql(
-CREATE TABLE tasks (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  project_id bigint NULL
-    CONSTRAINT tasks_project_fk REFERENCES projects (id) ON DELETE CASCADE,
-  title text COLLATE "C" NOT NULL,
-  description text NOT NULL DEFAULT '',
-  status integer NOT NULL DEFAULT 1
-    CONSTRAINT tasks_status_valid CHECK (status IN (1, 2, 3)),
-  priority integer NOT NULL DEFAULT 2
-    CONSTRAINT tasks_priority_valid CHECK (priority IN (1, 2, 3)),
-  metadata jsonb NOT NULL DEFAULT '{}'
-    CONSTRAINT tasks_metadata_object CHECK (jsonb_typeof(metadata) = 'object'),
-  create_time bigint NOT NULL
-    DEFAULT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
-  update_time bigint NOT NULL
-    DEFAULT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
-  revision bigint NOT NULL DEFAULT 1,
-  request_id text NULL CONSTRAINT tasks_request_id_key UNIQUE,
-  CONSTRAINT tasks_project_title_key UNIQUE (project_id, title)
-))sql";
-
-// Version 2: no empty titles or project names.
-constexpr char kTaskTitleNotEmpty[] =
-    "ALTER TABLE tasks ADD CONSTRAINT tasks_title_not_empty "
-    "CHECK (length(title) > 0)";
-constexpr char kProjectNameNotEmpty[] =
-    "ALTER TABLE projects ADD CONSTRAINT projects_name_not_empty "
-    "CHECK (length(name) > 0)";
-
-// Version 3: request_id is unique per idempotency scope, not in the whole
-// table, and each create with one records its draft's fingerprint. Existing
-// rows go to the shared scope ''.
-constexpr char kScopeRequestIds[] = R"sql(
-ALTER TABLE tasks
-  ADD COLUMN idempotency_scope text NOT NULL DEFAULT '',
-  ADD COLUMN request_fingerprint text NULL,
-  DROP CONSTRAINT tasks_request_id_key,
-  ADD CONSTRAINT tasks_scope_request_id_key
-    UNIQUE (idempotency_scope, request_id))sql";
-
-const std::vector<Migration>& PostgresMigrations() {
-  static const auto* const kMigrations = new std::vector<Migration>{
-      {1,
-       "projects and tasks",
-       {kCreateSettings, kCreateProjects, kCreateTasks, kIndexTasksProject,
-        kIndexTasksCreateTime, kIndexTasksPriority, kIndexTasksTitle}},
-      {2,
-       "no empty titles or project names",
-       {kTaskTitleNotEmpty, kProjectNameNotEmpty}},
-      {3,
-       "request_id unique per idempotency scope, with a request fingerprint",
-       {kScopeRequestIds}},
-  };
-  return *kMigrations;
-}
 
 PGconn* Handle(soci::session& session) {
   return static_cast<soci::postgresql_session_backend*>(session.get_backend())
@@ -181,8 +102,29 @@ class PostgresDialect final : public Dialect {
     return session;
   }
 
-  const std::vector<Migration>& migrations() const override {
-    return PostgresMigrations();
+  absl::Span<const MigrationScript> migration_scripts() const override {
+    return PostgresMigrationScripts();
+  }
+
+  // PQexec runs every statement of the string (the simple query protocol);
+  // a prepared or parameterized statement is one statement.
+  void ExecuteScript(soci::session& session,
+                     absl::string_view script) const override {
+    PGconn* conn = Handle(session);
+    PGresult* result = PQexec(conn, std::string(script).c_str());
+    const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      PQclear(result);
+      return;
+    }
+    // No result at all: out of memory or the connection lost.
+    const char* state = result != nullptr
+                            ? PQresultErrorField(result, PG_DIAG_SQLSTATE)
+                            : nullptr;
+    std::string message = PQerrorMessage(conn);
+    PQclear(result);
+    throw soci::postgresql_soci_error(message,
+                                      state != nullptr ? state : "08006");
   }
 
   const char* begin_sql() const override { return "BEGIN"; }

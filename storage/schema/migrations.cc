@@ -6,11 +6,16 @@
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "soci/soci.h"
+#include "storage/schema/migration_scripts.h"
 #include "storage/schema/task_rows.h"
 
 namespace tasks::storage {
 namespace {
 
+// The runner's own table and the page token secret stay in code, not in the
+// scripts: the table must exist before the runner can read which versions a
+// database has, and the secret is random bytes from OpenSSL (PostgreSQL has
+// no such function without the pgcrypto extension), not schema.
 constexpr char kCreateMigrationsTable[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version BIGINT PRIMARY KEY, "
@@ -41,19 +46,19 @@ absl::StatusOr<std::string> MigrateSchema(Connection& connection) {
   long long current = 0;
   sql << "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
       soci::into(current);
-  const std::vector<Migration>& migrations = dialect.migrations();
-  const int latest = migrations.empty() ? 0 : migrations.back().version;
+  const absl::Span<const MigrationScript> scripts = dialect.migration_scripts();
+  const int latest = scripts.empty() ? 0 : scripts.back().version;
   if (current > latest) {
     return WithReason(absl::FailedPreconditionError(absl::StrCat(
                           "the database schema is at version ", current,
                           ", newer than this build knows (", latest, ")")),
                       reason::kInternal);
   }
-  for (const Migration& migration : migrations) {
-    if (migration.version <= current) continue;
-    for (const char* statement : migration.statements) sql << statement;
-    long long version = migration.version;
-    std::string description = migration.description;
+  for (const MigrationScript& script : scripts) {
+    if (script.version <= current) continue;
+    dialect.ExecuteScript(sql, script.sql);
+    long long version = script.version;
+    std::string description(script.name);
     long long now = NowMicros();
     sql << "INSERT INTO schema_migrations (version, description, "
            "applied_time) VALUES (:version, :description, :now)",

@@ -1,4 +1,6 @@
-// SQLite: schema, connection settings and error codes.
+// SQLite: connection settings, migrations and error codes.
+
+#include "storage/sqlite/sqlite_dialect.h"
 
 #include <algorithm>
 #include <atomic>
@@ -13,14 +15,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/call_deadline.h"
 #include "soci/soci.h"
 // Declares the SQLite C API inside namespace sqlite_api: include it instead
 // of <sqlite3.h>, which would then be skipped.
-#include "common/call_deadline.h"
 #include "soci/sqlite3/soci-sqlite3.h"
 #include "storage/engine/dialect.h"
-#include "storage/schema/task_indexes.h"
-#include "storage/sqlite/sqlite_dialect.h"
+#include "storage/schema/migration_scripts.h"
 
 namespace tasks::storage {
 namespace {
@@ -29,150 +30,19 @@ using sqlite_api::sqlite3;
 using sqlite_api::sqlite3_stmt;
 using namespace sqlite_api;  // NOLINT: the C API's functions
 
-// Version 1: projects, tasks and the settings table (page token secret).
-// STRICT tables refuse values of the wrong type instead of storing them.
-// Times are epoch microseconds (UTC); the defaults serve other writers, the
-// store sets them itself. AUTOINCREMENT: an id is never reused, so an old
-// etag can never match a new task.
-constexpr char kCreateSettings[] = R"sql(
-CREATE TABLE settings (
-  name TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) STRICT)sql";
-
-constexpr char kCreateProjects[] = R"sql(
-CREATE TABLE projects (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  name TEXT NOT NULL,
-  description TEXT NOT NULL DEFAULT '',
-  create_time INTEGER NOT NULL
-    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)),
-  update_time INTEGER NOT NULL
-    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER))
-) STRICT)sql";
-
-// Constraint names match db_error.h.
-constexpr char kCreateTasks[] = R"sql(
-CREATE TABLE tasks (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  project_id INTEGER NULL
-    CONSTRAINT tasks_project_fk REFERENCES projects (id) ON DELETE CASCADE,
-  title TEXT NOT NULL,
-  description TEXT NOT NULL DEFAULT '',
-  status INTEGER NOT NULL DEFAULT 1
-    CONSTRAINT tasks_status_valid CHECK (status IN (1, 2, 3)),
-  priority INTEGER NOT NULL DEFAULT 2
-    CONSTRAINT tasks_priority_valid CHECK (priority IN (1, 2, 3)),
-  metadata TEXT NOT NULL DEFAULT '{}'
-    CONSTRAINT tasks_metadata_object
-    CHECK (json_valid(metadata) AND json_type(metadata) = 'object'),
-  create_time INTEGER NOT NULL
-    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)),
-  update_time INTEGER NOT NULL
-    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)),
-  revision INTEGER NOT NULL DEFAULT 1,
-  request_id TEXT NULL CONSTRAINT tasks_request_id_key UNIQUE,
-  CONSTRAINT tasks_project_title_key UNIQUE (project_id, title)
-) STRICT)sql";
-
-// Version 2: no empty titles or project names. SQLite cannot add a CHECK to
-// an existing table, and rebuilding `projects` would cascade-delete every
-// task under foreign_keys = ON, so triggers enforce it, failing like a CHECK
-// constraint of that name.
-constexpr char kTaskTitleNotEmptyOnInsert[] = R"sql(
-CREATE TRIGGER tasks_title_not_empty_insert BEFORE INSERT ON tasks
-WHEN length(NEW.title) = 0
-BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks_title_not_empty'); END)sql";
-constexpr char kTaskTitleNotEmptyOnUpdate[] = R"sql(
-CREATE TRIGGER tasks_title_not_empty_update BEFORE UPDATE OF title ON tasks
-WHEN length(NEW.title) = 0
-BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks_title_not_empty'); END)sql";
-constexpr char kProjectNameNotEmptyOnInsert[] = R"sql(
-CREATE TRIGGER projects_name_not_empty_insert BEFORE INSERT ON projects
-WHEN length(NEW.name) = 0
-BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: projects_name_not_empty'); END)sql";
-constexpr char kProjectNameNotEmptyOnUpdate[] = R"sql(
-CREATE TRIGGER projects_name_not_empty_update BEFORE UPDATE OF name ON projects
-WHEN length(NEW.name) = 0
-BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: projects_name_not_empty'); END)sql";
-
-// Version 3: request_id is unique per idempotency scope, not in the whole
-// table, and each create with one records its draft's fingerprint. SQLite
-// cannot drop a UNIQUE constraint, so the table is rebuilt
-// (https://sqlite.org/lang_altertable.html#otheralter) with version 1's
-// columns and constraints, then the new ones; existing rows keep their ids
-// and go to the shared scope ''. Dropping the old table drops its indexes and
-// triggers, which are made again, and its AUTOINCREMENT counter, which is
-// carried over so that no id of a deleted task comes back.
-constexpr char kCreateTasksV3[] = R"sql(
-CREATE TABLE tasks_v3 (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  project_id INTEGER NULL
-    CONSTRAINT tasks_project_fk REFERENCES projects (id) ON DELETE CASCADE,
-  title TEXT NOT NULL,
-  description TEXT NOT NULL DEFAULT '',
-  status INTEGER NOT NULL DEFAULT 1
-    CONSTRAINT tasks_status_valid CHECK (status IN (1, 2, 3)),
-  priority INTEGER NOT NULL DEFAULT 2
-    CONSTRAINT tasks_priority_valid CHECK (priority IN (1, 2, 3)),
-  metadata TEXT NOT NULL DEFAULT '{}'
-    CONSTRAINT tasks_metadata_object
-    CHECK (json_valid(metadata) AND json_type(metadata) = 'object'),
-  create_time INTEGER NOT NULL
-    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)),
-  update_time INTEGER NOT NULL
-    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)),
-  revision INTEGER NOT NULL DEFAULT 1,
-  request_id TEXT NULL,
-  idempotency_scope TEXT NOT NULL DEFAULT '',
-  request_fingerprint TEXT NULL,
-  CONSTRAINT tasks_project_title_key UNIQUE (project_id, title),
-  CONSTRAINT tasks_scope_request_id_key UNIQUE (idempotency_scope, request_id)
-) STRICT)sql";
-constexpr char kCopyTasksToV3[] = R"sql(
-INSERT INTO tasks_v3 (id, project_id, title, description, status, priority,
-                      metadata, create_time, update_time, revision, request_id)
-SELECT id, project_id, title, description, status, priority, metadata,
-       create_time, update_time, revision, request_id
-FROM tasks)sql";
-constexpr char kForgetV3Counter[] =
-    "DELETE FROM sqlite_sequence WHERE name = 'tasks_v3'";
-constexpr char kCopyTasksCounter[] =
-    "INSERT INTO sqlite_sequence (name, seq) "
-    "SELECT 'tasks_v3', seq FROM sqlite_sequence WHERE name = 'tasks'";
-constexpr char kDropTasks[] = "DROP TABLE tasks";
-constexpr char kRenameTasksV3[] = "ALTER TABLE tasks_v3 RENAME TO tasks";
-
-const std::vector<Migration>& SqliteMigrations() {
-  static const auto* const kMigrations = new std::vector<Migration>{
-      {1,
-       "projects and tasks",
-       {kCreateSettings, kCreateProjects, kCreateTasks, kIndexTasksProject,
-        kIndexTasksCreateTime, kIndexTasksPriority, kIndexTasksTitle}},
-      {2,
-       "no empty titles or project names",
-       {kTaskTitleNotEmptyOnInsert, kTaskTitleNotEmptyOnUpdate,
-        kProjectNameNotEmptyOnInsert, kProjectNameNotEmptyOnUpdate}},
-      {3,
-       "request_id unique per idempotency scope, with a request fingerprint",
-       {kCreateTasksV3, kCopyTasksToV3, kForgetV3Counter, kCopyTasksCounter,
-        kDropTasks, kRenameTasksV3, kIndexTasksProject, kIndexTasksCreateTime,
-        kIndexTasksPriority, kIndexTasksTitle, kTaskTitleNotEmptyOnInsert,
-        kTaskTitleNotEmptyOnUpdate}},
-  };
-  return *kMigrations;
-}
-
 sqlite3* Handle(soci::session& session) {
   return static_cast<soci::sqlite3_session_backend*>(session.get_backend())
       ->conn_;
 }
 
-void Exec(sqlite3* db, const char* sql) {
+// Runs `sql`, one or more statements; an error's message starts with
+// `shown`, or with `sql` itself when that is null.
+void Exec(sqlite3* db, const char* sql, const char* shown = nullptr) {
   char* message = nullptr;
   int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
   if (rc != SQLITE_OK) {
-    std::string text = absl::StrCat(sql, ": ", message ? message : "");
+    std::string text = absl::StrCat(shown != nullptr ? shown : sql, ": ",
+                                    message ? message : "");
     sqlite3_free(message);
     throw soci::sqlite3_soci_error(text, rc);
   }
@@ -289,8 +159,15 @@ class SqliteDialect final : public Dialect {
     return session;
   }
 
-  const std::vector<Migration>& migrations() const override {
-    return SqliteMigrations();
+  absl::Span<const MigrationScript> migration_scripts() const override {
+    return SqliteMigrationScripts();
+  }
+
+  // sqlite3_exec runs every statement of the string; a prepared statement
+  // is one statement.
+  void ExecuteScript(soci::session& session,
+                     absl::string_view script) const override {
+    Exec(Handle(session), std::string(script).c_str(), "migration script");
   }
 
   const char* begin_sql() const override { return "BEGIN IMMEDIATE"; }

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <iostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -91,6 +93,39 @@ TEST(ServerMetricsTest, StoreAndWorkerPoolFiguresShowInTheScrape) {
   EXPECT_EQ(samples.Value("tasks_worker_threads"), 1);
   EXPECT_EQ(samples.Value("tasks_worker_threads_busy"), 1);
   EXPECT_EQ(samples.Value("tasks_worker_rejected_calls_total"), 1);
+}
+
+// A code's latency histogram is made at its first answer; threads answering
+// with it at once all race to make it (MethodMetrics::Latency), and
+// prometheus-cpp hands each the same one: no observation is lost.
+TEST(ServerMetricsTest, FirstAnswersWithACodeFromManyThreadsAllCount) {
+  ServerMetrics metrics;
+  MethodMetrics& get = metrics.ForMethod("tasks.v1.TaskService", "GetTask");
+  constexpr int kThreads = 8;
+  constexpr int kCallsEach = 1000;
+  absl::Notification go;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      go.WaitForNotification();
+      for (int i = 0; i < kCallsEach; ++i) {
+        get.Finished(get.Started(), grpc::StatusCode::NOT_FOUND);
+      }
+    });
+  }
+  go.Notify();
+  for (std::thread& thread : threads) thread.join();
+
+  const MetricSamples samples = ScrapeOf(metrics);
+  const MetricSamples::Labels not_found = {{"grpc_method", "GetTask"},
+                                           {"grpc_code", "NOT_FOUND"}};
+  const double observed =
+      samples.Value("grpc_server_handling_seconds_count", not_found);
+  std::cout << "FIGURE ServerMetricsTest.FirstAnswers: " << observed << " of "
+            << kThreads * kCallsEach << " answers in the histogram\n";
+  EXPECT_EQ(observed, kThreads * kCallsEach);
+  EXPECT_EQ(samples.Value("grpc_server_handled_total", not_found),
+            kThreads * kCallsEach);
 }
 
 // The cost a call pays for its metrics: a clock read and an atomic update at

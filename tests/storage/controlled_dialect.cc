@@ -67,8 +67,12 @@ bool ControlledDialect::keeps_prepared_statements() const {
 bool ControlledDialect::buffers_results() const {
   return sqlite_->buffers_results();
 }
-const std::vector<Migration>& ControlledDialect::migrations() const {
-  return sqlite_->migrations();
+absl::Span<const MigrationScript> ControlledDialect::migration_scripts() const {
+  return sqlite_->migration_scripts();
+}
+void ControlledDialect::ExecuteScript(soci::session& session,
+                                      absl::string_view script) const {
+  sqlite_->ExecuteScript(session, script);
 }
 const char* ControlledDialect::begin_sql() const {
   return sqlite_->begin_sql();

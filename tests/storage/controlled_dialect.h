@@ -10,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "storage/engine/dialect.h"
 
 namespace tasks::storage {
@@ -47,7 +48,9 @@ class ControlledDialect final : public Dialect {
   bool keeps_prepared_statements() const override;
   bool buffers_results() const override;
   std::unique_ptr<soci::session> Connect() const override;
-  const std::vector<Migration>& migrations() const override;
+  absl::Span<const MigrationScript> migration_scripts() const override;
+  void ExecuteScript(soci::session& session,
+                     absl::string_view script) const override;
   const char* begin_sql() const override;
   const char* migration_lock_sql() const override;
   const char* lock_rows_sql() const override;
