@@ -11,19 +11,13 @@
 #include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "storage/filter/filter.h"
+#include "storage/schema/task_table.h"
 
 namespace tasks::service {
 namespace {
 
 using google::protobuf::FieldMask;
 
-constexpr absl::string_view kProjectMutable[] = {"name", "description"};
-constexpr absl::string_view kProjectOutputOnly[] = {"id", "create_time",
-                                                    "update_time"};
-constexpr absl::string_view kTaskMutable[] = {
-    "project_id", "title", "description", "status", "priority", "metadata"};
-constexpr absl::string_view kTaskOutputOnly[] = {"id", "create_time",
-                                                 "update_time", "etag"};
 constexpr absl::string_view kOrderBy[] = {"", "create_time", "create_time desc",
                                           "priority desc", "title"};
 
@@ -172,7 +166,7 @@ absl::Status CheckCreateTask(const v1::CreateTaskRequest& request,
   if (!request.has_task()) {
     return InvalidField(task_path, "is required");
   }
-  for (absl::string_view path : kTaskMutable) {
+  for (absl::string_view path : storage::schema::TaskUpdatablePaths()) {
     RETURN_IF_ERROR(
         CheckTaskField(request.task(), path, task_path, /*creating=*/true));
   }
@@ -205,12 +199,13 @@ absl::StatusOr<FieldMask> ValidateUpdateProject(
   if (!request.has_project()) return InvalidField("project", "is required");
   const v1::Project& project = request.project();
   RETURN_IF_ERROR(ValidateId(project.id(), "project.id"));
-  std::vector<absl::string_view> populated;
-  if (!project.name().empty()) populated.push_back("name");
-  if (!project.description().empty()) populated.push_back("description");
-  ASSIGN_OR_RETURN(FieldMask mask,
-                   ResolveMask(request.has_update_mask(), request.update_mask(),
-                               kProjectMutable, kProjectOutputOnly, populated));
+  ASSIGN_OR_RETURN(
+      FieldMask mask,
+      ResolveMask(request.has_update_mask(), request.update_mask(),
+                  storage::schema::ProjectUpdatablePaths(),
+                  storage::schema::ProjectOutputOnlyPaths(),
+                  storage::schema::PopulatedPaths(
+                      storage::schema::kProjectTable, project)));
   if (InMask(mask, "name")) {
     RETURN_IF_ERROR(CheckTitle(project.name(), "project.name"));
   }
@@ -288,20 +283,13 @@ absl::StatusOr<FieldMask> ValidateUpdateTask(
   // Unknown enum numbers are refused even outside the mask.
   RETURN_IF_ERROR(CheckStatus(task.status(), "task.status", true));
   RETURN_IF_ERROR(CheckPriority(task.priority(), "task.priority", true));
-  std::vector<absl::string_view> populated;
-  if (task.has_project_id()) populated.push_back("project_id");
-  if (!task.title().empty()) populated.push_back("title");
-  if (!task.description().empty()) populated.push_back("description");
-  if (task.status() != v1::Task::STATUS_UNSPECIFIED) {
-    populated.push_back("status");
-  }
-  if (task.priority() != v1::Task::PRIORITY_UNSPECIFIED) {
-    populated.push_back("priority");
-  }
-  if (task.has_metadata()) populated.push_back("metadata");
-  ASSIGN_OR_RETURN(FieldMask mask,
-                   ResolveMask(request.has_update_mask(), request.update_mask(),
-                               kTaskMutable, kTaskOutputOnly, populated));
+  ASSIGN_OR_RETURN(
+      FieldMask mask,
+      ResolveMask(request.has_update_mask(), request.update_mask(),
+                  storage::schema::TaskUpdatablePaths(),
+                  storage::schema::TaskOutputOnlyPaths(),
+                  storage::schema::PopulatedPaths(storage::schema::kTaskTable,
+                                                  task)));
   for (const std::string& path : mask.paths()) {
     RETURN_IF_ERROR(CheckTaskField(task, path, "task", /*creating=*/false));
   }

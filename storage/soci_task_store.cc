@@ -25,6 +25,7 @@
 #include "storage/request_fingerprint.h"
 #include "storage/schema/migrations.h"
 #include "storage/schema/task_rows.h"
+#include "storage/schema/task_table.h"
 #include "storage/sql/list_query.h"
 #include "storage/sql/page_token.h"
 #include "storage/sql/prepared_statement.h"
@@ -33,26 +34,25 @@
 namespace tasks::storage {
 namespace {
 
-// Update mask paths, in the bit order of TaskColumnBits / ProjectColumnBits.
-constexpr absl::string_view kTaskPaths[] = {
-    "project_id", "title", "description", "status", "priority", "metadata"};
-constexpr absl::string_view kProjectPaths[] = {"name", "description"};
+using schema::ColumnSet;
+using schema::kProjectTable;
+using schema::kTaskTable;
 
-template <size_t N>
-absl::StatusOr<int> MaskBits(const google::protobuf::FieldMask& mask,
-                             const absl::string_view (&paths)[N]) {
-  int bits = 0;
+// The columns of `table` an update mask names.
+absl::StatusOr<ColumnSet> MaskColumns(const google::protobuf::FieldMask& mask,
+                                      const schema::Table& table) {
+  ColumnSet columns;
   for (const std::string& path : mask.paths()) {
-    const absl::string_view* found = std::find(paths, paths + N, path);
-    if (found == paths + N) {
+    const int column = schema::PathIndex(table, path);
+    if (column < 0 || !table[column].updatable()) {
       return InvalidField("update_mask",
                           absl::StrCat("unknown or output-only path \"",
                                        absl::CHexEscape(path), "\""),
                           reason::kInvalidFieldMask);
     }
-    bits |= 1 << (found - paths);
+    columns.Add(column);
   }
-  return bits;
+  return columns;
 }
 
 // The project a task is in; nullopt when in none.
@@ -96,50 +96,56 @@ absl::Status NoRowReturned(absl::string_view what) {
                     reason::kInternal);
 }
 
-// A task's writable fields, checked and converted for the database.
-struct TaskValues {
-  std::string metadata;  // JSON text
+// The values of the `columns` of `message` (a row of `table`), checked and
+// converted for the database; fields named "<prefix>.<path>" in errors.
+// Metadata gets the API's limits on top of the text checks.
+class CheckedColumns {
+ public:
+  CheckedColumns() = default;
+
+  // Checks and converts; the values are then in values().
+  absl::Status Check(const schema::Table& table,
+                     const google::protobuf::Message& message,
+                     absl::string_view prefix, ColumnSet columns) {
+    columns_ = columns;
+    // One buffer for every field name.
+    std::string field;
+    for (int i = 0; i < table.size; ++i) {
+      if (!columns.Has(i)) continue;
+      const schema::Column& column = table[i];
+      field.assign(prefix.data(), prefix.size());
+      absl::StrAppend(&field, ".", column.path);
+      const bool metadata = &table == &kTaskTable && i == schema::kTaskMetadata;
+      if (metadata) {
+        const auto& task = static_cast<const v1::Task&>(message);
+        // The value count first: it stops early, the full walks do not.
+        RETURN_IF_ERROR(CheckMetadataValues(field, task.metadata()));
+        RETURN_IF_ERROR(CheckStruct(field, task.metadata()));
+      }
+      schema::ColumnValue& value = values_[i];
+      RETURN_IF_ERROR(schema::WriteColumn(table, i, message, field, value));
+      if (metadata) {
+        RETURN_IF_ERROR(CheckMetadataJsonSize(field, value.text));
+      } else if (column.kind == schema::ValueKind::kText) {
+        RETURN_IF_ERROR(CheckText(field, value.text));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  ColumnSet columns() const { return columns_; }
+
+  // Sets the parameters of the columns in `params`.
+  void SetParams(StatementParams& params) const {
+    for (int i = 0; i < schema::kMaxColumns; ++i) {
+      if (columns_.Has(i)) params.columns[i] = values_[i];
+    }
+  }
+
+ private:
+  ColumnSet columns_;
+  schema::Row values_;
 };
-
-absl::StatusOr<TaskValues> CheckTask(const v1::Task& task,
-                                     absl::string_view prefix, int columns) {
-  TaskValues values;
-  if (columns & kTaskTitle) {
-    RETURN_IF_ERROR(CheckText(absl::StrCat(prefix, ".title"), task.title()));
-  }
-  if (columns & kTaskDescription) {
-    RETURN_IF_ERROR(
-        CheckText(absl::StrCat(prefix, ".description"), task.description()));
-  }
-  if (columns & kTaskMetadata) {
-    std::string field = absl::StrCat(prefix, ".metadata");
-    // The value count first: it stops early, the full walks do not.
-    RETURN_IF_ERROR(CheckMetadataValues(field, task.metadata()));
-    RETURN_IF_ERROR(CheckStruct(field, task.metadata()));
-    ASSIGN_OR_RETURN(values.metadata, StructToJson(task.metadata(), field));
-    RETURN_IF_ERROR(CheckMetadataJsonSize(field, values.metadata));
-  }
-  return values;
-}
-
-// Sets the parameters of the task columns in `columns` from `task`.
-void SetTaskParams(const v1::Task& task, const TaskValues& values, int columns,
-                   StatementParams& params) {
-  if (columns & kTaskProjectId) {
-    params.project_id = task.project_id();
-    params.project_id_indicator =
-        task.has_project_id() ? soci::i_ok : soci::i_null;
-  }
-  if (columns & kTaskTitle) {
-    // An unset (empty) title is NULL: the schema's NOT NULL refuses it.
-    params.title = task.title();
-    params.title_indicator = task.title().empty() ? soci::i_null : soci::i_ok;
-  }
-  if (columns & kTaskDescription) params.description = task.description();
-  if (columns & kTaskStatus) params.status = task.status();
-  if (columns & kTaskPriority) params.priority = task.priority();
-  if (columns & kTaskMetadata) params.metadata = values.metadata;
-}
 
 ErrorContext TaskContext(std::string prefix, const v1::Task& task) {
   ErrorContext context;
@@ -210,8 +216,10 @@ class SociTaskStore final : public TaskStore {
   absl::StatusOr<v1::Project> CreateProject(
       const v1::Project& project) override {
     return Guarded([&]() -> absl::StatusOr<v1::Project> {
-      RETURN_IF_ERROR(CheckText("project.name", project.name()));
-      RETURN_IF_ERROR(CheckText("project.description", project.description()));
+      CheckedColumns values;
+      RETURN_IF_ERROR(
+          values.Check(kProjectTable, project, "project",
+                       schema::InsertColumns(kProjectTable, project)));
       ErrorContext context;
       context.field_prefix = "project";
       return database_.Run(
@@ -220,12 +228,12 @@ class SociTaskStore final : public TaskStore {
             PreparedStatement& insert = connection.Statement(
                 queries_.insert_project, RowKind::kProject);
             StatementParams& params = insert.params();
-            SetProjectParams(project, kAllProjectColumns, params);
+            values.SetParams(params);
             params.now = NowMicros();
             if (!insert.ExecuteOnce()) {
               return NoRowReturned("INSERT INTO projects");
             }
-            return ProjectFromRow(insert.project());
+            return schema::ProjectFromRow(insert.row());
           });
     });
   }
@@ -240,7 +248,7 @@ class SociTaskStore final : public TaskStore {
                 connection.Statement(queries_.get_project, RowKind::kProject);
             get.params().id = id;
             if (!get.ExecuteOnce()) return ProjectNotFound(id);
-            return ProjectFromRow(get.project());
+            return schema::ProjectFromRow(get.row());
           });
     });
   }
@@ -276,14 +284,15 @@ class SociTaskStore final : public TaskStore {
             PageBudget budget;
             for (bool row = list.Execute(); row; row = list.Fetch()) {
               if (response.projects_size() == size ||
-                  !budget.Take(StoredBytes(list.project()))) {
+                  !budget.Take(
+                      schema::StoredBytes(kProjectTable, list.row()))) {
                 PageCursor next;
                 next.id = response.projects(response.projects_size() - 1).id();
                 response.set_next_page_token(
                     tokens_->Encode(token_scope, next));
                 break;
               }
-              *response.add_projects() = ProjectFromRow(list.project());
+              *response.add_projects() = schema::ProjectFromRow(list.row());
             }
             list.Finish();
             return response;
@@ -295,15 +304,10 @@ class SociTaskStore final : public TaskStore {
       const v1::Project& project,
       const google::protobuf::FieldMask& mask) override {
     return Guarded([&]() -> absl::StatusOr<v1::Project> {
-      ASSIGN_OR_RETURN(int columns, MaskBits(mask, kProjectPaths));
-      if (columns & kProjectName) {
-        RETURN_IF_ERROR(CheckText("project.name", project.name()));
-      }
-      if (columns & kProjectDescription) {
-        RETURN_IF_ERROR(
-            CheckText("project.description", project.description()));
-      }
-      if (columns == 0) return GetProject(project.id());
+      ASSIGN_OR_RETURN(ColumnSet columns, MaskColumns(mask, kProjectTable));
+      CheckedColumns values;
+      RETURN_IF_ERROR(values.Check(kProjectTable, project, "project", columns));
+      if (columns.empty()) return GetProject(project.id());
       ErrorContext context;
       context.field_prefix = "project";
       return database_.Run(
@@ -312,13 +316,13 @@ class SociTaskStore final : public TaskStore {
             PreparedStatement& update = connection.Statement(
                 queries_.UpdateProject(columns), RowKind::kProject);
             StatementParams& params = update.params();
-            SetProjectParams(project, columns, params);
+            values.SetParams(params);
             params.id = project.id();
             params.now = NowMicros();
             if (!update.ExecuteOnce()) {
               return ProjectNotFound(project.id());
             }
-            return ProjectFromRow(update.project());
+            return schema::ProjectFromRow(update.row());
           });
     });
   }
@@ -357,8 +361,9 @@ class SociTaskStore final : public TaskStore {
                                       absl::string_view request_id,
                                       const Idempotency& idempotency) override {
     return Guarded([&]() -> absl::StatusOr<v1::Task> {
-      ASSIGN_OR_RETURN(TaskValues values,
-                       CheckTask(task, "task", kAllTaskColumns));
+      CheckedColumns values;
+      RETURN_IF_ERROR(values.Check(kTaskTable, task, "task",
+                                   schema::InsertColumns(kTaskTable, task)));
       RETURN_IF_ERROR(CheckText("request_id", request_id));
       RETURN_IF_ERROR(CheckText("idempotency.scope", idempotency.scope));
       ErrorContext context = TaskContext("task", task);
@@ -376,13 +381,13 @@ class SociTaskStore final : public TaskStore {
       const Idempotency& idempotency) override {
     return Guarded([&]() -> absl::StatusOr<v1::BatchCreateTasksResponse> {
       const int count = request.requests_size();
-      std::vector<TaskValues> values(count);
+      std::vector<CheckedColumns> values(count);
       for (int i = 0; i < count; ++i) {
         const v1::CreateTaskRequest& item = request.requests(i);
         std::string prefix = absl::StrCat("requests[", i, "]");
-        ASSIGN_OR_RETURN(values[i],
-                         CheckTask(item.task(), absl::StrCat(prefix, ".task"),
-                                   kAllTaskColumns));
+        RETURN_IF_ERROR(values[i].Check(
+            kTaskTable, item.task(), absl::StrCat(prefix, ".task"),
+            schema::InsertColumns(kTaskTable, item.task())));
         RETURN_IF_ERROR(
             CheckText(absl::StrCat(prefix, ".request_id"), item.request_id()));
       }
@@ -432,7 +437,7 @@ class SociTaskStore final : public TaskStore {
             get.params().id = id;
             SetAllowedIds(allowed, get.params());
             if (!get.ExecuteOnce()) return TaskNotFound(id);
-            return TaskFromRow(get.task());
+            return schema::TaskFromRow(get.row());
           });
     });
   }
@@ -474,10 +479,10 @@ class SociTaskStore final : public TaskStore {
                 RowKind::kTask);
             StatementParams& params = list.params();
             if (params.filter != nullptr) params.filter->Set(filter.params);
-            params.project_id = query.project_id;
-            params.project_id_indicator = soci::i_ok;
-            params.status = query.status;
-            params.priority = query.priority;
+            params.columns[schema::kTaskProjectId].number = query.project_id;
+            params.columns[schema::kTaskProjectId].null = false;
+            params.columns[schema::kTaskStatus].number = query.status;
+            params.columns[schema::kTaskPriority].number = query.priority;
             params.meta_key = query.meta_key;
             params.meta_value = query.meta_value;
             if (query.filters & kFilterAllowedProjects) {
@@ -496,14 +501,14 @@ class SociTaskStore final : public TaskStore {
               // Measured on the stored text, so a row that does not fit is
               // never parsed.
               if (response.tasks_size() == size ||
-                  !budget.Take(StoredBytes(list.task()))) {
+                  !budget.Take(schema::StoredBytes(kTaskTable, list.row()))) {
                 response.set_next_page_token(tokens_->Encode(
                     query.scope,
                     CursorAfter(order,
                                 response.tasks(response.tasks_size() - 1))));
                 break;
               }
-              absl::StatusOr<v1::Task> task = TaskFromRow(list.task());
+              absl::StatusOr<v1::Task> task = schema::TaskFromRow(list.row());
               if (!task.ok()) {
                 list.Finish();
                 return task.status();
@@ -520,16 +525,18 @@ class SociTaskStore final : public TaskStore {
                                       const google::protobuf::FieldMask& mask,
                                       const AccessScope& scope) override {
     return Guarded([&]() -> absl::StatusOr<v1::Task> {
-      ASSIGN_OR_RETURN(int columns, MaskBits(mask, kTaskPaths));
-      if ((columns & kTaskProjectId) && !scope.Allows(ProjectOf(task))) {
+      ASSIGN_OR_RETURN(ColumnSet columns, MaskColumns(mask, kTaskTable));
+      if (columns.Has(schema::kTaskProjectId) &&
+          !scope.Allows(ProjectOf(task))) {
         return MoveOutOfScope(task);
       }
-      ASSIGN_OR_RETURN(TaskValues values, CheckTask(task, "task", columns));
+      CheckedColumns values;
+      RETURN_IF_ERROR(values.Check(kTaskTable, task, "task", columns));
       const bool check_etag = !task.etag().empty();
       // A malformed etag matches no revision: ABORTED like any stale one.
       const long long revision =
           check_etag ? ParseEtag(task.etag()).value_or(-1) : 0;
-      if (columns == 0) {
+      if (columns.empty()) {
         ASSIGN_OR_RETURN(v1::Task current, GetTask(task.id(), scope));
         if (check_etag && current.etag() != task.etag()) {
           return EtagMismatch(task.id(), task.etag());
@@ -546,12 +553,12 @@ class SociTaskStore final : public TaskStore {
                 queries_.UpdateTask(columns, check_etag, allowed.has_value()),
                 RowKind::kTask);
             StatementParams& params = update.params();
-            SetTaskParams(task, values, columns, params);
+            values.SetParams(params);
             params.id = task.id();
             params.revision = revision;
             params.now = NowMicros();
             SetAllowedIds(allowed, params);
-            if (update.ExecuteOnce()) return TaskFromRow(update.task());
+            if (update.ExecuteOnce()) return schema::TaskFromRow(update.row());
             // Only a task the scope reaches may answer ABORTED: any other
             // answer would tell that it exists.
             PreparedStatement& exists = connection.Statement(
@@ -607,19 +614,6 @@ class SociTaskStore final : public TaskStore {
     }
   }
 
-  void SetProjectParams(const v1::Project& project, int columns,
-                        StatementParams& params) {
-    if (columns & kProjectName) {
-      // An unset (empty) name is NULL: the schema's NOT NULL refuses it.
-      params.name = project.name();
-      params.name_indicator =
-          project.name().empty() ? soci::i_null : soci::i_ok;
-    }
-    if (columns & kProjectDescription) {
-      params.description = project.description();
-    }
-  }
-
   absl::Status DeleteProjectRow(Connection& connection, long long id) {
     PreparedStatement& remove =
         connection.Statement(queries_.delete_project, RowKind::kNumber);
@@ -633,26 +627,24 @@ class SociTaskStore final : public TaskStore {
   // Throws soci::soci_error.
   absl::StatusOr<v1::Task> InsertTask(Connection& connection,
                                       const v1::Task& task,
-                                      const TaskValues& values,
+                                      const CheckedColumns& values,
                                       absl::string_view request_id,
                                       const Idempotency& idempotency,
                                       absl::string_view field) {
     PreparedStatement& insert = connection.Statement(
-        queries_.InsertTask(task.status() != v1::Task::STATUS_UNSPECIFIED,
-                            task.priority() != v1::Task::PRIORITY_UNSPECIFIED),
-        RowKind::kTask);
+        queries_.InsertTask(values.columns()), RowKind::kTask);
     SetInsertParams(task, values, request_id, idempotency, insert.params());
-    if (insert.ExecuteOnce()) return TaskFromRow(insert.task());
+    if (insert.ExecuteOnce()) return schema::TaskFromRow(insert.row());
     return ReplayedTask(connection, insert.params(), idempotency, field);
   }
 
   // The parameters of an insert of `task`. Without a request_id the row
   // has no scope ("") and no fingerprint.
-  void SetInsertParams(const v1::Task& task, const TaskValues& values,
+  void SetInsertParams(const v1::Task& task, const CheckedColumns& values,
                        absl::string_view request_id,
                        const Idempotency& idempotency,
                        StatementParams& params) {
-    SetTaskParams(task, values, kAllTaskColumns, params);
+    values.SetParams(params);
     const bool keyed = !request_id.empty();
     params.request_id.assign(request_id.data(), request_id.size());
     params.request_id_indicator = keyed ? soci::i_ok : soci::i_null;
@@ -675,7 +667,7 @@ class SociTaskStore final : public TaskStore {
     earlier.params().request_fingerprint = insert.request_fingerprint;
     earlier.params().request_fingerprint_indicator = soci::i_ok;
     if (earlier.ExecuteOnce()) {
-      ASSIGN_OR_RETURN(v1::Task task, TaskFromRow(earlier.task()));
+      ASSIGN_OR_RETURN(v1::Task task, schema::TaskFromRow(earlier.row()));
       if (!idempotency.access.Allows(ProjectOf(task))) {
         // As if it did not exist, naming neither the task nor its project.
         return WithReason(absl::NotFoundError("the task created with this "
@@ -724,7 +716,7 @@ class SociTaskStore final : public TaskStore {
   // one throws. PostgreSQL only. Throws soci::soci_error.
   absl::Status InsertTasksPipelined(Connection& connection,
                                     const v1::BatchCreateTasksRequest& request,
-                                    const std::vector<TaskValues>& values,
+                                    const std::vector<CheckedColumns>& values,
                                     const Idempotency& idempotency,
                                     ErrorContext& context,
                                     v1::BatchCreateTasksResponse& response) {
@@ -733,14 +725,12 @@ class SociTaskStore final : public TaskStore {
     for (int i = 0; i < count; ++i) {
       const v1::CreateTaskRequest& item = request.requests(i);
       const v1::Task& task = item.task();
-      statements[i].sql = &queries_.InsertTask(
-          task.status() != v1::Task::STATUS_UNSPECIFIED,
-          task.priority() != v1::Task::PRIORITY_UNSPECIFIED);
+      statements[i].sql = &queries_.InsertTask(values[i].columns());
       SetInsertParams(task, values[i], item.request_id(), idempotency,
                       statements[i].params);
     }
     int failed = -1;
-    std::vector<std::optional<TaskRow>> rows;
+    std::vector<std::optional<schema::Row>> rows;
     try {
       rows = RunTaskPipeline(connection.session(), statements,
                              connection.dialect().keeps_prepared_statements()
@@ -756,7 +746,7 @@ class SociTaskStore final : public TaskStore {
       context = ItemContext(i, item);
       absl::StatusOr<v1::Task> task =
           rows[i].has_value()
-              ? TaskFromRow(*rows[i])
+              ? schema::TaskFromRow(*rows[i])
               : ReplayedTask(connection, statements[i].params, idempotency,
                              absl::StrCat("requests[", i, "].request_id"));
       if (!task.ok()) {

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "soci/postgresql/soci-postgresql.h"
+#include "storage/schema/task_table.h"
 #include "storage/sql/prepared_statement.h"
 
 namespace tasks::storage {
@@ -54,28 +55,20 @@ void RecordFailure(int index, const PGresult* result, PGconn* conn,
                                      : PQerrorMessage(conn));
 }
 
-long long ToInt64(const PGresult* result, int column) {
-  long long value = 0;
-  (void)absl::SimpleAtoi(PQgetvalue(result, 0, column), &value);
-  return value;
-}
-
-TaskRow RowOf(const PGresult* result) {
-  TaskRow row;
-  row.id = ToInt64(result, 0);
-  row.project_id_indicator =
-      PQgetisnull(result, 0, 1) ? soci::i_null : soci::i_ok;
-  if (row.project_id_indicator == soci::i_ok) {
-    row.project_id = ToInt64(result, 1);
+// The first row of `result`, whose columns are `table`'s in order.
+schema::Row RowOf(const PGresult* result, const schema::Table& table) {
+  schema::Row row;
+  for (int i = 0; i < table.size; ++i) {
+    schema::ColumnValue& value = row[i];
+    value.null = PQgetisnull(result, 0, i);
+    if (value.null) continue;
+    const char* text = PQgetvalue(result, 0, i);
+    if (table[i].kind == schema::ValueKind::kText) {
+      value.text = text;
+    } else {
+      (void)absl::SimpleAtoi(text, &value.number);
+    }
   }
-  row.title = PQgetvalue(result, 0, 2);
-  row.description = PQgetvalue(result, 0, 3);
-  row.status = static_cast<int>(ToInt64(result, 4));
-  row.priority = static_cast<int>(ToInt64(result, 5));
-  row.metadata = PQgetvalue(result, 0, 6);
-  row.create_time = ToInt64(result, 7);
-  row.update_time = ToInt64(result, 8);
-  row.revision = ToInt64(result, 9);
   return row;
 }
 
@@ -88,8 +81,8 @@ class TextParams {
     auto& mutable_params = const_cast<StatementParams&>(params);
     texts_.reserve(names.size());
     for (const std::string& name : names) {
-      const ParamRef ref = ParamFor(mutable_params, name);
-      if (ref.indicator != nullptr && *ref.indicator == soci::i_null) {
+      const ParamRef ref = ParamFor(mutable_params, name, &schema::kTaskTable);
+      if (IsNull(params, ref)) {
         texts_.emplace_back();
         values_.push_back(nullptr);
         continue;
@@ -98,9 +91,6 @@ class TextParams {
         case ParamRef::Type::kInt64:
           texts_.push_back(
               absl::StrCat(*static_cast<const long long*>(ref.value)));
-          break;
-        case ParamRef::Type::kInt:
-          texts_.push_back(absl::StrCat(*static_cast<const int*>(ref.value)));
           break;
         case ParamRef::Type::kText:
           texts_.push_back(*static_cast<const std::string*>(ref.value));
@@ -128,11 +118,11 @@ std::string NewStatementName() {
 
 }  // namespace
 
-std::vector<std::optional<TaskRow>> RunTaskPipeline(
+std::vector<std::optional<schema::Row>> RunTaskPipeline(
     soci::session& session, const std::vector<PipelinedStatement>& statements,
     absl::flat_hash_map<std::string, std::string>* prepared, int* failed) {
   PGconn* conn = Handle(session);
-  std::vector<std::optional<TaskRow>> rows(statements.size());
+  std::vector<std::optional<schema::Row>> rows(statements.size());
   if (PQenterPipelineMode(conn) != 1) {
     *failed = 0;
     throw soci::postgresql_soci_error(
@@ -192,7 +182,7 @@ std::vector<std::optional<TaskRow>> RunTaskPipeline(
       switch (PQresultStatus(result.get())) {
         case PGRES_TUPLES_OK:
           if (what >= 0 && PQntuples(result.get()) > 0) {
-            rows[what] = RowOf(result.get());
+            rows[what] = RowOf(result.get(), schema::kTaskTable);
           }
           break;
         case PGRES_COMMAND_OK:

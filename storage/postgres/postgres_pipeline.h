@@ -7,13 +7,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "soci/soci.h"
-#include "storage/schema/task_rows.h"
+#include "storage/schema/column.h"
 #include "storage/sql/statement_params.h"
 
 namespace tasks::storage {
 
 // One statement of a pipeline: SQL with named parameters (see
-// StatementParams) yielding at most one task row (kTaskColumns).
+// StatementParams) yielding at most one task row (schema::kTaskTable).
 struct PipelinedStatement {
   const std::string* sql = nullptr;
   StatementParams params;
@@ -33,7 +33,7 @@ struct PipelinedStatement {
 // message, as SOCI would have for it alone; the transaction is then
 // aborted. Leaves the session out of pipeline mode unless the connection is
 // lost.
-std::vector<std::optional<TaskRow>> RunTaskPipeline(
+std::vector<std::optional<schema::Row>> RunTaskPipeline(
     soci::session& session, const std::vector<PipelinedStatement>& statements,
     absl::flat_hash_map<std::string, std::string>* prepared, int* failed);
 

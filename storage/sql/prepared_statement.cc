@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "storage/schema/task_table.h"
 
 namespace tasks::storage {
 namespace {
@@ -65,36 +66,43 @@ std::vector<std::string> ParameterNames(const std::string& sql) {
   return names;
 }
 
+const schema::Table* TableOf(RowKind kind) {
+  switch (kind) {
+    case RowKind::kTask:
+      return &schema::kTaskTable;
+    case RowKind::kProject:
+      return &schema::kProjectTable;
+    case RowKind::kNone:
+    case RowKind::kNumber:
+      break;
+  }
+  return nullptr;
+}
+
 PreparedStatement::PreparedStatement(soci::session& session,
                                      const Dialect& dialect,
                                      const std::string& sql, RowKind kind)
-    : dialect_(dialect), statement_(session) {
-  switch (kind) {
-    case RowKind::kNone:
-      break;
-    case RowKind::kTask:
-      statement_.exchange(soci::into(task_.id));
-      statement_.exchange(
-          soci::into(task_.project_id, task_.project_id_indicator));
-      statement_.exchange(soci::into(task_.title));
-      statement_.exchange(soci::into(task_.description));
-      statement_.exchange(soci::into(task_.status));
-      statement_.exchange(soci::into(task_.priority));
-      statement_.exchange(soci::into(task_.metadata));
-      statement_.exchange(soci::into(task_.create_time));
-      statement_.exchange(soci::into(task_.update_time));
-      statement_.exchange(soci::into(task_.revision));
-      break;
-    case RowKind::kProject:
-      statement_.exchange(soci::into(project_.id));
-      statement_.exchange(soci::into(project_.name));
-      statement_.exchange(soci::into(project_.description));
-      statement_.exchange(soci::into(project_.create_time));
-      statement_.exchange(soci::into(project_.update_time));
-      break;
-    case RowKind::kNumber:
-      statement_.exchange(soci::into(number_));
-      break;
+    : dialect_(dialect), table_(TableOf(kind)), statement_(session) {
+  if (table_ != nullptr) {
+    for (int i = 0; i < table_->size; ++i) {
+      const schema::Column& column = (*table_)[i];
+      schema::ColumnValue& value = row_[i];
+      // Only a nullable column has an indicator: a NULL elsewhere is an
+      // error, as SOCI reports it.
+      const bool nullable = column.has(schema::kNullable);
+      const bool text = column.kind == schema::ValueKind::kText;
+      if (text && nullable) {
+        statement_.exchange(soci::into(value.text, row_indicators_[i]));
+      } else if (text) {
+        statement_.exchange(soci::into(value.text));
+      } else if (nullable) {
+        statement_.exchange(soci::into(value.number, row_indicators_[i]));
+      } else {
+        statement_.exchange(soci::into(value.number));
+      }
+    }
+  } else if (kind == RowKind::kNumber) {
+    statement_.exchange(soci::into(number_));
   }
   for (const std::string& name : ParameterNames(sql)) Bind(name);
   statement_.alloc();
@@ -105,53 +113,12 @@ PreparedStatement::PreparedStatement(soci::session& session,
 }
 
 void PreparedStatement::Bind(const std::string& name) {
-  // Const references: SOCI only reads them.
-  const StatementParams& p = params_;
-  StatementParams& m = params_;
-  if (name == "id") {
-    statement_.exchange(soci::use(p.id, name));
-  } else if (name == "project_id") {
-    statement_.exchange(soci::use(p.project_id, m.project_id_indicator, name));
-  } else if (name == "name") {
-    statement_.exchange(soci::use(p.name, m.name_indicator, name));
-  } else if (name == "title") {
-    statement_.exchange(soci::use(p.title, m.title_indicator, name));
-  } else if (name == "description") {
-    statement_.exchange(soci::use(p.description, name));
-  } else if (name == "status") {
-    statement_.exchange(soci::use(p.status, name));
-  } else if (name == "priority") {
-    statement_.exchange(soci::use(p.priority, name));
-  } else if (name == "metadata") {
-    statement_.exchange(soci::use(p.metadata, name));
-  } else if (name == "now") {
-    statement_.exchange(soci::use(p.now, name));
-  } else if (name == "revision") {
-    statement_.exchange(soci::use(p.revision, name));
-  } else if (name == "request_id") {
-    statement_.exchange(soci::use(p.request_id, m.request_id_indicator, name));
-  } else if (name == "idempotency_scope") {
-    statement_.exchange(soci::use(p.idempotency_scope, name));
-  } else if (name == "request_fingerprint") {
-    statement_.exchange(soci::use(p.request_fingerprint,
-                                  m.request_fingerprint_indicator, name));
-  } else if (name == "after_id") {
-    statement_.exchange(soci::use(p.after_id, name));
-  } else if (name == "after_number") {
-    statement_.exchange(soci::use(p.after_number, name));
-  } else if (name == "after_text") {
-    statement_.exchange(soci::use(p.after_text, name));
-  } else if (name == "limit") {
-    statement_.exchange(soci::use(p.limit, name));
-  } else if (name == "allowed_ids") {
-    statement_.exchange(soci::use(p.allowed_ids, name));
-  } else if (name == "meta_key") {
-    statement_.exchange(soci::use(p.meta_key, name));
-  } else if (name == "meta_value") {
-    statement_.exchange(soci::use(p.meta_value, name));
-  } else if (std::optional<FilterParamSlot> slot = FilterParamFor(name)) {
-    if (m.filter == nullptr) m.filter = std::make_unique<FilterParamValues>();
-    const FilterParamValues& f = *p.filter;
+  if (std::optional<FilterParamSlot> slot = FilterParamFor(name)) {
+    if (params_.filter == nullptr) {
+      params_.filter = std::make_unique<FilterParamValues>();
+    }
+    // Const references: SOCI only reads them.
+    const FilterParamValues& f = *params_.filter;
     if (slot->type == 'i') {
       statement_.exchange(soci::use(f.integers[slot->index], name));
     } else if (slot->type == 'r') {
@@ -159,9 +126,43 @@ void PreparedStatement::Bind(const std::string& name) {
     } else {
       statement_.exchange(soci::use(f.texts[slot->index], name));
     }
-  } else {
-    throw std::logic_error("no statement parameter named :" + name);
+    return;
   }
+  const ParamRef ref = ParamFor(params_, name, table_);
+  if (ref.column >= 0) bound_columns_.push_back(ref.column);
+  if (ref.type == ParamRef::Type::kText) {
+    UseParam(*static_cast<const std::string*>(ref.value), ref.indicator, name);
+  } else {
+    UseParam(*static_cast<const long long*>(ref.value), ref.indicator, name);
+  }
+}
+
+template <typename T>
+void PreparedStatement::UseParam(const T& value, soci::indicator* indicator,
+                                 const std::string& name) {
+  if (indicator != nullptr) {
+    statement_.exchange(soci::use(value, *indicator, name));
+  } else {
+    statement_.exchange(soci::use(value, name));
+  }
+}
+
+void PreparedStatement::SetParamIndicators() {
+  for (int column : bound_columns_) {
+    params_.column_indicators[column] =
+        params_.columns[column].null ? soci::i_null : soci::i_ok;
+  }
+}
+
+bool PreparedStatement::ReadNulls(bool got_row) {
+  if (got_row && table_ != nullptr) {
+    for (int i = 0; i < table_->size; ++i) {
+      if ((*table_)[i].has(schema::kNullable)) {
+        row_[i].null = row_indicators_[i] == soci::i_null;
+      }
+    }
+  }
+  return got_row;
 }
 
 template <typename Step>
@@ -175,19 +176,21 @@ auto PreparedStatement::Checked(Step&& step) -> decltype(step()) {
 }
 
 bool PreparedStatement::ExecuteOnce() {
+  SetParamIndicators();
   return Checked([this] {
     bool got_row = statement_.execute(true);
     dialect_.FinishStatement(statement_);
-    return got_row;
+    return ReadNulls(got_row);
   });
 }
 
 bool PreparedStatement::Execute() {
-  return Checked([this] { return statement_.execute(true); });
+  SetParamIndicators();
+  return Checked([this] { return ReadNulls(statement_.execute(true)); });
 }
 
 bool PreparedStatement::Fetch() {
-  return Checked([this] { return statement_.fetch(); });
+  return Checked([this] { return ReadNulls(statement_.fetch()); });
 }
 
 void PreparedStatement::Finish() {

@@ -6,7 +6,7 @@
 
 #include "soci/soci.h"
 #include "storage/engine/dialect.h"
-#include "storage/schema/task_rows.h"
+#include "storage/schema/column.h"
 #include "storage/sql/statement_params.h"
 
 namespace tasks::storage {
@@ -14,10 +14,14 @@ namespace tasks::storage {
 // What a statement's result rows are read into.
 enum class RowKind {
   kNone,     // no rows
-  kTask,     // kTaskColumns
-  kProject,  // kProjectColumns
+  kTask,     // schema::kTaskTable's columns
+  kProject,  // schema::kProjectTable's columns
   kNumber,   // one integer column
 };
+
+// The table whose rows (and column parameters) a statement of `kind` has;
+// nullptr for kNone and kNumber.
+const schema::Table* TableOf(RowKind kind);
 
 // PreparedStatement
 //
@@ -29,7 +33,7 @@ enum class RowKind {
 class PreparedStatement {
  public:
   // Prepares `sql` on `session`, binding each named parameter it uses to
-  // params() and the result columns of `kind` to the row buffers.
+  // params() and the result columns of `kind` to row(), in table order.
   PreparedStatement(soci::session& session, const Dialect& dialect,
                     const std::string& sql, RowKind kind);
 
@@ -48,8 +52,8 @@ class PreparedStatement {
   bool Fetch();
   void Finish();
 
-  const TaskRow& task() const { return task_; }
-  const ProjectRow& project() const { return project_; }
+  // The row read last (kTask, kProject), indexed by TableOf(kind).
+  const schema::Row& row() const { return row_; }
   long long number() const { return number_; }
 
   // True once an execution failed. SOCI may then keep stale parameter
@@ -59,16 +63,28 @@ class PreparedStatement {
 
  private:
   void Bind(const std::string& name);
+  template <typename T>
+  void UseParam(const T& value, soci::indicator* indicator,
+                const std::string& name);
+
+  // Sets the NULL indicators of the bound column parameters from their
+  // values, before an execution.
+  void SetParamIndicators();
+  // Sets the `null` of the nullable row columns from their indicators,
+  // after a row was read.
+  bool ReadNulls(bool got_row);
 
   // Runs `step`, remembering a failure.
   template <typename Step>
   auto Checked(Step&& step) -> decltype(step());
 
   const Dialect& dialect_;
+  const schema::Table* const table_;
   soci::statement statement_;
   StatementParams params_;
-  TaskRow task_;
-  ProjectRow project_;
+  std::vector<int> bound_columns_;  // the columns bound as parameters
+  schema::Row row_;
+  soci::indicator row_indicators_[schema::kMaxColumns] = {};
   long long number_ = 0;
   bool failed_ = false;
 };

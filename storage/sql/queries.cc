@@ -1,48 +1,91 @@
 #include "storage/sql/queries.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "storage/schema/task_rows.h"
+#include "storage/schema/task_table.h"
 #include "storage/task_store.h"
 
 namespace tasks::storage {
 namespace {
 
-// Column and parameter of each TaskColumnBits bit, in bit order.
-constexpr const char* kTaskColumnNames[] = {
-    "project_id", "title", "description", "status", "priority", "metadata"};
-constexpr const char* kProjectColumnNames[] = {"name", "description"};
+// A table's column lists in SQL, made once.
+struct TableSql {
+  explicit TableSql(const schema::Table& table)
+      : columns(schema::ColumnList(table)),
+        text_columns(schema::TextColumnList(table)),
+        stored_bytes(schema::StoredBytesSql(table)) {}
+
+  std::string columns;       // as rows are read
+  std::string text_columns;  // the same with JSON read as text
+  std::string stored_bytes;  // a row's bytes for the page budget
+};
+
+const TableSql& TaskSql() {
+  static const auto* const kSql = new TableSql(schema::kTaskTable);
+  return *kSql;
+}
+
+const TableSql& ProjectSql() {
+  static const auto* const kSql = new TableSql(schema::kProjectTable);
+  return *kSql;
+}
+
+// The keys of the statements made per column set.
+enum class ByColumns : uint64_t { kInsertTask, kUpdateTask, kUpdateProject };
+
+uint64_t Key(ByColumns statement, schema::ColumnSet columns, int flags = 0) {
+  return static_cast<uint64_t>(statement) << 40 |
+         static_cast<uint64_t>(flags) << 32 | columns.bits();
+}
+
+// The columns of `table` the API may set on create.
+schema::ColumnSet SettableOnCreate(const schema::Table& table) {
+  schema::ColumnSet columns;
+  for (int i = 0; i < table.size; ++i) {
+    if (table[i].settable_on_create()) columns.Add(i);
+  }
+  return columns;
+}
 
 // The row of a request_id in its scope (the unique key serves it).
 constexpr char kRequestKeyCondition[] =
     "idempotency_scope = :idempotency_scope AND request_id = :request_id";
 
-std::string BuildInsertTask(bool has_status, bool has_priority) {
-  std::vector<std::string> columns = {"project_id", "title", "description"};
-  if (has_status) columns.push_back("status");
-  if (has_priority) columns.push_back("priority");
-  for (const char* column :
-       {"metadata", "request_id", "idempotency_scope", "request_fingerprint"}) {
-    columns.push_back(column);
+// "INSERT INTO <table> (<columns>, <extra>, create_time, update_time) VALUES
+// (:<columns>, :<extra>, :now, :now)": each column its own parameter.
+std::string InsertInto(const schema::Table& table, schema::ColumnSet columns,
+                       const std::vector<const char*>& extra) {
+  std::vector<std::string> names;
+  for (int i = 0; i < table.size; ++i) {
+    if (columns.Has(i)) names.push_back(table[i].name);
   }
+  names.insert(names.end(), extra.begin(), extra.end());
   std::vector<std::string> values;
-  for (const std::string& column : columns) {
-    values.push_back(absl::StrCat(":", column));
+  for (const std::string& name : names) {
+    values.push_back(absl::StrCat(":", name));
   }
-  return absl::StrCat("INSERT INTO tasks (", absl::StrJoin(columns, ", "),
+  return absl::StrCat("INSERT INTO ", table.name, " (",
+                      absl::StrJoin(names, ", "),
                       ", create_time, update_time) VALUES (",
-                      absl::StrJoin(values, ", "),
-                      ", :now, :now) "
-                      "ON CONFLICT (idempotency_scope, request_id) DO NOTHING "
-                      "RETURNING ",
-                      kTaskColumns);
+                      absl::StrJoin(values, ", "), ", :now, :now)");
 }
 
-std::string SetClause(int columns, const char* const* names, int count) {
+std::string BuildInsertTask(schema::ColumnSet columns) {
+  return absl::StrCat(
+      InsertInto(schema::kTaskTable, columns,
+                 {"request_id", "idempotency_scope", "request_fingerprint"}),
+      " ON CONFLICT (idempotency_scope, request_id) DO NOTHING RETURNING ",
+      TaskSql().columns);
+}
+
+// "a = :a, b = :b, " for the `columns` of `table`.
+std::string SetClause(const schema::Table& table, schema::ColumnSet columns) {
   std::string set;
-  for (int bit = 0; bit < count; ++bit) {
-    if ((columns & (1 << bit)) == 0) continue;
-    absl::StrAppend(&set, names[bit], " = :", names[bit], ", ");
+  for (int i = 0; i < table.size; ++i) {
+    if (!columns.Has(i)) continue;
+    absl::StrAppend(&set, table[i].name, " = :", table[i].name, ", ");
   }
   return set;
 }
@@ -53,19 +96,19 @@ std::string ScopeCondition(const Dialect& dialect, bool restricted) {
   return absl::StrCat(" AND ", dialect.AllowedIdsCondition("project_id"));
 }
 
-std::string BuildUpdateTask(const Dialect& dialect, int columns,
+std::string BuildUpdateTask(const Dialect& dialect, schema::ColumnSet columns,
                             bool check_revision, bool restricted) {
   return absl::StrCat(
-      "UPDATE tasks SET ", SetClause(columns, kTaskColumnNames, 6),
+      "UPDATE tasks SET ", SetClause(schema::kTaskTable, columns),
       "revision = revision + 1, update_time = :now WHERE id = :id",
       check_revision ? " AND revision = :revision" : "",
-      ScopeCondition(dialect, restricted), " RETURNING ", kTaskColumns);
+      ScopeCondition(dialect, restricted), " RETURNING ", TaskSql().columns);
 }
 
-std::string BuildUpdateProject(int columns) {
+std::string BuildUpdateProject(schema::ColumnSet columns) {
   return absl::StrCat(
-      "UPDATE projects SET ", SetClause(columns, kProjectColumnNames, 2),
-      "update_time = :now WHERE id = :id RETURNING ", kProjectColumns);
+      "UPDATE projects SET ", SetClause(schema::kProjectTable, columns),
+      "update_time = :now WHERE id = :id RETURNING ", ProjectSql().columns);
 }
 
 // A list query: `columns` of `from_where` in `order_by`, at most :limit rows.
@@ -133,13 +176,9 @@ std::string BuildListTasks(const Dialect& dialect, int filters,
     where = absl::StrCat(" WHERE ", absl::StrJoin(conditions, " AND "));
   }
   // Metadata turned into text once, in the innermost query.
-  return ListQuery(
-      dialect, kTaskColumns,
-      "id, project_id, title, description, status, priority, "
-      "CAST(metadata AS text) AS metadata, create_time, update_time, revision",
-      absl::StrCat("tasks", where), order_by,
-      "octet_length(title) + octet_length(description) + "
-      "octet_length(metadata)");
+  return ListQuery(dialect, TaskSql().columns, TaskSql().text_columns,
+                   absl::StrCat("tasks", where), order_by,
+                   TaskSql().stored_bytes);
 }
 
 }  // namespace
@@ -157,21 +196,22 @@ const std::vector<TaskOrder>& TaskOrders() {
 
 Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
   health = "SELECT 1";
-  insert_project = absl::StrCat(
-      "INSERT INTO projects (name, description, create_time, update_time) "
-      "VALUES (:name, :description, :now, :now) RETURNING ",
-      kProjectColumns);
-  get_project =
-      absl::StrCat("SELECT ", kProjectColumns, " FROM projects WHERE id = :id");
+  const TableSql& projects = ProjectSql();
+  insert_project =
+      absl::StrCat(InsertInto(schema::kProjectTable,
+                              SettableOnCreate(schema::kProjectTable), {}),
+                   " RETURNING ", projects.columns);
+  get_project = absl::StrCat("SELECT ", projects.columns,
+                             " FROM projects WHERE id = :id");
   for (bool restricted : {false, true}) {
     list_projects_[restricted] = ListQuery(
-        dialect, kProjectColumns, kProjectColumns,
+        dialect, projects.columns, projects.text_columns,
         absl::StrCat(
             "projects WHERE id > :after_id",
             restricted
                 ? absl::StrCat(" AND ", dialect.AllowedIdsCondition("id"))
                 : ""),
-        "id", "octet_length(name) + octet_length(description)");
+        "id", projects.stored_bytes);
   }
   lock_project = absl::StrCat("SELECT id FROM projects WHERE id = :id",
                               dialect.lock_rows_sql());
@@ -179,15 +219,16 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
   delete_project = "DELETE FROM projects WHERE id = :id RETURNING id";
 
   // A row from before fingerprints were kept replays for any request.
+  const TableSql& tasks = TaskSql();
   task_by_request_id = absl::StrCat(
-      "SELECT ", kTaskColumns, " FROM tasks WHERE ", kRequestKeyCondition,
+      "SELECT ", tasks.columns, " FROM tasks WHERE ", kRequestKeyCondition,
       " AND (request_fingerprint IS NULL OR "
       "request_fingerprint = :request_fingerprint)");
   request_id_taken =
       absl::StrCat("SELECT id FROM tasks WHERE ", kRequestKeyCondition);
   for (bool restricted : {false, true}) {
     const std::string scope = ScopeCondition(dialect, restricted);
-    get_task_[restricted] = absl::StrCat("SELECT ", kTaskColumns,
+    get_task_[restricted] = absl::StrCat("SELECT ", tasks.columns,
                                          " FROM tasks WHERE id = :id", scope);
     task_revision_[restricted] =
         absl::StrCat("SELECT revision FROM tasks WHERE id = :id", scope);
@@ -195,20 +236,6 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
                                             scope, " RETURNING id");
   }
 
-  for (int variant = 0; variant < 4; ++variant) {
-    insert_task_[variant] = BuildInsertTask(variant & 1, variant & 2);
-  }
-  for (int columns = 0; columns <= kAllTaskColumns; ++columns) {
-    for (bool check_revision : {false, true}) {
-      for (bool restricted : {false, true}) {
-        update_task_.push_back(
-            BuildUpdateTask(dialect, columns, check_revision, restricted));
-      }
-    }
-  }
-  for (int columns = 0; columns <= kAllProjectColumns; ++columns) {
-    update_project_.push_back(BuildUpdateProject(columns));
-  }
   for (int filters = 0; filters <= kAllTaskFilters; ++filters) {
     for (const TaskOrder& order : TaskOrders()) {
       for (bool after : {false, true}) {
@@ -218,9 +245,22 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
   }
 }
 
-const std::string& Queries::InsertTask(bool has_status,
-                                       bool has_priority) const {
-  return insert_task_[(has_status ? 1 : 0) | (has_priority ? 2 : 0)];
+template <typename Build>
+const std::string& Queries::Cached(uint64_t key, Build&& build) const {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto found = by_columns_.find(key);
+    if (found != by_columns_.end()) return *found->second;
+  }
+  auto made = std::make_unique<const std::string>(build());
+  absl::MutexLock lock(&mu_);
+  // Another thread may have made it meanwhile: the first one stays.
+  return *by_columns_.try_emplace(key, std::move(made)).first->second;
+}
+
+const std::string& Queries::InsertTask(schema::ColumnSet columns) const {
+  return Cached(Key(ByColumns::kInsertTask, columns),
+                [&] { return BuildInsertTask(columns); });
 }
 
 const std::string& Queries::GetTask(bool restricted) const {
@@ -235,14 +275,18 @@ const std::string& Queries::DeleteTask(bool restricted) const {
   return delete_task_[restricted ? 1 : 0];
 }
 
-const std::string& Queries::UpdateTask(int columns, bool check_revision,
+const std::string& Queries::UpdateTask(schema::ColumnSet columns,
+                                       bool check_revision,
                                        bool restricted) const {
-  return update_task_[(columns * 2 + (check_revision ? 1 : 0)) * 2 +
-                      (restricted ? 1 : 0)];
+  const int flags = (check_revision ? 1 : 0) | (restricted ? 2 : 0);
+  return Cached(Key(ByColumns::kUpdateTask, columns, flags), [&] {
+    return BuildUpdateTask(dialect_, columns, check_revision, restricted);
+  });
 }
 
-const std::string& Queries::UpdateProject(int columns) const {
-  return update_project_[columns];
+const std::string& Queries::UpdateProject(schema::ColumnSet columns) const {
+  return Cached(Key(ByColumns::kUpdateProject, columns),
+                [&] { return BuildUpdateProject(columns); });
 }
 
 const std::string& Queries::ListProjects(bool restricted) const {

@@ -1,11 +1,17 @@
 #ifndef TASKS_STORAGE_SQL_QUERIES_H_
 #define TASKS_STORAGE_SQL_QUERIES_H_
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "storage/engine/dialect.h"
+#include "storage/schema/column.h"
 
 namespace tasks::storage {
 
@@ -33,29 +39,16 @@ enum TaskFilterBits {
   kAllTaskFilters = 31,
 };
 
-// Bits naming the columns an update sets, in the order of the masks' paths.
-enum TaskColumnBits {
-  kTaskProjectId = 1,
-  kTaskTitle = 2,
-  kTaskDescription = 4,
-  kTaskStatus = 8,
-  kTaskPriority = 16,
-  kTaskMetadata = 32,
-  kAllTaskColumns = 63,
-};
-enum ProjectColumnBits {
-  kProjectName = 1,
-  kProjectDescription = 2,
-  kAllProjectColumns = 3,
-};
-
 // Queries
 //
 // Every statement the store runs, as SQL text built once per dialect, with
 // named parameters (see StatementParams). The text is also the key of each
 // connection's prepared-statement cache, so the variants of one query (which
 // columns an update sets, which filters a list has) are distinct strings
-// made here, never per call. Immutable and thread-safe after construction.
+// made here, never per call: the fixed ones at construction, those of a
+// column set (schema::ColumnSet of the table's columns) on first use, kept
+// for the life of the Queries; the same set always yields the same text.
+// Thread-safe.
 class Queries {
  public:
   explicit Queries(const Dialect& dialect);
@@ -81,19 +74,20 @@ class Queries {
   const std::string& TaskRevision(bool restricted) const;
   const std::string& DeleteTask(bool restricted) const;
 
-  // INSERT ... ON CONFLICT (idempotency_scope, request_id) DO NOTHING
-  // RETURNING the row; an unset status or priority is left to the column
-  // default.
-  const std::string& InsertTask(bool has_status, bool has_priority) const;
+  // INSERT the `columns` of schema::kTaskTable (see schema::InsertColumns;
+  // the others take their default) ... ON CONFLICT (idempotency_scope,
+  // request_id) DO NOTHING RETURNING the row.
+  const std::string& InsertTask(schema::ColumnSet columns) const;
 
-  // UPDATE ... SET the `columns` (TaskColumnBits), revision + 1,
+  // UPDATE ... SET the `columns` of schema::kTaskTable, revision + 1,
   // update_time; `check_revision` adds "AND revision = :revision",
   // `restricted` the AccessScope's condition on the task's current project.
-  const std::string& UpdateTask(int columns, bool check_revision,
+  const std::string& UpdateTask(schema::ColumnSet columns, bool check_revision,
                                 bool restricted) const;
 
-  // UPDATE projects SET the `columns` (ProjectColumnBits), update_time.
-  const std::string& UpdateProject(int columns) const;
+  // UPDATE projects SET the `columns` of schema::kProjectTable,
+  // update_time.
+  const std::string& UpdateProject(schema::ColumnSet columns) const;
 
   // SELECT a page of projects with id > :after_id, only :allowed_ids when
   // `restricted`.
@@ -111,14 +105,19 @@ class Queries {
                         absl::string_view filter_condition) const;
 
  private:
+  // The statement cached under `key`, made by `build` on first use.
+  template <typename Build>
+  const std::string& Cached(uint64_t key, Build&& build) const;
+
   const Dialect& dialect_;
-  std::string insert_task_[4];
   std::string get_task_[2];
   std::string task_revision_[2];
   std::string delete_task_[2];
-  std::vector<std::string> update_task_;
-  std::vector<std::string> update_project_;
   std::string list_projects_[2];
+  mutable absl::Mutex mu_;
+  // Statements per column set; node values: references stay valid.
+  mutable absl::flat_hash_map<uint64_t, std::unique_ptr<const std::string>>
+      by_columns_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> list_tasks_;
 };
 

@@ -12,10 +12,6 @@ ParamRef Int64(const long long& value, soci::indicator* indicator = nullptr) {
   return {ParamRef::Type::kInt64, &value, indicator};
 }
 
-ParamRef Int(const int& value) {
-  return {ParamRef::Type::kInt, &value, nullptr};
-}
-
 ParamRef Text(const std::string& value, soci::indicator* indicator = nullptr) {
   return {ParamRef::Type::kText, &value, indicator};
 }
@@ -46,15 +42,20 @@ std::optional<FilterParamSlot> FilterParamFor(const std::string& name) {
   return slot;
 }
 
-ParamRef ParamFor(StatementParams& p, const std::string& name) {
+ParamRef ParamFor(StatementParams& p, const std::string& name,
+                  const schema::Table* table) {
+  if (table != nullptr) {
+    const int column = schema::ColumnIndex(*table, name);
+    if (column >= 0 && (*table)[column].use != schema::kOutputOnly) {
+      schema::ColumnValue& value = p.columns[column];
+      ParamRef ref = (*table)[column].kind == schema::ValueKind::kText
+                         ? Text(value.text, &p.column_indicators[column])
+                         : Int64(value.number, &p.column_indicators[column]);
+      ref.column = column;
+      return ref;
+    }
+  }
   if (name == "id") return Int64(p.id);
-  if (name == "project_id") return Int64(p.project_id, &p.project_id_indicator);
-  if (name == "name") return Text(p.name, &p.name_indicator);
-  if (name == "title") return Text(p.title, &p.title_indicator);
-  if (name == "description") return Text(p.description);
-  if (name == "status") return Int(p.status);
-  if (name == "priority") return Int(p.priority);
-  if (name == "metadata") return Text(p.metadata);
   if (name == "now") return Int64(p.now);
   if (name == "revision") return Int64(p.revision);
   if (name == "request_id") return Text(p.request_id, &p.request_id_indicator);
@@ -70,6 +71,11 @@ ParamRef ParamFor(StatementParams& p, const std::string& name) {
   if (name == "meta_key") return Text(p.meta_key);
   if (name == "meta_value") return Text(p.meta_value);
   throw std::logic_error("no statement parameter named :" + name);
+}
+
+bool IsNull(const StatementParams& params, const ParamRef& ref) {
+  if (ref.column >= 0) return params.columns[ref.column].null;
+  return ref.indicator != nullptr && *ref.indicator == soci::i_null;
 }
 
 }  // namespace tasks::storage

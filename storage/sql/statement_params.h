@@ -7,6 +7,7 @@
 
 #include "soci/soci-backend.h"
 #include "storage/filter/filter_sql.h"
+#include "storage/schema/column.h"
 
 namespace tasks::storage {
 
@@ -30,20 +31,17 @@ struct FilterParamSlot {
 std::optional<FilterParamSlot> FilterParamFor(const std::string& name);
 
 // The values a statement's named parameters bind to. A statement binds only
-// the names its SQL uses (":id", ":title", ...; see PreparedStatement).
+// the names its SQL uses (":id", ":title", ...; see PreparedStatement). A
+// parameter named after a column the API may set (":title", ":status") is
+// that column's value in `columns`, indexed by the statement's table
+// (schema::kTaskTable for task rows, kProjectTable for project rows).
 struct StatementParams {
+  schema::Row columns;
+  // SOCI's NULL indicators of `columns`, set from their `null` before each
+  // execution (PreparedStatement).
+  soci::indicator column_indicators[schema::kMaxColumns] = {};
   long long id = 0;
-  long long project_id = 0;
-  soci::indicator project_id_indicator = soci::i_null;
-  std::string name;  // a project's
-  soci::indicator name_indicator = soci::i_ok;
-  std::string title;
-  soci::indicator title_indicator = soci::i_ok;
-  std::string description;
-  int status = 0;
-  int priority = 0;
-  std::string metadata;  // JSON text
-  long long now = 0;     // epoch microseconds
+  long long now = 0;  // epoch microseconds
   long long revision = 0;
   std::string request_id;
   soci::indicator request_id_indicator = soci::i_null;
@@ -66,16 +64,24 @@ struct StatementParams {
 
 // One field of StatementParams, as a named parameter refers to it.
 struct ParamRef {
-  enum class Type { kInt64, kInt, kText };
+  enum class Type { kInt64, kText };
   Type type;
-  const void* value;  // long long, int or std::string, by `type`
-  // The field's NULL indicator; nullptr when it is never NULL.
+  const void* value;  // long long or std::string, by `type`
+  // The field's NULL indicator; nullptr when it is never NULL. For a column
+  // it is column_indicators[column], valid once set from the column's
+  // `null`.
   soci::indicator* indicator;
+  int column = -1;  // the index in `columns`; -1 for another field
 };
 
-// The field of `params` the parameter `name` (without ':') binds to. Throws
+// The field of `params` the parameter `name` (without ':') binds to, in a
+// statement on `table` (nullptr: one that sets no column). Throws
 // std::logic_error for a name StatementParams has no field for.
-ParamRef ParamFor(StatementParams& params, const std::string& name);
+ParamRef ParamFor(StatementParams& params, const std::string& name,
+                  const schema::Table* table);
+
+// The parameter `ref` of `params` is NULL.
+bool IsNull(const StatementParams& params, const ParamRef& ref);
 
 }  // namespace tasks::storage
 
