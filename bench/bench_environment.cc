@@ -90,8 +90,14 @@ absl::StatusOr<std::string> BenchEnvironment::Database(Backend backend,
       return std::string(":memory:");
     case Backend::kPostgres:
       if (postgres_ == nullptr) {
-        absl::StatusOr<std::unique_ptr<PostgresInstance>> started =
-            PostgresInstance::Start(kPostgresMaxConnections);
+        // Durable, as the SQLite file the matrix compares it with; reached
+        // over its Unix socket.
+        ::tasks::testing::PostgresServerOptions options;
+        options.durable = true;
+        options.unix_socket_only = true;
+        options.max_connections = kPostgresMaxConnections;
+        absl::StatusOr<std::unique_ptr<::tasks::testing::PostgresServer>>
+            started = ::tasks::testing::PostgresServer::StartOwned(options);
         if (!started.ok()) return started.status();
         postgres_ = *std::move(started);
       }

@@ -10,8 +10,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "bench/child_process.h"
-#include "bench/postgres_instance.h"
 #include "grpcpp/channel.h"
+#include "tests/testing/postgres_server.h"
 
 namespace tasks::bench {
 
@@ -80,7 +80,7 @@ class BenchEnvironment {
 
   std::string runfiles_dir_;
   std::string scratch_dir_;
-  std::unique_ptr<PostgresInstance> postgres_;
+  std::unique_ptr<::tasks::testing::PostgresServer> postgres_;
 };
 
 }  // namespace tasks::bench

@@ -6,7 +6,6 @@
 // Each file is named <RPC>-<caller>-<n>; existing files of those names are
 // overwritten.
 
-#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -186,11 +185,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s OUTPUT_DIRECTORY\n", argv[0]);
     return 2;
   }
-  const std::vector<std::string>& names = tasks::fuzz::RpcNames();
   std::map<std::string, int> counts;
   for (const Seed& seed : kSeeds) {
-    const auto rpc = std::find(names.begin(), names.end(), seed.rpc);
-    if (rpc == names.end()) {
+    const int rpc_id = tasks::fuzz::RpcIdOf(seed.rpc);
+    if (rpc_id < 0) {
       std::fprintf(stderr, "unknown RPC %s\n", seed.rpc);
       return 1;
     }
@@ -204,8 +202,7 @@ int main(int argc, char** argv) {
     const std::string path =
         absl::StrCat(argv[1], "/", prefix, "-", ++counts[prefix]);
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << tasks::fuzz::EncodeInput(static_cast<int>(rpc - names.begin()),
-                                    seed.caller, *request);
+    out << tasks::fuzz::EncodeInput(rpc_id, seed.caller, *request);
     if (!out) {
       std::fprintf(stderr, "cannot write %s\n", path.c_str());
       return 1;

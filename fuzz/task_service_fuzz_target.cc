@@ -3,9 +3,12 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/test/server_context_test_spouse.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -165,37 +168,62 @@ void Run(Caller caller, absl::string_view bytes) {
 }
 
 struct Rpc {
+  int id;  // in the input format: see RpcIds()
   const char* name;
   void (*run)(Caller caller, absl::string_view bytes);
 };
 
-// In tasks.proto's order; an input's first byte indexes this table.
+// Ids 0-10 were these RPCs' positions in tasks.proto when the format began;
+// a new RPC takes id 11, the next 12, and so on.
 constexpr Rpc kRpcs[] = {
-    {"CreateProject", Run<v1::CreateProjectRequest, v1::Project,
-                          &TaskServiceImpl::CreateProject>},
-    {"GetProject",
+    {0, "CreateProject",
+     Run<v1::CreateProjectRequest, v1::Project,
+         &TaskServiceImpl::CreateProject>},
+    {1, "GetProject",
      Run<v1::GetProjectRequest, v1::Project, &TaskServiceImpl::GetProject>},
-    {"ListProjects", Run<v1::ListProjectsRequest, v1::ListProjectsResponse,
-                         &TaskServiceImpl::ListProjects>},
-    {"UpdateProject", Run<v1::UpdateProjectRequest, v1::Project,
-                          &TaskServiceImpl::UpdateProject>},
-    {"DeleteProject", Run<v1::DeleteProjectRequest, google::protobuf::Empty,
-                          &TaskServiceImpl::DeleteProject>},
-    {"CreateTask",
+    {2, "ListProjects",
+     Run<v1::ListProjectsRequest, v1::ListProjectsResponse,
+         &TaskServiceImpl::ListProjects>},
+    {3, "UpdateProject",
+     Run<v1::UpdateProjectRequest, v1::Project,
+         &TaskServiceImpl::UpdateProject>},
+    {4, "DeleteProject",
+     Run<v1::DeleteProjectRequest, google::protobuf::Empty,
+         &TaskServiceImpl::DeleteProject>},
+    {5, "CreateTask",
      Run<v1::CreateTaskRequest, v1::Task, &TaskServiceImpl::CreateTask>},
-    {"BatchCreateTasks",
+    {6, "BatchCreateTasks",
      Run<v1::BatchCreateTasksRequest, v1::BatchCreateTasksResponse,
          &TaskServiceImpl::BatchCreateTasks>},
-    {"GetTask", Run<v1::GetTaskRequest, v1::Task, &TaskServiceImpl::GetTask>},
-    {"ListTasks", Run<v1::ListTasksRequest, v1::ListTasksResponse,
-                      &TaskServiceImpl::ListTasks>},
-    {"UpdateTask",
+    {7, "GetTask",
+     Run<v1::GetTaskRequest, v1::Task, &TaskServiceImpl::GetTask>},
+    {8, "ListTasks",
+     Run<v1::ListTasksRequest, v1::ListTasksResponse,
+         &TaskServiceImpl::ListTasks>},
+    {9, "UpdateTask",
      Run<v1::UpdateTaskRequest, v1::Task, &TaskServiceImpl::UpdateTask>},
-    {"DeleteTask", Run<v1::DeleteTaskRequest, google::protobuf::Empty,
-                       &TaskServiceImpl::DeleteTask>},
+    {10, "DeleteTask",
+     Run<v1::DeleteTaskRequest, google::protobuf::Empty,
+         &TaskServiceImpl::DeleteTask>},
 };
-constexpr int kRpcCount = sizeof(kRpcs) / sizeof(kRpcs[0]);
-static_assert(kRpcCount == 11, "the input format in the header counts 11");
+
+// kRpcs by id; null where an id has no RPC.
+const std::array<const Rpc*, kRpcIdLimit>& RpcsById() {
+  static const auto* const kById = [] {
+    auto* by_id = new std::array<const Rpc*, kRpcIdLimit>();
+    for (const Rpc& rpc : kRpcs) {
+      if (rpc.id < 0 || rpc.id >= kRpcIdLimit || (*by_id)[rpc.id] != nullptr) {
+        std::fprintf(stderr,
+                     "fuzz target: RPC id %d of %s is taken or out of range\n",
+                     rpc.id, rpc.name);
+        std::abort();
+      }
+      (*by_id)[rpc.id] = &rpc;
+    }
+    return by_id;
+  }();
+  return *kById;
+}
 
 // Protobuf's and the service's logs are noise at thousands of calls a
 // second; a broken invariant prints its own report.
@@ -210,28 +238,38 @@ void QuietLogs() {
 
 }  // namespace
 
-const std::vector<std::string>& RpcNames() {
-  static const auto* const kNames = [] {
-    auto* names = new std::vector<std::string>();
-    for (const Rpc& rpc : kRpcs) names->push_back(rpc.name);
-    return names;
+const std::map<int, std::string>& RpcIds() {
+  static const auto* const kIds = [] {
+    auto* ids = new std::map<int, std::string>();
+    for (const Rpc* rpc : RpcsById()) {
+      if (rpc != nullptr) ids->emplace(rpc->id, rpc->name);
+    }
+    return ids;
   }();
-  return *kNames;
+  return *kIds;
 }
 
-std::string EncodeInput(int rpc, int caller,
+int RpcIdOf(absl::string_view name) {
+  for (const Rpc& rpc : kRpcs) {
+    if (rpc.name == name) return rpc.id;
+  }
+  return -1;
+}
+
+std::string EncodeInput(int rpc_id, int caller,
                         const google::protobuf::Message& request) {
-  return std::string(1, static_cast<char>(rpc + kRpcCount * caller)) +
+  return std::string(1, static_cast<char>(rpc_id + kRpcIdLimit * caller)) +
          request.SerializeAsString();
 }
 
 void RunInput(const uint8_t* data, size_t size) {
   if (size == 0) return;
   QuietLogs();
-  const Rpc& rpc = kRpcs[data[0] % kRpcCount];
-  const auto caller = static_cast<Caller>((data[0] / kRpcCount) % kCallerCount);
-  rpc.run(caller,
-          absl::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
+  const Rpc* rpc = RpcsById()[data[0] % kRpcIdLimit];
+  if (rpc == nullptr) return;
+  const auto caller = static_cast<Caller>(data[0] / kRpcIdLimit);
+  rpc->run(caller, absl::string_view(reinterpret_cast<const char*>(data) + 1,
+                                     size - 1));
 }
 
 }  // namespace tasks::fuzz

@@ -3,9 +3,9 @@
 
 // The fuzz target of tasks.v1.TaskService: one input is one call.
 //
-// Input format: the first byte b picks the RPC, RpcNames()[b % 11], and the
-// caller, (b / 11) % 4:
-//   0  a server without auth (so bytes 0..10 call each RPC plainly);
+// Input format: the first byte b picks the RPC by its id, b % 64 (see
+// RpcIds(); an id without an RPC makes no call), and the caller, b / 64:
+//   0  a server without auth (so byte b < 64 calls RPC b plainly);
 //   1  auth on, a token that may use every project;
 //   2  auth on, a token that may use project 1 only;
 //   3  auth on, no token.
@@ -26,21 +26,32 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
-#include <vector>
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 
 namespace tasks::fuzz {
 
-// The RPCs of tasks.v1.TaskService, by index.
-const std::vector<std::string>& RpcNames();
-
-// The callers an input's first byte chooses among (see above).
+// RPC ids run from 0 to kRpcIdLimit - 1; the callers an input's first byte
+// chooses among (see above) fill the rest of the byte.
+inline constexpr int kRpcIdLimit = 64;
 inline constexpr int kCallerCount = 4;
+static_assert(kRpcIdLimit * kCallerCount == 256, "one byte picks both");
 
-// An input calling RpcNames()[rpc] as caller `caller` with `request`.
-std::string EncodeInput(int rpc, int caller,
+// Each RPC of tasks.v1.TaskService by its id in the input format ("GetTask").
+// Ids are fixed for good: never renumbered or reused, a new RPC takes a free
+// one. So adding an RPC leaves every input, the checked-in corpus included,
+// calling the RPC it called before.
+const std::map<int, std::string>& RpcIds();
+
+// The id of the RPC named `name`, or -1 when there is none.
+int RpcIdOf(absl::string_view name);
+
+// An input calling the RPC with id `rpc_id` as caller `caller` with
+// `request`.
+std::string EncodeInput(int rpc_id, int caller,
                         const google::protobuf::Message& request);
 
 // Runs one input (see above). Returns normally unless an invariant breaks.

@@ -32,6 +32,11 @@ ConnectionPool::ConnectionPool(std::shared_ptr<const Dialect> dialect, int size,
 
 ConnectionPool::~ConnectionPool() = default;
 
+int ConnectionPool::waiting() const {
+  absl::MutexLock lock(&mu_);
+  return waiting_;
+}
+
 absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
     bool write, absl::Time deadline) {
   const bool take_turn = write && dialect_->serialize_writes();
@@ -46,8 +51,10 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
     if (!ready()) {
       const absl::Time started = absl::Now();
       const absl::Time give_up = started + wait_timeout_;
+      ++waiting_;
       const bool got = mu_.AwaitWithDeadline(absl::Condition(&ready),
                                              std::min(give_up, deadline));
+      --waiting_;
       waited = absl::Now() - started;
       if (!got) {
         if (observer_ != nullptr) observer_->OnPoolWait(waited);

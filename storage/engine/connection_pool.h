@@ -54,6 +54,9 @@ class ConnectionPool {
 
   int size() const { return size_; }
 
+  // Calls waiting in Acquire for a connection (or the writer turn).
+  int waiting() const;
+
  private:
   struct Opening;
 
@@ -80,11 +83,12 @@ class ConnectionPool {
   const std::shared_ptr<std::atomic<int>> openers_ =
       std::make_shared<std::atomic<int>>(0);
   StoreObserver* const observer_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle, leased or being opened
   int leased_ ABSL_GUARDED_BY(mu_) = 0;
   bool writer_busy_ ABSL_GUARDED_BY(mu_) = false;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // A leased connection; returns it to the pool when destroyed.

@@ -17,6 +17,11 @@ GroupCommitter::GroupCommitter(ConnectionPool& pool, const Dialect& dialect,
       max_group_(std::max(1, max_group)),
       observer_(observer) {}
 
+int GroupCommitter::waiting() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(queue_.size());
+}
+
 absl::Status GroupCommitter::Run(Write write, absl::Time deadline) {
   Pending pending(write, deadline);
   absl::MutexLock lock(&mu_);

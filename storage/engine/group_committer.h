@@ -48,6 +48,9 @@ class GroupCommitter {
   // writes.
   absl::Status Run(Write write, absl::Time deadline);
 
+  // Writes queued for the next group (not yet taken by a leader).
+  int waiting() const;
+
  private:
   struct Pending {
     Pending(Write w, absl::Time d) : write(w), deadline(d) {}
@@ -64,7 +67,7 @@ class GroupCommitter {
   const Dialect& dialect_;
   const int max_group_;
   StoreObserver* const observer_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
   bool leading_ ABSL_GUARDED_BY(mu_) = false;
 };

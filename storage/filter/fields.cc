@@ -1,78 +1,83 @@
 #include "storage/filter/fields.h"
 
-#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "storage/schema/task_table.h"
 
 namespace tasks::storage::filter {
 namespace {
 
-int64_t Micros(const google::protobuf::Timestamp& time) {
-  return time.seconds() * 1000000 + time.nanos() / 1000;
+using schema::kTaskTable;
+
+// What a filter does with a column where the column's kind does not say it.
+struct Exception {
+  absl::string_view column;
+  bool filterable;
+  FieldKind kind;
+};
+constexpr Exception kExceptions[] = {
+    // Free text: searched, never compared whole.
+    {"description", true, FieldKind::kSearchText},
+    // The etag's revision: opaque to clients.
+    {"revision", false, FieldKind::kInteger},
+};
+
+FieldKind KindOf(const schema::Column& column) {
+  if (column.has(schema::kJson)) return FieldKind::kMetadata;
+  switch (column.kind) {
+    case schema::ValueKind::kInt64:
+      return FieldKind::kInteger;
+    case schema::ValueKind::kInt:
+      return FieldKind::kEnum;
+    case schema::ValueKind::kMicros:
+      return FieldKind::kTime;
+    case schema::ValueKind::kText:
+      break;
+  }
+  return FieldKind::kText;
+}
+
+// The names of the enum field `path` of Task, UNSPECIFIED (0) left out.
+std::vector<EnumName> EnumNames(absl::string_view path) {
+  std::vector<EnumName> names;
+  const google::protobuf::FieldDescriptor* field =
+      v1::Task::descriptor()->FindFieldByName(std::string(path));
+  if (field == nullptr || field->enum_type() == nullptr) return names;
+  const google::protobuf::EnumDescriptor* type = field->enum_type();
+  for (int i = 0; i < type->value_count(); ++i) {
+    if (type->value(i)->number() == 0) continue;
+    names.push_back({type->value(i)->name(), type->value(i)->number()});
+  }
+  return names;
+}
+
+std::vector<FieldSpec> MakeFields() {
+  std::vector<FieldSpec> fields;
+  for (int i = 0; i < kTaskTable.size; ++i) {
+    const schema::Column& column = kTaskTable[i];
+    FieldSpec field;
+    field.name = column.path;
+    field.column = column.name;
+    field.column_index = i;
+    field.kind = KindOf(column);
+    field.optional = column.has(schema::kNullable);
+    bool filterable = true;
+    for (const Exception& exception : kExceptions) {
+      if (exception.column != column.name) continue;
+      filterable = exception.filterable;
+      field.kind = exception.kind;
+    }
+    if (!filterable) continue;
+    if (field.kind == FieldKind::kEnum)
+      field.enum_names = EnumNames(field.name);
+    fields.push_back(std::move(field));
+  }
+  return fields;
 }
 
 }  // namespace
 
 const std::vector<FieldSpec>& Fields() {
-  using Task = v1::Task;
-  static const auto* const kFields = new std::vector<FieldSpec>{
-      {"id",
-       FieldKind::kInteger,
-       "id",
-       false,
-       {},
-       [](const Task& t) -> std::optional<int64_t> { return t.id(); }},
-      {"project_id",
-       FieldKind::kInteger,
-       "project_id",
-       true,
-       {},
-       [](const Task& t) -> std::optional<int64_t> {
-         if (!t.has_project_id()) return std::nullopt;
-         return t.project_id();
-       }},
-      {"title",
-       FieldKind::kText,
-       "title",
-       false,
-       {},
-       nullptr,
-       [](const Task& t) -> const std::string& { return t.title(); }},
-      {"description",
-       FieldKind::kSearchText,
-       "description",
-       false,
-       {},
-       nullptr,
-       [](const Task& t) -> const std::string& { return t.description(); }},
-      {"status",
-       FieldKind::kEnum,
-       "status",
-       false,
-       {{"PENDING", 1}, {"IN_PROGRESS", 2}, {"COMPLETED", 3}},
-       [](const Task& t) -> std::optional<int64_t> { return t.status(); }},
-      {"priority",
-       FieldKind::kEnum,
-       "priority",
-       false,
-       {{"LOW", 1}, {"MEDIUM", 2}, {"HIGH", 3}},
-       [](const Task& t) -> std::optional<int64_t> { return t.priority(); }},
-      {"create_time",
-       FieldKind::kTime,
-       "create_time",
-       false,
-       {},
-       [](const Task& t) -> std::optional<int64_t> {
-         return Micros(t.create_time());
-       }},
-      {"update_time",
-       FieldKind::kTime,
-       "update_time",
-       false,
-       {},
-       [](const Task& t) -> std::optional<int64_t> {
-         return Micros(t.update_time());
-       }},
-      {"metadata", FieldKind::kMetadata, "metadata"},
-  };
+  static const auto* const kFields = new std::vector<FieldSpec>(MakeFields());
   return *kFields;
 }
 
@@ -81,6 +86,14 @@ const FieldSpec* FindField(absl::string_view name) {
     if (field.name == name) return &field;
   }
   return nullptr;
+}
+
+schema::ColumnValue FieldValue(const FieldSpec& field, const v1::Task& task) {
+  schema::ColumnValue value;
+  // Only metadata's write can fail, and it is not read this way.
+  (void)schema::WriteColumn(kTaskTable, field.column_index, task, field.name,
+                            value);
+  return value;
 }
 
 }  // namespace tasks::storage::filter

@@ -1,12 +1,11 @@
 #ifndef TASKS_STORAGE_FILTER_FIELDS_H_
 #define TASKS_STORAGE_FILTER_FIELDS_H_
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "storage/schema/column.h"
 #include "tasks/v1/tasks.pb.h"
 
 namespace tasks::storage::filter {
@@ -23,32 +22,34 @@ enum class FieldKind {
 
 // One name of an enum field's values.
 struct EnumName {
-  absl::string_view name;
+  std::string name;
   int number;
 };
 
 // FieldSpec
 //
 // A task field a filter can name: how the parser reads its literals, which
-// column the SQL compares, and how the in-memory evaluator reads it from a
-// Task. The one list of filterable fields is Fields(); a new Task field
-// becomes filterable by one entry there.
+// column the SQL compares, and (through the column) how the in-memory
+// evaluator reads it from a Task. Made from the task table's description
+// (storage/schema/task_table.h), so a new column is a filter field too.
 struct FieldSpec {
-  absl::string_view name;
+  std::string name;
   FieldKind kind;
-  const char* column;
+  std::string column;
+  int column_index;  // in kTaskTable
   // A task without a value (no project, no due time) satisfies no
   // comparison but !=, on both backends and in memory.
   bool optional = false;
-  // kEnum: the names of its values.
+  // kEnum: the names of its values, UNSPECIFIED left out.
   std::vector<EnumName> enum_names;
-  // kInteger, kEnum, kTime: the value in `task`; nullopt when it has none.
-  std::optional<int64_t> (*integer)(const v1::Task& task) = nullptr;
-  // kText, kSearchText: the value in `task`.
-  const std::string& (*text)(const v1::Task& task) = nullptr;
 };
 
-// Every filterable field, metadata last.
+// The value of `field` (not kMetadata) in `task`, as the column stores it:
+// `number` for integers, enums and times, `text` for text; `null` when the
+// task has none.
+schema::ColumnValue FieldValue(const FieldSpec& field, const v1::Task& task);
+
+// Every filterable field, in the task table's order.
 const std::vector<FieldSpec>& Fields();
 
 // The field named `name`; nullptr for none.

@@ -269,7 +269,7 @@ class Parser {
     Node node;
     node.field = FindField(name.text);
     if (node.field == nullptr) {
-      std::vector<absl::string_view> names;
+      std::vector<std::string> names;
       for (const FieldSpec& field : Fields()) {
         if (field.kind != FieldKind::kMetadata) names.push_back(field.name);
       }

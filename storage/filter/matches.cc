@@ -77,12 +77,13 @@ bool CompareHolds(const Node& node, const v1::Task& task) {
     case FieldKind::kInteger:
     case FieldKind::kEnum:
     case FieldKind::kTime: {
-      const std::optional<int64_t> value = field.integer(task);
-      return value.has_value() && Compare(node.op, *value, literal.integer);
+      const schema::ColumnValue value = FieldValue(field, task);
+      return !value.null && Compare(node.op, static_cast<int64_t>(value.number),
+                                    literal.integer);
     }
     case FieldKind::kText:
     case FieldKind::kSearchText: {
-      const std::string& text = field.text(task);
+      const std::string text = FieldValue(field, task).text;
       if (node.op == Op::kHas) {
         return text.find(literal.text) != std::string::npos;
       }

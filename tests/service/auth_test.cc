@@ -29,11 +29,11 @@
 #include "service/server.h"
 #include "storage/soci_task_store.h"
 #include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/service/service_test_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/mock_task_store.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/stderr_capture.h"
-#include "tests/testing/unary_call.h"
 
 namespace tasks::service {
 namespace {
@@ -55,7 +55,6 @@ using ::testing::Not;
 using ::testing::Property;
 using ::testing::UnorderedElementsAre;
 using Code = ::grpc::StatusCode;
-using Stub = v1::TaskService::Stub;
 
 constexpr char kAdminToken[] = "admin-token-0123456789";
 constexpr char kBlueToken[] = "blue-token-abcdefghijk";
@@ -241,32 +240,22 @@ TEST(PrincipalTest, RestrictedPrincipalMayUseOnlyItsProjects) {
 // ---------------------------------------------------------------------------
 // The service with authentication on.
 
-class AuthServiceTest : public ::testing::Test {
+class AuthServiceTest : public TaskServerTest<> {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(StartServer(OpenStore(), TokensFile()));
     ASSERT_NO_FATAL_FAILURE(MakeProjectsAndTasks());
   }
 
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
-
   // Serves the store of `open_store` with the tokens file `tokens_file`, in
   // place of the server running so far.
   void StartServer(StoreFactory open_store, const std::string& tokens_file) {
-    if (server_ != nullptr) server_->Shutdown();
     absl::StatusOr<TokenTable> tokens = TokenTable::Parse(tokens_file);
     ASSERT_TRUE(tokens.ok()) << tokens.status();
     ServerConfig config;
     config.open_store = std::move(open_store);
     config.auth_tokens = std::make_shared<const TokenTable>(*std::move(tokens));
-    absl::StatusOr<std::unique_ptr<TaskServer>> server =
-        TaskServer::Start(std::move(config));
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    channel_ = server_->InProcessChannel();
-    stub_ = v1::TaskService::NewStub(channel_);
+    TaskServerTest::StartServer(std::move(config));
   }
 
   // Projects 1, 2, 3 and a task in each of the first two and in none.
@@ -280,20 +269,7 @@ class AuthServiceTest : public ::testing::Test {
   }
 
   // The server's store: in-memory SQLite.
-  virtual StoreFactory OpenStore() {
-    return [] { return storage::OpenSociTaskStore(":memory:"); };
-  }
-
-  // Calls `method` with `token` as bearer token (none when empty);
-  // `response` may be null.
-  template <typename Request, typename Response>
-  grpc::Status Call(const std::string& token,
-                    grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                                 const Request&, Response*),
-                    const Request& request, Response* response = nullptr) {
-    return ::tasks::testing::CallUnary(*stub_, method, request, response,
-                                       absl::Seconds(10), token);
-  }
+  virtual StoreFactory OpenStore() { return InMemorySqliteStore(); }
 
   static v1::Task Task(const std::string& title) {
     v1::Task task;
@@ -479,9 +455,6 @@ class AuthServiceTest : public ::testing::Test {
     };
   }
 
-  std::unique_ptr<TaskServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<Stub> stub_;
   v1::Task blue_task_;
   v1::Task red_task_;
   v1::Task loose_task_;

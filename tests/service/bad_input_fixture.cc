@@ -58,16 +58,13 @@ void BadInputTest::SetUp() {
   ASSERT_TRUE(connection.ok()) << connection.status();
   connection_ = *connection;
 
+  call_timeout_ = absl::Seconds(30);
   ServerConfig config;
   config.listen_address = "127.0.0.1:0";
   config.open_store = [connection = connection_] {
     return storage::OpenSociTaskStore(connection);
   };
-  absl::StatusOr<std::unique_ptr<TaskServer>> server =
-      TaskServer::Start(std::move(config));
-  ASSERT_TRUE(server.ok()) << server.status();
-  server_ = *std::move(server);
-  stub_ = v1::TaskService::NewStub(server_->InProcessChannel());
+  ASSERT_NO_FATAL_FAILURE(StartServer(std::move(config)));
 
   seed_project_ = MakeProject("Seed project", "seed");
   v1::CreateTaskRequest seed;
@@ -85,21 +82,14 @@ void BadInputTest::SetUp() {
 }
 
 void BadInputTest::TearDown() {
-  stub_.reset();
-  if (server_ != nullptr) server_->Shutdown();
-  server_.reset();
+  TaskServerTest::TearDown();
   ::tasks::testing::ReleaseFreshStoreDatabases();
-}
-
-std::shared_ptr<grpc::Channel> BadInputTest::TcpChannel() const {
-  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                             grpc::InsecureChannelCredentials());
 }
 
 grpc::Status BadInputTest::CallRaw(const std::string& method,
                                    const std::string& bytes) {
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  context.set_deadline(absl::ToChronoTime(absl::Now() + call_timeout_));
   return ::tasks::testing::CallRawUnary(server_->InProcessChannel(), &context,
                                         method, bytes);
 }

@@ -23,12 +23,10 @@
 #include "gtest/gtest.h"
 #include "service/server.h"
 #include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/service/service_test_fixture.h"
 #include "tests/testing/store_backends.h"
-#include "tests/testing/unary_call.h"
 
 namespace tasks::service {
-
-using Stub = v1::TaskService::Stub;
 
 // `piece` `times` times: "é" is one character in two bytes.
 std::string Repeat(absl::string_view piece, int times);
@@ -46,7 +44,8 @@ struct DatabaseSnapshot {
 };
 
 class BadInputTest
-    : public ::testing::TestWithParam<::tasks::testing::StoreBackend> {
+    : public TaskServerTest<
+          ::testing::TestWithParam<::tasks::testing::StoreBackend>> {
  protected:
   // Starts a server on a fresh database (a SQLite file, so that raw SQL can
   // read it too; a fresh PostgreSQL database) listening on 127.0.0.1:0, and
@@ -56,21 +55,10 @@ class BadInputTest
 
   ::tasks::testing::StoreBackend backend() const { return GetParam(); }
 
-  // The stub over the server's in-process channel.
-  Stub& stub() { return *stub_; }
-
-  // A channel over loopback TCP to the server's port.
-  std::shared_ptr<grpc::Channel> TcpChannel() const;
-
-  // Calls `method` with a 30 s deadline on `on` (default: stub());
-  // `response` may be null.
-  template <typename Request, typename Response>
-  grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                                 const Request&, Response*),
-                    const Request& request, Response* response = nullptr,
-                    Stub* on = nullptr) {
-    return ::tasks::testing::CallUnary(on != nullptr ? *on : *stub_, method,
-                                       request, response, absl::Seconds(30));
+  // A channel over loopback TCP to the server's port (stub() and Call()
+  // use the in-process one).
+  std::shared_ptr<grpc::Channel> TcpChannel() const {
+    return LoopbackChannel(*server_);
   }
 
   // Calls the method named `method` ("/tasks.v1.TaskService/GetTask") with
@@ -138,8 +126,6 @@ class BadInputTest
 
  private:
   std::string connection_;
-  std::unique_ptr<TaskServer> server_;
-  std::unique_ptr<Stub> stub_;
 };
 
 }  // namespace tasks::service

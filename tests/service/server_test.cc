@@ -24,6 +24,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/service/service_test_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/mock_task_store.h"
 #include "tests/testing/status_matchers.h"
@@ -68,7 +69,7 @@ v1::Task TaskWithId(int64_t id) {
   return task;
 }
 
-class ServerTest : public ::testing::Test {
+class ServerTest : public TaskServerTest<> {
  protected:
   ServerTest() {
     auto store = std::make_unique<NiceMock<MockTaskStore>>();
@@ -81,24 +82,13 @@ class ServerTest : public ::testing::Test {
     config_.health_probe_interval = absl::Milliseconds(10);
   }
 
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
-
+  // Starts config_. In-process channels cancel their calls at once on
+  // shutdown; draining needs a real connection, so a server with a port is
+  // reached through it.
   void StartServer() {
-    absl::StatusOr<std::unique_ptr<TaskServer>> server =
-        TaskServer::Start(config_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    // In-process channels cancel their calls at once on shutdown; draining
-    // needs a real connection.
-    channel_ =
-        server_->port() > 0
-            ? grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                  grpc::InsecureChannelCredentials())
-            : server_->InProcessChannel();
-    stub_ = v1::TaskService::NewStub(channel_);
-    health_ = Health::NewStub(channel_);
+    TaskServerTest::StartServer(config_, config_.listen_address.empty()
+                                             ? Transport::kInProcess
+                                             : Transport::kLoopbackTcp);
   }
 
   // The health status of `service`, or UNKNOWN when the check fails.
@@ -201,10 +191,6 @@ class ServerTest : public ::testing::Test {
   std::atomic<bool> healthy_{true};
   NiceMock<MockTaskStore>* store_;  // Owned by the server once opened.
   ServerConfig config_;
-  std::unique_ptr<TaskServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::TaskService::Stub> stub_;
-  std::unique_ptr<Health::Stub> health_;
 };
 
 TEST_F(ServerTest, StoreUnavailableIsUnavailableWithReason) {

@@ -21,10 +21,9 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "service/server.h"
-#include "storage/soci_task_store.h"
 #include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/service/service_test_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"
-#include "tests/testing/unary_call.h"
 
 namespace tasks::service {
 namespace {
@@ -37,7 +36,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 using Code = ::grpc::StatusCode;
-using Stub = v1::TaskService::Stub;
 
 // `piece` `times` times: "é" is one character in two bytes.
 std::string Repeat(const std::string& piece, int times) {
@@ -58,30 +56,9 @@ v1::CreateTaskRequest NewTaskIn(int64_t project_id, const std::string& title) {
   return request;
 }
 
-class TaskServiceTest : public ::testing::Test {
+class TaskServiceTest : public TaskServerTest<> {
  protected:
-  void SetUp() override {
-    ServerConfig config;
-    config.open_store = [] { return storage::OpenSociTaskStore(":memory:"); };
-    absl::StatusOr<std::unique_ptr<TaskServer>> server =
-        TaskServer::Start(std::move(config));
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    stub_ = v1::TaskService::NewStub(server_->InProcessChannel());
-  }
-
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
-
-  // Calls `method` with a 10 s deadline; `response` may be null.
-  template <typename Request, typename Response>
-  grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                                 const Request&, Response*),
-                    const Request& request, Response* response = nullptr) {
-    return ::tasks::testing::CallUnary(*stub_, method, request, response,
-                                       absl::Seconds(10));
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartInMemoryServer()); }
 
   grpc::Status CreateTask(const v1::CreateTaskRequest& request,
                           v1::Task* task = nullptr) {
@@ -149,9 +126,6 @@ class TaskServiceTest : public ::testing::Test {
     if (pages != nullptr) *pages = count;
     return tasks;
   }
-
-  std::unique_ptr<TaskServer> server_;
-  std::unique_ptr<Stub> stub_;
 };
 
 // --- INVALID_ARGUMENT rows of the error table --------------------------------

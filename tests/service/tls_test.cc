@@ -17,8 +17,8 @@
 #include "service/read_file.h"
 #include "service/server.h"
 #include "service/tls_credentials.h"
-#include "storage/soci_task_store.h"
 #include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/service/service_test_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/stderr_capture.h"
@@ -62,11 +62,8 @@ std::unique_ptr<TaskServer> StartServer(
   ServerConfig config;
   config.listen_address = listen_address;
   config.credentials = std::move(credentials);
-  config.open_store = [] { return storage::OpenSociTaskStore(":memory:"); };
-  absl::StatusOr<std::unique_ptr<TaskServer>> server =
-      TaskServer::Start(std::move(config));
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
+  config.open_store = InMemorySqliteStore();
+  return StartOrFail(std::move(config));
 }
 
 // A client that trusts `ca` (and, for mutual TLS, presents `cert`/`key`).

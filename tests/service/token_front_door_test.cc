@@ -21,8 +21,8 @@
 #include "service/read_file.h"
 #include "service/server.h"
 #include "service/tls_credentials.h"
-#include "storage/soci_task_store.h"
 #include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/service/service_test_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/stderr_capture.h"
 
@@ -45,26 +45,22 @@ std::string TlsFile(absl::string_view name) {
 }
 
 // A TaskServer with token auth on 127.0.0.1, plaintext or TLS.
-std::unique_ptr<TaskServer> StartServer(bool tls) {
+ServerConfig ConfigFor(bool tls) {
   absl::StatusOr<TokenTable> tokens =
       TokenTable::Parse(absl::StrCat(kToken, " admin *\n"));
   EXPECT_TRUE(tokens.ok()) << tokens.status();
   ServerConfig config;
   config.listen_address = "127.0.0.1:0";
   config.auth_tokens = std::make_shared<const TokenTable>(*std::move(tokens));
-  config.open_store = [] { return storage::OpenSociTaskStore(":memory:"); };
+  config.open_store = InMemorySqliteStore();
   if (tls) {
     absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
         LoadServerCredentials(
             {TlsFile("server.pem"), TlsFile("server.key"), ""});
     EXPECT_TRUE(credentials.ok()) << credentials.status();
-    if (!credentials.ok()) return nullptr;
-    config.credentials = *credentials;
+    config.credentials = credentials.value_or(nullptr);
   }
-  absl::StatusOr<std::unique_ptr<TaskServer>> server =
-      TaskServer::Start(std::move(config));
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? *std::move(server) : nullptr;
+  return config;
 }
 
 std::shared_ptr<grpc::Channel> ChannelTo(const TaskServer& server, bool tls) {
@@ -119,20 +115,14 @@ Outcome CallWithoutMessage(grpc::Channel& channel, const std::string& method,
   return outcome;
 }
 
-class TokenFrontDoorTest : public ::testing::TestWithParam<bool> {
+class TokenFrontDoorTest
+    : public TaskServerTest<::testing::TestWithParam<bool>> {
  protected:
   void SetUp() override {
-    server_ = StartServer(tls());
-    ASSERT_NE(server_, nullptr);
-    channel_ = ChannelTo(*server_, tls());
-  }
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
+    ASSERT_NO_FATAL_FAILURE(StartServer(ConfigFor(tls())));
+    UseChannel(ChannelTo(*server_, tls()));
   }
   bool tls() const { return GetParam(); }
-
-  std::unique_ptr<TaskServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
 };
 
 TEST_P(TokenFrontDoorTest, CallWithoutTokenIsRefusedBeforeItsMessageIsSent) {

@@ -131,7 +131,7 @@ std::string RunuserPath() {
 absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   const char* url = std::getenv(kUrlEnv);
   if (url != nullptr && *url != '\0') return UseExternal(url);
-  return StartOwned();
+  return StartOwned(PostgresServerOptions());
 }
 
 absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::UseExternal(
@@ -157,7 +157,8 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::UseExternal(
   return server;
 }
 
-absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartOwned() {
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartOwned(
+    PostgresServerOptions options) {
   for (const char* tool : {"initdb", "pg_ctl", "postgres"}) {
     if (access(BinPath(tool).c_str(), X_OK) != 0) {
       return absl::FailedPreconditionError(
@@ -172,6 +173,7 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartOwned() {
   }
 
   std::unique_ptr<PostgresServer> server(new PostgresServer());
+  server->options_ = options;
   // Short and under /tmp: the Unix socket path must stay under 108 bytes, and
   // the postgres user must be able to reach it (TEST_TMPDIR is under /root).
   char dir_template[] = "/tmp/pgXXXXXX";
@@ -214,6 +216,12 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartOwned() {
 
   absl::Status status = server->InitCluster();
   if (!status.ok()) return status;
+  if (options.unix_socket_only) {
+    server->admin_connection_ = server->ConnectionFor("postgres");
+    status = server->StartPostmaster();
+    if (!status.ok()) return status;
+    return server;
+  }
   // Another process may take the port between probing and binding: retry
   // with a new one.
   for (int attempt = 1; attempt <= kPortAttempts; ++attempt) {
@@ -329,16 +337,19 @@ absl::Status PostgresServer::InitCluster() {
 }
 
 absl::Status PostgresServer::StartPostmaster() {
-  // No fsync: throwaway data need not survive a machine crash. Commits are
-  // still written to the OS before they are acknowledged (synchronous_commit
-  // stays on), so they survive Stop()'s immediate shutdown as they would a
-  // crash: with it off, acknowledged commits still in WAL buffers are lost,
-  // which fault tests would count as lost writes. max_connections leaves room
-  // for several pooled stores at once.
-  std::string options = absl::StrFormat(
-      "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "
-      "-c full_page_writes=off -c max_connections=200",
-      port_, base_dir_);
+  // The socket goes in base_dir_ either way (never /var/run/postgresql).
+  std::string options = absl::StrCat(
+      "-k ", base_dir_, " -c max_connections=", options_.max_connections);
+  if (options_.unix_socket_only) {
+    absl::StrAppend(&options, " -c listen_addresses=''");
+  } else {
+    absl::StrAppend(&options, " -p ", port_, " -c listen_addresses=127.0.0.1");
+  }
+  // Throwaway data need not survive a machine crash; synchronous_commit stays
+  // on (see PostgresServerOptions::durable).
+  if (!options_.durable) {
+    absl::StrAppend(&options, " -c fsync=off -c full_page_writes=off");
+  }
   absl::Status status =
       RunPostgresTool("pg_ctl",
                       {"-D", data_dir_, "-l", log_path_, "-o", options, "-w",
@@ -349,9 +360,8 @@ absl::Status PostgresServer::StartPostmaster() {
     RunPostgresTool("pg_ctl", {"-D", data_dir_, "-m", "immediate", "stop"},
                     base_dir_ + "/pg_ctl.log")
         .IgnoreError();
-    return absl::FailedPreconditionError(
-        absl::StrCat("PostgreSQL did not start on 127.0.0.1:", port_, ": ",
-                     status.message()));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "PostgreSQL did not start on ", Address(), ": ", status.message()));
   }
   running_ = true;
   return WaitUntilAccepting(kStartTimeoutSeconds);
@@ -359,7 +369,9 @@ absl::Status PostgresServer::StartPostmaster() {
 
 absl::Status PostgresServer::WaitUntilAccepting(int timeout_seconds) const {
   absl::Time deadline = absl::Now() + absl::Seconds(timeout_seconds);
-  std::string probe = absl::StrCat(admin_connection_, "?connect_timeout=2");
+  const std::string probe = absl::StrCat(
+      admin_connection_,
+      options_.unix_socket_only ? " connect_timeout=2" : "?connect_timeout=2");
   PGPing ping = PQPING_NO_RESPONSE;
   while (absl::Now() < deadline) {
     ping = PQping(probe.c_str());
@@ -368,7 +380,7 @@ absl::Status PostgresServer::WaitUntilAccepting(int timeout_seconds) const {
     absl::SleepFor(absl::Milliseconds(50));
   }
   return absl::UnavailableError(absl::StrCat(
-      "PostgreSQL on 127.0.0.1:", port_, " did not accept connections within ",
+      "PostgreSQL on ", Address(), " did not accept connections within ",
       timeout_seconds, " s (PQping result ", ping, ")\n", Tail(log_path_)));
 }
 
@@ -383,8 +395,18 @@ std::string PostgresServer::ConnectionFor(absl::string_view name) const {
     // admin_connection_ was parsed successfully in UseExternal.
     return connection.ok() ? *connection : admin_connection_;
   }
+  if (options_.unix_socket_only) {
+    return absl::StrCat("host=", base_dir_, " user=", kSystemUser,
+                        " dbname=", QuoteConninfoValue(name));
+  }
   return absl::StrFormat("postgresql://%s@127.0.0.1:%d/%s", kSystemUser, port_,
                          name);
+}
+
+std::string PostgresServer::Address() const {
+  return options_.unix_socket_only
+             ? absl::StrCat("the Unix socket in ", base_dir_)
+             : absl::StrCat("127.0.0.1:", port_);
 }
 
 absl::Status PostgresServer::ExecuteAdmin(const std::string& sql) const {
@@ -406,6 +428,17 @@ absl::Status PostgresServer::ExecuteAdmin(const std::string& sql) const {
   return status;
 }
 
+absl::StatusOr<std::string> PostgresServer::CreateDatabase(
+    absl::string_view name) {
+  // template0 and explicit UTF8/C: the same clean, byte-ordered database
+  // whatever an external server's defaults are.
+  absl::Status status = ExecuteAdmin(absl::StrCat(
+      "CREATE DATABASE ", QuoteIdentifier(name),
+      " TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"));
+  if (!status.ok()) return status;
+  return ConnectionFor(name);
+}
+
 absl::StatusOr<std::string> PostgresServer::CreateFreshDatabase() {
   std::string name;
   {
@@ -415,17 +448,13 @@ absl::StatusOr<std::string> PostgresServer::CreateFreshDatabase() {
     name = absl::StrFormat("tasks_test_%d_%d_%06x", getpid(), next_database_++,
                            absl::Uniform<uint32_t>(absl::BitGen(), 0, 1 << 24));
   }
-  // template0 and explicit UTF8/C: the same clean, byte-ordered database
-  // whatever an external server's defaults are.
-  absl::Status status = ExecuteAdmin(absl::StrCat(
-      "CREATE DATABASE ", QuoteIdentifier(name),
-      " TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"));
-  if (!status.ok()) return status;
+  absl::StatusOr<std::string> connection = CreateDatabase(name);
+  if (!connection.ok()) return connection.status();
   {
     absl::MutexLock lock(&mutex_);
     fresh_databases_.push_back(name);
   }
-  return ConnectionFor(name);
+  return connection;
 }
 
 absl::Status PostgresServer::DropFreshDatabases() {

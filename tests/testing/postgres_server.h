@@ -12,16 +12,37 @@
 
 namespace tasks::testing {
 
+// How a throwaway server runs (PostgresServer::StartOwned).
+struct PostgresServerOptions {
+  // Keep PostgreSQL's durable defaults (fsync, full_page_writes): every
+  // commit is on disk before it is acknowledged, as a SQLite file with
+  // synchronous=FULL, which is what benchmarks compare. Otherwise fsync and
+  // full_page_writes are off: test data need not survive a machine crash,
+  // and commits still survive an immediate stop (synchronous_commit stays
+  // on), as fault tests need.
+  bool durable = false;
+
+  // Listen only on a Unix socket in the server's directory (connection
+  // strings name that directory as host), not on 127.0.0.1: no port to
+  // find, none to collide with. Otherwise on a free 127.0.0.1 port.
+  bool unix_socket_only = false;
+
+  // PostgreSQL's max_connections: room for several pooled stores at once.
+  int max_connections = 200;
+};
+
 // PostgresServer
 //
-// A PostgreSQL server for tests. When the environment variable
-// TASKS_TEST_POSTGRES_URL names a server (a libpq URL or keyword string), that
-// server is used as is. Otherwise a throwaway server is created: initdb and
-// pg_ctl from /usr/lib/postgresql/15/bin, in a fresh directory under /tmp,
-// listening on a free 127.0.0.1 port without fsync (test data only; commits
-// still survive an immediate stop). When running as root the server runs as the
-// `postgres` system user, since initdb and postgres refuse root. The destructor
-// stops the server and removes its directory.
+// A PostgreSQL server for tests and benchmarks. Start(): when the environment
+// variable TASKS_TEST_POSTGRES_URL names a server (a libpq URL or keyword
+// string), that server is used as is; otherwise a throwaway one is created
+// with the default options. StartOwned() always creates a throwaway server:
+// initdb and pg_ctl from /usr/lib/postgresql/15/bin, in a fresh directory
+// under /tmp (see PostgresServerOptions for how it listens and how durable
+// it is). When running as root the server runs as the `postgres` system
+// user, since initdb and postgres refuse root. The destructor stops an owned
+// server and removes its directory (and so do the process's exit handlers,
+// for a server never destroyed).
 //
 // Failing to provide a server is an error whose message says why (a missing
 // binary, runuser failing, no free port, the server log's last lines); tests
@@ -37,9 +58,16 @@ class PostgresServer {
   // The environment variable naming an existing server.
   static constexpr char kUrlEnv[] = "TASKS_TEST_POSTGRES_URL";
 
-  // Uses the server named by kUrlEnv, or starts a throwaway one. Either way
-  // the server accepts connections when this returns OK.
+  // Uses the server named by kUrlEnv, or starts a throwaway one with the
+  // default options. Either way the server accepts connections when this
+  // returns OK.
   static absl::StatusOr<std::unique_ptr<PostgresServer>> Start();
+
+  // Starts a throwaway server run as `options` say, whatever kUrlEnv names
+  // (a benchmark measures a server it knows). It accepts connections when
+  // this returns OK.
+  static absl::StatusOr<std::unique_ptr<PostgresServer>> StartOwned(
+      PostgresServerOptions options);
 
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
@@ -58,12 +86,18 @@ class PostgresServer {
   // The cluster's data directory; empty for an external server.
   const std::string& data_dir() const { return data_dir_; }
 
-  // The TCP port of an owned server; 0 for an external one.
+  // The TCP port of an owned server; 0 for an external one or one on a Unix
+  // socket only.
   int port() const { return port_; }
 
-  // Creates a new, empty database (UTF8, C collation) and returns its
-  // connection string, for per-test isolation. The name is unique across
-  // processes. Thread-safe.
+  // Creates a new, empty database named `name` (UTF8, C collation) and
+  // returns its connection string; INTERNAL when the server refuses (the
+  // name is taken, say). Thread-safe.
+  absl::StatusOr<std::string> CreateDatabase(absl::string_view name);
+
+  // CreateDatabase with a name unique across processes, for per-test
+  // isolation; the destructor (or DropFreshDatabases) drops it again.
+  // Thread-safe.
   absl::StatusOr<std::string> CreateFreshDatabase();
 
   // Drops every database CreateFreshDatabase made, disconnecting its users.
@@ -85,7 +119,6 @@ class PostgresServer {
 
   static absl::StatusOr<std::unique_ptr<PostgresServer>> UseExternal(
       absl::string_view url);
-  static absl::StatusOr<std::unique_ptr<PostgresServer>> StartOwned();
 
   // At process exit, stops and removes the owned servers still alive, in
   // case their owner never destroys them (a leaked function-local static).
@@ -97,7 +130,8 @@ class PostgresServer {
   // Runs initdb in base_dir_ and fills data_dir_.
   absl::Status InitCluster();
 
-  // Starts the postmaster on port_ and waits for it to accept connections.
+  // Starts the postmaster (on port_ unless on a Unix socket only) and waits
+  // for it to accept connections.
   absl::Status StartPostmaster();
 
   // Runs a PostgreSQL binary (as the postgres user when root) with its output
@@ -115,6 +149,10 @@ class PostgresServer {
   // Connection string for database `name` on this server.
   std::string ConnectionFor(absl::string_view name) const;
 
+  // Where an owned server listens, for messages.
+  std::string Address() const;
+
+  PostgresServerOptions options_;
   std::string admin_connection_;
   std::string base_dir_;  // owned: /tmp/pgXXXXXX (socket, log, data/)
   std::string data_dir_;  // owned: base_dir_/data

@@ -125,6 +125,43 @@ TEST_F(PostgresServerTest, StopRefusesConnectionsAndRestartKeepsDataAndPort) {
   EXPECT_THAT(Query(database, "SELECT x FROM kept"), IsOkAndHolds("42"));
 }
 
+// The benchmarks' server: durable, on a Unix socket only, a throwaway one
+// even when TASKS_TEST_POSTGRES_URL names another.
+TEST(PostgresServerOptionsTest, DurableUnixSocketServerIgnoresTheUrl) {
+  const char* url = std::getenv(PostgresServer::kUrlEnv);
+  const std::string saved = url != nullptr ? url : "";
+  // Nothing listens there: using it would fail.
+  setenv(PostgresServer::kUrlEnv, "postgresql://nobody@127.0.0.1:1/none", 1);
+  PostgresServerOptions options;
+  options.durable = true;
+  options.unix_socket_only = true;
+  options.max_connections = 37;
+  absl::StatusOr<std::unique_ptr<PostgresServer>> server =
+      PostgresServer::StartOwned(options);
+  if (url != nullptr) {
+    setenv(PostgresServer::kUrlEnv, saved.c_str(), 1);
+  } else {
+    unsetenv(PostgresServer::kUrlEnv);
+  }
+  ASSERT_OK(server.status());
+  EXPECT_TRUE((*server)->owned());
+  EXPECT_EQ((*server)->port(), 0);
+  const std::string& admin = (*server)->connection_string();
+  EXPECT_THAT(admin, HasSubstr("host=/tmp/"));
+  EXPECT_THAT(Query(admin, "SHOW listen_addresses"), IsOkAndHolds(""));
+  EXPECT_THAT(Query(admin, "SHOW fsync"), IsOkAndHolds("on"));
+  EXPECT_THAT(Query(admin, "SHOW full_page_writes"), IsOkAndHolds("on"));
+  EXPECT_THAT(Query(admin, "SHOW max_connections"), IsOkAndHolds("37"));
+
+  ASSERT_OK_AND_ASSIGN(std::string database,
+                       (*server)->CreateDatabase("bench_scale"));
+  EXPECT_THAT(Query(database, "SELECT current_database()"),
+              IsOkAndHolds("bench_scale"));
+  EXPECT_THAT(Query(database, "SHOW server_encoding"), IsOkAndHolds("UTF8"));
+  EXPECT_THAT((*server)->CreateDatabase("bench_scale"),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("exists")));
+}
+
 TEST(PostgresServerExitTest, LeakedServerIsStoppedAndRemovedAtExit) {
   int pipe_fds[2];
   ASSERT_EQ(pipe(pipe_fds), 0);
