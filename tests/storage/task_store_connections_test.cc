@@ -429,35 +429,6 @@ TEST_P(TaskStoreTest, DeadlineStopsWaitingForALockedDatabase) {
   EXPECT_OK(store->GetTask(task.id(), kEveryRow));
 }
 
-TEST_P(TaskStoreTest, LostPostgresConnectionIsUnavailableThenReconnects) {
-  if (backend() != StoreBackend::kPostgres) {
-    GTEST_SKIP() << "SQLite has no server to lose";
-  }
-  ASSERT_OK_AND_ASSIGN(PostgresServer * server, TestPostgresServer());
-  if (!server->owned()) GTEST_SKIP() << "an external server is not stopped";
-  if (PostgresThroughPgBouncer()) {
-    // PgBouncer, not the store, decides when it reconnects after an outage
-    // (its server_login_retry back-off).
-    GTEST_SKIP() << "the store reaches the server through PgBouncer";
-  }
-  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("survivor")));
-  ASSERT_OK(server->Stop());
-  bool restarted = false;
-  absl::Cleanup restart_anyway = [&] {
-    if (!restarted) server->Restart().IgnoreError();
-  };
-  EXPECT_THAT(store().GetTask(task.id(), kEveryRow),
-              StatusIs(Code::kUnavailable));
-  EXPECT_THAT(CreateTask(TaskBuilder("lost")),
-              ReasonIs(reason::kDatabaseUnavailable));
-  EXPECT_THAT(store().CheckHealth(), StatusIs(Code::kUnavailable));
-  ASSERT_OK(server->Restart());
-  restarted = true;
-  EXPECT_OK(store().CheckHealth());
-  EXPECT_OK(store().GetTask(task.id(), kEveryRow));
-  EXPECT_OK(CreateTask(TaskBuilder("after restart")));
-}
-
 TEST(OpenSociTaskStoreTest,
      BadConnectionStringsAreInvalidAndDeadServersUnavailable) {
   EXPECT_THAT(OpenSociTaskStore("host=/tmp port"),
