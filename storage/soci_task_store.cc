@@ -162,21 +162,6 @@ ErrorContext TaskContext(std::string prefix, const v1::Task& task) {
   return context;
 }
 
-// Where the page after `task` starts in `order`.
-PageCursor CursorAfter(const TaskOrder& order, const v1::Task& task) {
-  PageCursor cursor;
-  cursor.id = task.id();
-  if (order.key == TaskOrder::Key::kText) {
-    cursor.text = task.title();
-  } else if (order.key == TaskOrder::Key::kNumber) {
-    cursor.number = absl::string_view(order.column) == "priority"
-                        ? task.priority()
-                        : task.create_time().seconds() * 1000000 +
-                              task.create_time().nanos() / 1000;
-  }
-  return cursor;
-}
-
 // `status` with `prefix` before its message, payloads kept.
 absl::Status PrefixMessage(const absl::Status& status,
                            absl::string_view prefix) {

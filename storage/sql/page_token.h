@@ -12,8 +12,8 @@ namespace tasks::storage {
 // row. Only the key of the list's order is meaningful.
 struct PageCursor {
   long long id = 0;
-  long long number = 0;  // create_time or priority
-  std::string text;      // title
+  long long number = 0;  // a numeric order's key (see TaskOrder)
+  std::string text;      // a text order's key
 };
 
 // PageTokenCodec

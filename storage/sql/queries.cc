@@ -67,9 +67,21 @@ TaskOrder OrderOn(const api::TaskListOrder& order) {
     std::abort();
   }
   const schema::Column& column = schema::kTaskTable[index];
-  return {column.name, order.descending,
-          column.kind == schema::ValueKind::kText ? TaskOrder::Key::kText
-                                                  : TaskOrder::Key::kNumber};
+  TaskOrder made{column.name, order.descending,
+                 column.kind == schema::ValueKind::kText
+                     ? TaskOrder::Key::kText
+                     : TaskOrder::Key::kNumber,
+                 index};
+  made.key_sql = column.name;
+  if (column.has(schema::kNullable) && made.key == TaskOrder::Key::kNumber) {
+    // Beyond every value in the direction of the order: last either way.
+    // (Not INT64_MIN, which SQLite reads as a real.)
+    made.null_key =
+        order.descending ? -9223372036854775807LL : 9223372036854775807LL;
+    made.key_sql =
+        absl::StrCat("COALESCE(", column.name, ", ", made.null_key, ")");
+  }
+  return made;
 }
 
 // The row of a request_id in its scope (the unique key serves it).
@@ -189,10 +201,10 @@ std::string BuildListTasks(const Dialect& dialect, int filters,
     if (after) {
       const char* key =
           order.key == TaskOrder::Key::kText ? ":after_text" : ":after_number";
-      conditions.push_back(absl::StrCat("(", order.column, ", id) ", comparison,
-                                        " (", key, ", :after_id)"));
+      conditions.push_back(absl::StrCat("(", order.key_sql, ", id) ",
+                                        comparison, " (", key, ", :after_id)"));
     }
-    order_by = absl::StrCat(order.column, direction, ", id", direction);
+    order_by = absl::StrCat(order.key_sql, direction, ", id", direction);
   }
   std::string where;
   if (!conditions.empty()) {
@@ -215,6 +227,22 @@ const std::vector<TaskOrder>& TaskOrders() {
     return orders;
   }();
   return *kOrders;
+}
+
+PageCursor CursorAfter(const TaskOrder& order, const v1::Task& task) {
+  PageCursor cursor;
+  cursor.id = task.id();
+  if (order.column_index < 0) return cursor;
+  schema::ColumnValue value;
+  // An order's column is never metadata, whose write alone can fail.
+  (void)schema::WriteColumn(schema::kTaskTable, order.column_index, task,
+                            order.column, value);
+  if (order.key == TaskOrder::Key::kText) {
+    cursor.text = std::move(value.text);
+  } else {
+    cursor.number = value.null ? order.null_key : value.number;
+  }
+  return cursor;
 }
 
 Queries::Queries(const Dialect& dialect) : dialect_(dialect) {

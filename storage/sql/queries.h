@@ -12,6 +12,8 @@
 #include "absl/synchronization/mutex.h"
 #include "storage/engine/dialect.h"
 #include "storage/schema/column.h"
+#include "storage/sql/page_token.h"
+#include "tasks/v1/tasks.pb.h"
 
 namespace tasks::storage {
 
@@ -23,7 +25,18 @@ struct TaskOrder {
   const char* column;  // nullptr for id order
   bool descending;
   Key key;
+  int column_index = -1;  // in schema::kTaskTable; -1 for id order
+  // What a row without a value sorts as (a nullable numeric column).
+  long long null_key = 0;
+  // The sort key in SQL: the column, or for a nullable one
+  // COALESCE(column, null_key), which puts rows without a value last in
+  // either direction.
+  std::string key_sql;
 };
+
+// The page-token key of `task` in `order`: its column's value, or the
+// order's null_key when it has none.
+PageCursor CursorAfter(const TaskOrder& order, const v1::Task& task);
 
 // The ListTasks orders of api::TaskListOrders(), by the same index.
 const std::vector<TaskOrder>& TaskOrders();
