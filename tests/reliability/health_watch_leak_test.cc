@@ -39,6 +39,10 @@ int OpenAndCancelWatches(Health::Stub& stub, int count) {
   for (int i = 0; i < count; ++i) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    // A connection attempt that fails on a busy machine is retried rather
+    // than failing the channel's watches: this test is about what cancelled
+    // watches leave behind.
+    context.set_wait_for_ready(true);
     std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> watch =
         stub.Watch(&context, HealthCheckRequest());
     HealthCheckResponse response;
