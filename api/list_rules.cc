@@ -17,6 +17,8 @@ constexpr TaskListOrder kTaskListOrders[] = {
     {"create_time desc", "create_time", true},
     {"priority desc", "priority", true},
     {"title", "title", false},
+    {"due_time", "due_time", false},
+    {"due_time desc", "due_time", true},
 };
 
 // "\"create_time\", \"create_time desc\", ... or \"title\"".

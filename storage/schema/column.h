@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/error_reason.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -272,12 +273,32 @@ absl::Status WriteText(const google::protobuf::Message& message,
   value.null = false;
   return absl::OkStatus();
 }
+// INVALID_ARGUMENT naming `field` for a time outside years 1 to 9999 or
+// nanos outside 0 to 999,999,999: what google.protobuf.Timestamp allows, and
+// what epoch microseconds hold without overflow.
+inline absl::Status CheckTimestamp(const google::protobuf::Timestamp& timestamp,
+                                   absl::string_view field) {
+  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+  if (timestamp.seconds() < kMinSeconds || timestamp.seconds() > kMaxSeconds ||
+      timestamp.nanos() < 0 || timestamp.nanos() > 999999999) {
+    return InvalidField(field,
+                        "must be a time in years 1 to 9999, nanos 0 to "
+                        "999,999,999");
+  }
+  return absl::OkStatus();
+}
 template <auto has, auto get>
 absl::Status WriteTimestamp(const google::protobuf::Message& message,
-                            absl::string_view, ColumnValue& value) {
+                            absl::string_view field, ColumnValue& value) {
   const auto& typed = As<has>(message);
   value.null = !(typed.*has)();
-  value.number = TimestampToMicros((typed.*get)());
+  if (value.null) return absl::OkStatus();
+  const google::protobuf::Timestamp& timestamp = (typed.*get)();
+  if (absl::Status valid = CheckTimestamp(timestamp, field); !valid.ok()) {
+    return valid;
+  }
+  value.number = TimestampToMicros(timestamp);
   return absl::OkStatus();
 }
 

@@ -45,7 +45,8 @@ TEST(TaskListOrdersTest, DefaultFirstThenTheSpellingsTasksProtoPromises) {
   }
   EXPECT_THAT(spellings,
               ::testing::ElementsAre("", "create_time", "create_time desc",
-                                     "priority desc", "title"));
+                                     "priority desc", "title", "due_time",
+                                     "due_time desc"));
   const TaskListOrder& id_order = TaskListOrders()[0];
   EXPECT_TRUE(id_order.field.empty());
   EXPECT_FALSE(id_order.descending);
@@ -88,7 +89,8 @@ TEST(ParseTaskListOrderTest, MessageQuotesTheValueAndListsTheOrders) {
   EXPECT_THAT(ParseTaskListOrder("titel"),
               StatusIs(kInvalid, Eq("order_by: unknown ordering \"titel\"; use "
                                     "\"create_time\", \"create_time desc\", "
-                                    "\"priority desc\" or \"title\"")));
+                                    "\"priority desc\", \"title\", "
+                                    "\"due_time\" or \"due_time desc\"")));
 }
 
 }  // namespace

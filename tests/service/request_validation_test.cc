@@ -329,7 +329,7 @@ TEST_F(ValidateUpdateTaskTest, StarMeansEveryMutableField) {
   request_.mutable_update_mask()->add_paths("*");
   EXPECT_THAT(ValidateUpdateTask(request_),
               HoldsPaths({"project_id", "title", "description", "status",
-                          "priority", "metadata"}));
+                          "priority", "metadata", "due_time"}));
 }
 
 TEST_F(ValidateUpdateTaskTest, StarWithOtherPathsIsInvalid) {

@@ -408,6 +408,56 @@ TEST_F(TaskServiceTest, CreateTaskAppliesDefaultsAndIgnoresOutputOnlyFields) {
   EXPECT_EQ(stored.SerializeAsString(), task.SerializeAsString());
 }
 
+// --- due_time ----------------------------------------------------------------
+
+TEST_F(TaskServiceTest, DueTimeIsSetOrderedUpdatedAndCleared) {
+  v1::CreateTaskRequest later = NewTask("later");
+  later.mutable_task()->mutable_due_time()->set_seconds(2000000000);
+  v1::CreateTaskRequest sooner = NewTask("sooner");
+  sooner.mutable_task()->mutable_due_time()->set_seconds(1900000000);
+  const v1::Task undated = MakeTask(NewTask("undated"));
+  const v1::Task late = MakeTask(later);
+  MakeTask(sooner);
+  EXPECT_EQ(late.due_time().seconds(), 2000000000);
+  EXPECT_FALSE(undated.has_due_time());
+
+  v1::ListTasksRequest list;
+  list.set_order_by("due_time");
+  list.set_page_size(1);
+  std::vector<std::string> titles;
+  for (const v1::Task& task : ListAllTasks(list))
+    titles.push_back(task.title());
+  EXPECT_THAT(titles, ::testing::ElementsAre("sooner", "later", "undated"));
+  list.set_order_by("due_time desc");
+  titles.clear();
+  for (const v1::Task& task : ListAllTasks(list))
+    titles.push_back(task.title());
+  EXPECT_THAT(titles, ::testing::ElementsAre("later", "sooner", "undated"));
+
+  v1::Task change;
+  change.set_id(late.id());
+  v1::Task updated;
+  ASSERT_THAT(UpdateTask(change, {"due_time"}, &updated), GrpcOk());
+  EXPECT_FALSE(updated.has_due_time());
+  change.mutable_due_time()->set_seconds(1);
+  ASSERT_THAT(UpdateTask(change, {}, &updated), GrpcOk());
+  EXPECT_EQ(updated.due_time().seconds(), 1);
+}
+
+TEST_F(TaskServiceTest, DueTimeOutsideTheTimestampRangeIsInvalidArgument) {
+  v1::CreateTaskRequest request = NewTask("bad due");
+  request.mutable_task()->mutable_due_time()->set_nanos(-1);
+  EXPECT_THAT(CreateTask(request),
+              GrpcInvalidField("task.due_time", reason::kInvalidArgument));
+  v1::Task task = MakeTask(NewTask("good"));
+  task.mutable_due_time()->set_seconds(253402300800);  // year 10000
+  EXPECT_THAT(UpdateTask(task, {"due_time"}),
+              GrpcInvalidField("task.due_time", reason::kInvalidArgument));
+  v1::Task stored;
+  ASSERT_THAT(GetTask(task.id(), &stored), GrpcOk());
+  EXPECT_FALSE(stored.has_due_time());
+}
+
 // --- Field-mask updates ----------------------------------------------------
 
 TEST_F(TaskServiceTest, UpdateWithoutMaskChangesOnlyPopulatedFields) {

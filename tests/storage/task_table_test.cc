@@ -38,13 +38,14 @@ v1::Task FullDraft() {
   task.set_status(v1::Task::IN_PROGRESS);
   task.set_priority(v1::Task::HIGH);
   (*task.mutable_metadata()->mutable_fields())["owner"].set_string_value("ana");
+  task.mutable_due_time()->set_seconds(1767225600);
   return task;
 }
 
 TEST(TaskTableTest, ColumnListIsTheTableOrder) {
   EXPECT_EQ(ColumnList(kTaskTable),
             "id, project_id, title, description, status, priority, metadata, "
-            "create_time, update_time, revision");
+            "due_time, create_time, update_time, revision");
   EXPECT_EQ(ColumnList(kProjectTable),
             "id, name, description, create_time, update_time");
 }
@@ -52,8 +53,8 @@ TEST(TaskTableTest, ColumnListIsTheTableOrder) {
 TEST(TaskTableTest, TextColumnListReadsJsonAsText) {
   EXPECT_EQ(TextColumnList(kTaskTable),
             "id, project_id, title, description, status, priority, "
-            "CAST(metadata AS text) AS metadata, create_time, update_time, "
-            "revision");
+            "CAST(metadata AS text) AS metadata, due_time, create_time, "
+            "update_time, revision");
   EXPECT_EQ(TextColumnList(kProjectTable), ColumnList(kProjectTable));
 }
 
@@ -86,7 +87,7 @@ TEST(TaskTableTest, NamedColumnsAreFoundByName) {
 TEST(TaskTableTest, MaskPaths) {
   EXPECT_THAT(TaskUpdatablePaths(),
               ElementsAre("project_id", "title", "description", "status",
-                          "priority", "metadata"));
+                          "priority", "metadata", "due_time"));
   EXPECT_THAT(TaskOutputOnlyPaths(),
               ElementsAre("id", "create_time", "update_time", "etag"));
   EXPECT_THAT(ProjectUpdatablePaths(), ElementsAre("name", "description"));
@@ -104,7 +105,7 @@ TEST(TaskTableTest, PopulatedPathsAreTheSetFieldsInTableOrder) {
               ElementsAre("title", "priority"));
   EXPECT_THAT(PopulatedPaths(kTaskTable, FullDraft()),
               ElementsAre("project_id", "title", "description", "status",
-                          "priority", "metadata"));
+                          "priority", "metadata", "due_time"));
   v1::Project project;
   project.set_description("d");
   EXPECT_THAT(PopulatedPaths(kProjectTable, project),
