@@ -201,6 +201,12 @@ std::string BuildListTasks(const Dialect& dialect, int filters,
     if (after) {
       const char* key =
           order.key == TaskOrder::Key::kText ? ":after_text" : ":after_number";
+      if (order.key_sql != order.column) {
+        // The row-value comparison alone makes SQLite scan an expression
+        // index from its start; a bound on the key lets it seek.
+        conditions.push_back(absl::StrCat(
+            order.key_sql, " ", order.descending ? "<=" : ">=", " ", key));
+      }
       conditions.push_back(absl::StrCat("(", order.key_sql, ", id) ",
                                         comparison, " (", key, ", :after_id)"));
     }

@@ -27,7 +27,7 @@ using ::testing::Not;
 
 constexpr char kTaskColumnList[] =
     "id, project_id, title, description, status, priority, metadata, "
-    "create_time, update_time, revision";
+    "due_time, create_time, update_time, revision";
 
 ColumnSet Columns(std::initializer_list<const char*> names) {
   ColumnSet columns;
@@ -175,6 +175,39 @@ TEST_P(QueriesTest, ReadsReturnTheTableColumns) {
   } else {
     EXPECT_THAT(list, Not(HasSubstr("CAST(")));
   }
+}
+
+// A nullable column's orders: rows without a value last either way, and a
+// bound on the key next to the row-value comparison so that an index on the
+// expression is sought, not scanned from its start.
+TEST_P(QueriesTest, NullableOrdersSortMissingValuesLast) {
+  int ascending = -1;
+  int descending = -1;
+  for (size_t i = 0; i < TaskOrders().size(); ++i) {
+    const TaskOrder& order = TaskOrders()[i];
+    if (order.column == nullptr ||
+        !kTaskTable[order.column_index].has(schema::kNullable)) {
+      continue;
+    }
+    (order.descending ? descending : ascending) = static_cast<int>(i);
+  }
+  ASSERT_GE(ascending, 0) << "no order on a nullable column";
+  ASSERT_GE(descending, 0);
+  const std::string& up = queries_->ListTasks(0, ascending, true);
+  EXPECT_THAT(up, HasSubstr("COALESCE(due_time, 9223372036854775807) >= "
+                            ":after_number AND (COALESCE(due_time, "
+                            "9223372036854775807), id) > (:after_number, "
+                            ":after_id)"));
+  EXPECT_THAT(up, HasSubstr("ORDER BY COALESCE(due_time, 9223372036854775807), "
+                            "id LIMIT :limit"));
+  const std::string& down = queries_->ListTasks(0, descending, true);
+  EXPECT_THAT(down, HasSubstr("COALESCE(due_time, -9223372036854775807) <= "
+                              ":after_number AND (COALESCE(due_time, "
+                              "-9223372036854775807), id) < (:after_number, "
+                              ":after_id)"));
+  EXPECT_THAT(down, HasSubstr("ORDER BY COALESCE(due_time, "
+                              "-9223372036854775807) DESC, id DESC"));
+  ExpectParamsBind(up, &kTaskTable);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, QueriesTest,
