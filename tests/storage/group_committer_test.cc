@@ -168,6 +168,16 @@ std::function<absl::Status(Connection&)> Insert(const std::string& key,
   };
 }
 
+// Inserts of "k0" .. "k<count - 1>".
+std::vector<std::function<absl::Status(Connection&)>> Inserts(
+    int count, std::atomic<int>* grouped) {
+  std::vector<std::function<absl::Status(Connection&)>> writes;
+  for (int i = 0; i < count; ++i) {
+    writes.push_back(Insert(absl::StrCat("k", i), grouped));
+  }
+  return writes;
+}
+
 TEST_F(GroupCommitterTest, WriteAloneRunsUngroupedAsAGroupOfOne) {
   GroupCommitter& committer = Committer(16);
   std::atomic<int> grouped{0};
@@ -181,11 +191,7 @@ TEST_F(GroupCommitterTest, WritesArrivingDuringAWriteCommitTogether) {
   GroupCommitter& committer = Committer(16);
   HeldLeader leader(committer);
   std::atomic<int> grouped{0};
-  std::vector<std::function<absl::Status(Connection&)>> writes;
-  for (int i = 0; i < 5; ++i) {
-    writes.push_back(Insert(absl::StrCat("k", i), &grouped));
-  }
-  EXPECT_THAT(RunQueuedBehind(leader, committer, writes),
+  EXPECT_THAT(RunQueuedBehind(leader, committer, Inserts(5, &grouped)),
               Each(absl::OkStatus()));
   std::cout << "FIGURE group sizes for a held write and 5 queued: "
             << absl::StrJoin(observer_.groups(), ", ") << "\n";
@@ -198,11 +204,7 @@ TEST_F(GroupCommitterTest, GroupsTakeAtMostMaxGroupWrites) {
   GroupCommitter& committer = Committer(2);
   HeldLeader leader(committer);
   std::atomic<int> grouped{0};
-  std::vector<std::function<absl::Status(Connection&)>> writes;
-  for (int i = 0; i < 5; ++i) {
-    writes.push_back(Insert(absl::StrCat("k", i), &grouped));
-  }
-  EXPECT_THAT(RunQueuedBehind(leader, committer, writes),
+  EXPECT_THAT(RunQueuedBehind(leader, committer, Inserts(5, &grouped)),
               Each(absl::OkStatus()));
   // The last group has one write: it runs alone, ungrouped.
   EXPECT_THAT(observer_.groups(), ElementsAre(1, 2, 2, 1));
