@@ -35,12 +35,26 @@ const TableSql& ProjectSql() {
   return *kSql;
 }
 
-// The keys of the statements made per column set.
-enum class ByColumns : uint64_t { kInsertTask, kUpdateTask, kUpdateProject };
+// The statements made on first use, per column set (or, for a list, per set
+// of filters and order).
+enum class ByColumns : uint64_t {
+  kInsertTask,
+  kUpdateTask,
+  kUpdateProject,
+  kListTasks
+};
 
 uint64_t Key(ByColumns statement, schema::ColumnSet columns, int flags = 0) {
   return static_cast<uint64_t>(statement) << 40 |
          static_cast<uint64_t>(flags) << 32 | columns.bits();
+}
+
+// A list's key: its filters (TaskFilterBits) and order in the low bits.
+uint64_t ListKey(int filters, int order, bool after) {
+  return Key(ByColumns::kListTasks,
+             schema::ColumnSet(static_cast<uint32_t>(filters) |
+                               static_cast<uint32_t>(order) << 8),
+             after ? 1 : 0);
 }
 
 // The columns of `table` the API may set on create.
@@ -292,14 +306,6 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
     delete_task_[restricted] = absl::StrCat("DELETE FROM tasks WHERE id = :id",
                                             scope, " RETURNING id");
   }
-
-  for (int filters = 0; filters <= kAllTaskFilters; ++filters) {
-    for (const TaskOrder& order : TaskOrders()) {
-      for (bool after : {false, true}) {
-        list_tasks_.push_back(BuildListTasks(dialect, filters, order, after));
-      }
-    }
-  }
 }
 
 template <typename Build>
@@ -352,8 +358,9 @@ const std::string& Queries::ListProjects(bool restricted) const {
 
 const std::string& Queries::ListTasks(int filters, int order,
                                       bool after) const {
-  return list_tasks_[(filters * TaskOrders().size() + order) * 2 +
-                     (after ? 1 : 0)];
+  return Cached(ListKey(filters, order, after), [&] {
+    return BuildListTasks(dialect_, filters, TaskOrders()[order], after);
+  });
 }
 
 std::string Queries::ListTasks(int filters, int order, bool after,

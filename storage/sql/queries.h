@@ -58,8 +58,9 @@ enum TaskFilterBits {
 // connection's prepared-statement cache, so the variants of one query (which
 // columns an update sets, which filters a list has) are distinct strings
 // made here, never per call: the fixed ones at construction, those of a
-// column set (schema::ColumnSet of the table's columns) on first use, kept
-// for the life of the Queries; the same set always yields the same text.
+// column set (schema::ColumnSet of the table's columns) or of a list's
+// filters and order on first use, kept for the life of the Queries; the same
+// variant always yields the same text.
 // Thread-safe.
 class Queries {
  public:
@@ -127,10 +128,9 @@ class Queries {
   std::string delete_task_[2];
   std::string list_projects_[2];
   mutable absl::Mutex mu_;
-  // Statements per column set; node values: references stay valid.
+  // Statements made on first use; node values: references stay valid.
   mutable absl::flat_hash_map<uint64_t, std::unique_ptr<const std::string>>
       by_columns_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> list_tasks_;
 };
 
 }  // namespace tasks::storage

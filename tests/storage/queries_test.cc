@@ -123,6 +123,12 @@ TEST_P(QueriesTest, SameSetIsTheSameStatement) {
   EXPECT_NE(queries_->UpdateTask(Columns({"description"}), false, false),
             first);
   EXPECT_NE(queries_->InsertTask(set), first);
+  // Lists: one statement per filters, order and cursor.
+  const std::string& list = queries_->ListTasks(kFilterStatus, 1, true);
+  EXPECT_EQ(&queries_->ListTasks(kFilterStatus, 1, true), &list);
+  EXPECT_NE(queries_->ListTasks(kFilterStatus, 1, false), list);
+  EXPECT_NE(queries_->ListTasks(kFilterStatus, 2, true), list);
+  EXPECT_NE(queries_->ListTasks(kFilterPriority, 1, true), list);
 }
 
 TEST_P(QueriesTest, EverySetBuiltFromManyThreadsIsOneStatement) {
