@@ -26,7 +26,7 @@ using ::tasks::api::ResolvePageSize;
 // called for it. Only the deadline is checked: ServerContext::IsCancelled()
 // polls the completion queue (a futex round trip) and cost about a fifth of
 // the server's CPU; a cancelled call's reply is simply dropped by gRPC, and the
-// store itself gives up at the deadline (storage/call_deadline.h).
+// store itself gives up at the deadline (common/call_deadline.h).
 absl::Status CheckCallAlive(const grpc::ServerContext* context) {
   if (context->deadline() <= std::chrono::system_clock::now()) {
     return WithReason(absl::DeadlineExceededError("deadline exceeded"),
@@ -39,7 +39,7 @@ absl::Status CheckCallAlive(const grpc::ServerContext* context) {
 // deadline): a stuck database must not hold a server thread for ever.
 constexpr absl::Duration kMaxStoreCallTime = absl::Seconds(30);
 
-// The deadline the store honours for this call (see storage/call_deadline.h).
+// The deadline the store honours for this call (see common/call_deadline.h).
 absl::Time StoreDeadline(const grpc::ServerContext* context) {
   return std::min(absl::FromChrono(context->deadline()),
                   absl::Now() + kMaxStoreCallTime);

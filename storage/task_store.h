@@ -217,7 +217,7 @@ class TaskStore {
   virtual absl::Status DeleteTask(int64_t id, const AccessScope& scope) = 0;
 
   // OK when the database answers a trivial query; UNAVAILABLE otherwise.
-  // Honours the call's deadline like every call (storage/call_deadline.h).
+  // Honours the call's deadline like every call (common/call_deadline.h).
   virtual absl::Status CheckHealth() = 0;
 
   // For shutdown, once in-flight calls have had their time: calls running

@@ -238,7 +238,7 @@ inline internal_status::StatusIsMatcher IsOk() {
 }
 
 // Matches a Status or StatusOr<T> carrying the error reason `reason` (see
-// storage/error_reason.h).
+// common/error_reason.h).
 inline internal_status::ReasonIsMatcher ReasonIs(std::string reason) {
   return internal_status::ReasonIsMatcher(std::move(reason));
 }
