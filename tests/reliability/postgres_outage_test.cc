@@ -72,7 +72,6 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
   while (load.acknowledged_count() < 100) absl::SleepFor(absl::Milliseconds(5));
 
   ASSERT_GT(load.in_flight(), 0);
-  const absl::Time stopping = absl::Now();
   ASSERT_TRUE(postgres->Stop().ok());
   const absl::Time stopped = absl::Now();
   absl::StatusOr<absl::Duration> not_serving = server->WaitForHealth(
