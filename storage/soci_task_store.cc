@@ -500,12 +500,13 @@ class SociTaskStore final : public TaskStore {
                                 response.tasks(response.tasks_size() - 1))));
                 break;
               }
-              absl::StatusOr<v1::Task> task = schema::TaskFromRow(list.row());
-              if (!task.ok()) {
+              // Read in place: no task built and moved per row.
+              absl::Status read = schema::ReadRow(kTaskTable, list.row(),
+                                                  *response.add_tasks());
+              if (!read.ok()) {
                 list.Finish();
-                return task.status();
+                return read;
               }
-              *response.add_tasks() = *std::move(task);
             }
             list.Finish();
             return response;

@@ -91,6 +91,7 @@ PreparedStatement::PreparedStatement(soci::session& session,
       // error, as SOCI reports it.
       const bool nullable = column.has(schema::kNullable);
       const bool text = column.kind == schema::ValueKind::kText;
+      if (nullable) nullable_columns_.push_back(i);
       if (text && nullable) {
         statement_.exchange(soci::into(value.text, row_indicators_[i]));
       } else if (text) {
@@ -155,11 +156,9 @@ void PreparedStatement::SetParamIndicators() {
 }
 
 bool PreparedStatement::ReadNulls(bool got_row) {
-  if (got_row && table_ != nullptr) {
-    for (int i = 0; i < table_->size; ++i) {
-      if ((*table_)[i].has(schema::kNullable)) {
-        row_[i].null = row_indicators_[i] == soci::i_null;
-      }
+  if (got_row) {
+    for (int i : nullable_columns_) {
+      row_[i].null = row_indicators_[i] == soci::i_null;
     }
   }
   return got_row;

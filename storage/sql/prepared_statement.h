@@ -82,7 +82,8 @@ class PreparedStatement {
   const schema::Table* const table_;
   soci::statement statement_;
   StatementParams params_;
-  std::vector<int> bound_columns_;  // the columns bound as parameters
+  std::vector<int> bound_columns_;     // the columns bound as parameters
+  std::vector<int> nullable_columns_;  // the row's columns with an indicator
   schema::Row row_;
   soci::indicator row_indicators_[schema::kMaxColumns] = {};
   long long number_ = 0;
