@@ -13,6 +13,7 @@
 #include "common/error_reason.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace tasks::storage::schema {
 
@@ -278,9 +279,9 @@ absl::Status WriteText(const google::protobuf::Message& message,
 // what epoch microseconds hold without overflow.
 inline absl::Status CheckTimestamp(const google::protobuf::Timestamp& timestamp,
                                    absl::string_view field) {
-  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
-  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
-  if (timestamp.seconds() < kMinSeconds || timestamp.seconds() > kMaxSeconds ||
+  using ::google::protobuf::util::TimeUtil;
+  if (timestamp.seconds() < TimeUtil::kTimestampMinSeconds ||
+      timestamp.seconds() > TimeUtil::kTimestampMaxSeconds ||
       timestamp.nanos() < 0 || timestamp.nanos() > 999999999) {
     return InvalidField(field,
                         "must be a time in years 1 to 9999, nanos 0 to "
