@@ -15,6 +15,11 @@ namespace tasks {
 namespace reason {
 inline constexpr char kInvalidArgument[] = "INVALID_ARGUMENT";
 inline constexpr char kInvalidPageToken[] = "INVALID_PAGE_TOKEN";
+inline constexpr char kInvalidResumeToken[] = "INVALID_RESUME_TOKEN";
+// A resume_token older than the change log's retention.
+inline constexpr char kResumeTokenExpired[] = "RESUME_TOKEN_EXPIRED";
+// The server's or the caller's cap of open WatchTasks streams.
+inline constexpr char kTooManyWatchers[] = "TOO_MANY_WATCHERS";
 inline constexpr char kInvalidFieldMask[] = "INVALID_FIELD_MASK";
 inline constexpr char kTitleTaken[] = "TASK_TITLE_TAKEN";
 inline constexpr char kProjectMissing[] = "PROJECT_MISSING";

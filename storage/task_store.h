@@ -13,7 +13,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/field_mask.pb.h"
+#include "storage/task_changes.h"
 #include "tasks/v1/tasks.pb.h"
 
 namespace tasks::storage {
@@ -215,6 +217,42 @@ class TaskStore {
 
   // NOT_FOUND, nothing deleted, when no task within `scope` has `id`.
   virtual absl::Status DeleteTask(int64_t id, const AccessScope& scope) = 0;
+
+  // The change log (see task_changes.h). The defaults fail with
+  // UNIMPLEMENTED: stores and every wrapper of another store override them.
+
+  // The present: every change committed so far is reflected.
+  virtual absl::StatusOr<ChangePosition> LatestChangePosition() {
+    return absl::UnimplementedError("this store keeps no change log");
+  }
+
+  // Up to `limit` numbered changes with a seq above `after.seq()`, in seq
+  // order, including any that `after` reflects already (Advance skips
+  // them). OUT_OF_RANGE (reason RESUME_TOKEN_EXPIRED) when changes above
+  // after.seq() were trimmed.
+  virtual absl::StatusOr<std::vector<TaskChange>> ReadChanges(
+      const ChangePosition& after, int limit) {
+    return absl::UnimplementedError("this store keeps no change log");
+  }
+
+  // Numbers the changes committed since the last run, from any replica
+  // (PostgreSQL; SQLite numbers them as they commit). Returns how many.
+  virtual absl::StatusOr<int> SequenceChanges() {
+    return absl::UnimplementedError("this store keeps no change log");
+  }
+
+  // Returns true as soon as another connection may have committed changes
+  // (PostgreSQL: the change trigger's NOTIFY), false after `timeout` without
+  // a sign (always, where there is no such signal: SQLite, PgBouncer).
+  virtual absl::StatusOr<bool> WaitForChanges(absl::Duration timeout) {
+    return absl::UnimplementedError("this store keeps no change log");
+  }
+
+  // Deletes the changes committed before `before`; a position from before
+  // them is then OUT_OF_RANGE for ReadChanges.
+  virtual absl::Status TrimChanges(absl::Time before) {
+    return absl::UnimplementedError("this store keeps no change log");
+  }
 
   // OK when the database answers a trivial query; UNAVAILABLE otherwise.
   // Honours the call's deadline like every call (common/call_deadline.h).
