@@ -19,12 +19,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/auth.h"
+#include "service/server_metrics.h"
 #include "service/task_watchers.h"
 #include "storage/soci_task_store.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/service/service_test_fixture.h"
 #include "tests/testing/figure.h"
 #include "tests/testing/grpc_status_matchers.h"
+#include "tests/testing/stderr_capture.h"
 
 namespace tasks::service {
 namespace {
@@ -514,6 +516,28 @@ TEST_F(WatchTasksTest, ClientThatDoesNotReadCostsOneEventAndGetsAllLater) {
   for (size_t i = 1; i < events.size(); ++i) {
     ASSERT_LT(events[i - 1].task().id(), events[i].task().id()) << i;
   }
+}
+
+TEST_F(WatchTasksTest, OpenWatchersAreAGaugeAndACancelledOneIsLogged) {
+  ServerConfig config;
+  config.metrics = std::make_shared<ServerMetrics>();
+  std::shared_ptr<ServerMetrics> metrics = config.metrics;
+  ASSERT_NO_FATAL_FAILURE(StartWith(std::move(config)));
+  ::tasks::testing::StderrCapture capture;
+  {
+    EventStream stream(stub(), v1::WatchTasksRequest());
+    stream.WaitPositioned();
+    EXPECT_THAT(metrics->Scrape(), HasSubstr("tasks_watchers_open 1"));
+    stream.Cancel();
+    EXPECT_EQ(stream.Status().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  StopServer();  // Every call freed, and logged.
+  const std::string log = capture.Stop();
+  EXPECT_THAT(log, HasSubstr("/tasks.v1.TaskService/WatchTasks CANCELLED"));
+  const std::string scraped = metrics->Scrape();
+  EXPECT_THAT(scraped, HasSubstr("tasks_watchers_open 0"));
+  EXPECT_THAT(scraped,
+              HasSubstr("grpc_code=\"CANCELLED\",grpc_method=\"WatchTasks\""));
 }
 
 }  // namespace
