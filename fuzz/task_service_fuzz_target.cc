@@ -145,26 +145,34 @@ template <typename Request, typename Response>
 using Method = grpc::Status (TaskServiceImpl::*)(grpc::ServerContext*,
                                                  const Request*, Response*);
 
-// Gives `context` the metadata `caller` sends over gRPC.
-void Authorize(grpc::ServerContext& context, Caller caller) {
-  grpc::testing::ServerContextTestSpouse spouse(&context);
-  if (caller == Caller::kAdmin) {
-    spouse.AddClientMetadata("authorization",
-                             absl::StrCat("Bearer ", kAdminToken));
-  } else if (caller == Caller::kProjectOne) {
-    spouse.AddClientMetadata("authorization",
-                             absl::StrCat("Bearer ", kProjectOneToken));
+// A server context with the metadata `caller` sends over gRPC (the spouse
+// keeps the metadata's bytes: it lives as long as the context).
+class CallerContext {
+ public:
+  explicit CallerContext(Caller caller) {
+    if (caller == Caller::kAdmin) {
+      spouse_.AddClientMetadata("authorization",
+                                absl::StrCat("Bearer ", kAdminToken));
+    } else if (caller == Caller::kProjectOne) {
+      spouse_.AddClientMetadata("authorization",
+                                absl::StrCat("Bearer ", kProjectOneToken));
+    }
   }
-}
+
+  grpc::ServerContext* get() { return &context_; }
+
+ private:
+  grpc::ServerContext context_;
+  grpc::testing::ServerContextTestSpouse spouse_{&context_};
+};
 
 // Calls `method` as `caller` would over gRPC.
 template <typename Request, typename Response>
 grpc::Status Invoke(World& world, Caller caller,
                     Method<Request, Response> method, const Request& request,
                     Response* response) {
-  grpc::ServerContext context;
-  Authorize(context, caller);
-  return (world.service(caller).*method)(&context, &request, response);
+  CallerContext context(caller);
+  return (world.service(caller).*method)(context.get(), &request, response);
 }
 
 // Up to this many further pages of a list are fetched and checked.
@@ -212,10 +220,9 @@ void RunWatch(Caller caller, absl::string_view bytes) {
   }
   World world;
   Invariants invariants(world.store(), world.seeds(), ViewOf(caller));
-  grpc::ServerContext context;
-  Authorize(context, caller);
+  CallerContext context(caller);
   absl::StatusOr<TaskServiceImpl::WatchPlan> plan =
-      world.service(caller).PrepareWatch(&context, request);
+      world.service(caller).PrepareWatch(context.get(), request);
   invariants.Check(request, service::ToGrpcStatus(plan.status()),
                    v1::TaskEvent());
   if (!plan.ok()) return;

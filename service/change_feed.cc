@@ -153,6 +153,8 @@ void ChangeFeed::RunFeed() {
     if (status.code() == absl::StatusCode::kOutOfRange) active_ = false;
     backoff = NextBackoff(backoff);
     retry_at = absl::Now() + backoff;
+    absl::MutexLock lock(&mu_);
+    woken_ = true;  // Read again once the backoff is over.
   }
 }
 
