@@ -3,16 +3,20 @@
 
 #include "service/change_feed.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/testing/figure.h"
 #include "tests/testing/mock_task_store.h"
 
 namespace tasks::service {
@@ -182,6 +186,29 @@ TEST_F(ChangeFeedTest, StoreErrorsAreRetriedWithBackoff) {
   store_.Append(1);
   feed_->Notify();
   EXPECT_TRUE(HasRead(1));  // After 100, 200 and 400 ms of backoff.
+}
+
+// CPU time of the whole process.
+absl::Duration ProcessCpuTime() {
+  timespec now;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return absl::DurationFromTimespec(now);
+}
+
+TEST_F(ChangeFeedTest, LastWatcherLeavingWithAWakePendingLeavesTheFeedIdle) {
+  ChangeFeed::Options options;
+  options.poll_interval = absl::Hours(1);
+  Start(options);
+  // The wake AddWatcher leaves is still pending when the watcher goes: the
+  // feed must sleep, not spin on it (it once did, holding its lock).
+  feed_->AddWatcher();
+  feed_->RemoveWatcher();
+  const absl::Duration cpu_before = ProcessCpuTime();
+  absl::SleepFor(absl::Milliseconds(300));
+  const absl::Duration used = ProcessCpuTime() - cpu_before;
+  ::tasks::testing::ReportFigure(absl::StrCat("process CPU over 300 ms idle: ",
+                                              absl::FormatDuration(used)));
+  EXPECT_LT(used, absl::Milliseconds(100)) << absl::FormatDuration(used);
 }
 
 TEST_F(ChangeFeedTest, NotifyAfterStopIsHarmless) {

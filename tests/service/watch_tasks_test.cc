@@ -1,4 +1,4 @@
-// WatchTasks through a real server and channel on in-memory SQLite: every
+// WatchTasks through a real server and channel, on each backend: every
 // kind of write reported once and in commit order, filters, scopes, resume
 // tokens, caps, shutdown, and a client that does not read.
 
@@ -27,6 +27,7 @@
 #include "tests/testing/figure.h"
 #include "tests/testing/grpc_status_matchers.h"
 #include "tests/testing/stderr_capture.h"
+#include "tests/testing/store_backends.h"
 
 namespace tasks::service {
 namespace {
@@ -34,10 +35,13 @@ namespace {
 using ::tasks::testing::GrpcErrorIs;
 using ::tasks::testing::GrpcInvalidField;
 using ::tasks::testing::GrpcOk;
+using ::tasks::testing::StoreBackend;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
-using Type = v1::TaskEvent::Type;
+
+const bool kEnvironmentRegistered =
+    ::tasks::testing::RegisterStoreBackendEnvironment();
 
 constexpr absl::Duration kWait = absl::Seconds(30);
 
@@ -139,20 +143,34 @@ v1::WatchTasksRequest WatchFrom(const std::string& resume_token,
   return request;
 }
 
-class WatchTasksTest : public TaskServerTest<> {
+class WatchTasksTest
+    : public TaskServerTest<::testing::TestWithParam<StoreBackend>> {
  protected:
-  // A server on in-memory SQLite whose store the test can reach too.
+  // A server on a fresh database (SQLite in memory) whose store the test can
+  // reach too.
   void StartWith(ServerConfig config) {
-    config.open_store = [this]() -> absl::StatusOr<storage::TaskStorePtr> {
+    absl::StatusOr<std::string> connection =
+        ::tasks::testing::FreshStoreDatabase(
+            GetParam(), ::tasks::testing::StoreLocation::kPrivate);
+    ASSERT_TRUE(connection.ok()) << connection.status();
+    config.open_store =
+        [this,
+         connection = *connection]() -> absl::StatusOr<storage::TaskStorePtr> {
       absl::StatusOr<storage::TaskStorePtr> store =
-          storage::OpenSociTaskStore(":memory:");
+          storage::OpenSociTaskStore(connection);
       if (store.ok()) store_ = store->get();
       return store;
     };
+    config.reads_on_queue_threads = GetParam() == StoreBackend::kSqlite;
     ASSERT_NO_FATAL_FAILURE(StartServer(std::move(config)));
   }
 
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartWith(ServerConfig())); }
+
+  void TearDown() override {
+    TaskServerTest::TearDown();
+    ::tasks::testing::ReleaseFreshStoreDatabases();
+  }
 
   // The present, as ListTasks gives it.
   std::string ListToken(const std::string& token = "") {
@@ -196,7 +214,7 @@ class WatchTasksTest : public TaskServerTest<> {
   storage::TaskStore* store_ = nullptr;
 };
 
-TEST_F(WatchTasksTest, EveryKindOfWriteIsReportedOnceInCommitOrder) {
+TEST_P(WatchTasksTest, EveryKindOfWriteIsReportedOnceInCommitOrder) {
   const int64_t project = CreateProject("home");
   const std::string token = ListToken();
   EventStream stream(stub(), WatchFrom(token));
@@ -254,7 +272,7 @@ TEST_F(WatchTasksTest, EveryKindOfWriteIsReportedOnceInCommitOrder) {
   EXPECT_EQ(Describe(more[7]), absl::StrCat("CREATED ", sentinel.id()));
 }
 
-TEST_F(WatchTasksTest, WithoutTokenStartsAtThePresent) {
+TEST_P(WatchTasksTest, WithoutTokenStartsAtThePresent) {
   CreateTask("before");
   EventStream stream(stub(), v1::WatchTasksRequest());
   stream.WaitPositioned();
@@ -264,7 +282,7 @@ TEST_F(WatchTasksTest, WithoutTokenStartsAtThePresent) {
   EXPECT_EQ(Describe(events[0]), absl::StrCat("CREATED ", after.id()));
 }
 
-TEST_F(WatchTasksTest, FilterSelectsTheEventsByTheTaskAfterTheChange) {
+TEST_P(WatchTasksTest, FilterSelectsTheEventsByTheTaskAfterTheChange) {
   const std::string token = ListToken();
   EventStream stream(stub(), WatchFrom(token, "priority >= HIGH"));
   stream.StartReading();
@@ -278,14 +296,14 @@ TEST_F(WatchTasksTest, FilterSelectsTheEventsByTheTaskAfterTheChange) {
                           absl::StrCat("UPDATED ", low.id())));
 }
 
-TEST_F(WatchTasksTest, FilterThatDoesNotParseIsInvalidArgumentWithPosition) {
+TEST_P(WatchTasksTest, FilterThatDoesNotParseIsInvalidArgumentWithPosition) {
   EventStream stream(stub(), WatchFrom("", "priority >= "));
   const grpc::Status status = stream.Status();
   EXPECT_THAT(status, GrpcInvalidField("filter", reason::kInvalidArgument));
   EXPECT_THAT(status.error_message(), HasSubstr("position"));
 }
 
-TEST_F(WatchTasksTest, MalformedResumeTokenIsInvalidArgument) {
+TEST_P(WatchTasksTest, MalformedResumeTokenIsInvalidArgument) {
   for (const char* token : {"not a token", "Yzk", "YzEuLTE"}) {
     EventStream stream(stub(), WatchFrom(token));
     EXPECT_THAT(stream.Status(),
@@ -294,7 +312,7 @@ TEST_F(WatchTasksTest, MalformedResumeTokenIsInvalidArgument) {
   }
 }
 
-TEST_F(WatchTasksTest, ListThenWatchFromItsTokenReportsExactlyTheLaterChanges) {
+TEST_P(WatchTasksTest, ListThenWatchFromItsTokenReportsExactlyTheLaterChanges) {
   v1::Task first = CreateTask("first");
   CreateTask("second");
   const std::string token = ListToken();
@@ -313,7 +331,7 @@ TEST_F(WatchTasksTest, ListThenWatchFromItsTokenReportsExactlyTheLaterChanges) {
   EXPECT_EQ(Describe(more[2]), absl::StrCat("CREATED ", sentinel.id()));
 }
 
-TEST_F(WatchTasksTest, ResumingFromAnEventsTokenContinuesRightAfterIt) {
+TEST_P(WatchTasksTest, ResumingFromAnEventsTokenContinuesRightAfterIt) {
   const std::string token = ListToken();
   std::vector<int64_t> ids;
   for (int i = 0; i < 4; ++i)
@@ -334,10 +352,13 @@ TEST_F(WatchTasksTest, ResumingFromAnEventsTokenContinuesRightAfterIt) {
                                             absl::StrCat("CREATED ", ids[3])));
 }
 
-TEST_F(WatchTasksTest, TokenPastTheRetentionIsOutOfRange) {
+TEST_P(WatchTasksTest, TokenPastTheRetentionIsOutOfRange) {
   const std::string token = ListToken();
   CreateTask("trimmed");
   ASSERT_NE(store_, nullptr);
+  // Only numbered changes are trimmed (PostgreSQL numbers them as a feed
+  // reads them, and none reads without a watcher).
+  ASSERT_TRUE(store_->SequenceChanges().ok());
   ASSERT_TRUE(store_->TrimChanges(absl::Now() + absl::Seconds(1)).ok());
   CreateTask("kept");
   EventStream stream(stub(), WatchFrom(token));
@@ -345,7 +366,7 @@ TEST_F(WatchTasksTest, TokenPastTheRetentionIsOutOfRange) {
                                            reason::kResumeTokenExpired));
 }
 
-TEST_F(WatchTasksTest, WriteOnThisServerReachesAWatcherWithoutPolling) {
+TEST_P(WatchTasksTest, WriteOnThisServerReachesAWatcherWithoutPolling) {
   ServerConfig config;
   config.watch_poll_interval = absl::Hours(1);
   ASSERT_NO_FATAL_FAILURE(StartWith(std::move(config)));
@@ -385,7 +406,7 @@ class WatchTasksAuthTest : public WatchTasksTest {
   }
 };
 
-TEST_F(WatchTasksAuthTest, WatcherSeesOnlyTheProjectsItsTokenMayUse) {
+TEST_P(WatchTasksAuthTest, WatcherSeesOnlyTheProjectsItsTokenMayUse) {
   const int64_t one = CreateProject("one", kAdminToken);
   const int64_t two = CreateProject("two", kAdminToken);
   ASSERT_EQ(one, 1);
@@ -404,13 +425,13 @@ TEST_F(WatchTasksAuthTest, WatcherSeesOnlyTheProjectsItsTokenMayUse) {
                           absl::StrCat("CREATED ", sentinel.id())));
 }
 
-TEST_F(WatchTasksAuthTest, WatchWithoutTokenIsUnauthenticated) {
+TEST_P(WatchTasksAuthTest, WatchWithoutTokenIsUnauthenticated) {
   EventStream stream(stub(), v1::WatchTasksRequest());
   EXPECT_THAT(stream.Status(), GrpcErrorIs(grpc::StatusCode::UNAUTHENTICATED,
                                            reason::kUnauthenticated));
 }
 
-TEST_F(WatchTasksAuthTest, PrincipalCapIsPerPrincipalAndFreedOnCancel) {
+TEST_P(WatchTasksAuthTest, PrincipalCapIsPerPrincipalAndFreedOnCancel) {
   ASSERT_EQ(CreateProject("one", kAdminToken), 1);
   auto blue = std::make_unique<EventStream>(stub(), v1::WatchTasksRequest(),
                                             kBlueToken);
@@ -439,7 +460,7 @@ TEST_F(WatchTasksAuthTest, PrincipalCapIsPerPrincipalAndFreedOnCancel) {
   EXPECT_EQ(events[0].task().id(), task.id());
 }
 
-TEST_F(WatchTasksTest, ServerCapIsResourceExhaustedAndFreedOnCancel) {
+TEST_P(WatchTasksTest, ServerCapIsResourceExhaustedAndFreedOnCancel) {
   ServerConfig config;
   config.max_watchers = 2;
   ASSERT_NO_FATAL_FAILURE(StartWith(std::move(config)));
@@ -464,7 +485,7 @@ TEST_F(WatchTasksTest, ServerCapIsResourceExhaustedAndFreedOnCancel) {
   EXPECT_EQ(server_->watcher_stats().open, 2);
 }
 
-TEST_F(WatchTasksTest, ShutdownEndsWatchersWithUnavailablePromptly) {
+TEST_P(WatchTasksTest, ShutdownEndsWatchersWithUnavailablePromptly) {
   std::vector<std::unique_ptr<EventStream>> streams;
   for (int i = 0; i < 3; ++i) {
     streams.push_back(
@@ -483,7 +504,7 @@ TEST_F(WatchTasksTest, ShutdownEndsWatchersWithUnavailablePromptly) {
   EXPECT_LT(took, absl::Seconds(5));
 }
 
-TEST_F(WatchTasksTest, ClientThatDoesNotReadCostsOneEventAndGetsAllLater) {
+TEST_P(WatchTasksTest, ClientThatDoesNotReadCostsOneEventAndGetsAllLater) {
   const std::string token = ListToken();
   EventStream stream(stub(), WatchFrom(token));
   stream.WaitPositioned();
@@ -518,7 +539,7 @@ TEST_F(WatchTasksTest, ClientThatDoesNotReadCostsOneEventAndGetsAllLater) {
   }
 }
 
-TEST_F(WatchTasksTest, OpenWatchersAreAGaugeAndACancelledOneIsLogged) {
+TEST_P(WatchTasksTest, OpenWatchersAreAGaugeAndACancelledOneIsLogged) {
   ServerConfig config;
   config.metrics = std::make_shared<ServerMetrics>();
   std::shared_ptr<ServerMetrics> metrics = config.metrics;
@@ -539,6 +560,19 @@ TEST_F(WatchTasksTest, OpenWatchersAreAGaugeAndACancelledOneIsLogged) {
   EXPECT_THAT(scraped,
               HasSubstr("grpc_code=\"CANCELLED\",grpc_method=\"WatchTasks\""));
 }
+
+std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
+  return ::tasks::testing::StoreBackendName(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, WatchTasksTest,
+    ::testing::ValuesIn(::tasks::testing::SelectedStoreBackends()),
+    BackendName);
+INSTANTIATE_TEST_SUITE_P(
+    Backends, WatchTasksAuthTest,
+    ::testing::ValuesIn(::tasks::testing::SelectedStoreBackends()),
+    BackendName);
 
 }  // namespace
 }  // namespace tasks::service
