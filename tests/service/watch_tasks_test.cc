@@ -388,6 +388,46 @@ TEST_P(WatchTasksTest, WriteOnThisServerReachesAWatcherWithoutPolling) {
   EXPECT_LT(latencies_ms[10], 1000);  // The poll would take an hour.
 }
 
+TEST_P(WatchTasksTest, WriteThroughAnotherServerOfTheDatabaseArrives) {
+  // Two servers on one database: a SQLite file, or one PostgreSQL database.
+  absl::StatusOr<std::string> connection = ::tasks::testing::FreshStoreDatabase(
+      GetParam(), ::tasks::testing::StoreLocation::kShared);
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  auto config_for = [&] {
+    ServerConfig config;
+    config.open_store = [connection = *connection] {
+      return storage::OpenSociTaskStore(connection);
+    };
+    config.reads_on_queue_threads = GetParam() == StoreBackend::kSqlite;
+    return config;
+  };
+  ASSERT_NO_FATAL_FAILURE(StartServer(config_for()));
+  std::unique_ptr<TaskServer> other = StartOrFail(config_for());
+  ASSERT_NE(other, nullptr);
+  std::unique_ptr<Stub> other_stub =
+      v1::TaskService::NewStub(other->InProcessChannel());
+
+  EventStream stream(stub(), v1::WatchTasksRequest());
+  stream.WaitPositioned();
+  stream.StartReading();
+  v1::CreateTaskRequest create;
+  create.mutable_task()->set_title("elsewhere");
+  v1::Task task;
+  ASSERT_THAT(Call(&Stub::CreateTask, create, &task, other_stub.get()),
+              GrpcOk());
+  const absl::Time written = absl::Now();
+  const std::vector<v1::TaskEvent> events = stream.Take(1);
+  const absl::Duration took = absl::Now() - written;
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(Describe(events[0]), absl::StrCat("CREATED ", task.id()));
+  // A NOTIFY on PostgreSQL; the 250 ms poll on SQLite.
+  ::tasks::testing::ReportFigure(absl::StrCat(
+      "write on the other server -> event: ", absl::ToDoubleMilliseconds(took),
+      " ms"));
+  EXPECT_LT(took, absl::Seconds(5));
+  other->Shutdown();
+}
+
 constexpr char kAdminToken[] = "admin-token-0123456789";
 constexpr char kBlueToken[] = "blue-token-0123456789ab";
 constexpr char kGreenToken[] = "green-token-0123456789a";
