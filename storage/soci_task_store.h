@@ -63,11 +63,13 @@ struct SociTaskStoreOptions {
 // - ReadChanges returns at most 1000 changes; a position ahead of every seq
 //   the database gave out (a forged token, a recreated database) is
 //   INVALID_ARGUMENT on "resume_token" (reason INVALID_RESUME_TOKEN).
-// - TrimChanges deletes every numbered change up to the largest seq whose
-//   change time is before `before` (on PostgreSQL a few later ones may sit
-//   below it in seq), never an unnumbered one, and keeps that seq as the
-//   horizon: positions below it are OUT_OF_RANGE, and no seq is given out
-//   twice even once every change is trimmed.
+// - TrimChanges deletes the numbered changes before the first one (in seq
+//   order) written at or after `before`, never an unnumbered one (on
+//   PostgreSQL a change written before `before` may sit above a later one
+//   in seq, when its transaction committed late: it stays until a later
+//   trim), and keeps the largest deleted seq as the horizon: positions below
+//   it are OUT_OF_RANGE, and no seq is given out twice even once every
+//   change is trimmed.
 // - WaitForChanges on PostgreSQL (not through prepared_statements=off, a
 //   transaction pooler, where LISTEN cannot work) LISTENs on a connection of
 //   its own outside the pool; its first call and the first after a lost

@@ -259,6 +259,31 @@ TEST_P(TaskStoreTest, TrimmingExpiresOldPositionsAndNeverReusesASeq) {
   EXPECT_EQ(changes[0].seq, latest.seq() + 1);
 }
 
+TEST_P(TaskStoreTest, TrimmingKeepsTheChangesFromItsTimeOn) {
+  ASSERT_OK_AND_ASSIGN(ChangePosition start, store().LatestChangePosition());
+  ASSERT_OK(CreateTask(TaskBuilder("old")).status());
+  ASSERT_OK(store().SequenceChanges().status());
+  ASSERT_OK_AND_ASSIGN(ChangePosition after_old,
+                       store().LatestChangePosition());
+  ASSERT_OK(CreateTask(TaskBuilder("older")).status());
+  ASSERT_OK(store().SequenceChanges().status());
+  ASSERT_OK_AND_ASSIGN(ChangePosition cut, store().LatestChangePosition());
+  const absl::Time before = absl::Now();
+  // SQLite's clock counts milliseconds: the next change is surely later.
+  absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_OK_AND_ASSIGN(v1::Task kept, CreateTask(TaskBuilder("kept")));
+  ASSERT_OK(store().SequenceChanges().status());
+
+  ASSERT_OK(store().TrimChanges(before));
+  for (const ChangePosition& gone : {start, after_old}) {
+    EXPECT_THAT(store().ReadChanges(gone, 10), StatusIs(Code::kOutOfRange));
+  }
+  ChangePosition position = cut;
+  EXPECT_THAT(
+      ChangesAfter(store(), position),
+      IsOkAndHolds(ElementsAre(IsChange(v1::TaskEvent::CREATED, kept))));
+}
+
 TEST_P(TaskStoreTest, WaitForChangesWakesOnAnotherStoresCommit) {
   ASSERT_OK_AND_ASSIGN(std::string connection,
                        FreshStoreDatabase(backend(), StoreLocation::kShared));
