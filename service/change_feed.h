@@ -40,7 +40,11 @@ namespace tasks::service {
 // none it makes no store call but the trim, so an idle server pays nothing.
 // When streams arrive again it starts over from the present (the ring then
 // holds only changes read since). Every `trim_interval`, watched or not, it
-// deletes the changes older than `retention` (TaskStore::TrimChanges). A
+// numbers the changes committed so far and deletes those older than
+// `retention` (TaskStore::TrimChanges trims numbered changes only). So on
+// PostgreSQL a write through a server without streams is numbered, and its
+// NOTIFY sent, by the next read of a server with streams: within that
+// server's `poll_interval`. A
 // store error is logged and retried with backoff (100 ms doubling to 5 s);
 // nothing the store does stops the feed. Thread-safe.
 //
