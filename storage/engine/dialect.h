@@ -51,6 +51,12 @@ class Dialect {
   // together instead of one round trip each.
   virtual bool has_pipeline() const = 0;
 
+  // True when the change log's triggers number each change as it is
+  // written, because writers commit one at a time (SQLite). False when
+  // commits overlap (PostgreSQL): changes are numbered afterwards, by
+  // SequenceChanges under an advisory lock (see storage/task_changes.h).
+  virtual bool numbers_changes_on_write() const = 0;
+
   // True when a statement may be prepared once per session and kept for its
   // next executions (on PostgreSQL a named server-side statement). False
   // behind a transaction pooler (PostgreSQL's prepared_statements=off, see

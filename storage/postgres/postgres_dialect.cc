@@ -90,6 +90,7 @@ class PostgresDialect final : public Dialect {
   int max_pool_size() const override { return 1000; }
   bool serialize_writes() const override { return false; }
   bool has_pipeline() const override { return true; }
+  bool numbers_changes_on_write() const override { return false; }
   bool keeps_prepared_statements() const override { return named_statements_; }
   bool buffers_results() const override { return true; }
 

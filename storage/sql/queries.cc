@@ -249,7 +249,7 @@ constexpr char kLatestSeq[] =
 // change_seq, change_reflected of the statement's snapshot. Only
 // PostgreSQL has unnumbered changes (see task_changes.h).
 std::string BuildChangePosition(const Dialect& dialect) {
-  const bool unnumbered = dialect.name() == "postgresql";
+  const bool unnumbered = !dialect.numbers_changes_on_write();
   return absl::StrCat(
       "SELECT ", kLatestSeq, " AS change_seq, ",
       unnumbered
@@ -348,7 +348,7 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
       ", seq, change_id, change_type FROM task_changes WHERE seq > "
       ":after_number ORDER BY seq LIMIT :limit) AS changes ON true ORDER BY "
       "seq");
-  if (dialect.name() == "postgresql") {
+  if (!dialect.numbers_changes_on_write()) {
     // A key of its own (the migrations' is 7283510942).
     lock_sequencing = "SELECT pg_advisory_xact_lock(7283510943)";
     sequence_changes = absl::StrCat(

@@ -134,6 +134,7 @@ class SqliteDialect final : public Dialect {
   int max_pool_size() const override { return in_memory_ ? 1 : 64; }
   bool serialize_writes() const override { return true; }
   bool has_pipeline() const override { return false; }
+  bool numbers_changes_on_write() const override { return true; }
   bool keeps_prepared_statements() const override { return true; }
   bool buffers_results() const override { return false; }
 

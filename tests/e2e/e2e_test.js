@@ -21,7 +21,7 @@ const REFLECTION_SERVICE = 'grpc.reflection.v1alpha.ServerReflection';
 const TASK_METHODS = [
   'CreateProject', 'GetProject', 'ListProjects', 'UpdateProject',
   'DeleteProject', 'CreateTask', 'BatchCreateTasks', 'GetTask', 'ListTasks',
-  'UpdateTask', 'DeleteTask',
+  'UpdateTask', 'DeleteTask', 'WatchTasks',
 ];
 const ERROR_DOMAIN = 'tasks.v1';
 // Every kind of JSON value, nested.

@@ -61,6 +61,9 @@ int ControlledDialect::max_pool_size() const {
   return sqlite_->max_pool_size();
 }
 bool ControlledDialect::has_pipeline() const { return sqlite_->has_pipeline(); }
+bool ControlledDialect::numbers_changes_on_write() const {
+  return sqlite_->numbers_changes_on_write();
+}
 bool ControlledDialect::keeps_prepared_statements() const {
   return sqlite_->keeps_prepared_statements();
 }

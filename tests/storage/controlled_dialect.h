@@ -45,6 +45,7 @@ class ControlledDialect final : public Dialect {
   int max_pool_size() const override;
   bool serialize_writes() const override { return serialize_writes_; }
   bool has_pipeline() const override;
+  bool numbers_changes_on_write() const override;
   bool keeps_prepared_statements() const override;
   bool buffers_results() const override;
   std::unique_ptr<soci::session> Connect() const override;
