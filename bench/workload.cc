@@ -45,10 +45,10 @@ absl::string_view MethodName(Method method) {
 }
 
 const std::string& MethodPath(Method method) {
-  static const auto* const kPaths = new std::string[] {
-    "/tasks.v1.TaskService/GetTask", "/tasks.v1.TaskService/ListTasks",
-        "/tasks.v1.TaskService/CreateTask", "/tasks.v1.TaskService/UpdateTask",
-        "/grpc.health.v1.Health/Check",
+  static const auto* const kPaths = new std::string[]{
+      "/tasks.v1.TaskService/GetTask",    "/tasks.v1.TaskService/ListTasks",
+      "/tasks.v1.TaskService/CreateTask", "/tasks.v1.TaskService/UpdateTask",
+      "/grpc.health.v1.Health/Check",
   };
   return kPaths[static_cast<int>(method)];
 }
@@ -82,8 +82,8 @@ std::string SeedTitle(absl::string_view tag, int index) {
 }
 
 std::string CreateTitlePrefix(absl::string_view tag, int thread) {
-  return absl::StrCat(tag, "-", absl::Hex(absl::ToUnixMicros(absl::Now())),
-                      "-", thread, "-");
+  return absl::StrCat(tag, "-", absl::Hex(absl::ToUnixMicros(absl::Now())), "-",
+                      thread, "-");
 }
 
 std::string UpdatedDescription(int64_t sequence) {
@@ -118,9 +118,8 @@ std::string SampleResponseBytes(Method method) {
       return task.SerializeAsString();
     }
     case Method::kCreateTask:
-      return SampleStoredTask(
-                 kId, kProjectId,
-                 absl::StrCat(CreateTitlePrefix(tag, 0), 12345))
+      return SampleStoredTask(kId, kProjectId,
+                              absl::StrCat(CreateTitlePrefix(tag, 0), 12345))
           .SerializeAsString();
     case Method::kListTasks: {
       v1::ListTasksResponse response;
@@ -149,16 +148,18 @@ grpc::ByteBuffer SerializeToByteBuffer(
 }
 
 RequestFactory::RequestFactory(Method method, const Workload& workload,
-                               std::string title_prefix, uint64_t seed)
+                               std::string title_prefix, uint64_t seed,
+                               ListQuery list_query)
     : method_(method),
+      list_query_(list_query),
       workload_(workload),
       title_prefix_(std::move(title_prefix)),
       random_state_(seed) {}
 
 int64_t RequestFactory::RandomTaskId() {
   if (workload_.task_ids.empty()) return 1;
-  return workload_.task_ids[SplitMix64(random_state_) %
-                            workload_.task_ids.size()];
+  return workload_
+      .task_ids[SplitMix64(random_state_) % workload_.task_ids.size()];
 }
 
 grpc::ByteBuffer RequestFactory::Next() {
@@ -172,14 +173,25 @@ grpc::ByteBuffer RequestFactory::Next() {
     case Method::kListTasks: {
       v1::ListTasksRequest request;
       request.set_page_size(kListPageSize);
-      request.set_project_id(workload_.project_id);
+      switch (list_query_) {
+        case ListQuery::kProject:
+          request.set_project_id(workload_.project_id);
+          break;
+        case ListQuery::kProjectAndStatus:
+          request.set_project_id(workload_.project_id);
+          request.set_status(v1::Task::PENDING);
+          break;
+        case ListQuery::kProjectAndStatusFilter:
+          request.set_filter(absl::StrCat("project_id = ", workload_.project_id,
+                                          " AND status = PENDING"));
+          break;
+      }
       return SerializeToByteBuffer(request);
     }
     case Method::kCreateTask: {
       v1::CreateTaskRequest request;
       *request.mutable_task() = DraftTask(
-          workload_.project_id,
-          absl::StrCat(title_prefix_, sequence_));
+          workload_.project_id, absl::StrCat(title_prefix_, sequence_));
       return SerializeToByteBuffer(request);
     }
     case Method::kUpdateTask: {
