@@ -43,7 +43,8 @@ class AwaitedMethod {
 
 struct FrontState {
   FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
-             bool reads_inline, ServerMetrics* metrics);
+             bool reads_inline, ServerMetrics* metrics, ChangeFeed* feed,
+             TaskWatchers::Options watch_options);
 
   TaskServiceImpl& service;
   AsyncService async_service;
@@ -52,7 +53,9 @@ struct FrontState {
   const bool reads_inline;
   ServerMetrics* const metrics;
   std::vector<std::unique_ptr<AwaitedMethod>> methods;
-  std::shared_ptr<void> workers_watched;  // by `metrics`, while this lives
+  ChangeFeed* const feed;
+  std::unique_ptr<TaskWatchers> watchers;  // null without a feed
+  std::shared_ptr<void> workers_watched;   // by `metrics`, while this lives
 };
 
 namespace {
@@ -172,14 +175,16 @@ std::unique_ptr<AwaitedMethod> MakeMethod(
 }  // namespace
 
 FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
-                       bool reads_inline, ServerMetrics* metrics)
+                       bool reads_inline, ServerMetrics* metrics,
+                       ChangeFeed* feed, TaskWatchers::Options watch_options)
     : service(service),
       workers(max_workers),
       // Lists waiting for a slot hold workers: at most half of them, so that
       // writes always find some.
       lists(max_lists, std::max(1, max_workers / 2)),
       reads_inline(reads_inline),
-      metrics(metrics) {
+      metrics(metrics),
+      feed(feed) {
   // Each method's name, its AsyncService request and its TaskServiceImpl
   // handler, named once.
 #define TASKS_ADD_METHOD(name, access)                                     \
@@ -197,6 +202,11 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
   TASKS_ADD_METHOD(UpdateTask, kWrite);
   TASKS_ADD_METHOD(DeleteTask, kWrite);
 #undef TASKS_ADD_METHOD
+  // The one streaming method.
+  if (feed != nullptr) {
+    watchers = std::make_unique<TaskWatchers>(async_service, service, *feed,
+                                              workers, watch_options, metrics);
+  }
   if (metrics != nullptr) workers_watched = metrics->WatchWorkerPool(workers);
 }
 
@@ -208,7 +218,8 @@ AsyncTaskService::AsyncTaskService(TaskServiceImpl& service,
                                    HealthService& health, Options options)
     : state_(std::make_unique<FrontState>(
           service, options.max_workers, options.max_concurrent_lists,
-          options.reads_on_queue_threads, options.metrics)),
+          options.reads_on_queue_threads, options.metrics, options.feed,
+          options.watchers)),
       health_(health),
       completion_queue_count_(options.completion_queues) {}
 
@@ -223,16 +234,32 @@ void AsyncTaskService::AddTo(grpc::ServerBuilder& builder) {
 }
 
 void AsyncTaskService::Start() {
+  if (state_->watchers != nullptr) {
+    state_->feed->Start(
+        [watchers = state_->watchers.get()] { watchers->WakeAll(); });
+  }
   for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) {
     for (const auto& method : state_->methods) method->AwaitCalls(*queue);
+    if (state_->watchers != nullptr) state_->watchers->AwaitCalls(*queue);
     health_.AwaitCalls(*queue);
     threads_.emplace_back([&queue] { ProceedUntilShutdown(*queue); });
   }
 }
 
+void AsyncTaskService::ShutdownWatchers(absl::Duration grace) {
+  if (state_->watchers != nullptr) state_->watchers->Shutdown(grace);
+}
+
+TaskWatchers::Stats AsyncTaskService::watcher_stats() const {
+  return state_->watchers != nullptr ? state_->watchers->stats()
+                                     : TaskWatchers::Stats();
+}
+
 void AsyncTaskService::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  // Its listener wakes the streams; its store calls end within its timeout.
+  if (state_->feed != nullptr) state_->feed->Stop();
   // Work still running answers on its queue: it must end first.
   state_->workers.Stop();
   for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) {

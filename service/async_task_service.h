@@ -7,9 +7,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/time.h"
+#include "service/change_feed.h"
 #include "service/health_service.h"
 #include "service/server_metrics.h"
 #include "service/task_service_impl.h"
+#include "service/task_watchers.h"
 
 namespace tasks::service {
 namespace async_internal {
@@ -34,6 +37,8 @@ struct FrontState;
 //     `max_workers` threads, so that many wait at once (and a SQLite store
 //     commits them in groups). A call finding every worker busy gets
 //     RESOURCE_EXHAUSTED at once, reason RESOURCE_EXHAUSTED.
+//   - WatchTasks streams are served by TaskWatchers over the ChangeFeed
+//     given in the options, which Start() starts and Stop() stops.
 // Server interceptors see these calls as they see sync ones.
 //
 // Example:
@@ -58,6 +63,10 @@ class AsyncTaskService {
     // Counts each TaskService call and reads the worker pool at each scrape;
     // null: no metrics. Must outlive this object.
     ServerMetrics* metrics = nullptr;
+    // The changes WatchTasks streams report; must outlive this object. Null:
+    // WatchTasks calls are not served.
+    ChangeFeed* feed = nullptr;
+    TaskWatchers::Options watchers;
   };
 
   // `service` and `health` must outlive this object.
@@ -74,6 +83,13 @@ class AsyncTaskService {
   // Once the server is built: waits for calls of every method and starts the
   // queue threads.
   void Start();
+
+  // Ends every WatchTasks stream (TaskWatchers::Shutdown); before
+  // grpc::Server::Shutdown(), so that streams do not hold up its drain.
+  void ShutdownWatchers(absl::Duration grace);
+
+  // What the WatchTasks streams hold (zeros without a feed).
+  TaskWatchers::Stats watcher_stats() const;
 
   // After grpc::Server::Shutdown() returned: waits for the work still
   // running on the workers, then drains and joins the queue threads. Later

@@ -122,6 +122,28 @@ absl::Status DeferredTaskStore::DeleteTask(int64_t id,
   return Forward([&](TaskStore& s) { return s.DeleteTask(id, scope); });
 }
 
+absl::StatusOr<storage::ChangePosition>
+DeferredTaskStore::LatestChangePosition() {
+  return Forward([&](TaskStore& s) { return s.LatestChangePosition(); });
+}
+
+absl::StatusOr<std::vector<storage::TaskChange>> DeferredTaskStore::ReadChanges(
+    const storage::ChangePosition& after, int limit) {
+  return Forward([&](TaskStore& s) { return s.ReadChanges(after, limit); });
+}
+
+absl::StatusOr<int> DeferredTaskStore::SequenceChanges() {
+  return Forward([&](TaskStore& s) { return s.SequenceChanges(); });
+}
+
+absl::StatusOr<bool> DeferredTaskStore::WaitForChanges(absl::Duration timeout) {
+  return Forward([&](TaskStore& s) { return s.WaitForChanges(timeout); });
+}
+
+absl::Status DeferredTaskStore::TrimChanges(absl::Time before) {
+  return Forward([&](TaskStore& s) { return s.TrimChanges(before); });
+}
+
 absl::Status DeferredTaskStore::CheckHealth() {
   return Forward([&](TaskStore& s) { return s.CheckHealth(); });
 }

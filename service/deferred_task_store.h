@@ -4,12 +4,14 @@
 #include <atomic>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "storage/task_store.h"
 
 namespace tasks::service {
@@ -77,6 +79,12 @@ class DeferredTaskStore final : public storage::TaskStore {
       const storage::AccessScope& scope) override;
   absl::Status DeleteTask(int64_t id,
                           const storage::AccessScope& scope) override;
+  absl::StatusOr<storage::ChangePosition> LatestChangePosition() override;
+  absl::StatusOr<std::vector<storage::TaskChange>> ReadChanges(
+      const storage::ChangePosition& after, int limit) override;
+  absl::StatusOr<int> SequenceChanges() override;
+  absl::StatusOr<bool> WaitForChanges(absl::Duration timeout) override;
+  absl::Status TrimChanges(absl::Time before) override;
   absl::Status CheckHealth() override;
   // Forwarded to the backing store; Set() after it installs a store whose
   // calls are cancelled too.

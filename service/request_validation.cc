@@ -24,7 +24,6 @@ using ::tasks::api::CheckTitle;
 using ::tasks::api::kMaxDescriptionLength;
 using ::tasks::api::kMaxRequestIdLength;
 
-
 bool Contains(absl::Span<const absl::string_view> list,
               absl::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
@@ -161,13 +160,12 @@ absl::StatusOr<FieldMask> ValidateUpdateProject(
   if (!request.has_project()) return InvalidField("project", "is required");
   const v1::Project& project = request.project();
   RETURN_IF_ERROR(ValidateId(project.id(), "project.id"));
-  ASSIGN_OR_RETURN(
-      FieldMask mask,
-      ResolveMask(request.has_update_mask(), request.update_mask(),
-                  storage::schema::ProjectUpdatablePaths(),
-                  storage::schema::ProjectOutputOnlyPaths(),
-                  storage::schema::PopulatedPaths(
-                      storage::schema::kProjectTable, project)));
+  ASSIGN_OR_RETURN(FieldMask mask,
+                   ResolveMask(request.has_update_mask(), request.update_mask(),
+                               storage::schema::ProjectUpdatablePaths(),
+                               storage::schema::ProjectOutputOnlyPaths(),
+                               storage::schema::PopulatedPaths(
+                                   storage::schema::kProjectTable, project)));
   if (InMask(mask, "name")) {
     RETURN_IF_ERROR(CheckTitle("project.name", project.name()));
   }
@@ -213,6 +211,18 @@ absl::StatusOr<v1::ListTasksRequest> ValidateListTasks(
   return resolved;
 }
 
+absl::StatusOr<WatchTasksArguments> ValidateWatchTasks(
+    const v1::WatchTasksRequest& request) {
+  WatchTasksArguments arguments;
+  ASSIGN_OR_RETURN(arguments.filter,
+                   storage::filter::ParseFilter(request.filter()));
+  if (!request.resume_token().empty()) {
+    ASSIGN_OR_RETURN(arguments.resume,
+                     storage::ChangePosition::Decode(request.resume_token()));
+  }
+  return arguments;
+}
+
 absl::StatusOr<FieldMask> ValidateUpdateTask(
     const v1::UpdateTaskRequest& request) {
   if (!request.has_task()) return InvalidField("task", "is required");
@@ -221,13 +231,12 @@ absl::StatusOr<FieldMask> ValidateUpdateTask(
   // Unknown enum numbers are refused even outside the mask.
   RETURN_IF_ERROR(CheckStatus(task.status(), "task.status", true));
   RETURN_IF_ERROR(CheckPriority(task.priority(), "task.priority", true));
-  ASSIGN_OR_RETURN(
-      FieldMask mask,
-      ResolveMask(request.has_update_mask(), request.update_mask(),
-                  storage::schema::TaskUpdatablePaths(),
-                  storage::schema::TaskOutputOnlyPaths(),
-                  storage::schema::PopulatedPaths(storage::schema::kTaskTable,
-                                                  task)));
+  ASSIGN_OR_RETURN(FieldMask mask,
+                   ResolveMask(request.has_update_mask(), request.update_mask(),
+                               storage::schema::TaskUpdatablePaths(),
+                               storage::schema::TaskOutputOnlyPaths(),
+                               storage::schema::PopulatedPaths(
+                                   storage::schema::kTaskTable, task)));
   for (const std::string& path : mask.paths()) {
     RETURN_IF_ERROR(CheckTaskField(task, path, "task", /*creating=*/false));
   }

@@ -2,11 +2,14 @@
 #define TASKS_SERVICE_REQUEST_VALIDATION_H_
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/field_mask.pb.h"
+#include "storage/filter/filter.h"
+#include "storage/task_changes.h"
 #include "tasks/v1/tasks.pb.h"
 
 namespace tasks::service {
@@ -67,6 +70,19 @@ absl::Status ValidateBatchCreateTasks(
 // resolved as by api::ResolvePageSize.
 absl::StatusOr<v1::ListTasksRequest> ValidateListTasks(
     const v1::ListTasksRequest& request);
+
+// A WatchTasksRequest, parsed.
+struct WatchTasksArguments {
+  storage::filter::Node filter;
+  // Unset: the request starts at the present (an empty resume_token).
+  std::optional<storage::ChangePosition> resume;
+};
+
+// Parses `filter` as ValidateListTasks checks it (INVALID_ARGUMENT naming
+// "filter" with the error's position) and a non-empty resume_token
+// (INVALID_ARGUMENT naming "resume_token", reason INVALID_RESUME_TOKEN).
+absl::StatusOr<WatchTasksArguments> ValidateWatchTasks(
+    const v1::WatchTasksRequest& request);
 
 // Checks task.id and the masked fields; returns the resolved mask, a subset of
 // {"project_id", "title", "description", "status", "priority", "metadata"}.

@@ -130,8 +130,22 @@ AsyncTaskService::Options FrontOptions(const ServerConfig& config) {
   options.max_concurrent_lists = config.max_concurrent_lists;
   options.reads_on_queue_threads = config.reads_on_queue_threads;
   options.metrics = config.metrics.get();
+  options.watchers.max_watchers = config.max_watchers;
+  options.watchers.max_watchers_per_principal =
+      config.max_watchers_per_principal;
   return options;
 }
+
+ChangeFeed::Options FeedOptions(const ServerConfig& config) {
+  ChangeFeed::Options options;
+  options.poll_interval = config.watch_poll_interval;
+  options.retention = config.watch_retention;
+  return options;
+}
+
+// How long a WatchTasks client that does not read gets, at shutdown, to take
+// its last event before its stream is cancelled.
+constexpr absl::Duration kWatchShutdownGrace = absl::Seconds(1);
 
 // Plaintext is for loopback: anywhere else, say so loudly.
 void WarnIfPlaintextOnNetwork(const ServerConfig& config) {
@@ -152,10 +166,15 @@ void WarnIfPlaintextOnNetwork(const ServerConfig& config) {
 
 TaskServer::TaskServer(ServerConfig config)
     : config_(std::move(config)),
-      service_(store_, config_.auth_tokens.get()),
+      feed_(store_, FeedOptions(config_)),
+      service_(store_, config_.auth_tokens.get(), [this] { feed_.Notify(); }),
       health_({std::string(v1::TaskService::service_full_name())},
               config_.max_health_watches),
-      front_(service_, health_, FrontOptions(config_)) {}
+      front_(service_, health_, [this] {
+        AsyncTaskService::Options options = FrontOptions(config_);
+        options.feed = &feed_;
+        return options;
+      }()) {}
 
 TaskServer::~TaskServer() { Shutdown(); }
 
@@ -245,6 +264,8 @@ void TaskServer::Shutdown() {
   // The metric follows health, which is frozen NOT_SERVING from here on
   // (set again once the monitor, which may still report, has stopped).
   if (config_.metrics != nullptr) config_.metrics->SetServing(false);
+  // Streams never end by themselves: they would hold the drain up.
+  front_.ShutdownWatchers(std::min(kWatchShutdownGrace, config_.drain_timeout));
   const absl::Time drain_deadline = absl::Now() + config_.drain_timeout;
   // gRPC cancels the calls at the deadline, but a store call running on a
   // worker does not notice: its statement is cancelled here.

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "service/async_task_service.h"
 #include "service/auth.h"
+#include "service/change_feed.h"
 #include "service/deferred_task_store.h"
 #include "service/health_service.h"
 #include "service/server_metrics.h"
@@ -68,6 +69,23 @@ struct ServerConfig {
   // Most health Watch streams open at once; one more gets
   // RESOURCE_EXHAUSTED. Each holds memory until its client goes.
   int max_health_watches = HealthService::kDefaultMaxWatches;
+
+  // Most WatchTasks streams open at once on the server, and of one
+  // principal (with auth_tokens; without, callers cannot be told apart and
+  // only the server's cap applies); one more gets RESOURCE_EXHAUSTED
+  // (reason TOO_MANY_WATCHERS).
+  int max_watchers = 1000;
+  int max_watchers_per_principal = 100;
+
+  // How often the change log is read while streams watch, besides after
+  // each write on this server and each NOTIFY from another (PostgreSQL):
+  // what bounds the delay of changes written by other processes on a SQLite
+  // file, or by other replicas behind PgBouncer.
+  absl::Duration watch_poll_interval = absl::Milliseconds(250);
+
+  // How long changes are kept for resuming streams (trimmed every minute);
+  // an older resume_token gets OUT_OF_RANGE.
+  absl::Duration watch_retention = absl::Hours(24);
 
   // Larger requests get RESOURCE_EXHAUSTED.
   int max_receive_message_bytes = 1 << 20;
@@ -185,8 +203,13 @@ class TaskServer {
   // A channel to this server that bypasses the network.
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
+  // What the WatchTasks streams hold, for tests.
+  TaskWatchers::Stats watcher_stats() const { return front_.watcher_stats(); }
+
   // Graceful shutdown: health turns NOT_SERVING at once (health Watch
-  // streams are sent NOT_SERVING, then ended with UNAVAILABLE), the server
+  // streams are sent NOT_SERVING, then ended with UNAVAILABLE, and so are
+  // WatchTasks streams: one whose client does not take its last event
+  // within a second is cancelled), the server
   // stops accepting calls, in-flight calls get up to `drain_timeout` to
   // finish (then are cancelled, and so are their database statements:
   // TaskStore::CancelCalls), and the store is closed. Blocks until done,
@@ -202,6 +225,7 @@ class TaskServer {
 
   const ServerConfig config_;
   DeferredTaskStore store_;
+  ChangeFeed feed_;  // woken by service_'s writes
   TaskServiceImpl service_;
   HealthService health_;
   AsyncTaskService front_;

@@ -106,7 +106,9 @@ class ServerMetrics::Families {
             GroupBuckets())),
         serving(Single(registry, "tasks_health_serving",
                        "1 while the health service reports SERVING, else "
-                       "0.")) {
+                       "0.")),
+        watchers_open(Single(registry, "tasks_watchers_open",
+                             "WatchTasks streams open.")) {
     prometheus::BuildGauge()
         .Name("tasks_build_info")
         .Help(
@@ -134,6 +136,7 @@ class ServerMetrics::Families {
   Histogram& pool_wait;
   Histogram& group_writes;
   Gauge& serving;
+  Gauge& watchers_open;
 
  private:
   static Gauge& Single(prometheus::Registry& registry, const char* name,
@@ -252,6 +255,10 @@ std::shared_ptr<void> ServerMetrics::WatchWorkerPool(const WorkerPool& pool) {
 
 void ServerMetrics::SetServing(bool serving) {
   families_->serving.Set(serving ? 1 : 0);
+}
+
+void ServerMetrics::SetOpenWatchers(int open) {
+  families_->watchers_open.Set(open);
 }
 
 std::string ServerMetrics::Scrape() {

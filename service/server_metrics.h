@@ -33,7 +33,7 @@ namespace tasks::service {
 //   tasks_db_pool_max_connections, tasks_db_pool_open_connections,
 //   tasks_db_pool_in_use_connections, tasks_db_pool_wait_seconds
 //   tasks_db_group_commit_writes
-//   tasks_health_serving,
+//   tasks_health_serving, tasks_watchers_open,
 //   tasks_build_info{version,api,grpc_version,protobuf_version}
 // Labels never hold ids, tokens or principals. Calls are recorded through
 // pre-resolved MethodMetrics; the store reports through store_observer();
@@ -66,6 +66,9 @@ class ServerMetrics {
 
   // Whether the health service reports SERVING.
   void SetServing(bool serving);
+
+  // WatchTasks streams open now.
+  void SetOpenWatchers(int open);
 
   // Every metric in Prometheus's text exposition format, as /metrics serves
   // it.

@@ -104,8 +104,14 @@ v1::Task TaskToCreate(const v1::Task& task) {
 }  // namespace
 
 TaskServiceImpl::TaskServiceImpl(storage::TaskStore& store,
-                                 const TokenTable* tokens)
-    : store_(store), tokens_(tokens) {}
+                                 const TokenTable* tokens,
+                                 std::function<void()> on_write)
+    : store_(store), tokens_(tokens), on_write_(std::move(on_write)) {}
+
+grpc::Status TaskServiceImpl::Wrote(grpc::Status status) const {
+  if (status.ok() && on_write_) on_write_();
+  return status;
+}
 
 absl::StatusOr<const Principal*> TaskServiceImpl::Caller(
     grpc::ServerContext* context) const {
@@ -176,32 +182,32 @@ grpc::Status TaskServiceImpl::UpdateProject(
 grpc::Status TaskServiceImpl::DeleteProject(
     grpc::ServerContext* context, const v1::DeleteProjectRequest* request,
     Empty* response) {
-  return Respond(context, response, [&]() -> absl::Status {
+  return Wrote(Respond(context, response, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
     RETURN_IF_ERROR(caller->CheckProject(request->id()));
     return store_.DeleteProject(request->id(), /*cascade=*/request->force());
-  });
+  }));
 }
 
 grpc::Status TaskServiceImpl::CreateTask(grpc::ServerContext* context,
                                          const v1::CreateTaskRequest* request,
                                          v1::Task* response) {
-  return Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
+  return Wrote(Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateCreateTask(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
     RETURN_IF_ERROR(CheckTaskProject(*caller, request->task()));
     return store_.CreateTask(TaskToCreate(request->task()),
                              request->request_id(), IdempotencyOf(*caller));
-  });
+  }));
 }
 
 grpc::Status TaskServiceImpl::BatchCreateTasks(
     grpc::ServerContext* context, const v1::BatchCreateTasksRequest* request,
     v1::BatchCreateTasksResponse* response) {
-  return Respond(
+  return Wrote(Respond(
       context, response, [&]() -> absl::StatusOr<v1::BatchCreateTasksResponse> {
         ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
         RETURN_IF_ERROR(ValidateBatchCreateTasks(*request));
@@ -212,7 +218,7 @@ grpc::Status TaskServiceImpl::BatchCreateTasks(
           *create.mutable_task() = TaskToCreate(create.task());
         }
         return store_.BatchCreateTasks(drafts, IdempotencyOf(*caller));
-      });
+      }));
 }
 
 grpc::Status TaskServiceImpl::GetTask(grpc::ServerContext* context,
@@ -250,7 +256,7 @@ grpc::Status TaskServiceImpl::ListTasks(grpc::ServerContext* context,
 grpc::Status TaskServiceImpl::UpdateTask(grpc::ServerContext* context,
                                          const v1::UpdateTaskRequest* request,
                                          v1::Task* response) {
-  return Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
+  return Wrote(Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     ASSIGN_OR_RETURN(FieldMask mask, ValidateUpdateTask(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
@@ -260,18 +266,30 @@ grpc::Status TaskServiceImpl::UpdateTask(grpc::ServerContext* context,
       RETURN_IF_ERROR(CheckTaskProject(*caller, request->task()));
     }
     return store_.UpdateTask(request->task(), mask, ScopeOf(*caller));
-  });
+  }));
 }
 
 grpc::Status TaskServiceImpl::DeleteTask(grpc::ServerContext* context,
                                          const v1::DeleteTaskRequest* request,
                                          Empty* response) {
-  return Respond(context, response, [&]() -> absl::Status {
+  return Wrote(Respond(context, response, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateId(request->id(), "id"));
     RETURN_IF_ERROR(CheckCallAlive(context));
     return store_.DeleteTask(request->id(), ScopeOf(*caller));
-  });
+  }));
+}
+
+absl::StatusOr<TaskServiceImpl::WatchPlan> TaskServiceImpl::PrepareWatch(
+    grpc::ServerContext* context, const v1::WatchTasksRequest& request) const {
+  ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
+  ASSIGN_OR_RETURN(WatchTasksArguments arguments, ValidateWatchTasks(request));
+  WatchPlan plan;
+  if (tokens_ != nullptr) plan.principal = caller->name();
+  plan.filter = std::move(arguments.filter);
+  plan.scope = ScopeOf(*caller);
+  plan.resume = std::move(arguments.resume);
+  return plan;
 }
 
 }  // namespace tasks::service

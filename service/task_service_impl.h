@@ -4,9 +4,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "service/auth.h"
+#include "service/request_validation.h"
+#include "service/watch_cursor.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 
@@ -44,6 +49,10 @@ namespace tasks::service {
 // may use; ListTasks filtered by a project it may not use is
 // PERMISSION_DENIED.
 //
+// WatchTasks is a stream, served by TaskWatchers (task_watchers.h) from
+// what PrepareWatch() makes of its call; a watcher sees the tasks its
+// principal may use, as ListTasks does.
+//
 // Example:
 //   TaskServiceImpl service(store);
 //   grpc::ServerBuilder builder;
@@ -52,8 +61,12 @@ class TaskServiceImpl final : public v1::TaskService::Service {
  public:
   // `store`, and `tokens` when not null, must outlive the service. Null
   // `tokens`: no authentication, every caller may use everything.
+  // `on_write`, when set, is called after each write that succeeded
+  // (CreateTask, BatchCreateTasks, UpdateTask, DeleteTask, DeleteProject:
+  // the ones that change tasks), on the thread that made it.
   explicit TaskServiceImpl(storage::TaskStore& store,
-                           const TokenTable* tokens = nullptr);
+                           const TokenTable* tokens = nullptr,
+                           std::function<void()> on_write = nullptr);
 
   grpc::Status CreateProject(grpc::ServerContext* context,
                              const v1::CreateProjectRequest* request,
@@ -95,6 +108,29 @@ class TaskServiceImpl final : public v1::TaskService::Service {
                           const v1::DeleteTaskRequest* request,
                           google::protobuf::Empty* response) override;
 
+  // A WatchTasks call, up to its stream: who calls, and where it starts.
+  struct WatchPlan {
+    // Whom the per-principal cap of watchers counts; unset with
+    // authentication off, where callers cannot be told apart.
+    std::optional<std::string> principal;
+    // What the watcher may see: its filter, its scope, and the resume_token
+    // parsed (unset: start at the present).
+    storage::filter::Node filter;
+    storage::AccessScope scope;
+    std::optional<storage::ChangePosition> resume;
+
+    // A cursor at `position` (the resume point, or the store's present).
+    WatchCursor CursorAt(storage::ChangePosition position) const {
+      return WatchCursor(std::move(position), filter, scope);
+    }
+  };
+
+  // Authenticates the caller (UNAUTHENTICATED as every RPC) and validates
+  // the request (ValidateWatchTasks: INVALID_ARGUMENT for the filter, as
+  // ListTasks, or the resume_token). Makes no store call.
+  absl::StatusOr<WatchPlan> PrepareWatch(
+      grpc::ServerContext* context, const v1::WatchTasksRequest& request) const;
+
  private:
   // Who makes the call: the principal of its bearer token, or
   // UNAUTHENTICATED; with authentication off, an unrestricted principal.
@@ -104,8 +140,12 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   // the caller's own, replaying only tasks the caller may reach.
   storage::Idempotency IdempotencyOf(const Principal& caller) const;
 
+  // `status`, after calling on_write_ when it is OK.
+  grpc::Status Wrote(grpc::Status status) const;
+
   storage::TaskStore& store_;
   const TokenTable* const tokens_;
+  const std::function<void()> on_write_;
   const Principal everyone_ = Principal::Unrestricted("anonymous");
 };
 

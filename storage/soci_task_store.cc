@@ -7,10 +7,15 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "api/list_rules.h"
 #include "api/metadata_limits.h"
 #include "api/text_rules.h"
@@ -18,6 +23,7 @@
 #include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "storage/dialect_for_connection.h"
+#include "storage/engine/change_signal.h"
 #include "storage/engine/connection.h"
 #include "storage/engine/database.h"
 #include "storage/engine/db_error.h"
@@ -191,6 +197,7 @@ class SociTaskStore final : public TaskStore {
   SociTaskStore(std::unique_ptr<Dialect> dialect, int pool_size,
                 absl::Duration wait_timeout, StoreObserver* observer)
       : queries_(*dialect),
+        listener_(dialect->NewChangeSignal()),
         database_(std::move(dialect), pool_size, wait_timeout, observer) {}
 
   // Applies migrations and loads the page token secret.
@@ -454,63 +461,102 @@ class SociTaskStore final : public TaskStore {
           filter::ToSql(query.filter, database_.dialect().name() == "postgresql"
                                           ? filter::SqlDialect::kPostgres
                                           : filter::SqlDialect::kSqlite);
+      // PostgreSQL reads the page and its change position in one statement;
+      // SQLite in one read transaction (see Queries::PositionedListTasks).
+      const bool one_statement = database_.dialect().buffers_results();
       const std::string filtered_sql =
-          filter.condition.empty()
-              ? std::string()
+          filter.condition.empty() ? std::string()
+          : one_statement
+              ? queries_.PositionedListTasks(query.filters, query.order,
+                                             cursor.has_value(),
+                                             filter.condition)
               : queries_.ListTasks(query.filters, query.order,
                                    cursor.has_value(), filter.condition);
-      ErrorContext context;
-      return database_.Run(
-          Access::kRead, context,
-          [&](Connection& connection) -> absl::StatusOr<v1::ListTasksResponse> {
-            PreparedStatement& list = connection.Statement(
-                filter.condition.empty()
-                    ? queries_.ListTasks(query.filters, query.order,
-                                         cursor.has_value())
-                    : filtered_sql,
-                RowKind::kTask);
-            StatementParams& params = list.params();
-            if (params.filter != nullptr) params.filter->Set(filter.params);
-            params.columns[schema::kTaskProjectId].number = query.project_id;
-            params.columns[schema::kTaskProjectId].null = false;
-            params.columns[schema::kTaskStatus].number = query.status;
-            params.columns[schema::kTaskPriority].number = query.priority;
-            params.meta_key = query.meta_key;
-            params.meta_value = query.meta_value;
-            if (query.filters & kFilterAllowedProjects) {
-              params.allowed_ids = database_.dialect().AllowedIdsParameter(
-                  query.allowed_projects);
-            }
-            if (cursor.has_value()) {
-              params.after_id = cursor->id;
-              params.after_number = cursor->number;
-              params.after_text = cursor->text;
-            }
-            params.limit = size + 1;
-            v1::ListTasksResponse response;
-            PageBudget budget;
-            for (bool row = list.Execute(); row; row = list.Fetch()) {
-              // Measured on the stored text, so a row that does not fit is
-              // never parsed.
-              if (response.tasks_size() == size ||
-                  !budget.Take(schema::StoredBytes(kTaskTable, list.row()))) {
-                response.set_next_page_token(tokens_->Encode(
-                    query.scope,
-                    CursorAfter(order,
-                                response.tasks(response.tasks_size() - 1))));
-                break;
+      const std::string& sql =
+          !filter.condition.empty() ? filtered_sql
+          : one_statement           ? queries_.PositionedListTasks(
+                                          query.filters, query.order, cursor.has_value())
+                          : queries_.ListTasks(query.filters, query.order,
+                                               cursor.has_value());
+      return WithChangePosition([&](bool& too_many) {
+        ErrorContext context;
+        return database_.Run(
+            Access::kRead, context,
+            [&](Connection& connection)
+                -> absl::StatusOr<v1::ListTasksResponse> {
+              if (!one_statement) {
+                connection.Statement(queries_.begin_read, RowKind::kNone)
+                    .ExecuteOnce();
               }
-              // Read in place: no task built and moved per row.
-              absl::Status read = schema::ReadRow(kTaskTable, list.row(),
-                                                  *response.add_tasks());
-              if (!read.ok()) {
-                list.Finish();
-                return read;
+              PreparedStatement& list = connection.Statement(
+                  sql, one_statement ? RowKind::kTaskPage : RowKind::kTask);
+              StatementParams& params = list.params();
+              if (params.filter != nullptr) params.filter->Set(filter.params);
+              params.columns[schema::kTaskProjectId].number = query.project_id;
+              params.columns[schema::kTaskProjectId].null = false;
+              params.columns[schema::kTaskStatus].number = query.status;
+              params.columns[schema::kTaskPriority].number = query.priority;
+              params.meta_key = query.meta_key;
+              params.meta_value = query.meta_value;
+              if (query.filters & kFilterAllowedProjects) {
+                params.allowed_ids = database_.dialect().AllowedIdsParameter(
+                    query.allowed_projects);
               }
-            }
-            list.Finish();
-            return response;
-          });
+              if (cursor.has_value()) {
+                params.after_id = cursor->id;
+                params.after_number = cursor->number;
+                params.after_text = cursor->text;
+              }
+              params.limit = size + 1;
+              v1::ListTasksResponse response;
+              std::optional<ChangePosition> position;
+              PageBudget budget;
+              for (bool row = list.Execute(); row; row = list.Fetch()) {
+                if (one_statement) {
+                  // Every row carries it; an empty page has one row
+                  // without a task.
+                  if (!position.has_value()) position = PositionOf(list);
+                  if (list.row()[schema::kTaskId].null) break;
+                }
+                // Measured on the stored text, so a row that does not fit
+                // is never parsed.
+                if (response.tasks_size() == size ||
+                    !budget.Take(schema::StoredBytes(kTaskTable, list.row()))) {
+                  response.set_next_page_token(tokens_->Encode(
+                      query.scope,
+                      CursorAfter(order,
+                                  response.tasks(response.tasks_size() - 1))));
+                  break;
+                }
+                // Read in place: no task built and moved per row.
+                absl::Status read = schema::ReadRow(kTaskTable, list.row(),
+                                                    *response.add_tasks());
+                if (!read.ok()) {
+                  list.Finish();
+                  return read;
+                }
+              }
+              list.Finish();
+              if (!one_statement) {
+                PreparedStatement& latest = connection.Statement(
+                    queries_.change_position, RowKind::kPosition);
+                if (!latest.ExecuteOnce()) {
+                  return NoRowReturned("the change position");
+                }
+                position = PositionOf(latest);
+                connection.Commit();
+              }
+              if (!position.has_value()) {
+                return NoRowReturned("the change position");
+              }
+              if (position->reflected_ids().size() > kMaxUnnumberedChanges) {
+                too_many = true;
+                return response;
+              }
+              response.set_resume_token(position->Encode());
+              return response;
+            });
+      });
     });
   }
 
@@ -596,9 +642,190 @@ class SociTaskStore final : public TaskStore {
     });
   }
 
-  void CancelCalls() override { database_.CancelCalls(); }
+  absl::StatusOr<ChangePosition> LatestChangePosition() override {
+    return Guarded([&]() -> absl::StatusOr<ChangePosition> {
+      absl::StatusOr<v1::ListTasksResponse> read =
+          WithChangePosition([&](bool& too_many) {
+            ErrorContext context;
+            return database_.Run(
+                Access::kRead, context,
+                [&](Connection& connection)
+                    -> absl::StatusOr<v1::ListTasksResponse> {
+                  PreparedStatement& latest = connection.Statement(
+                      queries_.change_position, RowKind::kPosition);
+                  if (!latest.ExecuteOnce()) {
+                    return NoRowReturned("the change position");
+                  }
+                  ChangePosition position = PositionOf(latest);
+                  v1::ListTasksResponse response;
+                  if (position.reflected_ids().size() > kMaxUnnumberedChanges) {
+                    too_many = true;
+                  } else {
+                    response.set_resume_token(position.Encode());
+                  }
+                  return response;
+                });
+          });
+      if (!read.ok()) return read.status();
+      return ChangePosition::Decode(read->resume_token());
+    });
+  }
+
+  absl::StatusOr<std::vector<TaskChange>> ReadChanges(
+      const ChangePosition& after, int limit) override {
+    return Guarded([&]() -> absl::StatusOr<std::vector<TaskChange>> {
+      ErrorContext context;
+      return database_.Run(
+          Access::kRead, context,
+          [&](Connection& connection)
+              -> absl::StatusOr<std::vector<TaskChange>> {
+            PreparedStatement& read = connection.Statement(
+                queries_.read_changes, RowKind::kTaskChange);
+            read.params().after_number = after.seq();
+            read.params().limit = std::clamp(limit, 1, kMaxChangesPerRead);
+            std::vector<TaskChange> changes;
+            bool row = read.Execute();
+            if (!row) {
+              read.Finish();
+              return NoRowReturned("reading changes");
+            }
+            // The bounds come with every row, from the read's snapshot.
+            if (after.seq() > read.extra(kChangeLatest).number) {
+              read.Finish();
+              return InvalidField("resume_token",
+                                  "is ahead of every change of this database",
+                                  reason::kInvalidResumeToken);
+            }
+            if (after.seq() < read.extra(kChangeHorizon).number) {
+              read.Finish();
+              return WithReason(
+                  absl::OutOfRangeError(
+                      "the changes after this resume token are past the "
+                      "retention; list again and continue from the list's "
+                      "resume_token"),
+                  reason::kResumeTokenExpired);
+            }
+            for (; row && !read.row()[schema::kTaskId].null;
+                 row = read.Fetch()) {
+              TaskChange& change = changes.emplace_back();
+              change.seq = read.extra(kChangeSeq).number;
+              change.change_id = read.extra(kChangeId).number;
+              change.type = static_cast<v1::TaskEvent::Type>(
+                  read.extra(kChangeType).number);
+              absl::Status task =
+                  schema::ReadRow(kTaskTable, read.row(), change.task);
+              if (!task.ok()) {
+                read.Finish();
+                return task;
+              }
+            }
+            read.Finish();
+            return changes;
+          });
+    });
+  }
+
+  absl::StatusOr<int> SequenceChanges() override {
+    return Guarded([&]() -> absl::StatusOr<int> {
+      if (queries_.sequence_changes.empty()) return 0;
+      ErrorContext context;
+      return database_.Run(
+          Access::kWrite, context,
+          [&](Connection& connection) -> absl::StatusOr<int> {
+            connection.Begin();
+            // Under READ COMMITTED the numbering's snapshot is taken once
+            // the lock is granted: every earlier run's numbers are in it.
+            connection.Statement(queries_.lock_sequencing, RowKind::kNone)
+                .ExecuteOnce();
+            PreparedStatement& number = connection.Statement(
+                queries_.sequence_changes, RowKind::kNumber);
+            if (!number.ExecuteOnce()) {
+              return NoRowReturned("numbering changes");
+            }
+            const int count = static_cast<int>(number.number());
+            connection.Commit();
+            return count;
+          });
+    });
+  }
+
+  absl::StatusOr<bool> WaitForChanges(absl::Duration timeout) override {
+    return Guarded([&]() -> absl::StatusOr<bool> {
+      if (listener_ != nullptr) return listener_->Wait(timeout);
+      // No signal to wait for: the timeout, or shutdown.
+      absl::MutexLock lock(&wait_mu_);
+      if (wait_mu_.AwaitWithTimeout(absl::Condition(&waits_cancelled_),
+                                    std::max(timeout, absl::ZeroDuration()))) {
+        return WithReason(absl::UnavailableError("the store is shutting down"),
+                          reason::kDatabaseUnavailable);
+      }
+      return false;
+    });
+  }
+
+  absl::Status TrimChanges(absl::Time before) override {
+    return Guarded([&]() -> absl::Status {
+      ErrorContext context;
+      return database_.Run(
+          Access::kWrite, context, [&](Connection& connection) -> absl::Status {
+            connection.Begin();
+            PreparedStatement& raise = connection.Statement(
+                queries_.raise_change_horizon, RowKind::kNone);
+            raise.params().now = absl::ToUnixMicros(before);
+            raise.ExecuteOnce();
+            connection
+                .Statement(queries_.delete_trimmed_changes, RowKind::kNone)
+                .ExecuteOnce();
+            connection.Commit();
+            return absl::OkStatus();
+          });
+    });
+  }
+
+  void CancelCalls() override {
+    {
+      absl::MutexLock lock(&wait_mu_);
+      waits_cancelled_ = true;
+    }
+    if (listener_ != nullptr) listener_->Cancel();
+    database_.CancelCalls();
+  }
 
  private:
+  // The most changes one ReadChanges returns.
+  static constexpr int kMaxChangesPerRead = 1000;
+
+  // The change position in the extra columns of `statement`'s row
+  // (kTaskPage, kPosition).
+  static ChangePosition PositionOf(const PreparedStatement& statement) {
+    absl::flat_hash_set<int64_t> reflected;
+    const schema::ColumnValue& ids = statement.extra(kPositionReflected);
+    if (!ids.null) {
+      for (absl::string_view id : absl::StrSplit(ids.text, ',')) {
+        int64_t change_id = 0;
+        if (absl::SimpleAtoi(id, &change_id)) reflected.insert(change_id);
+      }
+    }
+    return ChangePosition(statement.extra(kPositionSeq).number,
+                          std::move(reflected));
+  }
+
+  // Runs `read(too_many)`, which reads a change position; when it sets
+  // `too_many` (more unnumbered changes than a position may reflect: no
+  // replica is numbering them), numbers them and reads once more.
+  template <typename Read>
+  absl::StatusOr<v1::ListTasksResponse> WithChangePosition(Read read) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      bool too_many = false;
+      absl::StatusOr<v1::ListTasksResponse> response = read(too_many);
+      if (!response.ok() || !too_many) return response;
+      if (attempt == 0) RETURN_IF_ERROR(SequenceChanges().status());
+    }
+    return WithReason(absl::UnavailableError(
+                          "too many changes are waiting to be numbered; retry"),
+                      reason::kDatabaseUnavailable);
+  }
+
   // Binds :allowed_ids of a statement made for a restricted scope.
   void SetAllowedIds(const std::optional<std::vector<int64_t>>& allowed,
                      StatementParams& params) const {
@@ -759,6 +986,10 @@ class SociTaskStore final : public TaskStore {
   }
 
   const Queries queries_;
+  // WaitForChanges' signal; nullptr where the backend has none.
+  const std::unique_ptr<ChangeSignal> listener_;
+  absl::Mutex wait_mu_;
+  bool waits_cancelled_ ABSL_GUARDED_BY(wait_mu_) = false;
   Database database_;
   std::unique_ptr<PageTokenCodec> tokens_;
 };

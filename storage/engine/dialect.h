@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "storage/engine/change_signal.h"
 #include "storage/engine/db_error.h"
 #include "storage/schema/migration_scripts.h"
 
@@ -137,6 +138,13 @@ class Dialect {
   // After a failure: ResetStatements and rolls back an open transaction.
   // False when the session is unusable. Never throws.
   virtual bool Recover(soci::session& session) const = 0;
+
+  // A signal of changes committed on other connections, for
+  // TaskStore::WaitForChanges; nullptr where the backend has none (SQLite,
+  // a transaction pooler).
+  virtual std::unique_ptr<ChangeSignal> NewChangeSignal() const {
+    return nullptr;
+  }
 };
 
 }  // namespace tasks::storage

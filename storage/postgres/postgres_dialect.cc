@@ -22,6 +22,7 @@
 #include "soci/soci.h"
 #include "storage/engine/dialect.h"
 #include "storage/postgres/cancel_watchdog.h"
+#include "storage/postgres/change_listener.h"
 #include "storage/postgres/postgres_connection.h"
 #include "storage/schema/migration_scripts.h"
 

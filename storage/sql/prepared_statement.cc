@@ -69,27 +69,51 @@ std::vector<std::string> ParameterNames(const std::string& sql) {
 const schema::Table* TableOf(RowKind kind) {
   switch (kind) {
     case RowKind::kTask:
+    case RowKind::kTaskPage:
+    case RowKind::kTaskChange:
       return &schema::kTaskTable;
     case RowKind::kProject:
       return &schema::kProjectTable;
     case RowKind::kNone:
     case RowKind::kNumber:
+    case RowKind::kPosition:
       break;
   }
   return nullptr;
 }
 
+namespace {
+
+// The kinds of the columns after the table's, for a row of `kind`.
+std::vector<schema::ValueKind> ExtraColumns(RowKind kind) {
+  using schema::ValueKind;
+  switch (kind) {
+    case RowKind::kTaskPage:
+    case RowKind::kPosition:
+      return {ValueKind::kInt64, ValueKind::kText};
+    case RowKind::kTaskChange:
+      return std::vector<ValueKind>(kMaxExtraColumns, ValueKind::kInt64);
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
 PreparedStatement::PreparedStatement(soci::session& session,
                                      const Dialect& dialect,
                                      const std::string& sql, RowKind kind)
     : dialect_(dialect), table_(TableOf(kind)), statement_(session) {
+  // Rows whose table columns may all be NULL (an outer join's).
+  const bool joined =
+      kind == RowKind::kTaskPage || kind == RowKind::kTaskChange;
   if (table_ != nullptr) {
     for (int i = 0; i < table_->size; ++i) {
       const schema::Column& column = (*table_)[i];
       schema::ColumnValue& value = row_[i];
       // Only a nullable column has an indicator: a NULL elsewhere is an
       // error, as SOCI reports it.
-      const bool nullable = column.has(schema::kNullable);
+      const bool nullable = joined || column.has(schema::kNullable);
       const bool text = column.kind == schema::ValueKind::kText;
       if (nullable) nullable_columns_.push_back(i);
       if (text && nullable) {
@@ -104,6 +128,14 @@ PreparedStatement::PreparedStatement(soci::session& session,
     }
   } else if (kind == RowKind::kNumber) {
     statement_.exchange(soci::into(number_));
+  }
+  for (schema::ValueKind extra : ExtraColumns(kind)) {
+    const int i = extra_count_++;
+    if (extra == schema::ValueKind::kText) {
+      statement_.exchange(soci::into(extras_[i].text, extra_indicators_[i]));
+    } else {
+      statement_.exchange(soci::into(extras_[i].number, extra_indicators_[i]));
+    }
   }
   for (const std::string& name : ParameterNames(sql)) Bind(name);
   statement_.alloc();
@@ -159,6 +191,9 @@ bool PreparedStatement::ReadNulls(bool got_row) {
   if (got_row) {
     for (int i : nullable_columns_) {
       row_[i].null = row_indicators_[i] == soci::i_null;
+    }
+    for (int i = 0; i < extra_count_; ++i) {
+      extras_[i].null = extra_indicators_[i] == soci::i_null;
     }
   }
   return got_row;

@@ -17,7 +17,34 @@ enum class RowKind {
   kTask,     // schema::kTaskTable's columns
   kProject,  // schema::kProjectTable's columns
   kNumber,   // one integer column
+  // A ListTasks page with the change position of its snapshot: kTask's
+  // columns (all NULL in the one row of an empty page), then change_seq and
+  // change_reflected (see PositionExtra).
+  kTaskPage,
+  // change_seq and change_reflected alone.
+  kPosition,
+  // A change of the log: kTask's columns (all NULL in the one row of an
+  // empty read), then the ChangeExtra columns.
+  kTaskChange,
 };
+
+// The columns after the table's of a kTaskPage or kPosition row.
+enum PositionExtra {
+  kPositionSeq,        // the largest seq in the snapshot
+  kPositionReflected,  // "id,id,...": its unnumbered changes; NULL for none
+};
+
+// The columns after the table's of a kTaskChange row.
+enum ChangeExtra {
+  kChangeSeq,
+  kChangeId,
+  kChangeType,
+  kChangeHorizon,  // the largest seq trimmed
+  kChangeLatest,   // the largest seq given out, trimmed or not
+};
+
+// The most columns a kind has after its table's.
+inline constexpr int kMaxExtraColumns = 5;
 
 // The table whose rows (and column parameters) a statement of `kind` has;
 // nullptr for kNone and kNumber.
@@ -55,6 +82,8 @@ class PreparedStatement {
   // The row read last (kTask, kProject), indexed by TableOf(kind).
   const schema::Row& row() const { return row_; }
   long long number() const { return number_; }
+  // The columns after the table's (PositionExtra, ChangeExtra).
+  const schema::ColumnValue& extra(int i) const { return extras_[i]; }
 
   // True once an execution failed. SOCI may then keep stale parameter
   // buffers (PostgreSQL keeps the previous value where a NULL follows), so
@@ -86,6 +115,9 @@ class PreparedStatement {
   std::vector<int> nullable_columns_;  // the row's columns with an indicator
   schema::Row row_;
   soci::indicator row_indicators_[schema::kMaxColumns] = {};
+  int extra_count_ = 0;
+  schema::ColumnValue extras_[kMaxExtraColumns];
+  soci::indicator extra_indicators_[kMaxExtraColumns] = {};
   long long number_ = 0;
   bool failed_ = false;
 };

@@ -41,7 +41,8 @@ enum class ByColumns : uint64_t {
   kInsertTask,
   kUpdateTask,
   kUpdateProject,
-  kListTasks
+  kListTasks,
+  kPositionedListTasks
 };
 
 uint64_t Key(ByColumns statement, schema::ColumnSet columns, int flags = 0) {
@@ -50,8 +51,9 @@ uint64_t Key(ByColumns statement, schema::ColumnSet columns, int flags = 0) {
 }
 
 // A list's key: its filters (TaskFilterBits) and order in the low bits.
-uint64_t ListKey(int filters, int order, bool after) {
-  return Key(ByColumns::kListTasks,
+uint64_t ListKey(int filters, int order, bool after,
+                 ByColumns statement = ByColumns::kListTasks) {
+  return Key(statement,
              schema::ColumnSet(static_cast<uint32_t>(filters) |
                                static_cast<uint32_t>(order) << 8),
              after ? 1 : 0);
@@ -167,11 +169,12 @@ std::string BuildUpdateProject(schema::ColumnSet columns) {
 // it hold at most kListPageByteBudget bytes of `row_bytes`), so a page
 // never receives much more than its budget, however many rows :limit
 // allows. `fetched_columns` is `columns` as read from the table (with any
-// conversion to text).
+// conversion to text). `numbered` adds each row's place in the order as
+// list_row (cut rows only).
 std::string ListQuery(const Dialect& dialect, absl::string_view columns,
                       absl::string_view fetched_columns,
                       absl::string_view from_where, absl::string_view order_by,
-                      absl::string_view row_bytes) {
+                      absl::string_view row_bytes, bool numbered = false) {
   const bool cut = dialect.buffers_results();
   std::string fetch =
       absl::StrCat("SELECT ", cut ? fetched_columns : columns, " FROM ",
@@ -179,17 +182,19 @@ std::string ListQuery(const Dialect& dialect, absl::string_view columns,
   if (!cut) return fetch;
   const std::string window =
       absl::StrCat("OVER (ORDER BY ", order_by, " ROWS UNBOUNDED PRECEDING)");
-  return absl::StrCat(
-      "SELECT ", columns, " FROM (SELECT ", columns, ", row_number() ", window,
-      " AS list_row, sum(", row_bytes, ") ", window, " - (", row_bytes,
-      ") AS bytes_before FROM (", fetch, ") AS fetched) AS page WHERE ",
-      "list_row <= 2 OR bytes_before <= ", kListPageByteBudget, " ORDER BY ",
-      order_by);
+  return absl::StrCat("SELECT ", columns, numbered ? ", list_row" : "",
+                      " FROM (SELECT ", columns, ", row_number() ", window,
+                      " AS list_row, sum(", row_bytes, ") ", window, " - (",
+                      row_bytes, ") AS bytes_before FROM (", fetch,
+                      ") AS fetched) AS page WHERE ",
+                      "list_row <= 2 OR bytes_before <= ", kListPageByteBudget,
+                      " ORDER BY ", order_by);
 }
 
 std::string BuildListTasks(const Dialect& dialect, int filters,
                            const TaskOrder& order, bool after,
-                           absl::string_view filter_condition = "") {
+                           absl::string_view filter_condition = "",
+                           bool numbered = false) {
   std::vector<std::string> conditions;
   if (!filter_condition.empty()) {
     conditions.push_back(std::string(filter_condition));
@@ -233,7 +238,37 @@ std::string BuildListTasks(const Dialect& dialect, int filters,
   // Metadata turned into text once, in the innermost query.
   return ListQuery(dialect, TaskSql().columns, TaskSql().text_columns,
                    absl::StrCat("tasks", where), order_by,
-                   TaskSql().stored_bytes);
+                   TaskSql().stored_bytes, numbered);
+}
+
+// The largest seq given out: above every change, trimmed ones too.
+constexpr char kLatestSeq[] =
+    "(SELECT max(known.seq) FROM (SELECT max(seq) AS seq FROM task_changes "
+    "UNION ALL SELECT seq FROM task_change_horizon) AS known)";
+
+// change_seq, change_reflected of the statement's snapshot. Only
+// PostgreSQL has unnumbered changes (see task_changes.h).
+std::string BuildChangePosition(const Dialect& dialect) {
+  const bool unnumbered = dialect.name() == "postgresql";
+  return absl::StrCat(
+      "SELECT ", kLatestSeq, " AS change_seq, ",
+      unnumbered
+          ? absl::StrCat("(SELECT string_agg(CAST(change_id AS text), ',') "
+                         "FROM (SELECT change_id FROM task_changes WHERE seq "
+                         "IS NULL LIMIT ",
+                         kMaxUnnumberedChanges + 1, ") AS unnumbered)")
+          : std::string("NULL"),
+      " AS change_reflected");
+}
+
+// The page of `list` (made with `numbered`) beside its snapshot's position:
+// the position's one row joined to every row of the page, or to none.
+std::string PositionedList(const std::string& position,
+                           const std::string& list) {
+  return absl::StrCat("SELECT ", TaskSql().columns,
+                      ", change_seq, change_reflected FROM (", position,
+                      ") AS position LEFT JOIN (", list,
+                      ") AS listed ON true ORDER BY listed.list_row");
 }
 
 }  // namespace
@@ -297,6 +332,39 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
       "request_fingerprint = :request_fingerprint)");
   request_id_taken =
       absl::StrCat("SELECT id FROM tasks WHERE ", kRequestKeyCondition);
+  begin_read = "BEGIN";
+  change_position = BuildChangePosition(dialect);
+  read_changes = absl::StrCat(
+      "SELECT ", tasks.columns,
+      ", seq, change_id, change_type, horizon, latest FROM (SELECT h.seq AS "
+      "horizon, ",
+      kLatestSeq,
+      " AS latest FROM task_change_horizon AS h) AS bounds LEFT JOIN (SELECT ",
+      tasks.columns,
+      ", seq, change_id, change_type FROM task_changes WHERE seq > "
+      ":after_number ORDER BY seq LIMIT :limit) AS changes ON true ORDER BY "
+      "seq");
+  if (dialect.name() == "postgresql") {
+    // A key of its own (the migrations' is 7283510942).
+    lock_sequencing = "SELECT pg_advisory_xact_lock(7283510943)";
+    sequence_changes = absl::StrCat(
+        "WITH numbered AS (UPDATE task_changes AS c SET seq = n.base + n.place "
+        "FROM (SELECT change_id, row_number() OVER (ORDER BY change_id) AS "
+        "place, ",
+        kLatestSeq,
+        " AS base FROM task_changes WHERE seq IS NULL) AS n WHERE "
+        "c.change_id = n.change_id RETURNING 1) SELECT count(*) FROM "
+        "numbered");
+  }
+  raise_change_horizon =
+      "UPDATE task_change_horizon SET seq = (SELECT max(known.seq) FROM "
+      "(SELECT max(seq) AS seq FROM task_changes WHERE seq IS NOT NULL AND "
+      "change_time < :now UNION ALL SELECT seq FROM task_change_horizon) AS "
+      "known)";
+  delete_trimmed_changes =
+      "DELETE FROM task_changes WHERE seq <= (SELECT seq FROM "
+      "task_change_horizon)";
+
   for (bool restricted : {false, true}) {
     const std::string scope = ScopeCondition(dialect, restricted);
     get_task_[restricted] = absl::StrCat("SELECT ", tasks.columns,
@@ -367,6 +435,26 @@ std::string Queries::ListTasks(int filters, int order, bool after,
                                absl::string_view filter_condition) const {
   return BuildListTasks(dialect_, filters, TaskOrders()[order], after,
                         filter_condition);
+}
+
+const std::string& Queries::PositionedListTasks(int filters, int order,
+                                                bool after) const {
+  return Cached(
+      ListKey(filters, order, after, ByColumns::kPositionedListTasks), [&] {
+        return PositionedList(
+            change_position,
+            BuildListTasks(dialect_, filters, TaskOrders()[order], after, "",
+                           /*numbered=*/true));
+      });
+}
+
+std::string Queries::PositionedListTasks(
+    int filters, int order, bool after,
+    absl::string_view filter_condition) const {
+  return PositionedList(change_position,
+                        BuildListTasks(dialect_, filters, TaskOrders()[order],
+                                       after, filter_condition,
+                                       /*numbered=*/true));
 }
 
 }  // namespace tasks::storage

@@ -51,6 +51,10 @@ enum TaskFilterBits {
   kAllTaskFilters = 31,
 };
 
+// The most unnumbered changes a change position reflects (ChangePosition's
+// limit on its token).
+inline constexpr int kMaxUnnumberedChanges = 4096;
+
 // Queries
 //
 // Every statement the store runs, as SQL text built once per dialect, with
@@ -116,6 +120,39 @@ class Queries {
   // every filter of that shape.
   std::string ListTasks(int filters, int order, bool after,
                         absl::string_view filter_condition) const;
+
+  // The change log (see task_changes.h).
+
+  // "BEGIN" (deferred): a read transaction, so that its statements share
+  // one snapshot (SQLite).
+  std::string begin_read;
+  // change_seq, change_reflected (kPosition): the change position of the
+  // statement's snapshot. change_reflected lists at most
+  // kMaxUnnumberedChanges + 1 ids, so a longer list shows as too long.
+  std::string change_position;
+  // Up to :limit changes with a seq above :after_number in seq order, as
+  // kTaskChange rows with the horizon and the latest seq; one row of NULL
+  // task columns when there is none.
+  std::string read_changes;
+  // PostgreSQL (empty elsewhere): the lock SequenceChanges holds to its
+  // commit, then the numbering of every unnumbered change it sees, in
+  // change_id order, above every seq given out so far; yields the count.
+  std::string lock_sequencing;
+  std::string sequence_changes;
+  // The horizon raised to the largest seq of a change older than :now (in
+  // epoch microseconds), then the changes up to it deleted.
+  std::string raise_change_horizon;
+  std::string delete_trimmed_changes;
+
+  // ListTasks with change_seq and change_reflected of the same snapshot after
+  // the task columns (RowKind::kTaskPage), and one row with NULL task columns
+  // when the page is empty. For a backend that buffers results (one
+  // statement per page; SQLite reads the position in the page's
+  // transaction instead).
+  const std::string& PositionedListTasks(int filters, int order,
+                                         bool after) const;
+  std::string PositionedListTasks(int filters, int order, bool after,
+                                  absl::string_view filter_condition) const;
 
  private:
   // The statement cached under `key`, made by `build` on first use.

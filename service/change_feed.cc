@@ -1,0 +1,274 @@
+#include "service/change_feed.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/call_deadline.h"
+#include "common/status_macros.h"
+#include "service/logging.h"
+
+namespace tasks::service {
+namespace {
+
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
+// How long one WaitForChanges waits for a NOTIFY.
+constexpr absl::Duration kListenWait = absl::Seconds(1);
+
+absl::Duration NextBackoff(absl::Duration backoff) {
+  return backoff == absl::ZeroDuration() ? kFirstBackoff
+                                         : std::min(2 * backoff, kMaxBackoff);
+}
+
+}  // namespace
+
+ChangeFeed::ChangeFeed(storage::TaskStore& store, Options options)
+    : store_(store), options_(options) {}
+
+ChangeFeed::~ChangeFeed() { Stop(); }
+
+void ChangeFeed::Start(std::function<void()> on_changes) {
+  on_changes_ = std::move(on_changes);
+  feed_thread_ = std::thread([this] { RunFeed(); });
+  listener_thread_ = std::thread([this] { RunListener(); });
+}
+
+void ChangeFeed::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (feed_thread_.joinable()) feed_thread_.join();
+  if (listener_thread_.joinable()) listener_thread_.join();
+}
+
+void ChangeFeed::Notify() {
+  if (watchers_.load(std::memory_order_relaxed) == 0) return;
+  absl::MutexLock lock(&mu_);
+  woken_ = true;
+}
+
+void ChangeFeed::AddWatcher() {
+  watchers_.fetch_add(1, std::memory_order_relaxed);
+  absl::MutexLock lock(&mu_);  // Wakes the threads, which may be idle.
+  woken_ = true;
+}
+
+void ChangeFeed::RemoveWatcher() {
+  watchers_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+ChangeFeed::Lookup ChangeFeed::After(int64_t after_seq) const {
+  Lookup lookup;
+  absl::MutexLock lock(&mu_);
+  lookup.read_through = read_seq_;
+  if (after_seq < base_seq_) {
+    lookup.kind = Lookup::Kind::kBehind;
+    return lookup;
+  }
+  auto next = std::upper_bound(
+      ring_.begin(), ring_.end(), after_seq,
+      [](int64_t seq, const ChangePtr& change) { return seq < change->seq; });
+  if (next != ring_.end()) {
+    lookup.kind = Lookup::Kind::kChange;
+    lookup.change = *next;
+  }
+  return lookup;
+}
+
+absl::StatusOr<storage::ChangePosition> ChangeFeed::Latest() const {
+  ScopedCallDeadline deadline(absl::Now() + options_.store_call_timeout);
+  return store_.LatestChangePosition();
+}
+
+absl::StatusOr<std::vector<storage::TaskChange>> ChangeFeed::ReadStored(
+    const storage::ChangePosition& after, int limit) const {
+  ScopedCallDeadline deadline(absl::Now() + options_.store_call_timeout);
+  return store_.ReadChanges(after, limit);
+}
+
+int ChangeFeed::ring_size() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(ring_.size());
+}
+
+void ChangeFeed::RunFeed() {
+  absl::Time next_trim = absl::Now() + options_.trim_interval;
+  absl::Time next_poll = absl::InfinitePast();
+  absl::Time retry_at = absl::InfinitePast();
+  absl::Duration backoff = absl::ZeroDuration();
+  for (;;) {
+    bool trim = false;
+    bool read = false;
+    {
+      absl::MutexLock lock(&mu_);
+      for (;;) {
+        if (stopping_) return;
+        const absl::Time now = absl::Now();
+        const bool watched = watchers_.load(std::memory_order_relaxed) > 0;
+        if (!watched) active_ = false;  // Starts over when watched again.
+        const bool wanted = watched && (!active_ || woken_ || now >= next_poll);
+        trim = now >= next_trim;
+        read = wanted && now >= retry_at;
+        if (trim || read) break;
+        absl::Time until = next_trim;
+        if (wanted) {  // Backing off: only Stop() cuts the wait short.
+          mu_.AwaitWithDeadline(absl::Condition(&stopping_),
+                                std::min(until, retry_at));
+          continue;
+        }
+        if (watched) until = std::min(until, next_poll);
+        mu_.AwaitWithDeadline(
+            absl::Condition(
+                +[](ChangeFeed* feed) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                  return feed->stopping_ || feed->woken_;
+                },
+                this),
+            until);
+      }
+      if (read) woken_ = false;
+    }
+    if (trim) {
+      Trim();
+      next_trim = absl::Now() + options_.trim_interval;
+    }
+    if (!read) continue;
+    absl::Status status = active_ ? absl::OkStatus() : Restart();
+    if (status.ok()) status = ReadAll();
+    next_poll = absl::Now() + options_.poll_interval;
+    if (status.ok()) {
+      backoff = absl::ZeroDuration();
+      retry_at = absl::InfinitePast();
+      last_read_error_.clear();
+      continue;
+    }
+    LogError("reading the change log", status, last_read_error_);
+    // Trimmed past the feed (it was stalled for the whole retention): the
+    // streams behind find out from the store themselves.
+    if (status.code() == absl::StatusCode::kOutOfRange) active_ = false;
+    backoff = NextBackoff(backoff);
+    retry_at = absl::Now() + backoff;
+  }
+}
+
+absl::Status ChangeFeed::Restart() {
+  absl::StatusOr<storage::ChangePosition> latest = Latest();
+  if (!latest.ok()) return latest.status();
+  // Changes the present reflects without a seq yet are read into the ring
+  // all the same: streams skip them by their own positions.
+  position_ = storage::ChangePosition(latest->seq(), {});
+  {
+    absl::MutexLock lock(&mu_);
+    ring_.clear();
+    ring_bytes_ = 0;
+    base_seq_ = read_seq_ = latest->seq();
+  }
+  active_ = true;
+  on_changes_();  // Streams at older positions now read from the store.
+  return absl::OkStatus();
+}
+
+absl::Status ChangeFeed::ReadAll() {
+  {
+    ScopedCallDeadline deadline(absl::Now() + options_.store_call_timeout);
+    RETURN_IF_ERROR(store_.SequenceChanges().status());
+  }
+  for (;;) {
+    ASSIGN_OR_RETURN(std::vector<storage::TaskChange> page,
+                     ReadStored(position_, options_.read_limit));
+    if (page.empty()) return absl::OkStatus();
+    {
+      absl::MutexLock lock(&mu_);
+      for (storage::TaskChange& change : page) {
+        if (change.seq <= read_seq_) continue;
+        read_seq_ = change.seq;
+        ring_bytes_ += static_cast<int64_t>(sizeof(storage::TaskChange) +
+                                            change.task.ByteSizeLong());
+        ring_.push_back(
+            std::make_shared<const storage::TaskChange>(std::move(change)));
+      }
+      while (!ring_.empty() &&
+             (static_cast<int>(ring_.size()) > options_.ring_capacity ||
+              ring_bytes_ > options_.ring_capacity_bytes)) {
+        const ChangePtr& oldest = ring_.front();
+        base_seq_ = oldest->seq;
+        ring_bytes_ -= static_cast<int64_t>(sizeof(storage::TaskChange) +
+                                            oldest->task.ByteSizeLong());
+        ring_.pop_front();
+      }
+      position_ = storage::ChangePosition(read_seq_, {});
+    }
+    on_changes_();
+    if (static_cast<int>(page.size()) < options_.read_limit) {
+      return absl::OkStatus();
+    }
+  }
+}
+
+void ChangeFeed::Trim() {
+  ScopedCallDeadline deadline(absl::Now() + options_.store_call_timeout);
+  const absl::Status status =
+      store_.TrimChanges(absl::Now() - options_.retention);
+  if (status.ok()) {
+    last_trim_error_.clear();
+  } else {
+    LogError("trimming the change log", status, last_trim_error_);
+  }
+}
+
+void ChangeFeed::RunListener() {
+  std::string last_error;
+  absl::Duration backoff = absl::ZeroDuration();
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](ChangeFeed* feed) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return feed->stopping_ ||
+                   feed->watchers_.load(std::memory_order_relaxed) > 0;
+          },
+          this));
+      if (stopping_) return;
+    }
+    const absl::Time start = absl::Now();
+    absl::StatusOr<bool> changed;
+    {
+      ScopedCallDeadline deadline(start + kListenWait +
+                                  options_.store_call_timeout);
+      changed = store_.WaitForChanges(kListenWait);
+    }
+    absl::Duration pause = absl::ZeroDuration();
+    if (changed.ok()) {
+      backoff = absl::ZeroDuration();
+      last_error.clear();
+      if (*changed) {
+        Notify();
+      } else if (absl::Now() - start < kListenWait / 2) {
+        pause = kListenWait;  // A store without the signal: do not spin.
+      }
+    } else {
+      LogError("waiting for change notifications", changed.status(),
+               last_error);
+      backoff = NextBackoff(backoff);
+      pause = backoff;
+    }
+    if (pause > absl::ZeroDuration()) {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), pause);
+    }
+  }
+}
+
+void ChangeFeed::LogError(const char* what, const absl::Status& status,
+                          std::string& last) {
+  std::string text = status.ToString();
+  if (text == last) return;  // Retried with backoff: said once is enough.
+  Log(LogLevel::kWarning,
+      absl::StrCat("change feed: ", what, " failed, retrying: ", text));
+  last = std::move(text);
+}
+
+}  // namespace tasks::service
