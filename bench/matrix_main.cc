@@ -707,7 +707,7 @@ void PrintTargets(const Plan& plan, const Results& results) {
     std::printf(
         "  %-46s %8s %8s %8s  %s\n", check.what.c_str(),
         check.value ? absl::StrFormat("%.2f", *check.value).c_str() : "-",
-        absl::StrFormat("%s %.2g", check.at_most ? "<=" : ">=", check.bound)
+        absl::StrFormat("%s %g", check.at_most ? "<=" : ">=", check.bound)
             .c_str(),
         check.ceiling ? absl::StrFormat("%.2f", *check.ceiling).c_str() : "-",
         verdict);
@@ -902,14 +902,14 @@ void PrintFeatures(const Plan& plan, const Results& results) {
         "\nFeatures: each figure beside its baseline on the same server, the "
         "two measured one after the other in every round; ratio = req/s over "
         "the baseline's; load and steal over both\n");
-    std::printf("  %-14s %-34s %-34s %10s %10s %6s %8s %8s %10s %6s %6s\n",
+    std::printf("  %-14s %-40s %-36s %10s %10s %6s %8s %8s %10s %6s %6s\n",
                 "backend", "baseline", "figure", "base req/s", "req/s", "ratio",
                 "base us", "srv us", "errors b/f", "load", "steal%");
     for (const PairFigure& pair : results.pairs) {
       MachineWindow machine = pair.baseline.machine;
       machine.Merge(pair.figure.machine);
       std::printf(
-          "  %-14s %-34s %-34s %10.0f %10.0f %6s %8s %8s %10s %6s %6s\n",
+          "  %-14s %-40s %-36s %10.0f %10.0f %6s %8s %8s %10s %6s %6s\n",
           std::string(BackendName(pair.backend)).c_str(),
           pair.baseline_label.c_str(), pair.label.c_str(),
           pair.baseline.stats.PerSecond(), pair.figure.stats.PerSecond(),
