@@ -167,7 +167,8 @@ int Main(const char* argv0) {
   }
   absl::StatusOr<std::string> db = (*env)->Database(*backend, "scale");
   if (!db.ok()) return Fail(db.status());
-  std::vector<std::string> args = {absl::StrCat("--db=", *db), "--log_level=warning"};
+  // The server's default flags (its info log included), as users run it.
+  std::vector<std::string> args = {absl::StrCat("--db=", *db)};
   if (absl::GetFlag(FLAGS_pool_size) > 0) {
     args.push_back(absl::StrCat("--pool_size=", absl::GetFlag(FLAGS_pool_size)));
   }

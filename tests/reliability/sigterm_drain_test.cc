@@ -17,9 +17,13 @@
 #include "tests/reliability/database_lock.h"
 #include "tests/reliability/health_watcher.h"
 #include "tests/reliability/reliability_test_base.h"
+#include "tests/testing/loopback_port.h"
+#include "tests/testing/metrics_scrape.h"
 
 namespace tasks::reliability {
 namespace {
+
+using ::tasks::testing::MetricSamples;
 
 constexpr int kClients = 8;
 constexpr absl::Duration kDrainTimeout = absl::Seconds(5);
@@ -30,9 +34,13 @@ constexpr absl::Duration kHeldAfterSignal = absl::Milliseconds(500);
 using SigtermDrainTest = ReliabilityTest;
 
 TEST_P(SigtermDrainTest, InFlightCallsCompleteAndProcessExitsZero) {
+  absl::StatusOr<int> metrics_port = ::tasks::testing::FreeLoopbackPort();
+  ASSERT_TRUE(metrics_port.ok()) << metrics_port.status();
   ASSERT_NO_FATAL_FAILURE(StartWithProject(
-      ServerOptions({absl::StrCat("--drain_timeout=",
-                                  absl::FormatDuration(kDrainTimeout))}),
+      ServerOptions(
+          {absl::StrCat("--drain_timeout=",
+                        absl::FormatDuration(kDrainTimeout)),
+           absl::StrCat("--metrics_listen=127.0.0.1:", *metrics_port)}),
       "drain"));
   HealthWatcher watcher(server_->NewChannel());
   ASSERT_TRUE(watcher.AwaitServing(absl::Seconds(10)));
@@ -54,7 +62,19 @@ TEST_P(SigtermDrainTest, InFlightCallsCompleteAndProcessExitsZero) {
          absl::Now() - locked < absl::Seconds(2)) {
     absl::SleepFor(absl::Milliseconds(1));
   }
-  absl::SleepFor(absl::Milliseconds(50));  // The calls reach the database.
+  // Sent is not yet received: wait until the server holds every call, so
+  // that none arrives after SIGTERM (and is refused) on a busy machine.
+  double server_in_flight = 0;
+  while (absl::Now() - locked < absl::Seconds(10)) {
+    absl::StatusOr<MetricSamples> samples =
+        MetricSamples::Scrape(*metrics_port);
+    ASSERT_TRUE(samples.ok()) << samples.status();
+    server_in_flight = samples->Value("grpc_server_calls_in_flight",
+                                      {{"grpc_method", "CreateTask"}});
+    if (server_in_flight >= kClients) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(server_in_flight, kClients);
   const int in_flight_at_signal = load.in_flight();
   EXPECT_EQ(in_flight_at_signal, kClients);
 
