@@ -15,8 +15,10 @@ namespace {
 
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
-// How long one WaitForChanges waits for a NOTIFY.
-constexpr absl::Duration kListenWait = absl::Seconds(1);
+// How long one WaitForChanges waits for a NOTIFY, at most: a NOTIFY ends
+// the wait at once, so a shorter one costs a loop, and bounds how long
+// Stop() waits for the listener (a SQLite store just sleeps it out).
+constexpr absl::Duration kMaxListenWait = absl::Seconds(1);
 
 absl::Duration NextBackoff(absl::Duration backoff) {
   return backoff == absl::ZeroDuration() ? kFirstBackoff
@@ -220,6 +222,8 @@ void ChangeFeed::Trim() {
 }
 
 void ChangeFeed::RunListener() {
+  const absl::Duration listen_wait =
+      std::min(kMaxListenWait, options_.poll_interval);
   std::string last_error;
   absl::Duration backoff = absl::ZeroDuration();
   for (;;) {
@@ -236,9 +240,9 @@ void ChangeFeed::RunListener() {
     const absl::Time start = absl::Now();
     absl::StatusOr<bool> changed;
     {
-      ScopedCallDeadline deadline(start + kListenWait +
+      ScopedCallDeadline deadline(start + listen_wait +
                                   options_.store_call_timeout);
-      changed = store_.WaitForChanges(kListenWait);
+      changed = store_.WaitForChanges(listen_wait);
     }
     absl::Duration pause = absl::ZeroDuration();
     if (changed.ok()) {
@@ -246,8 +250,8 @@ void ChangeFeed::RunListener() {
       last_error.clear();
       if (*changed) {
         Notify();
-      } else if (absl::Now() - start < kListenWait / 2) {
-        pause = kListenWait;  // A store without the signal: do not spin.
+      } else if (absl::Now() - start < listen_wait / 2) {
+        pause = listen_wait;  // A store without the signal: do not spin.
       }
     } else {
       LogError("waiting for change notifications", changed.status(),

@@ -31,8 +31,9 @@ namespace tasks::service {
 // listener. It is woken by
 //   - Notify(): a write committed on this server, so a stream on the same
 //     server gets its event within milliseconds;
-//   - a listener thread looping TaskStore::WaitForChanges(1s): a NOTIFY from
-//     another replica (PostgreSQL);
+//   - a listener thread looping TaskStore::WaitForChanges (1 s, or
+//     `poll_interval` when shorter, which bounds how long Stop() waits): a
+//     NOTIFY from another replica (PostgreSQL);
 //   - every `poll_interval`: replicas behind PgBouncer, which passes no
 //     NOTIFY, and other processes writing the same SQLite file.
 // The feed reads only while at least one stream watches (AddWatcher); with

@@ -109,7 +109,8 @@ class WatchCall final : public CompletionQueueTag {
     {
       absl::MutexLock lock(&state_.mu);
       writing_ = false;
-      if (!finished_) --writes_in_flight_;
+      if (in_flight_ == Op::kWrite) --writes_in_flight_;
+      in_flight_ = Op::kNone;
       // A failed write means the call is over; its end is on the way.
       if (!ok) ended_ = true;
       PumpLocked();
@@ -125,6 +126,12 @@ class WatchCall final : public CompletionQueueTag {
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
     while (!writing_ && !finished_ && !ended_ && !busy_ && cursor_) {
       if (state_.shut_down) return FinishLocked(Unavailable());
+      if (!headers_sent_) {  // Positioned: tell the client (see header).
+        headers_sent_ = true;
+        writing_ = true;
+        in_flight_ = Op::kHeaders;
+        return writer_.SendInitialMetadata(this);
+      }
       std::optional<v1::TaskEvent> event;
       if (!backlog_.empty()) {
         event = cursor_->Next(backlog_.front());
@@ -293,6 +300,7 @@ class WatchCall final : public CompletionQueueTag {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
     event_ = std::move(event);
     writing_ = true;
+    in_flight_ = Op::kWrite;
     ++writes_in_flight_;
     ++state_.events_sent;
     state_.max_writes_in_flight =
@@ -304,6 +312,7 @@ class WatchCall final : public CompletionQueueTag {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
     finished_ = true;
     writing_ = true;
+    in_flight_ = Op::kFinish;
     backlog_.clear();
     CountLocked(status.error_code());
     writer_.Finish(status, this);
@@ -361,7 +370,12 @@ class WatchCall final : public CompletionQueueTag {
   grpc::ServerAsyncWriter<v1::TaskEvent> writer_;
   DoneTag done_;
 
+  // What `writing_` waits for.
+  enum class Op { kNone, kHeaders, kWrite, kFinish };
+
   bool started_ ABSL_GUARDED_BY(state_.mu) = false;
+  Op in_flight_ ABSL_GUARDED_BY(state_.mu) = Op::kNone;
+  bool headers_sent_ ABSL_GUARDED_BY(state_.mu) = false;
   bool registered_ ABSL_GUARDED_BY(state_.mu) = false;  // in state_.open
   bool writing_ ABSL_GUARDED_BY(state_.mu) = false;     // a Write or the Finish
   int writes_in_flight_ ABSL_GUARDED_BY(state_.mu) = 0;

@@ -35,6 +35,9 @@ struct WatchState;
 // store on a worker thread, never on a queue thread; so does finding the
 // present for a stream without a resume_token.
 //
+// The stream's response headers are sent as soon as its start position is
+// fixed: a change committed after the client has them is reported.
+//
 // Statuses: PrepareWatch's (UNAUTHENTICATED, INVALID_ARGUMENT); the store's,
 // ending the stream (OUT_OF_RANGE, reason RESUME_TOKEN_EXPIRED, for a token
 // past the retention); RESOURCE_EXHAUSTED, reason TOO_MANY_WATCHERS, for a

@@ -250,6 +250,16 @@ class PostgresDialect final : public Dialect {
     }
   }
 
+  // LISTEN needs a session of its own: none behind a transaction pooler,
+  // which is what prepared_statements=off is for.
+  std::unique_ptr<ChangeSignal> NewChangeSignal() const override {
+    if (!named_statements_) return nullptr;
+    return std::make_unique<ChangeListener>(
+        connect_seconds_ == 0 ? connection_
+                              : WithOption(connection_, "connect_timeout",
+                                           absl::StrCat(connect_seconds_)));
+  }
+
  private:
   // The connection string with a connect timeout no longer than what is
   // left of the call's deadline (a hung server would otherwise hold the

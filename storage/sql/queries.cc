@@ -262,13 +262,17 @@ std::string BuildChangePosition(const Dialect& dialect) {
 }
 
 // The page of `list` (made with `numbered`) beside its snapshot's position:
-// the position's one row joined to every row of the page, or to none.
+// the position's one row joined to every row of the page, or to none. Only
+// the first row carries the reflected ids, which may be thousands: copied
+// to every row, they would be sent (and sorted) a thousand times.
 std::string PositionedList(const std::string& position,
                            const std::string& list) {
-  return absl::StrCat("SELECT ", TaskSql().columns,
-                      ", change_seq, change_reflected FROM (", position,
-                      ") AS position LEFT JOIN (", list,
-                      ") AS listed ON true ORDER BY listed.list_row");
+  return absl::StrCat(
+      "SELECT ", TaskSql().columns,
+      ", change_seq, CASE WHEN listed.list_row IS NULL OR listed.list_row = 1 "
+      "THEN change_reflected END AS change_reflected FROM (",
+      position, ") AS position LEFT JOIN (", list,
+      ") AS listed ON true ORDER BY listed.list_row");
 }
 
 }  // namespace

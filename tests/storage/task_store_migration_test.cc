@@ -50,38 +50,62 @@ int LatestVersion(StoreBackend backend) {
       .version;
 }
 
+// Statements that take a current database back to schema version 4: no
+// change log.
+std::vector<std::string> DowngradeToVersion4(StoreBackend backend) {
+  std::vector<std::string> statements;
+  if (backend == StoreBackend::kSqlite) {
+    statements = {"DROP TRIGGER task_changes_on_insert",
+                  "DROP TRIGGER task_changes_on_update",
+                  "DROP TRIGGER task_changes_on_delete"};
+  } else {
+    statements = {"DROP TRIGGER task_changes_record ON tasks",
+                  "DROP FUNCTION record_task_change()"};
+  }
+  statements.insert(
+      statements.end(),
+      {"DROP TABLE task_changes", "DROP TABLE task_change_horizon",
+       "DELETE FROM schema_migrations WHERE version >= 5"});
+  return statements;
+}
+
 std::vector<std::string> DowngradeToVersion2(StoreBackend backend) {
+  std::vector<std::string> statements = DowngradeToVersion4(backend);
   if (backend == StoreBackend::kPostgres) {
-    return {
-        "ALTER TABLE tasks DROP CONSTRAINT tasks_scope_request_id_key, "
-        "DROP COLUMN idempotency_scope, DROP COLUMN request_fingerprint, "
-        "DROP COLUMN due_time, "
-        "ADD CONSTRAINT tasks_request_id_key UNIQUE (request_id)",
-        "DELETE FROM schema_migrations WHERE version >= 3"};
+    statements.insert(
+        statements.end(),
+        {"ALTER TABLE tasks DROP CONSTRAINT tasks_scope_request_id_key, "
+         "DROP COLUMN idempotency_scope, DROP COLUMN request_fingerprint, "
+         "DROP COLUMN due_time, "
+         "ADD CONSTRAINT tasks_request_id_key UNIQUE (request_id)",
+         "DELETE FROM schema_migrations WHERE version >= 3"});
+    return statements;
   }
   // SQLite drops no column of a UNIQUE constraint: the table is rebuilt as
   // version 1 made it (its CHECKs left out), with its indexes and a trigger.
-  return {
-      "CREATE TABLE tasks_v2 (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-      "project_id INTEGER NULL REFERENCES projects (id) ON DELETE CASCADE, "
-      "title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', "
-      "status INTEGER NOT NULL DEFAULT 1, priority INTEGER NOT NULL DEFAULT 2, "
-      "metadata TEXT NOT NULL DEFAULT '{}', "
-      "create_time INTEGER NOT NULL DEFAULT 0, "
-      "update_time INTEGER NOT NULL DEFAULT 0, "
-      "revision INTEGER NOT NULL DEFAULT 1, "
-      "request_id TEXT NULL CONSTRAINT tasks_request_id_key UNIQUE, "
-      "CONSTRAINT tasks_project_title_key UNIQUE (project_id, title)) STRICT",
-      "DROP TABLE tasks",
-      "ALTER TABLE tasks_v2 RENAME TO tasks",
-      "CREATE INDEX tasks_project_idx ON tasks (project_id, id)",
-      "CREATE INDEX tasks_create_time_idx ON tasks (create_time, id)",
-      "CREATE INDEX tasks_priority_idx ON tasks (priority, id)",
-      "CREATE INDEX tasks_title_idx ON tasks (title, id)",
-      "CREATE TRIGGER tasks_title_not_empty_insert BEFORE INSERT ON tasks "
-      "WHEN length(NEW.title) = 0 BEGIN SELECT RAISE(ABORT, "
-      "'CHECK constraint failed: tasks_title_not_empty'); END",
-      "DELETE FROM schema_migrations WHERE version >= 3"};
+  statements.insert(
+      statements.end(),
+      {"CREATE TABLE tasks_v2 (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+       "project_id INTEGER NULL REFERENCES projects (id) ON DELETE CASCADE, "
+       "title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', "
+       "status INTEGER NOT NULL DEFAULT 1, priority INTEGER NOT NULL DEFAULT "
+       "2, "
+       "metadata TEXT NOT NULL DEFAULT '{}', "
+       "create_time INTEGER NOT NULL DEFAULT 0, "
+       "update_time INTEGER NOT NULL DEFAULT 0, "
+       "revision INTEGER NOT NULL DEFAULT 1, "
+       "request_id TEXT NULL CONSTRAINT tasks_request_id_key UNIQUE, "
+       "CONSTRAINT tasks_project_title_key UNIQUE (project_id, title)) STRICT",
+       "DROP TABLE tasks", "ALTER TABLE tasks_v2 RENAME TO tasks",
+       "CREATE INDEX tasks_project_idx ON tasks (project_id, id)",
+       "CREATE INDEX tasks_create_time_idx ON tasks (create_time, id)",
+       "CREATE INDEX tasks_priority_idx ON tasks (priority, id)",
+       "CREATE INDEX tasks_title_idx ON tasks (title, id)",
+       "CREATE TRIGGER tasks_title_not_empty_insert BEFORE INSERT ON tasks "
+       "WHEN length(NEW.title) = 0 BEGIN SELECT RAISE(ABORT, "
+       "'CHECK constraint failed: tasks_title_not_empty'); END",
+       "DELETE FROM schema_migrations WHERE version >= 3"});
+  return statements;
 }
 
 TEST_P(TaskStoreTest, MigrationKeepsTasksAndReplaysTheirRequestIds) {
@@ -165,6 +189,38 @@ TEST_P(TaskStoreTest, MigrationKeepsTasksAndReplaysTheirRequestIds) {
   }
 }
 
+TEST_P(TaskStoreTest, MigrationToTheChangeLogKeepsTasksAndLogsLaterChanges) {
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  v1::Task old;
+  {
+    ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+    for (const std::string& sql : DowngradeToVersion4(backend())) {
+      ASSERT_OK(QueryRawSql(backend(), connection, sql));
+    }
+    ASSERT_OK_AND_ASSIGN(old, store->CreateTask(TaskBuilder("old"), ""));
+  }
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  EXPECT_THAT(QueryRawSql(backend(), connection,
+                          "SELECT max(version) FROM schema_migrations"),
+              IsOkAndHolds(absl::StrCat(LatestVersion(backend()))));
+  // The log starts empty: the tasks from before are in lists, not in it.
+  ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse listed,
+                       store->ListTasks(v1::ListTasksRequest()));
+  ASSERT_EQ(listed.tasks_size(), 1);
+  EXPECT_THAT(listed.tasks(0), EqualsProto(old));
+  ASSERT_OK_AND_ASSIGN(ChangePosition position,
+                       ChangePosition::Decode(listed.resume_token()));
+  EXPECT_EQ(position.seq(), 0);
+  ASSERT_OK(store->DeleteTask(old.id(), kEveryRow));
+  ASSERT_OK(store->SequenceChanges().status());
+  ASSERT_OK_AND_ASSIGN(std::vector<TaskChange> changes,
+                       store->ReadChanges(position, 100));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].type, v1::TaskEvent::DELETED);
+  EXPECT_THAT(changes[0].task, EqualsProto(old));
+}
+
 TEST_P(TaskStoreTest, SchemaRefusesEmptyTitlesAndNamesAfterUpgrade) {
   ASSERT_OK_AND_ASSIGN(std::string connection,
                        FreshStoreDatabase(backend(), StoreLocation::kShared));
@@ -172,7 +228,8 @@ TEST_P(TaskStoreTest, SchemaRefusesEmptyTitlesAndNamesAfterUpgrade) {
   // Back to schema version 1, as an older build left it. (On SQLite the
   // tasks table keeps version 3's extra columns: version 3 rebuilds it from
   // version 1's columns, which it has.)
-  const std::vector<std::string> downgrade =
+  std::vector<std::string> downgrade = DowngradeToVersion4(backend());
+  const std::vector<std::string> to_version1 =
       backend() == StoreBackend::kSqlite
           ? std::vector<
                 std::string>{"DROP TRIGGER tasks_title_not_empty_insert",
@@ -189,6 +246,7 @@ TEST_P(TaskStoreTest, SchemaRefusesEmptyTitlesAndNamesAfterUpgrade) {
                 "ADD CONSTRAINT tasks_request_id_key UNIQUE (request_id)",
                 "ALTER TABLE projects DROP CONSTRAINT projects_name_not_empty",
                 "DELETE FROM schema_migrations WHERE version >= 2"};
+  downgrade.insert(downgrade.end(), to_version1.begin(), to_version1.end());
   for (const std::string& sql : downgrade) {
     ASSERT_OK(QueryRawSql(backend(), connection, sql));
   }
