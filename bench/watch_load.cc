@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "absl/types/optional.h"
 #include "grpcpp/client_context.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 
@@ -220,12 +221,17 @@ absl::StatusOr<RunStats> RunEventLatency(
   Clock::time_point next = start;
   int64_t sequence = 0;
   int in_flight = 0;
-  const absl::Duration client_cpu_start = ProcessCpuTime();
-  const absl::Duration server_cpu_start = options.server_cpu_clock
-                                              ? options.server_cpu_clock()
-                                              : absl::ZeroDuration();
+  // CPU clocks read at the window's edges, as RunLoad does.
+  auto server_cpu = [&options] {
+    return options.server_cpu_clock ? options.server_cpu_clock()
+                                    : absl::ZeroDuration();
+  };
+  absl::optional<std::pair<absl::Duration, absl::Duration>> cpu_at_start;
   while (true) {
     Clock::time_point now = Clock::now();
+    if (!cpu_at_start && now >= warm_end) {
+      cpu_at_start.emplace(ProcessCpuTime(), server_cpu());
+    }
     while (next <= now && next < end) {
       if (in_flight >= options.max_in_flight) {
         if (next >= warm_end) ++stats.errors["BEHIND_PACE"];
@@ -265,9 +271,9 @@ absl::StatusOr<RunStats> RunEventLatency(
       ++stats.errors[CodeName(call->status.error_code())];
     }
   }
-  stats.client_cpu = ProcessCpuTime() - client_cpu_start;
-  if (options.server_cpu_clock) {
-    stats.server_cpu = options.server_cpu_clock() - server_cpu_start;
+  if (cpu_at_start) {
+    stats.client_cpu = ProcessCpuTime() - cpu_at_start->first;
+    stats.server_cpu = server_cpu() - cpu_at_start->second;
   }
   stats.elapsed = options.duration;
 
