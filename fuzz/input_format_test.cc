@@ -51,7 +51,7 @@ TEST(InputFormatTest, IdsOfExistingRpcsNeverChange) {
       {0, "CreateProject"},    {1, "GetProject"},    {2, "ListProjects"},
       {3, "UpdateProject"},    {4, "DeleteProject"}, {5, "CreateTask"},
       {6, "BatchCreateTasks"}, {7, "GetTask"},       {8, "ListTasks"},
-      {9, "UpdateTask"},       {10, "DeleteTask"},
+      {9, "UpdateTask"},       {10, "DeleteTask"},   {11, "WatchTasks"},
   };
   for (const auto& [id, name] : kFixed) {
     EXPECT_THAT(RpcIds(), ::testing::Contains(Pair(id, name)));

@@ -154,6 +154,17 @@ constexpr Seed kSeeds[] = {
     {"DeleteTask", kNoAuth, "id: 42"},
     {"DeleteTask", kProjectOne, "id: 1"},
     {"DeleteTask", kProjectOne, "id: 2"},
+    {"WatchTasks", kNoAuth, ""},
+    // From before the seed rows ("c1.0"), and from after the first three.
+    {"WatchTasks", kNoAuth, R"(resume_token: "YzEuMA")"},
+    {"WatchTasks", kNoAuth,
+     R"(resume_token: "YzEuMw" filter: "priority >= HIGH OR metadata.n = 1")"},
+    {"WatchTasks", kNoAuth, R"(resume_token: "not a token")"},
+    {"WatchTasks", kNoAuth, R"(filter: "title:")"},
+    {"WatchTasks", kProjectOne, R"(resume_token: "YzEuMA")"},
+    {"WatchTasks", kAdmin,
+     R"(resume_token: "YzEuMA" filter: "project_id = 2")"},
+    {"WatchTasks", kAnonymous, ""},
 };
 
 std::unique_ptr<google::protobuf::Message> RequestOf(const std::string& rpc) {
@@ -174,6 +185,7 @@ std::unique_ptr<google::protobuf::Message> RequestOf(const std::string& rpc) {
           {"ListTasks", &tasks::v1::ListTasksRequest::default_instance()},
           {"UpdateTask", &tasks::v1::UpdateTaskRequest::default_instance()},
           {"DeleteTask", &tasks::v1::DeleteTaskRequest::default_instance()},
+          {"WatchTasks", &tasks::v1::WatchTasksRequest::default_instance()},
       };
   return std::unique_ptr<google::protobuf::Message>(kTypes.at(rpc)->New());
 }

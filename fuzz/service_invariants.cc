@@ -15,6 +15,7 @@
 #include "google/rpc/status.pb.h"
 #include "storage/filter/filter.h"
 #include "storage/filter/matches.h"
+#include "storage/task_changes.h"
 
 namespace tasks::fuzz {
 namespace {
@@ -639,6 +640,33 @@ void Invariants::Check(const v1::DeleteTaskRequest& request,
                        const google::protobuf::Empty& response) {
   if (!CheckCall(request, status, response)) return;
   CheckTaskGone(request.id());
+}
+
+void Invariants::Check(const v1::WatchTasksRequest& request,
+                       const grpc::Status& status,
+                       const v1::TaskEvent& response) {
+  CheckCall(request, status, response);
+}
+
+void Invariants::CheckEvent(const v1::WatchTasksRequest& request,
+                            const storage::filter::Node& filter,
+                            const v1::TaskEvent& event) {
+  request_ = &request;
+  status_ = nullptr;
+  CheckRoundTrip(event);
+  if (event.type() != v1::TaskEvent::CREATED &&
+      event.type() != v1::TaskEvent::UPDATED &&
+      event.type() != v1::TaskEvent::DELETED) {
+    Fail(absl::StrCat("an event of type ", event.type()));
+  }
+  CheckVisible(event.task());
+  if (!storage::filter::Matches(filter, event.task())) {
+    Fail(absl::StrCat("an event of task ", event.task().id(),
+                      ", which the filter does not match"));
+  }
+  if (!storage::ChangePosition::Decode(event.resume_token()).ok()) {
+    Fail("an event's resume_token does not parse");
+  }
 }
 
 }  // namespace tasks::fuzz

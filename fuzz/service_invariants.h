@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/empty.pb.h"
 #include "google/protobuf/message.h"
+#include "storage/filter/filter.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
 
@@ -77,6 +78,17 @@ class Invariants {
              const v1::Task& response);
   void Check(const v1::DeleteTaskRequest& request, const grpc::Status& status,
              const google::protobuf::Empty& response);
+  // WatchTasks up to its stream (TaskServiceImpl::PrepareWatch): `response`
+  // is empty.
+  void Check(const v1::WatchTasksRequest& request, const grpc::Status& status,
+             const v1::TaskEvent& response);
+
+  // One event of a WatchTasks stream whose request parsed into `filter`: of
+  // a known type, within the caller's reach, matching the filter, with a
+  // resume_token that parses.
+  void CheckEvent(const v1::WatchTasksRequest& request,
+                  const storage::filter::Node& filter,
+                  const v1::TaskEvent& event);
 
   // `next` is the page after `previous`, fetched with the same request and
   // previous's next_page_token: it continues the list without repeating or

@@ -8,9 +8,11 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -19,7 +21,9 @@
 #include "google/protobuf/util/json_util.h"
 #include "service/auth.h"
 #include "service/logging.h"
+#include "service/status_util.h"
 #include "service/task_service_impl.h"
+#include "service/watch_cursor.h"
 #include "storage/soci_task_store.h"
 
 namespace tasks::fuzz {
@@ -78,6 +82,28 @@ class World {
 
   storage::TaskStore& store() { return *store_; }
   const SeedRows& seeds() const { return seeds_; }
+
+  // One write of each kind, as a caller with every project would make
+  // them: an update of task 1, a create in project 2, the delete of task 3,
+  // and project 2's cascade.
+  void WriteEachKind() {
+    v1::Task renamed = seeds_.tasks[0];
+    renamed.set_title("Write more tests");
+    google::protobuf::FieldMask mask;
+    mask.add_paths("title");
+    Require(
+        store_->UpdateTask(renamed, mask, storage::AccessScope::All()).status(),
+        "updating a task");
+    v1::Task added;
+    added.set_title("Added");
+    added.set_project_id(seeds_.projects[1].id());
+    Require(store_->CreateTask(added, "").status(), "creating a task");
+    Require(
+        store_->DeleteTask(seeds_.tasks[2].id(), storage::AccessScope::All()),
+        "deleting a task");
+    Require(store_->DeleteProject(seeds_.projects[1].id(), /*cascade=*/true),
+            "deleting a project");
+  }
   TaskServiceImpl& service(Caller caller) {
     return caller == Caller::kNoAuth ? *open_ : *authenticated_;
   }
@@ -119,21 +145,34 @@ template <typename Request, typename Response>
 using Method = grpc::Status (TaskServiceImpl::*)(grpc::ServerContext*,
                                                  const Request*, Response*);
 
+// A server context with the metadata `caller` sends over gRPC (the spouse
+// keeps the metadata's bytes: it lives as long as the context).
+class CallerContext {
+ public:
+  explicit CallerContext(Caller caller) {
+    if (caller == Caller::kAdmin) {
+      spouse_.AddClientMetadata("authorization",
+                                absl::StrCat("Bearer ", kAdminToken));
+    } else if (caller == Caller::kProjectOne) {
+      spouse_.AddClientMetadata("authorization",
+                                absl::StrCat("Bearer ", kProjectOneToken));
+    }
+  }
+
+  grpc::ServerContext* get() { return &context_; }
+
+ private:
+  grpc::ServerContext context_;
+  grpc::testing::ServerContextTestSpouse spouse_{&context_};
+};
+
 // Calls `method` as `caller` would over gRPC.
 template <typename Request, typename Response>
 grpc::Status Invoke(World& world, Caller caller,
                     Method<Request, Response> method, const Request& request,
                     Response* response) {
-  grpc::ServerContext context;
-  grpc::testing::ServerContextTestSpouse spouse(&context);
-  if (caller == Caller::kAdmin) {
-    spouse.AddClientMetadata("authorization",
-                             absl::StrCat("Bearer ", kAdminToken));
-  } else if (caller == Caller::kProjectOne) {
-    spouse.AddClientMetadata("authorization",
-                             absl::StrCat("Bearer ", kProjectOneToken));
-  }
-  return (world.service(caller).*method)(&context, &request, response);
+  CallerContext context(caller);
+  return (world.service(caller).*method)(context.get(), &request, response);
 }
 
 // Up to this many further pages of a list are fetched and checked.
@@ -167,6 +206,54 @@ void Run(Caller caller, absl::string_view bytes) {
   }
 }
 
+// Most events of one fuzzed WatchTasks stream: then its client "cancels".
+constexpr int kWatchEvents = 4;
+
+// WatchTasks, bounded: the stream is prepared as the server prepares it
+// (TaskServiceImpl::PrepareWatch), one write of each kind follows, and the
+// events the stream would send next (its WatchCursor over the change log)
+// are checked, up to kWatchEvents of them.
+void RunWatch(Caller caller, absl::string_view bytes) {
+  v1::WatchTasksRequest request;
+  if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return;
+  }
+  World world;
+  Invariants invariants(world.store(), world.seeds(), ViewOf(caller));
+  CallerContext context(caller);
+  absl::StatusOr<TaskServiceImpl::WatchPlan> plan =
+      world.service(caller).PrepareWatch(context.get(), request);
+  invariants.Check(request, service::ToGrpcStatus(plan.status()),
+                   v1::TaskEvent());
+  if (!plan.ok()) return;
+  absl::StatusOr<storage::ChangePosition> start =
+      plan->resume.has_value()
+          ? absl::StatusOr<storage::ChangePosition>(*plan->resume)
+          : world.store().LatestChangePosition();
+  if (!start.ok()) {
+    std::fprintf(stderr, "fuzz target: the present: %s\n",
+                 start.status().ToString().c_str());
+    std::abort();
+  }
+  world.WriteEachKind();
+  service::WatchCursor cursor = plan->CursorAt(*std::move(start));
+  absl::StatusOr<std::vector<storage::TaskChange>> changes =
+      world.store().ReadChanges(cursor.position(), 16);
+  if (!changes.ok()) {
+    // Nothing is trimmed here: every token the stream could get is valid.
+    std::fprintf(stderr, "fuzz target: reading changes: %s\n",
+                 changes.status().ToString().c_str());
+    std::abort();
+  }
+  int sent = 0;
+  for (const storage::TaskChange& change : *changes) {
+    std::optional<v1::TaskEvent> event = cursor.Next(change);
+    if (!event.has_value()) continue;
+    invariants.CheckEvent(request, plan->filter, *event);
+    if (++sent == kWatchEvents) return;
+  }
+}
+
 struct Rpc {
   int id;  // in the input format: see RpcIds()
   const char* name;
@@ -174,7 +261,7 @@ struct Rpc {
 };
 
 // Ids 0-10 were these RPCs' positions in tasks.proto when the format began;
-// a new RPC takes id 11, the next 12, and so on.
+// a new RPC takes the next free id: WatchTasks 11, the next 12, and so on.
 constexpr Rpc kRpcs[] = {
     {0, "CreateProject",
      Run<v1::CreateProjectRequest, v1::Project,
@@ -205,6 +292,7 @@ constexpr Rpc kRpcs[] = {
     {10, "DeleteTask",
      Run<v1::DeleteTaskRequest, google::protobuf::Empty,
          &TaskServiceImpl::DeleteTask>},
+    {11, "WatchTasks", RunWatch},
 };
 
 // kRpcs by id; null where an id has no RPC.

@@ -13,7 +13,9 @@
 // parses it. Bytes protobuf cannot parse end the input (gRPC answers
 // INTERNAL without calling the service). Otherwise the request goes to a
 // TaskServiceImpl on a fresh in-memory SQLite store holding the seed rows
-// below, lists are followed for two more pages, and every outcome is checked
+// below, lists are followed for two more pages, a WatchTasks stream is
+// prepared and its first few events after one write of each kind are read
+// (see RunWatch), and every outcome is checked
 // (service_invariants.h); a broken invariant aborts the process, which the
 // fuzzer reports as a crash.
 //

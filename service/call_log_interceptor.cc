@@ -3,6 +3,7 @@
 #include <grpcpp/server_context.h>
 
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,16 +29,50 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
         tokens_(tokens),
         start_(absl::Now()) {}
 
+  ~CallLogInterceptor() override {
+    // A stream that ended without a status: its client cancelled or went
+    // away (a WatchTasks client stopping, say). Logged as the client sees it.
+    if (!logged_ && facts_.has_value()) {
+      LogCall(grpc::Status(grpc::StatusCode::CANCELLED,
+                           "the client cancelled or went away"));
+    }
+  }
+
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (info_->type() != grpc::experimental::ServerRpcInfo::Type::UNARY &&
+        methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      KeepFacts();
+    }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
       LogCall(methods->GetSendStatus());
+      logged_ = true;
     }
     methods->Proceed();
   }
 
  private:
+  // What a stream's line says besides its end, read while its context is
+  // there: a stream may end with no status sent, when only this object is
+  // left of it.
+  struct Facts {
+    std::string principal;
+    std::string peer;
+    std::string request_id;
+  };
+
+  void KeepFacts() {
+    grpc::ServerContextBase* context = info_->server_context();
+    if (context == nullptr) return;
+    Facts facts;
+    if (tokens_ != nullptr) facts.principal = PrincipalName();
+    facts.peer = context->peer();
+    facts.request_id = std::string(RequestIdOf(*context));
+    facts_ = std::move(facts);
+  }
+
   void LogCall(const grpc::Status& status) const {
     if (!LogEnabled(LogLevel::kInfo)) return;
     const std::string code = absl::StatusCodeToString(
@@ -49,8 +84,10 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
     }
     std::string line =
         absl::StrFormat("%s %s %.3fms", method_, code, latency_ms);
-    if (tokens_ != nullptr)
-      absl::StrAppend(&line, " principal=", PrincipalName());
+    if (tokens_ != nullptr) {
+      absl::StrAppend(&line, " principal=",
+                      facts_.has_value() ? facts_->principal : PrincipalName());
+    }
     if (!status.ok()) absl::StrAppend(&line, ": ", status.error_message());
     Log(LogLevel::kInfo, line);
   }
@@ -58,11 +95,22 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
   // The same call as one JSON object: the fields an operator filters on.
   void LogJson(const grpc::Status& status, absl::string_view code,
                double latency_ms) const {
-    grpc::ServerContextBase* context = info_->server_context();
-    const std::string peer = context == nullptr ? "" : context->peer();
-    const absl::string_view request_id =
-        context == nullptr ? absl::string_view() : RequestIdOf(*context);
-    const std::string principal = tokens_ != nullptr ? PrincipalName() : "";
+    std::string peer;
+    std::string request_id;
+    std::string principal;
+    if (facts_.has_value()) {
+      peer = facts_->peer;
+      request_id = facts_->request_id;
+      principal = facts_->principal;
+    } else {
+      // Only while the call is there: a unary call logs as it answers.
+      grpc::ServerContextBase* context = info_->server_context();
+      if (context != nullptr) {
+        peer = context->peer();
+        request_id = std::string(RequestIdOf(*context));
+      }
+      if (tokens_ != nullptr) principal = PrincipalName();
+    }
     // grpc::Status::error_message() returns a copy: kept alive here.
     const std::string error = status.error_message();
     std::vector<LogField> fields = {
@@ -99,6 +147,8 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
   const char* method_;
   const TokenTable* const tokens_;
   const absl::Time start_;
+  bool logged_ = false;
+  std::optional<Facts> facts_;  // streams only
 };
 
 }  // namespace

@@ -15,6 +15,9 @@ namespace tasks::service {
 //   I ... /tasks.v1.TaskService/GetTask OK 0.412ms
 //   I ... /tasks.v1.TaskService/GetTask NOT_FOUND 0.318ms: no task with id 7
 // (ToGrpcStatus logs the hidden detail of INTERNAL errors at error level.)
+// A stream that ends without a status (its client cancelled or went away, as
+// a WatchTasks client stopping does) is logged when it is freed, as
+// CANCELLED.
 // With a TokenTable, the line names the caller's principal (never its token):
 //   I ... /tasks.v1.TaskService/GetTask OK 0.412ms principal=blue
 //   I ... /tasks.v1.TaskService/GetTask UNAUTHENTICATED 0.05ms principal=-

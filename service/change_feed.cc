@@ -111,7 +111,10 @@ void ChangeFeed::RunFeed() {
         if (stopping_) return;
         const absl::Time now = absl::Now();
         const bool watched = watchers_.load(std::memory_order_relaxed) > 0;
-        if (!watched) active_ = false;  // Starts over when watched again.
+        if (!watched) {
+          active_ = false;  // Starts over when watched again.
+          woken_ = false;   // Nobody to read for: AddWatcher wakes it again.
+        }
         const bool wanted = watched && (!active_ || woken_ || now >= next_poll);
         trim = now >= next_trim;
         read = wanted && now >= retry_at;
@@ -153,6 +156,8 @@ void ChangeFeed::RunFeed() {
     if (status.code() == absl::StatusCode::kOutOfRange) active_ = false;
     backoff = NextBackoff(backoff);
     retry_at = absl::Now() + backoff;
+    absl::MutexLock lock(&mu_);
+    woken_ = true;  // Read again once the backoff is over.
   }
 }
 

@@ -79,6 +79,23 @@ ABSL_FLAG(int, max_health_watches,
           tasks::service::HealthService::kDefaultMaxWatches,
           "Most health Watch streams open at once; more get "
           "RESOURCE_EXHAUSTED. At least 1.");
+ABSL_FLAG(int, max_watchers, tasks::service::ServerConfig().max_watchers,
+          "Most WatchTasks streams open at once; more get RESOURCE_EXHAUSTED "
+          "(TOO_MANY_WATCHERS). At least 1.");
+ABSL_FLAG(int, max_watchers_per_principal,
+          tasks::service::ServerConfig().max_watchers_per_principal,
+          "Most WatchTasks streams one principal (bearer token's name) may "
+          "have open; without --auth_tokens_file only --max_watchers "
+          "applies. At least 1.");
+ABSL_FLAG(absl::Duration, watch_poll_interval,
+          tasks::service::ServerConfig().watch_poll_interval,
+          "While WatchTasks streams are open, how often the change log is "
+          "read for changes written by other processes or replicas that "
+          "sent no notification (a shared SQLite file, PgBouncer).");
+ABSL_FLAG(absl::Duration, watch_retention,
+          tasks::service::ServerConfig().watch_retention,
+          "How long changes are kept for resuming WatchTasks streams; an "
+          "older resume_token gets OUT_OF_RANGE (RESUME_TOKEN_EXPIRED).");
 ABSL_FLAG(absl::Duration, max_request_deadline, absl::Seconds(30),
           "Longest a call may wait on the database (for a pooled connection "
           "or a lock), whatever deadline the client sends; the store's own "
@@ -171,6 +188,11 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   }
   config.max_health_watches = absl::GetFlag(FLAGS_max_health_watches);
   config.max_concurrent_lists = absl::GetFlag(FLAGS_max_concurrent_lists);
+  config.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  config.max_watchers_per_principal =
+      absl::GetFlag(FLAGS_max_watchers_per_principal);
+  config.watch_poll_interval = absl::GetFlag(FLAGS_watch_poll_interval);
+  config.watch_retention = absl::GetFlag(FLAGS_watch_retention);
   config.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   config.health_probe_interval = absl::GetFlag(FLAGS_health_probe_interval);
   config.health_probe_timeout = absl::GetFlag(FLAGS_health_probe_timeout);
@@ -206,6 +228,15 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   if (config.completion_queues < 1) {
     return absl::InvalidArgumentError(
         "--completion_queues must not be negative");
+  }
+  if (config.max_watchers < 1 || config.max_watchers_per_principal < 1) {
+    return absl::InvalidArgumentError(
+        "--max_watchers and --max_watchers_per_principal must be at least 1");
+  }
+  if (config.watch_poll_interval <= absl::ZeroDuration() ||
+      config.watch_retention <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--watch_poll_interval and --watch_retention must be positive");
   }
   if (max_request_deadline <= absl::ZeroDuration() ||
       config.health_probe_interval <= absl::ZeroDuration() ||

@@ -15,6 +15,10 @@ expect_exit 2 "log_level" --log_level=loud
 expect_exit 2 "--max_threads must be at least 2" --max_threads=1
 expect_exit 2 "--completion_queues must not be negative" --completion_queues=-1
 expect_exit 2 "--max_health_watches must be at least 1" --max_health_watches=0
+expect_exit 2 "--max_watchers and --max_watchers_per_principal must be at least 1" \
+  --max_watchers_per_principal=0
+expect_exit 2 "--watch_poll_interval and --watch_retention must be positive" \
+  --watch_retention=0s
 expect_exit 2 "--max_concurrent_lists must be at least 1" \
   --max_concurrent_lists=0
 expect_exit 2 "--drain_timeout must not be negative" --drain_timeout=-1s
@@ -30,6 +34,8 @@ expect_exit 2 "--max_streams_per_connection must be at least 1" \
 help="$("$server" --help)" || fail "--help exited $?"
 for flag in --listen --db --pool_size --max_threads --completion_queues \
     --max_request_deadline --max_health_watches --max_concurrent_lists \
+    --max_watchers --max_watchers_per_principal --watch_poll_interval \
+    --watch_retention \
     --max_connection_idle \
     --max_connection_age --max_connection_age_grace --handshake_timeout \
     --min_client_ping_interval --max_ping_strikes --max_streams_per_connection \

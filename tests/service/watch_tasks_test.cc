@@ -1,4 +1,4 @@
-// WatchTasks through a real server and channel on in-memory SQLite: every
+// WatchTasks through a real server and channel, on each backend: every
 // kind of write reported once and in commit order, filters, scopes, resume
 // tokens, caps, shutdown, and a client that does not read.
 
@@ -19,12 +19,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/auth.h"
+#include "service/server_metrics.h"
 #include "service/task_watchers.h"
 #include "storage/soci_task_store.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/service/service_test_fixture.h"
 #include "tests/testing/figure.h"
 #include "tests/testing/grpc_status_matchers.h"
+#include "tests/testing/stderr_capture.h"
+#include "tests/testing/store_backends.h"
 
 namespace tasks::service {
 namespace {
@@ -32,10 +35,13 @@ namespace {
 using ::tasks::testing::GrpcErrorIs;
 using ::tasks::testing::GrpcInvalidField;
 using ::tasks::testing::GrpcOk;
+using ::tasks::testing::StoreBackend;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
-using Type = v1::TaskEvent::Type;
+
+const bool kEnvironmentRegistered =
+    ::tasks::testing::RegisterStoreBackendEnvironment();
 
 constexpr absl::Duration kWait = absl::Seconds(30);
 
@@ -137,20 +143,34 @@ v1::WatchTasksRequest WatchFrom(const std::string& resume_token,
   return request;
 }
 
-class WatchTasksTest : public TaskServerTest<> {
+class WatchTasksTest
+    : public TaskServerTest<::testing::TestWithParam<StoreBackend>> {
  protected:
-  // A server on in-memory SQLite whose store the test can reach too.
+  // A server on a fresh database (SQLite in memory) whose store the test can
+  // reach too.
   void StartWith(ServerConfig config) {
-    config.open_store = [this]() -> absl::StatusOr<storage::TaskStorePtr> {
+    absl::StatusOr<std::string> connection =
+        ::tasks::testing::FreshStoreDatabase(
+            GetParam(), ::tasks::testing::StoreLocation::kPrivate);
+    ASSERT_TRUE(connection.ok()) << connection.status();
+    config.open_store =
+        [this,
+         connection = *connection]() -> absl::StatusOr<storage::TaskStorePtr> {
       absl::StatusOr<storage::TaskStorePtr> store =
-          storage::OpenSociTaskStore(":memory:");
+          storage::OpenSociTaskStore(connection);
       if (store.ok()) store_ = store->get();
       return store;
     };
+    config.reads_on_queue_threads = GetParam() == StoreBackend::kSqlite;
     ASSERT_NO_FATAL_FAILURE(StartServer(std::move(config)));
   }
 
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartWith(ServerConfig())); }
+
+  void TearDown() override {
+    TaskServerTest::TearDown();
+    ::tasks::testing::ReleaseFreshStoreDatabases();
+  }
 
   // The present, as ListTasks gives it.
   std::string ListToken(const std::string& token = "") {
@@ -194,7 +214,7 @@ class WatchTasksTest : public TaskServerTest<> {
   storage::TaskStore* store_ = nullptr;
 };
 
-TEST_F(WatchTasksTest, EveryKindOfWriteIsReportedOnceInCommitOrder) {
+TEST_P(WatchTasksTest, EveryKindOfWriteIsReportedOnceInCommitOrder) {
   const int64_t project = CreateProject("home");
   const std::string token = ListToken();
   EventStream stream(stub(), WatchFrom(token));
@@ -252,7 +272,7 @@ TEST_F(WatchTasksTest, EveryKindOfWriteIsReportedOnceInCommitOrder) {
   EXPECT_EQ(Describe(more[7]), absl::StrCat("CREATED ", sentinel.id()));
 }
 
-TEST_F(WatchTasksTest, WithoutTokenStartsAtThePresent) {
+TEST_P(WatchTasksTest, WithoutTokenStartsAtThePresent) {
   CreateTask("before");
   EventStream stream(stub(), v1::WatchTasksRequest());
   stream.WaitPositioned();
@@ -262,7 +282,7 @@ TEST_F(WatchTasksTest, WithoutTokenStartsAtThePresent) {
   EXPECT_EQ(Describe(events[0]), absl::StrCat("CREATED ", after.id()));
 }
 
-TEST_F(WatchTasksTest, FilterSelectsTheEventsByTheTaskAfterTheChange) {
+TEST_P(WatchTasksTest, FilterSelectsTheEventsByTheTaskAfterTheChange) {
   const std::string token = ListToken();
   EventStream stream(stub(), WatchFrom(token, "priority >= HIGH"));
   stream.StartReading();
@@ -276,14 +296,14 @@ TEST_F(WatchTasksTest, FilterSelectsTheEventsByTheTaskAfterTheChange) {
                           absl::StrCat("UPDATED ", low.id())));
 }
 
-TEST_F(WatchTasksTest, FilterThatDoesNotParseIsInvalidArgumentWithPosition) {
+TEST_P(WatchTasksTest, FilterThatDoesNotParseIsInvalidArgumentWithPosition) {
   EventStream stream(stub(), WatchFrom("", "priority >= "));
   const grpc::Status status = stream.Status();
   EXPECT_THAT(status, GrpcInvalidField("filter", reason::kInvalidArgument));
   EXPECT_THAT(status.error_message(), HasSubstr("position"));
 }
 
-TEST_F(WatchTasksTest, MalformedResumeTokenIsInvalidArgument) {
+TEST_P(WatchTasksTest, MalformedResumeTokenIsInvalidArgument) {
   for (const char* token : {"not a token", "Yzk", "YzEuLTE"}) {
     EventStream stream(stub(), WatchFrom(token));
     EXPECT_THAT(stream.Status(),
@@ -292,7 +312,7 @@ TEST_F(WatchTasksTest, MalformedResumeTokenIsInvalidArgument) {
   }
 }
 
-TEST_F(WatchTasksTest, ListThenWatchFromItsTokenReportsExactlyTheLaterChanges) {
+TEST_P(WatchTasksTest, ListThenWatchFromItsTokenReportsExactlyTheLaterChanges) {
   v1::Task first = CreateTask("first");
   CreateTask("second");
   const std::string token = ListToken();
@@ -311,7 +331,7 @@ TEST_F(WatchTasksTest, ListThenWatchFromItsTokenReportsExactlyTheLaterChanges) {
   EXPECT_EQ(Describe(more[2]), absl::StrCat("CREATED ", sentinel.id()));
 }
 
-TEST_F(WatchTasksTest, ResumingFromAnEventsTokenContinuesRightAfterIt) {
+TEST_P(WatchTasksTest, ResumingFromAnEventsTokenContinuesRightAfterIt) {
   const std::string token = ListToken();
   std::vector<int64_t> ids;
   for (int i = 0; i < 4; ++i)
@@ -332,10 +352,13 @@ TEST_F(WatchTasksTest, ResumingFromAnEventsTokenContinuesRightAfterIt) {
                                             absl::StrCat("CREATED ", ids[3])));
 }
 
-TEST_F(WatchTasksTest, TokenPastTheRetentionIsOutOfRange) {
+TEST_P(WatchTasksTest, TokenPastTheRetentionIsOutOfRange) {
   const std::string token = ListToken();
   CreateTask("trimmed");
   ASSERT_NE(store_, nullptr);
+  // Only numbered changes are trimmed (PostgreSQL numbers them as a feed
+  // reads them, and none reads without a watcher).
+  ASSERT_TRUE(store_->SequenceChanges().ok());
   ASSERT_TRUE(store_->TrimChanges(absl::Now() + absl::Seconds(1)).ok());
   CreateTask("kept");
   EventStream stream(stub(), WatchFrom(token));
@@ -343,7 +366,7 @@ TEST_F(WatchTasksTest, TokenPastTheRetentionIsOutOfRange) {
                                            reason::kResumeTokenExpired));
 }
 
-TEST_F(WatchTasksTest, WriteOnThisServerReachesAWatcherWithoutPolling) {
+TEST_P(WatchTasksTest, WriteOnThisServerReachesAWatcherWithoutPolling) {
   ServerConfig config;
   config.watch_poll_interval = absl::Hours(1);
   ASSERT_NO_FATAL_FAILURE(StartWith(std::move(config)));
@@ -365,6 +388,46 @@ TEST_F(WatchTasksTest, WriteOnThisServerReachesAWatcherWithoutPolling) {
   EXPECT_LT(latencies_ms[10], 1000);  // The poll would take an hour.
 }
 
+TEST_P(WatchTasksTest, WriteThroughAnotherServerOfTheDatabaseArrives) {
+  // Two servers on one database: a SQLite file, or one PostgreSQL database.
+  absl::StatusOr<std::string> connection = ::tasks::testing::FreshStoreDatabase(
+      GetParam(), ::tasks::testing::StoreLocation::kShared);
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  auto config_for = [&] {
+    ServerConfig config;
+    config.open_store = [connection = *connection] {
+      return storage::OpenSociTaskStore(connection);
+    };
+    config.reads_on_queue_threads = GetParam() == StoreBackend::kSqlite;
+    return config;
+  };
+  ASSERT_NO_FATAL_FAILURE(StartServer(config_for()));
+  std::unique_ptr<TaskServer> other = StartOrFail(config_for());
+  ASSERT_NE(other, nullptr);
+  std::unique_ptr<Stub> other_stub =
+      v1::TaskService::NewStub(other->InProcessChannel());
+
+  EventStream stream(stub(), v1::WatchTasksRequest());
+  stream.WaitPositioned();
+  stream.StartReading();
+  v1::CreateTaskRequest create;
+  create.mutable_task()->set_title("elsewhere");
+  v1::Task task;
+  ASSERT_THAT(Call(&Stub::CreateTask, create, &task, other_stub.get()),
+              GrpcOk());
+  const absl::Time written = absl::Now();
+  const std::vector<v1::TaskEvent> events = stream.Take(1);
+  const absl::Duration took = absl::Now() - written;
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(Describe(events[0]), absl::StrCat("CREATED ", task.id()));
+  // A NOTIFY on PostgreSQL; the 250 ms poll on SQLite.
+  ::tasks::testing::ReportFigure(absl::StrCat(
+      "write on the other server -> event: ", absl::ToDoubleMilliseconds(took),
+      " ms"));
+  EXPECT_LT(took, absl::Seconds(5));
+  other->Shutdown();
+}
+
 constexpr char kAdminToken[] = "admin-token-0123456789";
 constexpr char kBlueToken[] = "blue-token-0123456789ab";
 constexpr char kGreenToken[] = "green-token-0123456789a";
@@ -383,7 +446,7 @@ class WatchTasksAuthTest : public WatchTasksTest {
   }
 };
 
-TEST_F(WatchTasksAuthTest, WatcherSeesOnlyTheProjectsItsTokenMayUse) {
+TEST_P(WatchTasksAuthTest, WatcherSeesOnlyTheProjectsItsTokenMayUse) {
   const int64_t one = CreateProject("one", kAdminToken);
   const int64_t two = CreateProject("two", kAdminToken);
   ASSERT_EQ(one, 1);
@@ -402,13 +465,13 @@ TEST_F(WatchTasksAuthTest, WatcherSeesOnlyTheProjectsItsTokenMayUse) {
                           absl::StrCat("CREATED ", sentinel.id())));
 }
 
-TEST_F(WatchTasksAuthTest, WatchWithoutTokenIsUnauthenticated) {
+TEST_P(WatchTasksAuthTest, WatchWithoutTokenIsUnauthenticated) {
   EventStream stream(stub(), v1::WatchTasksRequest());
   EXPECT_THAT(stream.Status(), GrpcErrorIs(grpc::StatusCode::UNAUTHENTICATED,
                                            reason::kUnauthenticated));
 }
 
-TEST_F(WatchTasksAuthTest, PrincipalCapIsPerPrincipalAndFreedOnCancel) {
+TEST_P(WatchTasksAuthTest, PrincipalCapIsPerPrincipalAndFreedOnCancel) {
   ASSERT_EQ(CreateProject("one", kAdminToken), 1);
   auto blue = std::make_unique<EventStream>(stub(), v1::WatchTasksRequest(),
                                             kBlueToken);
@@ -437,7 +500,7 @@ TEST_F(WatchTasksAuthTest, PrincipalCapIsPerPrincipalAndFreedOnCancel) {
   EXPECT_EQ(events[0].task().id(), task.id());
 }
 
-TEST_F(WatchTasksTest, ServerCapIsResourceExhaustedAndFreedOnCancel) {
+TEST_P(WatchTasksTest, ServerCapIsResourceExhaustedAndFreedOnCancel) {
   ServerConfig config;
   config.max_watchers = 2;
   ASSERT_NO_FATAL_FAILURE(StartWith(std::move(config)));
@@ -462,7 +525,7 @@ TEST_F(WatchTasksTest, ServerCapIsResourceExhaustedAndFreedOnCancel) {
   EXPECT_EQ(server_->watcher_stats().open, 2);
 }
 
-TEST_F(WatchTasksTest, ShutdownEndsWatchersWithUnavailablePromptly) {
+TEST_P(WatchTasksTest, ShutdownEndsWatchersWithUnavailablePromptly) {
   std::vector<std::unique_ptr<EventStream>> streams;
   for (int i = 0; i < 3; ++i) {
     streams.push_back(
@@ -481,7 +544,7 @@ TEST_F(WatchTasksTest, ShutdownEndsWatchersWithUnavailablePromptly) {
   EXPECT_LT(took, absl::Seconds(5));
 }
 
-TEST_F(WatchTasksTest, ClientThatDoesNotReadCostsOneEventAndGetsAllLater) {
+TEST_P(WatchTasksTest, ClientThatDoesNotReadCostsOneEventAndGetsAllLater) {
   const std::string token = ListToken();
   EventStream stream(stub(), WatchFrom(token));
   stream.WaitPositioned();
@@ -515,6 +578,41 @@ TEST_F(WatchTasksTest, ClientThatDoesNotReadCostsOneEventAndGetsAllLater) {
     ASSERT_LT(events[i - 1].task().id(), events[i].task().id()) << i;
   }
 }
+
+TEST_P(WatchTasksTest, OpenWatchersAreAGaugeAndACancelledOneIsLogged) {
+  ServerConfig config;
+  config.metrics = std::make_shared<ServerMetrics>();
+  std::shared_ptr<ServerMetrics> metrics = config.metrics;
+  ASSERT_NO_FATAL_FAILURE(StartWith(std::move(config)));
+  ::tasks::testing::StderrCapture capture;
+  {
+    EventStream stream(stub(), v1::WatchTasksRequest());
+    stream.WaitPositioned();
+    EXPECT_THAT(metrics->Scrape(), HasSubstr("tasks_watchers_open 1"));
+    stream.Cancel();
+    EXPECT_EQ(stream.Status().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  StopServer();  // Every call freed, and logged.
+  const std::string log = capture.Stop();
+  EXPECT_THAT(log, HasSubstr("/tasks.v1.TaskService/WatchTasks CANCELLED"));
+  const std::string scraped = metrics->Scrape();
+  EXPECT_THAT(scraped, HasSubstr("tasks_watchers_open 0"));
+  EXPECT_THAT(scraped,
+              HasSubstr("grpc_code=\"CANCELLED\",grpc_method=\"WatchTasks\""));
+}
+
+std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
+  return ::tasks::testing::StoreBackendName(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, WatchTasksTest,
+    ::testing::ValuesIn(::tasks::testing::SelectedStoreBackends()),
+    BackendName);
+INSTANTIATE_TEST_SUITE_P(
+    Backends, WatchTasksAuthTest,
+    ::testing::ValuesIn(::tasks::testing::SelectedStoreBackends()),
+    BackendName);
 
 }  // namespace
 }  // namespace tasks::service

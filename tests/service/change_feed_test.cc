@@ -1,0 +1,224 @@
+// ChangeFeed over a fake change log: idle without watchers, the ring's
+// bounds and lookups, polling, and store errors retried.
+
+#include "service/change_feed.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tests/testing/figure.h"
+#include "tests/testing/mock_task_store.h"
+
+namespace tasks::service {
+namespace {
+
+using Kind = ChangeFeed::Lookup::Kind;
+using storage::ChangePosition;
+using storage::TaskChange;
+
+// A change log in memory; every other method is a (nice) mock.
+class FakeChangeLog : public ::testing::NiceMock<testing::MockTaskStore> {
+ public:
+  // Commits `count` changes.
+  void Append(int count) {
+    absl::MutexLock lock(&mu_);
+    for (int i = 0; i < count; ++i) {
+      TaskChange change;
+      change.seq = change.change_id = static_cast<int64_t>(log_.size()) + 1;
+      change.type = v1::TaskEvent::CREATED;
+      change.task.set_id(change.seq);
+      log_.push_back(change);
+    }
+  }
+
+  void FailReads(int times) {
+    absl::MutexLock lock(&mu_);
+    failures_ = times;
+  }
+
+  int calls() const { return calls_.load(); }
+
+  absl::StatusOr<ChangePosition> LatestChangePosition() override {
+    ++calls_;
+    absl::MutexLock lock(&mu_);
+    return ChangePosition(static_cast<int64_t>(log_.size()), {});
+  }
+
+  absl::StatusOr<std::vector<TaskChange>> ReadChanges(
+      const ChangePosition& after, int limit) override {
+    ++calls_;
+    absl::MutexLock lock(&mu_);
+    if (failures_ > 0) {
+      --failures_;
+      return absl::UnavailableError("the database is down");
+    }
+    std::vector<TaskChange> page;
+    for (const TaskChange& change : log_) {
+      if (change.seq > after.seq() && static_cast<int>(page.size()) < limit) {
+        page.push_back(change);
+      }
+    }
+    return page;
+  }
+
+  absl::StatusOr<int> SequenceChanges() override {
+    ++calls_;
+    return 0;
+  }
+
+  absl::StatusOr<bool> WaitForChanges(absl::Duration timeout) override {
+    absl::SleepFor(timeout);  // No signal, as SQLite.
+    return false;
+  }
+
+  absl::Status TrimChanges(absl::Time /*before*/) override {
+    ++calls_;
+    return absl::OkStatus();
+  }
+
+ private:
+  std::atomic<int> calls_{0};
+  absl::Mutex mu_;
+  std::vector<TaskChange> log_ ABSL_GUARDED_BY(mu_);
+  int failures_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Polls `done` until it holds or 20 s have passed.
+bool Eventually(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+class ChangeFeedTest : public ::testing::Test {
+ protected:
+  void Start(ChangeFeed::Options options) {
+    feed_ = std::make_unique<ChangeFeed>(store_, options);
+    feed_->Start([this] { ++wakes_; });
+  }
+
+  void TearDown() override {
+    if (feed_ != nullptr) feed_->Stop();
+  }
+
+  bool HasRead(int64_t seq) {
+    return Eventually(
+        [&] { return feed_->After(seq - 1).kind == Kind::kChange; });
+  }
+
+  FakeChangeLog store_;
+  std::unique_ptr<ChangeFeed> feed_;
+  std::atomic<int> wakes_{0};
+};
+
+TEST_F(ChangeFeedTest, WithoutWatchersTheStoreIsNotRead) {
+  ChangeFeed::Options options;
+  options.poll_interval = absl::Milliseconds(5);
+  Start(options);
+  store_.Append(3);
+  feed_->Notify();
+  // Forty polls' worth of time: none of them happens.
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(store_.calls(), 0);
+  EXPECT_EQ(wakes_.load(), 0);
+
+  feed_->AddWatcher();  // Starts at the present: 3.
+  ASSERT_TRUE(Eventually([&] { return wakes_.load() > 0; }));
+  store_.Append(1);
+  feed_->Notify();
+  ASSERT_TRUE(HasRead(4));
+  EXPECT_EQ(feed_->After(3).change->seq, 4);
+  EXPECT_EQ(feed_->After(2).kind, Kind::kBehind);  // Before the feed began.
+}
+
+TEST_F(ChangeFeedTest,
+       RingKeepsTheLatestChangesAndSendsOlderReadersToTheStore) {
+  ChangeFeed::Options options;
+  options.ring_capacity = 4;
+  options.read_limit = 3;
+  options.poll_interval = absl::Hours(1);
+  Start(options);
+  feed_->AddWatcher();
+  ASSERT_TRUE(Eventually([&] { return wakes_.load() > 0; }));
+  store_.Append(10);
+  feed_->Notify();
+  ASSERT_TRUE(HasRead(10));
+  EXPECT_EQ(feed_->ring_size(), 4);
+  const ChangeFeed::Lookup behind = feed_->After(5);
+  EXPECT_EQ(behind.kind, Kind::kBehind);
+  EXPECT_EQ(behind.read_through, 10);
+  EXPECT_EQ(feed_->After(6).change->seq, 7);
+  EXPECT_EQ(feed_->After(9).change->seq, 10);
+  EXPECT_EQ(feed_->After(10).kind, Kind::kUpToDate);
+  EXPECT_EQ(feed_->After(12).kind, Kind::kUpToDate);
+}
+
+TEST_F(ChangeFeedTest, PollFindsChangesNobodyNotified) {
+  ChangeFeed::Options options;
+  options.poll_interval = absl::Milliseconds(20);
+  Start(options);
+  feed_->AddWatcher();
+  ASSERT_TRUE(Eventually([&] { return wakes_.load() > 0; }));
+  store_.Append(2);  // Another process's writes: no Notify().
+  EXPECT_TRUE(HasRead(2));
+}
+
+TEST_F(ChangeFeedTest, StoreErrorsAreRetriedWithBackoff) {
+  ChangeFeed::Options options;
+  options.poll_interval = absl::Hours(1);
+  Start(options);
+  feed_->AddWatcher();
+  ASSERT_TRUE(Eventually([&] { return wakes_.load() > 0; }));
+  store_.FailReads(3);
+  store_.Append(1);
+  feed_->Notify();
+  EXPECT_TRUE(HasRead(1));  // After 100, 200 and 400 ms of backoff.
+}
+
+// CPU time of the whole process.
+absl::Duration ProcessCpuTime() {
+  timespec now;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return absl::DurationFromTimespec(now);
+}
+
+TEST_F(ChangeFeedTest, LastWatcherLeavingWithAWakePendingLeavesTheFeedIdle) {
+  ChangeFeed::Options options;
+  options.poll_interval = absl::Hours(1);
+  Start(options);
+  // The wake AddWatcher leaves is still pending when the watcher goes: the
+  // feed must sleep, not spin on it (it once did, holding its lock).
+  feed_->AddWatcher();
+  feed_->RemoveWatcher();
+  const absl::Duration cpu_before = ProcessCpuTime();
+  absl::SleepFor(absl::Milliseconds(300));
+  const absl::Duration used = ProcessCpuTime() - cpu_before;
+  ::tasks::testing::ReportFigure(absl::StrCat("process CPU over 300 ms idle: ",
+                                              absl::FormatDuration(used)));
+  EXPECT_LT(used, absl::Milliseconds(100)) << absl::FormatDuration(used);
+}
+
+TEST_F(ChangeFeedTest, NotifyAfterStopIsHarmless) {
+  Start(ChangeFeed::Options());
+  feed_->AddWatcher();
+  feed_->Stop();
+  feed_->Notify();
+  feed_->RemoveWatcher();
+  feed_->Stop();
+}
+
+}  // namespace
+}  // namespace tasks::service
