@@ -464,20 +464,23 @@ class SociTaskStore final : public TaskStore {
       // PostgreSQL reads the page and its change position in one statement;
       // SQLite in one read transaction (see Queries::PositionedListTasks).
       const bool one_statement = database_.dialect().buffers_results();
-      const std::string filtered_sql =
-          filter.condition.empty() ? std::string()
-          : one_statement
-              ? queries_.PositionedListTasks(query.filters, query.order,
-                                             cursor.has_value(),
-                                             filter.condition)
-              : queries_.ListTasks(query.filters, query.order,
-                                   cursor.has_value(), filter.condition);
-      const std::string& sql =
-          !filter.condition.empty() ? filtered_sql
-          : one_statement           ? queries_.PositionedListTasks(
-                                          query.filters, query.order, cursor.has_value())
-                          : queries_.ListTasks(query.filters, query.order,
-                                               cursor.has_value());
+      const bool after = cursor.has_value();
+      std::string filtered_sql;
+      const std::string* sql;
+      if (!filter.condition.empty()) {
+        filtered_sql =
+            one_statement
+                ? queries_.PositionedListTasks(query.filters, query.order,
+                                               after, filter.condition)
+                : queries_.ListTasks(query.filters, query.order, after,
+                                     filter.condition);
+        sql = &filtered_sql;
+      } else {
+        sql = one_statement
+                  ? &queries_.PositionedListTasks(query.filters, query.order,
+                                                  after)
+                  : &queries_.ListTasks(query.filters, query.order, after);
+      }
       return WithChangePosition([&](bool& too_many) {
         ErrorContext context;
         return database_.Run(
@@ -489,7 +492,7 @@ class SociTaskStore final : public TaskStore {
                     .ExecuteOnce();
               }
               PreparedStatement& list = connection.Statement(
-                  sql, one_statement ? RowKind::kTaskPage : RowKind::kTask);
+                  *sql, one_statement ? RowKind::kTaskPage : RowKind::kTask);
               StatementParams& params = list.params();
               if (params.filter != nullptr) params.filter->Set(filter.params);
               params.columns[schema::kTaskProjectId].number = query.project_id;
@@ -644,30 +647,22 @@ class SociTaskStore final : public TaskStore {
 
   absl::StatusOr<ChangePosition> LatestChangePosition() override {
     return Guarded([&]() -> absl::StatusOr<ChangePosition> {
-      absl::StatusOr<v1::ListTasksResponse> read =
-          WithChangePosition([&](bool& too_many) {
-            ErrorContext context;
-            return database_.Run(
-                Access::kRead, context,
-                [&](Connection& connection)
-                    -> absl::StatusOr<v1::ListTasksResponse> {
-                  PreparedStatement& latest = connection.Statement(
-                      queries_.change_position, RowKind::kPosition);
-                  if (!latest.ExecuteOnce()) {
-                    return NoRowReturned("the change position");
-                  }
-                  ChangePosition position = PositionOf(latest);
-                  v1::ListTasksResponse response;
-                  if (position.reflected_ids().size() > kMaxUnnumberedChanges) {
-                    too_many = true;
-                  } else {
-                    response.set_resume_token(position.Encode());
-                  }
-                  return response;
-                });
-          });
-      if (!read.ok()) return read.status();
-      return ChangePosition::Decode(read->resume_token());
+      return WithChangePosition([&](bool& too_many) {
+        ErrorContext context;
+        return database_.Run(
+            Access::kRead, context,
+            [&](Connection& connection) -> absl::StatusOr<ChangePosition> {
+              PreparedStatement& latest = connection.Statement(
+                  queries_.change_position, RowKind::kPosition);
+              if (!latest.ExecuteOnce()) {
+                return NoRowReturned("the change position");
+              }
+              ChangePosition position = PositionOf(latest);
+              too_many =
+                  position.reflected_ids().size() > kMaxUnnumberedChanges;
+              return position;
+            });
+      });
     });
   }
 
@@ -814,11 +809,11 @@ class SociTaskStore final : public TaskStore {
   // `too_many` (more unnumbered changes than a position may reflect: no
   // replica is numbering them), numbers them and reads once more.
   template <typename Read>
-  absl::StatusOr<v1::ListTasksResponse> WithChangePosition(Read read) {
+  auto WithChangePosition(Read read) -> decltype(read(std::declval<bool&>())) {
     for (int attempt = 0; attempt < 2; ++attempt) {
       bool too_many = false;
-      absl::StatusOr<v1::ListTasksResponse> response = read(too_many);
-      if (!response.ok() || !too_many) return response;
+      auto result = read(too_many);
+      if (!result.ok() || !too_many) return result;
       if (attempt == 0) RETURN_IF_ERROR(SequenceChanges().status());
     }
     return WithReason(absl::UnavailableError(

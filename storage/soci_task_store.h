@@ -53,6 +53,30 @@ struct SociTaskStoreOptions {
 // - On PostgreSQL, a call that finds its connection lost returns UNAVAILABLE
 //   (a read is first retried once on a new connection); the next call
 //   reconnects.
+// - The change log is written by triggers (migration 0005). SQLite numbers
+//   each change as it commits, so SequenceChanges returns 0; on PostgreSQL
+//   changes are unnumbered (unseen by ReadChanges) until a SequenceChanges on
+//   any replica. A ListTasks page's resume_token is taken in the page's
+//   snapshot (PostgreSQL: the same statement; SQLite: the same read
+//   transaction); when more than 4096 committed changes wait to be numbered
+//   the list numbers them first (else UNAVAILABLE).
+// - ReadChanges returns at most 1000 changes; a position ahead of every seq
+//   the database gave out (a forged token, a recreated database) is
+//   INVALID_ARGUMENT on "resume_token" (reason INVALID_RESUME_TOKEN).
+// - TrimChanges deletes the numbered changes before the first one (in seq
+//   order) written at or after `before`, never an unnumbered one (on
+//   PostgreSQL a change written before `before` may sit above a later one
+//   in seq, when its transaction committed late: it stays until a later
+//   trim), and keeps the largest deleted seq as the horizon: positions below
+//   it are OUT_OF_RANGE, and no seq is given out twice even once every
+//   change is trimmed.
+// - WaitForChanges on PostgreSQL (not through prepared_statements=off, a
+//   transaction pooler, where LISTEN cannot work) LISTENs on a connection of
+//   its own outside the pool; its first call and the first after a lost
+//   connection connect and return true (notifications sent meanwhile went
+//   unheard; the call that finds the connection lost returns UNAVAILABLE).
+//   Elsewhere it waits out `timeout` and returns false. CancelCalls() ends a
+//   wait at once with UNAVAILABLE.
 absl::StatusOr<TaskStorePtr> OpenSociTaskStore(
     absl::string_view connection, const SociTaskStoreOptions& options = {});
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/error_reason.h"
+#include "common/status_macros.h"
 
 namespace tasks::storage {
 namespace {
@@ -23,10 +24,16 @@ absl::Status Unavailable(absl::string_view message) {
                     reason::kDatabaseUnavailable);
 }
 
+absl::Status ShuttingDown() {
+  return Unavailable("the store is shutting down");
+}
+
 }  // namespace
 
-ChangeListener::ChangeListener(std::string conninfo)
+ChangeListener::ChangeListener(std::string conninfo,
+                               absl::Duration connect_timeout)
     : conninfo_(std::move(conninfo)),
+      connect_timeout_(connect_timeout),
       cancel_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 ChangeListener::~ChangeListener() {
@@ -41,19 +48,74 @@ void ChangeListener::Cancel() {
   if (cancel_fd_ >= 0) (void)!write(cancel_fd_, &one, sizeof(one));
 }
 
-absl::Status ChangeListener::Connect() {
-  connection_ = PQconnectdb(conninfo_.c_str());
-  if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) {
+ChangeListener::Ready ChangeListener::Await(bool write, absl::Time deadline) {
+  pollfd fds[2] = {
+      {cancel_fd_, POLLIN, 0},
+      {PQsocket(connection_), static_cast<short>(write ? POLLOUT : POLLIN), 0}};
+  for (;;) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return Ready::kTimeout;
+    // Rounded up: a 0 ms poll for the last fraction would spin.
+    const int ms = static_cast<int>(std::min<int64_t>(
+        absl::ToInt64Milliseconds(left + absl::Microseconds(999)), 1 << 30));
+    const int ready = poll(fds, 2, ms);
+    if (ready < 0 && errno != EINTR) return Ready::kSocket;  // Fails next.
+    if (fds[0].revents != 0) return Ready::kCancelled;
+    if (fds[1].revents != 0) return Ready::kSocket;
+  }
+}
+
+absl::Status ChangeListener::Connect(absl::Time deadline) {
+  // Step by step rather than PQconnectdb and PQexec, so that Cancel() and
+  // the deadline end a connect to a server that does not answer.
+  connection_ = PQconnectStart(conninfo_.c_str());
+  if (connection_ == nullptr || PQstatus(connection_) == CONNECTION_BAD) {
     return Lost("connecting to listen for changes");
+  }
+  for (PostgresPollingStatusType step = PGRES_POLLING_WRITING;
+       step != PGRES_POLLING_OK; step = PQconnectPoll(connection_)) {
+    if (step == PGRES_POLLING_FAILED) {
+      return Lost("connecting to listen for changes");
+    }
+    RETURN_IF_ERROR(Step(Await(step == PGRES_POLLING_WRITING, deadline),
+                         "connecting to listen for changes"));
   }
   PQsetNoticeProcessor(
       connection_, [](void*, const char*) {}, nullptr);
-  PGresult* result =
-      PQexec(connection_, absl::StrCat("LISTEN ", kTaskChangesChannel).c_str());
-  const bool listening = PQresultStatus(result) == PGRES_COMMAND_OK;
-  PQclear(result);
+  if (PQsetnonblocking(connection_, 1) != 0 ||
+      PQsendQuery(connection_,
+                  absl::StrCat("LISTEN ", kTaskChangesChannel).c_str()) == 0) {
+    return Lost("LISTEN");
+  }
+  for (int flushed = PQflush(connection_); flushed != 0;
+       flushed = PQflush(connection_)) {
+    if (flushed < 0) return Lost("LISTEN");
+    RETURN_IF_ERROR(Step(Await(/*write=*/true, deadline), "LISTEN"));
+  }
+  while (PQisBusy(connection_)) {
+    RETURN_IF_ERROR(Step(Await(/*write=*/false, deadline), "LISTEN"));
+    if (PQconsumeInput(connection_) == 0) return Lost("LISTEN");
+  }
+  bool listening = false;
+  while (PGresult* result = PQgetResult(connection_)) {
+    listening = PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+  }
   if (!listening) return Lost("LISTEN");
-  if (PQsetnonblocking(connection_, 1) != 0) return Lost("PQsetnonblocking");
+  return absl::OkStatus();
+}
+
+absl::Status ChangeListener::Step(Ready ready, const char* what) {
+  switch (ready) {
+    case Ready::kSocket:
+      return absl::OkStatus();
+    case Ready::kCancelled:
+      (void)Lost(what);
+      return ShuttingDown();
+    case Ready::kTimeout:
+      (void)Lost(what);
+      return Unavailable(absl::StrCat(what, ": timed out"));
+  }
   return absl::OkStatus();
 }
 
@@ -78,31 +140,23 @@ bool ChangeListener::TakeNotifications() {
 absl::StatusOr<bool> ChangeListener::Wait(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   absl::MutexLock lock(&wait_mu_);
-  pollfd fds[2] = {{cancel_fd_, POLLIN, 0}, {-1, POLLIN, 0}};
-  if (cancel_fd_ < 0 || poll(fds, 1, 0) != 0) {
-    return Unavailable("the store is shutting down");
-  }
+  pollfd cancelled = {cancel_fd_, POLLIN, 0};
+  if (cancel_fd_ < 0 || poll(&cancelled, 1, 0) != 0) return ShuttingDown();
   if (connection_ == nullptr) {
-    absl::Status connected = Connect();
-    if (!connected.ok()) return connected;
+    RETURN_IF_ERROR(
+        Connect(std::max(deadline, absl::Now() + connect_timeout_)));
     return true;  // Whatever was notified before went unheard.
   }
   for (;;) {
-    if (PQconsumeInput(connection_) == 0) {
-      return Lost("waiting for changes");
-    }
+    if (PQconsumeInput(connection_) == 0) return Lost("waiting for changes");
     if (TakeNotifications()) return true;
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return false;
-    fds[0].revents = 0;
-    fds[1] = {PQsocket(connection_), POLLIN, 0};
-    // Rounded up: a 0 ms poll for the last fraction would spin.
-    const int ms = static_cast<int>(std::min<int64_t>(
-        absl::ToInt64Milliseconds(left + absl::Microseconds(999)), 1 << 30));
-    const int ready = poll(fds, 2, ms);
-    if (ready < 0 && errno != EINTR) return Lost("poll");
-    if (fds[0].revents != 0) {
-      return Unavailable("the store is shutting down");
+    switch (Await(/*write=*/false, deadline)) {
+      case Ready::kSocket:
+        break;
+      case Ready::kCancelled:
+        return ShuttingDown();
+      case Ready::kTimeout:
+        return false;
     }
   }
 }

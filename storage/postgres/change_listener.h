@@ -22,18 +22,21 @@ inline constexpr char kTaskChangesChannel[] = "task_changes";
 //
 // A ChangeSignal on a libpq connection of its own, outside the pool, that
 // LISTENs on kTaskChangesChannel and waits on its socket. It connects on the
-// first Wait and again after a loss; a (re)connect answers true, since
-// notifications sent meanwhile went unheard. Needs a session of its own on
-// the server: not through a transaction pooler. Thread-safe; waits run one
-// at a time.
+// first Wait and again after a loss (a lost connection fails that Wait with
+// UNAVAILABLE); a (re)connect answers true, since notifications sent
+// meanwhile went unheard. Connecting may take the connect timeout even when
+// the Wait's timeout is shorter; Cancel() ends it too. Needs a session of its
+// own on the server: not through a transaction pooler. Thread-safe; waits
+// run one at a time.
 //
 // Example:
 //   ChangeListener listener(conninfo);
 //   absl::StatusOr<bool> changed = listener.Wait(absl::Seconds(1));
 class ChangeListener final : public ChangeSignal {
  public:
-  // `conninfo`: libpq's connection string (with its connect_timeout).
-  explicit ChangeListener(std::string conninfo);
+  // `conninfo`: libpq's connection string; `connect_timeout` bounds a
+  // connect and its LISTEN.
+  ChangeListener(std::string conninfo, absl::Duration connect_timeout);
   ~ChangeListener() override;
 
   ChangeListener(const ChangeListener&) = delete;
@@ -43,14 +46,27 @@ class ChangeListener final : public ChangeSignal {
   void Cancel() override;
 
  private:
-  // Opens the connection and LISTENs. UNAVAILABLE on failure.
-  absl::Status Connect() ABSL_EXCLUSIVE_LOCKS_REQUIRED(wait_mu_);
+  // What Await saw first.
+  enum class Ready { kSocket, kCancelled, kTimeout };
+
+  // Waits until the connection's socket is readable (writable when `write`),
+  // Cancel() was called or `deadline` passed.
+  Ready Await(bool write, absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(wait_mu_);
+  // OK for kSocket; otherwise drops the connection and says why `what`
+  // failed.
+  absl::Status Step(Ready ready, const char* what)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(wait_mu_);
+  // Opens the connection and LISTENs by `deadline`. UNAVAILABLE on failure.
+  absl::Status Connect(absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(wait_mu_);
   // Drops the connection; UNAVAILABLE naming `what` failed.
   absl::Status Lost(const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(wait_mu_);
   // True when a notification was read (all pending ones are consumed).
   bool TakeNotifications() ABSL_EXCLUSIVE_LOCKS_REQUIRED(wait_mu_);
 
   const std::string conninfo_;
+  const absl::Duration connect_timeout_;
   // Readable once Cancel() was called: wakes a waiting poll.
   int cancel_fd_ = -1;
   absl::Mutex wait_mu_;

@@ -254,10 +254,10 @@ class PostgresDialect final : public Dialect {
   // which is what prepared_statements=off is for.
   std::unique_ptr<ChangeSignal> NewChangeSignal() const override {
     if (!named_statements_) return nullptr;
+    // The string's connect_timeout does not bound a connect polled step by
+    // step: the listener bounds it itself.
     return std::make_unique<ChangeListener>(
-        connect_seconds_ == 0 ? connection_
-                              : WithOption(connection_, "connect_timeout",
-                                           absl::StrCat(connect_seconds_)));
+        connection_, absl::Seconds(std::max(connect_seconds_, int64_t{5})));
   }
 
  private:

@@ -360,11 +360,16 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
         "c.change_id = n.change_id RETURNING 1) SELECT count(*) FROM "
         "numbered");
   }
-  raise_change_horizon =
+  // Up to the first change from :now on, in seq order: on PostgreSQL a
+  // change's time (its write) may be older than an earlier seq's (a
+  // transaction that committed late), and such a later change is kept. The
+  // seq index finds it, walking only the changes to delete.
+  raise_change_horizon = absl::StrCat(
       "UPDATE task_change_horizon SET seq = (SELECT max(known.seq) FROM "
-      "(SELECT max(seq) AS seq FROM task_changes WHERE seq IS NOT NULL AND "
-      "change_time < :now UNION ALL SELECT seq FROM task_change_horizon) AS "
-      "known)";
+      "(SELECT COALESCE((SELECT seq FROM task_changes WHERE seq IS NOT NULL "
+      "AND change_time >= :now ORDER BY seq LIMIT 1) - 1, (SELECT max(seq) "
+      "FROM task_changes)) AS seq UNION ALL SELECT seq FROM "
+      "task_change_horizon) AS known)");
   delete_trimmed_changes =
       "DELETE FROM task_changes WHERE seq <= (SELECT seq FROM "
       "task_change_horizon)";

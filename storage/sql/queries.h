@@ -139,8 +139,9 @@ class Queries {
   // change_id order, above every seq given out so far; yields the count.
   std::string lock_sequencing;
   std::string sequence_changes;
-  // The horizon raised to the largest seq of a change older than :now (in
-  // epoch microseconds), then the changes up to it deleted.
+  // The horizon raised to just below the first numbered change (in seq
+  // order) from :now (epoch microseconds) on, or to the largest seq when
+  // every change is older; then the changes up to it deleted.
   std::string raise_change_horizon;
   std::string delete_trimmed_changes;
 

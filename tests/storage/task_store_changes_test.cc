@@ -259,6 +259,31 @@ TEST_P(TaskStoreTest, TrimmingExpiresOldPositionsAndNeverReusesASeq) {
   EXPECT_EQ(changes[0].seq, latest.seq() + 1);
 }
 
+TEST_P(TaskStoreTest, TrimmingKeepsTheChangesFromItsTimeOn) {
+  ASSERT_OK_AND_ASSIGN(ChangePosition start, store().LatestChangePosition());
+  ASSERT_OK(CreateTask(TaskBuilder("old")).status());
+  ASSERT_OK(store().SequenceChanges().status());
+  ASSERT_OK_AND_ASSIGN(ChangePosition after_old,
+                       store().LatestChangePosition());
+  ASSERT_OK(CreateTask(TaskBuilder("older")).status());
+  ASSERT_OK(store().SequenceChanges().status());
+  ASSERT_OK_AND_ASSIGN(ChangePosition cut, store().LatestChangePosition());
+  const absl::Time before = absl::Now();
+  // SQLite's clock counts milliseconds: the next change is surely later.
+  absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_OK_AND_ASSIGN(v1::Task kept, CreateTask(TaskBuilder("kept")));
+  ASSERT_OK(store().SequenceChanges().status());
+
+  ASSERT_OK(store().TrimChanges(before));
+  for (const ChangePosition& gone : {start, after_old}) {
+    EXPECT_THAT(store().ReadChanges(gone, 10), StatusIs(Code::kOutOfRange));
+  }
+  ChangePosition position = cut;
+  EXPECT_THAT(
+      ChangesAfter(store(), position),
+      IsOkAndHolds(ElementsAre(IsChange(v1::TaskEvent::CREATED, kept))));
+}
+
 TEST_P(TaskStoreTest, WaitForChangesWakesOnAnotherStoresCommit) {
   ASSERT_OK_AND_ASSIGN(std::string connection,
                        FreshStoreDatabase(backend(), StoreLocation::kShared));
@@ -320,6 +345,61 @@ TEST_P(TaskStoreTest, CancelCallsEndsAWaitForChanges) {
             << "\n";
   EXPECT_LT(took, absl::Seconds(5));
   EXPECT_THAT(waited, StatusIs(Code::kUnavailable));
+}
+
+TEST_P(TaskStoreTest, WaitForChangesReconnectsAfterItsConnectionIsLost) {
+  if (backend() != StoreBackend::kPostgres || PostgresThroughPgBouncer()) {
+    GTEST_SKIP() << "no connection of its own to lose";
+  }
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr watcher, OpenSociTaskStore(connection));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr writer, OpenSociTaskStore(connection));
+  EXPECT_THAT(watcher->WaitForChanges(absl::Seconds(5)), IsOkAndHolds(true));
+  EXPECT_THAT(
+      QueryRawSql(backend(), connection,
+                  "SELECT count(pg_terminate_backend(pid)) FROM "
+                  "pg_stat_activity WHERE datname = current_database() AND "
+                  "query = 'LISTEN task_changes'"),
+      IsOkAndHolds("1"));
+  const absl::StatusOr<bool> lost = watcher->WaitForChanges(absl::Seconds(10));
+  std::cout << "FIGURE WaitForChanges on a terminated connection: "
+            << lost.status() << "\n";
+  EXPECT_THAT(lost, StatusIs(Code::kUnavailable));
+  // The next call connects again, and says so; then it listens again.
+  EXPECT_THAT(watcher->WaitForChanges(absl::Seconds(5)), IsOkAndHolds(true));
+  ASSERT_OK(writer->CreateTask(TaskBuilder("after"), "").status());
+  EXPECT_THAT(watcher->WaitForChanges(absl::Seconds(10)), IsOkAndHolds(true));
+}
+
+TEST_P(TaskStoreTest, ListTasksNumbersChangesWhenTooManyWait) {
+  // More unnumbered changes than a token may name (no replica numbering
+  // them): the list numbers them first. SQLite numbers every change at once.
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  constexpr int kTasks = 4200;
+  ASSERT_OK(QueryRawSql(
+      backend(), connection,
+      backend() == StoreBackend::kSqlite
+          ? absl::StrCat("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT "
+                         "i + 1 FROM n WHERE i < ",
+                         kTasks,
+                         ") INSERT INTO tasks (title) SELECT 't' || i FROM n")
+          : absl::StrCat("INSERT INTO tasks (title) SELECT 't' || i FROM "
+                         "generate_series(1, ",
+                         kTasks, ") AS i")));
+  v1::ListTasksRequest request;
+  request.set_page_size(10);
+  ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse page, store->ListTasks(request));
+  ASSERT_OK_AND_ASSIGN(ChangePosition position,
+                       ChangePosition::Decode(page.resume_token()));
+  std::cout << "FIGURE a list after " << kTasks
+            << " unnumbered changes: position " << position.seq() << " with "
+            << position.reflected_ids().size() << " reflected ids\n";
+  EXPECT_EQ(position.seq(), kTasks);
+  EXPECT_THAT(position.reflected_ids(), IsEmpty());
+  EXPECT_THAT(ChangesAfter(*store, position), IsOkAndHolds(IsEmpty()));
 }
 
 // The tasks by id, as a list page or a log gives them.
