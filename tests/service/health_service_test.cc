@@ -51,8 +51,7 @@ class HealthServiceTest : public ::testing::Test {
     ASSERT_NE(server_, nullptr);
     health_.AwaitCalls(*queue_);
     thread_ = std::thread([this] { ProceedUntilShutdown(*queue_); });
-    stub_ =
-        Health::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
+    stub_ = Health::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
   }
 
   void TearDown() override { StopServer(); }
@@ -134,8 +133,9 @@ TEST_F(HealthServiceTest, ManyChecksAtOnceAreAllAnswered) {
   std::vector<std::thread> checks;
   std::atomic<int> serving{0};
   for (int i = 0; i < 32; ++i) {
-    checks.emplace_back(
-        [&] { serving += StatusOf(kService) == HealthCheckResponse::SERVING; });
+    checks.emplace_back([&] {
+      serving += StatusOf(kService) == HealthCheckResponse::SERVING;
+    });
   }
   for (std::thread& check : checks) check.join();
   EXPECT_EQ(serving.load(), 32);

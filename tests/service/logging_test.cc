@@ -59,9 +59,7 @@ TEST(LogTest, PrintableTextAndUtf8AreKept) {
 // separator, a right-to-left override. Bytes that are not UTF-8 (header
 // values) are escaped too.
 TEST(LogTest, ControlCodePointsAndInvalidUtf8AreEscaped) {
-  EXPECT_THAT(LoggedLines("<x\xC2\x85"
-                          "FAKE\xE2\x80\xA8LINE\xC2\x9B"
-                          "31mRED"
+  EXPECT_THAT(LoggedLines("<x\xC2\x85" "FAKE\xE2\x80\xA8LINE\xC2\x9B" "31mRED"
                           "\xE2\x80\xAETXT\x9B\xFF>"),
               ElementsAre(EndsWith("<x\\u0085FAKE\\u2028LINE\\u009b31mRED"
                                    "\\u202eTXT\\x9b\\xff>")));

@@ -211,6 +211,16 @@ class WatchTasksTest
     EXPECT_THAT(Call(token, &Stub::UpdateTask, request), GrpcOk());
   }
 
+  // Waits until the server counts `open` streams (it frees a cancelled one
+  // when it learns of the cancel, a little after the client).
+  void WaitUntilOpen(int open) {
+    const absl::Time deadline = absl::Now() + kWait;
+    while (server_->watcher_stats().open != open && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    ASSERT_EQ(server_->watcher_stats().open, open);
+  }
+
   storage::TaskStore* store_ = nullptr;
 };
 
@@ -488,10 +498,7 @@ TEST_P(WatchTasksAuthTest, PrincipalCapIsPerPrincipalAndFreedOnCancel) {
   EXPECT_EQ(blue->Status().error_code(), grpc::StatusCode::CANCELLED);
   blue.reset();
   // The server frees the stream when it learns of the cancel.
-  const absl::Time deadline = absl::Now() + kWait;
-  while (server_->watcher_stats().open > 1 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  WaitUntilOpen(1);
   EventStream again(stub(), v1::WatchTasksRequest(), kBlueToken);
   again.WaitPositioned();
   const v1::Task task = CreateTask("task", 1, v1::Task::LOW, kAdminToken);
@@ -516,10 +523,7 @@ TEST_P(WatchTasksTest, ServerCapIsResourceExhaustedAndFreedOnCancel) {
   }
   EXPECT_EQ(server_->watcher_stats().open, 2);
   first.reset();  // Cancels.
-  const absl::Time deadline = absl::Now() + kWait;
-  while (server_->watcher_stats().open > 1 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  WaitUntilOpen(1);
   EventStream fourth(stub(), v1::WatchTasksRequest());
   fourth.WaitPositioned();
   EXPECT_EQ(server_->watcher_stats().open, 2);
@@ -592,6 +596,7 @@ TEST_P(WatchTasksTest, OpenWatchersAreAGaugeAndACancelledOneIsLogged) {
     stream.Cancel();
     EXPECT_EQ(stream.Status().error_code(), grpc::StatusCode::CANCELLED);
   }
+  WaitUntilOpen(0);
   StopServer();  // Every call freed, and logged.
   const std::string log = capture.Stop();
   EXPECT_THAT(log, HasSubstr("/tasks.v1.TaskService/WatchTasks CANCELLED"));
