@@ -738,6 +738,11 @@ class SociTaskStore final : public TaskStore {
               return NoRowReturned("numbering changes");
             }
             const int count = static_cast<int>(number.number());
+            // Once per run, not per write: see the migration.
+            if (count > 0) {
+              connection.Statement(queries_.notify_changes, RowKind::kNone)
+                  .ExecuteOnce();
+            }
             connection.Commit();
             return count;
           });

@@ -242,8 +242,9 @@ class TaskStore {
   }
 
   // Returns true as soon as another connection may have committed changes
-  // (PostgreSQL: the change trigger's NOTIFY), false after `timeout` without
-  // a sign (always, where there is no such signal: SQLite, PgBouncer).
+  // (PostgreSQL: the NOTIFY of a SequenceChanges run that numbered some),
+  // false after `timeout` without a sign (always, where there is no such
+  // signal: SQLite, PgBouncer).
   virtual absl::StatusOr<bool> WaitForChanges(absl::Duration timeout) {
     return absl::UnimplementedError("this store keeps no change log");
   }

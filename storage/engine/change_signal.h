@@ -9,7 +9,7 @@ namespace tasks::storage {
 // ChangeSignal
 //
 // A backend's word that another connection may have committed changes to
-// the change log (PostgreSQL: the change trigger's NOTIFY), for
+// the change log (PostgreSQL: the NOTIFY of a SequenceChanges run), for
 // TaskStore::WaitForChanges. Thread-safe.
 class ChangeSignal {
  public:

@@ -14,8 +14,8 @@
 
 namespace tasks::storage {
 
-// The channel the change trigger notifies (storage/schema/postgres/
-// 0005_task_changes.sql).
+// The channel SequenceChanges notifies after numbering changes (see
+// storage/schema/postgres/0005_task_changes.sql).
 inline constexpr char kTaskChangesChannel[] = "task_changes";
 
 // ChangeListener

@@ -359,6 +359,7 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
         " AS base FROM task_changes WHERE seq IS NULL) AS n WHERE "
         "c.change_id = n.change_id RETURNING 1) SELECT count(*) FROM "
         "numbered");
+    notify_changes = "SELECT pg_notify('task_changes', '')";
   }
   // Up to the first change from :now on, in seq order: on PostgreSQL a
   // change's time (its write) may be older than an earlier seq's (a

@@ -12,7 +12,10 @@
 -- Neither change_id nor commit order agree here (a transaction that took id
 -- 7 may commit after the one that took 8), so the trigger leaves seq NULL;
 -- TaskStore::SequenceChanges numbers the committed changes later, one
--- replica at a time. The NOTIFY wakes WaitForChanges on every replica.
+-- replica at a time, and a run that numbered something sends NOTIFY
+-- task_changes (waking WaitForChanges on every replica). Not the trigger: a
+-- transaction that notified takes a database-wide lock at commit, which
+-- would then serialize every write's commit.
 
 CREATE TABLE task_changes (
   change_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -63,7 +66,6 @@ BEGIN
           task.id, task.project_id, task.title, task.description, task.status,
           task.priority, task.metadata, task.due_time, task.create_time,
           task.update_time, task.revision);
-  PERFORM pg_notify('task_changes', '');
   RETURN NULL;
 END;
 $$;
