@@ -64,8 +64,8 @@ RunStats DriveCalls(const std::shared_ptr<grpc::Channel>& channel,
     slot.context = std::make_unique<grpc::ClientContext>();
     slot.started = Clock::now();
     slot.context->set_deadline(std::chrono::system_clock::now() + deadline);
-    slot.reader =
-        stub.PrepareUnaryCall(slot.context.get(), path, requests.Next(), &cq);
+    slot.reader = stub.PrepareUnaryCall(slot.context.get(), path,
+                                        requests.Next(), &cq);
     slot.reader->StartCall();
     slot.reader->Finish(&slot.response, &slot.status, &slot);
   };
@@ -131,13 +131,12 @@ absl::Status WaitForServer(const std::shared_ptr<grpc::Channel>& channel,
     void* tag;
     bool ok;
     cq.Next(&tag, &ok);
-    if (last.ok() && ByteBufferText(response) == serving)
-      return absl::OkStatus();
+    if (last.ok() && ByteBufferText(response) == serving) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(50));
   }
-  return absl::UnavailableError(
-      absl::StrCat("server did not report SERVING to a health check: ",
-                   last.ok() ? "NOT_SERVING" : last.error_message()));
+  return absl::UnavailableError(absl::StrCat(
+      "server did not report SERVING to a health check: ",
+      last.ok() ? "NOT_SERVING" : last.error_message()));
 }
 
 absl::StatusOr<Workload> PrepareWorkload(
@@ -183,8 +182,8 @@ Workload SyntheticWorkload(int task_count) {
 
 RunStats RunLoad(const std::shared_ptr<grpc::Channel>& channel,
                  const Workload& workload, const LoadOptions& options) {
-  const int threads =
-      std::max(1, std::min(options.client_threads, options.concurrency));
+  const int threads = std::max(1, std::min(options.client_threads,
+                                           options.concurrency));
   const Clock::time_point warm_end =
       Clock::now() + absl::ToChronoNanoseconds(options.warmup);
   const Clock::time_point measure_end =
@@ -196,22 +195,21 @@ RunStats RunLoad(const std::shared_ptr<grpc::Channel>& channel,
     const int slots = options.concurrency / threads +
                       (t < options.concurrency % threads ? 1 : 0);
     workers.emplace_back([&, t, slots] {
-      per_thread[t] = DriveCalls(channel, workload, options,
-                                 CreateTitlePrefix(workload.tag, t), slots,
-                                 warm_end, measure_end);
+      per_thread[t] =
+          DriveCalls(channel, workload, options,
+                     CreateTitlePrefix(workload.tag, t), slots, warm_end,
+                     measure_end);
     });
   }
   // CPU clocks read at the window's edges (while calls are in flight).
   std::this_thread::sleep_until(warm_end);
   const absl::Duration client_start = ProcessCpuTime();
-  const absl::Duration server_start = options.server_cpu_clock
-                                          ? options.server_cpu_clock()
-                                          : absl::ZeroDuration();
+  const absl::Duration server_start =
+      options.server_cpu_clock ? options.server_cpu_clock() : absl::ZeroDuration();
   std::this_thread::sleep_until(measure_end);
   const absl::Duration client_end = ProcessCpuTime();
-  const absl::Duration server_end = options.server_cpu_clock
-                                        ? options.server_cpu_clock()
-                                        : absl::ZeroDuration();
+  const absl::Duration server_end =
+      options.server_cpu_clock ? options.server_cpu_clock() : absl::ZeroDuration();
   for (std::thread& worker : workers) worker.join();
 
   RunStats total;

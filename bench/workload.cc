@@ -45,10 +45,10 @@ absl::string_view MethodName(Method method) {
 }
 
 const std::string& MethodPath(Method method) {
-  static const auto* const kPaths = new std::string[]{
-      "/tasks.v1.TaskService/GetTask",    "/tasks.v1.TaskService/ListTasks",
-      "/tasks.v1.TaskService/CreateTask", "/tasks.v1.TaskService/UpdateTask",
-      "/grpc.health.v1.Health/Check",
+  static const auto* const kPaths = new std::string[] {
+    "/tasks.v1.TaskService/GetTask", "/tasks.v1.TaskService/ListTasks",
+        "/tasks.v1.TaskService/CreateTask", "/tasks.v1.TaskService/UpdateTask",
+        "/grpc.health.v1.Health/Check",
   };
   return kPaths[static_cast<int>(method)];
 }
@@ -82,8 +82,8 @@ std::string SeedTitle(absl::string_view tag, int index) {
 }
 
 std::string CreateTitlePrefix(absl::string_view tag, int thread) {
-  return absl::StrCat(tag, "-", absl::Hex(absl::ToUnixMicros(absl::Now())), "-",
-                      thread, "-");
+  return absl::StrCat(tag, "-", absl::Hex(absl::ToUnixMicros(absl::Now())),
+                      "-", thread, "-");
 }
 
 std::string UpdatedDescription(int64_t sequence) {
@@ -118,8 +118,9 @@ std::string SampleResponseBytes(Method method) {
       return task.SerializeAsString();
     }
     case Method::kCreateTask:
-      return SampleStoredTask(kId, kProjectId,
-                              absl::StrCat(CreateTitlePrefix(tag, 0), 12345))
+      return SampleStoredTask(
+                 kId, kProjectId,
+                 absl::StrCat(CreateTitlePrefix(tag, 0), 12345))
           .SerializeAsString();
     case Method::kListTasks: {
       v1::ListTasksResponse response;
@@ -158,8 +159,8 @@ RequestFactory::RequestFactory(Method method, const Workload& workload,
 
 int64_t RequestFactory::RandomTaskId() {
   if (workload_.task_ids.empty()) return 1;
-  return workload_
-      .task_ids[SplitMix64(random_state_) % workload_.task_ids.size()];
+  return workload_.task_ids[SplitMix64(random_state_) %
+                            workload_.task_ids.size()];
 }
 
 grpc::ByteBuffer RequestFactory::Next() {
@@ -182,8 +183,8 @@ grpc::ByteBuffer RequestFactory::Next() {
           request.set_status(v1::Task::PENDING);
           break;
         case ListQuery::kProjectAndStatusFilter:
-          request.set_filter(absl::StrCat("project_id = ", workload_.project_id,
-                                          " AND status = PENDING"));
+          request.set_filter(absl::StrCat(
+              "project_id = ", workload_.project_id, " AND status = PENDING"));
           break;
       }
       return SerializeToByteBuffer(request);
@@ -191,7 +192,8 @@ grpc::ByteBuffer RequestFactory::Next() {
     case Method::kCreateTask: {
       v1::CreateTaskRequest request;
       *request.mutable_task() = DraftTask(
-          workload_.project_id, absl::StrCat(title_prefix_, sequence_));
+          workload_.project_id,
+          absl::StrCat(title_prefix_, sequence_));
       return SerializeToByteBuffer(request);
     }
     case Method::kUpdateTask: {

@@ -81,9 +81,8 @@ std::string SampleResponseBytes(Method method);
 // Builds the serialized requests of one stream of calls: GetTask and
 // UpdateTask pick a task of the workload at random, ListTasks asks for the
 // first page of the workload's project (selected as `list_query` says),
-// CreateTask makes a task titled
-// `title_prefix` + a sequence number. Not thread-safe: one per client thread,
-// each with its own prefix and seed.
+// CreateTask makes a task titled `title_prefix` + a sequence number. Not
+// thread-safe: one per client thread, each with its own prefix and seed.
 class RequestFactory {
  public:
   RequestFactory(Method method, const Workload& workload,
@@ -104,8 +103,7 @@ class RequestFactory {
 };
 
 // Serializes `message` the way gRPC's generated stubs do.
-grpc::ByteBuffer SerializeToByteBuffer(
-    const google::protobuf::Message& message);
+grpc::ByteBuffer SerializeToByteBuffer(const google::protobuf::Message& message);
 
 }  // namespace tasks::bench
 
