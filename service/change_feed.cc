@@ -48,7 +48,12 @@ void ChangeFeed::Stop() {
 }
 
 void ChangeFeed::Notify() {
-  if (watchers_.load(std::memory_order_relaxed) == 0) return;
+  if (watchers_.load(std::memory_order_relaxed) == 0) {
+    // Nobody reads here, but every list's position names the changes nobody
+    // has numbered yet (PostgreSQL): number them within a poll interval.
+    // Locks once per interval, not per write.
+    if (number_pending_.exchange(true, std::memory_order_relaxed)) return;
+  }
   absl::MutexLock lock(&mu_);
   woken_ = true;
 }
@@ -100,11 +105,13 @@ int ChangeFeed::ring_size() const {
 void ChangeFeed::RunFeed() {
   absl::Time next_trim = absl::Now() + options_.trim_interval;
   absl::Time next_poll = absl::InfinitePast();
+  absl::Time next_number = absl::InfinitePast();
   absl::Time retry_at = absl::InfinitePast();
   absl::Duration backoff = absl::ZeroDuration();
   for (;;) {
     bool trim = false;
     bool read = false;
+    bool number = false;
     {
       absl::MutexLock lock(&mu_);
       for (;;) {
@@ -116,9 +123,12 @@ void ChangeFeed::RunFeed() {
           woken_ = false;   // Nobody to read for: AddWatcher wakes it again.
         }
         const bool wanted = watched && (!active_ || woken_ || now >= next_poll);
+        const bool unnumbered =
+            !watched && number_pending_.load(std::memory_order_relaxed);
         trim = now >= next_trim;
         read = wanted && now >= retry_at;
-        if (trim || read) break;
+        number = unnumbered && now >= next_number;
+        if (trim || read || number) break;
         absl::Time until = next_trim;
         if (wanted) {  // Backing off: only Stop() cuts the wait short.
           mu_.AwaitWithDeadline(absl::Condition(&stopping_),
@@ -126,6 +136,7 @@ void ChangeFeed::RunFeed() {
           continue;
         }
         if (watched) until = std::min(until, next_poll);
+        if (unnumbered) until = std::min(until, next_number);
         mu_.AwaitWithDeadline(
             absl::Condition(
                 +[](ChangeFeed* feed) ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -135,6 +146,11 @@ void ChangeFeed::RunFeed() {
             until);
       }
       if (read) woken_ = false;
+    }
+    if (number) {
+      number_pending_.store(false, std::memory_order_relaxed);
+      NumberUnwatched();
+      next_number = absl::Now() + options_.poll_interval;
     }
     if (trim) {
       Trim();
@@ -215,10 +231,24 @@ absl::Status ChangeFeed::ReadAll() {
   }
 }
 
+void ChangeFeed::NumberUnwatched() {
+  ScopedCallDeadline deadline(absl::Now() + options_.store_call_timeout);
+  absl::Status status = store_.SequenceChanges().status();
+  if (status.ok()) {
+    last_number_error_.clear();
+    return;
+  }
+  LogError("numbering the change log", status, last_number_error_);
+  number_pending_.store(true, std::memory_order_relaxed);  // Next interval.
+}
+
 void ChangeFeed::Trim() {
   ScopedCallDeadline deadline(absl::Now() + options_.store_call_timeout);
-  const absl::Status status =
-      store_.TrimChanges(absl::Now() - options_.retention);
+  // Only numbered changes are trimmed, and without watchers anywhere nobody
+  // numbers them (PostgreSQL): so that the log stays bounded all the same.
+  absl::Status status = store_.SequenceChanges().status();
+  if (status.ok())
+    status = store_.TrimChanges(absl::Now() - options_.retention);
   if (status.ok()) {
     last_trim_error_.clear();
   } else {

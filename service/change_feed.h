@@ -37,10 +37,17 @@ namespace tasks::service {
 //   - every `poll_interval`: replicas behind PgBouncer, which passes no
 //     NOTIFY, and other processes writing the same SQLite file.
 // The feed reads only while at least one stream watches (AddWatcher); with
-// none it makes no store call but the trim, so an idle server pays nothing.
+// none it makes no store call but the trim and, after this server's writes,
+// one SequenceChanges per `poll_interval` (on PostgreSQL every ListTasks
+// position names the changes not yet numbered, so they must not pile up
+// while nobody watches). An idle server pays nothing.
 // When streams arrive again it starts over from the present (the ring then
 // holds only changes read since). Every `trim_interval`, watched or not, it
-// deletes the changes older than `retention` (TaskStore::TrimChanges). A
+// numbers the changes committed so far and deletes those older than
+// `retention` (TaskStore::TrimChanges trims numbered changes only). So on
+// PostgreSQL a write through a server without streams is numbered, and its
+// NOTIFY sent, by the next read of a server with streams: within that
+// server's `poll_interval`. A
 // store error is logged and retried with backoff (100 ms doubling to 5 s);
 // nothing the store does stops the feed. Thread-safe.
 //
@@ -101,7 +108,8 @@ class ChangeFeed {
   // Idempotent.
   void Stop();
 
-  // A write committed on this server. One atomic load when nobody watches.
+  // A write committed on this server. Without watchers, atomics only
+  // (the first write of each poll interval also takes the lock).
   void Notify();
 
   // A stream starts or stops watching; the feed reads only while some do.
@@ -127,6 +135,8 @@ class ChangeFeed {
   absl::Status Restart();
   // Numbers and reads every change committed so far into the ring.
   absl::Status ReadAll();
+  // Numbers the changes of this server's writes while nobody watches here.
+  void NumberUnwatched();
   void Trim();
   // Logs `status` of `what` unless it is the error logged last time.
   void LogError(const char* what, const absl::Status& status,
@@ -136,6 +146,8 @@ class ChangeFeed {
   const Options options_;
   std::function<void()> on_changes_;
   std::atomic<int> watchers_{0};
+  // A write committed here while nobody watched, not numbered yet.
+  std::atomic<bool> number_pending_{false};
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -151,6 +163,7 @@ class ChangeFeed {
   storage::ChangePosition position_;
   std::string last_read_error_;
   std::string last_trim_error_;
+  std::string last_number_error_;
 
   std::thread feed_thread_;
   std::thread listener_thread_;

@@ -46,7 +46,9 @@ class FakeChangeLog : public ::testing::NiceMock<testing::MockTaskStore> {
     failures_ = times;
   }
 
+  // Calls that read or change the log, and SequenceChanges calls.
   int calls() const { return calls_.load(); }
+  int numberings() const { return numberings_.load(); }
 
   absl::StatusOr<ChangePosition> LatestChangePosition() override {
     ++calls_;
@@ -72,7 +74,7 @@ class FakeChangeLog : public ::testing::NiceMock<testing::MockTaskStore> {
   }
 
   absl::StatusOr<int> SequenceChanges() override {
-    ++calls_;
+    ++numberings_;
     return 0;
   }
 
@@ -88,6 +90,7 @@ class FakeChangeLog : public ::testing::NiceMock<testing::MockTaskStore> {
 
  private:
   std::atomic<int> calls_{0};
+  std::atomic<int> numberings_{0};
   absl::Mutex mu_;
   std::vector<TaskChange> log_ ABSL_GUARDED_BY(mu_);
   int failures_ ABSL_GUARDED_BY(mu_) = 0;
@@ -128,11 +131,14 @@ TEST_F(ChangeFeedTest, WithoutWatchersTheStoreIsNotRead) {
   ChangeFeed::Options options;
   options.poll_interval = absl::Milliseconds(5);
   Start(options);
-  store_.Append(3);
-  feed_->Notify();
   // Forty polls' worth of time: none of them happens.
   absl::SleepFor(absl::Milliseconds(200));
+  store_.Append(3);
+  feed_->Notify();
+  ASSERT_TRUE(Eventually([&] { return store_.numberings() == 1; }));
+  absl::SleepFor(absl::Milliseconds(50));
   EXPECT_EQ(store_.calls(), 0);
+  EXPECT_EQ(store_.numberings(), 1) << "numbered without a write";
   EXPECT_EQ(wakes_.load(), 0);
 
   feed_->AddWatcher();  // Starts at the present: 3.
@@ -142,6 +148,29 @@ TEST_F(ChangeFeedTest, WithoutWatchersTheStoreIsNotRead) {
   ASSERT_TRUE(HasRead(4));
   EXPECT_EQ(feed_->After(3).change->seq, 4);
   EXPECT_EQ(feed_->After(2).kind, Kind::kBehind);  // Before the feed began.
+}
+
+// Without watchers the writes' changes are still numbered, so that list
+// positions (which name the unnumbered ones) stay short: once per poll
+// interval however many writes, none without writes.
+TEST_F(ChangeFeedTest, WritesWithoutWatchersAreNumberedOncePerPollInterval) {
+  ChangeFeed::Options options;
+  options.poll_interval = absl::Milliseconds(100);
+  Start(options);
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < 2000; ++i) {
+    store_.Append(1);
+    feed_->Notify();
+    absl::SleepFor(absl::Microseconds(250));
+  }
+  const absl::Duration writing = absl::Now() - start;
+  ASSERT_TRUE(Eventually([&] { return store_.numberings() >= 1; }));
+  const int most = static_cast<int>(writing / options.poll_interval) + 2;
+  EXPECT_LE(store_.numberings(), most);
+  EXPECT_EQ(store_.calls(), 0);
+  ::tasks::testing::ReportFigure(
+      absl::StrCat("2000 writes over ", absl::FormatDuration(writing), ": ",
+                   store_.numberings(), " numberings (at most ", most, ")"));
 }
 
 TEST_F(ChangeFeedTest,
