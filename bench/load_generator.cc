@@ -55,7 +55,8 @@ RunStats DriveCalls(const std::shared_ptr<grpc::Channel>& channel,
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue cq;
   RequestFactory requests(options.method, workload, title_prefix,
-                          std::hash<std::string>()(title_prefix));
+                          std::hash<std::string>()(title_prefix),
+                          options.list_query);
   const std::string& path = MethodPath(options.method);
   const auto deadline = absl::ToChronoNanoseconds(options.call_deadline);
 

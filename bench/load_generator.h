@@ -16,6 +16,8 @@ namespace tasks::bench {
 
 struct LoadOptions {
   Method method = Method::kGetTask;
+  // For kListTasks: which tasks the calls select.
+  ListQuery list_query = ListQuery::kProject;
   // Calls in flight at all times (a closed loop: each completion starts the
   // next call).
   int concurrency = 16;

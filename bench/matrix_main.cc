@@ -34,6 +34,7 @@
 #include "bench/machine_state.h"
 #include "bench/run_stats.h"
 #include "bench/table_cells.h"
+#include "bench/watch_load.h"
 #include "bench/workload.h"
 
 ABSL_FLAG(bool, quick, false,
@@ -73,11 +74,36 @@ ABSL_FLAG(std::string, compare_server, "",
           "Path to another task_server binary (e.g. built from an older "
           "commit): every service figure is measured on it too (\"before\"), "
           "next to the built one (\"after\"), in the same rounds.");
+ABSL_FLAG(std::vector<std::string>, features,
+          std::vector<std::string>({"IdleWatchers", "EventLatency",
+                                    "ListFilter"}),
+          "Figures of features, each with its baseline on the same server "
+          "(empty: none): IdleWatchers (CreateTask with --idle_watchers "
+          "WatchTasks streams open vs none), EventLatency (a write's reply "
+          "to its event at a watcher, at --event_rate writes/s), ListFilter "
+          "(ListTasks by filter string vs the typed fields).");
+ABSL_FLAG(int, idle_watchers, 100,
+          "WatchTasks streams open beside CreateTask in the IdleWatchers "
+          "figure, watching a project nothing is written to.");
+ABSL_FLAG(int, feature_concurrency, 16,
+          "Calls in flight in the IdleWatchers and ListFilter figures.");
+ABSL_FLAG(int, event_rate, 1000,
+          "CreateTask calls per second (paced) in the EventLatency figure.");
 ABSL_FLAG(std::string, scratch_dir, "/var/tmp",
           "Where SQLite files and logs go (keep it on disk, not tmpfs).");
 
 namespace tasks::bench {
 namespace {
+
+// Figures of one feature each, measured on the built server only.
+enum class Feature { kIdleWatchers, kEventLatency, kListFilter };
+
+absl::optional<Feature> ParseFeature(absl::string_view name) {
+  if (name == "IdleWatchers") return Feature::kIdleWatchers;
+  if (name == "EventLatency") return Feature::kEventLatency;
+  if (name == "ListFilter") return Feature::kListFilter;
+  return absl::nullopt;
+}
 
 // Which task_server a service figure is of: the one built with the matrix,
 // or the --compare_server binary.
@@ -104,6 +130,10 @@ struct Plan {
   std::string compare_server;
   // kAfter, then kBefore when comparing.
   std::vector<Version> versions;
+  std::vector<Feature> features;
+  int idle_watchers;
+  int feature_concurrency;
+  int event_rate;
 };
 
 // A figure's slices, and the machine's state while they were measured.
@@ -131,11 +161,25 @@ struct MemoryFigure {
   int64_t peak_kib = 0;
 };
 
+// A feature's figure and its baseline, on the same server, the two measured
+// one after the other in every round; compared as req/s.
+struct PairFigure {
+  Backend backend;
+  Feature feature;
+  std::string baseline_label;  // "CreateTask c=16, no watchers"
+  std::string label;           // "CreateTask c=16, 100 idle watchers"
+  Figure baseline;
+  Figure figure;
+};
+
 struct Results {
   std::map<std::pair<Method, int>, Figure> rpc;
   std::map<RawKey, Figure> raw;
   std::deque<ServiceFigure> service;  // stable addresses for the jobs
   std::vector<MemoryFigure> memory;
+  std::deque<PairFigure> pairs;  // stable addresses for the jobs
+  // EventLatency per backend: ok = events, latency = reply to event.
+  std::map<Backend, Figure> event_latency;
   // The machine while nothing of the matrix ran yet, during each round, and
   // over all rounds.
   MachineWindow idle_machine;
@@ -218,6 +262,8 @@ struct Setup {
   std::map<ServerKey, RunningServer> task_servers;
   std::map<ServerKey, Workload> workloads;
   std::map<Backend, RawTableOpener> raw_databases;
+  // Per backend, a project no figure writes to: what idle watchers watch.
+  std::map<Backend, int64_t> idle_projects;
   std::vector<Job> jobs;
 };
 
@@ -275,6 +321,98 @@ std::string ServiceLabel(const Plan& plan, Backend backend, Version version,
   if (!plan.compare_server.empty())
     absl::StrAppend(&label, " ", VersionName(version));
   return label;
+}
+
+// A load on `server` with `options`, with --idle_watchers WatchTasks streams
+// open (on a channel of their own) through it when `watchers` is true.
+absl::StatusOr<RunStats> RunLoadBesideWatchers(
+    const Plan& plan, const RunningServer& server, const Workload& workload,
+    const LoadOptions& options, bool watchers, int64_t idle_project) {
+  std::unique_ptr<IdleWatchers> open;
+  if (watchers) {
+    absl::StatusOr<std::unique_ptr<IdleWatchers>> opened = IdleWatchers::Open(
+        MakeBenchChannel(server.target), plan.idle_watchers, idle_project);
+    if (!opened.ok()) return opened.status();
+    open = *std::move(opened);
+  }
+  RunStats stats = RunLoad(server.channel, workload, options);
+  if (open != nullptr && open->ended() > 0)
+    stats.errors["WATCH_ENDED"] += open->ended();
+  return stats;
+}
+
+// The jobs of --features on `backend`'s built server: each pair's two
+// figures one after the other, and the event latency.
+absl::Status AddFeatureJobs(const Plan& plan, Backend backend, Setup& setup,
+                            Results& results) {
+  const ServerKey key{backend, Version::kAfter};
+  const RunningServer& server = setup.task_servers[key];
+  const std::string name(BackendName(backend));
+  const int c = plan.feature_concurrency;
+  for (Feature feature : plan.features) {
+    if (feature == Feature::kEventLatency) {
+      Figure* figure = &results.event_latency[backend];
+      setup.jobs.push_back(
+          {absl::StrCat(name, " event latency at ", plan.event_rate,
+                        " writes/s"),
+           [&plan, &setup, &server,
+            key](absl::Duration duration) -> absl::StatusOr<RunStats> {
+             EventLatencyOptions options;
+             options.writes_per_second = plan.event_rate;
+             options.warmup = plan.warmup;
+             options.duration = duration;
+             options.server_cpu_clock = [&server] {
+               absl::StatusOr<absl::Duration> cpu = server.process->CpuTime();
+               return cpu.ok() ? *cpu : absl::ZeroDuration();
+             };
+             return RunEventLatency(server.channel, setup.workloads.at(key),
+                                    options);
+           },
+           &figure->stats, &figure->machine, server.process.get()});
+      continue;
+    }
+    PairFigure& pair = results.pairs.emplace_back();
+    pair.backend = backend;
+    pair.feature = feature;
+    const bool watchers = feature == Feature::kIdleWatchers;
+    if (watchers) {
+      absl::StatusOr<int64_t> idle = CreateBenchProject(
+          server.channel, absl::StrCat("idle-", NewWorkloadTag()));
+      if (!idle.ok()) return idle.status();
+      setup.idle_projects[backend] = *idle;
+      pair.baseline_label = absl::StrCat("CreateTask c=", c, ", no watchers");
+      pair.label = absl::StrCat("CreateTask c=", c, ", ", plan.idle_watchers,
+                                " idle watchers");
+    } else {
+      pair.baseline_label =
+          absl::StrCat("ListTasks c=", c, ", project_id+status fields");
+      pair.label = absl::StrCat("ListTasks c=", c, ", the same as filter");
+    }
+    for (bool with_feature : {false, true}) {
+      LoadOptions options =
+          LoadFor(plan, watchers ? Method::kCreateTask : Method::kListTasks, c,
+                  *server.process);
+      if (!watchers) {
+        options.list_query = with_feature ? ListQuery::kProjectAndStatusFilter
+                                          : ListQuery::kProjectAndStatus;
+      }
+      Figure& figure = with_feature ? pair.figure : pair.baseline;
+      setup.jobs.push_back(
+          {absl::StrCat(name, " ",
+                        with_feature ? pair.label : pair.baseline_label),
+           [&plan, &setup, &server, key, options,
+            open_watchers = watchers && with_feature,
+            backend](absl::Duration duration) -> absl::StatusOr<RunStats> {
+             LoadOptions slice = options;
+             slice.duration = duration;
+             return RunLoadBesideWatchers(
+                 plan, server, setup.workloads.at(key), slice, open_watchers,
+                 open_watchers ? setup.idle_projects.at(backend) : 0);
+           },
+           &figure.stats, &figure.machine, server.process.get()});
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Starts every server (the no-op one and a task_server per backend and
@@ -366,6 +504,10 @@ absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
                &figure.stats, &figure.machine, task_server.process.get()});
         }
       }
+    }
+    if (absl::Status added = AddFeatureJobs(plan, backend, setup, results);
+        !added.ok()) {
+      return added;
     }
   }
   return absl::OkStatus();
@@ -488,8 +630,10 @@ void PrintTargets(const Plan& plan, const Results& results) {
   struct Check {
     std::string what;
     absl::optional<double> value;
-    double at_least;
+    double bound;
     absl::optional<double> ceiling;  // For ratios to the raw database.
+    // The value must be at most the bound (a latency), not at least.
+    bool at_most = false;
   };
   std::vector<Check> checks;
   for (int c : {16, 64}) {
@@ -526,22 +670,45 @@ void PrintTargets(const Plan& plan, const Results& results) {
       }
     }
   }
+  for (const PairFigure& pair : results.pairs) {
+    checks.push_back(
+        {absl::StrCat(BackendName(pair.backend), " ",
+                      pair.feature == Feature::kIdleWatchers
+                          ? "CreateTask, idle watchers / none"
+                          : "ListTasks, filter / typed fields"),
+         Ratio(pair.figure.stats.PerSecond(), pair.baseline.stats.PerSecond()),
+         pair.feature == Feature::kIdleWatchers ? 0.9 : 0.95});
+  }
+  for (const auto& [backend, figure] : results.event_latency) {
+    checks.push_back({absl::StrCat(BackendName(backend), " event p99 ms at ",
+                                   plan.event_rate, " writes/s"),
+                      figure.stats.ok > 0
+                          ? absl::optional<double>(absl::ToDoubleMilliseconds(
+                                figure.stats.latency.Percentile(99)))
+                          : absl::nullopt,
+                      10, absl::nullopt, /*at_most=*/true});
+  }
   std::printf(
-      "\nTargets: ratio >= the bound (memory: MiB <= the bound); \"ceiling\": "
+      "\nTargets: ratio >= the bound (memory: MiB <= the bound; latency: ms "
+      "<= the bound); \"ceiling\": "
       "the best ratio "
       "to the raw database this run's RPC limit allows\n");
   std::printf("  %-46s %8s %8s %8s  %s\n", "figure", "value", "bound",
               "ceiling", "");
   for (const Check& check : checks) {
-    const char* verdict = !check.value                     ? "not measured"
-                          : *check.value >= check.at_least ? "met"
-                          : check.ceiling && *check.ceiling < check.at_least
+    const bool met =
+        check.value && (check.at_most ? *check.value <= check.bound
+                                      : *check.value >= check.bound);
+    const char* verdict = !check.value ? "not measured"
+                          : met        ? "met"
+                          : check.ceiling && *check.ceiling < check.bound
                               ? "MISSED (ceiling below the bound)"
                               : "MISSED";
     std::printf(
         "  %-46s %8s %8s %8s  %s\n", check.what.c_str(),
         check.value ? absl::StrFormat("%.2f", *check.value).c_str() : "-",
-        absl::StrFormat(">= %.1f", check.at_least).c_str(),
+        absl::StrFormat("%s %g", check.at_most ? "<=" : ">=", check.bound)
+            .c_str(),
         check.ceiling ? absl::StrFormat("%.2f", *check.ceiling).c_str() : "-",
         verdict);
   }
@@ -728,9 +895,67 @@ void PrintMemory(const Plan& plan, const Results& results) {
   }
 }
 
+// Each feature's figure beside its baseline, and the event latency.
+void PrintFeatures(const Plan& plan, const Results& results) {
+  if (!results.pairs.empty()) {
+    std::printf(
+        "\nFeatures: each figure beside its baseline on the same server, the "
+        "two measured one after the other in every round; ratio = req/s over "
+        "the baseline's; load and steal over both\n");
+    std::printf("  %-14s %-40s %-36s %10s %10s %6s %8s %8s %10s %6s %6s\n",
+                "backend", "baseline", "figure", "base req/s", "req/s", "ratio",
+                "base us", "srv us", "errors b/f", "load", "steal%");
+    for (const PairFigure& pair : results.pairs) {
+      MachineWindow machine = pair.baseline.machine;
+      machine.Merge(pair.figure.machine);
+      std::printf(
+          "  %-14s %-40s %-36s %10.0f %10.0f %6s %8s %8s %10s %6s %6s\n",
+          std::string(BackendName(pair.backend)).c_str(),
+          pair.baseline_label.c_str(), pair.label.c_str(),
+          pair.baseline.stats.PerSecond(), pair.figure.stats.PerSecond(),
+          FormatRatio(Ratio(pair.figure.stats.PerSecond(),
+                            pair.baseline.stats.PerSecond()))
+              .c_str(),
+          FormatCpuUs(pair.baseline.stats.ServerCpuPerOp()).c_str(),
+          FormatCpuUs(pair.figure.stats.ServerCpuPerOp()).c_str(),
+          absl::StrCat(ErrorText(pair.baseline.stats), "/",
+                       ErrorText(pair.figure.stats))
+              .c_str(),
+          FormatLoad(machine.MeanLoad()).c_str(),
+          FormatPercent(machine.StealPercent()).c_str());
+    }
+  }
+  if (!results.event_latency.empty()) {
+    std::printf(
+        "\nEvent latency: CreateTask paced at %d/s on one server, one "
+        "WatchTasks stream of the project on the same server; from each "
+        "write's reply to its event's arrival (0 when the event came first); "
+        "events/s: events matched per second\n",
+        plan.event_rate);
+    std::printf("  %-14s %9s %9s %9s %9s %9s %9s %8s %6s %6s  %s\n", "backend",
+                "events/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
+                "srv us", "load", "steal%", "errors");
+    for (const auto& [backend, figure] : results.event_latency) {
+      const RunStats& stats = figure.stats;
+      std::printf("  %-14s %9.0f %9s %9s %9s %9s %9s %8s %6s %6s  %s\n",
+                  std::string(BackendName(backend)).c_str(), stats.PerSecond(),
+                  FormatMs(stats.latency.Percentile(50)).c_str(),
+                  FormatMs(stats.latency.Percentile(90)).c_str(),
+                  FormatMs(stats.latency.Percentile(99)).c_str(),
+                  FormatMs(stats.latency.Percentile(99.9)).c_str(),
+                  FormatMs(stats.latency.max()).c_str(),
+                  FormatCpuUs(stats.ServerCpuPerOp()).c_str(),
+                  FormatLoad(figure.machine.MeanLoad()).c_str(),
+                  FormatPercent(figure.machine.StealPercent()).c_str(),
+                  ErrorText(stats).c_str());
+    }
+  }
+}
+
 void PrintTable(const Plan& plan, const Results& results) {
   PrintBaselines(results);
   PrintService(plan, results);
+  PrintFeatures(plan, results);
   if (!plan.compare_server.empty()) PrintComparison(plan, results);
   PrintMemory(plan, results);
   PrintTargets(plan, results);
@@ -805,6 +1030,20 @@ absl::StatusOr<Plan> MakePlan() {
       CompareServerPath(absl::GetFlag(FLAGS_compare_server));
   if (!compare.ok()) return compare.status();
   plan.compare_server = *compare;
+  for (const std::string& name : absl::GetFlag(FLAGS_features)) {
+    absl::optional<Feature> feature = ParseFeature(name);
+    if (!feature)
+      return absl::InvalidArgumentError(absl::StrCat("bad --features ", name));
+    plan.features.push_back(*feature);
+  }
+  plan.idle_watchers = absl::GetFlag(FLAGS_idle_watchers);
+  plan.feature_concurrency = absl::GetFlag(FLAGS_feature_concurrency);
+  plan.event_rate = absl::GetFlag(FLAGS_event_rate);
+  if (plan.idle_watchers < 1 || plan.feature_concurrency < 1 ||
+      plan.event_rate < 1) {
+    return absl::InvalidArgumentError(
+        "--idle_watchers, --feature_concurrency and --event_rate must be >= 1");
+  }
   plan.versions = {Version::kAfter};
   if (!plan.compare_server.empty()) plan.versions.push_back(Version::kBefore);
   return plan;

@@ -149,8 +149,10 @@ grpc::ByteBuffer SerializeToByteBuffer(
 }
 
 RequestFactory::RequestFactory(Method method, const Workload& workload,
-                               std::string title_prefix, uint64_t seed)
+                               std::string title_prefix, uint64_t seed,
+                               ListQuery list_query)
     : method_(method),
+      list_query_(list_query),
       workload_(workload),
       title_prefix_(std::move(title_prefix)),
       random_state_(seed) {}
@@ -172,7 +174,19 @@ grpc::ByteBuffer RequestFactory::Next() {
     case Method::kListTasks: {
       v1::ListTasksRequest request;
       request.set_page_size(kListPageSize);
-      request.set_project_id(workload_.project_id);
+      switch (list_query_) {
+        case ListQuery::kProject:
+          request.set_project_id(workload_.project_id);
+          break;
+        case ListQuery::kProjectAndStatus:
+          request.set_project_id(workload_.project_id);
+          request.set_status(v1::Task::PENDING);
+          break;
+        case ListQuery::kProjectAndStatusFilter:
+          request.set_filter(absl::StrCat(
+              "project_id = ", workload_.project_id, " AND status = PENDING"));
+          break;
+      }
       return SerializeToByteBuffer(request);
     }
     case Method::kCreateTask: {

@@ -32,6 +32,16 @@ absl::optional<Method> ParseMethod(absl::string_view name);
 // Page size of every ListTasks call of the benchmarks.
 inline constexpr int kListPageSize = 50;
 
+// How ListTasks calls select the workload's tasks (all of them PENDING).
+enum class ListQuery {
+  // The typed field project_id.
+  kProject,
+  // The typed fields project_id and status = PENDING.
+  kProjectAndStatus,
+  // The same as a filter: "project_id = N AND status = PENDING".
+  kProjectAndStatusFilter,
+};
+
 // The rows a run reads and updates: a project and tasks in it.
 struct Workload {
   int64_t project_id = 0;
@@ -70,13 +80,14 @@ std::string SampleResponseBytes(Method method);
 //
 // Builds the serialized requests of one stream of calls: GetTask and
 // UpdateTask pick a task of the workload at random, ListTasks asks for the
-// first page of the workload's project, CreateTask makes a task titled
-// `title_prefix` + a sequence number. Not thread-safe: one per client thread,
-// each with its own prefix and seed.
+// first page of the workload's project (selected as `list_query` says),
+// CreateTask makes a task titled `title_prefix` + a sequence number. Not
+// thread-safe: one per client thread, each with its own prefix and seed.
 class RequestFactory {
  public:
   RequestFactory(Method method, const Workload& workload,
-                 std::string title_prefix, uint64_t seed);
+                 std::string title_prefix, uint64_t seed,
+                 ListQuery list_query = ListQuery::kProject);
 
   grpc::ByteBuffer Next();
 
@@ -84,6 +95,7 @@ class RequestFactory {
   int64_t RandomTaskId();
 
   Method method_;
+  ListQuery list_query_;
   const Workload& workload_;
   std::string title_prefix_;
   int64_t sequence_ = 0;

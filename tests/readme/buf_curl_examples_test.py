@@ -4,10 +4,11 @@ section, in order, against the real server binary on a free loopback port with
 a fresh SQLite file, so that the README's examples cannot drift from the API.
 
 Read from the README, not copied: a command's output supplies the placeholders
-of later ones (PASTE_NEXT_PAGE_TOKEN_HERE, PASTE_ETAG_HERE); a command whose
-comment says "Fails: CODE, reason REASON." must exit with buf's code for CODE
-and print REASON decoded (through tools/error_details.sh); every other command
-must succeed.
+of later ones (PASTE_NEXT_PAGE_TOKEN_HERE, PASTE_ETAG_HERE,
+PASTE_RESUME_TOKEN_HERE); a command whose comment says "Fails: CODE, reason
+REASON." must exit with buf's code for CODE and print REASON decoded (through
+tools/error_details.sh); every other command must succeed. A stream that does
+not end by itself (WatchTasks) must print an event, and is then ended.
 
 Usage: buf_curl_examples_test.py SERVER_BINARY (run by Bazel, from the
 runfiles root).
@@ -15,8 +16,10 @@ runfiles root).
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.abspath("tests/testing"))
@@ -41,7 +44,16 @@ METHODS = [
     "tasks.v1.TaskService/ListTasks",
     "tasks.v1.TaskService/UpdateTask",
     "tasks.v1.TaskService/DeleteTask",
+    "tasks.v1.TaskService/WatchTasks",
 ]
+# Streams that run until the client ends them: a command calling one must
+# print an event (each has a resumeToken) within COMMAND_TIMEOUT_S.
+ENDLESS_STREAMS = ["tasks.v1.TaskService/WatchTasks"]
+EVENT = re.compile(r'"resumeToken":\s*"')
+# Answer fields whose last printed value fills a placeholder of a later command.
+PLACEHOLDERS = (("PASTE_NEXT_PAGE_TOKEN_HERE", "nextPageToken"),
+                ("PASTE_ETAG_HERE", "etag"),
+                ("PASTE_RESUME_TOKEN_HERE", "resumeToken"))
 # gRPC status codes by name; buf curl exits with the code times 8.
 CODES = {
     "CANCELLED": 1, "UNKNOWN": 2, "INVALID_ARGUMENT": 3,
@@ -91,6 +103,35 @@ def run(command, env):
     return result.returncode, result.stdout
 
 
+def run_until_event(command, env):
+    """Runs a command that streams until ended; returns (None, its output up
+    to the first event) once it printed one and was ended, or (exit code or
+    "timeout", output) when it exited or COMMAND_TIMEOUT_S passed first."""
+    process = subprocess.Popen(["bash", "-o", "pipefail", "-c", command],
+                               env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, text=True,
+                               start_new_session=True)
+    timer = threading.Timer(COMMAND_TIMEOUT_S,
+                            lambda: os.killpg(process.pid, signal.SIGKILL))
+    timer.start()
+    output = ""
+    try:
+        # A pretty-printed event ends with a line "}" at the start.
+        for line in process.stdout:
+            output += line
+            if line.startswith("}") and EVENT.search(output):
+                return None, output
+        process.wait()
+        return ("timeout" if not timer.is_alive() else process.returncode,
+                output)
+    finally:
+        timer.cancel()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 def wait_until_serving(server, address, env):
     deadline = time.monotonic() + START_TIMEOUT_S
     check = ("buf curl --protocol grpc --http2-prior-knowledge "
@@ -134,20 +175,26 @@ def main():
         documented_failures = 0
         for comment, command in commands:
             command = command.replace(README_ADDRESS, address)
-            for placeholder, field in (("PASTE_NEXT_PAGE_TOKEN_HERE", "nextPageToken"),
-                                       ("PASTE_ETAG_HERE", "etag")):
+            for placeholder, field in PLACEHOLDERS:
                 if placeholder in command:
                     if field not in last:
                         failures.append(f"no earlier answer had a {field} for: {command}")
                     command = command.replace(placeholder, last.get(field, ""))
+            fails = FAILS.search(comment)
+            if not fails and any(s in command for s in ENDLESS_STREAMS):
+                code, out = run_until_event(command, env)
+                print(f"$ {command}\n{out}"
+                      f"({'ended after its first event' if code is None else f'exit {code}'})\n")
+                if code is not None:
+                    failures.append(f"no event before exit {code}: {command}")
+                continue
             code, out = run(command, env)
             print(f"$ {command}\n{out}(exit {code})\n")
-            for field in ("nextPageToken", "etag"):
+            for _, field in PLACEHOLDERS:
                 # As printed, JSON escapes included: what a reader pastes.
                 values = re.findall(rf'"{field}":\s*"((?:[^"\\]|\\.)+)"', out)
                 if values:
                     last[field] = values[-1]
-            fails = FAILS.search(comment)
             if fails:
                 documented_failures += 1
                 name, reason = fails.groups()

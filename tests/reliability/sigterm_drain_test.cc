@@ -7,17 +7,15 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/reliability/create_load.h"
 #include "tests/reliability/database_checks.h"
 #include "tests/reliability/database_lock.h"
+#include "tests/reliability/health_watcher.h"
 #include "tests/reliability/reliability_test_base.h"
 #include "tests/testing/loopback_port.h"
 #include "tests/testing/metrics_scrape.h"
@@ -25,9 +23,6 @@
 namespace tasks::reliability {
 namespace {
 
-using ::grpc::health::v1::Health;
-using ::grpc::health::v1::HealthCheckRequest;
-using ::grpc::health::v1::HealthCheckResponse;
 using ::tasks::testing::MetricSamples;
 
 constexpr int kClients = 8;
@@ -35,68 +30,6 @@ constexpr absl::Duration kDrainTimeout = absl::Seconds(5);
 // How long the calls stay held after SIGTERM: well inside the drain timeout
 // and SQLite's 5 s busy timeout.
 constexpr absl::Duration kHeldAfterSignal = absl::Milliseconds(500);
-
-// HealthWatcher
-//
-// A grpc.health.v1 Watch stream, recording when NOT_SERVING first arrives
-// after SERVING; ends the stream then (the server would otherwise keep it
-// open through the whole drain).
-class HealthWatcher {
- public:
-  explicit HealthWatcher(std::shared_ptr<grpc::Channel> channel)
-      : stub_(Health::NewStub(std::move(channel))) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~HealthWatcher() {
-    context_.TryCancel();
-    thread_.join();
-  }
-
-  // Waits until the stream has reported SERVING.
-  bool AwaitServing(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(absl::Condition(&serving_), timeout);
-  }
-
-  // When NOT_SERVING arrived; InfiniteFuture when it did not within
-  // `timeout`.
-  absl::Time AwaitNotServing(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(
-        absl::Condition(
-            +[](absl::Time* t) { return *t != absl::InfiniteFuture(); },
-            &not_serving_at_),
-        timeout);
-    return not_serving_at_;
-  }
-
- private:
-  void Run() {
-    HealthCheckRequest request;
-    std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> reader =
-        stub_->Watch(&context_, request);
-    HealthCheckResponse response;
-    while (reader->Read(&response)) {
-      absl::MutexLock lock(&mu_);
-      if (response.status() == HealthCheckResponse::SERVING) {
-        serving_ = true;
-      } else if (serving_ &&
-                 response.status() == HealthCheckResponse::NOT_SERVING) {
-        not_serving_at_ = absl::Now();
-        break;
-      }
-    }
-    context_.TryCancel();
-    reader->Finish().IgnoreError();
-  }
-
-  std::unique_ptr<Health::Stub> stub_;
-  grpc::ClientContext context_;
-  absl::Mutex mu_;
-  bool serving_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Time not_serving_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  std::thread thread_;
-};
 
 using SigtermDrainTest = ReliabilityTest;
 
