@@ -18,6 +18,7 @@
 #include "tests/reliability/health_watcher.h"
 #include "tests/reliability/reliability_test_base.h"
 #include "tests/reliability/task_watcher.h"
+#include "tests/testing/client_polling.h"
 
 namespace tasks::reliability {
 namespace {
@@ -54,6 +55,8 @@ TEST_P(WatchSigtermTest, WatchesEndUnavailableAfterNotServingAndExitZero) {
         << watcher->State() << "; " << server_->LogTail();
   }
 
+  // As a live client process: its idle connections answer the drain.
+  ::tasks::testing::ClientPolling polling;
   const absl::Time signalled = absl::Now();
   ASSERT_TRUE(server_->Signal(SIGTERM).ok());
   const absl::Time not_serving_at = health.AwaitNotServing(absl::Seconds(2));
