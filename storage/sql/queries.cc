@@ -254,9 +254,8 @@ std::string BuildChangePosition(const Dialect& dialect) {
       "SELECT ", kLatestSeq, " AS change_seq, ",
       unnumbered
           ? absl::StrCat("(SELECT string_agg(CAST(change_id AS text), ',') "
-                         "FROM (SELECT change_id FROM task_changes WHERE seq "
-                         "IS NULL LIMIT ",
-                         kMaxUnnumberedChanges + 1, ") AS unnumbered)")
+                         "FROM unnumbered_task_changes(",
+                         kMaxUnnumberedChanges + 1, ") AS change_id)")
           : std::string("NULL"),
       " AS change_reflected");
 }
@@ -356,7 +355,8 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
         "FROM (SELECT change_id, row_number() OVER (ORDER BY change_id) AS "
         "place, ",
         kLatestSeq,
-        " AS base FROM task_changes WHERE seq IS NULL) AS n WHERE "
+        " AS base FROM unnumbered_task_changes(", kMaxNumberedPerRun,
+        ") AS change_id) AS n WHERE "
         "c.change_id = n.change_id RETURNING 1) SELECT count(*) FROM "
         "numbered");
     notify_changes = "SELECT pg_notify('task_changes', '')";

@@ -54,6 +54,10 @@ enum TaskFilterBits {
 // The most unnumbered changes a change position reflects (ChangePosition's
 // limit on its token).
 inline constexpr int kMaxUnnumberedChanges = 4096;
+// Most changes one SequenceChanges run numbers (the next run numbers the
+// rest): a bound on one transaction's work, far above what commits between
+// two runs.
+inline constexpr int kMaxNumberedPerRun = 100000;
 
 // Queries
 //

@@ -60,7 +60,8 @@ std::vector<std::string> DowngradeToVersion4(StoreBackend backend) {
                   "DROP TRIGGER task_changes_on_delete"};
   } else {
     statements = {"DROP TRIGGER task_changes_record ON tasks",
-                  "DROP FUNCTION record_task_change()"};
+                  "DROP FUNCTION record_task_change()",
+                  "DROP FUNCTION unnumbered_task_changes(integer)"};
   }
   statements.insert(
       statements.end(),

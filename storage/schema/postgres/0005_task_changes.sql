@@ -42,6 +42,24 @@ CREATE TABLE task_changes (
 CREATE INDEX task_changes_unnumbered_idx ON task_changes (change_id)
   WHERE seq IS NULL;
 
+-- The unnumbered changes, in change_id order, at most `most`, in the
+-- caller's snapshot (STABLE). Numbering a change leaves a dead entry in the
+-- index above; a plain index scan marks such entries as it passes them, so
+-- later scans skip them at the cost of an index page per few hundred. The
+-- planner prefers a bitmap scan for so few rows, which instead visits the
+-- heap page of every dead entry until VACUUM: 1.3 ms per 13,000 numbered
+-- changes, on every ListTasks and every numbering run.
+CREATE FUNCTION unnumbered_task_changes(most integer) RETURNS SETOF bigint
+LANGUAGE sql STABLE SET enable_bitmapscan = off AS $$
+  SELECT change_id FROM task_changes WHERE seq IS NULL
+  ORDER BY change_id LIMIT most
+$$;
+
+-- Every numbering updates rows: vacuum after 1% of them are dead rather
+-- than the default 20%, so that the dead entries above stay few.
+ALTER TABLE task_changes SET (autovacuum_vacuum_scale_factor = 0.01,
+                              autovacuum_analyze_scale_factor = 0.01);
+
 -- One row: every change up to seq was trimmed (TrimChanges).
 CREATE TABLE task_change_horizon (
   only_row integer PRIMARY KEY CHECK (only_row = 1),
