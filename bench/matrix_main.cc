@@ -556,6 +556,10 @@ void Finish(Setup& setup, Results& results) {
     if (it == setup.task_servers.end()) continue;
     if (auto peak = it->second.process->Memory(); peak.ok())
       memory.peak_kib = peak->peak_kib;
+    // Closed first: an idle channel of this process never answers the
+    // draining server's GOAWAY ping, which would hold it to its drain
+    // deadline.
+    it->second.channel.reset();
     if (absl::Status stopped = it->second.process->Stop(); !stopped.ok()) {
       Progress(absl::StrCat("task_server (", VersionName(memory.version),
                             ") on ", BackendName(memory.backend),
