@@ -237,73 +237,6 @@ TEST_P(TaskStoreTest, PositionAheadOfTheLogIsInvalid) {
   EXPECT_THAT(store().ReadChanges(latest, 10), IsOkAndHolds(IsEmpty()));
 }
 
-// PostgreSQL's plan of the store's statement `sql` (named parameters
-// replaced by `values`) on `connection`, as EXPLAIN's JSON.
-absl::StatusOr<std::string> PostgresPlan(
-    const std::string& connection, absl::string_view sql,
-    const std::vector<std::pair<std::string, std::string>>& values) {
-  return QueryRawSql(
-      StoreBackend::kPostgres, connection,
-      absl::StrCat("EXPLAIN (FORMAT JSON) ", absl::StrReplaceAll(sql, values)));
-}
-
-TEST_P(TaskStoreTest, ReadChangesIsPlannedAsOnePageAtMost) {
-  // The plan's estimate of the rows a read returns: at most a page. An
-  // estimate of thousands of bounds rows times the page took the read past
-  // jit_above_cost as the log grew: 10 ms of JIT compilation per read, the
-  // change feed's every read (WatchTasks events 20-40 ms late at 1,000
-  // writes/s). SQLite has no such planner.
-  if (backend() != StoreBackend::kPostgres) {
-    GTEST_SKIP() << "PostgreSQL's planner";
-  }
-  ASSERT_OK_AND_ASSIGN(std::string connection,
-                       FreshStoreDatabase(backend(), StoreLocation::kShared));
-  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Dialect> dialect,
-                       MakePostgresDialect(connection, absl::Seconds(5)));
-  const Queries queries(*dialect);
-  constexpr int kPage = 1000;
-  ASSERT_OK_AND_ASSIGN(
-      std::string plan,
-      PostgresPlan(connection, queries.read_changes,
-                   {{":after_number", "0"}, {":limit", absl::StrCat(kPage)}}));
-  // The top node's estimate, the first in the JSON.
-  const std::string key = "\"Plan Rows\": ";
-  const size_t at = plan.find(key);
-  ASSERT_NE(at, std::string::npos) << plan;
-  std::string number = plan.substr(at + key.size());
-  number.resize(number.find_first_of(",\n"));
-  double rows = 0;
-  ASSERT_TRUE(absl::SimpleAtod(number, &rows)) << plan;
-  std::cout << "FIGURE ReadChanges of a " << kPage << "-change page planned at "
-            << rows << " rows\n";
-  EXPECT_LE(rows, kPage + 1);
-}
-
-TEST_P(TaskStoreTest, NumberingFindsItsChangesByIndex) {
-  // A numbering run must not read the whole log: it did, hashing every
-  // change to join the few it numbers (3 ms per run with 7,500 changes,
-  // growing with the log until the planner turned to the index).
-  if (backend() != StoreBackend::kPostgres) {
-    GTEST_SKIP() << "PostgreSQL's planner";
-  }
-  ASSERT_OK_AND_ASSIGN(std::string connection,
-                       FreshStoreDatabase(backend(), StoreLocation::kShared));
-  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
-  ASSERT_OK(QueryRawSql(backend(), connection,
-                        "INSERT INTO tasks (title) SELECT 't' || i FROM "
-                        "generate_series(1, 5000) AS i"));
-  ASSERT_OK(store->SequenceChanges().status());
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Dialect> dialect,
-                       MakePostgresDialect(connection, absl::Seconds(5)));
-  const Queries queries(*dialect);
-  ASSERT_OK_AND_ASSIGN(std::string plan,
-                       PostgresPlan(connection, queries.sequence_changes, {}));
-  const std::regex log_scan(
-      "\"Node Type\": \"Seq Scan\",[^}]*\"Relation Name\": \"task_changes\"");
-  EXPECT_FALSE(std::regex_search(plan, log_scan)) << plan;
-}
-
 TEST_P(TaskStoreTest, TrimmingExpiresOldPositionsAndNeverReusesASeq) {
   ASSERT_OK_AND_ASSIGN(ChangePosition start, store().LatestChangePosition());
   for (const char* title : {"a", "b", "c"}) {
@@ -428,32 +361,6 @@ TEST_P(TaskStoreTest, CancelCallsEndsAWaitForChanges) {
             << "\n";
   EXPECT_LT(took, absl::Seconds(5));
   EXPECT_THAT(waited, StatusIs(Code::kUnavailable));
-}
-
-TEST_P(TaskStoreTest, WaitForChangesReconnectsAfterItsConnectionIsLost) {
-  if (backend() != StoreBackend::kPostgres || PostgresThroughPgBouncer()) {
-    GTEST_SKIP() << "no connection of its own to lose";
-  }
-  ASSERT_OK_AND_ASSIGN(std::string connection,
-                       FreshStoreDatabase(backend(), StoreLocation::kShared));
-  ASSERT_OK_AND_ASSIGN(TaskStorePtr watcher, OpenSociTaskStore(connection));
-  ASSERT_OK_AND_ASSIGN(TaskStorePtr writer, OpenSociTaskStore(connection));
-  EXPECT_THAT(watcher->WaitForChanges(absl::Seconds(5)), IsOkAndHolds(true));
-  EXPECT_THAT(
-      QueryRawSql(backend(), connection,
-                  "SELECT count(pg_terminate_backend(pid)) FROM "
-                  "pg_stat_activity WHERE datname = current_database() AND "
-                  "query = 'LISTEN task_changes'"),
-      IsOkAndHolds("1"));
-  const absl::StatusOr<bool> lost = watcher->WaitForChanges(absl::Seconds(10));
-  std::cout << "FIGURE WaitForChanges on a terminated connection: "
-            << lost.status() << "\n";
-  EXPECT_THAT(lost, StatusIs(Code::kUnavailable));
-  // The next call connects again, and says so; then it listens again.
-  EXPECT_THAT(watcher->WaitForChanges(absl::Seconds(5)), IsOkAndHolds(true));
-  ASSERT_OK(writer->CreateTask(TaskBuilder("after"), "").status());
-  ASSERT_OK(writer->SequenceChanges().status());
-  EXPECT_THAT(watcher->WaitForChanges(absl::Seconds(10)), IsOkAndHolds(true));
 }
 
 TEST_P(TaskStoreTest, ListTasksNumbersChangesWhenTooManyWait) {
