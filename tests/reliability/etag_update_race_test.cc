@@ -31,8 +31,12 @@ constexpr int kMaxAttemptsPerClient = 2000;
 
 using EtagUpdateRaceTest = ReliabilityTest;
 
+// Calls wait for their channel to connect (within the deadline): a first
+// connect that fails on a busy machine would otherwise fail every call
+// during the reconnect backoff, burning a client's attempts in a moment.
 grpc::Status GetTask(v1::TaskService::Stub& stub, int64_t id, v1::Task* task) {
   grpc::ClientContext context;
+  context.set_wait_for_ready(true);
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   v1::GetTaskRequest request;
   request.set_id(id);
@@ -87,6 +91,7 @@ TEST_P(EtagUpdateRaceTest, ConcurrentReadModifyWriteLosesNoUpdate) {
           request.mutable_task()->set_description(absl::StrCat(value + 1));
           request.mutable_update_mask()->add_paths("description");
           grpc::ClientContext context;
+          context.set_wait_for_ready(true);
           context.set_deadline(
               absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
           v1::Task result;
