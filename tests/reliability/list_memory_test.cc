@@ -46,7 +46,7 @@ std::string Mib(int64_t kib) { return absl::StrCat(kib / 1024, " MiB"); }
 std::unique_ptr<v1::TaskService::Stub> UnlimitedStub(
     const TaskServerProcess& server) {
   grpc::ChannelArguments args =
-      ::tasks::testing::FastReconnectChannelArguments();
+      ::tasks::testing::WaitForReadyChannelArguments();
   args.SetMaxReceiveMessageSize(-1);
   return v1::TaskService::NewStub(grpc::CreateCustomChannel(
       server.address(), grpc::InsecureChannelCredentials(), args));

@@ -72,6 +72,13 @@ grpc::ChannelArguments FastReconnectChannelArguments() {
   return args;
 }
 
+grpc::ChannelArguments WaitForReadyChannelArguments() {
+  grpc::ChannelArguments args = FastReconnectChannelArguments();
+  args.SetServiceConfigJSON(
+      R"({"methodConfig": [{"name": [{}], "waitForReady": true}]})");
+  return args;
+}
+
 absl::StatusOr<std::unique_ptr<TaskServerProcess>> TaskServerProcess::Start(
     TaskServerOptions options) {
   if (options.binary.empty()) {
@@ -190,7 +197,7 @@ absl::Status TaskServerProcess::Spawn() {
   }
   pid_ = pid;
   running_ = true;
-  health_channel_ = NewChannel();
+  health_channel_ = NewFailFastChannel();
   return absl::OkStatus();
 }
 
@@ -294,12 +301,18 @@ std::string TaskServerProcess::LogTail(int lines) const {
 std::shared_ptr<grpc::Channel> TaskServerProcess::NewChannel() const {
   return grpc::CreateCustomChannel(address(),
                                    grpc::InsecureChannelCredentials(),
+                                   WaitForReadyChannelArguments());
+}
+
+std::shared_ptr<grpc::Channel> TaskServerProcess::NewFailFastChannel() const {
+  return grpc::CreateCustomChannel(address(),
+                                   grpc::InsecureChannelCredentials(),
                                    FastReconnectChannelArguments());
 }
 
 absl::StatusOr<ServingStatus> TaskServerProcess::Health(
     absl::Duration timeout) {
-  if (health_channel_ == nullptr) health_channel_ = NewChannel();
+  if (health_channel_ == nullptr) health_channel_ = NewFailFastChannel();
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   HealthCheckRequest request;

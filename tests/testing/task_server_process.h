@@ -107,8 +107,13 @@ class TaskServerProcess {
 
   // A new channel to the server with a connection of its own, reconnecting
   // within 100..500 ms after the server comes back (gRPC's default backoff
-  // grows to minutes).
+  // grows to minutes). Its calls wait for a connection, within their
+  // deadlines (WaitForReadyChannelArguments).
   std::shared_ptr<grpc::Channel> NewChannel() const;
+
+  // As NewChannel, but calls fail at once with UNAVAILABLE while the channel
+  // cannot connect: for tests of what clients see while the server is down.
+  std::shared_ptr<grpc::Channel> NewFailFastChannel() const;
 
   // The overall ("") health status, or the error of the Check call (made
   // with `timeout`).
@@ -144,6 +149,12 @@ class TaskServerProcess {
 // Channel arguments for test clients: reconnect quickly after an outage and
 // keep a connection of their own (no subchannel shared with other channels).
 grpc::ChannelArguments FastReconnectChannelArguments();
+
+// FastReconnectChannelArguments whose calls all wait for the channel to be
+// ready (bounded by their deadlines), as a client that retries a failed
+// connect would. A loaded test machine occasionally fails a loopback connect
+// outright; a fail-fast call then fails although the server is up.
+grpc::ChannelArguments WaitForReadyChannelArguments();
 
 }  // namespace tasks::testing
 
