@@ -197,7 +197,7 @@ absl::Status TaskServerProcess::Spawn() {
   }
   pid_ = pid;
   running_ = true;
-  health_channel_ = NewFailFastChannel();
+  health_channel_ = UnconnectedFailFastChannel();
   return absl::OkStatus();
 }
 
@@ -305,6 +305,14 @@ std::shared_ptr<grpc::Channel> TaskServerProcess::NewChannel() const {
 }
 
 std::shared_ptr<grpc::Channel> TaskServerProcess::NewFailFastChannel() const {
+  std::shared_ptr<grpc::Channel> channel = UnconnectedFailFastChannel();
+  channel->WaitForConnected(
+      absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  return channel;
+}
+
+std::shared_ptr<grpc::Channel> TaskServerProcess::UnconnectedFailFastChannel()
+    const {
   return grpc::CreateCustomChannel(address(),
                                    grpc::InsecureChannelCredentials(),
                                    FastReconnectChannelArguments());
@@ -312,7 +320,8 @@ std::shared_ptr<grpc::Channel> TaskServerProcess::NewFailFastChannel() const {
 
 absl::StatusOr<ServingStatus> TaskServerProcess::Health(
     absl::Duration timeout) {
-  if (health_channel_ == nullptr) health_channel_ = NewFailFastChannel();
+  if (health_channel_ == nullptr)
+    health_channel_ = UnconnectedFailFastChannel();
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   HealthCheckRequest request;

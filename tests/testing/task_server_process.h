@@ -113,6 +113,8 @@ class TaskServerProcess {
 
   // As NewChannel, but calls fail at once with UNAVAILABLE while the channel
   // cannot connect: for tests of what clients see while the server is down.
+  // Returned connected (or after 10 s of trying), so that its first calls do
+  // not meet a spurious connect failure (see WaitForReadyChannelArguments).
   std::shared_ptr<grpc::Channel> NewFailFastChannel() const;
 
   // The overall ("") health status, or the error of the Check call (made
@@ -137,6 +139,10 @@ class TaskServerProcess {
 
   // Records a finished process's wait status.
   void Reaped(int wait_status);
+
+  // A fail-fast channel that has not tried to connect yet: health checks
+  // must answer at once whether or not the server is up.
+  std::shared_ptr<grpc::Channel> UnconnectedFailFastChannel() const;
 
   TaskServerOptions options_;
   int port_ = 0;
