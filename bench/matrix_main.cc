@@ -29,6 +29,7 @@
 #include "absl/time/clock.h"
 #include "bench/bench_environment.h"
 #include "bench/bench_process.h"
+#include "bench/child_process.h"
 #include "bench/db_baseline.h"
 #include "bench/load_generator.h"
 #include "bench/machine_state.h"
@@ -264,6 +265,9 @@ struct Setup {
   std::map<Backend, RawTableOpener> raw_databases;
   // Per backend, a project no figure writes to: what idle watchers watch.
   std::map<Backend, int64_t> idle_projects;
+  // The idle watchers' program, and where their files go.
+  std::string idle_watchers_program;
+  std::string scratch_dir;
   std::vector<Job> jobs;
 };
 
@@ -323,21 +327,50 @@ std::string ServiceLabel(const Plan& plan, Backend backend, Version version,
   return label;
 }
 
+// Idle watchers in a process of their own, as clients' are: in the load
+// generator's they would add a poller thread competing with its own.
+// Returns once every stream is established.
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartIdleWatchers(
+    const Plan& plan, const Setup& setup, const RunningServer& server,
+    int64_t idle_project) {
+  static int started = 0;
+  const std::string base =
+      absl::StrCat(setup.scratch_dir, "/idle_watchers_", ++started);
+  const std::string ready_file = base + ".ready";
+  absl::StatusOr<std::unique_ptr<ChildProcess>> watchers = ChildProcess::Start(
+      {setup.idle_watchers_program, absl::StrCat("--target=", server.target),
+       absl::StrCat("--count=", plan.idle_watchers),
+       absl::StrCat("--project_id=", idle_project),
+       absl::StrCat("--ready_file=", ready_file)},
+      base + ".log");
+  if (!watchers.ok()) return watchers.status();
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  while (access(ready_file.c_str(), F_OK) != 0) {
+    if (!(*watchers)->Running() || absl::Now() > give_up) {
+      return absl::UnavailableError(absl::StrCat(
+          "the idle watchers did not start (log: ", base, ".log)"));
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return watchers;
+}
+
 // A load on `server` with `options`, with --idle_watchers WatchTasks streams
-// open (on a channel of their own) through it when `watchers` is true.
+// open through it when `watchers` is true.
 absl::StatusOr<RunStats> RunLoadBesideWatchers(
-    const Plan& plan, const RunningServer& server, const Workload& workload,
-    const LoadOptions& options, bool watchers, int64_t idle_project) {
-  std::unique_ptr<IdleWatchers> open;
+    const Plan& plan, const Setup& setup, const RunningServer& server,
+    const Workload& workload, const LoadOptions& options, bool watchers,
+    int64_t idle_project) {
+  std::unique_ptr<ChildProcess> open;
   if (watchers) {
-    absl::StatusOr<std::unique_ptr<IdleWatchers>> opened = IdleWatchers::Open(
-        MakeBenchChannel(server.target), plan.idle_watchers, idle_project);
-    if (!opened.ok()) return opened.status();
-    open = *std::move(opened);
+    absl::StatusOr<std::unique_ptr<ChildProcess>> started =
+        StartIdleWatchers(plan, setup, server, idle_project);
+    if (!started.ok()) return started.status();
+    open = *std::move(started);
   }
   RunStats stats = RunLoad(server.channel, workload, options);
-  if (open != nullptr && open->ended() > 0)
-    stats.errors["WATCH_ENDED"] += open->ended();
+  // It exits non-zero when the server ended one of its streams.
+  if (open != nullptr && !open->Stop().ok()) stats.errors["WATCH_ENDED"] += 1;
   return stats;
 }
 
@@ -406,7 +439,8 @@ absl::Status AddFeatureJobs(const Plan& plan, Backend backend, Setup& setup,
              LoadOptions slice = options;
              slice.duration = duration;
              return RunLoadBesideWatchers(
-                 plan, server, setup.workloads.at(key), slice, open_watchers,
+                 plan, setup, server, setup.workloads.at(key), slice,
+                 open_watchers,
                  open_watchers ? setup.idle_projects.at(backend) : 0);
            },
            &figure.stats, &figure.machine, server.process.get()});
@@ -421,6 +455,11 @@ absl::Status AddFeatureJobs(const Plan& plan, Backend backend, Setup& setup,
 // its service figures, the two versions of a figure one after the other.
 absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
                      Results& results) {
+  absl::StatusOr<std::string> idle_watchers =
+      env.Program("bench/idle_watchers");
+  if (!idle_watchers.ok()) return idle_watchers.status();
+  setup.idle_watchers_program = *std::move(idle_watchers);
+  setup.scratch_dir = env.scratch_dir();
   absl::StatusOr<RunningServer> noop =
       env.StartServer("bench/noop_server", {}, "noop_server.log");
   if (!noop.ok()) return noop.status();

@@ -236,7 +236,9 @@ void AsyncTaskService::AddTo(grpc::ServerBuilder& builder) {
 void AsyncTaskService::Start() {
   if (state_->watchers != nullptr) {
     state_->feed->Start(
-        [watchers = state_->watchers.get()] { watchers->WakeAll(); });
+        [watchers = state_->watchers.get()](const ChangeFeed::Batch& batch) {
+          watchers->Wake(batch);
+        });
   }
   for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) {
     for (const auto& method : state_->methods) method->AwaitCalls(*queue);

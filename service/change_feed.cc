@@ -32,7 +32,7 @@ ChangeFeed::ChangeFeed(storage::TaskStore& store, Options options)
 
 ChangeFeed::~ChangeFeed() { Stop(); }
 
-void ChangeFeed::Start(std::function<void()> on_changes) {
+void ChangeFeed::Start(std::function<void(const Batch&)> on_changes) {
   on_changes_ = std::move(on_changes);
   feed_thread_ = std::thread([this] { RunFeed(); });
   listener_thread_ = std::thread([this] { RunListener(); });
@@ -107,6 +107,7 @@ void ChangeFeed::RunFeed() {
   absl::Time next_poll = absl::InfinitePast();
   absl::Time next_number = absl::InfinitePast();
   absl::Time retry_at = absl::InfinitePast();
+  absl::Time next_read = absl::InfinitePast();
   absl::Duration backoff = absl::ZeroDuration();
   for (;;) {
     bool trim = false;
@@ -125,14 +126,15 @@ void ChangeFeed::RunFeed() {
         const bool wanted = watched && (!active_ || woken_ || now >= next_poll);
         const bool unnumbered =
             !watched && number_pending_.load(std::memory_order_relaxed);
+        const absl::Time read_at = std::max(retry_at, next_read);
         trim = now >= next_trim;
-        read = wanted && now >= retry_at;
+        read = wanted && now >= read_at;
         number = unnumbered && now >= next_number;
         if (trim || read || number) break;
         absl::Time until = next_trim;
-        if (wanted) {  // Backing off: only Stop() cuts the wait short.
+        if (wanted) {  // Backing off or batching: only Stop() cuts it short.
           mu_.AwaitWithDeadline(absl::Condition(&stopping_),
-                                std::min(until, retry_at));
+                                std::min(until, read_at));
           continue;
         }
         if (watched) until = std::min(until, next_poll);
@@ -157,6 +159,7 @@ void ChangeFeed::RunFeed() {
       next_trim = absl::Now() + options_.trim_interval;
     }
     if (!read) continue;
+    next_read = absl::Now() + options_.min_read_interval;
     absl::Status status = active_ ? absl::OkStatus() : Restart();
     if (status.ok()) status = ReadAll();
     next_poll = absl::Now() + options_.poll_interval;
@@ -190,7 +193,9 @@ absl::Status ChangeFeed::Restart() {
     base_seq_ = read_seq_ = latest->seq();
   }
   active_ = true;
-  on_changes_();  // Streams at older positions now read from the store.
+  Batch restarted;
+  restarted.restarted = true;
+  on_changes_(restarted);  // Streams at older positions now read the store.
   return absl::OkStatus();
 }
 
@@ -203,11 +208,16 @@ absl::Status ChangeFeed::ReadAll() {
     ASSIGN_OR_RETURN(std::vector<storage::TaskChange> page,
                      ReadStored(position_, options_.read_limit));
     if (page.empty()) return absl::OkStatus();
+    Batch batch;
     {
       absl::MutexLock lock(&mu_);
+      batch.after_seq = read_seq_;
       for (storage::TaskChange& change : page) {
         if (change.seq <= read_seq_) continue;
         read_seq_ = change.seq;
+        if (change.task.has_project_id()) {
+          batch.projects.insert(change.task.project_id());
+        }
         ring_bytes_ += static_cast<int64_t>(sizeof(storage::TaskChange) +
                                             change.task.ByteSizeLong());
         ring_.push_back(
@@ -223,8 +233,9 @@ absl::Status ChangeFeed::ReadAll() {
         ring_.pop_front();
       }
       position_ = storage::ChangePosition(read_seq_, {});
+      batch.through_seq = read_seq_;
     }
-    on_changes_();
+    if (batch.through_seq > batch.after_seq) on_changes_(batch);
     if (static_cast<int>(page.size()) < options_.read_limit) {
       return absl::OkStatus();
     }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -28,7 +29,7 @@ namespace tasks::service {
 // that part from the store itself, ReadStored). When woken, the feed's
 // thread numbers the changes committed so far (TaskStore::SequenceChanges)
 // and reads them in pages of `read_limit` until none is left, then calls the
-// listener. It is woken by
+// listener; at most once per `min_read_interval`. It is woken by
 //   - Notify(): a write committed on this server, so a stream on the same
 //     server gets its event within milliseconds;
 //   - a listener thread looping TaskStore::WaitForChanges (1 s, or
@@ -53,7 +54,7 @@ namespace tasks::service {
 //
 // Example:
 //   ChangeFeed feed(store, ChangeFeed::Options());
-//   feed.Start([&] { WakeEveryStream(); });
+//   feed.Start([&](const ChangeFeed::Batch& batch) { WakeStreams(batch); });
 //   feed.AddWatcher();
 //   ChangeFeed::Lookup next = feed.After(position.seq());
 //   ...
@@ -70,11 +71,27 @@ class ChangeFeed {
     int64_t ring_capacity_bytes = int64_t{32} << 20;
     // Changes per ReadChanges of the feed.
     int read_limit = 256;
+    // Reads start at most this often: under a stream of writes one read
+    // takes the changes of many, rather than each write waking the feed
+    // (a context switch and a store read apiece) and taking CPU from the
+    // writes. It adds at most this much to an event's latency.
+    absl::Duration min_read_interval = absl::Milliseconds(1);
     // How long a store call of the feed may take.
     absl::Duration store_call_timeout = absl::Seconds(10);
   };
 
   using ChangePtr = std::shared_ptr<const storage::TaskChange>;
+
+  // What the ring gained, for the listener.
+  struct Batch {
+    // The ring started over: every stream must look again.
+    bool restarted = false;
+    // The changes added, all of them: seqs (after_seq, through_seq].
+    int64_t after_seq = 0;
+    int64_t through_seq = 0;
+    // Their tasks' projects (a task without one adds none).
+    absl::flat_hash_set<int64_t> projects;
+  };
 
   // What the ring holds after a position.
   struct Lookup {
@@ -100,8 +117,9 @@ class ChangeFeed {
 
   // Starts the threads. `on_changes` is called from the feed's thread, never
   // with a lock of the feed held, after changes were added to the ring (or
-  // the ring started over). Call once.
-  void Start(std::function<void()> on_changes);
+  // the ring started over); nothing is added to the ring before it returns.
+  // Call once.
+  void Start(std::function<void(const Batch&)> on_changes);
 
   // Stops the threads, waiting for a store call under way (bounded by
   // `store_call_timeout`). `on_changes` is not called once it returns.
@@ -144,7 +162,7 @@ class ChangeFeed {
 
   storage::TaskStore& store_;
   const Options options_;
-  std::function<void()> on_changes_;
+  std::function<void(const Batch&)> on_changes_;
   std::atomic<int> watchers_{0};
   // A write committed here while nobody watched, not numbered yet.
   std::atomic<bool> number_pending_{false};

@@ -122,7 +122,7 @@ class WatchCall final : public CompletionQueueTag {
   // Sends what the stream has to send next, or starts what gets it: a Write
   // of the next event, a store read, or the end of the stream after
   // shutdown. Nothing while a Write or store read is under way or once the
-  // call is over; waits for WakeAll when the ring has nothing new.
+  // call is over; waits for Wake when the ring has nothing new.
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
     while (!writing_ && !finished_ && !ended_ && !busy_ && cursor_) {
       if (state_.shut_down) return FinishLocked(Unavailable());
@@ -151,6 +151,21 @@ class WatchCall final : public CompletionQueueTag {
       }
       if (event.has_value()) WriteLocked(*std::move(event));
     }
+  }
+
+  // The feed added `batch` to its ring. A stream waiting at its start that
+  // can see none of its changes moves past it whole; any other looks.
+  void WakeLocked(const ChangeFeed::Batch& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    const bool waiting = cursor_ && headers_sent_ && !writing_ && !finished_ &&
+                         !ended_ && !busy_ && backlog_.empty() &&
+                         !state_.shut_down;
+    if (waiting && !batch.restarted &&
+        std::max(cursor_->position().seq(), verified_seq_) >= batch.after_seq &&
+        cursor_->SkipUnseen(batch.through_seq, batch.projects)) {
+      return;
+    }
+    PumpLocked();
   }
 
   // Shutdown's last resort for a client that does not take its event.
@@ -415,9 +430,9 @@ void TaskWatchers::AwaitCalls(grpc::ServerCompletionQueue& queue) {
   WatchCall::Await(*state_, queue);
 }
 
-void TaskWatchers::WakeAll() {
+void TaskWatchers::Wake(const ChangeFeed::Batch& batch) {
   absl::MutexLock lock(&state_->mu);
-  for (WatchCall* call : state_->open) call->PumpLocked();
+  for (WatchCall* call : state_->open) call->WakeLocked(batch);
 }
 
 void TaskWatchers::Shutdown(absl::Duration grace) {

@@ -49,7 +49,7 @@ struct WatchState;
 //
 // Example:
 //   TaskWatchers watchers(async_service, impl, feed, workers, {}, metrics);
-//   feed.Start([&] { watchers.WakeAll(); });
+//   feed.Start([&](const ChangeFeed::Batch& batch) { watchers.Wake(batch); });
 //   ... once the server is built, for each of its queues:
 //   watchers.AwaitCalls(*queue);
 //   ...
@@ -88,9 +88,11 @@ class TaskWatchers {
   // be polled until the server has shut down.
   void AwaitCalls(grpc::ServerCompletionQueue& queue);
 
-  // The ChangeFeed's listener: every stream waiting for a change looks
-  // again.
-  void WakeAll();
+  // The ChangeFeed's listener: every stream waiting for a change looks at
+  // the new ones, or moves past them at once when it can see none of them
+  // (its filter or scope names other projects): so writes to one project
+  // cost the streams watching others next to nothing.
+  void Wake(const ChangeFeed::Batch& batch);
 
   // Every stream ends with UNAVAILABLE, and later ones at once: a stream
   // idle or catching up at once, one with a Write in flight when it

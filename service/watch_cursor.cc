@@ -1,8 +1,40 @@
 #include "service/watch_cursor.h"
 
+#include <utility>
+
 #include "storage/filter/matches.h"
 
 namespace tasks::service {
+
+WatchCursor::WatchCursor(storage::ChangePosition position,
+                         storage::filter::Node filter,
+                         storage::AccessScope scope)
+    : position_(std::move(position)),
+      filter_(std::move(filter)),
+      scope_(std::move(scope)),
+      projects_(storage::filter::MatchableProjects(filter_)) {
+  if (!scope_.allowed_project_ids.has_value()) return;
+  absl::flat_hash_set<int64_t> allowed(scope_.allowed_project_ids->begin(),
+                                       scope_.allowed_project_ids->end());
+  if (projects_.has_value()) {
+    absl::erase_if(*projects_,
+                   [&](int64_t project) { return !allowed.contains(project); });
+  } else {
+    projects_ = std::move(allowed);
+  }
+}
+
+bool WatchCursor::SkipUnseen(int64_t seq,
+                             const absl::flat_hash_set<int64_t>& projects) {
+  if (!projects_.has_value()) return false;
+  const absl::flat_hash_set<int64_t>* smaller = &projects;
+  const absl::flat_hash_set<int64_t>* larger = &*projects_;
+  if (smaller->size() > larger->size()) std::swap(smaller, larger);
+  for (int64_t project : *smaller) {
+    if (larger->contains(project)) return false;
+  }
+  return position_.SkipTo(seq);
+}
 
 std::optional<v1::TaskEvent> WatchCursor::Next(
     const storage::TaskChange& change) {

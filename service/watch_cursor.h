@@ -1,9 +1,11 @@
 #ifndef TASKS_SERVICE_WATCH_CURSOR_H_
 #define TASKS_SERVICE_WATCH_CURSOR_H_
 
+#include <cstdint>
 #include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "storage/filter/filter.h"
 #include "storage/task_changes.h"
 #include "storage/task_store.h"
@@ -30,14 +32,17 @@ namespace tasks::service {
 class WatchCursor {
  public:
   WatchCursor(storage::ChangePosition position, storage::filter::Node filter,
-              storage::AccessScope scope)
-      : position_(std::move(position)),
-        filter_(std::move(filter)),
-        scope_(std::move(scope)) {}
+              storage::AccessScope scope);
 
   // `change` must come after every change passed before (a larger seq); one
   // at or below position().seq() is ignored.
   std::optional<v1::TaskEvent> Next(const storage::TaskChange& change);
+
+  // Moves past every change up to `seq` when none of them can be an event:
+  // each is a task of one of `projects`, none of which the scope and the
+  // filter let through. False, without moving, when that cannot be told (or
+  // SkipTo cannot skip); pass the changes to Next then.
+  bool SkipUnseen(int64_t seq, const absl::flat_hash_set<int64_t>& projects);
 
   const storage::ChangePosition& position() const { return position_; }
 
@@ -45,6 +50,9 @@ class WatchCursor {
   storage::ChangePosition position_;
   const storage::filter::Node filter_;
   const storage::AccessScope scope_;
+  // The only projects whose tasks the scope and the filter let through;
+  // unset: any project, or none.
+  std::optional<absl::flat_hash_set<int64_t>> projects_;
 };
 
 }  // namespace tasks::service

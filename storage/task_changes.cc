@@ -65,4 +65,10 @@ bool ChangePosition::Advance(const TaskChange& change) {
   return reflected_ids_.erase(change.change_id) == 0;
 }
 
+bool ChangePosition::SkipTo(int64_t seq) {
+  if (!reflected_ids_.empty()) return false;
+  seq_ = std::max(seq_, seq);
+  return true;
+}
+
 }  // namespace tasks::storage

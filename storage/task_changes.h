@@ -75,6 +75,11 @@ class ChangePosition {
   // change not yet numbered when the position was taken): skip it.
   bool Advance(const TaskChange& change);
 
+  // Moves past every change up to `seq` without looking at them: possible
+  // only when no change beyond seq() is reflected (the ones skipped might
+  // be). False, without moving, when some is.
+  bool SkipTo(int64_t seq);
+
   // Every change with a seq up to this is reflected.
   int64_t seq() const { return seq_; }
   // Changes beyond seq() that are reflected already, by change_id.

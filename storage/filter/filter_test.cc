@@ -1,9 +1,13 @@
 #include "storage/filter/filter.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
@@ -119,6 +123,60 @@ TEST(FilterTest, TaskWithoutProjectFailsEveryProjectComparisonButNotEqual) {
   EXPECT_FALSE(Matches(*ParseFilter("project_id = 3"), task));
   EXPECT_TRUE(Matches(*ParseFilter("project_id != 3"), task));
   EXPECT_TRUE(Matches(*ParseFilter("NOT project_id > 0"), task));
+}
+
+// The projects MatchableProjects names for `text`, sorted; {-1} for nullopt.
+std::vector<int64_t> Projects(const std::string& text) {
+  absl::StatusOr<Node> parsed = ParseFilter(text);
+  EXPECT_TRUE(parsed.ok()) << text << ": " << parsed.status();
+  if (!parsed.ok()) return {};
+  std::optional<absl::flat_hash_set<int64_t>> projects =
+      MatchableProjects(*parsed);
+  if (!projects.has_value()) return {-1};
+  std::vector<int64_t> sorted(projects->begin(), projects->end());
+  std::sort(sorted.begin(), sorted.end());
+  return sorted;
+}
+
+TEST(FilterTest, MatchableProjectsComeFromProjectEqualityTerms) {
+  EXPECT_EQ(Projects("project_id = 3"), std::vector<int64_t>({3}));
+  EXPECT_EQ(Projects("status = PENDING AND project_id = 3"),
+            std::vector<int64_t>({3}));
+  EXPECT_EQ(Projects("project_id = 3 OR project_id = 4"),
+            std::vector<int64_t>({3, 4}));
+  EXPECT_EQ(Projects("(project_id = 3 OR project_id = 4) AND project_id = 4"),
+            std::vector<int64_t>({4}));
+  EXPECT_EQ(Projects("project_id = 3 AND project_id = 4"),
+            std::vector<int64_t>({}));
+  for (const char* any :
+       {"", "status = PENDING", "project_id != 3", "project_id > 3",
+        "NOT project_id = 3", "project_id = 3 OR status = PENDING",
+        "metadata.project_id = 3"}) {
+    EXPECT_EQ(Projects(any), std::vector<int64_t>({-1})) << any;
+  }
+}
+
+// What MatchableProjects promises, on every task of a small grid: a task
+// outside the named projects matches nothing.
+TEST(FilterTest, NoTaskOutsideTheMatchableProjectsMatches) {
+  for (const char* text :
+       {"project_id = 3", "project_id = 3 OR project_id = 4",
+        "title:\"venue\" AND (project_id = 4 OR project_id = 3)",
+        "project_id = 3 AND project_id = 4"}) {
+    const Node filter = *ParseFilter(text);
+    const absl::flat_hash_set<int64_t> projects = *MatchableProjects(filter);
+    for (int64_t project : {0, 1, 2, 3, 4, 5}) {
+      v1::Task task = SampleTask();
+      if (project == 0) {
+        task.clear_project_id();
+      } else {
+        task.set_project_id(project);
+      }
+      if (!projects.contains(project)) {
+        EXPECT_FALSE(Matches(filter, task)) << text << " " << project;
+      }
+    }
+  }
 }
 
 TEST(FilterTest, ErrorsNameThePositionAndTheFilterField) {

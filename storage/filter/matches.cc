@@ -122,4 +122,45 @@ bool Matches(const Node& filter, const v1::Task& task) {
   return false;
 }
 
+std::optional<absl::flat_hash_set<int64_t>> MatchableProjects(
+    const Node& filter) {
+  using Projects = absl::flat_hash_set<int64_t>;
+  switch (filter.kind) {
+    case Node::Kind::kCompare:
+      if (filter.field != nullptr && filter.field->name == "project_id" &&
+          filter.op == Op::kEq && filter.value.type == Value::Type::kInteger) {
+        return Projects{filter.value.integer};
+      }
+      return std::nullopt;
+    case Node::Kind::kAnd: {
+      // Each constrained child narrows the set; the others leave it.
+      std::optional<Projects> narrowed;
+      for (const Node& child : filter.children) {
+        std::optional<Projects> projects = MatchableProjects(child);
+        if (!projects.has_value()) continue;
+        if (!narrowed.has_value()) {
+          narrowed = std::move(projects);
+          continue;
+        }
+        absl::erase_if(*narrowed, [&](int64_t project) {
+          return !projects->contains(project);
+        });
+      }
+      return narrowed;
+    }
+    case Node::Kind::kOr: {
+      Projects any;
+      for (const Node& child : filter.children) {
+        std::optional<Projects> projects = MatchableProjects(child);
+        if (!projects.has_value()) return std::nullopt;
+        any.insert(projects->begin(), projects->end());
+      }
+      return any;
+    }
+    case Node::Kind::kNot:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace tasks::storage::filter

@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -29,14 +30,15 @@ using storage::TaskChange;
 // A change log in memory; every other method is a (nice) mock.
 class FakeChangeLog : public ::testing::NiceMock<testing::MockTaskStore> {
  public:
-  // Commits `count` changes.
-  void Append(int count) {
+  // Commits `count` changes, of tasks in `project` (0: in none).
+  void Append(int count, int64_t project = 0) {
     absl::MutexLock lock(&mu_);
     for (int i = 0; i < count; ++i) {
       TaskChange change;
       change.seq = change.change_id = static_cast<int64_t>(log_.size()) + 1;
       change.type = v1::TaskEvent::CREATED;
       change.task.set_id(change.seq);
+      if (project != 0) change.task.set_project_id(project);
       log_.push_back(change);
     }
   }
@@ -110,7 +112,11 @@ class ChangeFeedTest : public ::testing::Test {
  protected:
   void Start(ChangeFeed::Options options) {
     feed_ = std::make_unique<ChangeFeed>(store_, options);
-    feed_->Start([this] { ++wakes_; });
+    feed_->Start([this](const ChangeFeed::Batch& batch) {
+      ++wakes_;
+      absl::MutexLock lock(&batches_mu_);
+      batches_.push_back(batch);
+    });
   }
 
   void TearDown() override {
@@ -125,7 +131,46 @@ class ChangeFeedTest : public ::testing::Test {
   FakeChangeLog store_;
   std::unique_ptr<ChangeFeed> feed_;
   std::atomic<int> wakes_{0};
+  absl::Mutex batches_mu_;
+  std::vector<ChangeFeed::Batch> batches_ ABSL_GUARDED_BY(batches_mu_);
 };
+
+// What the streams skip by: each batch names the seqs it added, one after
+// the other with no gap, and every project among them.
+TEST_F(ChangeFeedTest, BatchesNameTheirSeqsAndProjects) {
+  ChangeFeed::Options options;
+  options.read_limit = 4;  // Pages: several batches.
+  Start(options);
+  feed_->AddWatcher();
+  ASSERT_TRUE(Eventually([&] { return wakes_.load() > 0; }));  // Restarted.
+  store_.Append(3, 7);
+  store_.Append(2);
+  store_.Append(5, 9);
+  feed_->Notify();
+  ASSERT_TRUE(HasRead(10));
+
+  absl::MutexLock lock(&batches_mu_);
+  ASSERT_GE(batches_.size(), 2u);
+  EXPECT_TRUE(batches_[0].restarted);
+  int64_t through = 0;
+  absl::flat_hash_set<int64_t> projects;
+  for (size_t i = 1; i < batches_.size(); ++i) {
+    const ChangeFeed::Batch& batch = batches_[i];
+    EXPECT_FALSE(batch.restarted);
+    EXPECT_EQ(batch.after_seq, through);
+    EXPECT_GT(batch.through_seq, batch.after_seq);
+    EXPECT_LE(batch.through_seq - batch.after_seq, options.read_limit);
+    through = batch.through_seq;
+    // Seqs 1-3 are project 7, 4-5 none, 6-10 project 9.
+    absl::flat_hash_set<int64_t> expected;
+    if (batch.after_seq < 3) expected.insert(7);
+    if (batch.through_seq > 5) expected.insert(9);
+    EXPECT_EQ(batch.projects, expected) << batch.after_seq;
+    projects.insert(batch.projects.begin(), batch.projects.end());
+  }
+  EXPECT_EQ(through, 10);
+  EXPECT_EQ(projects, absl::flat_hash_set<int64_t>({7, 9}));
+}
 
 TEST_F(ChangeFeedTest, WithoutWatchersTheStoreIsNotRead) {
   ChangeFeed::Options options;
