@@ -724,28 +724,15 @@ class SociTaskStore final : public TaskStore {
     return Guarded([&]() -> absl::StatusOr<int> {
       if (queries_.sequence_changes.empty()) return 0;
       ErrorContext context;
-      return database_.Run(
-          Access::kWrite, context,
-          [&](Connection& connection) -> absl::StatusOr<int> {
-            connection.Begin();
-            // Under READ COMMITTED the numbering's snapshot is taken once
-            // the lock is granted: every earlier run's numbers are in it.
-            connection.Statement(queries_.lock_sequencing, RowKind::kNone)
-                .ExecuteOnce();
-            PreparedStatement& number = connection.Statement(
-                queries_.sequence_changes, RowKind::kNumber);
-            if (!number.ExecuteOnce()) {
-              return NoRowReturned("numbering changes");
-            }
-            const int count = static_cast<int>(number.number());
-            // Once per run, not per write: see the migration.
-            if (count > 0) {
-              connection.Statement(queries_.notify_changes, RowKind::kNone)
-                  .ExecuteOnce();
-            }
-            connection.Commit();
-            return count;
-          });
+      return database_.Run(Access::kWrite, context,
+                           [&](Connection& connection) -> absl::StatusOr<int> {
+                             PreparedStatement& number = connection.Statement(
+                                 queries_.sequence_changes, RowKind::kNumber);
+                             if (!number.ExecuteOnce()) {
+                               return NoRowReturned("numbering changes");
+                             }
+                             return static_cast<int>(number.number());
+                           });
     });
   }
 

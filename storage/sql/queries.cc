@@ -351,18 +351,9 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
       ":after_number ORDER BY seq LIMIT :limit) AS changes ON true ORDER BY "
       "seq");
   if (!dialect.numbers_changes_on_write()) {
-    // A key of its own (the migrations' is 7283510942).
-    lock_sequencing = "SELECT pg_advisory_xact_lock(7283510943)";
-    sequence_changes = absl::StrCat(
-        "WITH numbered AS (UPDATE task_changes AS c SET seq = n.base + n.place "
-        "FROM (SELECT change_id, row_number() OVER (ORDER BY change_id) AS "
-        "place, ",
-        kLatestSeq, " AS base FROM unnumbered_task_changes(",
-        kMaxNumberedPerRun,
-        ") AS change_id) AS n WHERE "
-        "c.change_id = n.change_id RETURNING 1) SELECT count(*) FROM "
-        "numbered");
-    notify_changes = "SELECT pg_notify('task_changes', '')";
+    // One call: the lock, the numbering and the NOTIFY (migration 0006).
+    sequence_changes =
+        absl::StrCat("SELECT number_task_changes(", kMaxNumberedPerRun, ")");
   }
   // Up to the first change from :now on, in seq order: on PostgreSQL a
   // change's time (its write) may be older than an earlier seq's (a

@@ -138,13 +138,12 @@ class Queries {
   // kTaskChange rows with the horizon and the latest seq; one row of NULL
   // task columns when there is none.
   std::string read_changes;
-  // PostgreSQL (empty elsewhere): the lock SequenceChanges holds to its
-  // commit, then the numbering of every unnumbered change it sees, in
-  // change_id order, above every seq given out so far (yields the count),
-  // then, when it numbered any, the NOTIFY that WaitForChanges hears.
-  std::string lock_sequencing;
+  // PostgreSQL (empty elsewhere), one statement in a transaction of its
+  // own: the numbering of every unnumbered change committed before it, in
+  // change_id order, above every seq given out so far, under a lock held to
+  // its commit; then, when it numbered any, the NOTIFY that WaitForChanges
+  // hears. Yields the count.
   std::string sequence_changes;
-  std::string notify_changes;
   // The horizon raised to just below the first numbered change (in seq
   // order) from :now (epoch microseconds) on, or to the largest seq when
   // every change is older; then the changes up to it deleted.

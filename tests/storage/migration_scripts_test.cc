@@ -76,12 +76,18 @@ TEST(MigrationScriptsTest, BothBackendsHaveTheSameVersionsAndNames) {
               ElementsAreArray(Names(SqliteMigrationScripts())));
 }
 
+// A script without statements (an empty file, a mistake) must say why.
 TEST(MigrationScriptsTest, EveryScriptHasANameAndStatements) {
   for (const Backend& backend : Backends()) {
     for (const MigrationScript& script : backend.scripts) {
       SCOPED_TRACE(absl::StrCat(backend.name, " ", script.version));
       EXPECT_FALSE(script.name.empty());
-      EXPECT_NE(Statements(script.sql), "");
+      // A version that changes only the other backend says so.
+      if (!absl::StrContains(
+              absl::AsciiStrToLower(script.sql),
+              absl::StrCat("-- nothing to do on ", backend.name))) {
+        EXPECT_NE(Statements(script.sql), "");
+      }
     }
   }
 }

@@ -51,7 +51,7 @@ int LatestVersion(StoreBackend backend) {
 }
 
 // Statements that take a current database back to schema version 4: no
-// change log.
+// change log (nor 0006's numbering function).
 std::vector<std::string> DowngradeToVersion4(StoreBackend backend) {
   std::vector<std::string> statements;
   if (backend == StoreBackend::kSqlite) {
@@ -59,7 +59,8 @@ std::vector<std::string> DowngradeToVersion4(StoreBackend backend) {
                   "DROP TRIGGER task_changes_on_update",
                   "DROP TRIGGER task_changes_on_delete"};
   } else {
-    statements = {"DROP TRIGGER task_changes_record ON tasks",
+    statements = {"DROP FUNCTION number_task_changes(integer)",
+                  "DROP TRIGGER task_changes_record ON tasks",
                   "DROP FUNCTION record_task_change()",
                   "DROP FUNCTION unnumbered_task_changes(integer)"};
   }

@@ -1,0 +1,2 @@
+-- Nothing to do on SQLite: its triggers number each change as it is written
+-- (0005). PostgreSQL's 0006 numbers the log in one call.
