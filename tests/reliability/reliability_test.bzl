@@ -1,6 +1,6 @@
 """reliability_test: one fault test, as a target per database backend."""
 
-def reliability_test(name, srcs, backends = ["sqlite", "postgres"], size = "medium", deps = []):
+def reliability_test(name, srcs, backends = ["sqlite", "postgres"], size = "medium", deps = [], data = [], env = {}):
     """Builds `srcs` once and runs them as `<name>_<backend>_test` per backend.
 
     Each target starts the real //service:task_server binary (named to the test
@@ -16,6 +16,8 @@ def reliability_test(name, srcs, backends = ["sqlite", "postgres"], size = "medi
         PgBouncer in transaction pooling mode).
       size: Bazel test size, for the timeout.
       deps: libraries the sources need besides the fixture.
+      data: programs or files the test runs besides the server.
+      env: environment variables the test reads (e.g. those programs' paths).
     """
     native.cc_library(
         name = name + "_lib",
@@ -31,11 +33,11 @@ def reliability_test(name, srcs, backends = ["sqlite", "postgres"], size = "medi
         native.cc_test(
             name = "%s_%s_test" % (name, backend),
             size = size,
-            data = ["//service:task_server"],
-            env = {
+            data = ["//service:task_server"] + data,
+            env = dict({
                 "TASK_SERVER_BINARY": "$(rootpath //service:task_server)",
                 "TASKS_TEST_STORE_BACKENDS": backend,
-            },
+            }, **env),
             tags = ["reliability"] + (["no-sandbox"] if backend != "sqlite" else []),
             deps = [
                 ":" + name + "_lib",
