@@ -18,6 +18,7 @@ struct ConnectionPool::Opening {
   absl::Mutex mu;
   bool done ABSL_GUARDED_BY(mu) = false;
   bool abandoned ABSL_GUARDED_BY(mu) = false;  // the caller gave up
+  bool cancelled ABSL_GUARDED_BY(mu) = false;  // ConnectionPool::Cancel()
   std::unique_ptr<Connection> connection ABSL_GUARDED_BY(mu);
   std::exception_ptr error ABSL_GUARDED_BY(mu);
 };
@@ -37,6 +38,24 @@ int ConnectionPool::waiting() const {
   return waiting_;
 }
 
+namespace {
+
+absl::Status Cancelled() {
+  return WithReason(absl::UnavailableError("the server is shutting down"),
+                    reason::kDatabaseUnavailable);
+}
+
+}  // namespace
+
+void ConnectionPool::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;  // Wakes the waits in Acquire.
+  for (Opening* opening : awaited_) {
+    absl::MutexLock opening_lock(&opening->mu);
+    opening->cancelled = true;
+  }
+}
+
 absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
     bool write, absl::Time deadline) {
   const bool take_turn = write && dialect_->serialize_writes();
@@ -44,7 +63,8 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
   {
     absl::MutexLock lock(&mu_);
     auto ready = [this, take_turn]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return (!idle_.empty() || open_ < size_) && !(take_turn && writer_busy_);
+      return cancelled_ || ((!idle_.empty() || open_ < size_) &&
+                            !(take_turn && writer_busy_));
     };
     // The clock is read only when the call has to wait.
     absl::Duration waited;
@@ -62,6 +82,7 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(
       }
     }
     if (observer_ != nullptr) observer_->OnPoolWait(waited);
+    if (cancelled_) return Cancelled();
     if (take_turn) writer_busy_ = true;
     ++leased_;
     if (!idle_.empty()) {
@@ -126,10 +147,31 @@ absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Open(
     openers->fetch_sub(1);
   }).detach();
 
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_) {
+      absl::MutexLock opening_lock(&opening->mu);
+      opening->cancelled = true;
+    } else {
+      awaited_.insert(opening.get());
+    }
+  }
+  {
+    Opening* waited = opening.get();
+    absl::MutexLock lock(&waited->mu);
+    auto answered = [waited]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(waited->mu) {
+      return waited->done || waited->cancelled;
+    };
+    waited->mu.AwaitWithDeadline(absl::Condition(&answered), deadline);
+  }
+  {  // The pool's lock is taken before an opening's, as in Cancel().
+    absl::MutexLock lock(&mu_);
+    awaited_.erase(opening.get());
+  }
   absl::MutexLock lock(&opening->mu);
-  if (!opening->mu.AwaitWithDeadline(absl::Condition(&opening->done),
-                                     deadline)) {
+  if (!opening->done) {
     opening->abandoned = true;
+    if (opening->cancelled) return Cancelled();
     return CallDeadlineExceeded(
         absl::StrCat("while connecting to ", dialect_->name()));
   }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -57,6 +58,12 @@ class ConnectionPool {
   // Calls waiting in Acquire for a connection (or the writer turn).
   int waiting() const;
 
+  // Ends every wait for a connection and every connect under way at once,
+  // and fails later Acquires: UNAVAILABLE (kDatabaseUnavailable). For
+  // shutdown, when a hung database would otherwise hold a call until its
+  // deadline (a connect to a frozen server is not interrupted).
+  void Cancel();
+
  private:
   struct Opening;
 
@@ -89,6 +96,9 @@ class ConnectionPool {
   int leased_ ABSL_GUARDED_BY(mu_) = 0;
   bool writer_busy_ ABSL_GUARDED_BY(mu_) = false;
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // The connects callers wait for now: Cancel() ends their waits.
+  absl::flat_hash_set<Opening*> awaited_ ABSL_GUARDED_BY(mu_);
 };
 
 // A leased connection; returns it to the pool when destroyed.

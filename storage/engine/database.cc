@@ -23,6 +23,7 @@ Database::Database(std::unique_ptr<Dialect> dialect, int pool_size,
 
 void Database::CancelCalls() {
   cancelled_.store(true, std::memory_order_relaxed);
+  pool_.Cancel();
   dialect_->CancelStatements();
 }
 

@@ -53,9 +53,10 @@ class Database {
   auto Run(Access access, ErrorContext& context, Fn&& fn)
       -> decltype(fn(std::declval<Connection&>()));
 
-  // Stops the statements running now (see Dialect::CancelStatements); from
-  // now on Run returns UNAVAILABLE (kDatabaseUnavailable) without touching
-  // the database. For shutdown. Thread-safe.
+  // Stops the statements running now (see Dialect::CancelStatements) and the
+  // waits for a connection or a connect (ConnectionPool::Cancel); from now
+  // on Run returns UNAVAILABLE (kDatabaseUnavailable) without touching the
+  // database. For shutdown. Thread-safe.
   void CancelCalls();
 
  private:

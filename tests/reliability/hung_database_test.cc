@@ -22,6 +22,7 @@
 #include "tests/reliability/call_log.h"
 #include "tests/reliability/postgres_freeze.h"
 #include "tests/reliability/reliability_test_base.h"
+#include "tests/reliability/task_watcher.h"
 
 namespace tasks::reliability {
 namespace {
@@ -121,6 +122,11 @@ TEST_P(HungDatabaseTest, FrozenDatabaseFailsCallsFastAndShutsDownInTime) {
                   .ok());
   ASSERT_EQ(GetTask(*stub_, task.id(), absl::Seconds(10)).code,
             grpc::StatusCode::OK);
+  // A watcher keeps the change feed reading the frozen database.
+  const std::string filter = absl::StrCat("project_id = ", project_id_);
+  std::string token;
+  ASSERT_TRUE(ListAll(*stub_, filter, &token).ok());
+  TaskWatcher watcher(server_->NewChannel(), WatchFrom(token, filter));
   const size_t gets_before =
       LoggedCalls(server_->log_path(), kGetTaskMethod).size();
   const size_t creates_before =

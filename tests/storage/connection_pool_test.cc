@@ -236,5 +236,41 @@ TEST_F(ConnectionPoolTest, HungConnectStopsAtTheDeadlineAndBlocksNoMore) {
   EXPECT_OK(reopened);
 }
 
+// Shutdown with a hung database: a connect under way and a call waiting for
+// a connection both end at once, not at their deadlines.
+TEST_F(ConnectionPoolTest, CancelEndsHungConnectsAndWaitsAtOnce) {
+  ConnectionPool& pool = Pool(1, absl::Seconds(60));
+  dialect_->HoldConnects(true);
+  absl::Status connecting = absl::UnknownError("not run");
+  absl::Status waiting = absl::UnknownError("not run");
+  std::thread connect([&] {
+    connecting = pool.Acquire(false, absl::Now() + absl::Seconds(60)).status();
+  });
+  ASSERT_TRUE(dialect_->AwaitHeldConnects(1, kSlack));
+  std::thread wait([&] {
+    waiting = pool.Acquire(false, absl::Now() + absl::Seconds(60)).status();
+  });
+  const absl::Time give_up = absl::Now() + kSlack;
+  while (pool.waiting() == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(pool.waiting(), 1);
+
+  const absl::Time cancelled = absl::Now();
+  pool.Cancel();
+  connect.join();
+  wait.join();
+  const absl::Duration took = absl::Now() - cancelled;
+  std::cout << "FIGURE hung connect and a waiting call, deadlines 60 s: "
+               "ended "
+            << took << " after Cancel()\n";
+  EXPECT_THAT(connecting, IsUnavailable());
+  EXPECT_THAT(waiting, IsUnavailable());
+  EXPECT_LT(took, kSlack);
+  // Later calls fail at once too.
+  EXPECT_THAT(pool.Acquire(false), IsUnavailable());
+  dialect_->HoldConnects(false);  // The abandoned connect ends.
+}
+
 }  // namespace
 }  // namespace tasks::storage
