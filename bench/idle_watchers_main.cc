@@ -7,8 +7,6 @@
 //
 //   idle_watchers --target=127.0.0.1:50051 --count=100 --project_id=7 \
 //       --ready_file=/var/tmp/watchers.ready
-#include <signal.h>
-
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -18,6 +16,7 @@
 #include "bench/bench_process.h"
 #include "bench/load_generator.h"
 #include "bench/watch_load.h"
+#include "service/termination_signal.h"
 
 ABSL_FLAG(std::string, target, "", "The task_server's address.");
 ABSL_FLAG(int, count, 100, "WatchTasks streams to hold open.");
@@ -30,13 +29,7 @@ namespace tasks::bench {
 namespace {
 
 int Run() {
-  // Blocked before any thread starts, so that only sigwait takes it.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-
+  service::BlockTerminationSignals();  // Before any thread starts.
   absl::StatusOr<std::unique_ptr<IdleWatchers>> watchers = IdleWatchers::Open(
       MakeBenchChannel(absl::GetFlag(FLAGS_target)), absl::GetFlag(FLAGS_count),
       absl::GetFlag(FLAGS_project_id));
@@ -53,8 +46,7 @@ int Run() {
       return 1;
     }
   }
-  int signal = 0;
-  sigwait(&stop, &signal);
+  service::WaitForTerminationSignal();
   const int ended = (*watchers)->ended();
   watchers->reset();
   if (ended > 0) {
