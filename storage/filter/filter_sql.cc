@@ -33,13 +33,15 @@ class Compiler {
   explicit Compiler(SqlDialect dialect)
       : postgres_(dialect == SqlDialect::kPostgres) {}
 
-  std::string Condition(const Node& node) {
+  // `negated`: under an odd number of NOTs, where a NULL would not negate
+  // to true (see Comparison).
+  std::string Condition(const Node& node, bool negated = false) {
     switch (node.kind) {
       case Node::Kind::kAnd:
       case Node::Kind::kOr: {
         std::vector<std::string> parts;
         for (const Node& child : node.children)
-          parts.push_back(Condition(child));
+          parts.push_back(Condition(child, negated));
         return absl::StrCat(
             "(",
             absl::StrJoin(parts,
@@ -47,12 +49,13 @@ class Compiler {
             ")");
       }
       case Node::Kind::kNot:
-        return absl::StrCat("NOT ", Condition(node.children[0]));
+        return absl::StrCat("NOT ", Condition(node.children[0], !negated));
       case Node::Kind::kCompare:
         if (node.op == Op::kNe) {
-          return absl::StrCat("NOT (", Comparison(node, Op::kEq), ")");
+          return absl::StrCat("NOT (", Comparison(node, Op::kEq, !negated),
+                              ")");
         }
-        return Comparison(node, node.op);
+        return Comparison(node, node.op, negated);
     }
     return "";
   }
@@ -84,7 +87,7 @@ class Compiler {
     return name;
   }
 
-  std::string Comparison(const Node& node, Op op) {
+  std::string Comparison(const Node& node, Op op, bool negated) {
     const FieldSpec& field = *node.field;
     switch (field.kind) {
       case FieldKind::kMetadata:
@@ -103,8 +106,11 @@ class Compiler {
     }
     std::string compared = absl::StrCat(field.column, " ", OpSql(op), " ",
                                         Integer(node.value.integer));
-    if (!field.optional) return compared;
-    // Without a value, false rather than NULL (see ToSql).
+    // A task without a value makes the comparison NULL, which a WHERE takes
+    // as false, as are AND and OR of it; only a NOT would turn it into NULL
+    // rather than true, so only there is it made false (see ToSql). Plain
+    // elsewhere, where the planner matches it to an index most readily.
+    if (!field.optional || !negated) return compared;
     return absl::StrCat("(", field.column, " IS NOT NULL AND ", compared, ")");
   }
 

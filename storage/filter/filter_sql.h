@@ -33,8 +33,9 @@ struct SqlFilter {
 //
 // `filter` (from ParseFilter) as SQL for `dialect`, with every value a
 // parameter (never spliced into the text), so the text depends only on the
-// filter's shape. Every comparison is true or false, never NULL, so NOT
-// negates exactly: the result matches what Matches() says on every task.
+// filter's shape. Every comparison under a NOT is true or false, never
+// NULL, so NOT negates exactly (elsewhere NULL acts as false): the result
+// matches what Matches() says on every task.
 // Comparisons on id, project_id, priority, create_time and title are plain
 // column conditions that the tasks indexes serve.
 //
