@@ -53,6 +53,12 @@ struct WatchState {
   // The streams watching (counted by the caps), and per principal.
   absl::flat_hash_set<WatchCall*> open ABSL_GUARDED_BY(mu);
   absl::flat_hash_map<std::string, int> per_principal ABSL_GUARDED_BY(mu);
+  // Streams without a resume_token waiting for the store's present, and
+  // whether a worker is looking it up: one lookup serves every stream that
+  // was waiting when it began, so a burst of streams (clients reconnecting)
+  // takes one worker, not one each.
+  std::vector<WatchCall*> present_waiters ABSL_GUARDED_BY(mu);
+  bool looking_up_present ABSL_GUARDED_BY(mu) = false;
   int64_t events_sent ABSL_GUARDED_BY(mu) = 0;
   int max_writes_in_flight ABSL_GUARDED_BY(mu) = 0;
   int max_backlog ABSL_GUARDED_BY(mu) = 0;
@@ -242,31 +248,61 @@ class WatchCall final : public CompletionQueueTag {
       cursor_.emplace(plan->CursorAt(*plan->resume));
       return PumpLocked();
     }
-    // The present is the store's: found on a worker.
+    // The present is the store's: found on a worker (LookUpPresent).
     plan_ = *std::move(plan);
     busy_ = true;
-    if (!state_.workers.TrySubmit([this] { StartAtPresent(); })) {
+    state_.present_waiters.push_back(this);
+    if (state_.looking_up_present) return;
+    state_.looking_up_present = true;
+    WatchState* state = &state_;
+    if (!state_.workers.TrySubmit([state] { LookUpPresent(*state); })) {
+      // No lookup was running, so this stream is the only one waiting.
+      state_.looking_up_present = false;
+      state_.present_waiters.clear();
       busy_ = false;
       FinishLocked(NoWorker());
     }
   }
 
-  void StartAtPresent() {
-    absl::StatusOr<storage::ChangePosition> present = state_.feed.Latest();
-    bool free = false;
-    {
-      absl::MutexLock lock(&state_.mu);
-      busy_ = false;
-      if (!present.ok()) {
-        if (!ended_) FinishLocked(ToGrpcStatus(present.status()));
-      } else {
-        cursor_.emplace(plan_->CursorAt(*std::move(present)));
-        plan_.reset();
-        PumpLocked();
+  // Looks up the present for the streams waiting for it, round after round
+  // (each round for the streams that were waiting when it began, so that
+  // their positions are no older than their arrival), until none waits.
+  static void LookUpPresent(WatchState& state) {
+    for (;;) {
+      std::vector<WatchCall*> waiters;
+      {
+        absl::MutexLock lock(&state.mu);
+        waiters.swap(state.present_waiters);
+        if (waiters.empty()) {
+          state.looking_up_present = false;
+          return;
+        }
       }
-      free = FreeLocked();
+      const absl::StatusOr<storage::ChangePosition> present =
+          state.feed.Latest();
+      std::vector<WatchCall*> to_free;
+      {
+        absl::MutexLock lock(&state.mu);
+        for (WatchCall* waiter : waiters) {
+          if (waiter->StartAtLocked(present)) to_free.push_back(waiter);
+        }
+      }
+      for (WatchCall* waiter : to_free) delete waiter;
     }
-    if (free) delete this;
+  }
+
+  // The present was looked up for this stream. True when it is to be freed.
+  bool StartAtLocked(const absl::StatusOr<storage::ChangePosition>& present)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
+    busy_ = false;
+    if (!present.ok()) {
+      if (!ended_) FinishLocked(ToGrpcStatus(present.status()));
+    } else {
+      cursor_.emplace(plan_->CursorAt(*present));
+      plan_.reset();
+      PumpLocked();
+    }
+    return FreeLocked();
   }
 
   // The changes after the cursor are no longer in the ring: the next ones

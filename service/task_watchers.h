@@ -33,7 +33,9 @@ struct WatchState;
 // When its position is older than the ring's oldest change (a resume from an
 // old token, or a reader slower than the ring) it reads that part from the
 // store on a worker thread, never on a queue thread; so does finding the
-// present for a stream without a resume_token.
+// present for streams without a resume_token, one lookup for all of those
+// that arrived while none was under way (a burst of reconnecting clients
+// takes one worker).
 //
 // The stream's response headers are sent as soon as its start position is
 // fixed: a change committed after the client has them is reported.

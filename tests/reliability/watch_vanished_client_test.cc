@@ -1,5 +1,6 @@
 // Clients that vanish with WatchTasks streams open (their process killed,
-// 200 streams each, round after round): the server frees the streams as
+// 200 streams each, opened at once, round after round): the server holds
+// every one open (a burst is not refused), frees the streams as
 // their connection closes (tasks_watchers_open back to 0 within seconds),
 // holds no memory for them afterwards, and serves watchers and writes as
 // before.
