@@ -1,6 +1,8 @@
 // PostgreSQL failing under a running server: the whole server stopped at
 // once (`pg_ctl stop -m immediate`) under load and started again, and single
-// backends terminated. Calls fail with UNAVAILABLE only, promptly; health
+// backends terminated. Calls fail with UNAVAILABLE only, promptly (behind
+// PgBouncer a call may instead wait for the database, within its deadline);
+// health
 // follows the database; the same server process serves again once the
 // database is back; nothing acknowledged is lost.
 
@@ -116,7 +118,13 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
                 all, {grpc::StatusCode::OK, grpc::StatusCode::UNAVAILABLE}),
             "");
   EXPECT_EQ(all.overdue, 0) << "calls hung past their deadline";
-  EXPECT_GT(outage.count(grpc::StatusCode::UNAVAILABLE), 0);
+  // PgBouncer holds a query while its server is down (query_wait_timeout),
+  // so a call there may wait for the restart and succeed within its
+  // deadline rather than fail: none ending OK while the database was down
+  // is what holds on both.
+  if (!::tasks::testing::PostgresThroughPgBouncer()) {
+    EXPECT_GT(outage.count(grpc::StatusCode::UNAVAILABLE), 0);
+  }
   EXPECT_EQ(outage.count(grpc::StatusCode::OK), 0);
 
   absl::StatusOr<LossReport> loss =
