@@ -1,10 +1,9 @@
 // PostgreSQL failing under a running server: the whole server stopped at
 // once (`pg_ctl stop -m immediate`) under load and started again, and single
 // backends terminated. Calls fail with UNAVAILABLE only, promptly (behind
-// PgBouncer a call may instead wait for the database, within its deadline);
-// health
-// follows the database; the same server process serves again once the
-// database is back; nothing acknowledged is lost.
+// PgBouncer a call may instead wait for the database, within its
+// deadline); health follows the database; the same server process serves
+// again once the database is back; nothing acknowledged is lost.
 
 #include <algorithm>
 #include <memory>
