@@ -3,9 +3,12 @@
 // backends terminated. Calls fail with UNAVAILABLE only, promptly (behind
 // PgBouncer a call may instead wait for the database, within its
 // deadline); health follows the database; the same server process serves
-// again once the database is back; nothing acknowledged is lost.
+// again once the database is back; nothing acknowledged is lost; and a
+// WatchTasks stream open throughout stays open and reports every
+// acknowledged create once.
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -16,6 +19,7 @@
 #include "tests/reliability/create_load.h"
 #include "tests/reliability/database_checks.h"
 #include "tests/reliability/reliability_test_base.h"
+#include "tests/reliability/task_watcher.h"
 #include "tests/testing/raw_sql.h"
 
 namespace tasks::reliability {
@@ -63,6 +67,12 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
   auto stub = v1::TaskService::NewStub(server->NewChannel());
   const int64_t project_id = CreateProject(*stub, "outage");
   ASSERT_NE(project_id, 0);
+
+  // A watcher of the project stays open through the outage.
+  const std::string filter = absl::StrCat("project_id = ", project_id);
+  std::string token;
+  ASSERT_TRUE(ListAll(*stub, filter, &token).ok());
+  TaskWatcher watcher(server->NewChannel(), WatchFrom(token, filter));
 
   CreateLoadOptions options;
   options.clients = kClients;
@@ -131,8 +141,29 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
   ASSERT_TRUE(loss.ok()) << loss.status();
   EXPECT_EQ(loss->lost(), 0);
 
+  // The watcher got every acknowledged create once (a create that failed
+  // but committed may add its own), and its stream is still open.
+  const std::map<int64_t, std::string> acknowledged = load.Acknowledged();
+  EXPECT_TRUE(watcher.AwaitEvents(acknowledged.size(), absl::Seconds(20)))
+      << watcher.event_count() << " of " << acknowledged.size()
+      << " events; stream " << watcher.State();
+  std::map<int64_t, int> created;
+  for (const ReceivedEvent& received : watcher.Events()) {
+    EXPECT_EQ(received.event.type(), v1::TaskEvent::CREATED)
+        << Describe(received.event);
+    ++created[received.event.task().id()];
+  }
+  int missing = 0;
+  for (const auto& [id, title] : acknowledged) missing += !created.count(id);
+  int repeated = 0;
+  for (const auto& [id, count] : created) repeated += count > 1;
+  EXPECT_EQ(missing, 0) << "acknowledged creates without their event";
+  EXPECT_EQ(repeated, 0) << "tasks with more than one CREATED event";
+  EXPECT_EQ(watcher.State(), "open");
+
   ReportFigure(absl::StrCat(
-      "acknowledged=", loss->acknowledged, " lost=", loss->lost(),
+      "watcher_events=", watcher.event_count(),
+      " acknowledged=", loss->acknowledged, " lost=", loss->lost(),
       " outage=", Millis(back.restarting - stopped),
       " not_serving_after_stop=", Millis(*not_serving),
       " db_restart_took=", Millis(back.accepting - back.restarting),
