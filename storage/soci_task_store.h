@@ -43,7 +43,7 @@ struct SociTaskStoreOptions {
 // - An empty title or project name is stored as NULL, so the schema refuses
 //   it: INVALID_ARGUMENT on "task.title" / "project.name".
 // - Page sizes outside 1..1000 are clamped (0 or less means 50). order_by
-//   accepts the API's values case-insensitively, "asc" optional; ties break
+//   accepts exactly the API's values (api/list_rules.h); ties break
 //   on id in the order's direction ("priority desc": newest first among
 //   equal priorities).
 // - The metadata filter compares JSON values (1 equals 1.0; true is not 1).

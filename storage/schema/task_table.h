@@ -115,7 +115,7 @@ v1::Project ProjectFromRow(const Row& row);
 
 // The paths an update mask may name, and the output-only fields it may not,
 // in table order: {"project_id", "title", "description", "status",
-// "priority", "metadata"} and {"id", "create_time", "update_time", "etag"}
+// "priority", "metadata", "due_time"} and {"id", "create_time", "update_time", "etag"}
 // for a task, {"name", "description"} and {"id", "create_time",
 // "update_time"} for a project.
 const std::vector<absl::string_view>& TaskUpdatablePaths();

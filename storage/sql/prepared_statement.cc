@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "storage/schema/task_table.h"
 
 namespace tasks::storage {
@@ -84,15 +85,14 @@ const schema::Table* TableOf(RowKind kind) {
 
 namespace {
 
-// The kinds of the columns after the table's, for a row of `kind`.
-std::vector<schema::ValueKind> ExtraColumns(RowKind kind) {
-  using schema::ValueKind;
+// The columns after the table's, for a row of `kind`.
+absl::Span<const ExtraColumn> ExtraColumns(RowKind kind) {
   switch (kind) {
     case RowKind::kTaskPage:
     case RowKind::kPosition:
-      return {ValueKind::kInt64, ValueKind::kText};
+      return kPositionExtras;
     case RowKind::kTaskChange:
-      return std::vector<ValueKind>(kMaxExtraColumns, ValueKind::kInt64);
+      return kChangeExtras;
     default:
       return {};
   }
@@ -129,9 +129,9 @@ PreparedStatement::PreparedStatement(soci::session& session,
   } else if (kind == RowKind::kNumber) {
     statement_.exchange(soci::into(number_));
   }
-  for (schema::ValueKind extra : ExtraColumns(kind)) {
+  for (const ExtraColumn& extra : ExtraColumns(kind)) {
     const int i = extra_count_++;
-    if (extra == schema::ValueKind::kText) {
+    if (extra.kind == schema::ValueKind::kText) {
       statement_.exchange(soci::into(extras_[i].text, extra_indicators_[i]));
     } else {
       statement_.exchange(soci::into(extras_[i].number, extra_indicators_[i]));

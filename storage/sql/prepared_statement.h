@@ -7,6 +7,7 @@
 #include "soci/soci.h"
 #include "storage/engine/dialect.h"
 #include "storage/schema/column.h"
+#include "storage/sql/extra_columns.h"
 #include "storage/sql/statement_params.h"
 
 namespace tasks::storage {
@@ -19,32 +20,14 @@ enum class RowKind {
   kNumber,   // one integer column
   // A ListTasks page with the change position of its snapshot: kTask's
   // columns (all NULL in the one row of an empty page), then change_seq and
-  // change_reflected (see PositionExtra).
+  // change_reflected (see kPositionExtras).
   kTaskPage,
   // change_seq and change_reflected alone.
   kPosition,
   // A change of the log: kTask's columns (all NULL in the one row of an
-  // empty read), then the ChangeExtra columns.
+  // empty read), then the kChangeExtras columns.
   kTaskChange,
 };
-
-// The columns after the table's of a kTaskPage or kPosition row.
-enum PositionExtra {
-  kPositionSeq,        // the largest seq in the snapshot
-  kPositionReflected,  // "id,id,...": its unnumbered changes; NULL for none
-};
-
-// The columns after the table's of a kTaskChange row.
-enum ChangeExtra {
-  kChangeSeq,
-  kChangeId,
-  kChangeType,
-  kChangeHorizon,  // the largest seq trimmed
-  kChangeLatest,   // the largest seq given out, trimmed or not
-};
-
-// The most columns a kind has after its table's.
-inline constexpr int kMaxExtraColumns = 5;
 
 // The table whose rows (and column parameters) a statement of `kind` has;
 // nullptr for kNone and kNumber.
@@ -82,7 +65,7 @@ class PreparedStatement {
   // The row read last (kTask, kProject), indexed by TableOf(kind).
   const schema::Row& row() const { return row_; }
   long long number() const { return number_; }
-  // The columns after the table's (PositionExtra, ChangeExtra).
+  // The columns after the table's (kPositionExtras, kChangeExtras).
   const schema::ColumnValue& extra(int i) const { return extras_[i]; }
 
   // True once an execution failed. SOCI may then keep stale parameter

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "api/list_rules.h"
 #include "storage/schema/task_table.h"
+#include "storage/sql/extra_columns.h"
 #include "storage/task_store.h"
 
 namespace tasks::storage {
@@ -251,13 +252,13 @@ constexpr char kLatestSeq[] =
 std::string BuildChangePosition(const Dialect& dialect) {
   const bool unnumbered = !dialect.numbers_changes_on_write();
   return absl::StrCat(
-      "SELECT ", kLatestSeq, " AS change_seq, ",
+      "SELECT ", kLatestSeq, " AS ", kPositionExtras[kPositionSeq].name, ", ",
       unnumbered
           ? absl::StrCat("(SELECT string_agg(CAST(change_id AS text), ',') "
                          "FROM unnumbered_task_changes(",
                          kMaxUnnumberedChanges + 1, ") AS change_id)")
           : std::string("NULL"),
-      " AS change_reflected");
+      " AS ", kPositionExtras[kPositionReflected].name);
 }
 
 // The page of `list` (made with `numbered`) beside its snapshot's position:
@@ -266,11 +267,13 @@ std::string BuildChangePosition(const Dialect& dialect) {
 // to every row, they would be sent (and sorted) a thousand times.
 std::string PositionedList(const std::string& position,
                            const std::string& list) {
+  const char* const seq = kPositionExtras[kPositionSeq].name;
+  const char* const reflected = kPositionExtras[kPositionReflected].name;
   return absl::StrCat(
-      "SELECT ", TaskSql().columns,
-      ", change_seq, CASE WHEN listed.list_row IS NULL OR listed.list_row = 1 "
-      "THEN change_reflected END AS change_reflected FROM (",
-      position, ") AS position LEFT JOIN (", list,
+      "SELECT ", TaskSql().columns, ", ", seq,
+      ", CASE WHEN listed.list_row IS NULL OR listed.list_row = 1 THEN ",
+      reflected, " END AS ", reflected, " FROM (", position,
+      ") AS position LEFT JOIN (", list,
       ") AS listed ON true ORDER BY listed.list_row");
 }
 
@@ -343,8 +346,8 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
   // guess for a page of rows, 2,040, and the read's cost passed
   // jit_above_cost as the log grew: some 10 ms of JIT compilation per read.
   read_changes = absl::StrCat(
-      "SELECT ", tasks.columns,
-      ", seq, change_id, change_type, horizon, latest FROM (SELECT (SELECT "
+      "SELECT ", tasks.columns, ", ", ExtraColumnList(kChangeExtras),
+      " FROM (SELECT (SELECT "
       "seq FROM task_change_horizon) AS horizon, ",
       kLatestSeq, " AS latest) AS bounds LEFT JOIN (SELECT ", tasks.columns,
       ", seq, change_id, change_type FROM task_changes WHERE seq > "

@@ -13,6 +13,7 @@
 #include "storage/engine/dialect.h"
 #include "storage/postgres/postgres_dialect.h"
 #include "storage/schema/task_table.h"
+#include "storage/sql/extra_columns.h"
 #include "storage/sql/prepared_statement.h"
 #include "storage/sql/statement_params.h"
 #include "storage/sqlite/sqlite_dialect.h"
@@ -180,6 +181,30 @@ TEST_P(QueriesTest, ReadsReturnTheTableColumns) {
                                 "octet_length(metadata))"));
   } else {
     EXPECT_THAT(list, Not(HasSubstr("CAST(")));
+  }
+}
+
+// The change statements select the columns after the table's in the order
+// the row reads them (kPositionExtras, kChangeExtras).
+TEST_P(QueriesTest, ChangeStatementsEndWithTheirExtraColumnsInOrder) {
+  EXPECT_TRUE(absl::StartsWith(
+      queries_->read_changes,
+      absl::StrCat("SELECT ", kTaskColumnList,
+                   ", seq, change_id, change_type, horizon, latest FROM ")))
+      << queries_->read_changes;
+  EXPECT_EQ(ExtraColumnList(kChangeExtras),
+            "seq, change_id, change_type, horizon, latest");
+  EXPECT_EQ(ExtraColumnList(kPositionExtras), "change_seq, change_reflected");
+  EXPECT_THAT(queries_->change_position, HasSubstr(" AS change_seq, "));
+  EXPECT_TRUE(absl::EndsWith(queries_->change_position, " AS change_reflected"))
+      << queries_->change_position;
+  if (dialect_->buffers_results()) {
+    const std::string& page =
+        queries_->PositionedListTasks(kAllTaskFilters, 0, true);
+    EXPECT_TRUE(absl::StartsWith(
+        page, absl::StrCat("SELECT ", kTaskColumnList, ", change_seq, CASE ")))
+        << page;
+    EXPECT_THAT(page, HasSubstr(" END AS change_reflected FROM ("));
   }
 }
 
