@@ -25,12 +25,15 @@ bool IsPostgresKeywordString(absl::string_view connection) {
 }  // namespace
 
 DatabaseKind ClassifyConnection(absl::string_view connection) {
-  if (absl::StartsWith(connection, "postgresql://") ||
-      absl::StartsWith(connection, "postgres://") ||
-      IsPostgresKeywordString(connection)) {
+  if (IsPostgresUrl(connection) || IsPostgresKeywordString(connection)) {
     return DatabaseKind::kPostgres;
   }
   return DatabaseKind::kSqlite;
+}
+
+bool IsPostgresUrl(absl::string_view connection) {
+  return absl::StartsWith(connection, "postgresql://") ||
+         absl::StartsWith(connection, "postgres://");
 }
 
 }  // namespace tasks::api

@@ -27,6 +27,10 @@ enum class DatabaseKind {
 //   ClassifyConnection("x=y.db")                // kPostgres (libpq refuses it)
 DatabaseKind ClassifyConnection(absl::string_view connection);
 
+// True for a libpq URL: "postgresql://..." or "postgres://...". The other
+// PostgreSQL strings are keyword strings.
+bool IsPostgresUrl(absl::string_view connection);
+
 }  // namespace tasks::api
 
 #endif  // TASKS_API_CONNECTION_STRING_H_

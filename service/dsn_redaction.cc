@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/connection_string.h"
 
 namespace tasks::service {
 namespace {
@@ -237,8 +238,7 @@ std::vector<DsnPassword> Merged(std::vector<DsnPassword> found) {
 
 std::vector<DsnPassword> FindDsnPasswords(absl::string_view dsn) {
   std::vector<DsnPassword> found;
-  if (absl::StartsWith(dsn, "postgresql://") ||
-      absl::StartsWith(dsn, "postgres://")) {
+  if (api::IsPostgresUrl(dsn)) {
     found = FindInUrl(dsn);
   } else if (absl::StrContains(dsn, '=')) {
     found = FindInKeywords(dsn);

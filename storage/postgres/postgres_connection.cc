@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "api/connection_string.h"
 
 namespace tasks::storage {
 namespace {
@@ -88,8 +89,7 @@ absl::StatusOr<PostgresConnection> ParsePostgresConnection(
   }
   std::optional<std::string> value;
   PostgresConnection parsed;
-  parsed.libpq = absl::StartsWith(connection, "postgresql://") ||
-                         absl::StartsWith(connection, "postgres://")
+  parsed.libpq = api::IsPostgresUrl(connection)
                      ? StripFromUrl(connection, value)
                      : StripFromKeywords(connection, value);
   if (value.has_value()) {

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "api/connection_string.h"
 #include "common/call_deadline.h"
 #include "soci/postgresql/soci-postgresql.h"
 #include "soci/soci.h"
@@ -44,15 +45,10 @@ std::string QuotedAfter(absl::string_view message, absl::string_view marker) {
   return std::string(rest.substr(0, end));
 }
 
-bool IsUrl(absl::string_view connection) {
-  return absl::StartsWith(connection, "postgresql://") ||
-         absl::StartsWith(connection, "postgres://");
-}
-
 // `conninfo` with `keyword=value` added, in its own syntax.
 std::string WithOption(std::string conninfo, absl::string_view keyword,
                        absl::string_view value) {
-  if (IsUrl(conninfo)) {
+  if (api::IsPostgresUrl(conninfo)) {
     absl::StrAppend(&conninfo, absl::StrContains(conninfo, '?') ? "&" : "?",
                     keyword, "=", value);
   } else {
