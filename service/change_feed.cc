@@ -47,25 +47,48 @@ void ChangeFeed::Stop() {
   if (listener_thread_.joinable()) listener_thread_.join();
 }
 
-void ChangeFeed::Notify() {
+void ChangeFeed::Notify(std::optional<int64_t> project) {
   if (watchers_.load(std::memory_order_relaxed) == 0) {
     // Nobody reads here, but every list's position names the changes nobody
     // has numbered yet (PostgreSQL): number them within a poll interval.
     // Locks once per interval, not per write.
     if (number_pending_.exchange(true, std::memory_order_relaxed)) return;
+    absl::MutexLock lock(&mu_);
+    woken_ = true;
+    return;
   }
   absl::MutexLock lock(&mu_);
+  if (project.has_value() && any_project_watchers_ == 0 &&
+      !project_watchers_.contains(*project)) {
+    return;  // The next poll reads it.
+  }
   woken_ = true;
 }
 
-void ChangeFeed::AddWatcher() {
+void ChangeFeed::AddWatcher(const Interest& interest) {
   watchers_.fetch_add(1, std::memory_order_relaxed);
-  absl::MutexLock lock(&mu_);  // Wakes the threads, which may be idle.
-  woken_ = true;
+  absl::MutexLock lock(&mu_);
+  if (interest.has_value()) {
+    for (int64_t project : *interest) ++project_watchers_[project];
+  } else {
+    ++any_project_watchers_;
+  }
+  woken_ = true;  // Wakes the threads, which may be idle.
 }
 
-void ChangeFeed::RemoveWatcher() {
+void ChangeFeed::RemoveWatcher(const Interest& interest) {
   watchers_.fetch_sub(1, std::memory_order_relaxed);
+  absl::MutexLock lock(&mu_);
+  if (!interest.has_value()) {
+    --any_project_watchers_;
+    return;
+  }
+  for (int64_t project : *interest) {
+    auto it = project_watchers_.find(project);
+    if (it != project_watchers_.end() && --it->second == 0) {
+      project_watchers_.erase(it);
+    }
+  }
 }
 
 ChangeFeed::Lookup ChangeFeed::After(int64_t after_seq) const {

@@ -6,11 +6,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -30,8 +32,8 @@ namespace tasks::service {
 // thread numbers the changes committed so far (TaskStore::SequenceChanges)
 // and reads them in pages of `read_limit` until none is left, then calls the
 // listener; at most once per `min_read_interval`. It is woken by
-//   - Notify(): a write committed on this server, so a stream on the same
-//     server gets its event within milliseconds;
+//   - Notify(): a write committed on this server that a stream here can
+//     see, so that stream gets its event within milliseconds;
 //   - a listener thread looping TaskStore::WaitForChanges (1 s, or
 //     `poll_interval` when shorter, which bounds how long Stop() waits): a
 //     NOTIFY from another replica (PostgreSQL);
@@ -126,13 +128,22 @@ class ChangeFeed {
   // Idempotent.
   void Stop();
 
-  // A write committed on this server. Without watchers, atomics only
-  // (the first write of each poll interval also takes the lock).
-  void Notify();
+  // The projects a stream can see the tasks of; unset: any project (see
+  // WatchCursor::VisibleProjects).
+  using Interest = std::optional<absl::flat_hash_set<int64_t>>;
 
-  // A stream starts or stops watching; the feed reads only while some do.
-  void AddWatcher();
-  void RemoveWatcher();
+  // A write committed on this server, to tasks of `project` (unset: not
+  // known, as for a delete by id). It wakes the feed only when a stream
+  // here can see `project`; otherwise its change is read at the next poll:
+  // reading (and on PostgreSQL numbering) the log for it now would cost the
+  // writes and show nobody anything. Without watchers, atomics only (the
+  // first write of each poll interval also takes the lock).
+  void Notify(std::optional<int64_t> project = std::nullopt);
+
+  // A stream starts or stops watching, with what it can see (the same for
+  // both calls); the feed reads only while some do.
+  void AddWatcher(const Interest& interest = std::nullopt);
+  void RemoveWatcher(const Interest& interest = std::nullopt);
 
   // The first kept change with a seq above `after_seq` (see Lookup).
   Lookup After(int64_t after_seq) const;
@@ -170,6 +181,10 @@ class ChangeFeed {
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  // The streams' interests: how many can see any project, and how many each
+  // named project.
+  int any_project_watchers_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<int64_t, int> project_watchers_ ABSL_GUARDED_BY(mu_);
   // The ring holds every change with a seq in (base_seq_, read_seq_].
   std::deque<ChangePtr> ring_ ABSL_GUARDED_BY(mu_);
   int64_t ring_bytes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -167,7 +167,9 @@ void WarnIfPlaintextOnNetwork(const ServerConfig& config) {
 TaskServer::TaskServer(ServerConfig config)
     : config_(std::move(config)),
       feed_(store_, FeedOptions(config_)),
-      service_(store_, config_.auth_tokens.get(), [this] { feed_.Notify(); }),
+      service_(
+          store_, config_.auth_tokens.get(),
+          [this](std::optional<int64_t> project) { feed_.Notify(project); }),
       health_({std::string(v1::TaskService::service_full_name())},
               config_.max_health_watches),
       front_(service_, health_, [this] {

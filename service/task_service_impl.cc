@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
@@ -104,12 +105,12 @@ v1::Task TaskToCreate(const v1::Task& task) {
 }  // namespace
 
 TaskServiceImpl::TaskServiceImpl(storage::TaskStore& store,
-                                 const TokenTable* tokens,
-                                 std::function<void()> on_write)
+                                 const TokenTable* tokens, OnWrite on_write)
     : store_(store), tokens_(tokens), on_write_(std::move(on_write)) {}
 
-grpc::Status TaskServiceImpl::Wrote(grpc::Status status) const {
-  if (status.ok() && on_write_) on_write_();
+grpc::Status TaskServiceImpl::Wrote(grpc::Status status,
+                                    std::optional<int64_t> project) const {
+  if (status.ok() && on_write_) on_write_(project);
   return status;
 }
 
@@ -182,32 +183,38 @@ grpc::Status TaskServiceImpl::UpdateProject(
 grpc::Status TaskServiceImpl::DeleteProject(
     grpc::ServerContext* context, const v1::DeleteProjectRequest* request,
     Empty* response) {
-  return Wrote(Respond(context, response, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
-    RETURN_IF_ERROR(ValidateId(request->id(), "id"));
-    RETURN_IF_ERROR(CheckCallAlive(context));
-    RETURN_IF_ERROR(caller->CheckProject(request->id()));
-    return store_.DeleteProject(request->id(), /*cascade=*/request->force());
-  }));
+  return Wrote(Respond(context, response,
+                       [&]() -> absl::Status {
+                         ASSIGN_OR_RETURN(const Principal* caller,
+                                          Caller(context));
+                         RETURN_IF_ERROR(ValidateId(request->id(), "id"));
+                         RETURN_IF_ERROR(CheckCallAlive(context));
+                         RETURN_IF_ERROR(caller->CheckProject(request->id()));
+                         return store_.DeleteProject(
+                             request->id(), /*cascade=*/request->force());
+                       }),
+               request->id());
 }
 
 grpc::Status TaskServiceImpl::CreateTask(grpc::ServerContext* context,
                                          const v1::CreateTaskRequest* request,
                                          v1::Task* response) {
-  return Wrote(Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
-    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
-    RETURN_IF_ERROR(ValidateCreateTask(*request));
-    RETURN_IF_ERROR(CheckCallAlive(context));
-    RETURN_IF_ERROR(CheckTaskProject(*caller, request->task()));
-    return store_.CreateTask(TaskToCreate(request->task()),
-                             request->request_id(), IdempotencyOf(*caller));
-  }));
+  const grpc::Status status =
+      Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
+        ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
+        RETURN_IF_ERROR(ValidateCreateTask(*request));
+        RETURN_IF_ERROR(CheckCallAlive(context));
+        RETURN_IF_ERROR(CheckTaskProject(*caller, request->task()));
+        return store_.CreateTask(TaskToCreate(request->task()),
+                                 request->request_id(), IdempotencyOf(*caller));
+      });
+  return Wrote(status, response->project_id());
 }
 
 grpc::Status TaskServiceImpl::BatchCreateTasks(
     grpc::ServerContext* context, const v1::BatchCreateTasksRequest* request,
     v1::BatchCreateTasksResponse* response) {
-  return Wrote(Respond(
+  const grpc::Status status = Respond(
       context, response, [&]() -> absl::StatusOr<v1::BatchCreateTasksResponse> {
         ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
         RETURN_IF_ERROR(ValidateBatchCreateTasks(*request));
@@ -218,7 +225,13 @@ grpc::Status TaskServiceImpl::BatchCreateTasks(
           *create.mutable_task() = TaskToCreate(create.task());
         }
         return store_.BatchCreateTasks(drafts, IdempotencyOf(*caller));
-      }));
+      });
+  if (!status.ok() || !on_write_) return status;
+  absl::flat_hash_set<int64_t> projects;
+  for (const v1::Task& task : response->tasks()) {
+    if (projects.insert(task.project_id()).second) on_write_(task.project_id());
+  }
+  return status;
 }
 
 grpc::Status TaskServiceImpl::GetTask(grpc::ServerContext* context,
@@ -256,28 +269,33 @@ grpc::Status TaskServiceImpl::ListTasks(grpc::ServerContext* context,
 grpc::Status TaskServiceImpl::UpdateTask(grpc::ServerContext* context,
                                          const v1::UpdateTaskRequest* request,
                                          v1::Task* response) {
-  return Wrote(Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
-    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
-    ASSIGN_OR_RETURN(FieldMask mask, ValidateUpdateTask(*request));
-    RETURN_IF_ERROR(CheckCallAlive(context));
-    // The target project is checked here for a message that names it; the
-    // store pins the task to the caller's projects in the update itself.
-    if (MaskHas(mask, "project_id")) {
-      RETURN_IF_ERROR(CheckTaskProject(*caller, request->task()));
-    }
-    return store_.UpdateTask(request->task(), mask, ScopeOf(*caller));
-  }));
+  const grpc::Status status =
+      Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
+        ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
+        ASSIGN_OR_RETURN(FieldMask mask, ValidateUpdateTask(*request));
+        RETURN_IF_ERROR(CheckCallAlive(context));
+        // The target project is checked here for a message that names it; the
+        // store pins the task to the caller's projects in the update itself.
+        if (MaskHas(mask, "project_id")) {
+          RETURN_IF_ERROR(CheckTaskProject(*caller, request->task()));
+        }
+        return store_.UpdateTask(request->task(), mask, ScopeOf(*caller));
+      });
+  return Wrote(status, response->project_id());
 }
 
 grpc::Status TaskServiceImpl::DeleteTask(grpc::ServerContext* context,
                                          const v1::DeleteTaskRequest* request,
                                          Empty* response) {
-  return Wrote(Respond(context, response, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
-    RETURN_IF_ERROR(ValidateId(request->id(), "id"));
-    RETURN_IF_ERROR(CheckCallAlive(context));
-    return store_.DeleteTask(request->id(), ScopeOf(*caller));
-  }));
+  return Wrote(
+      Respond(context, response,
+              [&]() -> absl::Status {
+                ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
+                RETURN_IF_ERROR(ValidateId(request->id(), "id"));
+                RETURN_IF_ERROR(CheckCallAlive(context));
+                return store_.DeleteTask(request->id(), ScopeOf(*caller));
+              }),
+      std::nullopt);
 }
 
 absl::StatusOr<TaskServiceImpl::WatchPlan> TaskServiceImpl::PrepareWatch(

@@ -63,10 +63,13 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   // `tokens`: no authentication, every caller may use everything.
   // `on_write`, when set, is called after each write that succeeded
   // (CreateTask, BatchCreateTasks, UpdateTask, DeleteTask, DeleteProject:
-  // the ones that change tasks), on the thread that made it.
+  // the ones that change tasks), on the thread that made it: once per
+  // project whose tasks it changed (their project after the write), or once
+  // with none when that is not known (DeleteTask).
+  using OnWrite = std::function<void(std::optional<int64_t> project)>;
   explicit TaskServiceImpl(storage::TaskStore& store,
                            const TokenTable* tokens = nullptr,
-                           std::function<void()> on_write = nullptr);
+                           OnWrite on_write = nullptr);
 
   grpc::Status CreateProject(grpc::ServerContext* context,
                              const v1::CreateProjectRequest* request,
@@ -140,12 +143,12 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   // the caller's own, replaying only tasks the caller may reach.
   storage::Idempotency IdempotencyOf(const Principal& caller) const;
 
-  // `status`, after calling on_write_ when it is OK.
-  grpc::Status Wrote(grpc::Status status) const;
+  // `status`, after calling on_write_ with `project` when it is OK.
+  grpc::Status Wrote(grpc::Status status, std::optional<int64_t> project) const;
 
   storage::TaskStore& store_;
   const TokenTable* const tokens_;
-  const std::function<void()> on_write_;
+  const OnWrite on_write_;
   const Principal everyone_ = Principal::Unrestricted("anonymous");
 };
 

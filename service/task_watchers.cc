@@ -242,7 +242,8 @@ class WatchCall final : public CompletionQueueTag {
     if (principal_.has_value()) ++state_.per_principal[*principal_];
     state_.open.insert(this);
     registered_ = true;
-    state_.feed.AddWatcher();
+    interest_ = WatchCursor::VisibleProjects(plan->filter, plan->scope);
+    state_.feed.AddWatcher(interest_);
     ReportOpenLocked();
     if (plan->resume.has_value()) {
       cursor_.emplace(plan->CursorAt(*plan->resume));
@@ -397,7 +398,7 @@ class WatchCall final : public CompletionQueueTag {
       if (registered_) {
         registered_ = false;
         state_.open.erase(this);
-        state_.feed.RemoveWatcher();
+        state_.feed.RemoveWatcher(interest_);
         if (principal_.has_value() &&
             --state_.per_principal[*principal_] == 0) {
           state_.per_principal.erase(*principal_);
@@ -439,6 +440,8 @@ class WatchCall final : public CompletionQueueTag {
   std::optional<std::string> principal_ ABSL_GUARDED_BY(state_.mu);
   // Until the present is known (a stream without a resume_token).
   std::optional<TaskServiceImpl::WatchPlan> plan_ ABSL_GUARDED_BY(state_.mu);
+  // What it told the feed it can see (ChangeFeed::AddWatcher).
+  ChangeFeed::Interest interest_ ABSL_GUARDED_BY(state_.mu);
   std::optional<WatchCursor> cursor_ ABSL_GUARDED_BY(state_.mu);
   // Changes read from the store and not yet passed to the cursor.
   std::deque<storage::TaskChange> backlog_ ABSL_GUARDED_BY(state_.mu);

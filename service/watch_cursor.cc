@@ -12,16 +12,19 @@ WatchCursor::WatchCursor(storage::ChangePosition position,
     : position_(std::move(position)),
       filter_(std::move(filter)),
       scope_(std::move(scope)),
-      projects_(storage::filter::MatchableProjects(filter_)) {
-  if (!scope_.allowed_project_ids.has_value()) return;
-  absl::flat_hash_set<int64_t> allowed(scope_.allowed_project_ids->begin(),
-                                       scope_.allowed_project_ids->end());
-  if (projects_.has_value()) {
-    absl::erase_if(*projects_,
-                   [&](int64_t project) { return !allowed.contains(project); });
-  } else {
-    projects_ = std::move(allowed);
-  }
+      projects_(VisibleProjects(filter_, scope_)) {}
+
+std::optional<absl::flat_hash_set<int64_t>> WatchCursor::VisibleProjects(
+    const storage::filter::Node& filter, const storage::AccessScope& scope) {
+  std::optional<absl::flat_hash_set<int64_t>> projects =
+      storage::filter::MatchableProjects(filter);
+  if (!scope.allowed_project_ids.has_value()) return projects;
+  absl::flat_hash_set<int64_t> allowed(scope.allowed_project_ids->begin(),
+                                       scope.allowed_project_ids->end());
+  if (!projects.has_value()) return allowed;
+  absl::erase_if(*projects,
+                 [&](int64_t project) { return !allowed.contains(project); });
+  return projects;
 }
 
 bool WatchCursor::SkipUnseen(int64_t seq,

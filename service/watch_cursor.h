@@ -46,6 +46,11 @@ class WatchCursor {
 
   const storage::ChangePosition& position() const { return position_; }
 
+  // The only projects whose tasks `scope` and `filter` let through; unset:
+  // any project (or none, which cannot be told).
+  static std::optional<absl::flat_hash_set<int64_t>> VisibleProjects(
+      const storage::filter::Node& filter, const storage::AccessScope& scope);
+
  private:
   storage::ChangePosition position_;
   const storage::filter::Node filter_;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -192,12 +193,20 @@ auto Guarded(Fn&& fn) -> decltype(fn()) {
   }
 }
 
+// A name for one store's numbering runs, unlikely to be another's.
+std::string NewSenderId() {
+  absl::BitGen random;
+  return absl::StrCat(
+      absl::Hex(absl::Uniform<uint64_t>(random), absl::kZeroPad16));
+}
+
 class SociTaskStore final : public TaskStore {
  public:
   SociTaskStore(std::unique_ptr<Dialect> dialect, int pool_size,
                 absl::Duration wait_timeout, StoreObserver* observer)
       : queries_(*dialect),
-        listener_(dialect->NewChangeSignal()),
+        sender_(NewSenderId()),
+        listener_(dialect->NewChangeSignal(sender_)),
         database_(std::move(dialect), pool_size, wait_timeout, observer) {}
 
   // Applies migrations and loads the page token secret.
@@ -728,6 +737,7 @@ class SociTaskStore final : public TaskStore {
                            [&](Connection& connection) -> absl::StatusOr<int> {
                              PreparedStatement& number = connection.Statement(
                                  queries_.sequence_changes, RowKind::kNumber);
+                             number.params().sender = sender_;
                              if (!number.ExecuteOnce()) {
                                return NoRowReturned("numbering changes");
                              }
@@ -973,6 +983,8 @@ class SociTaskStore final : public TaskStore {
   }
 
   const Queries queries_;
+  // Names this store's SequenceChanges runs in their NOTIFY.
+  const std::string sender_;
   // WaitForChanges' signal; nullptr where the backend has none.
   const std::unique_ptr<ChangeSignal> listener_;
   absl::Mutex wait_mu_;

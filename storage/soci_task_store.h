@@ -73,7 +73,8 @@ struct SociTaskStoreOptions {
 // - WaitForChanges on PostgreSQL (not through prepared_statements=off, a
 //   transaction pooler, where LISTEN cannot work) LISTENs on a connection of
 //   its own outside the pool for the NOTIFY of a SequenceChanges run that
-//   numbered something (on any replica); its first call and the first after a
+//   numbered something (on any other store: the NOTIFY names the store that
+//   sent it, and a store's own runs are no signal to it); its first call and the first after a
 //   lost connection connect and return true (notifications sent meanwhile went
 //   unheard; the call that finds the connection lost returns UNAVAILABLE).
 //   Elsewhere it waits out `timeout` and returns false. CancelCalls() ends a

@@ -242,7 +242,8 @@ class TaskStore {
   }
 
   // Returns true as soon as another connection may have committed changes
-  // (PostgreSQL: the NOTIFY of a SequenceChanges run that numbered some),
+  // (PostgreSQL: the NOTIFY of another store's SequenceChanges run that
+  // numbered some; this store's own runs are no sign),
   // false after `timeout` without a sign (always, where there is no such
   // signal: SQLite, PgBouncer).
   virtual absl::StatusOr<bool> WaitForChanges(absl::Duration timeout) {

@@ -148,7 +148,10 @@ class Dialect {
   // A signal of changes committed on other connections, for
   // TaskStore::WaitForChanges; nullptr where the backend has none (SQLite,
   // a transaction pooler).
-  virtual std::unique_ptr<ChangeSignal> NewChangeSignal() const {
+  // `own_sender` names this server's SequenceChanges runs: their signals
+  // are not passed on (the server reads right after its own runs).
+  virtual std::unique_ptr<ChangeSignal> NewChangeSignal(
+      absl::string_view own_sender) const {
     return nullptr;
   }
 };

@@ -31,9 +31,11 @@ absl::Status ShuttingDown() {
 }  // namespace
 
 ChangeListener::ChangeListener(std::string conninfo,
-                               absl::Duration connect_timeout)
+                               absl::Duration connect_timeout,
+                               std::string own_sender)
     : conninfo_(std::move(conninfo)),
       connect_timeout_(connect_timeout),
+      own_sender_(std::move(own_sender)),
       cancel_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 ChangeListener::~ChangeListener() {
@@ -131,7 +133,7 @@ absl::Status ChangeListener::Lost(const char* what) {
 bool ChangeListener::TakeNotifications() {
   bool any = false;
   while (PGnotify* notify = PQnotifies(connection_)) {
-    any = true;
+    if (own_sender_.empty() || own_sender_ != notify->extra) any = true;
     PQfreemem(notify);
   }
   return any;

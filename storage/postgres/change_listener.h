@@ -35,8 +35,11 @@ inline constexpr char kTaskChangesChannel[] = "task_changes";
 class ChangeListener final : public ChangeSignal {
  public:
   // `conninfo`: libpq's connection string; `connect_timeout` bounds a
-  // connect and its LISTEN.
-  ChangeListener(std::string conninfo, absl::Duration connect_timeout);
+  // connect and its LISTEN. A notification whose payload is `own_sender`
+  // (this server's, see Dialect::NewChangeSignal) is not a signal; an empty
+  // `own_sender` skips none.
+  ChangeListener(std::string conninfo, absl::Duration connect_timeout,
+                 std::string own_sender = "");
   ~ChangeListener() override;
 
   ChangeListener(const ChangeListener&) = delete;
@@ -62,11 +65,13 @@ class ChangeListener final : public ChangeSignal {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(wait_mu_);
   // Drops the connection; UNAVAILABLE naming `what` failed.
   absl::Status Lost(const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(wait_mu_);
-  // True when a notification was read (all pending ones are consumed).
+  // True when a notification of another sender was read (all pending ones
+  // are consumed).
   bool TakeNotifications() ABSL_EXCLUSIVE_LOCKS_REQUIRED(wait_mu_);
 
   const std::string conninfo_;
   const absl::Duration connect_timeout_;
+  const std::string own_sender_;
   // Readable once Cancel() was called: wakes a waiting poll.
   int cancel_fd_ = -1;
   absl::Mutex wait_mu_;

@@ -249,12 +249,14 @@ class PostgresDialect final : public Dialect {
 
   // LISTEN needs a session of its own: none behind a transaction pooler,
   // which is what prepared_statements=off is for.
-  std::unique_ptr<ChangeSignal> NewChangeSignal() const override {
+  std::unique_ptr<ChangeSignal> NewChangeSignal(
+      absl::string_view own_sender) const override {
     if (!named_statements_) return nullptr;
     // The string's connect_timeout does not bound a connect polled step by
     // step: the listener bounds it itself.
     return std::make_unique<ChangeListener>(
-        connection_, absl::Seconds(std::max(connect_seconds_, int64_t{5})));
+        connection_, absl::Seconds(std::max(connect_seconds_, int64_t{5})),
+        std::string(own_sender));
   }
 
  private:

@@ -354,9 +354,11 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
       ":after_number ORDER BY seq LIMIT :limit) AS changes ON true ORDER BY "
       "seq");
   if (!dialect.numbers_changes_on_write()) {
-    // One call: the lock, the numbering and the NOTIFY (migration 0006).
-    sequence_changes =
-        absl::StrCat("SELECT number_task_changes(", kMaxNumberedPerRun, ")");
+    // One call: the lock, the numbering and the NOTIFY, which names this
+    // server (:sender) so that its own listener skips it (migrations 0006
+    // and 0007).
+    sequence_changes = absl::StrCat("SELECT number_task_changes(",
+                                    kMaxNumberedPerRun, ", :sender)");
   }
   // Up to the first change from :now on, in seq order: on PostgreSQL a
   // change's time (its write) may be older than an earlier seq's (a

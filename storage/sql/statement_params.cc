@@ -69,6 +69,7 @@ ParamRef ParamFor(StatementParams& p, const std::string& name,
   if (name == "limit") return Int64(p.limit);
   if (name == "allowed_ids") return Text(p.allowed_ids);
   if (name == "meta_key") return Text(p.meta_key);
+  if (name == "sender") return Text(p.sender);
   if (name == "meta_value") return Text(p.meta_value);
   throw std::logic_error("no statement parameter named :" + name);
 }

@@ -56,6 +56,7 @@ struct StatementParams {
   // A restricted list: the dialect's AllowedIdsParameter.
   std::string allowed_ids;
   // Metadata filter.
+  std::string sender;  // the server whose SequenceChanges notifies
   std::string meta_key;
   std::string meta_value;
   // A ListTasks filter's values; made when a statement uses one.

@@ -250,6 +250,60 @@ TEST_F(ChangeFeedTest, PollFindsChangesNobodyNotified) {
   EXPECT_TRUE(HasRead(2));
 }
 
+// A write to a project no stream here can see waits for the poll; one that
+// a stream can see, or whose project is not known, wakes the feed at once.
+TEST_F(ChangeFeedTest, OnlyWritesAStreamCanSeeWakeTheFeed) {
+  ChangeFeed::Options options;
+  options.poll_interval = absl::Hours(1);
+  Start(options);
+  const ChangeFeed::Interest seven = absl::flat_hash_set<int64_t>({7});
+  feed_->AddWatcher(seven);
+  ASSERT_TRUE(Eventually([&] { return wakes_.load() > 0; }));  // Restarted.
+  const int numberings = store_.numberings();
+
+  store_.Append(1, 9);
+  feed_->Notify(9);
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(feed_->After(0).kind, Kind::kUpToDate) << "read for project 9";
+  EXPECT_EQ(store_.numberings(), numberings);
+
+  store_.Append(1, 7);
+  feed_->Notify(7);
+  ASSERT_TRUE(HasRead(2));  // Seq 1 (project 9) comes with it.
+  EXPECT_EQ(feed_->After(0).change->seq, 1);
+
+  store_.Append(1, 9);
+  feed_->Notify();  // A delete by id: its project is not known.
+  EXPECT_TRUE(HasRead(3));
+
+  // A stream that can see any project wakes it for every write.
+  feed_->AddWatcher();
+  store_.Append(1, 9);
+  feed_->Notify(9);
+  EXPECT_TRUE(HasRead(4));
+
+  // Once that stream and the one of project 7 are gone, the other one
+  // (project 8) leaves project 9's writes to the poll again.
+  feed_->RemoveWatcher();
+  feed_->AddWatcher(absl::flat_hash_set<int64_t>({8}));
+  feed_->RemoveWatcher(seven);
+  store_.Append(1, 9);
+  feed_->Notify(9);
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(feed_->After(4).kind, Kind::kUpToDate) << "read for project 9";
+}
+
+TEST_F(ChangeFeedTest, WritesNoStreamCanSeeAreReadAtThePoll) {
+  ChangeFeed::Options options;
+  options.poll_interval = absl::Milliseconds(50);
+  Start(options);
+  feed_->AddWatcher(absl::flat_hash_set<int64_t>({7}));
+  ASSERT_TRUE(Eventually([&] { return wakes_.load() > 0; }));
+  store_.Append(1, 9);
+  feed_->Notify(9);
+  EXPECT_TRUE(HasRead(1));
+}
+
 TEST_F(ChangeFeedTest, StoreErrorsAreRetriedWithBackoff) {
   ChangeFeed::Options options;
   options.poll_interval = absl::Hours(1);

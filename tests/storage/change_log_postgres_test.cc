@@ -106,7 +106,8 @@ TEST_F(ChangeLogPostgresTest, NumberingFindsItsChangesByIndex) {
                        MakePostgresDialect(connection, absl::Seconds(5)));
   const Queries queries(*dialect);
   ASSERT_OK_AND_ASSIGN(std::string plan,
-                       PostgresPlan(connection, queries.sequence_changes, {}));
+                       PostgresPlan(connection, queries.sequence_changes,
+                                    {{":sender", "'test'"}}));
   const std::regex log_scan(
       "\"Node Type\": \"Seq Scan\",[^}]*\"Relation Name\": \"task_changes\"");
   EXPECT_FALSE(std::regex_search(plan, log_scan)) << plan;
@@ -134,6 +135,21 @@ TEST_F(ChangeLogPostgresTest,
   EXPECT_THAT(watcher->WaitForChanges(absl::Seconds(5)), IsOkAndHolds(true));
   ASSERT_OK(writer->CreateTask(TaskBuilder("after"), "").status());
   ASSERT_OK(writer->SequenceChanges().status());
+  EXPECT_THAT(watcher->WaitForChanges(absl::Seconds(10)), IsOkAndHolds(true));
+}
+
+// A server of the version before 0007 numbers with the one-argument
+// function, whose NOTIFY names no sender: every server heeds it.
+TEST_F(ChangeLogPostgresTest, NumberingOfThePreviousVersionSignalsEveryone) {
+  ASSERT_OK_AND_ASSIGN(
+      std::string connection,
+      FreshStoreDatabase(StoreBackend::kPostgres, StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr watcher, OpenSociTaskStore(connection));
+  EXPECT_THAT(watcher->WaitForChanges(absl::Seconds(5)), IsOkAndHolds(true));
+  ASSERT_OK(watcher->CreateTask(TaskBuilder("old server"), "").status());
+  EXPECT_THAT(QueryRawSql(StoreBackend::kPostgres, connection,
+                          "SELECT number_task_changes(100)"),
+              IsOkAndHolds("1"));
   EXPECT_THAT(watcher->WaitForChanges(absl::Seconds(10)), IsOkAndHolds(true));
 }
 

@@ -341,6 +341,12 @@ TEST_P(TaskStoreTest, WaitForChangesWakesOnAnotherStoresCommit) {
   EXPECT_THAT(writer->SequenceChanges(), IsOkAndHolds(0));
   EXPECT_THAT(watcher->WaitForChanges(absl::Milliseconds(100)),
               IsOkAndHolds(false));
+  // The watcher's own numbering runs are no signal to it: its server reads
+  // right after them.
+  ASSERT_OK(writer->CreateTask(TaskBuilder("own run"), "").status());
+  EXPECT_THAT(watcher->SequenceChanges(), IsOkAndHolds(1));
+  EXPECT_THAT(watcher->WaitForChanges(absl::Milliseconds(300)),
+              IsOkAndHolds(false));
 }
 
 TEST_P(TaskStoreTest, CancelCallsEndsAWaitForChanges) {

@@ -60,6 +60,7 @@ std::vector<std::string> DowngradeToVersion4(StoreBackend backend) {
                   "DROP TRIGGER task_changes_on_delete"};
   } else {
     statements = {"DROP FUNCTION number_task_changes(integer)",
+                  "DROP FUNCTION number_task_changes(integer, text)",
                   "DROP TRIGGER task_changes_record ON tasks",
                   "DROP FUNCTION record_task_change()",
                   "DROP FUNCTION unnumbered_task_changes(integer)"};

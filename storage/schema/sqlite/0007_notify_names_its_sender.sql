@@ -1,0 +1,2 @@
+-- Nothing to do on SQLite: it has no NOTIFY. PostgreSQL's 0007 names the
+-- sender of a numbering run's NOTIFY.
