@@ -259,6 +259,7 @@ TEST_F(ChangeFeedTest, OnlyWritesAStreamCanSeeWakeTheFeed) {
   const ChangeFeed::Interest seven = absl::flat_hash_set<int64_t>({7});
   feed_->AddWatcher(seven);
   ASSERT_TRUE(Eventually([&] { return wakes_.load() > 0; }));  // Restarted.
+  absl::SleepFor(absl::Milliseconds(100));  // Its read after the restart.
   const int numberings = store_.numberings();
 
   store_.Append(1, 9);
@@ -287,6 +288,7 @@ TEST_F(ChangeFeedTest, OnlyWritesAStreamCanSeeWakeTheFeed) {
   feed_->RemoveWatcher();
   feed_->AddWatcher(absl::flat_hash_set<int64_t>({8}));
   feed_->RemoveWatcher(seven);
+  absl::SleepFor(absl::Milliseconds(100));  // The read AddWatcher wakes.
   store_.Append(1, 9);
   feed_->Notify(9);
   absl::SleepFor(absl::Milliseconds(100));
