@@ -19,6 +19,10 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "Measured time.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Unmeasured time first.");
 ABSL_FLAG(int, setup_tasks, 1000,
           "Tasks created before the run for GetTask/ListTasks/UpdateTask.");
+ABSL_FLAG(std::string, list_by, "project",
+          "How ListTasks selects the tasks: project (the typed project_id), "
+          "project_status (project_id and status) or filter (the same as a "
+          "filter string).");
 ABSL_FLAG(bool, synthetic, false,
           "Skip the setup and use task ids 1..setup_tasks in project 1 "
           "(for the no-op server, which keeps no state).");
@@ -39,6 +43,15 @@ int main(int argc, char** argv) {
   if (!method) return Fail("unknown --method " + absl::GetFlag(FLAGS_method));
   if (absl::GetFlag(FLAGS_concurrency) < 1) return Fail("--concurrency must be >= 1");
   if (absl::GetFlag(FLAGS_client_threads) < 1) return Fail("--client_threads must be >= 1");
+  const std::string list_by = absl::GetFlag(FLAGS_list_by);
+  using tasks::bench::ListQuery;
+  const ListQuery list_query =
+      list_by == "filter"           ? ListQuery::kProjectAndStatusFilter
+      : list_by == "project_status" ? ListQuery::kProjectAndStatus
+                                    : ListQuery::kProject;
+  if (list_by != "filter" && list_by != "project_status" && list_by != "project") {
+    return Fail("unknown --list_by " + list_by);
+  }
 
   auto channel = tasks::bench::MakeBenchChannel(absl::GetFlag(FLAGS_target));
   if (absl::Status ready = tasks::bench::WaitForServer(channel, absl::Seconds(10));
@@ -62,6 +75,7 @@ int main(int argc, char** argv) {
   options.client_threads = absl::GetFlag(FLAGS_client_threads);
   options.duration = absl::GetFlag(FLAGS_duration);
   options.warmup = absl::GetFlag(FLAGS_warmup);
+  options.list_query = list_query;
   tasks::bench::RunStats stats = tasks::bench::RunLoad(channel, workload, options);
 
   std::printf("%s c=%d: %s\n", std::string(tasks::bench::MethodName(*method)).c_str(),

@@ -24,6 +24,7 @@
 #include "bench/workload.h"
 #include "benchmark/benchmark.h"
 #include "common/call_deadline.h"
+#include "storage/filter/filter.h"
 #include "storage/soci_task_store.h"
 
 namespace tasks::bench {
@@ -270,7 +271,17 @@ void BM_StoreBatchCreateTasks50(benchmark::State& state,
   state.SetItemsProcessed(state.iterations() * kListPageSize);
 }
 
+// What a ListTasks filter costs before any store work, each time it is
+// parsed (the service's checks and the store each parse it).
+void BM_ParseFilter(benchmark::State& state) {
+  const std::string filter = "project_id = 12345 AND status = PENDING";
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(storage::filter::ParseFilter(filter));
+  }
+}
+
 void RegisterAll() {
+  benchmark::RegisterBenchmark("ParseFilter", BM_ParseFilter);
   std::vector<std::string> backends = {"memory", "file"};
   if (!PostgresConnection().empty()) backends.push_back("postgres");
   for (const std::string& db : backends) {
