@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -68,10 +69,10 @@ class RawPostgres final : public RawTaskTable {
     const std::string title_text(title);
     const std::string priority = absl::StrCat(sql::kDraftPriority);
     const std::string now = absl::StrCat(NowMicros());
-    const char* params[] = {project.c_str(),  title_text.c_str(),
-                            sql::kDraftDescription, priority.c_str(),
-                            sql::kDraftMetadata, /*request_id=*/nullptr,
-                            now.c_str()};
+    const char* params[] = {
+        project.c_str(),  title_text.c_str(),  sql::kDraftDescription,
+        priority.c_str(), sql::kDraftMetadata, /*request_id=*/nullptr,
+        now.c_str()};
     Result result = Run("insert_task", 7, params);
     if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
       return Error(result.get(), "insert task");
@@ -156,16 +157,20 @@ class RawPostgres final : public RawTaskTable {
     row_.status = static_cast<int>(Int(result, row, 4));
     row_.priority = static_cast<int>(Int(result, row, 5));
     Text(result, row, 6, row_.metadata);
-    row_.create_time = Int(result, row, 7);
-    row_.update_time = Int(result, row, 8);
-    row_.revision = Int(result, row, 9);
+    row_.due_time = PQgetisnull(result, row, 7)
+                        ? std::nullopt
+                        : std::optional<int64_t>(Int(result, row, 7));
+    row_.create_time = Int(result, row, 8);
+    row_.update_time = Int(result, row, 9);
+    row_.revision = Int(result, row, 10);
   }
 
   absl::Status Error(const PGresult* result, absl::string_view what) const {
-    const char* state =
-        result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-    std::string message = absl::StrCat("postgresql: ", what, ": ",
-                                       PQerrorMessage(conn_));
+    const char* state = result != nullptr
+                            ? PQresultErrorField(result, PG_DIAG_SQLSTATE)
+                            : nullptr;
+    std::string message =
+        absl::StrCat("postgresql: ", what, ": ", PQerrorMessage(conn_));
     if (state == nullptr || absl::string_view(state).substr(0, 2) == "08") {
       return absl::UnavailableError(message);
     }
@@ -184,7 +189,8 @@ class RawPostgres final : public RawTaskTable {
 absl::StatusOr<std::unique_ptr<RawTaskTable>> OpenRawPostgres(
     const std::string& conninfo) {
   PGconn* conn = PQconnectdb(conninfo.c_str());
-  auto table = std::make_unique<RawPostgres>(conn);  // finishes conn on every path
+  auto table =
+      std::make_unique<RawPostgres>(conn);  // finishes conn on every path
   if (PQstatus(conn) != CONNECTION_OK) {
     return absl::UnavailableError(
         absl::StrCat("postgresql: cannot connect: ", PQerrorMessage(conn)));

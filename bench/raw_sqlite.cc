@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -38,15 +39,18 @@ class RawSqlite final : public RawTaskTable {
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     if (absl::Status s = Execute("PRAGMA foreign_keys = ON"); !s.ok()) return s;
     if (!in_memory) {
-      if (absl::Status s = Execute("PRAGMA journal_mode = WAL"); !s.ok()) return s;
-      if (absl::Status s = Execute("PRAGMA synchronous = FULL"); !s.ok()) return s;
+      if (absl::Status s = Execute("PRAGMA journal_mode = WAL"); !s.ok())
+        return s;
+      if (absl::Status s = Execute("PRAGMA synchronous = FULL"); !s.ok())
+        return s;
     }
     return absl::OkStatus();
   }
 
   absl::Status CopySchemaFrom(const std::string& path) {
     sqlite3* source = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &source, SQLITE_OPEN_READONLY, nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &source, SQLITE_OPEN_READONLY, nullptr);
     if (rc == SQLITE_OK) {
       sqlite3_backup* backup = sqlite3_backup_init(db_, "main", source, "main");
       if (backup == nullptr) {
@@ -72,8 +76,8 @@ class RawSqlite final : public RawTaskTable {
         {sql::kUpdateTask, &update_task_},
     };
     for (const auto& s : statements) {
-      if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT,
-                             s.stmt, nullptr) != SQLITE_OK) {
+      if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.stmt,
+                             nullptr) != SQLITE_OK) {
         return Error(s.sql);
       }
     }
@@ -84,9 +88,11 @@ class RawSqlite final : public RawTaskTable {
     Reset reset(insert_project_);
     BindText(insert_project_, 1, name);
     sqlite3_bind_int64(insert_project_, 2, NowMicros());
-    if (sqlite3_step(insert_project_) != SQLITE_ROW) return Error("insert project");
+    if (sqlite3_step(insert_project_) != SQLITE_ROW)
+      return Error("insert project");
     const int64_t id = sqlite3_column_int64(insert_project_, 0);
-    if (sqlite3_step(insert_project_) != SQLITE_DONE) return Error("insert project");
+    if (sqlite3_step(insert_project_) != SQLITE_DONE)
+      return Error("insert project");
     return id;
   }
 
@@ -111,7 +117,8 @@ class RawSqlite final : public RawTaskTable {
     Reset reset(get_task_);
     sqlite3_bind_int64(get_task_, 1, id);
     const int rc = sqlite3_step(get_task_);
-    if (rc == SQLITE_DONE) return absl::NotFoundError(absl::StrCat("task ", id));
+    if (rc == SQLITE_DONE)
+      return absl::NotFoundError(absl::StrCat("task ", id));
     if (rc != SQLITE_ROW) return Error("get task");
     ReadRow(get_task_);
     return absl::OkStatus();
@@ -137,7 +144,8 @@ class RawSqlite final : public RawTaskTable {
     sqlite3_bind_int64(update_task_, 2, NowMicros());
     sqlite3_bind_int64(update_task_, 3, id);
     const int rc = sqlite3_step(update_task_);
-    if (rc == SQLITE_DONE) return absl::NotFoundError(absl::StrCat("task ", id));
+    if (rc == SQLITE_DONE)
+      return absl::NotFoundError(absl::StrCat("task ", id));
     if (rc != SQLITE_ROW) return Error("update task");
     ReadRow(update_task_);
     if (sqlite3_step(update_task_) != SQLITE_DONE) return Error("update task");
@@ -180,15 +188,18 @@ class RawSqlite final : public RawTaskTable {
     row_.status = sqlite3_column_int(stmt, 4);
     row_.priority = sqlite3_column_int(stmt, 5);
     ReadText(stmt, 6, row_.metadata);
-    row_.create_time = sqlite3_column_int64(stmt, 7);
-    row_.update_time = sqlite3_column_int64(stmt, 8);
-    row_.revision = sqlite3_column_int64(stmt, 9);
+    row_.due_time = sqlite3_column_type(stmt, 7) == SQLITE_NULL
+                        ? std::nullopt
+                        : std::optional<int64_t>(sqlite3_column_int64(stmt, 7));
+    row_.create_time = sqlite3_column_int64(stmt, 8);
+    row_.update_time = sqlite3_column_int64(stmt, 9);
+    row_.revision = sqlite3_column_int64(stmt, 10);
   }
 
   absl::Status Error(absl::string_view what) const {
     const int code = sqlite3_extended_errcode(db_);
-    std::string message =
-        absl::StrCat("sqlite: ", what, ": ", sqlite3_errmsg(db_), " (", code, ")");
+    std::string message = absl::StrCat("sqlite: ", what, ": ",
+                                       sqlite3_errmsg(db_), " (", code, ")");
     switch (code & 0xff) {
       case SQLITE_BUSY:
       case SQLITE_LOCKED:
@@ -216,7 +227,8 @@ absl::StatusOr<std::unique_ptr<RawTaskTable>> OpenRawSqlite(
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
   auto table = std::make_unique<RawSqlite>(db);  // closes db on every path
   if (rc != SQLITE_OK) {
     return absl::UnavailableError(

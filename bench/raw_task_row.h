@@ -2,6 +2,7 @@
 #define TASKS_BENCH_RAW_TASK_ROW_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace tasks::bench {
@@ -16,6 +17,7 @@ struct RawTaskRow {
   int status = 0;
   int priority = 0;
   std::string metadata;
+  std::optional<int64_t> due_time;
   int64_t create_time = 0;
   int64_t update_time = 0;
   int64_t revision = 0;

@@ -6,11 +6,10 @@
 // first appearance) on SQLite.
 namespace tasks::bench::sql {
 
-#define TASKS_BENCH_TASK_COLUMNS                                         \
+// The store's task columns, in its order (due_time is NULL in the bench).
+#define TASKS_BENCH_TASK_COLUMNS                                     \
   "id, project_id, title, description, status, priority, metadata, " \
-  "create_time, update_time, revision"
-
-inline constexpr int kTaskColumnCount = 10;
+  "due_time, create_time, update_time, revision"
 
 inline constexpr char kInsertProject[] =
     "INSERT INTO projects (name, description, create_time, update_time) "
