@@ -77,8 +77,14 @@ void ChangeFeed::AddWatcher(const Interest& interest) {
 }
 
 void ChangeFeed::RemoveWatcher(const Interest& interest) {
-  watchers_.fetch_sub(1, std::memory_order_relaxed);
+  const bool last = watchers_.fetch_sub(1, std::memory_order_relaxed) == 1;
   absl::MutexLock lock(&mu_);
+  if (last) {
+    // Writes no stream could see wait for a read that now will not come:
+    // number them as the writes of an unwatched server are.
+    number_pending_.store(true, std::memory_order_relaxed);
+    woken_ = true;
+  }
   if (!interest.has_value()) {
     --any_project_watchers_;
     return;
@@ -280,7 +286,14 @@ void ChangeFeed::Trim() {
   ScopedCallDeadline deadline(absl::Now() + options_.store_call_timeout);
   // Only numbered changes are trimmed, and without watchers anywhere nobody
   // numbers them (PostgreSQL): so that the log stays bounded all the same.
-  absl::Status status = store_.SequenceChanges().status();
+  absl::StatusOr<int> numbered = store_.SequenceChanges();
+  absl::Status status = numbered.status();
+  if (status.ok() && *numbered > 0 &&
+      watchers_.load(std::memory_order_relaxed) > 0) {
+    // Its NOTIFY names this server, which skips it: read them now.
+    absl::MutexLock lock(&mu_);
+    woken_ = true;
+  }
   if (status.ok())
     status = store_.TrimChanges(absl::Now() - options_.retention);
   if (status.ok()) {

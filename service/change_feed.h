@@ -136,8 +136,10 @@ class ChangeFeed {
   // known, as for a delete by id). It wakes the feed only when a stream
   // here can see `project`; otherwise its change is read at the next poll:
   // reading (and on PostgreSQL numbering) the log for it now would cost the
-  // writes and show nobody anything. Without watchers, atomics only (the
-  // first write of each poll interval also takes the lock).
+  // writes and show nobody anything. The price: a stream on another replica
+  // that can see it gets it with that replica's poll or the next NOTIFY,
+  // not this write's. Without watchers, atomics only (the first write of
+  // each poll interval also takes the lock).
   void Notify(std::optional<int64_t> project = std::nullopt);
 
   // A stream starts or stops watching, with what it can see (the same for

@@ -55,8 +55,9 @@ struct StatementParams {
   long long limit = 0;
   // A restricted list: the dialect's AllowedIdsParameter.
   std::string allowed_ids;
+  // The server whose SequenceChanges run notifies.
+  std::string sender;
   // Metadata filter.
-  std::string sender;  // the server whose SequenceChanges notifies
   std::string meta_key;
   std::string meta_value;
   // A ListTasks filter's values; made when a statement uses one.

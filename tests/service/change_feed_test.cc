@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -51,6 +52,8 @@ class FakeChangeLog : public ::testing::NiceMock<testing::MockTaskStore> {
   // Calls that read or change the log, and SequenceChanges calls.
   int calls() const { return calls_.load(); }
   int numberings() const { return numberings_.load(); }
+  // ReadChanges calls that have returned.
+  int reads() const { return reads_.load(); }
 
   absl::StatusOr<ChangePosition> LatestChangePosition() override {
     ++calls_;
@@ -72,6 +75,7 @@ class FakeChangeLog : public ::testing::NiceMock<testing::MockTaskStore> {
         page.push_back(change);
       }
     }
+    ++reads_;
     return page;
   }
 
@@ -93,6 +97,7 @@ class FakeChangeLog : public ::testing::NiceMock<testing::MockTaskStore> {
  private:
   std::atomic<int> calls_{0};
   std::atomic<int> numberings_{0};
+  std::atomic<int> reads_{0};
   absl::Mutex mu_;
   std::vector<TaskChange> log_ ABSL_GUARDED_BY(mu_);
   int failures_ ABSL_GUARDED_BY(mu_) = 0;
@@ -256,10 +261,15 @@ TEST_F(ChangeFeedTest, OnlyWritesAStreamCanSeeWakeTheFeed) {
   ChangeFeed::Options options;
   options.poll_interval = absl::Hours(1);
   Start(options);
+  // Adds a watcher and waits out the read its arrival wakes: the feed is
+  // idle after it (nothing else wakes it within the test).
+  auto add_watcher = [&](const ChangeFeed::Interest& interest) {
+    const int reads = store_.reads();
+    feed_->AddWatcher(interest);
+    ASSERT_TRUE(Eventually([&] { return store_.reads() > reads; }));
+  };
   const ChangeFeed::Interest seven = absl::flat_hash_set<int64_t>({7});
-  feed_->AddWatcher(seven);
-  ASSERT_TRUE(Eventually([&] { return wakes_.load() > 0; }));  // Restarted.
-  absl::SleepFor(absl::Milliseconds(100));  // Its read after the restart.
+  ASSERT_NO_FATAL_FAILURE(add_watcher(seven));
   const int numberings = store_.numberings();
 
   store_.Append(1, 9);
@@ -278,7 +288,7 @@ TEST_F(ChangeFeedTest, OnlyWritesAStreamCanSeeWakeTheFeed) {
   EXPECT_TRUE(HasRead(3));
 
   // A stream that can see any project wakes it for every write.
-  feed_->AddWatcher();
+  ASSERT_NO_FATAL_FAILURE(add_watcher(std::nullopt));
   store_.Append(1, 9);
   feed_->Notify(9);
   EXPECT_TRUE(HasRead(4));
@@ -286,9 +296,8 @@ TEST_F(ChangeFeedTest, OnlyWritesAStreamCanSeeWakeTheFeed) {
   // Once that stream and the one of project 7 are gone, the other one
   // (project 8) leaves project 9's writes to the poll again.
   feed_->RemoveWatcher();
-  feed_->AddWatcher(absl::flat_hash_set<int64_t>({8}));
+  ASSERT_NO_FATAL_FAILURE(add_watcher(absl::flat_hash_set<int64_t>({8})));
   feed_->RemoveWatcher(seven);
-  absl::SleepFor(absl::Milliseconds(100));  // The read AddWatcher wakes.
   store_.Append(1, 9);
   feed_->Notify(9);
   absl::SleepFor(absl::Milliseconds(100));
@@ -300,10 +309,25 @@ TEST_F(ChangeFeedTest, WritesNoStreamCanSeeAreReadAtThePoll) {
   options.poll_interval = absl::Milliseconds(50);
   Start(options);
   feed_->AddWatcher(absl::flat_hash_set<int64_t>({7}));
-  ASSERT_TRUE(Eventually([&] { return wakes_.load() > 0; }));
+  ASSERT_TRUE(Eventually([&] { return store_.reads() > 0; }));
   store_.Append(1, 9);
   feed_->Notify(9);
   EXPECT_TRUE(HasRead(1));
+}
+
+// The last stream leaving with such writes unread: they are numbered as an
+// unwatched server's writes are, not left to the trim.
+TEST_F(ChangeFeedTest, LastWatcherLeavingNumbersWhatItLeftUnread) {
+  ChangeFeed::Options options;
+  options.poll_interval = absl::Hours(1);
+  Start(options);
+  feed_->AddWatcher(absl::flat_hash_set<int64_t>({7}));
+  ASSERT_TRUE(Eventually([&] { return store_.reads() > 0; }));
+  const int numberings = store_.numberings();
+  store_.Append(1, 9);
+  feed_->Notify(9);
+  feed_->RemoveWatcher(absl::flat_hash_set<int64_t>({7}));
+  EXPECT_TRUE(Eventually([&] { return store_.numberings() > numberings; }));
 }
 
 TEST_F(ChangeFeedTest, StoreErrorsAreRetriedWithBackoff) {

@@ -398,6 +398,60 @@ TEST_P(WatchTasksTest, WriteOnThisServerReachesAWatcherWithoutPolling) {
   EXPECT_LT(latencies_ms[10], 1000);  // The poll would take an hour.
 }
 
+// With no poll in the test's time, each write a stream of one project can
+// see must wake the feed itself: each says which project it wrote, the
+// task's project after the write (a move into it, each project of a batch),
+// and a delete by id, whose project it does not know, wakes it anyway.
+TEST_P(WatchTasksTest, EveryWriteToAWatchedProjectWakesTheFeed) {
+  ServerConfig config;
+  config.watch_poll_interval = absl::Hours(1);
+  ASSERT_NO_FATAL_FAILURE(StartWith(std::move(config)));
+  const int64_t watched = CreateProject("watched");
+  const int64_t other = CreateProject("other");
+  EventStream stream(stub(),
+                     WatchFrom("", absl::StrCat("project_id = ", watched)));
+  stream.WaitPositioned();
+  stream.StartReading();
+
+  const v1::Task created = CreateTask("created", watched);
+  ASSERT_THAT(Describe(stream.Take(1)),
+              ElementsAre(absl::StrCat("CREATED ", created.id())));
+
+  v1::Task moved = CreateTask("moved", other);
+  moved.set_project_id(watched);
+  UpdateTask(moved, "project_id");
+  ASSERT_THAT(Describe(stream.Take(2)).back(),
+              absl::StrCat("UPDATED ", moved.id()));
+
+  v1::BatchCreateTasksRequest batch;
+  for (int64_t project : {other, watched}) {
+    v1::Task* task = batch.add_requests()->mutable_task();
+    task->set_title(absl::StrCat("batch ", project));
+    task->set_project_id(project);
+  }
+  v1::BatchCreateTasksResponse batched;
+  ASSERT_THAT(Call("", &Stub::BatchCreateTasks, batch, &batched), GrpcOk());
+  ASSERT_THAT(Describe(stream.Take(3)).back(),
+              absl::StrCat("CREATED ", batched.tasks(1).id()));
+
+  v1::DeleteTaskRequest delete_task;
+  delete_task.set_id(created.id());
+  ASSERT_THAT(Call("", &Stub::DeleteTask, delete_task), GrpcOk());
+  ASSERT_THAT(Describe(stream.Take(4)).back(),
+              absl::StrCat("DELETED ", created.id()));
+
+  v1::DeleteProjectRequest delete_project;
+  delete_project.set_id(watched);
+  delete_project.set_force(true);
+  ASSERT_THAT(Call("", &Stub::DeleteProject, delete_project), GrpcOk());
+  const std::vector<std::string> events = Describe(stream.Take(6));
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_THAT(
+      std::vector<std::string>(events.begin() + 4, events.end()),
+      UnorderedElementsAre(absl::StrCat("DELETED ", moved.id()),
+                           absl::StrCat("DELETED ", batched.tasks(1).id())));
+}
+
 TEST_P(WatchTasksTest, WriteThroughAnotherServerOfTheDatabaseArrives) {
   // Two servers on one database: a SQLite file, or one PostgreSQL database.
   absl::StatusOr<std::string> connection = ::tasks::testing::FreshStoreDatabase(
