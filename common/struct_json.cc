@@ -78,7 +78,7 @@ class Parser {
       if (!ParseString(&key)) return false;
       SkipSpace();
       if (!Consume(':')) return Fail("expected ':'");
-      auto inserted = fields->insert({key, Value()});
+      auto inserted = fields->try_emplace(key);
       if (!inserted.second) return Fail("duplicate key");
       if (!ParseValue(&inserted.first->second, depth)) return false;
       SkipSpace();

@@ -101,14 +101,11 @@ absl::StatusOr<v1::Task> DeferredTaskStore::GetTask(
   return Forward([&](TaskStore& s) { return s.GetTask(id, scope); });
 }
 
-absl::StatusOr<v1::ListTasksResponse> DeferredTaskStore::ListTasks(
-    const v1::ListTasksRequest& request) {
-  return Forward([&](TaskStore& s) { return s.ListTasks(request); });
-}
-
-absl::StatusOr<v1::ListTasksResponse> DeferredTaskStore::ListTasks(
-    const v1::ListTasksRequest& request, const storage::AccessScope& scope) {
-  return Forward([&](TaskStore& s) { return s.ListTasks(request, scope); });
+absl::Status DeferredTaskStore::ListTasks(const v1::ListTasksRequest& request,
+                                          const storage::AccessScope& scope,
+                                          v1::ListTasksResponse& page) {
+  return Forward(
+      [&](TaskStore& s) { return s.ListTasks(request, scope, page); });
 }
 
 absl::StatusOr<v1::Task> DeferredTaskStore::UpdateTask(

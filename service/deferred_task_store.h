@@ -69,11 +69,10 @@ class DeferredTaskStore final : public storage::TaskStore {
       const storage::Idempotency& idempotency) override;
   absl::StatusOr<v1::Task> GetTask(int64_t id,
                                    const storage::AccessScope& scope) override;
-  absl::StatusOr<v1::ListTasksResponse> ListTasks(
-      const v1::ListTasksRequest& request) override;
-  absl::StatusOr<v1::ListTasksResponse> ListTasks(
-      const v1::ListTasksRequest& request,
-      const storage::AccessScope& scope) override;
+  using TaskStore::ListTasks;
+  absl::Status ListTasks(const v1::ListTasksRequest& request,
+                         const storage::AccessScope& scope,
+                         v1::ListTasksResponse& page) override;
   absl::StatusOr<v1::Task> UpdateTask(
       const v1::Task& task, const google::protobuf::FieldMask& mask,
       const storage::AccessScope& scope) override;

@@ -58,11 +58,18 @@ grpc::Status Respond(const grpc::ServerContext* context, Response* response,
   return grpc::Status::OK;
 }
 
+// Runs `call`, which writes the response itself and returns absl::Status,
+// under the call's store deadline.
+template <typename Call>
+grpc::Status RespondInPlace(const grpc::ServerContext* context, Call call) {
+  ScopedCallDeadline deadline(StoreDeadline(context));
+  return ToGrpcStatus(call());
+}
+
 template <typename Call>
 grpc::Status Respond(const grpc::ServerContext* context, Empty* /*response*/,
                      Call call) {
-  ScopedCallDeadline deadline(StoreDeadline(context));
-  return ToGrpcStatus(call());
+  return RespondInPlace(context, std::move(call));
 }
 
 v1::Project ProjectToCreate(const v1::Project& project) {
@@ -253,17 +260,17 @@ grpc::Status TaskServiceImpl::PrecheckListTasks(
 grpc::Status TaskServiceImpl::ListTasks(grpc::ServerContext* context,
                                         const v1::ListTasksRequest* request,
                                         v1::ListTasksResponse* response) {
-  return Respond(
-      context, response, [&]() -> absl::StatusOr<v1::ListTasksResponse> {
-        ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
-        ASSIGN_OR_RETURN(v1::ListTasksRequest resolved,
-                         ValidateListTasks(*request));
-        RETURN_IF_ERROR(CheckCallAlive(context));
-        if (resolved.has_project_id()) {
-          RETURN_IF_ERROR(caller->CheckProject(resolved.project_id()));
-        }
-        return store_.ListTasks(resolved, ScopeOf(*caller));
-      });
+  // Built in place: the server may keep `response` on the call's arena.
+  return RespondInPlace(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
+    ASSIGN_OR_RETURN(v1::ListTasksRequest resolved,
+                     ValidateListTasks(*request));
+    RETURN_IF_ERROR(CheckCallAlive(context));
+    if (resolved.has_project_id()) {
+      RETURN_IF_ERROR(caller->CheckProject(resolved.project_id()));
+    }
+    return store_.ListTasks(resolved, ScopeOf(*caller), *response);
+  });
 }
 
 grpc::Status TaskServiceImpl::UpdateTask(grpc::ServerContext* context,

@@ -450,14 +450,11 @@ class SociTaskStore final : public TaskStore {
     });
   }
 
-  absl::StatusOr<v1::ListTasksResponse> ListTasks(
-      const v1::ListTasksRequest& request) override {
-    return ListTasks(request, AccessScope::All());
-  }
-
-  absl::StatusOr<v1::ListTasksResponse> ListTasks(
-      const v1::ListTasksRequest& request, const AccessScope& scope) override {
-    return Guarded([&]() -> absl::StatusOr<v1::ListTasksResponse> {
+  using TaskStore::ListTasks;
+  absl::Status ListTasks(const v1::ListTasksRequest& request,
+                         const AccessScope& scope,
+                         v1::ListTasksResponse& page) override {
+    return Guarded([&]() -> absl::Status {
       ASSIGN_OR_RETURN(TaskListQuery query, ParseTaskListQuery(request, scope));
       const int size = ClampPageSize(request.page_size());
       std::optional<PageCursor> cursor;
@@ -494,8 +491,8 @@ class SociTaskStore final : public TaskStore {
         ErrorContext context;
         return database_.Run(
             Access::kRead, context,
-            [&](Connection& connection)
-                -> absl::StatusOr<v1::ListTasksResponse> {
+            [&](Connection& connection) -> absl::Status {
+              page.Clear();  // of an attempt that failed
               if (!one_statement) {
                 connection.Statement(queries_.begin_read, RowKind::kNone)
                     .ExecuteOnce();
@@ -520,7 +517,6 @@ class SociTaskStore final : public TaskStore {
                 params.after_text = cursor->text;
               }
               params.limit = size + 1;
-              v1::ListTasksResponse response;
               std::optional<ChangePosition> position;
               PageBudget budget;
               for (bool row = list.Execute(); row; row = list.Fetch()) {
@@ -532,17 +528,17 @@ class SociTaskStore final : public TaskStore {
                 }
                 // Measured on the stored text, so a row that does not fit
                 // is never parsed.
-                if (response.tasks_size() == size ||
+                if (page.tasks_size() == size ||
                     !budget.Take(schema::StoredBytes(kTaskTable, list.row()))) {
-                  response.set_next_page_token(tokens_->Encode(
+                  page.set_next_page_token(tokens_->Encode(
                       query.scope,
                       CursorAfter(order,
-                                  response.tasks(response.tasks_size() - 1))));
+                                  page.tasks(page.tasks_size() - 1))));
                   break;
                 }
                 // Read in place: no task built and moved per row.
                 absl::Status read = schema::ReadRow(kTaskTable, list.row(),
-                                                    *response.add_tasks());
+                                                    *page.add_tasks());
                 if (!read.ok()) {
                   list.Finish();
                   return read;
@@ -563,10 +559,10 @@ class SociTaskStore final : public TaskStore {
               }
               if (position->reflected_ids().size() > kMaxUnnumberedChanges) {
                 too_many = true;
-                return response;
+                return absl::OkStatus();
               }
-              response.set_resume_token(position->Encode());
-              return response;
+              page.set_resume_token(position->Encode());
+              return absl::OkStatus();
             });
       });
     });

@@ -187,21 +187,30 @@ class TaskStore {
   virtual absl::StatusOr<v1::Task> GetTask(int64_t id,
                                            const AccessScope& scope) = 0;
 
-  // One page of tasks matching the request's filters, in its order_by, with
-  // keyset pagination. `request.page_size` is in 1..1000, and the page ends
-  // early at kListPageByteBudget. INVALID_ARGUMENT for
-  // an unknown order_by, a bad metadata filter, or a page token that was
-  // tampered with or issued for other filters.
-  virtual absl::StatusOr<v1::ListTasksResponse> ListTasks(
-      const v1::ListTasksRequest& request) = 0;
+  // One page of tasks matching the request's filters and within `scope`, in
+  // its order_by, with keyset pagination, written into `page` (passed empty).
+  // `request.page_size` is in 1..1000, and the page ends early at
+  // kListPageByteBudget. INVALID_ARGUMENT for an unknown order_by, a bad
+  // metadata filter, or a page token that was tampered with or issued for
+  // other filters. The caller owns `page` so that it can keep it on an arena:
+  // a page of 50 tasks with their metadata is hundreds of small objects.
+  virtual absl::Status ListTasks(const v1::ListTasksRequest& request,
+                                 const AccessScope& scope,
+                                 v1::ListTasksResponse& page) = 0;
 
-  // ListTasks limited to `scope` (see the scoped ListProjects).
-  virtual absl::StatusOr<v1::ListTasksResponse> ListTasks(
+  // ListTasks, the page returned.
+  absl::StatusOr<v1::ListTasksResponse> ListTasks(
       const v1::ListTasksRequest& request, const AccessScope& scope) {
-    if (scope.allowed_project_ids.has_value()) {
-      return absl::UnimplementedError("this store cannot restrict lists");
-    }
-    return ListTasks(request);
+    v1::ListTasksResponse page;
+    absl::Status listed = ListTasks(request, scope, page);
+    if (!listed.ok()) return listed;
+    return page;
+  }
+
+  // ListTasks of every task.
+  absl::StatusOr<v1::ListTasksResponse> ListTasks(
+      const v1::ListTasksRequest& request) {
+    return ListTasks(request, AccessScope::All());
   }
 
   // Sets the fields named by `mask` (any of "project_id", "title",

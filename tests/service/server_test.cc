@@ -160,11 +160,12 @@ class ServerTest : public TaskServerTest<> {
 
   // Like HoldCreatesUntil, for ListTasks.
   void HoldListsUntil(absl::Notification& release, std::atomic<int>& in_store) {
-    ON_CALL(*store_, ListTasks(_)).WillByDefault(Invoke([&](const auto&) {
-      ++in_store;
-      release.WaitForNotification();
-      return absl::StatusOr<v1::ListTasksResponse>(v1::ListTasksResponse());
-    }));
+    ON_CALL(*store_, ListTasks)
+        .WillByDefault(Invoke([&](const auto&, const auto&, auto&) {
+          ++in_store;
+          release.WaitForNotification();
+          return absl::OkStatus();
+        }));
   }
 
   // A thread that calls the list `method` with an empty request and expects
@@ -289,8 +290,8 @@ TEST_F(ServerTest, ListCallsPassTheResolvedPageSize) {
   EXPECT_CALL(*store_, ListProjects(50, absl::string_view("")))
       .WillOnce(Return(v1::ListProjectsResponse()));
   EXPECT_CALL(*store_,
-              ListTasks(Property(&v1::ListTasksRequest::page_size, 1000)))
-      .WillOnce(Return(v1::ListTasksResponse()));
+              ListTasks(Property(&v1::ListTasksRequest::page_size, 1000), _, _))
+      .WillOnce(Return(absl::OkStatus()));
   {
     grpc::ClientContext context;
     v1::ListProjectsResponse response;

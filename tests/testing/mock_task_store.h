@@ -50,9 +50,11 @@ class MockTaskStore : public storage::TaskStore {
           return real->BatchCreateTasks(request, idempotency);
         });
     ON_CALL(*this, GetTask).WillByDefault(Invoke(real, &TaskStore::GetTask));
-    ON_CALL(*this, ListTasks(::testing::_))
-        .WillByDefault([real](const v1::ListTasksRequest& request) {
-          return real->ListTasks(request);
+    ON_CALL(*this, ListTasks)
+        .WillByDefault([real](const v1::ListTasksRequest& request,
+                              const storage::AccessScope& scope,
+                              v1::ListTasksResponse& page) {
+          return real->ListTasks(request, scope, page);
         });
     ON_CALL(*this, UpdateTask)
         .WillByDefault(Invoke(real, &TaskStore::UpdateTask));
@@ -86,8 +88,11 @@ class MockTaskStore : public storage::TaskStore {
               (override));
   MOCK_METHOD(absl::StatusOr<v1::Task>, GetTask,
               (int64_t id, const storage::AccessScope& scope), (override));
-  MOCK_METHOD(absl::StatusOr<v1::ListTasksResponse>, ListTasks,
-              (const v1::ListTasksRequest& request), (override));
+  using TaskStore::ListTasks;
+  MOCK_METHOD(absl::Status, ListTasks,
+              (const v1::ListTasksRequest& request,
+               const storage::AccessScope& scope, v1::ListTasksResponse& page),
+              (override));
   MOCK_METHOD(absl::StatusOr<v1::Task>, UpdateTask,
               (const v1::Task& task, const google::protobuf::FieldMask& mask,
                const storage::AccessScope& scope),
