@@ -2,10 +2,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -20,11 +21,34 @@ constexpr size_t kMacSize = 32;     // HMAC-SHA256
 // version, digest, id, number, text length.
 constexpr size_t kFixedSize = 1 + kDigestSize + 8 + 8 + 4;
 
+// Fetched once: OpenSSL 3's SHA256() looks the algorithm up on every call.
+const EVP_MD* Sha256() {
+  static const EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return kSha256;
+}
+
 std::string ScopeDigest(absl::string_view scope) {
-  unsigned char hash[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(scope.data()), scope.size(),
-         hash);
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(scope.data(), scope.size(), hash, &length, Sha256(), nullptr);
   return std::string(reinterpret_cast<const char*>(hash), kDigestSize);
+}
+
+EVP_MAC_CTX* KeyedHmacSha256(absl::string_view secret) {
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* keyed = EVP_MAC_CTX_new(hmac);
+  EVP_MAC_free(hmac);
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_end()};
+  if (keyed == nullptr ||
+      EVP_MAC_init(keyed, reinterpret_cast<const unsigned char*>(secret.data()),
+                   secret.size(), params) != 1) {
+    // Only without memory or without SHA-256, where nothing else works.
+    std::abort();
+  }
+  return keyed;
 }
 
 // Little-endian fixed-width integers.
@@ -50,15 +74,22 @@ absl::Status InvalidToken(absl::string_view why) {
 }  // namespace
 
 PageTokenCodec::PageTokenCodec(std::string secret)
-    : secret_(std::move(secret)) {}
+    : keyed_(KeyedHmacSha256(secret)) {}
+
+PageTokenCodec::~PageTokenCodec() { EVP_MAC_CTX_free(keyed_); }
 
 std::string PageTokenCodec::Mac(absl::string_view payload) const {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
-       mac, &length);
-  return std::string(reinterpret_cast<const char*>(mac), length);
+  EVP_MAC_CTX* mac = EVP_MAC_CTX_dup(keyed_);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  size_t length = 0;
+  if (mac == nullptr ||
+      EVP_MAC_update(mac, reinterpret_cast<const unsigned char*>(payload.data()),
+                     payload.size()) != 1 ||
+      EVP_MAC_final(mac, out, &length, sizeof(out)) != 1) {
+    std::abort();  // as in KeyedHmacSha256
+  }
+  EVP_MAC_CTX_free(mac);
+  return std::string(reinterpret_cast<const char*>(out), length);
 }
 
 std::string PageTokenCodec::Encode(absl::string_view scope,

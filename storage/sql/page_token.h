@@ -1,6 +1,8 @@
 #ifndef TASKS_STORAGE_SQL_PAGE_TOKEN_H_
 #define TASKS_STORAGE_SQL_PAGE_TOKEN_H_
 
+#include <openssl/types.h>
+
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -26,6 +28,9 @@ struct PageCursor {
 class PageTokenCodec {
  public:
   explicit PageTokenCodec(std::string secret);
+  ~PageTokenCodec();
+  PageTokenCodec(const PageTokenCodec&) = delete;
+  PageTokenCodec& operator=(const PageTokenCodec&) = delete;
 
   // A token continuing the list `scope` after `cursor`.
   std::string Encode(absl::string_view scope, const PageCursor& cursor) const;
@@ -39,7 +44,10 @@ class PageTokenCodec {
  private:
   std::string Mac(absl::string_view payload) const;
 
-  const std::string secret_;
+  // HMAC-SHA256 keyed with the secret, copied for each token: OpenSSL 3's
+  // one-shot HMAC() looks the algorithm up and sets the key on every call,
+  // which took 4% of a ListTasks page.
+  EVP_MAC_CTX* const keyed_;
 };
 
 }  // namespace tasks::storage

@@ -35,6 +35,17 @@ sqlite3* Handle(soci::session& session) {
       ->conn_;
 }
 
+// Turns off SQLite's lock around every call on a connection (its default,
+// "serialized" mode), which this store never needs: the pool lends a
+// connection to one thread at a time, and deadlines and cancels reach it
+// through its own handlers. The lock and unlock around each column read cost
+// ~6% of a ListTasks page. It takes effect only before SQLite's first use in
+// the process; after that, SQLite keeps its default.
+void UseMultiThreadMode() {
+  static const bool kSet = sqlite3_config(SQLITE_CONFIG_MULTITHREAD) == SQLITE_OK;
+  (void)kSet;
+}
+
 // Runs `sql`, one or more statements; an error's message starts with
 // `shown`, or with `sql` itself when that is null.
 void Exec(sqlite3* db, const char* sql, const char* shown = nullptr) {
@@ -139,6 +150,7 @@ class SqliteDialect final : public Dialect {
   bool buffers_results() const override { return false; }
 
   std::unique_ptr<soci::session> Connect() const override {
+    UseMultiThreadMode();
     auto session = std::make_unique<soci::session>(
         soci::sqlite3, absl::StrCat("db=\"", path_, "\""));
     sqlite3* db = Handle(*session);
