@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/log_time.h"
 
 namespace tasks::service {
 namespace {
@@ -75,10 +76,9 @@ void AppendJsonString(absl::string_view text, std::string* out) {
 std::string JsonLogLine(absl::Time time, absl::string_view level,
                         absl::string_view message,
                         absl::Span<const LogField> fields) {
-  std::string line = "{\"time\":";
-  AppendJsonString(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone()),
-      &line);
+  std::string line = "{\"time\":\"";
+  AppendLogTime(time, &line);  // nothing in it to escape
+  line.push_back('"');
   line.append(",\"level\":");
   AppendJsonString(level, &line);
   line.append(",\"message\":");

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "service/log_time.h"
 
 namespace tasks::service {
 namespace {
@@ -194,11 +195,11 @@ void LogFields(LogLevel level, absl::string_view message,
     // Messages quote what clients send (an unknown order_by, a mask path):
     // escaped here, so no caller can forget it.
     if (NeedsEscaping(text)) text = EscapeControls(text);
-    line = absl::StrCat(std::string(1, kLevels[static_cast<int>(level)].letter),
-                        " ",
-                        absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
-                                         absl::UTCTimeZone()),
-                        " ", text, "\n");
+    line.reserve(30 + text.size());
+    line.push_back(kLevels[static_cast<int>(level)].letter);
+    line.push_back(' ');
+    AppendLogTime(absl::Now(), &line);
+    absl::StrAppend(&line, " ", text, "\n");
   }
   // One fwrite per line: stdio locks the stream, so lines never interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
