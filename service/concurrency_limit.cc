@@ -1,7 +1,5 @@
 #include "service/concurrency_limit.h"
 
-#include <algorithm>
-
 namespace tasks::service {
 
 ConcurrencyLimit::ConcurrencyLimit(int limit, int max_waiters)
@@ -21,40 +19,28 @@ int ConcurrencyLimit::in_use() const {
 
 int ConcurrencyLimit::waiting() const {
   absl::MutexLock lock(&mu_);
-  return static_cast<int>(waiters_.size());
+  return waiting_;
 }
 
 bool ConcurrencyLimit::Acquire(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
-  if (in_use_ < limit_ && waiters_.empty()) {
-    ++in_use_;
-    return true;
+  auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return in_use_ < limit_;
+  };
+  if (!free()) {
+    if (waiting_ >= max_waiters_) return false;
+    ++waiting_;
+    const bool freed = mu_.AwaitWithDeadline(absl::Condition(&free), deadline);
+    --waiting_;
+    if (!freed) return false;
   }
-  if (static_cast<int>(waiters_.size()) >= max_waiters_) return false;
-  Waiter waiter;
-  waiters_.push_back(&waiter);
-  while (!waiter.granted) {
-    if (waiter.handed_over.WaitWithDeadline(&mu_, deadline) &&
-        !waiter.granted) {
-      // Timed out before a slot was handed over.
-      waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &waiter));
-      return false;
-    }
-  }
-  return true;  // in_use_ counts it already
+  ++in_use_;
+  return true;
 }
 
 void ConcurrencyLimit::Release() {
   absl::MutexLock lock(&mu_);
-  if (waiters_.empty()) {
-    --in_use_;
-    return;
-  }
-  // The slot passes to the oldest waiter without coming free.
-  Waiter* next = waiters_.front();
-  waiters_.pop_front();
-  next->granted = true;
-  next->handed_over.Signal();
+  --in_use_;
 }
 
 }  // namespace tasks::service

@@ -1,8 +1,6 @@
 #ifndef TASKS_SERVICE_CONCURRENCY_LIMIT_H_
 #define TASKS_SERVICE_CONCURRENCY_LIMIT_H_
 
-#include <deque>
-
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -13,7 +11,6 @@ namespace tasks::service {
 //
 // At most `limit` holders at once; one more waits for a slot until its
 // deadline, unless `max_waiters` already wait, when it is refused at once.
-// Slots go to the waiters in the order they came.
 // The server gives list calls one: each may hold a page of the heaviest rows
 // (tens of MB once parsed) and a pooled connection for as long as its scan
 // takes, so their number, not the worker threads', must bound what they take
@@ -56,12 +53,6 @@ class ConcurrencyLimit {
   int waiting() const;
 
  private:
-  // One call waiting for a slot, until Release hands it one.
-  struct Waiter {
-    absl::CondVar handed_over;
-    bool granted = false;
-  };
-
   bool Acquire(absl::Time deadline);
   void Release();
 
@@ -69,9 +60,7 @@ class ConcurrencyLimit {
   const int max_waiters_;
   mutable absl::Mutex mu_;
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
-  // Oldest first. A slot that comes free goes to the oldest waiter, which
-  // alone is woken; a newcomer never takes it first.
-  std::deque<Waiter*> waiters_ ABSL_GUARDED_BY(mu_);
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tasks::service

@@ -4,7 +4,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -76,72 +75,6 @@ TEST(ConcurrencyLimitTest, OneMoreThanMaxWaitersIsRefusedAtOnce) {
   EXPECT_TRUE(waiter_held);
   EXPECT_EQ(limit.in_use(), 0);
   EXPECT_EQ(limit.waiting(), 0);
-}
-
-// Waits until `count` callers wait for a slot of `limit`.
-void AwaitWaiters(const ConcurrencyLimit& limit, int count) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (limit.waiting() < count && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  ASSERT_EQ(limit.waiting(), count);
-}
-
-TEST(ConcurrencyLimitTest, WaitersGetSlotsInTheOrderTheyCame) {
-  ConcurrencyLimit limit(1, /*max_waiters=*/8);
-  absl::Mutex mu;
-  std::vector<int> order;
-  std::vector<std::thread> waiters;
-  {
-    ConcurrencyLimit::Slot first(limit, absl::Now());
-    for (int i = 0; i < 4; ++i) {
-      waiters.emplace_back([&, i] {
-        ConcurrencyLimit::Slot slot(limit, absl::InfiniteFuture());
-        absl::MutexLock lock(&mu);
-        order.push_back(slot.held() ? i : -1);
-      });
-      AwaitWaiters(limit, i + 1);
-    }
-  }
-  for (std::thread& waiter : waiters) waiter.join();
-  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
-  EXPECT_EQ(limit.in_use(), 0);
-}
-
-TEST(ConcurrencyLimitTest, ANewcomerNeverTakesTheSlotOfAWaiter) {
-  ConcurrencyLimit limit(1, /*max_waiters=*/1);
-  std::atomic<bool> waiter_held{false};
-  std::thread waiter;
-  absl::Notification released;
-  {
-    ConcurrencyLimit::Slot first(limit, absl::Now());
-    waiter = std::thread([&] {
-      ConcurrencyLimit::Slot second(limit, absl::InfiniteFuture());
-      waiter_held = second.held();
-      released.WaitForNotification();  // holds it meanwhile
-    });
-    AwaitWaiters(limit, 1);
-  }
-  // Released just now: the slot is the waiter's, whether or not it has run.
-  ConcurrencyLimit::Slot newcomer(limit, absl::Now());
-  EXPECT_FALSE(newcomer.held());
-  released.Notify();
-  waiter.join();
-  EXPECT_TRUE(waiter_held);
-  EXPECT_EQ(limit.in_use(), 0);
-}
-
-TEST(ConcurrencyLimitTest, AWaiterThatGaveUpIsHandedNothing) {
-  ConcurrencyLimit limit(1, /*max_waiters=*/1);
-  {
-    ConcurrencyLimit::Slot first(limit, absl::Now());
-    ConcurrencyLimit::Slot late(limit, absl::Now() + absl::Milliseconds(20));
-    EXPECT_FALSE(late.held());
-    EXPECT_EQ(limit.waiting(), 0);
-  }
-  EXPECT_EQ(limit.in_use(), 0);
-  ConcurrencyLimit::Slot next(limit, absl::Now());
-  EXPECT_TRUE(next.held());
 }
 
 TEST(ConcurrencyLimitTest, ManyThreadsNeverHoldMoreThanTheLimit) {
