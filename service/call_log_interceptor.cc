@@ -2,6 +2,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -77,7 +78,9 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
     if (!LogEnabled(LogLevel::kInfo)) return;
     const std::string code = absl::StatusCodeToString(
         static_cast<absl::StatusCode>(status.error_code()));
-    const absl::Duration latency = absl::Now() - start_;
+    // The wall clock may step back (NTP): never a negative latency.
+    const absl::Duration latency =
+        std::max(absl::ZeroDuration(), absl::Now() - start_);
     if (GetLogFormat() == LogFormat::kJson) {
       LogJson(status, code, absl::ToDoubleMilliseconds(latency));
       return;

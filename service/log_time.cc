@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "absl/time/civil_time.h"
+
 namespace tasks::service {
 namespace {
 

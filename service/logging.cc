@@ -60,7 +60,9 @@ bool NeedsEscaping(absl::string_view text) {
 // The length of the valid UTF-8 sequence at the start of `text` (its code
 // point in `code`), 0 when it is not one.
 size_t Utf8Sequence(absl::string_view text, uint32_t* code) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const auto byte = [&](size_t i) {
+    return static_cast<unsigned char>(text[i]);
+  };
   size_t length;
   uint32_t min;
   const unsigned char lead = byte(0);
@@ -195,7 +197,8 @@ void LogFields(LogLevel level, absl::string_view message,
     // Messages quote what clients send (an unknown order_by, a mask path):
     // escaped here, so no caller can forget it.
     if (NeedsEscaping(text)) text = EscapeControls(text);
-    line.reserve(30 + text.size());
+    // Level, space, timestamp (27), space, text, newline.
+    line.reserve(31 + text.size());
     line.push_back(kLevels[static_cast<int>(level)].letter);
     line.push_back(' ');
     AppendLogTime(absl::Now(), &line);

@@ -192,8 +192,9 @@ class TaskStore {
   // `request.page_size` is in 1..1000, and the page ends early at
   // kListPageByteBudget. INVALID_ARGUMENT for an unknown order_by, a bad
   // metadata filter, or a page token that was tampered with or issued for
-  // other filters. The caller owns `page` so that it can keep it on an arena:
-  // a page of 50 tasks with their metadata is hundreds of small objects.
+  // other filters; after an error `page` holds nothing to use. The caller
+  // owns `page` so that it can keep it on an arena: a page of 50 tasks with
+  // their metadata is hundreds of small objects.
   virtual absl::Status ListTasks(const v1::ListTasksRequest& request,
                                  const AccessScope& scope,
                                  v1::ListTasksResponse& page) = 0;

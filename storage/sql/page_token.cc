@@ -1,8 +1,8 @@
 #include "storage/sql/page_token.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/core_names.h>
 #include <openssl/params.h>
 
 #include <cstdint>
@@ -27,15 +27,23 @@ const EVP_MD* Sha256() {
   return kSha256;
 }
 
+// OpenSSL failed where only a missing algorithm or no memory can make it
+// fail: nothing else would work either.
+[[noreturn]] void CryptoFailed() { std::abort(); }
+
 std::string ScopeDigest(absl::string_view scope) {
   unsigned char hash[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(scope.data(), scope.size(), hash, &length, Sha256(), nullptr);
+  if (Sha256() == nullptr || EVP_Digest(scope.data(), scope.size(), hash,
+                                        &length, Sha256(), nullptr) != 1) {
+    CryptoFailed();
+  }
   return std::string(reinterpret_cast<const char*>(hash), kDigestSize);
 }
 
 EVP_MAC_CTX* KeyedHmacSha256(absl::string_view secret) {
   EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (hmac == nullptr) CryptoFailed();
   EVP_MAC_CTX* keyed = EVP_MAC_CTX_new(hmac);
   EVP_MAC_free(hmac);
   char digest[] = "SHA256";
@@ -45,8 +53,7 @@ EVP_MAC_CTX* KeyedHmacSha256(absl::string_view secret) {
   if (keyed == nullptr ||
       EVP_MAC_init(keyed, reinterpret_cast<const unsigned char*>(secret.data()),
                    secret.size(), params) != 1) {
-    // Only without memory or without SHA-256, where nothing else works.
-    std::abort();
+    CryptoFailed();
   }
   return keyed;
 }
@@ -83,10 +90,11 @@ std::string PageTokenCodec::Mac(absl::string_view payload) const {
   unsigned char out[EVP_MAX_MD_SIZE];
   size_t length = 0;
   if (mac == nullptr ||
-      EVP_MAC_update(mac, reinterpret_cast<const unsigned char*>(payload.data()),
+      EVP_MAC_update(mac,
+                     reinterpret_cast<const unsigned char*>(payload.data()),
                      payload.size()) != 1 ||
       EVP_MAC_final(mac, out, &length, sizeof(out)) != 1) {
-    std::abort();  // as in KeyedHmacSha256
+    CryptoFailed();
   }
   EVP_MAC_CTX_free(mac);
   return std::string(reinterpret_cast<const char*>(out), length);

@@ -61,9 +61,8 @@ TEST(LogTimeTest, AgreesAtTheCalendarsEdges) {
 TEST(LogTimeTest, AgreesOnRandomTimes) {
   absl::BitGen random;
   for (int i = 0; i < 100000; ++i) {
-    const absl::Time time =
-        absl::FromUnixNanos(absl::Uniform<int64_t>(
-            random, -2'000'000'000'000'000'000, 4'000'000'000'000'000'000));
+    const absl::Time time = absl::FromUnixNanos(absl::Uniform<int64_t>(
+        random, -2'000'000'000'000'000'000, 4'000'000'000'000'000'000));
     ASSERT_EQ(Written(time), Expected(time));
   }
 }

@@ -389,6 +389,8 @@ TEST_P(TaskStoreTest, ListTasksNumbersChangesWhenTooManyWait) {
   v1::ListTasksRequest request;
   request.set_page_size(10);
   ASSERT_OK_AND_ASSIGN(v1::ListTasksResponse page, store->ListTasks(request));
+  // Read twice (numbered in between): the page holds the second read alone.
+  EXPECT_EQ(page.tasks_size(), 10);
   ASSERT_OK_AND_ASSIGN(ChangePosition position,
                        ChangePosition::Decode(page.resume_token()));
   std::cout << "FIGURE a list after " << kTasks
