@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
+#include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/attributes.h"
@@ -14,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "service/log_output.h"
 #include "service/log_time.h"
 
 namespace tasks::service {
@@ -150,6 +153,23 @@ void MaskSecrets(std::string* text) {
 
 bool HasSecrets() { return secrets.load(std::memory_order_acquire) != nullptr; }
 
+// Made at the first line, never destroyed: threads may log during exit,
+// after which atexit's FlushLog writes what is left.
+LogOutput& Output() {
+  static LogOutput* const output = [] {
+    LogOutput::Options options;
+    options.on_dropped = [](int64_t lines) {
+      Logf(LogLevel::kWarning,
+           "stderr was not read fast enough: %d info lines were dropped",
+           lines);
+    };
+    auto* created = new LogOutput(std::move(options));
+    std::atexit(FlushLog);
+    return created;
+  }();
+  return *output;
+}
+
 }  // namespace
 
 void SetLogFormat(LogFormat format) {
@@ -204,9 +224,11 @@ void LogFields(LogLevel level, absl::string_view message,
     AppendLogTime(absl::Now(), &line);
     absl::StrAppend(&line, " ", text, "\n");
   }
-  // One fwrite per line: stdio locks the stream, so lines never interleave.
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  // Warnings and errors are rare and may precede a crash: written at once.
+  Output().Write(line, level >= LogLevel::kWarning);
 }
+
+void FlushLog() { Output().Flush(); }
 
 void AddLogSecret(absl::string_view secret) {
   if (secret.size() < kMinLogSecretLength) return;

@@ -31,12 +31,19 @@ LogFormat GetLogFormat();
 // True when a line at `level` would be written: guards costly formatting.
 bool LogEnabled(LogLevel level);
 
-// Writes one line (whole, never interleaved with another thread's) when
+// Queues one line for stderr (whole, never interleaved with another
+// thread's; see FlushLog for when it is written) when
 // `level` is enabled. Control bytes in `message` (below 0x20, and 0x7f) are
 // written as escapes ("\n", "\x1b"), so text a client sent cannot start a
 // line of its own; other bytes are written as they are. (In kJson, the
 // message is a JSON string, escaped as AppendJsonString does.)
 void Log(LogLevel level, absl::string_view message);
+
+// Lines at info and below reach stderr within about a millisecond, in
+// batches (see LogOutput); warnings and errors before Log returns, after
+// every line logged before them. FlushLog() writes every line logged so far
+// before returning; it runs at exit.
+void FlushLog();
 
 // Log(level, message) with named values: in kJson each field is a member of
 // the line's object after "message"; in kText only `message` is written (it

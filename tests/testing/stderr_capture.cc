@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
+#include "service/logging.h"
 
 namespace tasks::testing {
 
@@ -22,6 +23,8 @@ StderrCapture::StderrCapture() {
     ADD_FAILURE() << "mkstemp " << pattern << " failed";
     return;
   }
+  // Lines logged before the capture are not part of it.
+  service::FlushLog();
   std::fflush(stderr);
   saved_fd_ = dup(STDERR_FILENO);
   if (saved_fd_ < 0 || dup2(fd, STDERR_FILENO) < 0) {
@@ -40,6 +43,7 @@ StderrCapture::~StderrCapture() { Stop(); }
 
 std::string StderrCapture::Stop() {
   if (saved_fd_ < 0) return "";
+  service::FlushLog();  // the server's logger buffers its info lines
   std::fflush(stderr);
   dup2(saved_fd_, STDERR_FILENO);
   close(saved_fd_);
