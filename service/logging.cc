@@ -153,23 +153,6 @@ void MaskSecrets(std::string* text) {
 
 bool HasSecrets() { return secrets.load(std::memory_order_acquire) != nullptr; }
 
-// Made at the first line, never destroyed: threads may log during exit,
-// after which atexit's FlushLog writes what is left.
-LogOutput& Output() {
-  static LogOutput* const output = [] {
-    LogOutput::Options options;
-    options.on_dropped = [](int64_t lines) {
-      Logf(LogLevel::kWarning,
-           "stderr was not read fast enough: %d info lines were dropped",
-           lines);
-    };
-    auto* created = new LogOutput(std::move(options));
-    std::atexit(FlushLog);
-    return created;
-  }();
-  return *output;
-}
-
 }  // namespace
 
 void SetLogFormat(LogFormat format) {
@@ -192,9 +175,12 @@ void Log(LogLevel level, absl::string_view message) {
   LogFields(level, message, {});
 }
 
-void LogFields(LogLevel level, absl::string_view message,
-               absl::Span<const LogField> fields) {
-  if (!LogEnabled(level)) return;
+namespace {
+
+// `message` and `fields` as one line of the current format, newline
+// included.
+std::string FormatLine(LogLevel level, absl::string_view message,
+                       absl::Span<const LogField> fields) {
   std::string text(message);
   MaskSecrets(&text);
   std::string line;
@@ -224,11 +210,41 @@ void LogFields(LogLevel level, absl::string_view message,
     AppendLogTime(absl::Now(), &line);
     absl::StrAppend(&line, " ", text, "\n");
   }
+  return line;
+}
+
+// Made at the first line, never destroyed: threads may still log while the
+// process exits.
+LogOutput& Output() {
+  static LogOutput* const output = [] {
+    LogOutput::Options options;
+    options.dropped_line = [](int64_t count) {
+      return FormatLine(LogLevel::kWarning,
+                        absl::StrCat("stderr was too slow or failed: ", count,
+                                     " log lines were dropped"),
+                        {});
+    };
+    auto* created = new LogOutput(std::move(options));
+    // Bounded: a stuck reader of stderr must not keep the process alive.
+    std::atexit([] { Output().Flush(absl::Now() + absl::Seconds(2)); });
+    return created;
+  }();
+  return *output;
+}
+
+}  // namespace
+
+void LogFields(LogLevel level, absl::string_view message,
+               absl::Span<const LogField> fields) {
+  if (!LogEnabled(level)) return;
   // Warnings and errors are rare and may precede a crash: written at once.
-  Output().Write(line, level >= LogLevel::kWarning);
+  Output().Write(FormatLine(level, message, fields),
+                 level >= LogLevel::kWarning);
 }
 
 void FlushLog() { Output().Flush(); }
+
+int64_t LogLinesDropped() { return Output().dropped_total(); }
 
 void AddLogSecret(absl::string_view secret) {
   if (secret.size() < kMinLogSecretLength) return;

@@ -1,6 +1,7 @@
 #ifndef TASKS_SERVICE_LOGGING_H_
 #define TASKS_SERVICE_LOGGING_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -39,11 +40,17 @@ bool LogEnabled(LogLevel level);
 // message is a JSON string, escaped as AppendJsonString does.)
 void Log(LogLevel level, absl::string_view message);
 
-// Lines at info and below reach stderr within about a millisecond, in
-// batches (see LogOutput); warnings and errors before Log returns, after
-// every line logged before them. FlushLog() writes every line logged so far
-// before returning; it runs at exit.
+// Lines at info and below reach stderr in batches, about every millisecond
+// (see LogOutput); warnings and errors before Log returns, after every line
+// logged before them (unless stderr takes nothing for a second). At exit,
+// what is left is written if stderr takes it within 2 s. FlushLog(), for
+// tests, waits until every line logged so far is written, however long
+// stderr takes.
 void FlushLog();
+
+// Lines dropped so far because stderr was too slow (a stuck reader) or
+// failed.
+int64_t LogLinesDropped();
 
 // Log(level, message) with named values: in kJson each field is a member of
 // the line's object after "message"; in kText only `message` is written (it

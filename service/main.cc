@@ -2,6 +2,7 @@
 // SIGINT/SIGTERM. Everything else lives in the libraries it wires together.
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -381,6 +382,9 @@ int Run(int argc, char* argv[]) {
   // shows in server profiles.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   BlockTerminationSignals();  // Before any thread exists.
+  // A log collector that goes away must not take the server with it: the
+  // write to its pipe fails with EPIPE (its lines counted as dropped).
+  std::signal(SIGPIPE, SIG_IGN);
   LimitMallocArenas();
   absl::StatusOr<CommandLineAction> action =
       ParseFlags(argc, argv, WorkingDirectory());

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "service/logging.h"
 #include "service/version.h"
 
 namespace tasks::service {
@@ -108,7 +109,14 @@ class ServerMetrics::Families {
                        "1 while the health service reports SERVING, else "
                        "0.")),
         watchers_open(Single(registry, "tasks_watchers_open",
-                             "WatchTasks streams open.")) {
+                             "WatchTasks streams open.")),
+        log_lines_dropped(
+            prometheus::BuildCounter()
+                .Name("tasks_log_lines_dropped_total")
+                .Help("Log lines dropped because stderr was too slow (a "
+                      "stuck log collector) or failed.")
+                .Register(registry)
+                .Add({})) {
     prometheus::BuildGauge()
         .Name("tasks_build_info")
         .Help(
@@ -137,6 +145,7 @@ class ServerMetrics::Families {
   Histogram& group_writes;
   Gauge& serving;
   Gauge& watchers_open;
+  Counter& log_lines_dropped;
 
  private:
   static Gauge& Single(prometheus::Registry& registry, const char* name,
@@ -213,7 +222,13 @@ ServerMetrics::ServerMetrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       families_(std::make_unique<Families>(*registry_)),
       store_adapter_(std::make_unique<StoreAdapter>(*families_)),
-      scraped_(std::make_shared<ScrapeHooks>(registry_)) {}
+      scraped_(std::make_shared<ScrapeHooks>(registry_)),
+      log_watched_(scraped_->Add([this, reported = int64_t{0}]() mutable {
+        const int64_t dropped = LogLinesDropped();
+        families_->log_lines_dropped.Increment(
+            static_cast<double>(dropped - reported));
+        reported = dropped;
+      })) {}
 
 ServerMetrics::~ServerMetrics() = default;
 

@@ -88,6 +88,7 @@ class ServerMetrics {
   const std::unique_ptr<Families> families_;
   const std::unique_ptr<StoreAdapter> store_adapter_;
   const std::shared_ptr<ScrapeHooks> scraped_;  // what Serve() exposes
+  const std::shared_ptr<void> log_watched_;     // by scraped_, while this lives
 
   absl::Mutex mu_;
   std::vector<std::unique_ptr<MethodMetrics>> methods_ ABSL_GUARDED_BY(mu_);

@@ -180,6 +180,9 @@ TEST_F(MetricsTest, CountsEachCallByMethodAndCodeWhileCallsRun) {
       after.Value("grpc_server_handled_total", MethodCode("CreateTask", "OK")),
       1);
   EXPECT_TRUE(after.Has("tasks_worker_rejected_calls_total"));
+  // At 0 from the start, so that an alert on its rate works at once.
+  EXPECT_TRUE(after.Has("tasks_log_lines_dropped_total"));
+  EXPECT_EQ(after.Value("tasks_log_lines_dropped_total"), 0);
   EXPECT_EQ(after.Value("tasks_build_info", {{"api", "tasks.v1"}}), 1);
   ReportFigure(absl::StrCat(
       "GetTask handled OK +", ok, " NOT_FOUND +", not_found, " (all codes +",

@@ -6,14 +6,16 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdint>
 #include <string>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -28,7 +30,7 @@ class LogOutputTest : public ::testing::Test {
     ASSERT_EQ(fcntl(fds_[0], F_SETFL, O_NONBLOCK), 0);
   }
   void TearDown() override {
-    close(fds_[0]);
+    if (fds_[0] >= 0) close(fds_[0]);
     if (fds_[1] >= 0) close(fds_[1]);
   }
 
@@ -95,35 +97,115 @@ TEST_F(LogOutputTest, FlushAndDestructionWriteEverythingQueued) {
   EXPECT_EQ(ReadNow(), "I b\n");
 }
 
-// The pipe holds 4 KiB and nobody reads it: the background thread blocks in
-// write(2), the writers go on, and the routine lines that do not fit are
-// counted. Once read, every line is either delivered or counted.
+// The pipe is made as small as it goes (a page) and nobody reads it: the
+// writer thread blocks in write(2), Write goes on, and the routine lines
+// that do not fit are dropped. Once the pipe is read, every line is either
+// delivered or in the count the note reports.
 TEST_F(LogOutputTest, AStalledReaderCostsRoutineLinesNotAWaitingWriter) {
-  ASSERT_GT(fcntl(fds_[1], F_SETPIPE_SZ, 4096), 0);
-  std::atomic<int64_t> reported{0};
+  const int capacity = fcntl(fds_[1], F_SETPIPE_SZ, 4096);
+  ASSERT_GT(capacity, 0);
   LogOutput::Options options = OptionsFor(absl::Milliseconds(1));
   options.max_buffered = 1000;
-  options.on_dropped = [&reported](int64_t lines) { reported += lines; };
+  options.dropped_line = [](int64_t count) {
+    return absl::StrCat("dropped ", count, "\n");
+  };
   LogOutput output(std::move(options));
 
-  constexpr int kLines = 400;  // 400 x 50 B: more than the pipe and buffers
   const std::string line = absl::StrCat(std::string(48, 'x'), ".\n");
-  for (int i = 0; i < kLines; ++i) {
+  // Three times what the pipe and the buffer hold.
+  const int lines = 3 * (capacity + 1000) / static_cast<int>(line.size());
+  for (int i = 0; i < lines; ++i) {
     output.Write(line, /*urgent=*/false);
     if (i % 20 == 0) absl::SleepFor(absl::Milliseconds(2));
   }
-  // Read the pipe until the thread has written what it kept.
-  std::string read;
+  EXPECT_GT(output.dropped_total(), 0) << "the pipe never filled";
+
+  // Read until every line is delivered or reported dropped.
+  int64_t delivered = 0, reported = 0;
+  std::string pending;
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < give_up) {
-    read += ReadUntil(read.size() + 1, absl::Milliseconds(50));
-    if (read.size() / line.size() + reported.load() >= kLines) break;
+  while (delivered + reported < lines && absl::Now() < give_up) {
+    pending += ReadUntil(1, absl::Milliseconds(50));
+    size_t end;
+    while ((end = pending.find('\n')) != std::string::npos) {
+      const std::string got = pending.substr(0, end + 1);
+      pending.erase(0, end + 1);
+      int64_t count = 0;
+      if (got == line) {
+        ++delivered;
+      } else if (absl::SimpleAtoi(absl::StripPrefix(
+                                      absl::StripSuffix(got, "\n"), "dropped "),
+                                  &count)) {
+        reported += count;
+      } else {
+        ADD_FAILURE() << "not a line written: " << got;
+      }
+    }
   }
-  const int64_t delivered = static_cast<int64_t>(read.size() / line.size());
-  EXPECT_EQ(read.size() % line.size(), 0u) << "a line was cut";
-  EXPECT_GT(reported.load(), 0) << "nothing was dropped: the pipe never filled";
-  EXPECT_EQ(delivered + reported.load(), kLines)
-      << delivered << " delivered, " << reported.load() << " reported dropped";
+  EXPECT_EQ(pending, "") << "a line was cut";
+  EXPECT_EQ(reported, output.dropped_total());
+  // What the pipe held, plus max_buffered: queued and being written alike.
+  EXPECT_LE(delivered, (capacity + 1000) / static_cast<int64_t>(line.size()));
+  EXPECT_EQ(delivered + reported, lines)
+      << delivered << " delivered, " << reported << " reported dropped";
+}
+
+// Nobody reads the pipe: an urgent line waits `urgent_wait` (the next one
+// not at all) and a flush until its deadline; once the pipe is read again
+// every line arrives, whole and in order.
+TEST_F(LogOutputTest,
+       AStalledReaderHoldsUrgentLinesAndFlushesOnlyUntilADeadline) {
+  const int capacity = fcntl(fds_[1], F_SETPIPE_SZ, 4096);
+  ASSERT_GT(capacity, 0);
+  LogOutput::Options options = OptionsFor(absl::Hours(1));
+  options.urgent_wait = absl::Seconds(1);
+  LogOutput output(std::move(options));
+  std::string expected;
+  for (int i = 0; expected.size() < 2u * capacity; ++i) {
+    const std::string line =
+        absl::StrCat("I routine line ", 100000 + i, std::string(17, '.'), "\n");
+    output.Write(line, /*urgent=*/false);
+    expected += line;
+  }
+  const std::string warning = "W the urgent line\n";
+  const std::string error = "E the next urgent line\n";
+  expected += warning + error;
+
+  absl::Time start = absl::Now();
+  output.Write(warning, /*urgent=*/true);
+  const absl::Duration urgent_took = absl::Now() - start;
+  EXPECT_GE(urgent_took, absl::Milliseconds(750));
+  EXPECT_LT(urgent_took, absl::Seconds(5));
+  // The descriptor took nothing since: the next urgent line does not wait.
+  start = absl::Now();
+  output.Write(error, /*urgent=*/true);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  start = absl::Now();
+  EXPECT_FALSE(output.Flush(absl::Now() + absl::Milliseconds(100)));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+
+  std::string read = ReadNow();
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (!output.Flush(absl::Now() + absl::Milliseconds(20)) &&
+         absl::Now() < give_up) {
+    read += ReadNow();
+  }
+  read += ReadNow();
+  EXPECT_EQ(read, expected);
+}
+
+// The reader went away (SIGPIPE ignored, as the server does): the lines
+// are counted as dropped, and nothing waits for them.
+TEST_F(LogOutputTest, AFailedWriteCountsItsLinesAsDropped) {
+  ASSERT_NE(signal(SIGPIPE, SIG_IGN), SIG_ERR);
+  close(fds_[0]);
+  fds_[0] = -1;
+  LogOutput output(OptionsFor(absl::Hours(1)));
+  output.Write("I one\n", /*urgent=*/false);
+  output.Write("I two\n", /*urgent=*/false);
+  output.Write("W three\n", /*urgent=*/true);
+  EXPECT_TRUE(output.Flush(absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ(output.dropped_total(), 3);
 }
 
 }  // namespace
