@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/error_reason.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -25,12 +26,35 @@ bool HidesDetail(absl::StatusCode code) {
          code == absl::StatusCode::kUnknown;
 }
 
+// `text` cut back to a UTF-8 code point's start at or before `size`.
+size_t CodePointStart(absl::string_view text, size_t size) {
+  while (size > 0 && size < text.size() &&
+         (static_cast<unsigned char>(text[size]) & 0xC0) == 0x80) {
+    --size;
+  }
+  return size;
+}
+
 }  // namespace
+
+std::string ClipStatusMessage(absl::string_view message) {
+  if (message.size() <= kMaxStatusMessageBytes) return std::string(message);
+  // The head names the field and quotes the start of the value; the tail
+  // keeps what follows the quote (the accepted values, say).
+  constexpr size_t kHead = kMaxStatusMessageBytes * 5 / 8;
+  constexpr size_t kTail = kMaxStatusMessageBytes / 4;
+  const size_t head = CodePointStart(message, kHead);
+  const size_t tail = CodePointStart(message, message.size() - kTail);
+  return absl::StrCat(message.substr(0, head), "...(", tail - head,
+                      " bytes left out)...", message.substr(tail));
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
 
-  std::string message(status.message());
+  // A refusal may quote what the client sent (a 1 MB order_by): bounded,
+  // as are the trailers and the call's log line that carry it.
+  std::string message = ClipStatusMessage(status.message());
   if (HidesDetail(status.code())) {
     Log(LogLevel::kError, absl::StrCat("internal error: ", status.ToString()));
     message = kGenericInternalMessage;
@@ -49,7 +73,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     google::rpc::BadRequest bad_request;
     google::rpc::BadRequest::FieldViolation* violation =
         bad_request.add_field_violations();
-    violation->set_field(ErrorField(status).value_or(""));
+    violation->set_field(ClipStatusMessage(ErrorField(status).value_or("")));
     violation->set_description(message);
     rpc_status.add_details()->PackFrom(bad_request);
   }

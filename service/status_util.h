@@ -3,7 +3,11 @@
 
 #include <grpcpp/support/status.h>
 
+#include <cstddef>
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace tasks::service {
 
@@ -26,7 +30,15 @@ inline constexpr char kErrorDomain[] = "tasks.v1";
 //
 // Example:
 //   return ToGrpcStatus(store.DeleteTask(id).status());
+// The message (and the violation's field) are clipped by ClipStatusMessage.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// `message` when it has at most kMaxStatusMessageBytes; otherwise its start
+// and its end around "...(N bytes left out)...", cut at code points: a
+// refusal that quotes a client's megabyte stays a short answer and a short
+// log line.
+inline constexpr size_t kMaxStatusMessageBytes = 1024;
+std::string ClipStatusMessage(absl::string_view message);
 
 }  // namespace tasks::service
 

@@ -1,6 +1,7 @@
 #include "service/status_util.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -50,6 +51,49 @@ TEST(ToGrpcStatusTest, InvalidFieldBecomesBadRequestViolation) {
       ToGrpcStatus(InvalidField("task.title", "must not be blank"));
   EXPECT_THAT(status, GrpcInvalidField("task.title", reason::kInvalidArgument));
   EXPECT_EQ(status.error_message(), "task.title: must not be blank");
+}
+
+TEST(ClipStatusMessageTest, ShortMessagesAreKept) {
+  const std::string message(kMaxStatusMessageBytes, 'm');
+  EXPECT_EQ(ClipStatusMessage(message), message);
+}
+
+TEST(ClipStatusMessageTest, LongOnesKeepTheirStartAndEndAndSayWhatWentMissing) {
+  const std::string quoted(100000, 'a');
+  const std::string message = absl::StrCat("order_by: unknown ordering \"",
+                                           quoted, "\"; use \"title\"");
+  const std::string clipped = ClipStatusMessage(message);
+  EXPECT_LE(clipped.size(), kMaxStatusMessageBytes);
+  EXPECT_THAT(clipped,
+              ::testing::StartsWith("order_by: unknown ordering \"aaa"));
+  EXPECT_THAT(clipped, ::testing::EndsWith("aaa\"; use \"title\""));
+  EXPECT_THAT(clipped, HasSubstr(" bytes left out)"));
+}
+
+TEST(ClipStatusMessageTest, CutsFallBetweenCodePoints) {
+  // Three-byte code points from the first byte to the last: no cut can
+  // fall on one's start by chance.
+  std::string message;
+  while (message.size() < 10 * kMaxStatusMessageBytes)
+    message += "\xE2\x82\xAC";
+  const std::string clipped = ClipStatusMessage(message);
+  const size_t gap = clipped.find("...(");
+  ASSERT_NE(gap, std::string::npos);
+  EXPECT_EQ(gap % 3, 0u) << "the head ends inside a code point";
+  const size_t tail = clipped.find(")...") + 4;
+  EXPECT_EQ((clipped.size() - tail) % 3, 0u)
+      << "the tail starts inside a code point";
+  EXPECT_EQ(clipped.substr(tail, 3), "\xE2\x82\xAC");
+}
+
+TEST(ToGrpcStatusTest, AHugeRefusalIsAShortAnswer) {
+  const std::string quoted(500000, 'a');
+  grpc::Status status = ToGrpcStatus(InvalidField(
+      "order_by", absl::StrCat("unknown ordering \"", quoted, "\"")));
+  EXPECT_THAT(status, GrpcInvalidField("order_by", reason::kInvalidArgument));
+  EXPECT_LE(status.error_message().size(), kMaxStatusMessageBytes);
+  // The details repeat the message once, in the field violation.
+  EXPECT_LE(status.error_details().size(), 3 * kMaxStatusMessageBytes);
 }
 
 TEST(ToGrpcStatusTest, InvalidArgumentWithoutFieldHasEmptyFieldViolation) {
