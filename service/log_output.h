@@ -19,21 +19,19 @@ namespace tasks::service {
 // LogOutput
 //
 // Where the logger's lines go: a file descriptor, written in batches by a
-// thread of its own. A write(2) per line cost GetTask 15-20% of its
-// throughput at the default log level; this thread writes what
-// `flush_interval` gathered in a few calls. An urgent line (a warning or
-// an error) wakes it at once, and Write waits until the line and every one
-// before it are written, so a crash loses only routine lines, never the one
-// that explains it.
+// thread of its own, so that no call waits for write(2): what
+// `flush_interval` gathered goes out in a few writes. An urgent line (a
+// warning or an error) wakes the thread at once, and Write waits until the
+// line and every one before it are written, so a crash loses only routine
+// lines, never the one that explains it.
 //
-// Only that thread ever calls write(2), so a reader that stops reading (a
-// full pipe, a stuck log collector, a terminal on Ctrl-S) blocks nothing
-// else: routine lines beyond `max_buffered` bytes are dropped and counted
-// (`dropped_line` formats the note written when writing resumes), an
-// urgent Write and a Flush wait no longer than their deadlines (and once an
-// urgent Write gave up, the next ones do not wait until the descriptor
-// takes something), and urgent lines beyond 4 x `max_buffered` are dropped
-// too. Each write(2) ends at a
+// A reader that stops reading (a full pipe, a stuck log collector, a
+// terminal on Ctrl-S) therefore blocks nothing but that thread. Routine
+// lines beyond `max_buffered` bytes are dropped and counted (`dropped_line`
+// formats the note written when writing resumes); urgent lines beyond
+// 4 x `max_buffered` too. An urgent Write waits at most `urgent_wait`, and
+// once one gave up the next ones do not wait until the descriptor takes
+// something; a Flush waits until its deadline. Each write(2) ends at a
 // line's end and holds at most PIPE_BUF bytes when it can, so lines stay
 // whole beside other writers of the same pipe.
 //

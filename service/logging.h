@@ -32,9 +32,9 @@ LogFormat GetLogFormat();
 // True when a line at `level` would be written: guards costly formatting.
 bool LogEnabled(LogLevel level);
 
-// Queues one line for stderr (whole, never interleaved with another
-// thread's; see FlushLog for when it is written) when
-// `level` is enabled. Control bytes in `message` (below 0x20, and 0x7f) are
+// Queues one line for stderr when `level` is enabled (whole, never
+// interleaved with another thread's; see FlushLog for when it is written).
+// Control bytes in `message` (below 0x20, and 0x7f) are
 // written as escapes ("\n", "\x1b"), so text a client sent cannot start a
 // line of its own; other bytes are written as they are. (In kJson, the
 // message is a JSON string, escaped as AppendJsonString does.)
