@@ -6,7 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -62,6 +64,24 @@ struct FrontState {
   ChangeFeed* const feed;
   std::unique_ptr<TaskWatchers> watchers;  // null without a feed
   std::shared_ptr<void> workers_watched;   // by `metrics`, while this lives
+
+  // Calls handed to the store to answer on its own thread (see
+  // TaskStore::TryGetTaskAsync), counted so that Stop waits for them.
+  void AsyncStarted() {
+    absl::MutexLock lock(&async_mu);
+    ++async_calls;
+  }
+  void AsyncEnded() {
+    absl::MutexLock lock(&async_mu);
+    --async_calls;
+  }
+  void AwaitAsyncCalls() {
+    absl::MutexLock lock(&async_mu);
+    async_mu.Await(absl::Condition(
+        +[](int* calls) { return *calls == 0; }, &async_calls));
+  }
+  absl::Mutex async_mu;
+  int async_calls ABSL_GUARDED_BY(async_mu) = 0;
 };
 
 namespace {
@@ -101,13 +121,19 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
       grpc::ServerCompletionQueue*, void*);
   using HandleFn = grpc::Status (TaskServiceImpl::*)(grpc::ServerContext*,
                                                      const Request*, Response*);
+  // The handler's variant that answers on a store thread, or declines.
+  using Reply =
+      absl::AnyInvocable<void(const grpc::Status&, const Response&) &&>;
+  using TryAsyncFn = bool (TaskServiceImpl::*)(grpc::ServerContext*,
+                                               const Request*, Reply);
   using Call = AsyncUnaryCall<Request, Response>;
 
   TaskMethod(FrontState& state, absl::string_view name, RequestFn request,
-             HandleFn handle, Access access)
+             HandleFn handle, Access access, TryAsyncFn try_async)
       : state_(state),
         request_(request),
         handle_(handle),
+        try_async_(try_async),
         access_(access),
         metrics_(state.metrics == nullptr
                      ? nullptr
@@ -131,12 +157,28 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   void OnCall(Call& call) const override {
     if (access_ == Access::kPointRead && state_.reads_inline) {
       Answer(call);
+    } else if (TryAsync(call)) {
+      return;
     } else if (!state_.workers.TrySubmit([this, &call] { Answer(call); })) {
       call.Finish(Busy("every worker thread is"), Response());
     }
   }
 
  private:
+  // Hands the call to the store to answer on its own thread, when it can.
+  bool TryAsync(Call& call) const {
+    if (try_async_ == nullptr) return false;
+    state_.AsyncStarted();
+    const bool taken = (state_.service.*try_async_)(
+        &call.context(), &call.request(),
+        [this, &call](const grpc::Status& status, const Response& response) {
+          call.Finish(status, response);
+          state_.AsyncEnded();
+        });
+    if (!taken) state_.AsyncEnded();
+    return taken;
+  }
+
   void Answer(Call& call) const {
     if (access_ != Access::kScan) return Run(call);
     if (grpc::Status refused = Precheck(call.request()); !refused.ok()) {
@@ -176,6 +218,7 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   FrontState& state_;
   const RequestFn request_;
   const HandleFn handle_;
+  const TryAsyncFn try_async_;  // null: always on a thread of the server's
   const Access access_;
   MethodMetrics* const metrics_;
 };
@@ -186,9 +229,10 @@ std::unique_ptr<AwaitedMethod> MakeMethod(
     typename TaskMethod<Request, Response>::RequestFn request,
     grpc::Status (TaskServiceImpl::*handle)(grpc::ServerContext*,
                                             const Request*, Response*),
-    Access access) {
-  return std::make_unique<TaskMethod<Request, Response>>(state, name, request,
-                                                         handle, access);
+    Access access,
+    typename TaskMethod<Request, Response>::TryAsyncFn try_async = nullptr) {
+  return std::make_unique<TaskMethod<Request, Response>>(
+      state, name, request, handle, access, try_async);
 }
 
 }  // namespace
@@ -209,6 +253,11 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
 #define TASKS_ADD_METHOD(name, access)                                     \
   methods.push_back(MakeMethod(*this, #name, &AsyncService::Request##name, \
                                &TaskServiceImpl::name, Access::access))
+  // One whose store may answer on a thread of its own: TryXxxAsync.
+#define TASKS_ADD_METHOD_TRYING_ASYNC(name, access)                          \
+  methods.push_back(MakeMethod(*this, #name, &AsyncService::Request##name,   \
+                               &TaskServiceImpl::name, Access::access,       \
+                               &TaskServiceImpl::Try##name##Async))
   TASKS_ADD_METHOD(CreateProject, kWrite);
   TASKS_ADD_METHOD(GetProject, kPointRead);
   TASKS_ADD_METHOD(ListProjects, kScan);
@@ -216,11 +265,12 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
   TASKS_ADD_METHOD(DeleteProject, kWrite);
   TASKS_ADD_METHOD(CreateTask, kWrite);
   TASKS_ADD_METHOD(BatchCreateTasks, kWrite);
-  TASKS_ADD_METHOD(GetTask, kPointRead);
+  TASKS_ADD_METHOD_TRYING_ASYNC(GetTask, kPointRead);
   TASKS_ADD_METHOD(ListTasks, kScan);
   TASKS_ADD_METHOD(UpdateTask, kWrite);
   TASKS_ADD_METHOD(DeleteTask, kWrite);
 #undef TASKS_ADD_METHOD
+#undef TASKS_ADD_METHOD_TRYING_ASYNC
   // The one streaming method.
   if (feed != nullptr) {
     watchers = std::make_unique<TaskWatchers>(async_service, service, *feed,
@@ -283,6 +333,7 @@ void AsyncTaskService::Stop() {
   if (state_->feed != nullptr) state_->feed->Stop();
   // Work still running answers on its queue: it must end first.
   state_->workers.Stop();
+  state_->AwaitAsyncCalls();
   for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) {
     queue->Shutdown();
   }

@@ -101,6 +101,15 @@ absl::StatusOr<v1::Task> DeferredTaskStore::GetTask(
   return Forward([&](TaskStore& s) { return s.GetTask(id, scope); });
 }
 
+bool DeferredTaskStore::TryGetTaskAsync(int64_t id,
+                                        const storage::AccessScope& scope,
+                                        absl::Time deadline,
+                                        TaskCallback done) {
+  storage::TaskStore* store = current_.load(std::memory_order_acquire);
+  return store != nullptr &&
+         store->TryGetTaskAsync(id, scope, deadline, std::move(done));
+}
+
 absl::Status DeferredTaskStore::ListTasks(const v1::ListTasksRequest& request,
                                           const storage::AccessScope& scope,
                                           v1::ListTasksResponse& page) {

@@ -69,6 +69,8 @@ class DeferredTaskStore final : public storage::TaskStore {
       const storage::Idempotency& idempotency) override;
   absl::StatusOr<v1::Task> GetTask(int64_t id,
                                    const storage::AccessScope& scope) override;
+  bool TryGetTaskAsync(int64_t id, const storage::AccessScope& scope,
+                       absl::Time deadline, TaskCallback done) override;
   using TaskStore::ListTasks;
   absl::Status ListTasks(const v1::ListTasksRequest& request,
                          const storage::AccessScope& scope,

@@ -245,11 +245,35 @@ grpc::Status TaskServiceImpl::GetTask(grpc::ServerContext* context,
                                       const v1::GetTaskRequest* request,
                                       v1::Task* response) {
   return Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
-    ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
-    RETURN_IF_ERROR(ValidateId(request->id(), "id"));
-    RETURN_IF_ERROR(CheckCallAlive(context));
-    return store_.GetTask(request->id(), ScopeOf(*caller));
+    ASSIGN_OR_RETURN(storage::AccessScope scope, CheckGetTask(context, *request));
+    return store_.GetTask(request->id(), scope);
   });
+}
+
+absl::StatusOr<storage::AccessScope> TaskServiceImpl::CheckGetTask(
+    grpc::ServerContext* context, const v1::GetTaskRequest& request) const {
+  ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
+  RETURN_IF_ERROR(ValidateId(request.id(), "id"));
+  RETURN_IF_ERROR(CheckCallAlive(context));
+  return ScopeOf(*caller);
+}
+
+bool TaskServiceImpl::TryGetTaskAsync(grpc::ServerContext* context,
+                                      const v1::GetTaskRequest* request,
+                                      TaskReply reply) {
+  absl::StatusOr<storage::AccessScope> scope = CheckGetTask(context, *request);
+  if (!scope.ok()) {
+    std::move(reply)(ToGrpcStatus(scope.status()), v1::Task());
+    return true;
+  }
+  return store_.TryGetTaskAsync(
+      request->id(), *scope, StoreDeadline(context),
+      [reply = std::move(reply)](absl::StatusOr<v1::Task> task) mutable {
+        if (!task.ok()) {
+          return std::move(reply)(ToGrpcStatus(task.status()), v1::Task());
+        }
+        std::move(reply)(grpc::Status::OK, *task);
+      });
 }
 
 grpc::Status TaskServiceImpl::PrecheckListTasks(

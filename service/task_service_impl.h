@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "service/auth.h"
 #include "service/request_validation.h"
@@ -96,6 +97,15 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   grpc::Status GetTask(grpc::ServerContext* context,
                        const v1::GetTaskRequest* request,
                        v1::Task* response) override;
+  // GetTask answered through `reply`, on a store thread, when the store can
+  // read without holding this thread (TaskStore::TryGetTaskAsync): false,
+  // dropping `reply` uncalled, when it cannot now (then call GetTask). A
+  // request refused before the store is answered at once, here.
+  using TaskReply = absl::AnyInvocable<void(const grpc::Status& status,
+                                            const v1::Task& task) &&>;
+  bool TryGetTaskAsync(grpc::ServerContext* context,
+                       const v1::GetTaskRequest* request, TaskReply reply);
+
   // The checks of ListTasks that need no caller or store: the async front
   // runs them before a call waits for a list slot, so that a request that
   // would be refused holds no memory while it waits.
@@ -138,6 +148,11 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   // Who makes the call: the principal of its bearer token, or
   // UNAUTHENTICATED; with authentication off, an unrestricted principal.
   absl::StatusOr<const Principal*> Caller(grpc::ServerContext* context) const;
+
+  // GetTask's checks before the store: the caller, the id, the deadline.
+  // The scope the read is limited to.
+  absl::StatusOr<storage::AccessScope> CheckGetTask(
+      grpc::ServerContext* context, const v1::GetTaskRequest& request) const;
 
   // How the creates of `caller` resolve their request_ids: in a scope of
   // the caller's own, replaying only tasks the caller may reach.

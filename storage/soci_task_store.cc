@@ -1,6 +1,7 @@
 #include "storage/soci_task_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@
 #include "storage/engine/database.h"
 #include "storage/engine/db_error.h"
 #include "storage/engine/dialect.h"
+#include "storage/engine/row_reader.h"
 #include "storage/filter/filter_sql.h"
 #include "storage/postgres/postgres_pipeline.h"
 #include "storage/request_fingerprint.h"
@@ -450,6 +452,26 @@ class SociTaskStore final : public TaskStore {
     });
   }
 
+  bool TryGetTaskAsync(int64_t id, const AccessScope& scope,
+                       absl::Time deadline, TaskCallback done) override {
+    RowReader* reader = Reader();
+    if (reader == nullptr) return false;
+    const std::optional<std::vector<int64_t>> allowed = AllowedProjects(scope);
+    RowRead read;
+    read.sql = &queries_.GetTask(allowed.has_value());
+    read.params.id = id;
+    SetAllowedIds(allowed, read.params);
+    read.table = &schema::kTaskTable;
+    read.deadline = deadline;
+    read.done = [id, done = std::move(done)](
+                    absl::StatusOr<std::optional<schema::Row>> row) mutable {
+      if (!row.ok()) return std::move(done)(row.status());
+      if (!row->has_value()) return std::move(done)(TaskNotFound(id));
+      std::move(done)(schema::TaskFromRow(**row));
+    };
+    return reader->TryRead(std::move(read));
+  }
+
   using TaskStore::ListTasks;
   absl::Status ListTasks(const v1::ListTasksRequest& request,
                          const AccessScope& scope,
@@ -781,10 +803,29 @@ class SociTaskStore final : public TaskStore {
       waits_cancelled_ = true;
     }
     if (listener_ != nullptr) listener_->Cancel();
+    {
+      absl::MutexLock lock(&reader_mu_);
+      reads_cancelled_ = true;
+      if (reader_ != nullptr) reader_->Cancel();
+    }
     database_.CancelCalls();
   }
 
  private:
+  // The dialect's RowReader, made on first use (its connections are only
+  // worth opening for a server); null where the dialect has none, and once
+  // calls are cancelled.
+  RowReader* Reader() {
+    if (reader_made_.load(std::memory_order_acquire)) return reader_.get();
+    absl::MutexLock lock(&reader_mu_);
+    if (!reader_made_.load(std::memory_order_relaxed) && !reads_cancelled_) {
+      reader_ = database_.dialect().NewRowReader();
+      reader_made_.store(true, std::memory_order_release);
+    }
+    return reader_made_.load(std::memory_order_relaxed) ? reader_.get()
+                                                         : nullptr;
+  }
+
   // The most changes one ReadChanges returns.
   static constexpr int kMaxChangesPerRead = 1000;
 
@@ -987,6 +1028,12 @@ class SociTaskStore final : public TaskStore {
   bool waits_cancelled_ ABSL_GUARDED_BY(wait_mu_) = false;
   Database database_;
   std::unique_ptr<PageTokenCodec> tokens_;
+  absl::Mutex reader_mu_;
+  bool reads_cancelled_ ABSL_GUARDED_BY(reader_mu_) = false;
+  // Set once, under reader_mu_, before reader_made_; closed before the
+  // database (declared after it).
+  std::unique_ptr<RowReader> reader_;
+  std::atomic<bool> reader_made_{false};
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -186,6 +187,20 @@ class TaskStore {
   // NOT_FOUND when no task within `scope` has `id`.
   virtual absl::StatusOr<v1::Task> GetTask(int64_t id,
                                            const AccessScope& scope) = 0;
+
+  // Where TryGetTaskAsync sends its answer.
+  using TaskCallback =
+      absl::AnyInvocable<void(absl::StatusOr<v1::Task>) &&>;
+
+  // GetTask answered through `done`, on a thread of the store's, without
+  // holding the calling thread while the database works; `deadline` bounds
+  // the wait (DEADLINE_EXCEEDED). False, dropping `done` without calling it,
+  // when the store cannot now (the default: it has no such path; or its
+  // connections for it are not up): call GetTask instead.
+  virtual bool TryGetTaskAsync(int64_t id, const AccessScope& scope,
+                               absl::Time deadline, TaskCallback done) {
+    return false;
+  }
 
   // One page of tasks matching the request's filters and within `scope`, in
   // its order_by, with keyset pagination, written into `page` (passed empty).

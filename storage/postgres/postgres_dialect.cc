@@ -24,7 +24,9 @@
 #include "storage/engine/dialect.h"
 #include "storage/postgres/cancel_watchdog.h"
 #include "storage/postgres/change_listener.h"
+#include "storage/postgres/pipelined_reader.h"
 #include "storage/postgres/postgres_connection.h"
+#include "storage/postgres/sqlstate.h"
 #include "storage/schema/migration_scripts.h"
 
 namespace tasks::storage {
@@ -33,16 +35,6 @@ namespace {
 PGconn* Handle(soci::session& session) {
   return static_cast<soci::postgresql_session_backend*>(session.get_backend())
       ->conn_;
-}
-
-// The quoted name after `marker`: `violates unique constraint "x"` -> x.
-std::string QuotedAfter(absl::string_view message, absl::string_view marker) {
-  size_t at = message.find(marker);
-  if (at == absl::string_view::npos) return "";
-  absl::string_view rest = message.substr(at + marker.size());
-  size_t end = rest.find('"');
-  if (end == absl::string_view::npos) return "";
-  return std::string(rest.substr(0, end));
 }
 
 // `conninfo` with `keyword=value` added, in its own syntax.
@@ -170,36 +162,7 @@ class PostgresDialect final : public Dialect {
             dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
       state = pg_error->sqlstate();
     }
-    absl::string_view code(state);
-    if (code == "23505") {
-      result.kind = DbErrorKind::kUniqueViolation;
-      result.constraint = QuotedAfter(result.message, "constraint \"");
-    } else if (code == "23503") {
-      result.kind = DbErrorKind::kForeignKeyViolation;
-      result.constraint = QuotedAfter(result.message, "constraint \"");
-    } else if (code == "23502") {
-      result.kind = DbErrorKind::kNotNullViolation;
-      result.constraint = QuotedAfter(result.message, "column \"");
-    } else if (code == "23514") {
-      result.kind = DbErrorKind::kCheckViolation;
-      result.constraint = QuotedAfter(result.message, "constraint \"");
-    } else if (absl::StartsWith(code, "22") || code == "54000") {
-      // Data exceptions (bad encoding, bad JSON) and values too large.
-      result.kind = DbErrorKind::kInvalidValue;
-    } else if (absl::StartsWith(code, "08") || code == "57P01" ||
-               code == "57P02" || code == "57P03") {
-      // Connection failures and server shutdown: the session is gone.
-      result.kind = DbErrorKind::kUnavailable;
-      result.connection_lost = true;
-    } else if (code == "53100") {  // disk_full
-      result.kind = DbErrorKind::kStorageFull;
-    } else if (absl::StartsWith(code, "53") || code == "40001" ||
-               code == "40P01" || code == "57014") {
-      // Out of resources, serialization failure, deadlock, cancelled (the
-      // call's deadline, see ArmDeadline): safe to retry.
-      result.kind = DbErrorKind::kUnavailable;
-    }
-    return result;
+    return ClassifySqlState(state, std::move(result.message));
   }
 
   // libpq has read every row already; nothing is left open.
@@ -257,6 +220,18 @@ class PostgresDialect final : public Dialect {
     return std::make_unique<ChangeListener>(
         connection_, absl::Seconds(std::max(connect_seconds_, int64_t{5})),
         std::string(own_sender));
+  }
+
+  // Two connections: one can take new reads while the other's batch is in
+  // flight.
+  std::unique_ptr<RowReader> NewRowReader() const override {
+    PipelinedReader::Options options;
+    options.conninfo = connection_;
+    options.named_statements = named_statements_;
+    options.connections = 2;
+    options.connect_timeout =
+        absl::Seconds(std::max(connect_seconds_, int64_t{5}));
+    return std::make_unique<PipelinedReader>(std::move(options));
   }
 
  private:

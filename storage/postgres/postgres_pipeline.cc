@@ -6,9 +6,9 @@
 #include <atomic>
 #include <memory>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "soci/postgresql/soci-postgresql.h"
+#include "storage/postgres/libpq_values.h"
 #include "storage/schema/task_table.h"
 #include "storage/sql/prepared_statement.h"
 
@@ -55,59 +55,6 @@ void RecordFailure(int index, const PGresult* result, PGconn* conn,
                                      : PQerrorMessage(conn));
 }
 
-// The first row of `result`, whose columns are `table`'s in order.
-schema::Row RowOf(const PGresult* result, const schema::Table& table) {
-  schema::Row row;
-  for (int i = 0; i < table.size; ++i) {
-    schema::ColumnValue& value = row[i];
-    value.null = PQgetisnull(result, 0, i);
-    if (value.null) continue;
-    const char* text = PQgetvalue(result, 0, i);
-    if (table[i].kind == schema::ValueKind::kText) {
-      value.text = text;
-    } else {
-      (void)absl::SimpleAtoi(text, &value.number);
-    }
-  }
-  return row;
-}
-
-// The parameters of `params` for the names of a statement, as libpq text.
-class TextParams {
- public:
-  TextParams(const StatementParams& params,
-             const std::vector<std::string>& names) {
-    // ParamFor hands out mutable indicators; nothing here writes them.
-    auto& mutable_params = const_cast<StatementParams&>(params);
-    texts_.reserve(names.size());
-    for (const std::string& name : names) {
-      const ParamRef ref = ParamFor(mutable_params, name, &schema::kTaskTable);
-      if (IsNull(params, ref)) {
-        texts_.emplace_back();
-        values_.push_back(nullptr);
-        continue;
-      }
-      switch (ref.type) {
-        case ParamRef::Type::kInt64:
-          texts_.push_back(
-              absl::StrCat(*static_cast<const long long*>(ref.value)));
-          break;
-        case ParamRef::Type::kText:
-          texts_.push_back(*static_cast<const std::string*>(ref.value));
-          break;
-      }
-      values_.push_back(texts_.back().c_str());
-    }
-  }
-
-  int size() const { return static_cast<int>(values_.size()); }
-  const char* const* values() const { return values_.data(); }
-
- private:
-  std::vector<std::string> texts_;  // reserved: c_str() pointers stay valid
-  std::vector<const char*> values_;
-};
-
 // A statement name no other statement of the process ever had: a name
 // forgotten after a failed Prepare is never handed out again, so it cannot
 // clash with one still prepared on the session.
@@ -140,7 +87,7 @@ std::vector<std::optional<schema::Row>> RunTaskPipeline(
       const std::string& sql = *statements[i].sql;
       std::vector<std::string> names;
       const std::string positional = PositionalSql(sql, &names);
-      const TextParams params(statements[i].params, names);
+      const LibpqParams params(statements[i].params, names);
       if (prepared == nullptr) {
         if (PQsendQueryParams(conn, positional.c_str(), params.size(), nullptr,
                               params.values(), nullptr, nullptr, 0) != 1) {

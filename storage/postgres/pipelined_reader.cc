@@ -1,0 +1,562 @@
+#include "storage/postgres/pipelined_reader.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/call_deadline.h"
+#include "common/error_reason.h"
+#include "storage/engine/db_error.h"
+#include "storage/postgres/libpq_values.h"
+#include "storage/postgres/sqlstate.h"
+#include "storage/sql/prepared_statement.h"
+
+namespace tasks::storage {
+namespace {
+
+// Reads per batch; the rest wait for the connection's next one.
+constexpr size_t kMaxBatch = 256;
+// Sent at most this many times: once more after a lost connection or an
+// aborted batch.
+constexpr int kMaxAttempts = 2;
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+constexpr absl::Duration kMaxPoll = absl::Seconds(1);
+// SQLSTATE invalid_sql_statement_name: a prepared statement the server
+// forgot (DISCARD ALL by a pooler); prepared again and retried.
+constexpr char kNoSuchStatement[] = "26000";
+
+absl::Status Unavailable(absl::string_view message) {
+  return WithReason(absl::UnavailableError(message),
+                    reason::kDatabaseUnavailable);
+}
+
+absl::Status ShuttingDown() {
+  return Unavailable("the store is shutting down");
+}
+
+std::string Trimmed(const char* text) {
+  std::string message = text != nullptr ? text : "";
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  return message;
+}
+
+// A statement name no other statement of the process ever had.
+std::string NewStatementName() {
+  static std::atomic<uint64_t> last{0};
+  return absl::StrCat("read_", last.fetch_add(1) + 1);
+}
+
+int PollMilliseconds(absl::Duration left) {
+  if (left <= absl::ZeroDuration()) return 0;
+  // Rounded up: a 0 ms poll for the last fraction would spin.
+  return static_cast<int>(
+      absl::ToInt64Milliseconds(left + absl::Microseconds(999)));
+}
+
+}  // namespace
+
+struct PipelinedReader::Pending {
+  RowRead read;
+  int attempts = 0;  // times sent
+
+  // Calls `done` unless it was called already.
+  void Answer(absl::StatusOr<std::optional<schema::Row>> result) {
+    if (!read.done) return;
+    auto done = std::move(read.done);
+    read.done = nullptr;
+    std::move(done)(std::move(result));
+  }
+  bool answered() const { return !read.done; }
+};
+
+struct PipelinedReader::Statement {
+  std::string positional;          // $1, $2, ...
+  std::vector<std::string> names;  // of $1, $2, ...
+};
+
+struct PipelinedReader::Slot {
+  enum class State { kDown, kConnecting, kReady };
+  // What a batch sent, in order: reads, and Prepares of statements.
+  struct Sent {
+    ReadPtr read;                          // null for a Prepare
+    const std::string* prepare = nullptr;  // the SQL a Prepare prepares
+  };
+
+  State state = State::kDown;
+  PGconn* conn = nullptr;
+  bool connect_writes = true;  // PQconnectPoll waits to write, else read
+  // kConnecting: when to give up; kDown: when to connect again.
+  absl::Time deadline = absl::InfinitePast();
+  absl::Duration backoff = absl::ZeroDuration();
+  // The SQL texts prepared on this connection, with their names.
+  absl::flat_hash_map<const std::string*, std::string> prepared;
+  std::vector<Sent> batch;  // in flight; empty: none
+  size_t next = 0;          // the entry whose result comes next
+  bool ended = false;       // its result was read; the null after it is next
+  bool flushing = false;    // libpq holds output the socket did not take
+  absl::Time sent_at;
+};
+
+PipelinedReader::PipelinedReader(Options options)
+    : options_(std::move(options)),
+      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  for (int i = 0; i < std::max(1, options_.connections); ++i) {
+    slots_.push_back(std::make_unique<Slot>());
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+PipelinedReader::~PipelinedReader() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  Wake();
+  thread_.join();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+bool PipelinedReader::TryRead(RowRead read) {
+  if (cancelled_.load(std::memory_order_relaxed) ||
+      ready_connections_.load(std::memory_order_relaxed) == 0) {
+    return false;
+  }
+  if (reads_.fetch_add(1, std::memory_order_relaxed) >= options_.max_reads) {
+    reads_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  auto pending = std::make_unique<Pending>();
+  pending->read = std::move(read);
+  bool wake = false;
+  {
+    absl::MutexLock lock(&mu_);
+    incoming_.push_back(std::move(pending));
+    wake = sleeping_;
+    sleeping_ = false;
+  }
+  if (wake) Wake();
+  return true;
+}
+
+void PipelinedReader::Cancel() {
+  cancelled_.store(true);
+  Wake();
+}
+
+void PipelinedReader::Wake() {
+  const uint64_t one = 1;
+  if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof(one));
+}
+
+void PipelinedReader::Release(ReadPtr& read) {
+  read.reset();
+  reads_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void PipelinedReader::Run() {
+  const absl::Time now = absl::Now();
+  for (auto& slot : slots_) Connect(*slot, now);
+  while (Step()) {
+  }
+  FailAll(ShuttingDown());
+  for (auto& slot : slots_) {
+    for (Slot::Sent& sent : slot->batch) {
+      if (sent.read != nullptr) Release(sent.read);
+    }
+    if (slot->conn != nullptr) PQfinish(slot->conn);
+  }
+}
+
+bool PipelinedReader::Step() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return false;
+    for (ReadPtr& read : incoming_) waiting_.push_back(std::move(read));
+    incoming_.clear();
+  }
+  absl::Time now = absl::Now();
+  if (cancelled_.load()) FailAll(ShuttingDown());
+  for (auto& slot : slots_) {
+    if (slot->state == Slot::State::kDown && now >= slot->deadline &&
+        !cancelled_.load()) {
+      Connect(*slot, now);
+    }
+  }
+  const absl::Time earliest = Expire(now);
+  if (!waiting_.empty() && !AnyConnectionUp()) {
+    // Retried reads whose connection went, with no other to take them.
+    const absl::Status down = Unavailable("no connection to the database");
+    for (ReadPtr& read : waiting_) {
+      read->Answer(down);
+      Release(read);
+    }
+    waiting_.clear();
+  }
+  for (auto& slot : slots_) {
+    if (waiting_.empty()) break;
+    if (slot->state == Slot::State::kReady && slot->batch.empty()) {
+      Send(*slot, now);
+    }
+  }
+
+  std::vector<pollfd> fds = {{wake_fd_, POLLIN, 0}};
+  std::vector<Slot*> polled = {nullptr};
+  absl::Time wake_at = std::min(earliest, now + kMaxPoll);
+  for (auto& slot : slots_) {
+    switch (slot->state) {
+      case Slot::State::kDown:
+        wake_at = std::min(wake_at, slot->deadline);
+        continue;
+      case Slot::State::kConnecting:
+        wake_at = std::min(wake_at, slot->deadline);
+        fds.push_back({PQsocket(slot->conn),
+                       static_cast<short>(slot->connect_writes ? POLLOUT
+                                                               : POLLIN),
+                       0});
+        break;
+      case Slot::State::kReady:
+        if (!slot->batch.empty()) {
+          wake_at = std::min(wake_at, slot->sent_at + kStalled);
+        }
+        fds.push_back({PQsocket(slot->conn),
+                       static_cast<short>(POLLIN |
+                                          (slot->flushing ? POLLOUT : 0)),
+                       0});
+        break;
+    }
+    polled.push_back(slot.get());
+  }
+  int timeout = PollMilliseconds(wake_at - now);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!incoming_.empty() || stopping_) {
+      timeout = 0;
+    } else if (timeout > 0) {
+      sleeping_ = true;
+    }
+  }
+  const int ready = poll(fds.data(), fds.size(), timeout);
+  {
+    absl::MutexLock lock(&mu_);
+    sleeping_ = false;
+  }
+  if (ready < 0 && errno != EINTR) return true;
+  if (fds[0].revents != 0) {
+    uint64_t count;
+    (void)!read(wake_fd_, &count, sizeof(count));
+  }
+  now = absl::Now();
+  for (size_t i = 1; i < fds.size(); ++i) {
+    if (fds[i].revents == 0) continue;
+    Slot& slot = *polled[i];
+    if (slot.state == Slot::State::kConnecting) {
+      ContinueConnect(slot, now);
+      continue;
+    }
+    if ((fds[i].revents & POLLOUT) != 0 && slot.flushing) Flush(slot);
+    if (slot.state == Slot::State::kReady &&
+        (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0) {
+      Receive(slot);
+    }
+  }
+  return true;
+}
+
+bool PipelinedReader::AnyConnectionUp() const {
+  for (const auto& slot : slots_) {
+    if (slot->state != Slot::State::kDown) return true;
+  }
+  return false;
+}
+
+void PipelinedReader::Connect(Slot& slot, absl::Time now) {
+  // Step by step, so that a server that does not answer holds up nothing
+  // but this connection.
+  slot.conn = PQconnectStart(options_.conninfo.c_str());
+  if (slot.conn == nullptr || PQstatus(slot.conn) == CONNECTION_BAD) {
+    Lost(slot, "connecting");
+    return;
+  }
+  slot.state = Slot::State::kConnecting;
+  slot.connect_writes = true;
+  slot.deadline = now + options_.connect_timeout;
+}
+
+void PipelinedReader::ContinueConnect(Slot& slot, absl::Time now) {
+  switch (PQconnectPoll(slot.conn)) {
+    case PGRES_POLLING_READING:
+      slot.connect_writes = false;
+      return;
+    case PGRES_POLLING_WRITING:
+      slot.connect_writes = true;
+      return;
+    case PGRES_POLLING_OK:
+      break;
+    default:
+      Lost(slot, "connecting");
+      return;
+  }
+  PQsetNoticeProcessor(
+      slot.conn, [](void*, const char*) {}, nullptr);
+  if (PQsetnonblocking(slot.conn, 1) != 0 ||
+      PQenterPipelineMode(slot.conn) != 1) {
+    Lost(slot, "entering pipeline mode");
+    return;
+  }
+  slot.state = Slot::State::kReady;
+  slot.backoff = absl::ZeroDuration();
+  ready_connections_.fetch_add(1);
+}
+
+const PipelinedReader::Statement& PipelinedReader::StatementFor(
+    const std::string* sql) {
+  std::unique_ptr<Statement>& statement = statements_[sql];
+  if (statement == nullptr) {
+    statement = std::make_unique<Statement>();
+    statement->positional = PositionalSql(*sql, &statement->names);
+  }
+  return *statement;
+}
+
+void PipelinedReader::Send(Slot& slot, absl::Time now) {
+  const size_t count = std::min(waiting_.size(), kMaxBatch);
+  for (size_t i = 0; i < count; ++i) {
+    ReadPtr read = std::move(waiting_.front());
+    waiting_.pop_front();
+    const std::string* sql = read->read.sql;
+    const Statement& statement = StatementFor(sql);
+    const LibpqParams params(read->read.params, statement.names);
+    bool sent = false;
+    if (options_.named_statements) {
+      auto [it, added] = slot.prepared.try_emplace(sql);
+      if (added) {
+        it->second = NewStatementName();
+        if (PQsendPrepare(slot.conn, it->second.c_str(),
+                          statement.positional.c_str(), params.size(),
+                          nullptr) != 1) {
+          waiting_.push_front(std::move(read));
+          Lost(slot, "sending");
+          return;
+        }
+        slot.batch.push_back({nullptr, sql});
+      }
+      sent = PQsendQueryPrepared(slot.conn, it->second.c_str(), params.size(),
+                                 params.values(), nullptr, nullptr, 0) == 1;
+    } else {
+      sent = PQsendQueryParams(slot.conn, statement.positional.c_str(),
+                               params.size(), nullptr, params.values(),
+                               nullptr, nullptr, 0) == 1;
+    }
+    if (!sent) {
+      waiting_.push_front(std::move(read));
+      Lost(slot, "sending");
+      return;
+    }
+    ++read->attempts;
+    slot.batch.push_back({std::move(read), nullptr});
+  }
+  if (PQpipelineSync(slot.conn) != 1) {
+    Lost(slot, "sending");
+    return;
+  }
+  slot.next = 0;
+  slot.ended = false;
+  slot.sent_at = now;
+  Flush(slot);
+}
+
+void PipelinedReader::Flush(Slot& slot) {
+  const int flushed = PQflush(slot.conn);
+  if (flushed < 0) {
+    Lost(slot, "sending");
+    return;
+  }
+  slot.flushing = flushed == 1;
+}
+
+void PipelinedReader::Receive(Slot& slot) {
+  if (PQconsumeInput(slot.conn) != 1) {
+    Lost(slot, "receiving");
+    return;
+  }
+  // Each statement's result is followed by a null; the batch ends with the
+  // Sync's result.
+  while (!slot.batch.empty() && PQisBusy(slot.conn) == 0) {
+    PGresult* result = PQgetResult(slot.conn);
+    if (slot.ended) {
+      if (result != nullptr) {
+        PQclear(result);
+        continue;
+      }
+      slot.ended = false;
+      ++slot.next;
+      continue;
+    }
+    if (slot.next < slot.batch.size()) {
+      if (result == nullptr) {
+        Lost(slot, "receiving a result");
+        return;
+      }
+      Received(slot, result);
+      PQclear(result);
+      slot.ended = true;
+      continue;
+    }
+    const bool synced =
+        result != nullptr && PQresultStatus(result) == PGRES_PIPELINE_SYNC;
+    PQclear(result);
+    if (!synced) {
+      Lost(slot, "receiving the end of a batch");
+      return;
+    }
+    for (Slot::Sent& sent : slot.batch) {
+      if (sent.read != nullptr) Release(sent.read);
+    }
+    slot.batch.clear();
+    slot.next = 0;
+  }
+  if (PQstatus(slot.conn) == CONNECTION_BAD) Lost(slot, "receiving");
+}
+
+void PipelinedReader::Received(Slot& slot, const PGresult* result) {
+  Slot::Sent& sent = slot.batch[slot.next];
+  const ExecStatusType status = PQresultStatus(result);
+  if (sent.prepare != nullptr) {
+    // The read after it fails too, and prepares it again when retried.
+    if (status != PGRES_COMMAND_OK) slot.prepared.erase(sent.prepare);
+    return;
+  }
+  Pending& read = *sent.read;
+  switch (status) {
+    case PGRES_TUPLES_OK:
+      if (PQntuples(result) == 0) {
+        read.Answer(std::optional<schema::Row>());
+      } else {
+        read.Answer(std::optional<schema::Row>(RowOf(result, *read.read.table)));
+      }
+      return;
+    case PGRES_PIPELINE_ABORTED:
+      Retry(std::move(sent.read),
+            Unavailable("a read was aborted by another's failure"));
+      return;
+    default:
+      break;
+  }
+  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  const std::string sqlstate = state != nullptr ? state : "";
+  std::string message = Trimmed(PQresultErrorMessage(result));
+  if (sqlstate == kNoSuchStatement) {
+    slot.prepared.erase(read.read.sql);
+    Retry(std::move(sent.read), Unavailable(message));
+    return;
+  }
+  const DbError error = ClassifySqlState(sqlstate, std::move(message));
+  if (error.connection_lost) {
+    Retry(std::move(sent.read), DbErrorToStatus(error, ErrorContext()));
+    return;
+  }
+  read.Answer(DbErrorToStatus(error, ErrorContext()));
+}
+
+void PipelinedReader::Retry(ReadPtr read, const absl::Status& failure) {
+  if (read->answered()) {
+    Release(read);
+    return;
+  }
+  if (read->attempts < kMaxAttempts && !cancelled_.load()) {
+    waiting_.push_front(std::move(read));
+    return;
+  }
+  read->Answer(failure);
+  Release(read);
+}
+
+void PipelinedReader::Lost(Slot& slot, absl::string_view what) {
+  const absl::Status failure =
+      Unavailable(absl::StrCat("lost the connection to the database (", what,
+                               "): ", Trimmed(PQerrorMessage(slot.conn))));
+  if (slot.state == Slot::State::kReady) ready_connections_.fetch_sub(1);
+  std::vector<Slot::Sent> batch = std::move(slot.batch);
+  slot.batch.clear();
+  // Retried in the order they were sent.
+  for (auto sent = batch.rbegin(); sent != batch.rend(); ++sent) {
+    if (sent->read != nullptr) Retry(std::move(sent->read), failure);
+  }
+  slot.next = 0;
+  slot.ended = false;
+  slot.flushing = false;
+  slot.prepared.clear();
+  if (slot.conn != nullptr) PQfinish(slot.conn);
+  slot.conn = nullptr;
+  slot.state = Slot::State::kDown;
+  slot.deadline = absl::Now() + slot.backoff;
+  slot.backoff = slot.backoff == absl::ZeroDuration()
+                     ? kFirstBackoff
+                     : std::min(2 * slot.backoff, kMaxBackoff);
+}
+
+absl::Time PipelinedReader::Expire(absl::Time now) {
+  absl::Time earliest = absl::InfiniteFuture();
+  const absl::Status late = CallDeadlineExceeded("waiting for the database");
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    Pending& read = **it;
+    if (read.read.deadline > now) {
+      earliest = std::min(earliest, read.read.deadline);
+      ++it;
+      continue;
+    }
+    read.Answer(late);
+    Release(*it);
+    it = waiting_.erase(it);
+  }
+  for (auto& slot : slots_) {
+    if (slot->state == Slot::State::kConnecting && now >= slot->deadline) {
+      Lost(*slot, "connecting: timed out");
+      continue;
+    }
+    bool awaited = false;  // some caller still waits for this batch
+    for (Slot::Sent& sent : slot->batch) {
+      if (sent.read == nullptr || sent.read->answered()) continue;
+      if (sent.read->read.deadline <= now) {
+        sent.read->Answer(late);
+        continue;
+      }
+      awaited = true;
+      earliest = std::min(earliest, sent.read->read.deadline);
+    }
+    // A frozen database: nobody waits for the batch, and it is late.
+    if (!slot->batch.empty() && !awaited && now - slot->sent_at >= kStalled) {
+      Lost(*slot, "no answer to reads past their deadlines");
+    }
+  }
+  return earliest;
+}
+
+void PipelinedReader::FailAll(const absl::Status& status) {
+  {
+    absl::MutexLock lock(&mu_);
+    for (ReadPtr& read : incoming_) waiting_.push_back(std::move(read));
+    incoming_.clear();
+  }
+  for (ReadPtr& read : waiting_) {
+    read->Answer(status);
+    Release(read);
+  }
+  waiting_.clear();
+  for (auto& slot : slots_) {
+    for (Slot::Sent& sent : slot->batch) {
+      if (sent.read != nullptr) sent.read->Answer(status);
+    }
+  }
+}
+
+}  // namespace tasks::storage
