@@ -263,7 +263,7 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
   TASKS_ADD_METHOD(ListProjects, kScan);
   TASKS_ADD_METHOD(UpdateProject, kWrite);
   TASKS_ADD_METHOD(DeleteProject, kWrite);
-  TASKS_ADD_METHOD(CreateTask, kWrite);
+  TASKS_ADD_METHOD_TRYING_ASYNC(CreateTask, kWrite);
   TASKS_ADD_METHOD(BatchCreateTasks, kWrite);
   TASKS_ADD_METHOD_TRYING_ASYNC(GetTask, kPointRead);
   TASKS_ADD_METHOD(ListTasks, kScan);

@@ -101,6 +101,16 @@ absl::StatusOr<v1::Task> DeferredTaskStore::GetTask(
   return Forward([&](TaskStore& s) { return s.GetTask(id, scope); });
 }
 
+bool DeferredTaskStore::TryCreateTaskAsync(
+    const v1::Task& task, absl::string_view request_id,
+    const storage::Idempotency& idempotency, absl::Time deadline,
+    TaskCallback done) {
+  storage::TaskStore* store = current_.load(std::memory_order_acquire);
+  return store != nullptr &&
+         store->TryCreateTaskAsync(task, request_id, idempotency, deadline,
+                                   std::move(done));
+}
+
 bool DeferredTaskStore::TryGetTaskAsync(int64_t id,
                                         const storage::AccessScope& scope,
                                         absl::Time deadline,

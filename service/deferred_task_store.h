@@ -63,6 +63,9 @@ class DeferredTaskStore final : public storage::TaskStore {
   absl::StatusOr<v1::Task> CreateTask(
       const v1::Task& task, absl::string_view request_id,
       const storage::Idempotency& idempotency) override;
+  bool TryCreateTaskAsync(const v1::Task& task, absl::string_view request_id,
+                          const storage::Idempotency& idempotency,
+                          absl::Time deadline, TaskCallback done) override;
   using TaskStore::BatchCreateTasks;
   absl::StatusOr<v1::BatchCreateTasksResponse> BatchCreateTasks(
       const v1::BatchCreateTasksRequest& request,

@@ -208,14 +208,40 @@ grpc::Status TaskServiceImpl::CreateTask(grpc::ServerContext* context,
                                          v1::Task* response) {
   const grpc::Status status =
       Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
-        ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
-        RETURN_IF_ERROR(ValidateCreateTask(*request));
-        RETURN_IF_ERROR(CheckCallAlive(context));
-        RETURN_IF_ERROR(CheckTaskProject(*caller, request->task()));
+        ASSIGN_OR_RETURN(const Principal* caller,
+                         CheckCreateTask(context, *request));
         return store_.CreateTask(TaskToCreate(request->task()),
                                  request->request_id(), IdempotencyOf(*caller));
       });
   return Wrote(status, response->project_id());
+}
+
+bool TaskServiceImpl::TryCreateTaskAsync(grpc::ServerContext* context,
+                                         const v1::CreateTaskRequest* request,
+                                         TaskReply reply) {
+  absl::StatusOr<const Principal*> caller = CheckCreateTask(context, *request);
+  if (!caller.ok()) {
+    std::move(reply)(ToGrpcStatus(caller.status()), v1::Task());
+    return true;
+  }
+  return store_.TryCreateTaskAsync(
+      TaskToCreate(request->task()), request->request_id(),
+      IdempotencyOf(**caller), StoreDeadline(context),
+      [this, reply = std::move(reply)](absl::StatusOr<v1::Task> task) mutable {
+        if (!task.ok()) {
+          return std::move(reply)(ToGrpcStatus(task.status()), v1::Task());
+        }
+        std::move(reply)(Wrote(grpc::Status::OK, task->project_id()), *task);
+      });
+}
+
+absl::StatusOr<const Principal*> TaskServiceImpl::CheckCreateTask(
+    grpc::ServerContext* context, const v1::CreateTaskRequest& request) const {
+  ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
+  RETURN_IF_ERROR(ValidateCreateTask(request));
+  RETURN_IF_ERROR(CheckCallAlive(context));
+  RETURN_IF_ERROR(CheckTaskProject(*caller, request.task()));
+  return caller;
 }
 
 grpc::Status TaskServiceImpl::BatchCreateTasks(

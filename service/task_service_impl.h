@@ -97,14 +97,18 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   grpc::Status GetTask(grpc::ServerContext* context,
                        const v1::GetTaskRequest* request,
                        v1::Task* response) override;
-  // GetTask answered through `reply`, on a store thread, when the store can
-  // read without holding this thread (TaskStore::TryGetTaskAsync): false,
-  // dropping `reply` uncalled, when it cannot now (then call GetTask). A
-  // request refused before the store is answered at once, here.
+  // GetTask and CreateTask answered through `reply`, on a store thread, when
+  // the store can do without holding this thread (TaskStore's TryXxxAsync):
+  // false, dropping `reply` uncalled, when it cannot now (then call GetTask
+  // or CreateTask). A request refused before the store is answered at once,
+  // here.
   using TaskReply = absl::AnyInvocable<void(const grpc::Status& status,
                                             const v1::Task& task) &&>;
   bool TryGetTaskAsync(grpc::ServerContext* context,
                        const v1::GetTaskRequest* request, TaskReply reply);
+  bool TryCreateTaskAsync(grpc::ServerContext* context,
+                          const v1::CreateTaskRequest* request,
+                          TaskReply reply);
 
   // The checks of ListTasks that need no caller or store: the async front
   // runs them before a call waits for a list slot, so that a request that
@@ -148,6 +152,11 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   // Who makes the call: the principal of its bearer token, or
   // UNAUTHENTICATED; with authentication off, an unrestricted principal.
   absl::StatusOr<const Principal*> Caller(grpc::ServerContext* context) const;
+
+  // CreateTask's checks before the store: the caller, the request, the
+  // deadline, the task's project. The caller.
+  absl::StatusOr<const Principal*> CheckCreateTask(
+      grpc::ServerContext* context, const v1::CreateTaskRequest& request) const;
 
   // GetTask's checks before the store: the caller, the id, the deadline.
   // The scope the read is limited to.

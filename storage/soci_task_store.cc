@@ -30,7 +30,7 @@
 #include "storage/engine/database.h"
 #include "storage/engine/db_error.h"
 #include "storage/engine/dialect.h"
-#include "storage/engine/row_reader.h"
+#include "storage/engine/async_statements.h"
 #include "storage/filter/filter_sql.h"
 #include "storage/postgres/postgres_pipeline.h"
 #include "storage/request_fingerprint.h"
@@ -75,6 +75,14 @@ absl::StatusOr<ColumnSet> MaskColumns(const google::protobuf::FieldMask& mask,
 std::optional<int64_t> ProjectOf(const v1::Task& task) {
   if (!task.has_project_id()) return std::nullopt;
   return task.project_id();
+}
+
+// A statement AsyncStatements would not take after the first of its call
+// was taken: it is shutting down, or full.
+absl::Status AsyncRefused() {
+  return WithReason(
+      absl::UnavailableError("the database is busy or shutting down; retry"),
+      reason::kDatabaseUnavailable);
 }
 
 absl::Status TaskNotFound(long long id) {
@@ -454,10 +462,10 @@ class SociTaskStore final : public TaskStore {
 
   bool TryGetTaskAsync(int64_t id, const AccessScope& scope,
                        absl::Time deadline, TaskCallback done) override {
-    RowReader* reader = Reader();
-    if (reader == nullptr) return false;
+    AsyncStatements* async = Async();
+    if (async == nullptr) return false;
     const std::optional<std::vector<int64_t>> allowed = AllowedProjects(scope);
-    RowRead read;
+    AsyncStatement read;
     read.sql = &queries_.GetTask(allowed.has_value());
     read.params.id = id;
     SetAllowedIds(allowed, read.params);
@@ -469,7 +477,43 @@ class SociTaskStore final : public TaskStore {
       if (!row->has_value()) return std::move(done)(TaskNotFound(id));
       std::move(done)(schema::TaskFromRow(**row));
     };
-    return reader->TryRead(std::move(read));
+    return async->TrySend(std::move(read));
+  }
+
+  bool TryCreateTaskAsync(const v1::Task& task, absl::string_view request_id,
+                          const Idempotency& idempotency, absl::Time deadline,
+                          TaskCallback done) override {
+    AsyncStatements* async = Async();
+    if (async == nullptr) return false;
+    CheckedColumns values;
+    absl::Status checked = Guarded([&]() -> absl::Status {
+      RETURN_IF_ERROR(values.Check(kTaskTable, task, "task",
+                                   schema::InsertColumns(kTaskTable, task)));
+      RETURN_IF_ERROR(CheckText("request_id", request_id));
+      return CheckText("idempotency.scope", idempotency.scope);
+    });
+    if (!checked.ok()) {
+      std::move(done)(std::move(checked));
+      return true;
+    }
+    AsyncStatement insert;
+    insert.sql = &queries_.InsertTask(values.columns());
+    SetInsertParams(task, values, request_id, idempotency, insert.params);
+    insert.table = &schema::kTaskTable;
+    insert.writes = true;
+    insert.deadline = deadline;
+    insert.context = TaskContext("task", task);
+    // The parameters a replay needs, kept apart from the insert's.
+    StatementParams key;
+    SetReplayParams(insert.params, key);
+    insert.done = [this, async, key = std::move(key), deadline,
+                   access = idempotency.access, done = std::move(done)](
+                      absl::StatusOr<std::optional<schema::Row>> row) mutable {
+      if (!row.ok()) return std::move(done)(row.status());
+      if (row->has_value()) return std::move(done)(schema::TaskFromRow(**row));
+      ReplayAsync(*async, key, deadline, std::move(access), std::move(done));
+    };
+    return async->TrySend(std::move(insert));
   }
 
   using TaskStore::ListTasks;
@@ -804,25 +848,25 @@ class SociTaskStore final : public TaskStore {
     }
     if (listener_ != nullptr) listener_->Cancel();
     {
-      absl::MutexLock lock(&reader_mu_);
-      reads_cancelled_ = true;
-      if (reader_ != nullptr) reader_->Cancel();
+      absl::MutexLock lock(&async_mu_);
+      async_cancelled_ = true;
+      if (async_ != nullptr) async_->Cancel();
     }
     database_.CancelCalls();
   }
 
  private:
-  // The dialect's RowReader, made on first use (its connections are only
-  // worth opening for a server); null where the dialect has none, and once
-  // calls are cancelled.
-  RowReader* Reader() {
-    if (reader_made_.load(std::memory_order_acquire)) return reader_.get();
-    absl::MutexLock lock(&reader_mu_);
-    if (!reader_made_.load(std::memory_order_relaxed) && !reads_cancelled_) {
-      reader_ = database_.dialect().NewRowReader();
-      reader_made_.store(true, std::memory_order_release);
+  // The dialect's AsyncStatements, made on first use (its connections are
+  // only worth opening for a server); null where the dialect has none, and
+  // once calls are cancelled.
+  AsyncStatements* Async() {
+    if (async_made_.load(std::memory_order_acquire)) return async_.get();
+    absl::MutexLock lock(&async_mu_);
+    if (!async_made_.load(std::memory_order_relaxed) && !async_cancelled_) {
+      async_ = database_.dialect().NewAsyncStatements();
+      async_made_.store(true, std::memory_order_release);
     }
-    return reader_made_.load(std::memory_order_relaxed) ? reader_.get()
+    return async_made_.load(std::memory_order_relaxed) ? async_.get()
                                                          : nullptr;
   }
 
@@ -917,29 +961,82 @@ class SociTaskStore final : public TaskStore {
                                         absl::string_view field) {
     PreparedStatement& earlier =
         connection.Statement(queries_.task_by_request_id, RowKind::kTask);
-    SetRequestKey(insert, earlier.params());
-    earlier.params().request_fingerprint = insert.request_fingerprint;
-    earlier.params().request_fingerprint_indicator = soci::i_ok;
+    SetReplayParams(insert, earlier.params());
     if (earlier.ExecuteOnce()) {
-      ASSIGN_OR_RETURN(v1::Task task, schema::TaskFromRow(earlier.row()));
-      if (!idempotency.access.Allows(ProjectOf(task))) {
-        // As if it did not exist, naming neither the task nor its project.
-        return WithReason(absl::NotFoundError("the task created with this "
-                                              "request_id was not found"),
-                          reason::kTaskNotFound);
-      }
-      return task;
+      return EarlierTask(earlier.row(), idempotency.access);
     }
     PreparedStatement& taken =
         connection.Statement(queries_.request_id_taken, RowKind::kNumber);
     SetRequestKey(insert, taken.params());
-    if (taken.ExecuteOnce()) return RequestIdReused(insert.request_id, field);
+    return NoEarlierTask(taken.ExecuteOnce(), insert.request_id, field);
+  }
+
+  // ReplayedTask through `async`, answering `done` on its thread: the two
+  // statements, each sent once the previous one is answered.
+  void ReplayAsync(AsyncStatements& async, const StatementParams& insert,
+                   absl::Time deadline, AccessScope access,
+                   TaskCallback done) {
+    // Shared: a statement refused is dropped with its callback.
+    auto answer = std::make_shared<TaskCallback>(std::move(done));
+    AsyncStatement earlier;
+    earlier.sql = &queries_.task_by_request_id;
+    SetReplayParams(insert, earlier.params);
+    earlier.table = &schema::kTaskTable;
+    earlier.deadline = deadline;
+    AsyncStatement taken;
+    taken.sql = &queries_.request_id_taken;
+    SetRequestKey(insert, taken.params);
+    taken.deadline = deadline;
+    taken.done = [request_id = insert.request_id, answer](
+                     absl::StatusOr<std::optional<schema::Row>> row) {
+      if (!row.ok()) return std::move(*answer)(row.status());
+      std::move(*answer)(
+          NoEarlierTask(row->has_value(), request_id, "request_id"));
+    };
+    earlier.done = [&async, taken = std::move(taken),
+                    access = std::move(access), answer](
+                       absl::StatusOr<std::optional<schema::Row>> row) mutable {
+      if (!row.ok()) return std::move(*answer)(row.status());
+      if (row->has_value()) {
+        return std::move(*answer)(EarlierTask(**row, access));
+      }
+      if (!async.TrySend(std::move(taken))) std::move(*answer)(AsyncRefused());
+    };
+    if (!async.TrySend(std::move(earlier))) std::move(*answer)(AsyncRefused());
+  }
+
+  // The earlier create's task, `row`, when `access` allows it.
+  static absl::StatusOr<v1::Task> EarlierTask(const schema::Row& row,
+                                              const AccessScope& access) {
+    ASSIGN_OR_RETURN(v1::Task task, schema::TaskFromRow(row));
+    if (!access.Allows(ProjectOf(task))) {
+      // As if it did not exist, naming neither the task nor its project.
+      return WithReason(absl::NotFoundError("the task created with this "
+                                            "request_id was not found"),
+                        reason::kTaskNotFound);
+    }
+    return task;
+  }
+
+  // No earlier task of the draft: the request_id is `taken` by another
+  // draft's task, or its task went meanwhile.
+  static absl::Status NoEarlierTask(bool taken, absl::string_view request_id,
+                                    absl::string_view field) {
+    if (taken) return RequestIdReused(request_id, field);
     // Deleted between the two statements: the caller may simply retry.
     return WithReason(
         absl::AbortedError(absl::StrCat("the task of request_id \"",
-                                        absl::CHexEscape(insert.request_id),
+                                        absl::CHexEscape(request_id),
                                         "\" changed concurrently; retry")),
         reason::kInternal);
+  }
+
+  // The parameters of task_by_request_id for the insert of `insert`.
+  static void SetReplayParams(const StatementParams& insert,
+                              StatementParams& to) {
+    SetRequestKey(insert, to);
+    to.request_fingerprint = insert.request_fingerprint;
+    to.request_fingerprint_indicator = soci::i_ok;
   }
 
   static void SetRequestKey(const StatementParams& from, StatementParams& to) {
@@ -1028,12 +1125,12 @@ class SociTaskStore final : public TaskStore {
   bool waits_cancelled_ ABSL_GUARDED_BY(wait_mu_) = false;
   Database database_;
   std::unique_ptr<PageTokenCodec> tokens_;
-  absl::Mutex reader_mu_;
-  bool reads_cancelled_ ABSL_GUARDED_BY(reader_mu_) = false;
-  // Set once, under reader_mu_, before reader_made_; closed before the
+  absl::Mutex async_mu_;
+  bool async_cancelled_ ABSL_GUARDED_BY(async_mu_) = false;
+  // Set once, under async_mu_, before async_made_; closed before the
   // database (declared after it).
-  std::unique_ptr<RowReader> reader_;
-  std::atomic<bool> reader_made_{false};
+  std::unique_ptr<AsyncStatements> async_;
+  std::atomic<bool> async_made_{false};
 };
 
 }  // namespace

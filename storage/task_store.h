@@ -155,6 +155,10 @@ class TaskStore {
   // has tasks; with it, its tasks go in the same transaction.
   virtual absl::Status DeleteProject(int64_t id, bool cascade) = 0;
 
+  // Where the TryXxxAsync calls send their answer.
+  using TaskCallback =
+      absl::AnyInvocable<void(absl::StatusOr<v1::Task>) &&>;
+
   // Inserts a task, applying the schema defaults (PENDING, MEDIUM) for
   // unspecified enums. A non-empty `request_id` that an earlier create in
   // `idempotency.scope` used returns that create's task (as it is now)
@@ -164,6 +168,16 @@ class TaskStore {
   virtual absl::StatusOr<v1::Task> CreateTask(
       const v1::Task& task, absl::string_view request_id,
       const Idempotency& idempotency) = 0;
+
+  // CreateTask answered through `done`, like TryGetTaskAsync: once the task
+  // is committed. At `deadline` the answer is DEADLINE_EXCEEDED, and the
+  // task may still be committed (retry with the same request_id to know).
+  virtual bool TryCreateTaskAsync(const v1::Task& task,
+                                  absl::string_view request_id,
+                                  const Idempotency& idempotency,
+                                  absl::Time deadline, TaskCallback done) {
+    return false;
+  }
 
   // CreateTask in the scope shared by every caller ("").
   absl::StatusOr<v1::Task> CreateTask(const v1::Task& task,
@@ -187,10 +201,6 @@ class TaskStore {
   // NOT_FOUND when no task within `scope` has `id`.
   virtual absl::StatusOr<v1::Task> GetTask(int64_t id,
                                            const AccessScope& scope) = 0;
-
-  // Where TryGetTaskAsync sends its answer.
-  using TaskCallback =
-      absl::AnyInvocable<void(absl::StatusOr<v1::Task>) &&>;
 
   // GetTask answered through `done`, on a thread of the store's, without
   // holding the calling thread while the database works; `deadline` bounds

@@ -13,7 +13,7 @@
 #include "absl/types/span.h"
 #include "storage/engine/change_signal.h"
 #include "storage/engine/db_error.h"
-#include "storage/engine/row_reader.h"
+#include "storage/engine/async_statements.h"
 #include "storage/schema/migration_scripts.h"
 
 namespace soci {
@@ -156,10 +156,10 @@ class Dialect {
     return nullptr;
   }
 
-  // Single-row reads without a thread waiting on each (see RowReader), on
+  // Single-row reads without a thread waiting on each (see AsyncStatements), on
   // connections of the reader's own outside the pool; nullptr where the
   // backend has none (SQLite, whose reads do not wait on a server).
-  virtual std::unique_ptr<RowReader> NewRowReader() const { return nullptr; }
+  virtual std::unique_ptr<AsyncStatements> NewAsyncStatements() const { return nullptr; }
 };
 
 }  // namespace tasks::storage

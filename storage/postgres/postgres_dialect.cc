@@ -24,7 +24,7 @@
 #include "storage/engine/dialect.h"
 #include "storage/postgres/cancel_watchdog.h"
 #include "storage/postgres/change_listener.h"
-#include "storage/postgres/pipelined_reader.h"
+#include "storage/postgres/pipelined_statements.h"
 #include "storage/postgres/postgres_connection.h"
 #include "storage/postgres/sqlstate.h"
 #include "storage/schema/migration_scripts.h"
@@ -224,14 +224,14 @@ class PostgresDialect final : public Dialect {
 
   // Two connections: one can take new reads while the other's batch is in
   // flight.
-  std::unique_ptr<RowReader> NewRowReader() const override {
-    PipelinedReader::Options options;
+  std::unique_ptr<AsyncStatements> NewAsyncStatements() const override {
+    PipelinedStatements::Options options;
     options.conninfo = connection_;
     options.named_statements = named_statements_;
     options.connections = 2;
     options.connect_timeout =
         absl::Seconds(std::max(connect_seconds_, int64_t{5}));
-    return std::make_unique<PipelinedReader>(std::move(options));
+    return std::make_unique<PipelinedStatements>(std::move(options));
   }
 
  private:

@@ -1,4 +1,4 @@
-#include "storage/postgres/pipelined_reader.h"
+#include "storage/postgres/pipelined_statements.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -22,16 +22,18 @@
 namespace tasks::storage {
 namespace {
 
-// Reads per batch; the rest wait for the connection's next one.
+using Outcome = absl::StatusOr<std::optional<schema::Row>>;
+
+// Statements per batch; the rest wait for the connection's next one.
 constexpr size_t kMaxBatch = 256;
-// Sent at most this many times: once more after a lost connection or an
-// aborted batch.
+// A statement is sent again at most once: a read after a lost connection,
+// any statement whose prepared statement the server forgot.
 constexpr int kMaxAttempts = 2;
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 constexpr absl::Duration kMaxPoll = absl::Seconds(1);
 // SQLSTATE invalid_sql_statement_name: a prepared statement the server
-// forgot (DISCARD ALL by a pooler); prepared again and retried.
+// forgot (DISCARD ALL by a pooler); prepared again and sent again.
 constexpr char kNoSuchStatement[] = "26000";
 
 absl::Status Unavailable(absl::string_view message) {
@@ -52,7 +54,20 @@ std::string Trimmed(const char* text) {
 // A statement name no other statement of the process ever had.
 std::string NewStatementName() {
   static std::atomic<uint64_t> last{0};
-  return absl::StrCat("read_", last.fetch_add(1) + 1);
+  return absl::StrCat("async_", last.fetch_add(1) + 1);
+}
+
+std::string SqlStateOf(const PGresult* result) {
+  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  return state != nullptr ? state : "";
+}
+
+// The status of a failed statement's `result`.
+absl::Status Failure(const PGresult* result, const ErrorContext& context) {
+  return DbErrorToStatus(
+      ClassifySqlState(SqlStateOf(result),
+                       Trimmed(PQresultErrorMessage(result))),
+      context);
 }
 
 int PollMilliseconds(absl::Duration left) {
@@ -64,30 +79,36 @@ int PollMilliseconds(absl::Duration left) {
 
 }  // namespace
 
-struct PipelinedReader::Pending {
-  RowRead read;
-  int attempts = 0;  // times sent
+struct PipelinedStatements::Pending {
+  AsyncStatement statement;
+  // Times sent again: after a lost connection (reads only), or for a
+  // prepared statement the server forgot.
+  int attempts = 0;
+  // Its result in the batch in flight, until the batch ends.
+  std::optional<Outcome> outcome;
+  // It failed on its own (not aborted by another's failure).
+  bool failed = false;
 
   // Calls `done` unless it was called already.
-  void Answer(absl::StatusOr<std::optional<schema::Row>> result) {
-    if (!read.done) return;
-    auto done = std::move(read.done);
-    read.done = nullptr;
+  void Answer(Outcome result) {
+    if (!statement.done) return;
+    auto done = std::move(statement.done);
+    statement.done = nullptr;
     std::move(done)(std::move(result));
   }
-  bool answered() const { return !read.done; }
+  bool answered() const { return !statement.done; }
 };
 
-struct PipelinedReader::Statement {
+struct PipelinedStatements::Statement {
   std::string positional;          // $1, $2, ...
   std::vector<std::string> names;  // of $1, $2, ...
 };
 
-struct PipelinedReader::Slot {
+struct PipelinedStatements::Slot {
   enum class State { kDown, kConnecting, kReady };
-  // What a batch sent, in order: reads, and Prepares of statements.
+  // What a batch sent, in order: statements, and Prepares.
   struct Sent {
-    ReadPtr read;                          // null for a Prepare
+    PendingPtr pending;                    // null for a Prepare
     const std::string* prepare = nullptr;  // the SQL a Prepare prepares
   };
 
@@ -102,11 +123,12 @@ struct PipelinedReader::Slot {
   std::vector<Sent> batch;  // in flight; empty: none
   size_t next = 0;          // the entry whose result comes next
   bool ended = false;       // its result was read; the null after it is next
+  bool failed = false;      // an entry of the batch failed: it is undone
   bool flushing = false;    // libpq holds output the socket did not take
   absl::Time sent_at;
 };
 
-PipelinedReader::PipelinedReader(Options options)
+PipelinedStatements::PipelinedStatements(Options options)
     : options_(std::move(options)),
       wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   for (int i = 0; i < std::max(1, options_.connections); ++i) {
@@ -115,7 +137,7 @@ PipelinedReader::PipelinedReader(Options options)
   thread_ = std::thread([this] { Run(); });
 }
 
-PipelinedReader::~PipelinedReader() {
+PipelinedStatements::~PipelinedStatements() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -125,17 +147,18 @@ PipelinedReader::~PipelinedReader() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-bool PipelinedReader::TryRead(RowRead read) {
+bool PipelinedStatements::TrySend(AsyncStatement statement) {
   if (cancelled_.load(std::memory_order_relaxed) ||
       ready_connections_.load(std::memory_order_relaxed) == 0) {
     return false;
   }
-  if (reads_.fetch_add(1, std::memory_order_relaxed) >= options_.max_reads) {
-    reads_.fetch_sub(1, std::memory_order_relaxed);
+  if (statements_taken_.fetch_add(1, std::memory_order_relaxed) >=
+      options_.max_statements) {
+    statements_taken_.fetch_sub(1, std::memory_order_relaxed);
     return false;
   }
   auto pending = std::make_unique<Pending>();
-  pending->read = std::move(read);
+  pending->statement = std::move(statement);
   bool wake = false;
   {
     absl::MutexLock lock(&mu_);
@@ -147,22 +170,22 @@ bool PipelinedReader::TryRead(RowRead read) {
   return true;
 }
 
-void PipelinedReader::Cancel() {
+void PipelinedStatements::Cancel() {
   cancelled_.store(true);
   Wake();
 }
 
-void PipelinedReader::Wake() {
+void PipelinedStatements::Wake() {
   const uint64_t one = 1;
   if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof(one));
 }
 
-void PipelinedReader::Release(ReadPtr& read) {
-  read.reset();
-  reads_.fetch_sub(1, std::memory_order_relaxed);
+void PipelinedStatements::Release(PendingPtr& pending) {
+  pending.reset();
+  statements_taken_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void PipelinedReader::Run() {
+void PipelinedStatements::Run() {
   const absl::Time now = absl::Now();
   for (auto& slot : slots_) Connect(*slot, now);
   while (Step()) {
@@ -170,17 +193,17 @@ void PipelinedReader::Run() {
   FailAll(ShuttingDown());
   for (auto& slot : slots_) {
     for (Slot::Sent& sent : slot->batch) {
-      if (sent.read != nullptr) Release(sent.read);
+      if (sent.pending != nullptr) Release(sent.pending);
     }
     if (slot->conn != nullptr) PQfinish(slot->conn);
   }
 }
 
-bool PipelinedReader::Step() {
+bool PipelinedStatements::Step() {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return false;
-    for (ReadPtr& read : incoming_) waiting_.push_back(std::move(read));
+    for (PendingPtr& pending : incoming_) waiting_.push_back(std::move(pending));
     incoming_.clear();
   }
   absl::Time now = absl::Now();
@@ -193,11 +216,11 @@ bool PipelinedReader::Step() {
   }
   const absl::Time earliest = Expire(now);
   if (!waiting_.empty() && !AnyConnectionUp()) {
-    // Retried reads whose connection went, with no other to take them.
+    // Statements sent again after a loss, with no connection to take them.
     const absl::Status down = Unavailable("no connection to the database");
-    for (ReadPtr& read : waiting_) {
-      read->Answer(down);
-      Release(read);
+    for (PendingPtr& pending : waiting_) {
+      pending->Answer(down);
+      Release(pending);
     }
     waiting_.clear();
   }
@@ -271,14 +294,14 @@ bool PipelinedReader::Step() {
   return true;
 }
 
-bool PipelinedReader::AnyConnectionUp() const {
+bool PipelinedStatements::AnyConnectionUp() const {
   for (const auto& slot : slots_) {
     if (slot->state != Slot::State::kDown) return true;
   }
   return false;
 }
 
-void PipelinedReader::Connect(Slot& slot, absl::Time now) {
+void PipelinedStatements::Connect(Slot& slot, absl::Time now) {
   // Step by step, so that a server that does not answer holds up nothing
   // but this connection.
   slot.conn = PQconnectStart(options_.conninfo.c_str());
@@ -291,7 +314,7 @@ void PipelinedReader::Connect(Slot& slot, absl::Time now) {
   slot.deadline = now + options_.connect_timeout;
 }
 
-void PipelinedReader::ContinueConnect(Slot& slot, absl::Time now) {
+void PipelinedStatements::ContinueConnect(Slot& slot, absl::Time now) {
   switch (PQconnectPoll(slot.conn)) {
     case PGRES_POLLING_READING:
       slot.connect_writes = false;
@@ -317,7 +340,7 @@ void PipelinedReader::ContinueConnect(Slot& slot, absl::Time now) {
   ready_connections_.fetch_add(1);
 }
 
-const PipelinedReader::Statement& PipelinedReader::StatementFor(
+const PipelinedStatements::Statement& PipelinedStatements::StatementFor(
     const std::string* sql) {
   std::unique_ptr<Statement>& statement = statements_[sql];
   if (statement == nullptr) {
@@ -327,14 +350,14 @@ const PipelinedReader::Statement& PipelinedReader::StatementFor(
   return *statement;
 }
 
-void PipelinedReader::Send(Slot& slot, absl::Time now) {
+void PipelinedStatements::Send(Slot& slot, absl::Time now) {
   const size_t count = std::min(waiting_.size(), kMaxBatch);
   for (size_t i = 0; i < count; ++i) {
-    ReadPtr read = std::move(waiting_.front());
+    PendingPtr pending = std::move(waiting_.front());
     waiting_.pop_front();
-    const std::string* sql = read->read.sql;
+    const std::string* sql = pending->statement.sql;
     const Statement& statement = StatementFor(sql);
-    const LibpqParams params(read->read.params, statement.names);
+    const LibpqParams params(pending->statement.params, statement.names);
     bool sent = false;
     if (options_.named_statements) {
       auto [it, added] = slot.prepared.try_emplace(sql);
@@ -343,7 +366,7 @@ void PipelinedReader::Send(Slot& slot, absl::Time now) {
         if (PQsendPrepare(slot.conn, it->second.c_str(),
                           statement.positional.c_str(), params.size(),
                           nullptr) != 1) {
-          waiting_.push_front(std::move(read));
+          waiting_.push_front(std::move(pending));
           Lost(slot, "sending");
           return;
         }
@@ -357,12 +380,11 @@ void PipelinedReader::Send(Slot& slot, absl::Time now) {
                                nullptr, nullptr, 0) == 1;
     }
     if (!sent) {
-      waiting_.push_front(std::move(read));
+      waiting_.push_front(std::move(pending));
       Lost(slot, "sending");
       return;
     }
-    ++read->attempts;
-    slot.batch.push_back({std::move(read), nullptr});
+    slot.batch.push_back({std::move(pending), nullptr});
   }
   if (PQpipelineSync(slot.conn) != 1) {
     Lost(slot, "sending");
@@ -370,11 +392,12 @@ void PipelinedReader::Send(Slot& slot, absl::Time now) {
   }
   slot.next = 0;
   slot.ended = false;
+  slot.failed = false;
   slot.sent_at = now;
   Flush(slot);
 }
 
-void PipelinedReader::Flush(Slot& slot) {
+void PipelinedStatements::Flush(Slot& slot) {
   const int flushed = PQflush(slot.conn);
   if (flushed < 0) {
     Lost(slot, "sending");
@@ -383,7 +406,7 @@ void PipelinedReader::Flush(Slot& slot) {
   slot.flushing = flushed == 1;
 }
 
-void PipelinedReader::Receive(Slot& slot) {
+void PipelinedStatements::Receive(Slot& slot) {
   if (PQconsumeInput(slot.conn) != 1) {
     Lost(slot, "receiving");
     return;
@@ -418,81 +441,113 @@ void PipelinedReader::Receive(Slot& slot) {
       Lost(slot, "receiving the end of a batch");
       return;
     }
-    for (Slot::Sent& sent : slot.batch) {
-      if (sent.read != nullptr) Release(sent.read);
-    }
-    slot.batch.clear();
-    slot.next = 0;
+    Ended(slot);
   }
   if (PQstatus(slot.conn) == CONNECTION_BAD) Lost(slot, "receiving");
 }
 
-void PipelinedReader::Received(Slot& slot, const PGresult* result) {
+void PipelinedStatements::Received(Slot& slot, const PGresult* result) {
   Slot::Sent& sent = slot.batch[slot.next];
   const ExecStatusType status = PQresultStatus(result);
   if (sent.prepare != nullptr) {
-    // The read after it fails too, and prepares it again when retried.
-    if (status != PGRES_COMMAND_OK) slot.prepared.erase(sent.prepare);
+    // The statement right after it, which uses it, fails with its error.
+    if (status != PGRES_COMMAND_OK) {
+      slot.prepared.erase(sent.prepare);
+      slot.failed = true;
+      Pending& user = *slot.batch[slot.next + 1].pending;
+      user.failed = true;
+      user.outcome.emplace(Failure(result, user.statement.context));
+    }
     return;
   }
-  Pending& read = *sent.read;
+  Pending& pending = *sent.pending;
   switch (status) {
     case PGRES_TUPLES_OK:
+    case PGRES_COMMAND_OK:
       if (PQntuples(result) == 0) {
-        read.Answer(std::optional<schema::Row>());
+        pending.outcome.emplace(std::nullopt);
+      } else if (pending.statement.table == nullptr) {
+        pending.outcome.emplace(schema::Row());
       } else {
-        read.Answer(std::optional<schema::Row>(RowOf(result, *read.read.table)));
+        pending.outcome.emplace(RowOf(result, *pending.statement.table));
       }
       return;
     case PGRES_PIPELINE_ABORTED:
-      Retry(std::move(sent.read),
-            Unavailable("a read was aborted by another's failure"));
-      return;
+      return;  // sent again at the batch's end
     default:
       break;
   }
-  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-  const std::string sqlstate = state != nullptr ? state : "";
-  std::string message = Trimmed(PQresultErrorMessage(result));
-  if (sqlstate == kNoSuchStatement) {
-    slot.prepared.erase(read.read.sql);
-    Retry(std::move(sent.read), Unavailable(message));
-    return;
+  slot.failed = true;
+  if (SqlStateOf(result) == kNoSuchStatement &&
+      ++pending.attempts < kMaxAttempts) {
+    slot.prepared.erase(pending.statement.sql);
+    return;  // prepared and sent again at the batch's end
   }
-  const DbError error = ClassifySqlState(sqlstate, std::move(message));
-  if (error.connection_lost) {
-    Retry(std::move(sent.read), DbErrorToStatus(error, ErrorContext()));
-    return;
-  }
-  read.Answer(DbErrorToStatus(error, ErrorContext()));
+  // A session ended by the server: the connection's loss decides.
+  if (ClassifySqlState(SqlStateOf(result), "").connection_lost) return;
+  pending.failed = true;
+  pending.outcome.emplace(Failure(result, pending.statement.context));
 }
 
-void PipelinedReader::Retry(ReadPtr read, const absl::Status& failure) {
-  if (read->answered()) {
-    Release(read);
-    return;
+void PipelinedStatements::Ended(Slot& slot) {
+  std::vector<Slot::Sent> batch = std::move(slot.batch);
+  slot.batch.clear();
+  slot.next = 0;
+  const bool failed = slot.failed;
+  // Sent again in the order they were sent, ahead of newer statements: a
+  // failed batch was undone, so nothing in it happened but the failure.
+  for (auto sent = batch.rbegin(); sent != batch.rend(); ++sent) {
+    if (sent->pending == nullptr) continue;
+    Pending& pending = *sent->pending;
+    if (pending.outcome.has_value() && (!failed || pending.failed)) {
+      pending.Answer(*std::move(pending.outcome));
+    }
+    if (pending.answered()) {
+      Release(sent->pending);
+      continue;
+    }
+    pending.outcome.reset();
+    waiting_.push_front(std::move(sent->pending));
   }
-  if (read->attempts < kMaxAttempts && !cancelled_.load()) {
-    waiting_.push_front(std::move(read));
-    return;
-  }
-  read->Answer(failure);
-  Release(read);
 }
 
-void PipelinedReader::Lost(Slot& slot, absl::string_view what) {
-  const absl::Status failure =
-      Unavailable(absl::StrCat("lost the connection to the database (", what,
-                               "): ", Trimmed(PQerrorMessage(slot.conn))));
+void PipelinedStatements::Retry(PendingPtr pending,
+                                const absl::Status& failure) {
+  if (pending->answered()) {
+    Release(pending);
+    return;
+  }
+  pending->outcome.reset();
+  pending->failed = false;
+  if (!pending->statement.writes && ++pending->attempts < kMaxAttempts &&
+      !cancelled_.load()) {
+    waiting_.push_front(std::move(pending));
+    return;
+  }
+  pending->Answer(failure);
+  Release(pending);
+}
+
+void PipelinedStatements::Lost(Slot& slot, absl::string_view what) {
+  const std::string reason =
+      slot.conn != nullptr ? Trimmed(PQerrorMessage(slot.conn)) : "";
+  const bool writes = std::any_of(
+      slot.batch.begin(), slot.batch.end(), [](const Slot::Sent& sent) {
+        return sent.pending != nullptr && sent.pending->statement.writes;
+      });
+  const absl::Status failure = Unavailable(absl::StrCat(
+      "lost the connection to the database (", what, "): ", reason,
+      writes ? "; the write may have been committed" : ""));
   if (slot.state == Slot::State::kReady) ready_connections_.fetch_sub(1);
   std::vector<Slot::Sent> batch = std::move(slot.batch);
   slot.batch.clear();
-  // Retried in the order they were sent.
+  // Sent again in the order they were sent.
   for (auto sent = batch.rbegin(); sent != batch.rend(); ++sent) {
-    if (sent->read != nullptr) Retry(std::move(sent->read), failure);
+    if (sent->pending != nullptr) Retry(std::move(sent->pending), failure);
   }
   slot.next = 0;
   slot.ended = false;
+  slot.failed = false;
   slot.flushing = false;
   slot.prepared.clear();
   if (slot.conn != nullptr) PQfinish(slot.conn);
@@ -504,17 +559,17 @@ void PipelinedReader::Lost(Slot& slot, absl::string_view what) {
                      : std::min(2 * slot.backoff, kMaxBackoff);
 }
 
-absl::Time PipelinedReader::Expire(absl::Time now) {
+absl::Time PipelinedStatements::Expire(absl::Time now) {
   absl::Time earliest = absl::InfiniteFuture();
   const absl::Status late = CallDeadlineExceeded("waiting for the database");
   for (auto it = waiting_.begin(); it != waiting_.end();) {
-    Pending& read = **it;
-    if (read.read.deadline > now) {
-      earliest = std::min(earliest, read.read.deadline);
+    Pending& pending = **it;
+    if (pending.statement.deadline > now) {
+      earliest = std::min(earliest, pending.statement.deadline);
       ++it;
       continue;
     }
-    read.Answer(late);
+    pending.Answer(late);
     Release(*it);
     it = waiting_.erase(it);
   }
@@ -525,36 +580,38 @@ absl::Time PipelinedReader::Expire(absl::Time now) {
     }
     bool awaited = false;  // some caller still waits for this batch
     for (Slot::Sent& sent : slot->batch) {
-      if (sent.read == nullptr || sent.read->answered()) continue;
-      if (sent.read->read.deadline <= now) {
-        sent.read->Answer(late);
+      if (sent.pending == nullptr || sent.pending->answered()) continue;
+      if (sent.pending->statement.deadline <= now) {
+        sent.pending->Answer(late);
         continue;
       }
       awaited = true;
-      earliest = std::min(earliest, sent.read->read.deadline);
+      earliest = std::min(earliest, sent.pending->statement.deadline);
     }
     // A frozen database: nobody waits for the batch, and it is late.
     if (!slot->batch.empty() && !awaited && now - slot->sent_at >= kStalled) {
-      Lost(*slot, "no answer to reads past their deadlines");
+      Lost(*slot, "no answer to statements past their deadlines");
     }
   }
   return earliest;
 }
 
-void PipelinedReader::FailAll(const absl::Status& status) {
+void PipelinedStatements::FailAll(const absl::Status& status) {
   {
     absl::MutexLock lock(&mu_);
-    for (ReadPtr& read : incoming_) waiting_.push_back(std::move(read));
+    for (PendingPtr& pending : incoming_) {
+      waiting_.push_back(std::move(pending));
+    }
     incoming_.clear();
   }
-  for (ReadPtr& read : waiting_) {
-    read->Answer(status);
-    Release(read);
+  for (PendingPtr& pending : waiting_) {
+    pending->Answer(status);
+    Release(pending);
   }
   waiting_.clear();
   for (auto& slot : slots_) {
     for (Slot::Sent& sent : slot->batch) {
-      if (sent.read != nullptr) sent.read->Answer(status);
+      if (sent.pending != nullptr) sent.pending->Answer(status);
     }
   }
 }

@@ -1,0 +1,142 @@
+#ifndef TASKS_STORAGE_POSTGRES_PIPELINED_STATEMENTS_H_
+#define TASKS_STORAGE_POSTGRES_PIPELINED_STATEMENTS_H_
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "storage/engine/async_statements.h"
+
+namespace tasks::storage {
+
+// PipelinedStatements
+//
+// AsyncStatements on a few libpq connections of its own in nonblocking
+// pipeline mode, all driven by one thread: the statements that came in while
+// a connection's last batch was in flight go out together as its next batch,
+// one write and one Sync, and their results come back together. So a call
+// costs no thread parked on its round trip and no wake-up of its own, the
+// server's backend reads many statements per wake-up, and concurrent writes
+// share one commit (one WAL flush).
+//
+// - A batch is one implicit transaction (one Sync), and a connection has
+//   one batch in flight at a time: behind a transaction pooler the next
+//   batch may run on another server connection, so with named_statements
+//   false every statement is sent with its text (unnamed).
+// - Statements are answered at their batch's end, once it is committed.
+//   When one fails, the transaction is undone: it gets its error, and the
+//   others of the batch are sent again (they did not happen), so a failure
+//   undoes only itself.
+// - A read whose connection is lost is sent once more, on a new connection;
+//   a write is not (it may have committed): UNAVAILABLE.
+// - At a statement's deadline its `done` gets DEADLINE_EXCEEDED; a
+//   connection whose whole batch is past its deadlines and has waited
+//   kStalled is dropped (a frozen database), and another is opened.
+// - Connections are opened step by step (PQconnectPoll) on the thread,
+//   bounded by connect_timeout, and again after a loss, with backoff.
+//
+// Example:
+//   PipelinedStatements statements({.conninfo = "host=/run/postgresql"});
+//   AsyncStatement get;  // sql, params, table, deadline, done
+//   if (!statements.TrySend(std::move(get))) RunItTheBlockingWay();
+class PipelinedStatements final : public AsyncStatements {
+ public:
+  struct Options {
+    std::string conninfo;  // libpq's connection string
+    // Named server-side statements, each prepared once per connection (see
+    // Dialect::keeps_prepared_statements).
+    bool named_statements = true;
+    int connections = 2;
+    // Statements taken and not yet answered; more are refused.
+    int max_statements = 4096;
+    absl::Duration connect_timeout = absl::Seconds(5);
+  };
+
+  // Starts the thread, which starts connecting.
+  explicit PipelinedStatements(Options options);
+  // Answers the statements left with UNAVAILABLE and closes the
+  // connections.
+  ~PipelinedStatements() override;
+
+  PipelinedStatements(const PipelinedStatements&) = delete;
+  PipelinedStatements& operator=(const PipelinedStatements&) = delete;
+
+  bool TrySend(AsyncStatement statement) override;
+  void Cancel() override;
+
+  // How long a batch whose statements have all passed their deadlines may
+  // wait for its results before its connection is dropped.
+  static constexpr absl::Duration kStalled = absl::Seconds(1);
+
+ private:
+  struct Pending;
+  struct Slot;
+  struct Statement;
+  using PendingPtr = std::unique_ptr<Pending>;
+
+  void Run();
+  // One pass of the thread's loop: takes new statements, connects, sends,
+  // polls, receives. False once it is stopping.
+  bool Step();
+  // The loop's parts, all on its thread.
+  void Connect(Slot& slot, absl::Time now);
+  void ContinueConnect(Slot& slot, absl::Time now);
+  void Send(Slot& slot, absl::Time now);
+  void Flush(Slot& slot);
+  void Receive(Slot& slot);
+  // The result of the batch's next entry.
+  void Received(Slot& slot, const PGresult* result);
+  // The batch's Sync came: answers it, or sends again what a failure undid.
+  void Ended(Slot& slot);
+  // Drops the slot's connection: its reads are sent again, its writes
+  // answered UNAVAILABLE, and it connects again after its backoff.
+  void Lost(Slot& slot, absl::string_view what);
+  // Answers the statements past their deadlines, drops stalled or timed-out
+  // connections; returns the earliest deadline left.
+  absl::Time Expire(absl::Time now);
+  // A read sent again, or answered with `failure` after its last try; a
+  // write answered with `failure`.
+  void Retry(PendingPtr pending, const absl::Status& failure);
+  // Answers every statement not yet answered with `status`.
+  void FailAll(const absl::Status& status);
+  // Forgets a statement that was answered (or whose caller stopped waiting).
+  void Release(PendingPtr& pending);
+  // Wakes the thread from its poll.
+  void Wake();
+  // A statement's SQL in positional form, with its parameters' names.
+  const Statement& StatementFor(const std::string* sql);
+  bool AnyConnectionUp() const;
+
+  const Options options_;
+  // Readable while the thread has reason to wake.
+  int wake_fd_ = -1;
+  std::atomic<int> ready_connections_{0};
+  std::atomic<int> statements_taken_{0};  // taken, not yet released
+  std::atomic<bool> cancelled_{false};
+
+  absl::Mutex mu_;
+  std::deque<PendingPtr> incoming_ ABSL_GUARDED_BY(mu_);
+  bool sleeping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // The thread's own.
+  std::deque<PendingPtr> waiting_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  absl::flat_hash_map<const std::string*, std::unique_ptr<Statement>>
+      statements_;
+  std::thread thread_;
+};
+
+}  // namespace tasks::storage
+
+#endif  // TASKS_STORAGE_POSTGRES_PIPELINED_STATEMENTS_H_
