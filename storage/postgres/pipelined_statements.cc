@@ -27,7 +27,8 @@ using Outcome = absl::StatusOr<std::optional<schema::Row>>;
 // Statements per batch; the rest wait for the connection's next one.
 constexpr size_t kMaxBatch = 256;
 // A statement is sent again at most once: a read after a lost connection,
-// any statement whose prepared statement the server forgot.
+// any statement whose prepared statement the server forgot or whose batch
+// was cancelled.
 constexpr int kMaxAttempts = 2;
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
@@ -35,6 +36,9 @@ constexpr absl::Duration kMaxPoll = absl::Seconds(1);
 // SQLSTATE invalid_sql_statement_name: a prepared statement the server
 // forgot (DISCARD ALL by a pooler); prepared again and sent again.
 constexpr char kNoSuchStatement[] = "26000";
+// SQLSTATE query_canceled: the batch was cancelled for a write past its
+// deadline (see Options::watchdog); the others in it are sent again.
+constexpr char kQueryCanceled[] = "57014";
 
 absl::Status Unavailable(absl::string_view message) {
   return WithReason(absl::UnavailableError(message),
@@ -126,6 +130,7 @@ struct PipelinedStatements::Slot {
   bool failed = false;      // an entry of the batch failed: it is undone
   bool flushing = false;    // libpq holds output the socket did not take
   absl::Time sent_at;
+  uint64_t armed = 0;  // the batch's CancelWatchdog id; 0: none
 };
 
 PipelinedStatements::PipelinedStatements(Options options)
@@ -394,7 +399,28 @@ void PipelinedStatements::Send(Slot& slot, absl::Time now) {
   slot.ended = false;
   slot.failed = false;
   slot.sent_at = now;
+  Arm(slot);
   Flush(slot);
+}
+
+void PipelinedStatements::Arm(Slot& slot) {
+  if (options_.watchdog == nullptr) return;
+  absl::Time first = absl::InfiniteFuture();
+  for (const Slot::Sent& sent : slot.batch) {
+    if (sent.pending != nullptr && sent.pending->statement.writes) {
+      first = std::min(first, sent.pending->statement.deadline);
+    }
+  }
+  if (first == absl::InfiniteFuture()) return;
+  slot.armed = options_.watchdog->Arm(
+      slot.conn, std::max(first, slot.sent_at + kCancelAfter));
+}
+
+bool PipelinedStatements::Disarm(Slot& slot) {
+  if (slot.armed == 0) return false;
+  const uint64_t armed = slot.armed;
+  slot.armed = 0;
+  return options_.watchdog->Disarm(armed);
 }
 
 void PipelinedStatements::Flush(Slot& slot) {
@@ -478,10 +504,11 @@ void PipelinedStatements::Received(Slot& slot, const PGresult* result) {
       break;
   }
   slot.failed = true;
-  if (SqlStateOf(result) == kNoSuchStatement &&
+  const std::string sqlstate = SqlStateOf(result);
+  if ((sqlstate == kNoSuchStatement || sqlstate == kQueryCanceled) &&
       ++pending.attempts < kMaxAttempts) {
     slot.prepared.erase(pending.statement.sql);
-    return;  // prepared and sent again at the batch's end
+    return;  // (prepared and) sent again at the batch's end
   }
   // A session ended by the server: the connection's loss decides.
   if (ClassifySqlState(SqlStateOf(result), "").connection_lost) return;
@@ -490,6 +517,8 @@ void PipelinedStatements::Received(Slot& slot, const PGresult* result) {
 }
 
 void PipelinedStatements::Ended(Slot& slot) {
+  // A cancel request that may still come would hit the next batch.
+  const bool drop = Disarm(slot);
   std::vector<Slot::Sent> batch = std::move(slot.batch);
   slot.batch.clear();
   slot.next = 0;
@@ -509,6 +538,7 @@ void PipelinedStatements::Ended(Slot& slot) {
     pending.outcome.reset();
     waiting_.push_front(std::move(sent->pending));
   }
+  if (drop) Lost(slot, "cancelled past a deadline");
 }
 
 void PipelinedStatements::Retry(PendingPtr pending,
@@ -539,6 +569,7 @@ void PipelinedStatements::Lost(Slot& slot, absl::string_view what) {
       "lost the connection to the database (", what, "): ", reason,
       writes ? "; the write may have been committed" : ""));
   if (slot.state == Slot::State::kReady) ready_connections_.fetch_sub(1);
+  (void)Disarm(slot);  // dropped anyway
   std::vector<Slot::Sent> batch = std::move(slot.batch);
   slot.batch.clear();
   // Sent again in the order they were sent.

@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "storage/engine/async_statements.h"
+#include "storage/postgres/cancel_watchdog.h"
 
 namespace tasks::storage {
 
@@ -60,6 +61,11 @@ class PipelinedStatements final : public AsyncStatements {
     // Statements taken and not yet answered; more are refused.
     int max_statements = 4096;
     absl::Duration connect_timeout = absl::Seconds(5);
+    // Cancels a batch still running kCancelAfter past the deadline of a
+    // write in it (a lock held elsewhere): the write answered
+    // DEADLINE_EXCEEDED is then undone, and the rest sent again. Null: none.
+    // Must outlive this.
+    CancelWatchdog* watchdog = nullptr;
   };
 
   // Starts the thread, which starts connecting.
@@ -77,6 +83,10 @@ class PipelinedStatements final : public AsyncStatements {
   // How long a batch whose statements have all passed their deadlines may
   // wait for its results before its connection is dropped.
   static constexpr absl::Duration kStalled = absl::Seconds(1);
+  // How long a batch runs before a write's deadline cancels it: batches
+  // normally take a few milliseconds, and a client with tiny deadlines must
+  // not cancel the other clients' writes in them.
+  static constexpr absl::Duration kCancelAfter = absl::Milliseconds(100);
 
  private:
   struct Pending;
@@ -93,6 +103,10 @@ class PipelinedStatements final : public AsyncStatements {
   void ContinueConnect(Slot& slot, absl::Time now);
   void Send(Slot& slot, absl::Time now);
   void Flush(Slot& slot);
+  // Arms the watchdog for the batch just sent when it holds writes with a
+  // deadline; Disarm returns true when the connection must be dropped.
+  void Arm(Slot& slot);
+  bool Disarm(Slot& slot);
   void Receive(Slot& slot);
   // The result of the batch's next entry.
   void Received(Slot& slot, const PGresult* result);
