@@ -1,0 +1,355 @@
+// TryGetTaskAsync and TryCreateTaskAsync: GetTask and CreateTask answered
+// on the store's own thread (PostgreSQL's pipelined statements), with the
+// same answers; SQLite has no such path and declines every call.
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/error_reason.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/task_store.h"
+#include "tasks/v1/tasks.pb.h"
+#include "tests/storage/task_store_fixture.h"
+#include "tests/testing/proto_matchers.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/task_builders.h"
+
+namespace tasks::storage {
+namespace {
+
+using ::tasks::testing::EqualsProto;
+using ::tasks::testing::IsOkAndHolds;
+using ::tasks::testing::ReasonIs;
+using ::tasks::testing::StatusIs;
+using ::tasks::testing::StoreBackend;
+using ::tasks::testing::TaskBuilder;
+using Code = ::absl::StatusCode;
+
+// How long the reader may take to open its connections after its first use.
+constexpr absl::Duration kReaderStart = absl::Seconds(10);
+
+// The answer of one TryGetTaskAsync, once it comes.
+class Answer {
+ public:
+  TaskStore::TaskCallback Callback() {
+    return [this](absl::StatusOr<v1::Task> task) {
+      result_ = std::move(task);
+      done_.Notify();
+    };
+  }
+  absl::StatusOr<v1::Task> Wait() {
+    EXPECT_TRUE(done_.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    return done_.HasBeenNotified() ? result_ : absl::InternalError("no answer");
+  }
+
+ private:
+  absl::Notification done_;
+  absl::StatusOr<v1::Task> result_;
+};
+
+class AsyncTaskStoreTest : public TaskStoreTest {
+ protected:
+  bool HasAsyncReads() const { return backend() != StoreBackend::kSqlite; }
+
+  // The answer of TryGetTaskAsync, retried until the store takes the call
+  // (its reader connects on first use); nullopt when it never does.
+  std::optional<absl::StatusOr<v1::Task>> GetAsync(
+      int64_t id, const AccessScope& scope,
+      absl::Time deadline = absl::InfiniteFuture()) {
+    // SQLite declines at once, every time: one try says so.
+    const absl::Time give_up =
+        absl::Now() + (HasAsyncReads() ? kReaderStart : absl::ZeroDuration());
+    do {
+      Answer answer;
+      if (store().TryGetTaskAsync(id, scope, deadline, answer.Callback())) {
+        return answer.Wait();
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    } while (absl::Now() < give_up);
+    return std::nullopt;
+  }
+
+  // The answer of TryCreateTaskAsync, once the store is connected (GetAsync
+  // first); nullopt when it declines.
+  std::optional<absl::StatusOr<v1::Task>> CreateAsync(
+      const v1::Task& task, const std::string& request_id = "",
+      const Idempotency& idempotency = {},
+      absl::Time deadline = absl::InfiniteFuture()) {
+    Answer answer;
+    if (!store().TryCreateTaskAsync(task, request_id, idempotency, deadline,
+                                    answer.Callback())) {
+      return std::nullopt;
+    }
+    return answer.Wait();
+  }
+
+  // Waits until the store takes async calls (true), or says SQLite declines.
+  bool Connected() {
+    absl::StatusOr<v1::Task> probe = CreateTask(TaskBuilder("probe").Build());
+    EXPECT_TRUE(probe.ok()) << probe.status();
+    return probe.ok() && GetAsync(probe->id(), kEveryRow).has_value();
+  }
+};
+
+TEST_P(AsyncTaskStoreTest, AnswersAsGetTaskDoes) {
+  ASSERT_OK_AND_ASSIGN(v1::Project mine, CreateProject("Mine"));
+  ASSERT_OK_AND_ASSIGN(v1::Project theirs, CreateProject("Theirs"));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task task,
+      CreateTask(TaskBuilder("read me").InProject(mine.id()).Build()));
+  std::optional<absl::StatusOr<v1::Task>> read = GetAsync(task.id(), kEveryRow);
+  if (!HasAsyncReads()) {
+    EXPECT_FALSE(read.has_value()) << "SQLite has no asynchronous reads";
+    return;
+  }
+  ASSERT_TRUE(read.has_value()) << "the store never took an async read";
+  EXPECT_THAT(*read, IsOkAndHolds(EqualsProto(task)));
+  EXPECT_THAT(store().GetTask(task.id(), kEveryRow),
+              IsOkAndHolds(EqualsProto(task)));
+  // Missing, and outside the caller's projects: the same NOT_FOUND.
+  EXPECT_THAT(*GetAsync(task.id() + 1000, kEveryRow),
+              ReasonIs(reason::kTaskNotFound));
+  EXPECT_THAT(*GetAsync(task.id(), AccessScope::Projects({theirs.id()})),
+              ReasonIs(reason::kTaskNotFound));
+  EXPECT_THAT(*GetAsync(task.id(), AccessScope::Projects({})),
+              ReasonIs(reason::kTaskNotFound));
+  EXPECT_THAT(*GetAsync(task.id(), AccessScope::Projects({theirs.id(),
+                                                          mine.id()})),
+              IsOkAndHolds(EqualsProto(task)));
+}
+
+TEST_P(AsyncTaskStoreTest, PastDeadlineIsDeadlineExceeded) {
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("late")));
+  // Connected first: a declined call says nothing about deadlines.
+  ASSERT_EQ(GetAsync(task.id(), kEveryRow).has_value(), HasAsyncReads());
+  std::optional<absl::StatusOr<v1::Task>> late =
+      GetAsync(task.id(), kEveryRow, absl::Now() - absl::Seconds(1));
+  ASSERT_EQ(late.has_value(), HasAsyncReads());
+  if (!late.has_value()) return;
+  EXPECT_THAT(*late, StatusIs(Code::kDeadlineExceeded));
+  EXPECT_THAT(*late, ReasonIs(reason::kDeadlineExceeded));
+}
+
+// Many reads at once from several threads, batched together: each gets its
+// own task, none another's.
+TEST_P(AsyncTaskStoreTest, ConcurrentReadsEachGetTheirOwnRow) {
+  std::vector<v1::Task> tasks;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK_AND_ASSIGN(v1::Task task,
+                         CreateTask(TaskBuilder(absl::StrCat("t", i))));
+    tasks.push_back(task);
+  }
+  ASSERT_EQ(GetAsync(tasks[0].id(), kEveryRow).has_value(), HasAsyncReads());
+  constexpr int kThreads = 4;
+  constexpr int kReadsPerThread = 500;
+  std::atomic<int> wrong{0}, failed{0}, declined{0};
+  absl::Mutex mu;
+  int answered = 0;
+  RunThreads(kThreads, [&](int thread) {
+    for (int i = 0; i < kReadsPerThread; ++i) {
+      const v1::Task& want = tasks[(thread * 7 + i) % tasks.size()];
+      const bool taken = store().TryGetTaskAsync(
+          want.id(), kEveryRow, absl::InfiniteFuture(),
+          [&, id = want.id(), title = want.title()](
+              absl::StatusOr<v1::Task> got) {
+            if (!got.ok()) {
+              ++failed;
+            } else if (got->id() != id || got->title() != title) {
+              ++wrong;
+            }
+            absl::MutexLock lock(&mu);
+            ++answered;
+          });
+      if (!taken) {
+        ++declined;
+        absl::MutexLock lock(&mu);
+        ++answered;
+      }
+    }
+  });
+  absl::MutexLock lock(&mu);
+  ASSERT_TRUE(mu.AwaitWithTimeout(
+      absl::Condition(
+          +[](int* n) { return *n == kThreads * kReadsPerThread; }, &answered),
+      absl::Seconds(30)));
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(declined.load(), HasAsyncReads() ? 0 : kThreads * kReadsPerThread);
+}
+
+TEST_P(AsyncTaskStoreTest, CancelCallsDeclinesLaterReads) {
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("cancelled")));
+  ASSERT_EQ(GetAsync(task.id(), kEveryRow).has_value(), HasAsyncReads());
+  store().CancelCalls();
+  Answer answer;
+  EXPECT_FALSE(store().TryGetTaskAsync(task.id(), kEveryRow,
+                                       absl::InfiniteFuture(),
+                                       answer.Callback()));
+}
+
+TEST_P(AsyncTaskStoreTest, CreateStoresTheTask) {
+  ASSERT_EQ(Connected(), HasAsyncReads());
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("P"));
+  std::optional<absl::StatusOr<v1::Task>> created = CreateAsync(
+      TaskBuilder("written").InProject(project.id()).WithDescription("d").Build());
+  if (!HasAsyncReads()) {
+    EXPECT_FALSE(created.has_value()) << "SQLite has no asynchronous writes";
+    return;
+  }
+  ASSERT_TRUE(created.has_value());
+  ASSERT_TRUE(created->ok()) << created->status();
+  EXPECT_EQ((*created)->title(), "written");
+  EXPECT_EQ((*created)->description(), "d");
+  EXPECT_EQ((*created)->project_id(), project.id());
+  // Committed before the answer: another connection sees it.
+  EXPECT_THAT(store().GetTask((*created)->id(), kEveryRow),
+              IsOkAndHolds(EqualsProto(**created)));
+}
+
+// Each refusal is the one CreateTask gives for the same draft.
+TEST_P(AsyncTaskStoreTest, CreateRefusesAsCreateTaskDoes) {
+  if (!Connected()) {
+    ASSERT_FALSE(HasAsyncReads()) << "the store never took an async call";
+    return;
+  }
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("P"));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task taken,
+      CreateTask(TaskBuilder("taken").InProject(project.id()).Build()));
+  const v1::Task drafts[] = {
+      TaskBuilder("taken").InProject(project.id()).Build(),  // title taken
+      TaskBuilder("orphan").InProject(project.id() + 1000).Build(),
+      TaskBuilder("").InProject(project.id()).Build(),  // no title
+  };
+  for (const v1::Task& draft : drafts) {
+    absl::StatusOr<v1::Task> sync = store().CreateTask(draft, "");
+    std::optional<absl::StatusOr<v1::Task>> async = CreateAsync(draft);
+    ASSERT_TRUE(async.has_value());
+    ASSERT_FALSE(sync.ok()) << draft.ShortDebugString();
+    EXPECT_THAT(*async, StatusIs(sync.status().code(),
+                                 ::testing::StrEq(std::string(
+                                     sync.status().message()))))
+        << draft.ShortDebugString();
+    EXPECT_EQ(ErrorReason(async->status()), ErrorReason(sync.status()));
+    EXPECT_EQ(ErrorField(async->status()), ErrorField(sync.status()));
+  }
+}
+
+TEST_P(AsyncTaskStoreTest, CreateReplaysItsRequestId) {
+  if (!Connected()) {
+    ASSERT_FALSE(HasAsyncReads()) << "the store never took an async call";
+    return;
+  }
+  ASSERT_OK_AND_ASSIGN(v1::Project mine, CreateProject("Mine"));
+  ASSERT_OK_AND_ASSIGN(v1::Project theirs, CreateProject("Theirs"));
+  const v1::Task draft = TaskBuilder("once").InProject(mine.id()).Build();
+  std::optional<absl::StatusOr<v1::Task>> first = CreateAsync(draft, "r-1");
+  ASSERT_TRUE(first.has_value() && first->ok());
+  // The same draft again: the same task, not a second one.
+  EXPECT_THAT(*CreateAsync(draft, "r-1"), IsOkAndHolds(EqualsProto(**first)));
+  // Another draft under the same request_id.
+  EXPECT_THAT(*CreateAsync(TaskBuilder("other").InProject(mine.id()).Build(),
+                           "r-1"),
+              ReasonIs(reason::kRequestIdReused));
+  // A replay the caller's access does not reach is as if it did not exist.
+  Idempotency narrow;
+  narrow.access = AccessScope::Projects({theirs.id()});
+  EXPECT_THAT(*CreateAsync(draft, "r-1", narrow),
+              ReasonIs(reason::kTaskNotFound));
+  // The same key in another scope is another key.
+  std::optional<absl::StatusOr<v1::Task>> elsewhere =
+      CreateAsync(TaskBuilder("once elsewhere").Build(), "r-1",
+                  ScopeNamed("someone else"));
+  ASSERT_TRUE(elsewhere.has_value());
+  EXPECT_TRUE(elsewhere->ok()) << elsewhere->status();
+}
+
+TEST_P(AsyncTaskStoreTest, CreatePastDeadlineWritesNothing) {
+  if (!Connected()) {
+    ASSERT_FALSE(HasAsyncReads()) << "the store never took an async call";
+    return;
+  }
+  std::optional<absl::StatusOr<v1::Task>> late =
+      CreateAsync(TaskBuilder("too late").Build(), "", {},
+                  absl::Now() - absl::Seconds(1));
+  ASSERT_TRUE(late.has_value());
+  EXPECT_THAT(*late, ReasonIs(reason::kDeadlineExceeded));
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> titles, ListTitles());
+  EXPECT_THAT(titles, ::testing::Not(::testing::Contains("too late")));
+}
+
+// Concurrent creates share batches (one transaction each): a create that
+// fails (a taken title) undoes only itself, every other one is committed.
+TEST_P(AsyncTaskStoreTest, FailingCreateUndoesOnlyItself) {
+  if (!Connected()) {
+    ASSERT_FALSE(HasAsyncReads()) << "the store never took an async call";
+    return;
+  }
+  ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("P"));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task taken,
+      CreateTask(TaskBuilder("taken").InProject(project.id()).Build()));
+  constexpr int kThreads = 4;
+  constexpr int kCreates = 200;  // per thread; every 4th takes "taken"
+  absl::Mutex mu;
+  int answered = 0;
+  std::vector<std::string> created;
+  int refused = 0, other = 0;
+  RunThreads(kThreads, [&](int thread) {
+    for (int i = 0; i < kCreates; ++i) {
+      const bool clash = i % 4 == 0;
+      const std::string title =
+          clash ? "taken" : absl::StrCat("t", thread, "-", i);
+      const bool sent = store().TryCreateTaskAsync(
+          TaskBuilder(title).InProject(project.id()).Build(), "", {},
+          absl::InfiniteFuture(), [&, title](absl::StatusOr<v1::Task> task) {
+            absl::MutexLock lock(&mu);
+            ++answered;
+            if (task.ok() && task->title() == title) {
+              created.push_back(title);
+            } else if (absl::IsAlreadyExists(task.status())) {
+              ++refused;
+            } else {
+              ++other;
+            }
+          });
+      if (!sent) {
+        absl::MutexLock lock(&mu);
+        ++answered;
+        ++other;
+      }
+    }
+  });
+  absl::MutexLock lock(&mu);
+  ASSERT_TRUE(mu.AwaitWithTimeout(
+      absl::Condition(
+          +[](int* n) { return *n == kThreads * kCreates; }, &answered),
+      absl::Seconds(30)));
+  EXPECT_EQ(other, 0);
+  EXPECT_EQ(refused, kThreads * kCreates / 4);
+  EXPECT_EQ(created.size(), kThreads * kCreates * 3 / 4);
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> stored,
+                       ListTitles(TasksInProject(project.id())));
+  created.push_back("taken");
+  EXPECT_THAT(stored, ::testing::UnorderedElementsAreArray(created));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, AsyncTaskStoreTest,
+    ::testing::ValuesIn(::tasks::testing::SelectedStoreBackends()),
+    [](const ::testing::TestParamInfo<StoreBackend>& info) {
+      return ::tasks::testing::StoreBackendName(info.param);
+    });
+
+}  // namespace
+}  // namespace tasks::storage
