@@ -40,6 +40,7 @@ _LIBRARIES = {
         "libsoci-dev libboost-dev",
     ),
     "sqlite3": (["sqlite3"], [], "libsqlite3-dev"),
+    "ssl": (["libssl"], [], "libssl-dev"),
 }
 
 _INSTALL_HINT = "run tools/install_deps.sh (or: apt-get install %s)"

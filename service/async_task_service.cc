@@ -166,8 +166,10 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
 
  private:
   // Hands the call to the store to answer on its own thread, when it can.
+  // Only a store that waits on a database server has such a path: with
+  // reads inline (SQLite) the call is not checked twice for nothing.
   bool TryAsync(Call& call) const {
-    if (try_async_ == nullptr) return false;
+    if (try_async_ == nullptr || state_.reads_inline) return false;
     state_.AsyncStarted();
     const bool taken = (state_.service.*try_async_)(
         &call.context(), &call.request(),

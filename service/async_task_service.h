@@ -29,7 +29,10 @@ struct FrontState;
 //   - Point reads (GetTask, GetProject) run on the queue thread that
 //     received them when `reads_on_queue_threads` (a store whose reads never
 //     wait on a network or a lock, like SQLite in WAL mode): no hand-off at
-//     all. Otherwise they run on the workers, like writes.
+//     all. Otherwise (a database server) GetTask and CreateTask are first
+//     offered to the store's asynchronous path (TaskServiceImpl's
+//     TryXxxAsync: the store answers on a thread of its own, and Stop()
+//     waits for those answers), and run on the workers when it declines.
 //   - Lists (ListTasks, ListProjects) always run on the workers: a filtered
 //     list may scan the whole table for seconds, and on a queue thread it
 //     would hold up every call of that queue, health checks included.

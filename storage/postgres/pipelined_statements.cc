@@ -1,5 +1,6 @@
 #include "storage/postgres/pipelined_statements.h"
 
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -72,6 +73,13 @@ absl::Status Failure(const PGresult* result, const ErrorContext& context) {
       ClassifySqlState(SqlStateOf(result),
                        Trimmed(PQresultErrorMessage(result))),
       context);
+}
+
+// Bytes OpenSSL has read from the socket and not yet handed to libpq, which
+// poll() cannot see (libpq's own waits check for them too).
+bool TlsPending(PGconn* conn) {
+  auto* ssl = static_cast<SSL*>(PQsslStruct(conn, "OpenSSL"));
+  return ssl != nullptr && SSL_pending(ssl) > 0;
 }
 
 int PollMilliseconds(absl::Duration left) {
@@ -433,10 +441,22 @@ void PipelinedStatements::Flush(Slot& slot) {
 }
 
 void PipelinedStatements::Receive(Slot& slot) {
-  if (PQconsumeInput(slot.conn) != 1) {
-    Lost(slot, "receiving");
-    return;
+  for (;;) {
+    if (PQconsumeInput(slot.conn) != 1) {
+      Lost(slot, "receiving");
+      return;
+    }
+    TakeResults(slot);
+    if (slot.conn == nullptr) return;  // lost
+    if (PQstatus(slot.conn) == CONNECTION_BAD) {
+      Lost(slot, "receiving");
+      return;
+    }
+    if (slot.batch.empty() || !TlsPending(slot.conn)) return;
   }
+}
+
+void PipelinedStatements::TakeResults(Slot& slot) {
   // Each statement's result is followed by a null; the batch ends with the
   // Sync's result.
   while (!slot.batch.empty() && PQisBusy(slot.conn) == 0) {
@@ -469,7 +489,6 @@ void PipelinedStatements::Receive(Slot& slot) {
     }
     Ended(slot);
   }
-  if (PQstatus(slot.conn) == CONNECTION_BAD) Lost(slot, "receiving");
 }
 
 void PipelinedStatements::Received(Slot& slot, const PGresult* result) {

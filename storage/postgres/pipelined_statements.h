@@ -108,6 +108,8 @@ class PipelinedStatements final : public AsyncStatements {
   void Arm(Slot& slot);
   bool Disarm(Slot& slot);
   void Receive(Slot& slot);
+  // Takes the results libpq has read.
+  void TakeResults(Slot& slot);
   // The result of the batch's next entry.
   void Received(Slot& slot, const PGresult* result);
   // The batch's Sync came: answers it, or sends again what a failure undid.

@@ -216,6 +216,10 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartOwned(
 
   absl::Status status = server->InitCluster();
   if (!status.ok()) return status;
+  if (!options.tls_cert_path.empty()) {
+    status = server->InstallTlsFiles();
+    if (!status.ok()) return status;
+  }
   if (options.unix_socket_only) {
     server->admin_connection_ = server->ConnectionFor("postgres");
     status = server->StartPostmaster();
@@ -336,6 +340,32 @@ absl::Status PostgresServer::InitCluster() {
                          base_dir_ + "/initdb.log");
 }
 
+absl::Status PostgresServer::InstallTlsFiles() {
+  const std::pair<const std::string*, const char*> files[] = {
+      {&options_.tls_cert_path, "server.crt"},
+      {&options_.tls_key_path, "server.key"}};
+  passwd* user = geteuid() == 0 ? getpwnam(kSystemUser) : nullptr;
+  for (const auto& [from, name] : files) {
+    std::ifstream in(*from, std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    const std::string to = absl::StrCat(base_dir_, "/", name);
+    std::ofstream out(to, std::ios::binary | std::ios::trunc);
+    out << content.str();
+    out.close();
+    if (!in || content.str().empty() || !out) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot copy ", *from, " to ", to));
+    }
+    if (chmod(to.c_str(), 0600) != 0 ||
+        (user != nullptr && chown(to.c_str(), user->pw_uid, user->pw_gid))) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot make ", to, " private: ", ErrnoText(errno)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PostgresServer::StartPostmaster() {
   // The socket goes in base_dir_ either way (never /var/run/postgresql).
   std::string options = absl::StrCat(
@@ -349,6 +379,10 @@ absl::Status PostgresServer::StartPostmaster() {
   // on (see PostgresServerOptions::durable).
   if (!options_.durable) {
     absl::StrAppend(&options, " -c fsync=off -c full_page_writes=off");
+  }
+  if (!options_.tls_cert_path.empty()) {
+    absl::StrAppend(&options, " -c ssl=on -c ssl_cert_file=", base_dir_,
+                    "/server.crt -c ssl_key_file=", base_dir_, "/server.key");
   }
   absl::Status status =
       RunPostgresTool("pg_ctl",

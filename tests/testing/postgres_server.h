@@ -29,6 +29,12 @@ struct PostgresServerOptions {
 
   // PostgreSQL's max_connections: room for several pooled stores at once.
   int max_connections = 200;
+
+  // When set (PEM files), TCP connections may use TLS (ssl=on) with this
+  // certificate and key, copied into the server's directory (PostgreSQL
+  // wants its key private to it). Clients ask for it with sslmode=require.
+  std::string tls_cert_path;
+  std::string tls_key_path;
 };
 
 // PostgresServer
@@ -133,6 +139,10 @@ class PostgresServer {
   // Starts the postmaster (on port_ unless on a Unix socket only) and waits
   // for it to accept connections.
   absl::Status StartPostmaster();
+
+  // Copies the TLS certificate and key into base_dir_, private to the
+  // server's user.
+  absl::Status InstallTlsFiles();
 
   // Runs a PostgreSQL binary (as the postgres user when root) with its output
   // appended to `log_path`; returns its exit status or why it could not run.
