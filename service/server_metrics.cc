@@ -45,10 +45,11 @@ const Histogram::BucketBoundaries& PoolWaitBuckets() {
   return *buckets;
 }
 
-// Writes per transaction, up to the group committer's 128.
+// Writes per transaction: the group committer takes up to 128, a pipelined
+// batch up to 256.
 const Histogram::BucketBoundaries& GroupBuckets() {
   static const auto* buckets =
-      new Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128};
+      new Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256};
   return *buckets;
 }
 
@@ -102,8 +103,9 @@ class ServerMetrics::Families {
                                   PoolWaitBuckets())),
         group_writes(SingleHistogram(
             registry, "tasks_db_group_commit_writes",
-            "Writes per committed transaction on SQLite (group commit; 1: "
-            "the write ran alone).",
+            "Writes per committed transaction: SQLite's group commits, "
+            "PostgreSQL's pipelined batches of creates (1: the write ran "
+            "alone).",
             GroupBuckets())),
         serving(Single(registry, "tasks_health_serving",
                        "1 while the health service reports SERVING, else "

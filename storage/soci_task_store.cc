@@ -214,7 +214,8 @@ class SociTaskStore final : public TaskStore {
  public:
   SociTaskStore(std::unique_ptr<Dialect> dialect, int pool_size,
                 absl::Duration wait_timeout, StoreObserver* observer)
-      : queries_(*dialect),
+      : observer_(observer),
+        queries_(*dialect),
         sender_(NewSenderId()),
         listener_(dialect->NewChangeSignal(sender_)),
         database_(std::move(dialect), pool_size, wait_timeout, observer) {}
@@ -863,7 +864,7 @@ class SociTaskStore final : public TaskStore {
     if (async_made_.load(std::memory_order_acquire)) return async_.get();
     absl::MutexLock lock(&async_mu_);
     if (!async_made_.load(std::memory_order_relaxed) && !async_cancelled_) {
-      async_ = database_.dialect().NewAsyncStatements();
+      async_ = database_.dialect().NewAsyncStatements(observer_);
       async_made_.store(true, std::memory_order_release);
     }
     return async_made_.load(std::memory_order_relaxed) ? async_.get()
@@ -1116,6 +1117,7 @@ class SociTaskStore final : public TaskStore {
     return context;
   }
 
+  StoreObserver* const observer_;  // may be null
   const Queries queries_;
   // Names this store's SequenceChanges runs in their NOTIFY.
   const std::string sender_;

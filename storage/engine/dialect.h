@@ -11,10 +11,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "storage/engine/async_statements.h"
 #include "storage/engine/change_signal.h"
 #include "storage/engine/db_error.h"
-#include "storage/engine/async_statements.h"
 #include "storage/schema/migration_scripts.h"
+#include "storage/store_observer.h"
 
 namespace soci {
 class session;
@@ -156,10 +157,15 @@ class Dialect {
     return nullptr;
   }
 
-  // Single-row reads without a thread waiting on each (see AsyncStatements), on
-  // connections of the reader's own outside the pool; nullptr where the
-  // backend has none (SQLite, whose reads do not wait on a server).
-  virtual std::unique_ptr<AsyncStatements> NewAsyncStatements() const { return nullptr; }
+  // Single-row statements without a thread waiting on each (see
+  // AsyncStatements), on connections of their own outside the pool; nullptr
+  // where the backend has none (SQLite, whose calls do not wait on a
+  // server). `observer`, when not null, sees their commits and must outlive
+  // them.
+  virtual std::unique_ptr<AsyncStatements> NewAsyncStatements(
+      StoreObserver* observer) const {
+    return nullptr;
+  }
 };
 
 }  // namespace tasks::storage

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/error_reason.h"
 #include "common/status_macros.h"
+#include "storage/postgres/polled_connect.h"
 
 namespace tasks::storage {
 namespace {
@@ -50,40 +51,10 @@ void ChangeListener::Cancel() {
   if (cancel_fd_ >= 0) (void)!write(cancel_fd_, &one, sizeof(one));
 }
 
-ChangeListener::Ready ChangeListener::Await(bool write, absl::Time deadline) {
-  pollfd fds[2] = {
-      {cancel_fd_, POLLIN, 0},
-      {PQsocket(connection_), static_cast<short>(write ? POLLOUT : POLLIN), 0}};
-  for (;;) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return Ready::kTimeout;
-    // Rounded up: a 0 ms poll for the last fraction would spin.
-    const int ms = static_cast<int>(std::min<int64_t>(
-        absl::ToInt64Milliseconds(left + absl::Microseconds(999)), 1 << 30));
-    const int ready = poll(fds, 2, ms);
-    if (ready < 0 && errno != EINTR) return Ready::kSocket;  // Fails next.
-    if (fds[0].revents != 0) return Ready::kCancelled;
-    if (fds[1].revents != 0) return Ready::kSocket;
-  }
-}
-
 absl::Status ChangeListener::Connect(absl::Time deadline) {
-  // Step by step rather than PQconnectdb and PQexec, so that Cancel() and
-  // the deadline end a connect to a server that does not answer.
-  connection_ = PQconnectStart(conninfo_.c_str());
-  if (connection_ == nullptr || PQstatus(connection_) == CONNECTION_BAD) {
-    return Lost("connecting to listen for changes");
-  }
-  for (PostgresPollingStatusType step = PGRES_POLLING_WRITING;
-       step != PGRES_POLLING_OK; step = PQconnectPoll(connection_)) {
-    if (step == PGRES_POLLING_FAILED) {
-      return Lost("connecting to listen for changes");
-    }
-    RETURN_IF_ERROR(Step(Await(step == PGRES_POLLING_WRITING, deadline),
-                         "connecting to listen for changes"));
-  }
-  PQsetNoticeProcessor(
-      connection_, [](void*, const char*) {}, nullptr);
+  ASSIGN_OR_RETURN(connection_,
+                   ConnectPolled(conninfo_, deadline, cancel_fd_,
+                                 "connecting to listen for changes"));
   if (PQsetnonblocking(connection_, 1) != 0 ||
       PQsendQuery(connection_,
                   absl::StrCat("LISTEN ", kTaskChangesChannel).c_str()) == 0) {
@@ -107,14 +78,18 @@ absl::Status ChangeListener::Connect(absl::Time deadline) {
   return absl::OkStatus();
 }
 
-absl::Status ChangeListener::Step(Ready ready, const char* what) {
+SocketWait ChangeListener::Await(bool write, absl::Time deadline) {
+  return WaitForSocket(PQsocket(connection_), write, cancel_fd_, deadline);
+}
+
+absl::Status ChangeListener::Step(SocketWait ready, const char* what) {
   switch (ready) {
-    case Ready::kSocket:
+    case SocketWait::kReady:
       return absl::OkStatus();
-    case Ready::kCancelled:
+    case SocketWait::kCancelled:
       (void)Lost(what);
       return ShuttingDown();
-    case Ready::kTimeout:
+    case SocketWait::kTimeout:
       (void)Lost(what);
       return Unavailable(absl::StrCat(what, ": timed out"));
   }
@@ -153,11 +128,11 @@ absl::StatusOr<bool> ChangeListener::Wait(absl::Duration timeout) {
     if (PQconsumeInput(connection_) == 0) return Lost("waiting for changes");
     if (TakeNotifications()) return true;
     switch (Await(/*write=*/false, deadline)) {
-      case Ready::kSocket:
+      case SocketWait::kReady:
         break;
-      case Ready::kCancelled:
+      case SocketWait::kCancelled:
         return ShuttingDown();
-      case Ready::kTimeout:
+      case SocketWait::kTimeout:
         return false;
     }
   }

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "storage/engine/change_signal.h"
+#include "storage/postgres/polled_connect.h"
 
 namespace tasks::storage {
 
@@ -49,16 +50,13 @@ class ChangeListener final : public ChangeSignal {
   void Cancel() override;
 
  private:
-  // What Await saw first.
-  enum class Ready { kSocket, kCancelled, kTimeout };
-
   // Waits until the connection's socket is readable (writable when `write`),
   // Cancel() was called or `deadline` passed.
-  Ready Await(bool write, absl::Time deadline)
+  SocketWait Await(bool write, absl::Time deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(wait_mu_);
-  // OK for kSocket; otherwise drops the connection and says why `what`
+  // OK for kReady; otherwise drops the connection and says why `what`
   // failed.
-  absl::Status Step(Ready ready, const char* what)
+  absl::Status Step(SocketWait ready, const char* what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(wait_mu_);
   // Opens the connection and LISTENs by `deadline`. UNAVAILABLE on failure.
   absl::Status Connect(absl::Time deadline)

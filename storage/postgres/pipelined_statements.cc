@@ -17,6 +17,7 @@
 #include "common/error_reason.h"
 #include "storage/engine/db_error.h"
 #include "storage/postgres/libpq_values.h"
+#include "storage/postgres/polled_connect.h"
 #include "storage/postgres/sqlstate.h"
 #include "storage/sql/prepared_statement.h"
 
@@ -27,19 +28,27 @@ using Outcome = absl::StatusOr<std::optional<schema::Row>>;
 
 // Statements per batch; the rest wait for the connection's next one.
 constexpr size_t kMaxBatch = 256;
-// A statement is sent again at most once: a read after a lost connection,
-// any statement whose prepared statement the server forgot or whose batch
-// was cancelled.
+// A statement is sent again at most once for a failure not its own: a read
+// after a lost connection, any statement whose prepared statement the
+// server forgot, or whose batch was cancelled or could not be set up.
 constexpr int kMaxAttempts = 2;
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 constexpr absl::Duration kMaxPoll = absl::Seconds(1);
 // SQLSTATE invalid_sql_statement_name: a prepared statement the server
-// forgot (DISCARD ALL by a pooler); prepared again and sent again.
+// forgot (DISCARD ALL by a pooler).
 constexpr char kNoSuchStatement[] = "26000";
-// SQLSTATE query_canceled: the batch was cancelled for a write past its
-// deadline (see Options::watchdog); the others in it are sent again.
+// SQLSTATE query_canceled: the batch was cancelled at a write's deadline.
 constexpr char kQueryCanceled[] = "57014";
+
+// First in a batch with writes: lock_timeout for its transaction only.
+const std::string& LockTimeoutSql() {
+  static const auto* sql = new std::string(absl::StrCat(
+      "SELECT set_config('lock_timeout', '",
+      absl::ToInt64Milliseconds(PipelinedStatements::kLockTimeout),
+      "ms', true)"));
+  return *sql;
+}
 
 absl::Status Unavailable(absl::string_view message) {
   return WithReason(absl::UnavailableError(message),
@@ -50,16 +59,16 @@ absl::Status ShuttingDown() {
   return Unavailable("the store is shutting down");
 }
 
+// `failure` for a write that was sent and may have been committed.
+absl::Status MayHaveCommitted(const absl::Status& failure) {
+  return Unavailable(absl::StrCat(failure.message(),
+                                  "; the write may have been committed"));
+}
+
 std::string Trimmed(const char* text) {
   std::string message = text != nullptr ? text : "";
   while (!message.empty() && message.back() == '\n') message.pop_back();
   return message;
-}
-
-// A statement name no other statement of the process ever had.
-std::string NewStatementName() {
-  static std::atomic<uint64_t> last{0};
-  return absl::StrCat("async_", last.fetch_add(1) + 1);
 }
 
 std::string SqlStateOf(const PGresult* result) {
@@ -67,12 +76,10 @@ std::string SqlStateOf(const PGresult* result) {
   return state != nullptr ? state : "";
 }
 
-// The status of a failed statement's `result`.
-absl::Status Failure(const PGresult* result, const ErrorContext& context) {
-  return DbErrorToStatus(
-      ClassifySqlState(SqlStateOf(result),
-                       Trimmed(PQresultErrorMessage(result))),
-      context);
+// A statement name no other statement of the process ever had.
+std::string NewStatementName() {
+  static std::atomic<uint64_t> last{0};
+  return absl::StrCat("async_", last.fetch_add(1) + 1);
 }
 
 // Bytes OpenSSL has read from the socket and not yet handed to libpq, which
@@ -93,8 +100,7 @@ int PollMilliseconds(absl::Duration left) {
 
 struct PipelinedStatements::Pending {
   AsyncStatement statement;
-  // Times sent again: after a lost connection (reads only), or for a
-  // prepared statement the server forgot.
+  // Times sent again for a failure not its own (see kMaxAttempts).
   int attempts = 0;
   // Its result in the batch in flight, until the batch ends.
   std::optional<Outcome> outcome;
@@ -109,6 +115,7 @@ struct PipelinedStatements::Pending {
     std::move(done)(std::move(result));
   }
   bool answered() const { return !statement.done; }
+  bool writes() const { return statement.writes; }
 };
 
 struct PipelinedStatements::Statement {
@@ -118,36 +125,42 @@ struct PipelinedStatements::Statement {
 
 struct PipelinedStatements::Slot {
   enum class State { kDown, kConnecting, kReady };
-  // What a batch sent, in order: statements, and Prepares.
+  // What a batch sent, in order: statements, Prepares, and a write batch's
+  // lock_timeout first.
   struct Sent {
-    PendingPtr pending;                    // null for a Prepare
+    PendingPtr pending;                    // null for a Prepare or the setup
     const std::string* prepare = nullptr;  // the SQL a Prepare prepares
   };
 
+  explicit Slot(int index) : index(index) {}
+
+  const int index;
   State state = State::kDown;
   PGconn* conn = nullptr;
-  bool connect_writes = true;  // PQconnectPoll waits to write, else read
-  // kConnecting: when to give up; kDown: when to connect again.
-  absl::Time deadline = absl::InfinitePast();
+  absl::Time retry_at = absl::InfinitePast();  // kDown: when to connect
   absl::Duration backoff = absl::ZeroDuration();
   // The SQL texts prepared on this connection, with their names.
   absl::flat_hash_map<const std::string*, std::string> prepared;
-  std::vector<Sent> batch;  // in flight; empty: none
-  size_t next = 0;          // the entry whose result comes next
-  bool ended = false;       // its result was read; the null after it is next
-  bool failed = false;      // an entry of the batch failed: it is undone
-  bool flushing = false;    // libpq holds output the socket did not take
+  std::vector<Sent> batch;    // in flight; empty: none
+  size_t next = 0;            // the entry whose result comes next
+  bool ended = false;         // its result was read; the null after it next
+  bool failed = false;        // an entry failed: the batch is undone
+  bool setup_failed = false;  // its lock_timeout could not be set
+  bool synced = false;        // its Sync is queued: its writes may commit
+  bool flushing = false;      // libpq holds output the socket did not take
   absl::Time sent_at;
   uint64_t armed = 0;  // the batch's CancelWatchdog id; 0: none
 };
 
 PipelinedStatements::PipelinedStatements(Options options)
     : options_(std::move(options)),
-      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   for (int i = 0; i < std::max(1, options_.connections); ++i) {
-    slots_.push_back(std::make_unique<Slot>());
+    slots_.push_back(std::make_unique<Slot>(i));
   }
   thread_ = std::thread([this] { Run(); });
+  connector_ = std::thread([this] { ConnectLoop(); });
 }
 
 PipelinedStatements::~PipelinedStatements() {
@@ -156,8 +169,15 @@ PipelinedStatements::~PipelinedStatements() {
     stopping_ = true;
   }
   Wake();
+  const uint64_t one = 1;
+  if (stop_fd_ >= 0) (void)!write(stop_fd_, &one, sizeof(one));
+  connector_.join();
   thread_.join();
+  for (Opened& opened : opened_) {
+    if (opened.second.ok()) PQfinish(*opened.second);
+  }
   if (wake_fd_ >= 0) close(wake_fd_);
+  if (stop_fd_ >= 0) close(stop_fd_);
 }
 
 bool PipelinedStatements::TrySend(AsyncStatement statement) {
@@ -198,13 +218,38 @@ void PipelinedStatements::Release(PendingPtr& pending) {
   statements_taken_.fetch_sub(1, std::memory_order_relaxed);
 }
 
+bool PipelinedStatements::HasConnectWork() const {
+  return stopping_ || !connect_requests_.empty();
+}
+
+void PipelinedStatements::ConnectLoop() {
+  for (;;) {
+    int index = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &PipelinedStatements::HasConnectWork));
+      if (stopping_) return;
+      index = connect_requests_.front();
+      connect_requests_.pop_front();
+    }
+    absl::StatusOr<PGconn*> conn =
+        ConnectPolled(options_.conninfo, absl::Now() + options_.connect_timeout,
+                      stop_fd_, "connecting");
+    {
+      absl::MutexLock lock(&mu_);
+      opened_.emplace_back(index, std::move(conn));
+    }
+    Wake();
+  }
+}
+
 void PipelinedStatements::Run() {
-  const absl::Time now = absl::Now();
-  for (auto& slot : slots_) Connect(*slot, now);
+  for (auto& slot : slots_) Connect(*slot);
   while (Step()) {
   }
   FailAll(ShuttingDown());
   for (auto& slot : slots_) {
+    (void)Disarm(*slot);
     for (Slot::Sent& sent : slot->batch) {
       if (sent.pending != nullptr) Release(sent.pending);
     }
@@ -213,18 +258,24 @@ void PipelinedStatements::Run() {
 }
 
 bool PipelinedStatements::Step() {
+  std::vector<Opened> opened;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return false;
     for (PendingPtr& pending : incoming_) waiting_.push_back(std::move(pending));
     incoming_.clear();
+    opened.swap(opened_);
   }
   absl::Time now = absl::Now();
-  if (cancelled_.load()) FailAll(ShuttingDown());
+  for (Opened& one : opened) {
+    Open(*slots_[one.first], std::move(one.second), now);
+  }
+  const bool cancelled = cancelled_.load();
+  if (cancelled) FailAll(ShuttingDown());
   for (auto& slot : slots_) {
-    if (slot->state == Slot::State::kDown && now >= slot->deadline &&
-        !cancelled_.load()) {
-      Connect(*slot, now);
+    if (slot->state == Slot::State::kDown && now >= slot->retry_at &&
+        !cancelled) {
+      Connect(*slot);
     }
   }
   const absl::Time earliest = Expire(now);
@@ -248,33 +299,22 @@ bool PipelinedStatements::Step() {
   std::vector<Slot*> polled = {nullptr};
   absl::Time wake_at = std::min(earliest, now + kMaxPoll);
   for (auto& slot : slots_) {
-    switch (slot->state) {
-      case Slot::State::kDown:
-        wake_at = std::min(wake_at, slot->deadline);
-        continue;
-      case Slot::State::kConnecting:
-        wake_at = std::min(wake_at, slot->deadline);
-        fds.push_back({PQsocket(slot->conn),
-                       static_cast<short>(slot->connect_writes ? POLLOUT
-                                                               : POLLIN),
-                       0});
-        break;
-      case Slot::State::kReady:
-        if (!slot->batch.empty()) {
-          wake_at = std::min(wake_at, slot->sent_at + kStalled);
-        }
-        fds.push_back({PQsocket(slot->conn),
-                       static_cast<short>(POLLIN |
-                                          (slot->flushing ? POLLOUT : 0)),
-                       0});
-        break;
+    if (slot->state == Slot::State::kDown && !cancelled) {
+      wake_at = std::min(wake_at, slot->retry_at);
     }
+    if (slot->state != Slot::State::kReady) continue;
+    if (!slot->batch.empty()) {
+      wake_at = std::min(wake_at, slot->sent_at + kStalled);
+    }
+    fds.push_back(
+        {PQsocket(slot->conn),
+         static_cast<short>(POLLIN | (slot->flushing ? POLLOUT : 0)), 0});
     polled.push_back(slot.get());
   }
   int timeout = PollMilliseconds(wake_at - now);
   {
     absl::MutexLock lock(&mu_);
-    if (!incoming_.empty() || stopping_) {
+    if (!incoming_.empty() || !opened_.empty() || stopping_) {
       timeout = 0;
     } else if (timeout > 0) {
       sleeping_ = true;
@@ -290,14 +330,9 @@ bool PipelinedStatements::Step() {
     uint64_t count;
     (void)!read(wake_fd_, &count, sizeof(count));
   }
-  now = absl::Now();
   for (size_t i = 1; i < fds.size(); ++i) {
     if (fds[i].revents == 0) continue;
     Slot& slot = *polled[i];
-    if (slot.state == Slot::State::kConnecting) {
-      ContinueConnect(slot, now);
-      continue;
-    }
     if ((fds[i].revents & POLLOUT) != 0 && slot.flushing) Flush(slot);
     if (slot.state == Slot::State::kReady &&
         (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0) {
@@ -314,43 +349,39 @@ bool PipelinedStatements::AnyConnectionUp() const {
   return false;
 }
 
-void PipelinedStatements::Connect(Slot& slot, absl::Time now) {
-  // Step by step, so that a server that does not answer holds up nothing
-  // but this connection.
-  slot.conn = PQconnectStart(options_.conninfo.c_str());
-  if (slot.conn == nullptr || PQstatus(slot.conn) == CONNECTION_BAD) {
-    Lost(slot, "connecting");
-    return;
-  }
+void PipelinedStatements::Connect(Slot& slot) {
   slot.state = Slot::State::kConnecting;
-  slot.connect_writes = true;
-  slot.deadline = now + options_.connect_timeout;
+  absl::MutexLock lock(&mu_);
+  connect_requests_.push_back(slot.index);
 }
 
-void PipelinedStatements::ContinueConnect(Slot& slot, absl::Time now) {
-  switch (PQconnectPoll(slot.conn)) {
-    case PGRES_POLLING_READING:
-      slot.connect_writes = false;
-      return;
-    case PGRES_POLLING_WRITING:
-      slot.connect_writes = true;
-      return;
-    case PGRES_POLLING_OK:
-      break;
-    default:
-      Lost(slot, "connecting");
-      return;
+void PipelinedStatements::Open(Slot& slot, absl::StatusOr<PGconn*> conn,
+                               absl::Time now) {
+  if (conn.ok() && !cancelled_.load() &&
+      (PQsetnonblocking(*conn, 1) != 0 || PQenterPipelineMode(*conn) != 1)) {
+    PQfinish(*conn);
+    conn = Unavailable("cannot enter pipeline mode");
   }
-  PQsetNoticeProcessor(
-      slot.conn, [](void*, const char*) {}, nullptr);
-  if (PQsetnonblocking(slot.conn, 1) != 0 ||
-      PQenterPipelineMode(slot.conn) != 1) {
-    Lost(slot, "entering pipeline mode");
+  if (!conn.ok() || cancelled_.load()) {
+    if (conn.ok()) PQfinish(*conn);
+    slot.state = Slot::State::kDown;
+    slot.retry_at = now + slot.backoff;
+    slot.backoff = slot.backoff == absl::ZeroDuration()
+                       ? kFirstBackoff
+                       : std::min(2 * slot.backoff, kMaxBackoff);
     return;
   }
+  slot.conn = *conn;
   slot.state = Slot::State::kReady;
   slot.backoff = absl::ZeroDuration();
   ready_connections_.fetch_add(1);
+}
+
+const PipelinedStatements::Slot* PipelinedStatements::WriteSlot() const {
+  for (const auto& slot : slots_) {
+    if (slot->state == Slot::State::kReady) return slot.get();
+  }
+  return nullptr;
 }
 
 const PipelinedStatements::Statement& PipelinedStatements::StatementFor(
@@ -364,13 +395,42 @@ const PipelinedStatements::Statement& PipelinedStatements::StatementFor(
 }
 
 void PipelinedStatements::Send(Slot& slot, absl::Time now) {
-  const size_t count = std::min(waiting_.size(), kMaxBatch);
-  for (size_t i = 0; i < count; ++i) {
-    PendingPtr pending = std::move(waiting_.front());
-    waiting_.pop_front();
-    const std::string* sql = pending->statement.sql;
+  const bool takes_writes = WriteSlot() == &slot;
+  const bool takes_reads = !takes_writes || ready_connections_.load() == 1;
+  std::vector<PendingPtr> picked;
+  std::deque<PendingPtr> rest;
+  for (PendingPtr& pending : waiting_) {
+    const bool fits = pending->writes() ? takes_writes : takes_reads;
+    if (fits && picked.size() < kMaxBatch) {
+      picked.push_back(std::move(pending));
+    } else {
+      rest.push_back(std::move(pending));
+    }
+  }
+  waiting_ = std::move(rest);
+  if (picked.empty()) return;
+  // On a failure to send, what was not sent waits for another connection.
+  auto unsent = [&](size_t from) {
+    for (size_t i = picked.size(); i > from; --i) {
+      waiting_.push_front(std::move(picked[i - 1]));
+    }
+  };
+  const bool writes = std::any_of(
+      picked.begin(), picked.end(),
+      [](const PendingPtr& pending) { return pending->writes(); });
+  if (writes) {
+    if (PQsendQueryParams(slot.conn, LockTimeoutSql().c_str(), 0, nullptr,
+                          nullptr, nullptr, nullptr, 0) != 1) {
+      unsent(0);
+      Lost(slot, "sending");
+      return;
+    }
+    slot.batch.push_back({nullptr, nullptr});
+  }
+  for (size_t i = 0; i < picked.size(); ++i) {
+    const std::string* sql = picked[i]->statement.sql;
     const Statement& statement = StatementFor(sql);
-    const LibpqParams params(pending->statement.params, statement.names);
+    const LibpqParams params(picked[i]->statement.params, statement.names);
     bool sent = false;
     if (options_.named_statements) {
       auto [it, added] = slot.prepared.try_emplace(sql);
@@ -379,7 +439,7 @@ void PipelinedStatements::Send(Slot& slot, absl::Time now) {
         if (PQsendPrepare(slot.conn, it->second.c_str(),
                           statement.positional.c_str(), params.size(),
                           nullptr) != 1) {
-          waiting_.push_front(std::move(pending));
+          unsent(i);
           Lost(slot, "sending");
           return;
         }
@@ -393,42 +453,24 @@ void PipelinedStatements::Send(Slot& slot, absl::Time now) {
                                nullptr, nullptr, 0) == 1;
     }
     if (!sent) {
-      waiting_.push_front(std::move(pending));
+      unsent(i);
       Lost(slot, "sending");
       return;
     }
-    slot.batch.push_back({std::move(pending), nullptr});
+    slot.batch.push_back({std::move(picked[i]), nullptr});
   }
   if (PQpipelineSync(slot.conn) != 1) {
     Lost(slot, "sending");
     return;
   }
+  slot.synced = true;
   slot.next = 0;
   slot.ended = false;
   slot.failed = false;
+  slot.setup_failed = false;
   slot.sent_at = now;
   Arm(slot);
   Flush(slot);
-}
-
-void PipelinedStatements::Arm(Slot& slot) {
-  if (options_.watchdog == nullptr) return;
-  absl::Time first = absl::InfiniteFuture();
-  for (const Slot::Sent& sent : slot.batch) {
-    if (sent.pending != nullptr && sent.pending->statement.writes) {
-      first = std::min(first, sent.pending->statement.deadline);
-    }
-  }
-  if (first == absl::InfiniteFuture()) return;
-  slot.armed = options_.watchdog->Arm(
-      slot.conn, std::max(first, slot.sent_at + kCancelAfter));
-}
-
-bool PipelinedStatements::Disarm(Slot& slot) {
-  if (slot.armed == 0) return false;
-  const uint64_t armed = slot.armed;
-  slot.armed = 0;
-  return options_.watchdog->Disarm(armed);
 }
 
 void PipelinedStatements::Flush(Slot& slot) {
@@ -438,6 +480,26 @@ void PipelinedStatements::Flush(Slot& slot) {
     return;
   }
   slot.flushing = flushed == 1;
+}
+
+void PipelinedStatements::Arm(Slot& slot) {
+  if (options_.watchdog == nullptr) return;
+  // The last deadline: a caller's short one does not cancel the others'.
+  absl::Time last = absl::InfinitePast();
+  for (const Slot::Sent& sent : slot.batch) {
+    if (sent.pending != nullptr && sent.pending->writes()) {
+      last = std::max(last, sent.pending->statement.deadline);
+    }
+  }
+  if (last == absl::InfinitePast() || last == absl::InfiniteFuture()) return;
+  slot.armed = options_.watchdog->Arm(slot.conn, last);
+}
+
+bool PipelinedStatements::Disarm(Slot& slot) {
+  if (slot.armed == 0) return false;
+  const uint64_t armed = slot.armed;
+  slot.armed = 0;
+  return options_.watchdog->Disarm(armed);
 }
 
 void PipelinedStatements::Receive(Slot& slot) {
@@ -494,54 +556,71 @@ void PipelinedStatements::TakeResults(Slot& slot) {
 void PipelinedStatements::Received(Slot& slot, const PGresult* result) {
   Slot::Sent& sent = slot.batch[slot.next];
   const ExecStatusType status = PQresultStatus(result);
-  if (sent.prepare != nullptr) {
-    // The statement right after it, which uses it, fails with its error.
-    if (status != PGRES_COMMAND_OK) {
-      slot.prepared.erase(sent.prepare);
-      slot.failed = true;
-      Pending& user = *slot.batch[slot.next + 1].pending;
-      user.failed = true;
-      user.outcome.emplace(Failure(result, user.statement.context));
+  const bool succeeded =
+      status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+  // Aborted by an earlier failure: sent again at the batch's end.
+  if (status == PGRES_PIPELINE_ABORTED) return;
+  if (sent.pending == nullptr) {  // a Prepare, or the batch's setup
+    if (succeeded) return;
+    slot.failed = true;
+    if (sent.prepare == nullptr) {
+      slot.setup_failed = true;
+      return;
     }
+    slot.prepared.erase(sent.prepare);
+    // The statement right after it uses it.
+    Failed(slot, *slot.batch[slot.next + 1].pending, result);
     return;
   }
   Pending& pending = *sent.pending;
-  switch (status) {
-    case PGRES_TUPLES_OK:
-    case PGRES_COMMAND_OK:
-      if (PQntuples(result) == 0) {
-        pending.outcome.emplace(std::nullopt);
-      } else if (pending.statement.table == nullptr) {
-        pending.outcome.emplace(schema::Row());
-      } else {
-        pending.outcome.emplace(RowOf(result, *pending.statement.table));
-      }
-      return;
-    case PGRES_PIPELINE_ABORTED:
-      return;  // sent again at the batch's end
-    default:
-      break;
+  if (!succeeded) {
+    Failed(slot, pending, result);
+    return;
   }
+  if (PQntuples(result) == 0) {
+    pending.outcome.emplace(std::nullopt);
+  } else if (pending.statement.table == nullptr) {
+    pending.outcome.emplace(schema::Row());
+  } else {
+    pending.outcome.emplace(RowOf(result, *pending.statement.table));
+  }
+}
+
+void PipelinedStatements::Failed(Slot& slot, Pending& pending,
+                                 const PGresult* result) {
   slot.failed = true;
   const std::string sqlstate = SqlStateOf(result);
-  if ((sqlstate == kNoSuchStatement || sqlstate == kQueryCanceled) &&
-      ++pending.attempts < kMaxAttempts) {
+  const DbError error =
+      ClassifySqlState(sqlstate, Trimmed(PQresultErrorMessage(result)));
+  // Not its own doing: the server forgot the statement, the batch was
+  // cancelled, or the session is ending (its loss then decides).
+  const bool not_its_own = sqlstate == kNoSuchStatement ||
+                           sqlstate == kQueryCanceled || error.connection_lost;
+  if (not_its_own && ++pending.attempts < kMaxAttempts) {
     slot.prepared.erase(pending.statement.sql);
-    return;  // (prepared and) sent again at the batch's end
+    return;
   }
-  // A session ended by the server: the connection's loss decides.
-  if (ClassifySqlState(SqlStateOf(result), "").connection_lost) return;
   pending.failed = true;
-  pending.outcome.emplace(Failure(result, pending.statement.context));
+  pending.outcome.emplace(DbErrorToStatus(error, pending.statement.context));
 }
 
 void PipelinedStatements::Ended(Slot& slot) {
   // A cancel request that may still come would hit the next batch.
-  const bool drop = Disarm(slot);
+  const bool drop = Disarm(slot) || slot.setup_failed;
+  const bool setup_failed = slot.setup_failed;
+  const bool failed = slot.failed;
   std::vector<Slot::Sent> batch = std::move(slot.batch);
   slot.batch.clear();
   slot.next = 0;
-  const bool failed = slot.failed;
+  slot.synced = false;
+  slot.setup_failed = false;
+  if (!failed && options_.observer != nullptr) {
+    const int writes = static_cast<int>(std::count_if(
+        batch.begin(), batch.end(), [](const Slot::Sent& sent) {
+          return sent.pending != nullptr && sent.pending->writes();
+        }));
+    if (writes > 0) options_.observer->OnGroupCommit(writes);
+  }
   // Sent again in the order they were sent, ahead of newer statements: a
   // failed batch was undone, so nothing in it happened but the failure.
   for (auto sent = batch.rbegin(); sent != batch.rend(); ++sent) {
@@ -550,14 +629,19 @@ void PipelinedStatements::Ended(Slot& slot) {
     if (pending.outcome.has_value() && (!failed || pending.failed)) {
       pending.Answer(*std::move(pending.outcome));
     }
+    if (!pending.answered() && setup_failed &&
+        ++pending.attempts >= kMaxAttempts) {
+      pending.Answer(Unavailable("cannot set the transaction's lock_timeout"));
+    }
     if (pending.answered()) {
       Release(sent->pending);
       continue;
     }
     pending.outcome.reset();
+    pending.failed = false;
     waiting_.push_front(std::move(sent->pending));
   }
-  if (drop) Lost(slot, "cancelled past a deadline");
+  if (drop) Lost(slot, "its batch was cancelled or could not be set up");
 }
 
 void PipelinedStatements::Retry(PendingPtr pending,
@@ -568,42 +652,48 @@ void PipelinedStatements::Retry(PendingPtr pending,
   }
   pending->outcome.reset();
   pending->failed = false;
-  if (!pending->statement.writes && ++pending->attempts < kMaxAttempts &&
+  if (!pending->writes() && ++pending->attempts < kMaxAttempts &&
       !cancelled_.load()) {
     waiting_.push_front(std::move(pending));
     return;
   }
-  pending->Answer(failure);
+  pending->Answer(pending->writes() ? MayHaveCommitted(failure) : failure);
   Release(pending);
 }
 
 void PipelinedStatements::Lost(Slot& slot, absl::string_view what) {
-  const std::string reason =
-      slot.conn != nullptr ? Trimmed(PQerrorMessage(slot.conn)) : "";
-  const bool writes = std::any_of(
-      slot.batch.begin(), slot.batch.end(), [](const Slot::Sent& sent) {
-        return sent.pending != nullptr && sent.pending->statement.writes;
-      });
   const absl::Status failure = Unavailable(absl::StrCat(
-      "lost the connection to the database (", what, "): ", reason,
-      writes ? "; the write may have been committed" : ""));
+      "lost the connection to the database (", what, ")",
+      slot.conn != nullptr ? ": " : "",
+      slot.conn != nullptr ? Trimmed(PQerrorMessage(slot.conn)) : ""));
   if (slot.state == Slot::State::kReady) ready_connections_.fetch_sub(1);
   (void)Disarm(slot);  // dropped anyway
+  const bool synced = slot.synced;
   std::vector<Slot::Sent> batch = std::move(slot.batch);
   slot.batch.clear();
   // Sent again in the order they were sent.
   for (auto sent = batch.rbegin(); sent != batch.rend(); ++sent) {
-    if (sent->pending != nullptr) Retry(std::move(sent->pending), failure);
+    if (sent->pending == nullptr) continue;
+    Pending& pending = *sent->pending;
+    // Without its Sync, nothing of the batch can have committed.
+    if (!synced && !pending.answered() && ++pending.attempts < kMaxAttempts &&
+        !cancelled_.load()) {
+      waiting_.push_front(std::move(sent->pending));
+      continue;
+    }
+    Retry(std::move(sent->pending), failure);
   }
   slot.next = 0;
   slot.ended = false;
   slot.failed = false;
+  slot.setup_failed = false;
+  slot.synced = false;
   slot.flushing = false;
   slot.prepared.clear();
   if (slot.conn != nullptr) PQfinish(slot.conn);
   slot.conn = nullptr;
   slot.state = Slot::State::kDown;
-  slot.deadline = absl::Now() + slot.backoff;
+  slot.retry_at = absl::Now() + slot.backoff;
   slot.backoff = slot.backoff == absl::ZeroDuration()
                      ? kFirstBackoff
                      : std::min(2 * slot.backoff, kMaxBackoff);
@@ -624,10 +714,6 @@ absl::Time PipelinedStatements::Expire(absl::Time now) {
     it = waiting_.erase(it);
   }
   for (auto& slot : slots_) {
-    if (slot->state == Slot::State::kConnecting && now >= slot->deadline) {
-      Lost(*slot, "connecting: timed out");
-      continue;
-    }
     bool awaited = false;  // some caller still waits for this batch
     for (Slot::Sent& sent : slot->batch) {
       if (sent.pending == nullptr || sent.pending->answered()) continue;
@@ -661,7 +747,10 @@ void PipelinedStatements::FailAll(const absl::Status& status) {
   waiting_.clear();
   for (auto& slot : slots_) {
     for (Slot::Sent& sent : slot->batch) {
-      if (sent.pending != nullptr) sent.pending->Answer(status);
+      if (sent.pending == nullptr) continue;
+      sent.pending->Answer(sent.pending->writes() && slot->synced
+                               ? MayHaveCommitted(status)
+                               : status);
     }
   }
 }

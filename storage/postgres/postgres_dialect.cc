@@ -224,7 +224,8 @@ class PostgresDialect final : public Dialect {
 
   // Two connections: one can take new statements while the other's batch
   // is in flight (one, two and four measured the same).
-  std::unique_ptr<AsyncStatements> NewAsyncStatements() const override {
+  std::unique_ptr<AsyncStatements> NewAsyncStatements(
+      StoreObserver* observer) const override {
     PipelinedStatements::Options options;
     options.conninfo = connection_;
     options.named_statements = named_statements_;
@@ -232,6 +233,7 @@ class PostgresDialect final : public Dialect {
     options.connect_timeout =
         absl::Seconds(std::max(connect_seconds_, int64_t{5}));
     options.watchdog = &watchdog_;
+    options.observer = observer;
     return std::make_unique<PipelinedStatements>(std::move(options));
   }
 

@@ -45,9 +45,10 @@ DbError ClassifySqlState(absl::string_view code, std::string message) {
   } else if (code == "53100") {  // disk_full
     result.kind = DbErrorKind::kStorageFull;
   } else if (absl::StartsWith(code, "53") || code == "40001" ||
-             code == "40P01" || code == "57014") {
+             code == "40P01" || code == "57014" || code == "55P03") {
     // Out of resources, serialization failure, deadlock, cancelled (the
-    // call's deadline, see ArmDeadline): safe to retry.
+    // call's deadline, see ArmDeadline), a lock not had within
+    // lock_timeout: safe to retry.
     result.kind = DbErrorKind::kUnavailable;
   }
   return result;
