@@ -124,8 +124,9 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   // The handler's variant that answers on a store thread, or declines.
   using Reply =
       absl::AnyInvocable<void(const grpc::Status&, const Response&) &&>;
-  using TryAsyncFn = bool (TaskServiceImpl::*)(grpc::ServerContext*,
-                                               const Request*, Reply);
+  using TryAsyncFn = bool (TaskServiceImpl::*)(
+      grpc::ServerContext*, const Request*, Reply,
+      TaskServiceImpl::RunBlocking);
   using Call = AsyncUnaryCall<Request, Response>;
 
   TaskMethod(FrontState& state, absl::string_view name, RequestFn request,
@@ -159,7 +160,13 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
       Answer(call);
     } else if (TryAsync(call)) {
       return;
-    } else if (!state_.workers.TrySubmit([this, &call] { Answer(call); })) {
+    } else {
+      OnWorker(call);
+    }
+  }
+
+  void OnWorker(Call& call) const {
+    if (!state_.workers.TrySubmit([this, &call] { Answer(call); })) {
       call.Finish(Busy("every worker thread is"), Response());
     }
   }
@@ -175,6 +182,10 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
         &call.context(), &call.request(),
         [this, &call](const grpc::Status& status, const Response& response) {
           call.Finish(status, response);
+          state_.AsyncEnded();
+        },
+        [this, &call] {
+          OnWorker(call);
           state_.AsyncEnded();
         });
     if (!taken) state_.AsyncEnded();

@@ -15,6 +15,7 @@
 #include "common/status_macros.h"
 #include "service/request_validation.h"
 #include "service/status_util.h"
+#include "storage/run_blocking.h"
 
 namespace tasks::service {
 namespace {
@@ -98,6 +99,26 @@ storage::AccessScope ScopeOf(const Principal& caller) {
 bool MaskHas(const FieldMask& mask, absl::string_view path) {
   return std::find(mask.paths().begin(), mask.paths().end(), path) !=
          mask.paths().end();
+}
+
+// The store's callback for a TryXxxAsync call: its answer goes to `reply`
+// as gRPC sends it (the status `on_task(task)` gives on success), or to
+// `run_blocking` when the store gave the call up without effect.
+template <typename OnTask>
+storage::TaskStore::TaskCallback Answering(
+    TaskServiceImpl::TaskReply reply, TaskServiceImpl::RunBlocking run_blocking,
+    OnTask on_task) {
+  return [reply = std::move(reply), run_blocking = std::move(run_blocking),
+          on_task = std::move(on_task)](
+             absl::StatusOr<v1::Task> task) mutable {
+    if (storage::IsRunBlockingInstead(task.status())) {
+      return std::move(run_blocking)();
+    }
+    if (!task.ok()) {
+      return std::move(reply)(ToGrpcStatus(task.status()), v1::Task());
+    }
+    std::move(reply)(on_task(*task), *task);
+  };
 }
 
 v1::Task TaskToCreate(const v1::Task& task) {
@@ -218,7 +239,8 @@ grpc::Status TaskServiceImpl::CreateTask(grpc::ServerContext* context,
 
 bool TaskServiceImpl::TryCreateTaskAsync(grpc::ServerContext* context,
                                          const v1::CreateTaskRequest* request,
-                                         TaskReply reply) {
+                                         TaskReply reply,
+                                         RunBlocking run_blocking) {
   absl::StatusOr<const Principal*> caller = CheckCreateTask(context, *request);
   if (!caller.ok()) {
     std::move(reply)(ToGrpcStatus(caller.status()), v1::Task());
@@ -227,12 +249,10 @@ bool TaskServiceImpl::TryCreateTaskAsync(grpc::ServerContext* context,
   return store_.TryCreateTaskAsync(
       TaskToCreate(request->task()), request->request_id(),
       IdempotencyOf(**caller), StoreDeadline(context),
-      [this, reply = std::move(reply)](absl::StatusOr<v1::Task> task) mutable {
-        if (!task.ok()) {
-          return std::move(reply)(ToGrpcStatus(task.status()), v1::Task());
-        }
-        std::move(reply)(Wrote(grpc::Status::OK, task->project_id()), *task);
-      });
+      Answering(std::move(reply), std::move(run_blocking),
+                [this](const v1::Task& task) {
+                  return Wrote(grpc::Status::OK, task.project_id());
+                }));
 }
 
 absl::StatusOr<const Principal*> TaskServiceImpl::CheckCreateTask(
@@ -286,7 +306,8 @@ absl::StatusOr<storage::AccessScope> TaskServiceImpl::CheckGetTask(
 
 bool TaskServiceImpl::TryGetTaskAsync(grpc::ServerContext* context,
                                       const v1::GetTaskRequest* request,
-                                      TaskReply reply) {
+                                      TaskReply reply,
+                                      RunBlocking run_blocking) {
   absl::StatusOr<storage::AccessScope> scope = CheckGetTask(context, *request);
   if (!scope.ok()) {
     std::move(reply)(ToGrpcStatus(scope.status()), v1::Task());
@@ -294,12 +315,8 @@ bool TaskServiceImpl::TryGetTaskAsync(grpc::ServerContext* context,
   }
   return store_.TryGetTaskAsync(
       request->id(), *scope, StoreDeadline(context),
-      [reply = std::move(reply)](absl::StatusOr<v1::Task> task) mutable {
-        if (!task.ok()) {
-          return std::move(reply)(ToGrpcStatus(task.status()), v1::Task());
-        }
-        std::move(reply)(grpc::Status::OK, *task);
-      });
+      Answering(std::move(reply), std::move(run_blocking),
+                [](const v1::Task&) { return grpc::Status::OK; }));
 }
 
 grpc::Status TaskServiceImpl::PrecheckListTasks(

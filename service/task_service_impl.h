@@ -99,16 +99,20 @@ class TaskServiceImpl final : public v1::TaskService::Service {
                        v1::Task* response) override;
   // GetTask and CreateTask answered through `reply`, on a store thread, when
   // the store can do without holding this thread (TaskStore's TryXxxAsync):
-  // false, dropping `reply` uncalled, when it cannot now (then call GetTask
-  // or CreateTask). A request refused before the store is answered at once,
-  // here.
+  // false, dropping both callbacks uncalled, when it cannot now (then call
+  // GetTask or CreateTask). A request refused before the store is answered
+  // at once, here. Exactly one callback is called: `run_blocking` instead
+  // of `reply` when the store gave the call up without effect
+  // (storage/run_blocking.h): the caller then calls GetTask or CreateTask.
   using TaskReply = absl::AnyInvocable<void(const grpc::Status& status,
                                             const v1::Task& task) &&>;
+  using RunBlocking = absl::AnyInvocable<void() &&>;
   bool TryGetTaskAsync(grpc::ServerContext* context,
-                       const v1::GetTaskRequest* request, TaskReply reply);
+                       const v1::GetTaskRequest* request, TaskReply reply,
+                       RunBlocking run_blocking);
   bool TryCreateTaskAsync(grpc::ServerContext* context,
                           const v1::CreateTaskRequest* request,
-                          TaskReply reply);
+                          TaskReply reply, RunBlocking run_blocking);
 
   // The checks of ListTasks that need no caller or store: the async front
   // runs them before a call waits for a list slot, so that a request that

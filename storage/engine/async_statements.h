@@ -27,7 +27,8 @@ struct AsyncStatement {
   // A read may be sent once more on a new connection.
   bool writes = false;
   // When the caller stops waiting: `done` then gets DEADLINE_EXCEEDED (a
-  // write may still commit).
+  // write may still commit). A write that would wait long for a lock gets
+  // RunBlockingInstead (storage/run_blocking.h), undone.
   absl::Time deadline = absl::InfiniteFuture();
   // Names the request's fields in a database error (DbErrorToStatus).
   ErrorContext context;

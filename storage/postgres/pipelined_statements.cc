@@ -19,6 +19,7 @@
 #include "storage/postgres/libpq_values.h"
 #include "storage/postgres/polled_connect.h"
 #include "storage/postgres/sqlstate.h"
+#include "storage/run_blocking.h"
 #include "storage/sql/prepared_statement.h"
 
 namespace tasks::storage {
@@ -40,6 +41,8 @@ constexpr absl::Duration kMaxPoll = absl::Seconds(1);
 constexpr char kNoSuchStatement[] = "26000";
 // SQLSTATE query_canceled: the batch was cancelled at a write's deadline.
 constexpr char kQueryCanceled[] = "57014";
+// SQLSTATE lock_not_available: a write waited kLockTimeout for a lock.
+constexpr char kLockNotAvailable[] = "55P03";
 
 // First in a batch with writes: lock_timeout for its transaction only.
 const std::string& LockTimeoutSql() {
@@ -601,6 +604,11 @@ void PipelinedStatements::Failed(Slot& slot, Pending& pending,
     return;
   }
   pending.failed = true;
+  if (sqlstate == kLockNotAvailable) {
+    // Undone with its batch; the blocking way waits out the lock.
+    pending.outcome.emplace(RunBlockingInstead(error.message));
+    return;
+  }
   pending.outcome.emplace(DbErrorToStatus(error, pending.statement.context));
 }
 

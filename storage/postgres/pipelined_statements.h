@@ -42,8 +42,9 @@ namespace tasks::storage {
 //   on each other's locks, and reads never wait behind a write. A write
 //   batch sets lock_timeout (kLockTimeout) for its transaction: a write
 //   waiting on a lock held elsewhere (a DeleteProject, another replica's
-//   insert of the same title) gets UNAVAILABLE rather than holding the
-//   batch up.
+//   insert of the same title, an operator's LOCK TABLE) is undone and
+//   answered RunBlockingInstead (storage/run_blocking.h) rather than
+//   holding the batch up.
 // - Statements are answered at their batch's end, once it is committed.
 //   When one fails, the transaction is undone: it gets its error, and the
 //   others of the batch are sent again (they did not happen), so a failure
