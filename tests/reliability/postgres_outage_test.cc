@@ -213,7 +213,8 @@ TEST_P(PostgresOutageTest, TerminatedBackendCostsAtMostTheCallThatHitIt) {
   EXPECT_EQ(terminated_one, 1);
   EXPECT_LE(failed_one, 1);
 
-  // Concurrent calls open every pooled connection.
+  // Concurrent calls open pooled connections (creates that find the
+  // pipelined connections down take the pool).
   {
     CreateLoadOptions options;
     options.clients = 2 * kPoolSize;
@@ -227,12 +228,16 @@ TEST_P(PostgresOutageTest, TerminatedBackendCostsAtMostTheCallThatHitIt) {
   }
   int64_t terminated_all = 0;
   const int failed_all = creates_after_terminating(100, &terminated_all);
+  // The server's connections: the pool's, opened as calls need them, and
+  // the two of GetTask's and CreateTask's pipelined statements.
+  constexpr int kPipelined = 2;
   if (::tasks::testing::PostgresThroughPgBouncer()) {
     // PgBouncer opens server connections as transactions need them.
     EXPECT_GE(terminated_all, 1);
-    EXPECT_LE(terminated_all, kPoolSize);
+    EXPECT_LE(terminated_all, kPoolSize + kPipelined);
   } else {
-    EXPECT_EQ(terminated_all, kPoolSize);
+    EXPECT_GE(terminated_all, kPipelined + 1);
+    EXPECT_LE(terminated_all, kPoolSize + kPipelined);
   }
   EXPECT_LE(failed_all, terminated_all);
 
