@@ -8,8 +8,8 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/error_reason.h"
@@ -124,9 +124,9 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   // The handler's variant that answers on a store thread, or declines.
   using Reply =
       absl::AnyInvocable<void(const grpc::Status&, const Response&) &&>;
-  using TryAsyncFn = bool (TaskServiceImpl::*)(
-      grpc::ServerContext*, const Request*, Reply,
-      TaskServiceImpl::RunBlocking);
+  using TryAsyncFn = bool (TaskServiceImpl::*)(grpc::ServerContext*,
+                                               const Request*, Reply,
+                                               TaskServiceImpl::RunBlocking);
   using Call = AsyncUnaryCall<Request, Response>;
 
   TaskMethod(FrontState& state, absl::string_view name, RequestFn request,
@@ -267,9 +267,9 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
   methods.push_back(MakeMethod(*this, #name, &AsyncService::Request##name, \
                                &TaskServiceImpl::name, Access::access))
   // One whose store may answer on a thread of its own: TryXxxAsync.
-#define TASKS_ADD_METHOD_TRYING_ASYNC(name, access)                          \
-  methods.push_back(MakeMethod(*this, #name, &AsyncService::Request##name,   \
-                               &TaskServiceImpl::name, Access::access,       \
+#define TASKS_ADD_METHOD_TRYING_ASYNC(name, access)                        \
+  methods.push_back(MakeMethod(*this, #name, &AsyncService::Request##name, \
+                               &TaskServiceImpl::name, Access::access,     \
                                &TaskServiceImpl::Try##name##Async))
   TASKS_ADD_METHOD(CreateProject, kWrite);
   TASKS_ADD_METHOD(GetProject, kPointRead);

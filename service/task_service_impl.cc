@@ -109,8 +109,7 @@ storage::TaskStore::TaskCallback Answering(
     TaskServiceImpl::TaskReply reply, TaskServiceImpl::RunBlocking run_blocking,
     OnTask on_task) {
   return [reply = std::move(reply), run_blocking = std::move(run_blocking),
-          on_task = std::move(on_task)](
-             absl::StatusOr<v1::Task> task) mutable {
+          on_task = std::move(on_task)](absl::StatusOr<v1::Task> task) mutable {
     if (storage::IsRunBlockingInstead(task.status())) {
       return std::move(run_blocking)();
     }
@@ -291,7 +290,8 @@ grpc::Status TaskServiceImpl::GetTask(grpc::ServerContext* context,
                                       const v1::GetTaskRequest* request,
                                       v1::Task* response) {
   return Respond(context, response, [&]() -> absl::StatusOr<v1::Task> {
-    ASSIGN_OR_RETURN(storage::AccessScope scope, CheckGetTask(context, *request));
+    ASSIGN_OR_RETURN(storage::AccessScope scope,
+                     CheckGetTask(context, *request));
     return store_.GetTask(request->id(), scope);
   });
 }

@@ -111,8 +111,8 @@ class TaskServiceImpl final : public v1::TaskService::Service {
                        const v1::GetTaskRequest* request, TaskReply reply,
                        RunBlocking run_blocking);
   bool TryCreateTaskAsync(grpc::ServerContext* context,
-                          const v1::CreateTaskRequest* request,
-                          TaskReply reply, RunBlocking run_blocking);
+                          const v1::CreateTaskRequest* request, TaskReply reply,
+                          RunBlocking run_blocking);
 
   // The checks of ListTasks that need no caller or store: the async front
   // runs them before a call waits for a list slot, so that a request that

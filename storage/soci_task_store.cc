@@ -25,12 +25,12 @@
 #include "common/error_reason.h"
 #include "common/status_macros.h"
 #include "storage/dialect_for_connection.h"
+#include "storage/engine/async_statements.h"
 #include "storage/engine/change_signal.h"
 #include "storage/engine/connection.h"
 #include "storage/engine/database.h"
 #include "storage/engine/db_error.h"
 #include "storage/engine/dialect.h"
-#include "storage/engine/async_statements.h"
 #include "storage/filter/filter_sql.h"
 #include "storage/postgres/postgres_pipeline.h"
 #include "storage/request_fingerprint.h"
@@ -599,13 +599,12 @@ class SociTaskStore final : public TaskStore {
                     !budget.Take(schema::StoredBytes(kTaskTable, list.row()))) {
                   page.set_next_page_token(tokens_->Encode(
                       query.scope,
-                      CursorAfter(order,
-                                  page.tasks(page.tasks_size() - 1))));
+                      CursorAfter(order, page.tasks(page.tasks_size() - 1))));
                   break;
                 }
                 // Read in place: no task built and moved per row.
-                absl::Status read = schema::ReadRow(kTaskTable, list.row(),
-                                                    *page.add_tasks());
+                absl::Status read =
+                    schema::ReadRow(kTaskTable, list.row(), *page.add_tasks());
                 if (!read.ok()) {
                   list.Finish();
                   return read;
@@ -867,8 +866,7 @@ class SociTaskStore final : public TaskStore {
       async_ = database_.dialect().NewAsyncStatements(observer_);
       async_made_.store(true, std::memory_order_release);
     }
-    return async_made_.load(std::memory_order_relaxed) ? async_.get()
-                                                         : nullptr;
+    return async_made_.load(std::memory_order_relaxed) ? async_.get() : nullptr;
   }
 
   // The most changes one ReadChanges returns.
@@ -975,8 +973,7 @@ class SociTaskStore final : public TaskStore {
   // ReplayedTask through `async`, answering `done` on its thread: the two
   // statements, each sent once the previous one is answered.
   void ReplayAsync(AsyncStatements& async, const StatementParams& insert,
-                   absl::Time deadline, AccessScope access,
-                   TaskCallback done) {
+                   absl::Time deadline, AccessScope access, TaskCallback done) {
     // Shared: a statement refused is dropped with its callback.
     auto answer = std::make_shared<TaskCallback>(std::move(done));
     AsyncStatement earlier;
@@ -988,22 +985,23 @@ class SociTaskStore final : public TaskStore {
     taken.sql = &queries_.request_id_taken;
     SetRequestKey(insert, taken.params);
     taken.deadline = deadline;
-    taken.done = [request_id = insert.request_id, answer](
-                     absl::StatusOr<std::optional<schema::Row>> row) {
+    taken.done = [request_id = insert.request_id,
+                  answer](absl::StatusOr<std::optional<schema::Row>> row) {
       if (!row.ok()) return std::move(*answer)(row.status());
-      std::move(*answer)(
+      std::move (*answer)(
           NoEarlierTask(row->has_value(), request_id, "request_id"));
     };
-    earlier.done = [&async, taken = std::move(taken),
-                    access = std::move(access), answer](
-                       absl::StatusOr<std::optional<schema::Row>> row) mutable {
-      if (!row.ok()) return std::move(*answer)(row.status());
-      if (row->has_value()) {
-        return std::move(*answer)(EarlierTask(**row, access));
-      }
-      if (!async.TrySend(std::move(taken))) std::move(*answer)(AsyncRefused());
-    };
-    if (!async.TrySend(std::move(earlier))) std::move(*answer)(AsyncRefused());
+    earlier.done =
+        [&async, taken = std::move(taken), access = std::move(access),
+         answer](absl::StatusOr<std::optional<schema::Row>> row) mutable {
+          if (!row.ok()) return std::move(*answer)(row.status());
+          if (row->has_value()) {
+            return std::move(*answer)(EarlierTask(**row, access));
+          }
+          if (!async.TrySend(std::move(taken)))
+            std::move (*answer)(AsyncRefused());
+        };
+    if (!async.TrySend(std::move(earlier))) std::move (*answer)(AsyncRefused());
   }
 
   // The earlier create's task, `row`, when `access` allows it.

@@ -156,8 +156,7 @@ class TaskStore {
   virtual absl::Status DeleteProject(int64_t id, bool cascade) = 0;
 
   // Where the TryXxxAsync calls send their answer.
-  using TaskCallback =
-      absl::AnyInvocable<void(absl::StatusOr<v1::Task>) &&>;
+  using TaskCallback = absl::AnyInvocable<void(absl::StatusOr<v1::Task>) &&>;
 
   // Inserts a task, applying the schema defaults (PENDING, MEDIUM) for
   // unspecified enums. A non-empty `request_id` that an earlier create in

@@ -34,8 +34,7 @@ struct AsyncStatement {
   ErrorContext context;
   // Gets the row (nullopt when there is none) or the error, exactly once,
   // on the AsyncStatements' thread.
-  absl::AnyInvocable<void(absl::StatusOr<std::optional<schema::Row>>) &&>
-      done;
+  absl::AnyInvocable<void(absl::StatusOr<std::optional<schema::Row>>) &&> done;
 };
 
 // AsyncStatements

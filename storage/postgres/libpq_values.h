@@ -32,7 +32,7 @@ class LibpqParams {
   const char* const* values() const { return values_.data(); }
 
  private:
-  std::vector<std::string> texts_;  // reserved: c_str() pointers stay valid
+  std::vector<std::string> texts_;   // reserved: c_str() pointers stay valid
   std::vector<const char*> values_;  // nullptr for NULL
 };
 

@@ -46,10 +46,10 @@ constexpr char kLockNotAvailable[] = "55P03";
 
 // First in a batch with writes: lock_timeout for its transaction only.
 const std::string& LockTimeoutSql() {
-  static const auto* sql = new std::string(absl::StrCat(
-      "SELECT set_config('lock_timeout', '",
-      absl::ToInt64Milliseconds(PipelinedStatements::kLockTimeout),
-      "ms', true)"));
+  static const auto* sql = new std::string(
+      absl::StrCat("SELECT set_config('lock_timeout', '",
+                   absl::ToInt64Milliseconds(PipelinedStatements::kLockTimeout),
+                   "ms', true)"));
   return *sql;
 }
 
@@ -64,8 +64,8 @@ absl::Status ShuttingDown() {
 
 // `failure` for a write that was sent and may have been committed.
 absl::Status MayHaveCommitted(const absl::Status& failure) {
-  return Unavailable(absl::StrCat(failure.message(),
-                                  "; the write may have been committed"));
+  return Unavailable(
+      absl::StrCat(failure.message(), "; the write may have been committed"));
 }
 
 std::string Trimmed(const char* text) {
@@ -265,7 +265,8 @@ bool PipelinedStatements::Step() {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return false;
-    for (PendingPtr& pending : incoming_) waiting_.push_back(std::move(pending));
+    for (PendingPtr& pending : incoming_)
+      waiting_.push_back(std::move(pending));
     incoming_.clear();
     opened.swap(opened_);
   }
@@ -309,9 +310,9 @@ bool PipelinedStatements::Step() {
     if (!slot->batch.empty()) {
       wake_at = std::min(wake_at, slot->sent_at + kStalled);
     }
-    fds.push_back(
-        {PQsocket(slot->conn),
-         static_cast<short>(POLLIN | (slot->flushing ? POLLOUT : 0)), 0});
+    fds.push_back({PQsocket(slot->conn),
+                   static_cast<short>(POLLIN | (slot->flushing ? POLLOUT : 0)),
+                   0});
     polled.push_back(slot.get());
   }
   int timeout = PollMilliseconds(wake_at - now);
@@ -418,9 +419,9 @@ void PipelinedStatements::Send(Slot& slot, absl::Time now) {
       waiting_.push_front(std::move(picked[i - 1]));
     }
   };
-  const bool writes = std::any_of(
-      picked.begin(), picked.end(),
-      [](const PendingPtr& pending) { return pending->writes(); });
+  const bool writes =
+      std::any_of(picked.begin(), picked.end(),
+                  [](const PendingPtr& pending) { return pending->writes(); });
   if (writes) {
     if (PQsendQueryParams(slot.conn, LockTimeoutSql().c_str(), 0, nullptr,
                           nullptr, nullptr, nullptr, 0) != 1) {
@@ -452,8 +453,8 @@ void PipelinedStatements::Send(Slot& slot, absl::Time now) {
                                  params.values(), nullptr, nullptr, 0) == 1;
     } else {
       sent = PQsendQueryParams(slot.conn, statement.positional.c_str(),
-                               params.size(), nullptr, params.values(),
-                               nullptr, nullptr, 0) == 1;
+                               params.size(), nullptr, params.values(), nullptr,
+                               nullptr, 0) == 1;
     }
     if (!sent) {
       unsent(i);
@@ -623,8 +624,8 @@ void PipelinedStatements::Ended(Slot& slot) {
   slot.synced = false;
   slot.setup_failed = false;
   if (!failed && options_.observer != nullptr) {
-    const int writes = static_cast<int>(std::count_if(
-        batch.begin(), batch.end(), [](const Slot::Sent& sent) {
+    const int writes = static_cast<int>(
+        std::count_if(batch.begin(), batch.end(), [](const Slot::Sent& sent) {
           return sent.pending != nullptr && sent.pending->writes();
         }));
     if (writes > 0) options_.observer->OnGroupCommit(writes);

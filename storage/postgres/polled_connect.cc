@@ -21,7 +21,8 @@ absl::Status Unavailable(absl::string_view message) {
 
 // Closes `conn` and says why `what` failed.
 absl::Status Failed(PGconn* conn, absl::string_view what) {
-  std::string message = conn != nullptr ? PQerrorMessage(conn) : "out of memory";
+  std::string message =
+      conn != nullptr ? PQerrorMessage(conn) : "out of memory";
   while (!message.empty() && message.back() == '\n') message.pop_back();
   if (conn != nullptr) PQfinish(conn);
   return Unavailable(absl::StrCat(what, ": ", message));

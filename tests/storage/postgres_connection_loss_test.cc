@@ -4,9 +4,10 @@
 // decides when it reconnects).
 
 #include <atomic>
+#include <functional>
 #include <iostream>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -15,8 +16,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/error_reason.h"
@@ -24,6 +23,7 @@
 #include "storage/soci_task_store.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
+#include "tests/storage/answer_tally.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/raw_sql.h"
 #include "tests/testing/status_matchers.h"
@@ -36,8 +36,8 @@ using ::tasks::testing::PostgresServer;
 using ::tasks::testing::PostgresServerOptions;
 using ::tasks::testing::QueryRawSql;
 using ::tasks::testing::ReasonIs;
-using ::tasks::testing::StoreBackend;
 using ::tasks::testing::StatusIs;
+using ::tasks::testing::StoreBackend;
 using ::tasks::testing::TaskBuilder;
 using Code = ::absl::StatusCode;
 
@@ -72,173 +72,138 @@ TEST(PostgresConnectionLossTest, LostConnectionIsUnavailableThenReconnects) {
 }
 
 // TryGetTaskAsync's answer, retried until the store takes the call (its
-// reader connects on first use, and again after a loss) or `within` passes.
+// pipelined connections open on first use, and again after a loss) or
+// `within` passes; nullopt when it never does.
 std::optional<absl::StatusOr<v1::Task>> GetAsync(TaskStore& store, int64_t id,
                                                  absl::Duration within) {
   const absl::Time give_up = absl::Now() + within;
   do {
-    absl::Notification done;
-    absl::StatusOr<v1::Task> result;
+    AnswerTally tally;
     if (store.TryGetTaskAsync(id, AccessScope::All(), absl::InfiniteFuture(),
-                              [&](absl::StatusOr<v1::Task> task) {
-                                result = std::move(task);
-                                done.Notify();
-                              })) {
-      if (!done.WaitForNotificationWithTimeout(absl::Seconds(30))) {
-        return absl::DeadlineExceededError("no answer within 30 s");
-      }
-      return result;
+                              tally.Callback())) {
+      if (!tally.Await(1)) return absl::DeadlineExceededError("no answer");
+      if (tally.count("OK") == 1) return tally.tasks()[0];
+      return absl::UnavailableError(tally.Summary());
     }
     absl::SleepFor(absl::Milliseconds(10));
   } while (absl::Now() < give_up);
   return std::nullopt;
 }
 
-// The reader's connections are terminated (pg_terminate_backend) again and
-// again while reads are in flight: every read is answered (once more on a
-// new connection, else UNAVAILABLE), none is lost, and reads work after.
-TEST(PostgresConnectionLossTest, AsyncReadsSurviveTerminatedConnections) {
-  absl::StatusOr<std::unique_ptr<PostgresServer>> server =
-      PostgresServer::StartOwned(PostgresServerOptions());
-  ASSERT_TRUE(server.ok()) << "no PostgreSQL server: " << server.status();
-  absl::StatusOr<std::string> database = (*server)->CreateFreshDatabase();
-  ASSERT_TRUE(database.ok()) << database.status();
-  absl::StatusOr<TaskStorePtr> opened = OpenSociTaskStore(*database);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  TaskStore& store = **opened;
-  absl::StatusOr<v1::Task> task = store.CreateTask(TaskBuilder("read"), "");
-  ASSERT_TRUE(task.ok()) << task.status();
-  ASSERT_TRUE(GetAsync(store, task->id(), absl::Seconds(10)).has_value());
+// A store on a fresh database of a server of the test's own, its pipelined
+// connections up, with one task in it.
+class AsyncConnectionLossTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<PostgresServer>> server =
+        PostgresServer::StartOwned(PostgresServerOptions());
+    ASSERT_TRUE(server.ok()) << "no PostgreSQL server: " << server.status();
+    server_ = *std::move(server);
+    absl::StatusOr<std::string> database = server_->CreateFreshDatabase();
+    ASSERT_TRUE(database.ok()) << database.status();
+    database_ = *database;
+    absl::StatusOr<TaskStorePtr> opened = OpenSociTaskStore(database_);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = *std::move(opened);
+    absl::StatusOr<v1::Task> task = store_->CreateTask(TaskBuilder("read"), "");
+    ASSERT_TRUE(task.ok()) << task.status();
+    task_ = *task;
+    ASSERT_TRUE(GetAsync(*store_, task_.id(), absl::Seconds(10)).has_value());
+  }
 
-  std::atomic<bool> stop{false};
-  std::atomic<int> kills{0};
-  std::thread killer([&] {
-    while (!stop.load()) {
-      if (QueryRawSql(StoreBackend::kPostgres, *database,
-                      "SELECT count(pg_terminate_backend(pid)) FROM "
-                      "pg_stat_activity WHERE datname = current_database() "
-                      "AND pid <> pg_backend_pid()")
-              .ok()) {
-        ++kills;
+  // Runs `calls` while another thread terminates every other connection to
+  // the database every `period`; returns the rounds of terminations.
+  int WhileTerminating(absl::Duration period,
+                       const std::function<void()>& calls) {
+    std::atomic<bool> stop{false};
+    std::atomic<int> rounds{0};
+    std::thread killer([&] {
+      while (!stop.load()) {
+        if (QueryRawSql(StoreBackend::kPostgres, database_,
+                        "SELECT count(pg_terminate_backend(pid)) FROM "
+                        "pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()")
+                .ok()) {
+          ++rounds;
+        }
+        absl::SleepFor(period);
       }
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-  });
+    });
+    calls();
+    stop = true;
+    killer.join();
+    return rounds.load();
+  }
+
+  std::unique_ptr<PostgresServer> server_;
+  std::string database_;
+  TaskStorePtr store_;
+  v1::Task task_;
+};
+
+// The pipelined connections are terminated (pg_terminate_backend) again
+// and again while reads are in flight: every read is answered (once more on
+// a new connection, else UNAVAILABLE), none is lost, and reads work after.
+TEST_F(AsyncConnectionLossTest, ReadsSurviveTerminatedConnections) {
   constexpr int kReads = 3000;
-  absl::Mutex mu;
-  int answered = 0, ok = 0, unavailable = 0, other = 0, declined = 0;
-  for (int i = 0; i < kReads; ++i) {
-    const bool taken = store.TryGetTaskAsync(
-        task->id(), AccessScope::All(), absl::InfiniteFuture(),
-        [&](absl::StatusOr<v1::Task> got) {
-          absl::MutexLock lock(&mu);
-          ++answered;
-          if (got.ok() && got->title() == "read") {
-            ++ok;
-          } else if (got.status().code() == absl::StatusCode::kUnavailable) {
-            ++unavailable;
-          } else {
-            ++other;
-          }
-        });
-    if (!taken) {
-      absl::MutexLock lock(&mu);
-      ++answered;
-      ++declined;
+  AnswerTally tally;
+  const int rounds = WhileTerminating(absl::Milliseconds(20), [&] {
+    for (int i = 0; i < kReads; ++i) {
+      if (!store_->TryGetTaskAsync(task_.id(), AccessScope::All(),
+                                   absl::InfiniteFuture(),
+                                   tally.Callback([](const v1::Task& got) {
+                                     return got.title() == "read";
+                                   }))) {
+        tally.Declined();
+      }
+      if (i % 100 == 0) absl::SleepFor(absl::Milliseconds(5));
     }
-    if (i % 100 == 0) absl::SleepFor(absl::Milliseconds(5));
-  }
-  {
-    absl::MutexLock lock(&mu);
-    EXPECT_TRUE(mu.AwaitWithTimeout(
-        absl::Condition(+[](int* n) { return *n == kReads; }, &answered),
-        absl::Seconds(30)))
-        << answered << " of " << kReads << " reads answered";
-    EXPECT_EQ(other, 0);
-    EXPECT_GT(ok, 0);
-    std::cout << "FIGURE " << kReads << " async reads with " << kills.load()
-              << " rounds of terminated connections: " << ok << " ok, "
-              << unavailable << " UNAVAILABLE, " << declined
-              << " declined (no connection up)\n";
-  }
-  stop = true;
-  killer.join();
+    EXPECT_TRUE(tally.Await(kReads)) << tally.Summary();
+  });
+  EXPECT_EQ(
+      tally.count("OK") + tally.count("UNAVAILABLE") + tally.count("DECLINED"),
+      kReads)
+      << tally.Summary();
+  EXPECT_GT(tally.count("OK"), 0);
+  std::cout << "FIGURE " << kReads << " async reads with " << rounds
+            << " rounds of terminated connections: " << tally.Summary() << "\n";
   std::optional<absl::StatusOr<v1::Task>> after =
-      GetAsync(store, task->id(), absl::Seconds(10));
-  ASSERT_TRUE(after.has_value()) << "the reader never reconnected";
+      GetAsync(*store_, task_.id(), absl::Seconds(10));
+  ASSERT_TRUE(after.has_value()) << "the connections never came back";
   EXPECT_TRUE(after->ok()) << after->status();
 }
 
 // Writes whose connection is terminated under them are answered (committed,
 // or UNAVAILABLE) and never sent twice: no task is created twice, and every
 // acknowledged one is stored.
-TEST(PostgresConnectionLossTest, AsyncWritesAreNeverRepeated) {
-  absl::StatusOr<std::unique_ptr<PostgresServer>> server =
-      PostgresServer::StartOwned(PostgresServerOptions());
-  ASSERT_TRUE(server.ok()) << "no PostgreSQL server: " << server.status();
-  absl::StatusOr<std::string> database = (*server)->CreateFreshDatabase();
-  ASSERT_TRUE(database.ok()) << database.status();
-  absl::StatusOr<TaskStorePtr> opened = OpenSociTaskStore(*database);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  TaskStore& store = **opened;
-  absl::StatusOr<v1::Task> probe = store.CreateTask(TaskBuilder("probe"), "");
-  ASSERT_TRUE(probe.ok()) << probe.status();
-  ASSERT_TRUE(GetAsync(store, probe->id(), absl::Seconds(10)).has_value());
-
-  std::atomic<bool> stop{false};
-  std::thread killer([&] {
-    while (!stop.load()) {
-      (void)QueryRawSql(StoreBackend::kPostgres, *database,
-                        "SELECT count(pg_terminate_backend(pid)) FROM "
-                        "pg_stat_activity WHERE datname = current_database() "
-                        "AND pid <> pg_backend_pid()");
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-  });
+TEST_F(AsyncConnectionLossTest, WritesAreNeverRepeated) {
   // Tasks without a project: no unique title would refuse a second insert.
   constexpr int kWrites = 3000;
-  absl::Mutex mu;
-  int answered = 0, ok = 0, unavailable = 0, other = 0;
-  for (int i = 0; i < kWrites; ++i) {
-    const bool taken = store.TryCreateTaskAsync(
-        TaskBuilder(absl::StrCat("w", i)).Build(), "", Idempotency(),
-        absl::InfiniteFuture(), [&](absl::StatusOr<v1::Task> got) {
-          absl::MutexLock lock(&mu);
-          ++answered;
-          if (got.ok()) {
-            ++ok;
-          } else if (got.status().code() == absl::StatusCode::kUnavailable) {
-            ++unavailable;
-          } else {
-            ++other;
-          }
-        });
-    if (!taken) {
-      absl::MutexLock lock(&mu);
-      ++answered;
+  AnswerTally tally;
+  const int rounds = WhileTerminating(absl::Milliseconds(5), [&] {
+    for (int i = 0; i < kWrites; ++i) {
+      if (!store_->TryCreateTaskAsync(TaskBuilder(absl::StrCat("w", i)).Build(),
+                                      "", Idempotency(), absl::InfiniteFuture(),
+                                      tally.Callback())) {
+        tally.Declined();
+      }
+      if (i % 50 == 0) absl::SleepFor(absl::Milliseconds(2));
     }
-    if (i % 50 == 0) absl::SleepFor(absl::Milliseconds(2));
-  }
-  {
-    absl::MutexLock lock(&mu);
-    EXPECT_TRUE(mu.AwaitWithTimeout(
-        absl::Condition(+[](int* n) { return *n == kWrites; }, &answered),
-        absl::Seconds(30)))
-        << answered << " of " << kWrites << " writes answered";
-  }
-  stop = true;
-  killer.join();
-  absl::MutexLock lock(&mu);
-  EXPECT_EQ(other, 0);
+    EXPECT_TRUE(tally.Await(kWrites)) << tally.Summary();
+  });
+  const int ok = tally.count("OK");
+  const int unavailable = tally.count("UNAVAILABLE");
+  EXPECT_EQ(ok + unavailable + tally.count("DECLINED"), kWrites)
+      << tally.Summary();
   EXPECT_GT(ok, 0);
   absl::StatusOr<std::string> twice = QueryRawSql(
-      StoreBackend::kPostgres, *database,
+      StoreBackend::kPostgres, database_,
       "SELECT count(*) FROM (SELECT title FROM tasks GROUP BY title "
       "HAVING count(*) > 1) AS repeated");
   ASSERT_TRUE(twice.ok()) << twice.status();
   EXPECT_EQ(*twice, "0") << "a write was sent twice";
   absl::StatusOr<std::string> stored =
-      QueryRawSql(StoreBackend::kPostgres, *database,
+      QueryRawSql(StoreBackend::kPostgres, database_,
                   "SELECT count(*) FROM tasks WHERE title LIKE 'w%'");
   ASSERT_TRUE(stored.ok()) << stored.status();
   int64_t rows = 0;
@@ -246,43 +211,31 @@ TEST(PostgresConnectionLossTest, AsyncWritesAreNeverRepeated) {
   // Every acknowledged write is stored; an UNAVAILABLE one may be.
   EXPECT_GE(rows, ok);
   EXPECT_LE(rows, ok + unavailable);
-  std::cout << "FIGURE " << kWrites << " async writes under terminated "
-            << "connections: " << ok << " committed, " << unavailable
-            << " UNAVAILABLE, " << rows << " stored\n";
+  std::cout << "FIGURE " << kWrites << " async writes with " << rounds
+            << " rounds of terminated connections: " << tally.Summary() << ", "
+            << rows << " stored\n";
 }
 
 // The server stops: async reads are declined or UNAVAILABLE, never hung;
 // once it is back, they work again.
-TEST(PostgresConnectionLossTest, AsyncReadsResumeAfterRestart) {
-  absl::StatusOr<std::unique_ptr<PostgresServer>> server =
-      PostgresServer::StartOwned(PostgresServerOptions());
-  ASSERT_TRUE(server.ok()) << "no PostgreSQL server: " << server.status();
-  absl::StatusOr<std::string> database = (*server)->CreateFreshDatabase();
-  ASSERT_TRUE(database.ok()) << database.status();
-  absl::StatusOr<TaskStorePtr> opened = OpenSociTaskStore(*database);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  TaskStore& store = **opened;
-  absl::StatusOr<v1::Task> task = store.CreateTask(TaskBuilder("kept"), "");
-  ASSERT_TRUE(task.ok()) << task.status();
-  ASSERT_TRUE(GetAsync(store, task->id(), absl::Seconds(10)).has_value());
-
-  ASSERT_TRUE((*server)->Stop().ok());
+TEST_F(AsyncConnectionLossTest, ReadsResumeAfterRestart) {
+  ASSERT_TRUE(server_->Stop().ok());
   bool restarted = false;
   absl::Cleanup restart_anyway = [&] {
-    if (!restarted) (*server)->Restart().IgnoreError();
+    if (!restarted) server_->Restart().IgnoreError();
   };
   std::optional<absl::StatusOr<v1::Task>> down =
-      GetAsync(store, task->id(), absl::Seconds(1));
+      GetAsync(*store_, task_.id(), absl::Seconds(1));
   if (down.has_value()) {
-    EXPECT_THAT(*down, ReasonIs(reason::kDatabaseUnavailable));
+    EXPECT_THAT(*down, StatusIs(Code::kUnavailable));
   }
-  ASSERT_TRUE((*server)->Restart().ok());
+  ASSERT_TRUE(server_->Restart().ok());
   restarted = true;
   std::optional<absl::StatusOr<v1::Task>> back =
-      GetAsync(store, task->id(), absl::Seconds(10));
-  ASSERT_TRUE(back.has_value()) << "the reader never reconnected";
+      GetAsync(*store_, task_.id(), absl::Seconds(10));
+  ASSERT_TRUE(back.has_value()) << "the connections never came back";
   // The first read may find a connection the restart broke: once more.
-  if (!back->ok()) back = GetAsync(store, task->id(), absl::Seconds(10));
+  if (!back->ok()) back = GetAsync(*store_, task_.id(), absl::Seconds(10));
   ASSERT_TRUE(back.has_value());
   EXPECT_TRUE(back->ok()) << back->status();
 }

@@ -2,7 +2,6 @@
 // statements read batches of large rows, which libpq decrypts 32 KiB at a
 // time, and writes commit, as over a plain socket.
 
-#include <atomic>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -10,13 +9,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "storage/soci_task_store.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
+#include "tests/storage/answer_tally.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/raw_sql.h"
 #include "tests/testing/task_builders.h"
@@ -47,53 +46,44 @@ TEST(PostgresTlsTest, PipelinedStatementsWorkOverTls) {
   // 4 KiB a row: a batch of reads comes back as many times 32 KiB.
   std::vector<v1::Task> tasks;
   for (int i = 0; i < 20; ++i) {
-    absl::StatusOr<v1::Task> task = store.CreateTask(
-        TaskBuilder(absl::StrCat("large ", i))
-            .WithDescription(std::string(4096, 'a' + i))
-            .Build(),
-        "");
+    absl::StatusOr<v1::Task> task =
+        store.CreateTask(TaskBuilder(absl::StrCat("large ", i))
+                             .WithDescription(std::string(4096, 'a' + i))
+                             .Build(),
+                         "");
     ASSERT_TRUE(task.ok()) << task.status();
     tasks.push_back(*task);
   }
 
   constexpr int kCalls = 2000;  // every 10th a create, the rest reads
-  absl::Mutex mu;
-  int answered = 0, ok = 0, declined = 0;
+  AnswerTally tally;
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
   for (int i = 0; i < kCalls; ++i) {
-    auto done = [&, i](absl::StatusOr<v1::Task> task) {
-      absl::MutexLock lock(&mu);
-      ++answered;
-      const bool right =
-          i % 10 == 0 ? task.ok() && task->title() == absl::StrCat("new ", i)
-                      : task.ok() && task->description() ==
-                                         tasks[i % tasks.size()].description();
-      if (right) ++ok;
-    };
+    const std::string title = absl::StrCat("new ", i);
+    const v1::Task& read = tasks[i % tasks.size()];
     const bool taken =
-        i % 10 == 0
-            ? store.TryCreateTaskAsync(
-                  TaskBuilder(absl::StrCat("new ", i)).Build(), "",
-                  Idempotency(), absl::InfiniteFuture(), done)
-            : store.TryGetTaskAsync(tasks[i % tasks.size()].id(),
-                                    AccessScope::All(), absl::InfiniteFuture(),
-                                    done);
+        i % 10 == 0 ? store.TryCreateTaskAsync(
+                          TaskBuilder(title).Build(), "", Idempotency(),
+                          absl::InfiniteFuture(),
+                          tally.Callback([title](const v1::Task& created) {
+                            return created.title() == title;
+                          }))
+                    : store.TryGetTaskAsync(
+                          read.id(), AccessScope::All(), absl::InfiniteFuture(),
+                          tally.Callback([&read](const v1::Task& got) {
+                            return got.description() == read.description();
+                          }));
     if (!taken) {
       // The pipelined connections open on first use.
       ASSERT_LT(absl::Now(), give_up) << "the store never took an async call";
-      absl::MutexLock lock(&mu);
-      ++answered;
-      ++declined;
+      tally.Declined();
       absl::SleepFor(absl::Milliseconds(5));
     }
   }
-  absl::MutexLock lock(&mu);
-  EXPECT_TRUE(mu.AwaitWithTimeout(
-      absl::Condition(+[](int* n) { return *n == kCalls; }, &answered),
-      absl::Seconds(30)))
-      << answered << " of " << kCalls << " calls answered";
-  EXPECT_EQ(ok + declined, kCalls);
-  EXPECT_GT(ok, kCalls / 2);
+  EXPECT_TRUE(tally.Await(kCalls)) << tally.Summary();
+  EXPECT_EQ(tally.count("OK") + tally.count("DECLINED"), kCalls)
+      << tally.Summary();
+  EXPECT_GT(tally.count("OK"), kCalls / 2);
   // The store's connections, the pipelined ones among them, use TLS.
   absl::StatusOr<std::string> plain = QueryRawSql(
       StoreBackend::kPostgres, over_tls,
@@ -101,8 +91,8 @@ TEST(PostgresTlsTest, PipelinedStatementsWorkOverTls) {
       "USING (pid) WHERE a.datname = current_database() AND NOT s.ssl");
   ASSERT_TRUE(plain.ok()) << plain.status();
   EXPECT_EQ(*plain, "0");
-  std::cout << "FIGURE " << kCalls << " calls over TLS: " << ok << " ok, "
-            << declined << " declined while connecting\n";
+  std::cout << "FIGURE " << kCalls << " calls over TLS: " << tally.Summary()
+            << "\n";
 }
 
 }  // namespace
