@@ -103,11 +103,20 @@ class AsyncTaskStoreTest : public TaskStoreTest {
     return answer.Wait();
   }
 
-  // Waits until the store takes async calls (true), or says SQLite declines.
-  bool Connected() {
+  // True once the store takes async calls; false on SQLite, which never
+  // does (elsewhere that fails the test).
+  bool AsyncUp() {
     absl::StatusOr<v1::Task> probe = CreateTask(TaskBuilder("probe").Build());
     EXPECT_TRUE(probe.ok()) << probe.status();
-    return probe.ok() && GetAsync(probe->id(), kEveryRow).has_value();
+    const bool up = probe.ok() && GetAsync(probe->id(), kEveryRow).has_value();
+    EXPECT_EQ(up, HasAsyncReads()) << "the store never took an async call";
+    return up;
+  }
+
+  // A task titled "taken" in `project`, whose title the tests' creates
+  // then clash with.
+  absl::StatusOr<v1::Task> CreateTaken(const v1::Project& project) {
+    return CreateTask(TaskBuilder("taken").InProject(project.id()).Build());
   }
 };
 
@@ -191,14 +200,14 @@ TEST_P(AsyncTaskStoreTest, CancelCallsDeclinesLaterReads) {
 }
 
 TEST_P(AsyncTaskStoreTest, CreateStoresTheTask) {
-  ASSERT_EQ(Connected(), HasAsyncReads());
+  const bool up = AsyncUp();
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("P"));
   std::optional<absl::StatusOr<v1::Task>> created =
       CreateAsync(TaskBuilder("written")
                       .InProject(project.id())
                       .WithDescription("d")
                       .Build());
-  if (!HasAsyncReads()) {
+  if (!up) {
     EXPECT_FALSE(created.has_value()) << "SQLite has no asynchronous writes";
     return;
   }
@@ -214,14 +223,9 @@ TEST_P(AsyncTaskStoreTest, CreateStoresTheTask) {
 
 // Each refusal is the one CreateTask gives for the same draft.
 TEST_P(AsyncTaskStoreTest, CreateRefusesAsCreateTaskDoes) {
-  if (!Connected()) {
-    ASSERT_FALSE(HasAsyncReads()) << "the store never took an async call";
-    return;
-  }
+  if (!AsyncUp()) return;
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("P"));
-  ASSERT_OK_AND_ASSIGN(
-      v1::Task taken,
-      CreateTask(TaskBuilder("taken").InProject(project.id()).Build()));
+  ASSERT_OK_AND_ASSIGN(v1::Task taken, CreateTaken(project));
   const v1::Task drafts[] = {
       TaskBuilder("taken").InProject(project.id()).Build(),  // title taken
       TaskBuilder("orphan").InProject(project.id() + 1000).Build(),
@@ -243,10 +247,7 @@ TEST_P(AsyncTaskStoreTest, CreateRefusesAsCreateTaskDoes) {
 }
 
 TEST_P(AsyncTaskStoreTest, CreateReplaysItsRequestId) {
-  if (!Connected()) {
-    ASSERT_FALSE(HasAsyncReads()) << "the store never took an async call";
-    return;
-  }
+  if (!AsyncUp()) return;
   ASSERT_OK_AND_ASSIGN(v1::Project mine, CreateProject("Mine"));
   ASSERT_OK_AND_ASSIGN(v1::Project theirs, CreateProject("Theirs"));
   const v1::Task draft = TaskBuilder("once").InProject(mine.id()).Build();
@@ -271,10 +272,7 @@ TEST_P(AsyncTaskStoreTest, CreateReplaysItsRequestId) {
 }
 
 TEST_P(AsyncTaskStoreTest, CreatePastDeadlineWritesNothing) {
-  if (!Connected()) {
-    ASSERT_FALSE(HasAsyncReads()) << "the store never took an async call";
-    return;
-  }
+  if (!AsyncUp()) return;
   std::optional<absl::StatusOr<v1::Task>> late = CreateAsync(
       TaskBuilder("too late").Build(), "", {}, absl::Now() - absl::Seconds(1));
   ASSERT_TRUE(late.has_value());
@@ -286,14 +284,9 @@ TEST_P(AsyncTaskStoreTest, CreatePastDeadlineWritesNothing) {
 // Concurrent creates share batches (one transaction each): a create that
 // fails (a taken title) undoes only itself, every other one is committed.
 TEST_P(AsyncTaskStoreTest, FailingCreateUndoesOnlyItself) {
-  if (!Connected()) {
-    ASSERT_FALSE(HasAsyncReads()) << "the store never took an async call";
-    return;
-  }
+  if (!AsyncUp()) return;
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("P"));
-  ASSERT_OK_AND_ASSIGN(
-      v1::Task taken,
-      CreateTask(TaskBuilder("taken").InProject(project.id()).Build()));
+  ASSERT_OK_AND_ASSIGN(v1::Task taken, CreateTaken(project));
   constexpr int kThreads = 4;
   constexpr int kCreates = 200;  // per thread; every 4th takes "taken"
   AnswerTally tally;
@@ -324,14 +317,9 @@ TEST_P(AsyncTaskStoreTest, FailingCreateUndoesOnlyItself) {
 // A failure undoes its batch before statements of SQL texts not yet
 // prepared on the connection: they are prepared and sent again, not failed.
 TEST_P(AsyncTaskStoreTest, FailureBeforeNewStatementsFailsOnlyItself) {
-  if (!Connected()) {
-    ASSERT_FALSE(HasAsyncReads()) << "the store never took an async call";
-    return;
-  }
+  if (!AsyncUp()) return;
   ASSERT_OK_AND_ASSIGN(v1::Project project, CreateProject("P"));
-  ASSERT_OK_AND_ASSIGN(
-      v1::Task taken,
-      CreateTask(TaskBuilder("taken").InProject(project.id()).Build()));
+  ASSERT_OK_AND_ASSIGN(v1::Task taken, CreateTaken(project));
   // Each round: a taken title, then three statements of new texts (other
   // column sets, a restricted read), sent back to back.
   constexpr int kRounds = 20;
