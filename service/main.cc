@@ -65,8 +65,9 @@ ABSL_FLAG(int, pool_size, 0,
           "Database connections (a SQLite file or PostgreSQL); 0 picks the "
           "backend's default. :memory: always uses one.");
 ABSL_FLAG(int, max_threads, 128,
-          "Most worker threads (writes and lists; reads too on PostgreSQL); "
-          "calls beyond them get RESOURCE_EXHAUSTED. At least 2.");
+          "Most worker threads (writes and lists; on PostgreSQL the other "
+          "reads too, and GetTask/CreateTask while its pipelined connections "
+          "are down); calls beyond them get RESOURCE_EXHAUSTED. At least 2.");
 ABSL_FLAG(int, completion_queues, 0,
           "Threads receiving calls and doing the network work, one "
           "completion queue each (SQLite GetTask/GetProject run on them "
