@@ -345,8 +345,9 @@ void AsyncTaskService::Stop() {
   // Its listener wakes the streams; its store calls end within its timeout.
   if (state_->feed != nullptr) state_->feed->Stop();
   // Work still running answers on its queue: it must end first.
-  state_->workers.Stop();
+  // Async calls first: one the store gives up on still needs a worker.
   state_->AwaitAsyncCalls();
+  state_->workers.Stop();
   for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) {
     queue->Shutdown();
   }

@@ -207,7 +207,9 @@ class TaskStore {
   // holding the calling thread while the database works; `deadline` bounds
   // the wait (DEADLINE_EXCEEDED). False, dropping `done` without calling it,
   // when the store cannot now (the default: it has no such path; or its
-  // connections for it are not up): call GetTask instead.
+  // connections for it are not up): call GetTask instead. The answer may be
+  // RunBlockingInstead (storage/run_blocking.h): the store gave the call up
+  // without effect (its connections went down); call GetTask then too.
   virtual bool TryGetTaskAsync(int64_t id, const AccessScope& scope,
                                absl::Time deadline, TaskCallback done) {
     return false;

@@ -27,8 +27,10 @@ struct AsyncStatement {
   // A read may be sent once more on a new connection.
   bool writes = false;
   // When the caller stops waiting: `done` then gets DEADLINE_EXCEEDED (a
-  // write may still commit). A write that would wait long for a lock gets
-  // RunBlockingInstead (storage/run_blocking.h), undone.
+  // write may still commit). A statement given up without effect gets
+  // RunBlockingInstead (storage/run_blocking.h): a write that would wait
+  // long for a lock, or undone with a failed batch; any statement left
+  // waiting while no connection is up.
   absl::Time deadline = absl::InfiniteFuture();
   // Names the request's fields in a database error (DbErrorToStatus).
   ErrorContext context;

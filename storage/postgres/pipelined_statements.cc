@@ -167,6 +167,7 @@ PipelinedStatements::PipelinedStatements(Options options)
 }
 
 PipelinedStatements::~PipelinedStatements() {
+  cancelled_.store(true);
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -176,6 +177,7 @@ PipelinedStatements::~PipelinedStatements() {
   if (stop_fd_ >= 0) (void)!write(stop_fd_, &one, sizeof(one));
   connector_.join();
   thread_.join();
+  absl::MutexLock lock(&mu_);
   for (Opened& opened : opened_) {
     if (opened.second.ok()) PQfinish(*opened.second);
   }
@@ -236,8 +238,11 @@ void PipelinedStatements::ConnectLoop() {
       connect_requests_.pop_front();
     }
     absl::StatusOr<PGconn*> conn =
-        ConnectPolled(options_.conninfo, absl::Now() + options_.connect_timeout,
-                      stop_fd_, "connecting");
+        cancelled_.load()
+            ? absl::StatusOr<PGconn*>(ShuttingDown())
+            : ConnectPolled(options_.conninfo,
+                            absl::Now() + options_.connect_timeout, stop_fd_,
+                            "connecting");
     {
       absl::MutexLock lock(&mu_);
       opened_.emplace_back(index, std::move(conn));
@@ -284,8 +289,10 @@ bool PipelinedStatements::Step() {
   }
   const absl::Time earliest = Expire(now);
   if (!waiting_.empty() && !AnyConnectionUp()) {
-    // Statements sent again after a loss, with no connection to take them.
-    const absl::Status down = Unavailable("no connection to the database");
+    // Waiting (never sent, or sent again after a loss) with no connection
+    // to take them: the blocking way, which opens its own, takes them.
+    const absl::Status down =
+        RunBlockingInstead("no pipelined connection to the database");
     for (PendingPtr& pending : waiting_) {
       pending->Answer(down);
       Release(pending);
@@ -307,7 +314,8 @@ bool PipelinedStatements::Step() {
       wake_at = std::min(wake_at, slot->retry_at);
     }
     if (slot->state != Slot::State::kReady) continue;
-    if (!slot->batch.empty()) {
+    // Once past, only a deadline passing can make the batch stalled.
+    if (!slot->batch.empty() && slot->sent_at + kStalled > now) {
       wake_at = std::min(wake_at, slot->sent_at + kStalled);
     }
     fds.push_back({PQsocket(slot->conn),
@@ -562,8 +570,12 @@ void PipelinedStatements::Received(Slot& slot, const PGresult* result) {
   const ExecStatusType status = PQresultStatus(result);
   const bool succeeded =
       status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
-  // Aborted by an earlier failure: sent again at the batch's end.
-  if (status == PGRES_PIPELINE_ABORTED) return;
+  // Aborted by an earlier failure: sent again at the batch's end (a Prepare
+  // too: the server never made it).
+  if (status == PGRES_PIPELINE_ABORTED) {
+    if (sent.prepare != nullptr) slot.prepared.erase(sent.prepare);
+    return;
+  }
   if (sent.pending == nullptr) {  // a Prepare, or the batch's setup
     if (succeeded) return;
     slot.failed = true;
@@ -630,13 +642,29 @@ void PipelinedStatements::Ended(Slot& slot) {
         }));
     if (writes > 0) options_.observer->OnGroupCommit(writes);
   }
-  // Sent again in the order they were sent, ahead of newer statements: a
-  // failed batch was undone, so nothing in it happened but the failure.
-  for (auto sent = batch.rbegin(); sent != batch.rend(); ++sent) {
+  // A failed batch was undone: nothing in it happened. A write's own
+  // failure is its answer only when no write came before it in the batch
+  // (else an undone row may have caused it: a title taken by the batch
+  // itself); every other write of the batch takes the blocking way, one
+  // transaction each, so that a client's failing writes cannot keep others'
+  // batches failing. Reads are sent again.
+  std::vector<bool> after_write(batch.size(), false);
+  for (size_t i = 0, writes = 0; i < batch.size(); ++i) {
+    after_write[i] = writes > 0;
+    if (batch[i].pending != nullptr && batch[i].pending->writes()) ++writes;
+  }
+  // Sent again in the order they were sent, ahead of newer statements.
+  for (size_t i = batch.size(); i-- > 0;) {
+    Slot::Sent* sent = &batch[i];
     if (sent->pending == nullptr) continue;
     Pending& pending = *sent->pending;
-    if (pending.outcome.has_value() && (!failed || pending.failed)) {
-      pending.Answer(*std::move(pending.outcome));
+    if (!failed || (pending.failed && !(pending.writes() && after_write[i]))) {
+      if (pending.outcome.has_value()) {
+        pending.Answer(*std::move(pending.outcome));
+      }
+    } else if (pending.writes() && !setup_failed) {
+      pending.Answer(RunBlockingInstead(
+          "undone with its batch, which another statement failed"));
     }
     if (!pending.answered() && setup_failed &&
         ++pending.attempts >= kMaxAttempts) {

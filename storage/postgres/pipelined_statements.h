@@ -46,9 +46,11 @@ namespace tasks::storage {
 //   answered RunBlockingInstead (storage/run_blocking.h) rather than
 //   holding the batch up.
 // - Statements are answered at their batch's end, once it is committed.
-//   When one fails, the transaction is undone: it gets its error, and the
-//   others of the batch are sent again (they did not happen), so a failure
-//   undoes only itself.
+//   When one fails, the transaction is undone: it gets its error (a write
+//   only when no write came before it: else an undone row may have caused
+//   it), its batch's other writes are answered RunBlockingInstead (one
+//   transaction each on the blocking way: a client's failing writes cannot
+//   keep failing the others' batches), and its reads are sent again.
 // - A read whose connection is lost is sent once more, on a new connection;
 //   a write is not (it may have committed): UNAVAILABLE.
 // - At a statement's deadline its `done` gets DEADLINE_EXCEEDED. A batch of
@@ -99,7 +101,9 @@ class PipelinedStatements final : public AsyncStatements {
   // wait for its results before its connection is dropped.
   static constexpr absl::Duration kStalled = absl::Seconds(1);
   // The longest a write waits for a lock (PostgreSQL's lock_timeout).
-  static constexpr absl::Duration kLockTimeout = absl::Milliseconds(250);
+  // Short: a lock wait holds up the whole batch, and the blocking way, which
+  // the write then takes, waits as long as its deadline allows.
+  static constexpr absl::Duration kLockTimeout = absl::Milliseconds(50);
 
  private:
   struct Pending;

@@ -6,22 +6,30 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "storage/run_blocking.h"
 
 namespace tasks::storage {
 
 TaskStore::TaskCallback AnswerTally::Callback(
-    std::function<bool(const v1::Task&)> expected) {
-  return
-      [this, expected = std::move(expected)](absl::StatusOr<v1::Task> answer) {
-        if (!answer.ok()) {
-          return Count(absl::StatusCodeToString(answer.status().code()));
-        }
-        if (expected != nullptr && !expected(*answer)) return Count("WRONG");
+    std::function<bool(const v1::Task&)> expected, std::string label) {
+  return [this, expected = std::move(expected),
+          label = std::move(label)](absl::StatusOr<v1::Task> answer) {
+    if (IsRunBlockingInstead(answer.status())) {
+      {
         absl::MutexLock lock(&mu_);
-        tasks_.push_back(*std::move(answer));
-        ++counts_["OK"];
-        ++answered_;
-      };
+        run_blocking_.push_back(label);
+      }
+      return Count("RUN_BLOCKING");
+    }
+    if (!answer.ok()) {
+      return Count(absl::StatusCodeToString(answer.status().code()));
+    }
+    if (expected != nullptr && !expected(*answer)) return Count("WRONG");
+    absl::MutexLock lock(&mu_);
+    tasks_.push_back(*std::move(answer));
+    ++counts_["OK"];
+    ++answered_;
+  };
 }
 
 void AnswerTally::Declined() { Count("DECLINED"); }
@@ -55,6 +63,11 @@ int AnswerTally::count(absl::string_view what) const {
 std::vector<v1::Task> AnswerTally::tasks() const {
   absl::MutexLock lock(&mu_);
   return tasks_;
+}
+
+std::vector<std::string> AnswerTally::run_blocking() const {
+  absl::MutexLock lock(&mu_);
+  return run_blocking_;
 }
 
 std::string AnswerTally::Summary() const {

@@ -22,7 +22,8 @@ namespace tasks::storage {
 // TryXxxAsync), from whichever thread they come: each call counts once, by
 // its callback or, when the store declined it, by Declined(). An answer
 // counts as "OK" (a task its call expected), "WRONG" (a task it did not),
-// "DECLINED", or its status code's name ("UNAVAILABLE", ...).
+// "DECLINED", "RUN_BLOCKING" (storage/run_blocking.h: the caller runs the
+// call the blocking way), or its status code's name ("UNAVAILABLE", ...).
 //
 // Example:
 //   AnswerTally tally;
@@ -33,9 +34,11 @@ namespace tasks::storage {
 class AnswerTally {
  public:
   // A callback that counts its answer; `expected`, when set, says whether
-  // a task answered is the one the call should have had.
+  // a task answered is the one the call should have had. `label` names the
+  // call in run_blocking().
   TaskStore::TaskCallback Callback(
-      std::function<bool(const v1::Task&)> expected = nullptr);
+      std::function<bool(const v1::Task&)> expected = nullptr,
+      std::string label = "");
   void Declined();
 
   // Waits until `calls` answers are counted; false when `timeout` passes
@@ -46,6 +49,8 @@ class AnswerTally {
   int count(absl::string_view what) const;
   // The tasks counted "OK", in the order they came.
   std::vector<v1::Task> tasks() const;
+  // The labels of the calls counted "RUN_BLOCKING".
+  std::vector<std::string> run_blocking() const;
   // "OK=3 UNAVAILABLE=1", for messages.
   std::string Summary() const;
 
@@ -58,6 +63,7 @@ class AnswerTally {
   int awaited_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, int> counts_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::Task> tasks_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> run_blocking_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tasks::storage
