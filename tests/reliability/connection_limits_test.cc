@@ -256,7 +256,10 @@ TEST_P(ConnectionLimitsTest, FloodOfSilentStreamsCannotStarveATokenClient) {
   // The flood's connections, idle now, are closed by the server.
   const absl::Duration closed =
       AwaitDescriptorsAtMost(pid, descriptors_before + 10, absl::Seconds(15));
-  const int still_connected = StillConnectedAfter(flood, absl::Seconds(1));
+  // The server has closed them (its descriptors say so); each client learns
+  // it when its channel's thread gets to it, which on a busy machine with
+  // 500 channels in this process can take more than a second.
+  const int still_connected = StillConnectedAfter(flood, absl::Seconds(10));
 
   const size_t calls = latencies.size();
   ReportFigure(absl::StrFormat(
