@@ -1,6 +1,7 @@
 #include "service/async_task_service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -9,7 +10,6 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/error_reason.h"
@@ -66,22 +66,33 @@ struct FrontState {
   std::shared_ptr<void> workers_watched;   // by `metrics`, while this lives
 
   // Calls handed to the store to answer on its own thread (see
-  // TaskStore::TryGetTaskAsync), counted so that Stop waits for them.
-  void AsyncStarted() {
-    absl::MutexLock lock(&async_mu);
-    ++async_calls;
+  // TaskStore::TryGetTaskAsync): counted so that Stop waits for them, and
+  // writes among them bounded as the workers bound theirs. A create holds its
+  // parsed request until its commit (up to ~250 KB: 40 KB of description,
+  // metadata that parses into 200 KB of Struct), and the store would take
+  // thousands.
+  bool AsyncStarted(bool write) {
+    if (write && async_writes.fetch_add(1, std::memory_order_relaxed) >=
+                     max_async_writes) {
+      async_writes.fetch_sub(1, std::memory_order_relaxed);
+      return false;
+    }
+    async_calls.fetch_add(1, std::memory_order_relaxed);
+    return true;
   }
-  void AsyncEnded() {
-    absl::MutexLock lock(&async_mu);
-    --async_calls;
+  void AsyncEnded(bool write) {
+    if (write) async_writes.fetch_sub(1, std::memory_order_relaxed);
+    async_calls.fetch_sub(1, std::memory_order_release);
   }
-  void AwaitAsyncCalls() {
-    absl::MutexLock lock(&async_mu);
-    async_mu.Await(absl::Condition(
-        +[](int* calls) { return *calls == 0; }, &async_calls));
+  // Only at Stop, when no call starts any more: a short poll will do.
+  void AwaitAsyncCalls() const {
+    while (async_calls.load(std::memory_order_acquire) > 0) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
   }
-  absl::Mutex async_mu;
-  int async_calls ABSL_GUARDED_BY(async_mu) = 0;
+  const int max_async_writes;
+  std::atomic<int> async_calls{0};
+  std::atomic<int> async_writes{0};
 };
 
 namespace {
@@ -177,18 +188,20 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   // reads inline (SQLite) the call is not checked twice for nothing.
   bool TryAsync(Call& call) const {
     if (try_async_ == nullptr || state_.reads_inline) return false;
-    state_.AsyncStarted();
+    const bool write = access_ == Access::kWrite;
+    if (!state_.AsyncStarted(write)) return false;
     const bool taken = (state_.service.*try_async_)(
         &call.context(), &call.request(),
-        [this, &call](const grpc::Status& status, const Response& response) {
+        [this, &call, write](const grpc::Status& status,
+                             const Response& response) {
           call.Finish(status, response);
-          state_.AsyncEnded();
+          state_.AsyncEnded(write);
         },
-        [this, &call] {
+        [this, &call, write] {
           OnWorker(call);
-          state_.AsyncEnded();
+          state_.AsyncEnded(write);
         });
-    if (!taken) state_.AsyncEnded();
+    if (!taken) state_.AsyncEnded(write);
     return taken;
   }
 
@@ -260,7 +273,8 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
       lists(max_lists, std::max(1, max_workers / 2)),
       reads_inline(reads_inline),
       metrics(metrics),
-      feed(feed) {
+      feed(feed),
+      max_async_writes(max_workers) {
   // Each method's name, its AsyncService request and its TaskServiceImpl
   // handler, named once.
 #define TASKS_ADD_METHOD(name, access)                                     \

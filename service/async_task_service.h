@@ -33,6 +33,8 @@ struct FrontState;
 //     offered to the store's asynchronous path (TaskServiceImpl's
 //     TryXxxAsync: the store answers on a thread of its own, and Stop()
 //     waits for those answers), and run on the workers when it declines.
+//     At most `max_workers` writes wait there at once, as on the workers:
+//     each holds its request until its commit.
 //   - Lists (ListTasks, ListProjects) always run on the workers: a filtered
 //     list may scan the whole table for seconds, and on a queue thread it
 //     would hold up every call of that queue, health checks included.

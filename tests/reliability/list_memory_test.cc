@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "tests/reliability/process_memory.h"
 #include "tests/reliability/reliability_test_base.h"
+#include "tests/reliability/worst_task.h"
 #include "tests/testing/raw_sql.h"
 
 namespace tasks::reliability {
@@ -90,17 +91,6 @@ void ExpectEveryTaskOnce(const Listing& listing, int expected) {
   std::set<int64_t> distinct(listing.ids.begin(), listing.ids.end());
   EXPECT_EQ(listing.ids.size(), static_cast<size_t>(expected));
   EXPECT_EQ(distinct.size(), static_cast<size_t>(expected));
-}
-
-// Metadata at the caps shaped for the largest parsed size per stored byte:
-// one key holding a list of empty objects, 1,000 values in all (the key's
-// list counts), about 3 KB of JSON text that parses into ~200 KB of Struct.
-void SetWorstMetadata(google::protobuf::Struct* metadata) {
-  google::protobuf::ListValue* list =
-      (*metadata->mutable_fields())["a"].mutable_list_value();
-  for (int i = 0; i < 999; ++i) {
-    list->add_values()->mutable_struct_value();
-  }
 }
 
 TEST_P(ListMemoryTest, WorstAllowedRowsAtTheLargestPageSizeStayWithinTarget) {

@@ -542,6 +542,66 @@ TEST_F(ServerTest, ReadsOnWorkersBeyondThemAreResourceExhausted) {
   EXPECT_THAT(GetTask(9), GrpcOk());
 }
 
+// A create the store answers on its own thread holds its request until its
+// commit, as one on a worker does: beyond --max_threads of them the store is
+// not asked, and the workers take the next ones, up to their own bound.
+TEST_F(ServerTest, WritesTheStoreAnswersItselfAreBoundedAsOnTheWorkers) {
+  config_.max_threads = 2;
+  config_.reads_on_queue_threads = false;
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  absl::Mutex mu;
+  std::vector<storage::TaskStore::TaskCallback> taken;
+  ON_CALL(*store_, TryCreateTaskAsync)
+      .WillByDefault([&](const v1::Task&, absl::string_view,
+                         const storage::Idempotency&, absl::Time,
+                         storage::TaskStore::TaskCallback done) {
+        absl::MutexLock lock(&mu);
+        taken.push_back(std::move(done));
+        return true;
+      });
+  absl::Notification release;
+  std::atomic<int> in_store{0};
+  HoldCreatesUntil(release, in_store);
+
+  constexpr int kCalls = 6;
+  std::vector<grpc::Status> results;
+  std::vector<std::thread> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    calls.emplace_back([&, i] {
+      grpc::Status status = CreateTask(absl::StrCat("task ", i));
+      absl::MutexLock lock(&mu);
+      results.push_back(status);
+    });
+  }
+  // Two taken by the store, two on the workers, two refused.
+  auto settled = [&] {
+    absl::MutexLock lock(&mu);
+    return taken.size() + in_store.load() + results.size() == kCalls;
+  };
+  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
+       !settled() && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(taken.size(), 2u);
+    EXPECT_EQ(in_store.load(), 2);
+    EXPECT_EQ(results.size(), 2u);
+    for (const grpc::Status& status : results) {
+      EXPECT_THAT(status, GrpcErrorIs(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                      reason::kResourceExhausted));
+    }
+    for (storage::TaskStore::TaskCallback& done : taken) {
+      std::move(done)(TaskWithId(1));
+    }
+  }
+  release.Notify();
+  for (std::thread& call : calls) call.join();
+  int ok = 0;
+  for (const grpc::Status& status : results) ok += status.ok();
+  EXPECT_EQ(ok, 4);
+}
+
 TEST_F(ServerTest, ReadsAreServedWhileEveryWriterIsBusy) {
   config_.max_threads = 2;
   ASSERT_NO_FATAL_FAILURE(StartServer());

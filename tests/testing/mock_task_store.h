@@ -81,6 +81,12 @@ class MockTaskStore : public storage::TaskStore {
               (const v1::Task& task, absl::string_view request_id,
                const storage::Idempotency& idempotency),
               (override));
+  // Declines (false) unless a test says otherwise, as TaskStore does.
+  MOCK_METHOD(bool, TryCreateTaskAsync,
+              (const v1::Task& task, absl::string_view request_id,
+               const storage::Idempotency& idempotency, absl::Time deadline,
+               TaskCallback done),
+              (override));
   using TaskStore::BatchCreateTasks;
   MOCK_METHOD(absl::StatusOr<v1::BatchCreateTasksResponse>, BatchCreateTasks,
               (const v1::BatchCreateTasksRequest& request,
