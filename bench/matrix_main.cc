@@ -32,6 +32,7 @@
 #include "absl/time/clock.h"
 #include "bench/bench_environment.h"
 #include "bench/bench_process.h"
+#include "bench/busy_threads.h"
 #include "bench/child_process.h"
 #include "bench/db_baseline.h"
 #include "bench/load_generator.h"
@@ -71,6 +72,10 @@ ABSL_FLAG(
     std::vector<std::string>, server_flags, {},
     "More task_server flags, comma-separated (e.g. --completion_queues=2).");
 ABSL_FLAG(int, client_threads, 1, "Load generator threads.");
+ABSL_FLAG(int, busy_threads, 0,
+          "Threads spinning through the whole run, as another tenant's work "
+          "would: which ratios hold on a busy machine (1 on 2 cores: half "
+          "of it taken).");
 ABSL_FLAG(std::string, server_log_level, "",
           "task_server --log_level; empty: none passed, the server's own "
           "default (info, one log line per call), as users run it.");
@@ -1196,6 +1201,8 @@ int Main(const char* argv0) {
     return 1;
   }
   Results results;
+  const int busy_threads = absl::GetFlag(FLAGS_busy_threads);
+  BusyThreads busy(busy_threads);
   // What the machine does without the matrix: others' work shows here.
   const MachineSample start = SampleMachine();
   absl::SleepFor(absl::Seconds(1));
@@ -1225,12 +1232,13 @@ int Main(const char* argv0) {
   std::printf(
       "Benchmark matrix: %ld cores; %s measured per figure in %d interleaved "
       "slices, each after a %s warm-up; client: %d thread(s); task_server log "
-      "level: %s\n",
+      "level: %s; %d busy thread(s) spinning beside it (--busy_threads)\n",
       sysconf(_SC_NPROCESSORS_ONLN),
       absl::FormatDuration(plan->duration).c_str(), absl::GetFlag(FLAGS_rounds),
       absl::FormatDuration(plan->warmup).c_str(),
       absl::GetFlag(FLAGS_client_threads),
-      log_level.empty() ? "the server's default" : log_level.c_str());
+      log_level.empty() ? "the server's default" : log_level.c_str(),
+      busy_threads);
   PrintMachine(results, start.loadavg_line, SampleMachine().loadavg_line);
   PrintTable(*plan, results);
   if (!status.ok()) {
