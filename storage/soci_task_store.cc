@@ -531,9 +531,7 @@ class SociTaskStore final : public TaskStore {
       }
       const TaskOrder& order = TaskOrders()[query.order];
       const filter::SqlFilter filter =
-          filter::ToSql(query.filter, database_.dialect().name() == "postgresql"
-                                          ? filter::SqlDialect::kPostgres
-                                          : filter::SqlDialect::kSqlite);
+          filter::ToSql(query.filter, database_.dialect().filter_dialect());
       // PostgreSQL reads the page and its change position in one statement;
       // SQLite in one read transaction (see Queries::PositionedListTasks).
       const bool one_statement = database_.dialect().buffers_results();

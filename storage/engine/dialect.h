@@ -14,6 +14,7 @@
 #include "storage/engine/async_statements.h"
 #include "storage/engine/change_signal.h"
 #include "storage/engine/db_error.h"
+#include "storage/filter/filter_sql.h"
 #include "storage/schema/migration_scripts.h"
 #include "storage/store_observer.h"
 
@@ -109,6 +110,9 @@ class Dialect {
   // A condition true when the task's metadata has the top-level key bound to
   // :meta_key with a JSON value equal to the JSON text bound to :meta_value.
   virtual const char* metadata_filter_sql() const = 0;
+
+  // The SQL a ListTasks filter is written in (filter::ToSql).
+  virtual filter::SqlDialect filter_dialect() const = 0;
 
   // Classifies an exception thrown while `session` (null when connecting)
   // ran a statement. Call it before anything else runs on the session.

@@ -130,6 +130,10 @@ class PostgresDialect final : public Dialect {
     return "(metadata -> :meta_key) = CAST(:meta_value AS jsonb)";
   }
 
+  filter::SqlDialect filter_dialect() const override {
+    return filter::SqlDialect::kPostgres;
+  }
+
   // An array literal: one prepared statement serves any number of ids.
   std::string AllowedIdsCondition(absl::string_view column) const override {
     return absl::StrCat(column, " = ANY (CAST(:allowed_ids AS bigint[]))");

@@ -204,6 +204,10 @@ class SqliteDialect final : public Dialect {
            "AND json_type(:meta_value) IN ('integer', 'real'))))";
   }
 
+  filter::SqlDialect filter_dialect() const override {
+    return filter::SqlDialect::kSqlite;
+  }
+
   // A JSON array, read through json_each (an IN list that one prepared
   // statement serves for any number of ids).
   std::string AllowedIdsCondition(absl::string_view column) const override {

@@ -97,6 +97,9 @@ std::string ControlledDialect::AllowedIdsParameter(
 const char* ControlledDialect::metadata_filter_sql() const {
   return sqlite_->metadata_filter_sql();
 }
+filter::SqlDialect ControlledDialect::filter_dialect() const {
+  return sqlite_->filter_dialect();
+}
 DbError ControlledDialect::ClassifyError(const std::exception& error,
                                          soci::session* session) const {
   return sqlite_->ClassifyError(error, session);

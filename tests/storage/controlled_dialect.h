@@ -59,6 +59,7 @@ class ControlledDialect final : public Dialect {
   std::string AllowedIdsParameter(
       const std::vector<int64_t>& ids) const override;
   const char* metadata_filter_sql() const override;
+  filter::SqlDialect filter_dialect() const override;
   DbError ClassifyError(const std::exception& error,
                         soci::session* session) const override;
   void FinishStatement(soci::statement& statement) const override;
