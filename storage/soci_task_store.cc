@@ -34,6 +34,7 @@
 #include "storage/filter/filter_sql.h"
 #include "storage/postgres/postgres_pipeline.h"
 #include "storage/request_fingerprint.h"
+#include "storage/run_blocking.h"
 #include "storage/schema/migrations.h"
 #include "storage/schema/task_rows.h"
 #include "storage/schema/task_table.h"
@@ -79,10 +80,10 @@ std::optional<int64_t> ProjectOf(const v1::Task& task) {
 
 // A statement AsyncStatements would not take after the first of its call
 // was taken: it is shutting down, or full.
-absl::Status AsyncRefused() {
-  return WithReason(
-      absl::UnavailableError("the database is busy or shutting down; retry"),
-      reason::kDatabaseUnavailable);
+// A replay's read that could not be queued: the insert it follows changed
+// nothing, so the whole create may run again the blocking way.
+absl::Status ReplayRefused() {
+  return RunBlockingInstead("the request_id's replay could not be queued");
 }
 
 absl::Status TaskNotFound(long long id) {
@@ -997,9 +998,10 @@ class SociTaskStore final : public TaskStore {
             return std::move(*answer)(EarlierTask(**row, access));
           }
           if (!async.TrySend(std::move(taken)))
-            std::move (*answer)(AsyncRefused());
+            std::move (*answer)(ReplayRefused());
         };
-    if (!async.TrySend(std::move(earlier))) std::move (*answer)(AsyncRefused());
+    if (!async.TrySend(std::move(earlier)))
+      std::move (*answer)(ReplayRefused());
   }
 
   // The earlier create's task, `row`, when `access` allows it.
