@@ -32,6 +32,7 @@ class Tally {
   }
 
   bool over_values() const { return values_ > kMaxMetadataValues; }
+  int values() const { return values_; }
 
   // False once a limit is passed.
   bool AddValue(const Value& value) {
@@ -62,6 +63,12 @@ class Tally {
 };
 
 }  // namespace
+
+int CountMetadataValues(const Struct& metadata) {
+  Tally tally;
+  tally.AddStruct(metadata);
+  return tally.values();
+}
 
 absl::Status CheckMetadataValues(absl::string_view field,
                                  const Struct& metadata) {

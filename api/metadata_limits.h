@@ -25,6 +25,17 @@ inline constexpr size_t kMaxMetadataJsonBytes = 16 * 1024;
 // every element of every list, nested ones included. {"a": [1, 2]} holds 3.
 inline constexpr int kMaxMetadataValues = 1000;
 
+// Most JSON values in the metadata of a BatchCreateTasks' tasks together.
+// Each task's may hold kMaxMetadataValues, but 1,000 such tasks would parse
+// into ~200 MB (a 1 MiB request alone holds ~250 of them, ~50 MB): this
+// bounds a batch at ~2 MB of parsed metadata, ten heaviest tasks' worth, or
+// a thousand tasks of ten values.
+inline constexpr int kMaxBatchMetadataValues = 10000;
+
+// The JSON values in `metadata`, counted as CheckMetadataValues does; exact
+// for metadata it accepts, and never more than kMaxMetadataValues + 1.
+int CountMetadataValues(const google::protobuf::Struct& metadata);
+
 // INVALID_ARGUMENT naming `field` (reason INVALID_ARGUMENT, so a BadRequest
 // field violation) when `metadata` holds more than kMaxMetadataValues values
 // or its keys and strings alone pass kMaxMetadataJsonBytes. Stops at the

@@ -719,10 +719,12 @@ absl::optional<double> MachineCpuPerOp(const Figure& figure) {
 // of a no-op call and of a raw operation (each measured as the machine's
 // busy time per operation of its figure, load generator and database
 // included): on a small machine whose cores both baselines fill, that is
-// about rpc * db / (rpc + db).
+// about rpc * db / (rpc + db). None beside --busy_threads, whose share of
+// the cores no figure's busy time tells apart.
 absl::optional<double> DbCeiling(const Results& results,
                                  const ServiceFigure& figure,
                                  const DbComparison& db) {
+  if (absl::GetFlag(FLAGS_busy_threads) > 0) return absl::nullopt;
   auto it = results.rpc.find({figure.method, figure.concurrency});
   const double raw = db.raw->stats.PerSecond();
   if (it == results.rpc.end() || raw <= 0) return absl::nullopt;
@@ -1106,7 +1108,8 @@ void PrintMachine(const Results& results, const std::string& load_at_start,
                   const std::string& load_at_end) {
   std::printf(
       "Machine: load average at start %s, at end %s; before the run (1 s, "
-      "nothing of the matrix running) busy %s, steal %s; over the rounds %s, "
+      "nothing of the matrix running but its --busy_threads) busy %s, steal "
+      "%s; over the rounds %s, "
       "busy %s\n",
       load_at_start.c_str(), load_at_end.c_str(),
       PercentText(results.idle_machine.BusyPercent()).c_str(),
@@ -1203,7 +1206,8 @@ int Main(const char* argv0) {
   Results results;
   const int busy_threads = absl::GetFlag(FLAGS_busy_threads);
   BusyThreads busy(busy_threads);
-  // What the machine does without the matrix: others' work shows here.
+  // What the machine does without the matrix: others' work (and the busy
+  // threads') shows here.
   const MachineSample start = SampleMachine();
   absl::SleepFor(absl::Seconds(1));
   const MachineSample idle_end = SampleMachine();

@@ -37,9 +37,10 @@ constexpr bool kBuiltInPlace = std::is_same_v<Response, v1::ListTasksResponse>;
 
 // Where a method's calls run (see AsyncTaskService).
 enum class Access {
-  kPointRead,  // one row by id: on the queue thread when reads are inline
-  kScan,       // a list, which may read the whole table: on a worker
-  kWrite,      // waits for a durable commit: on a worker
+  kPointRead,   // one row by id: on the queue thread when reads are inline
+  kScan,        // a list, which may read the whole table: on a worker
+  kWrite,       // waits for a durable commit: on a worker
+  kBatchWrite,  // a write of many rows, each with its metadata: on a worker
 };
 
 // A method whose calls can be awaited on a queue, whatever its types.
@@ -57,7 +58,8 @@ struct FrontState {
   TaskServiceImpl& service;
   AsyncService async_service;
   WorkerPool workers;
-  ConcurrencyLimit lists;  // list calls running in the store
+  ConcurrencyLimit lists;    // list calls running in the store
+  ConcurrencyLimit batches;  // batch writes running in the store
   const bool reads_inline;
   ServerMetrics* const metrics;
   std::vector<std::unique_ptr<AwaitedMethod>> methods;
@@ -97,9 +99,14 @@ struct FrontState {
 
 namespace {
 
-// Longest a list call waits for one of --max_concurrent_lists to end, when
-// its client allows longer: as long as the store would let it run.
-constexpr absl::Duration kMaxListWait = absl::Seconds(30);
+// Longest a list or batch call waits for a slot, when its client allows
+// longer: as long as the store would let it run.
+constexpr absl::Duration kMaxSlotWait = absl::Seconds(30);
+
+// Most bytes of parsed requests the batches waiting for a slot hold in all:
+// one holds up to ~2 MB (api::kMaxBatchMetadataValues), and as many may wait
+// as lists.
+constexpr int64_t kMaxWaitingBatchBytes = 16 << 20;
 
 grpc::Status Busy(absl::string_view what) {
   return ToGrpcStatus(WithReason(
@@ -108,11 +115,25 @@ grpc::Status Busy(absl::string_view what) {
       reason::kResourceExhausted));
 }
 
-// What a list call is refused for before it waits for a list slot: a waiting
-// call holds its parsed request, and one the handler would refuse must not
-// (a metadata_value of 250,000 nulls, ~1 MB on the wire, parses into ~15 MB).
+// What a list or batch call is refused for on the queue thread, before it
+// waits for a worker and a slot holding its parsed request: one the handler
+// would refuse must not (a metadata_value of 250,000 nulls, ~1 MB on the
+// wire, parses into ~15 MB; a 1 MiB batch of the heaviest metadata, ~50 MB).
 grpc::Status Precheck(const v1::ListTasksRequest& request) {
   return TaskServiceImpl::PrecheckListTasks(request);
+}
+grpc::Status Precheck(const v1::BatchCreateTasksRequest& request) {
+  return TaskServiceImpl::PrecheckBatchCreateTasks(request);
+}
+
+// What a call holds while it waits for a slot: a list's request is small,
+// a batch's up to ~2 MB once parsed.
+int64_t WaitingWeight(const v1::BatchCreateTasksRequest& request) {
+  return static_cast<int64_t>(request.SpaceUsedLong());
+}
+template <typename Request>
+int64_t WaitingWeight(const Request& /*request*/) {
+  return 1;
 }
 
 template <typename Request>
@@ -167,6 +188,13 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   }
 
   void OnCall(Call& call) const override {
+    if (access_ == Access::kScan || access_ == Access::kBatchWrite) {
+      // On the queue thread that parsed it: a request over the caps is freed
+      // at once, not held while it waits for a worker and a slot.
+      if (grpc::Status refused = Precheck(call.request()); !refused.ok()) {
+        return call.Finish(refused, Response());
+      }
+    }
     if (access_ == Access::kPointRead && state_.reads_inline) {
       Answer(call);
     } else if (TryAsync(call)) {
@@ -205,18 +233,23 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
     return taken;
   }
 
+  // Lists and batch writes, whose memory grows with their rows, run a few
+  // at a time (--max_concurrent_lists of each); the others at once.
   void Answer(Call& call) const {
-    if (access_ != Access::kScan) return Run(call);
-    if (grpc::Status refused = Precheck(call.request()); !refused.ok()) {
-      return call.Finish(refused, Response());
+    if (access_ != Access::kScan && access_ != Access::kBatchWrite) {
+      return Run(call);
     }
     const absl::Time deadline =
         std::min(absl::FromChrono(call.context().deadline()),
-                 absl::Now() + kMaxListWait);
-    ConcurrencyLimit::Slot slot(state_.lists, deadline);
+                 absl::Now() + kMaxSlotWait);
+    const bool list = access_ == Access::kScan;
+    ConcurrencyLimit::Slot slot(list ? state_.lists : state_.batches, deadline,
+                                WaitingWeight(call.request()));
     if (!slot.held()) {
-      return call.Finish(Busy("every list slot (--max_concurrent_lists) is"),
-                         Response());
+      return call.Finish(
+          Busy(list ? "every list slot (--max_concurrent_lists) is"
+                    : "every batch slot (--max_concurrent_lists) is"),
+          Response());
     }
     Run(call);
   }
@@ -271,6 +304,7 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
       // Lists waiting for a slot hold workers: at most half of them, so that
       // writes always find some.
       lists(max_lists, std::max(1, max_workers / 2)),
+      batches(max_lists, std::max(1, max_workers / 2), kMaxWaitingBatchBytes),
       reads_inline(reads_inline),
       metrics(metrics),
       feed(feed),
@@ -291,7 +325,7 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
   TASKS_ADD_METHOD(UpdateProject, kWrite);
   TASKS_ADD_METHOD(DeleteProject, kWrite);
   TASKS_ADD_METHOD_TRYING_ASYNC(CreateTask, kWrite);
-  TASKS_ADD_METHOD(BatchCreateTasks, kWrite);
+  TASKS_ADD_METHOD(BatchCreateTasks, kBatchWrite);
   TASKS_ADD_METHOD_TRYING_ASYNC(GetTask, kPointRead);
   TASKS_ADD_METHOD(ListTasks, kScan);
   TASKS_ADD_METHOD(UpdateTask, kWrite);

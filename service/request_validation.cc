@@ -187,9 +187,19 @@ absl::Status ValidateBatchCreateTasks(
         "requests", absl::StrCat("must hold 1 to ", kMaxBatchSize,
                                  " requests, not ", request.requests_size()));
   }
+  int metadata_values = 0;
   for (int i = 0; i < request.requests_size(); ++i) {
     RETURN_IF_ERROR(CheckCreateTask(request.requests(i),
                                     absl::StrCat("requests[", i, "]")));
+    metadata_values +=
+        api::CountMetadataValues(request.requests(i).task().metadata());
+  }
+  if (metadata_values > api::kMaxBatchMetadataValues) {
+    return InvalidField(
+        "requests",
+        absl::StrCat("must hold at most ", api::kMaxBatchMetadataValues,
+                     " metadata values in all, not ", metadata_values,
+                     "; split the batch"));
   }
   return absl::OkStatus();
 }

@@ -324,6 +324,11 @@ grpc::Status TaskServiceImpl::PrecheckListTasks(
   return ToGrpcStatus(ValidateListTasks(request).status());
 }
 
+grpc::Status TaskServiceImpl::PrecheckBatchCreateTasks(
+    const v1::BatchCreateTasksRequest& request) {
+  return ToGrpcStatus(ValidateBatchCreateTasks(request));
+}
+
 grpc::Status TaskServiceImpl::ListTasks(grpc::ServerContext* context,
                                         const v1::ListTasksRequest* request,
                                         v1::ListTasksResponse* response) {

@@ -118,6 +118,9 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   // runs them before a call waits for a list slot, so that a request that
   // would be refused holds no memory while it waits.
   static grpc::Status PrecheckListTasks(const v1::ListTasksRequest& request);
+  // The same for BatchCreateTasks, before a call waits for a batch slot.
+  static grpc::Status PrecheckBatchCreateTasks(
+      const v1::BatchCreateTasksRequest& request);
 
   grpc::Status ListTasks(grpc::ServerContext* context,
                          const v1::ListTasksRequest* request,

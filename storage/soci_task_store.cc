@@ -78,8 +78,6 @@ std::optional<int64_t> ProjectOf(const v1::Task& task) {
   return task.project_id();
 }
 
-// A statement AsyncStatements would not take after the first of its call
-// was taken: it is shutting down, or full.
 // A replay's read that could not be queued: the insert it follows changed
 // nothing, so the whole create may run again the blocking way.
 absl::Status ReplayRefused() {

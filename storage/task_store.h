@@ -171,8 +171,9 @@ class TaskStore {
   // CreateTask answered through `done`, like TryGetTaskAsync: once the task
   // is committed. At `deadline` the answer is DEADLINE_EXCEEDED, and the
   // task may still be committed (retry with the same request_id to know).
-  // A create that would wait long for a lock held elsewhere is answered
-  // RunBlockingInstead (storage/run_blocking.h), not made: call CreateTask.
+  // A create that would wait long for a lock held elsewhere, or whose
+  // request_id's replay could not be queued, is answered RunBlockingInstead
+  // (storage/run_blocking.h), not made: call CreateTask.
   virtual bool TryCreateTaskAsync(const v1::Task& task,
                                   absl::string_view request_id,
                                   const Idempotency& idempotency,

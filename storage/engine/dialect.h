@@ -14,7 +14,7 @@
 #include "storage/engine/async_statements.h"
 #include "storage/engine/change_signal.h"
 #include "storage/engine/db_error.h"
-#include "storage/filter/filter_sql.h"
+#include "storage/filter/sql_dialect.h"
 #include "storage/schema/migration_scripts.h"
 #include "storage/store_observer.h"
 

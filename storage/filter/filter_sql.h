@@ -5,14 +5,13 @@
 #include <vector>
 
 #include "storage/filter/filter.h"
+#include "storage/filter/sql_dialect.h"
 
 namespace tasks::storage::filter {
 
 // Every literal of a filter, and every metadata path, is one parameter: at
 // most two per comparison.
 inline constexpr int kMaxFilterParams = 2 * kMaxFilterTerms;
-
-enum class SqlDialect { kSqlite, kPostgres };
 
 // One bound value of a filter's SQL. Parameter n is named ":filter_<t><n>",
 // where <t> is its type: 'i' integer, 'r' real (double), 't' text.

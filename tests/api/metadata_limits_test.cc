@@ -35,6 +35,12 @@ TEST(CheckMetadataLimitsTest, AtTheCapsPassesOneOverIsRefused) {
                                             "as JSON text")));
 }
 
+TEST(CountMetadataValuesTest, CountsNestedValuesAndStopsPastTheCap) {
+  EXPECT_EQ(CountMetadataValues(Struct()), 0);
+  EXPECT_EQ(CountMetadataValues(NullList(9)), 10);
+  EXPECT_EQ(CountMetadataValues(NullList(5000)), kMaxMetadataValues + 1);
+}
+
 TEST(CheckMetadataValuesTest, KeysAndStringsAloneOverTheBytesStopEarly) {
   Struct big;
   (*big.mutable_fields())["k"].set_string_value(

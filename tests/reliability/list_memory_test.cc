@@ -28,8 +28,9 @@ namespace {
 // The memory target of the issue: a server's peak RSS, whatever clients ask.
 constexpr int64_t kPeakRssLimitKib = 256 * 1024;
 
-constexpr int kWorstTasks = 1000;    // the largest page
-constexpr int kTasksPerBatch = 100;  // each batch well under 1 MiB
+constexpr int kWorstTasks = 1000;  // the largest page
+// Each batch within api::kMaxBatchMetadataValues.
+constexpr int kTasksPerBatch = 10;
 // More than --max_concurrent_lists: the limit, not the clients, bounds memory.
 constexpr int kConcurrentClients = 16;
 constexpr int kListingsPerClient = 2;

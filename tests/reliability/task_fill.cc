@@ -9,7 +9,8 @@
 namespace tasks::reliability {
 namespace {
 
-constexpr int kTasksPerBatch = 1000;
+// Within api::kMaxBatchMetadataValues: 40 x 241 values.
+constexpr int kTasksPerBatch = 40;
 constexpr int kMetadataValues = 240;
 constexpr int kMaxTasks = 1'000'000;
 
@@ -62,7 +63,7 @@ absl::StatusOr<FilledProject> FillUntilListIsSlow(v1::TaskService::Stub& stub,
                                                   int64_t project_id,
                                                   absl::Duration slow) {
   FilledProject filled;
-  int target = 20 * kTasksPerBatch;
+  int target = 20000;
   while (true) {
     for (; filled.tasks < target; filled.tasks += kTasksPerBatch) {
       grpc::Status status =

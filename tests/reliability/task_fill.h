@@ -34,7 +34,7 @@ struct FilledProject {
   absl::Duration one_list;  // the last ListNothing() alone took
 };
 
-// Creates tasks in `project_id` (20,000 first, in batches of 1,000) until one
+// Creates tasks in `project_id` (20,000 first, in batches of 40) until one
 // ListNothing() takes `slow`, extrapolating from the last list. An error when
 // a call fails or 1,000,000 tasks are not enough.
 absl::StatusOr<FilledProject> FillUntilListIsSlow(v1::TaskService::Stub& stub,

@@ -77,6 +77,39 @@ TEST(ConcurrencyLimitTest, OneMoreThanMaxWaitersIsRefusedAtOnce) {
   EXPECT_EQ(limit.waiting(), 0);
 }
 
+TEST(ConcurrencyLimitTest, OneWhoseWeightWouldPassTheMaxIsRefusedAtOnce) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/10, /*max_waiting_weight=*/100);
+  std::atomic<bool> waiter_held{false};
+  std::thread waiter;
+  {
+    ConcurrencyLimit::Slot first(limit, absl::Now());
+    waiter = std::thread([&] {
+      ConcurrencyLimit::Slot second(limit, absl::Now() + absl::Seconds(60),
+                                    /*weight=*/60);
+      waiter_held = second.held();
+    });
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (limit.waiting() < 1 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    ASSERT_EQ(limit.waiting(), 1);
+    // 60 + 41 would pass 100, though a waiter's place is free.
+    const absl::Time start = absl::Now();
+    ConcurrencyLimit::Slot heavy(limit, start + absl::Seconds(30),
+                                 /*weight=*/41);
+    EXPECT_FALSE(heavy.held());
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+    // 60 + 40 does not: it waits, until its short deadline.
+    ConcurrencyLimit::Slot light(limit, absl::Now() + absl::Milliseconds(50),
+                                 /*weight=*/40);
+    EXPECT_FALSE(light.held());
+    EXPECT_GE(absl::Now() - start, absl::Milliseconds(50));
+  }
+  waiter.join();
+  EXPECT_TRUE(waiter_held);
+  EXPECT_EQ(limit.waiting(), 0);
+}
+
 TEST(ConcurrencyLimitTest, ManyThreadsNeverHoldMoreThanTheLimit) {
   constexpr int kLimit = 3;
   ConcurrencyLimit limit(kLimit, /*max_waiters=*/16);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/list_rules.h"
+#include "api/metadata_limits.h"
 #include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
@@ -198,6 +199,19 @@ TEST(ValidateBatchCreateTasksTest, MetadataOverTheCapsNamesTheRequest) {
       NullList(1000);
   EXPECT_THAT(Wrap(ValidateBatchCreateTasks(batch)),
               IsInvalidField("requests[2].task.metadata"));
+}
+
+TEST(ValidateBatchCreateTasksTest, MetadataOverTheBatchCapIsInvalid) {
+  // NullList(n) is n + 1 values: ten tasks of 1,000 make the cap.
+  v1::BatchCreateTasksRequest batch;
+  for (int i = 0; i < 10; ++i) {
+    *batch.add_requests() =
+        CreateTaskWithMetadata(NullList(api::kMaxMetadataValues - 1));
+  }
+  EXPECT_THAT(ValidateBatchCreateTasks(batch), IsOk());
+  *batch.add_requests() = CreateTaskWithMetadata(NullList(0));
+  EXPECT_THAT(Wrap(ValidateBatchCreateTasks(batch)),
+              IsInvalidField("requests"));
 }
 
 TEST(ValidateBatchCreateTasksTest, NamesTheFieldOfTheFailingRequest) {
