@@ -11,6 +11,23 @@
 namespace tasks::service {
 namespace {
 
+// A thread that waits for a slot of `limit` with `weight`, until a distant
+// deadline, and tells whether it got one through `held`; returned once it
+// waits.
+std::thread WaitInBackground(ConcurrencyLimit& limit, int64_t weight,
+                             std::atomic<bool>& held) {
+  const int before = limit.waiting();
+  std::thread waiter([&limit, weight, &held] {
+    ConcurrencyLimit::Slot slot(limit, absl::Now() + absl::Seconds(60), weight);
+    held = slot.held();
+  });
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (limit.waiting() == before && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return waiter;
+}
+
 TEST(ConcurrencyLimitTest, SlotsUpToTheLimitAreHeldAtOnce) {
   ConcurrencyLimit limit(2, /*max_waiters=*/1);
   ConcurrencyLimit::Slot first(limit, absl::Now());
@@ -55,14 +72,7 @@ TEST(ConcurrencyLimitTest, OneMoreThanMaxWaitersIsRefusedAtOnce) {
   std::thread waiter;
   {
     ConcurrencyLimit::Slot first(limit, absl::Now());
-    waiter = std::thread([&] {
-      ConcurrencyLimit::Slot second(limit, absl::Now() + absl::Seconds(60));
-      waiter_held = second.held();
-    });
-    const absl::Time give_up = absl::Now() + absl::Seconds(30);
-    while (limit.waiting() < 1 && absl::Now() < give_up) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
+    waiter = WaitInBackground(limit, /*weight=*/1, waiter_held);
     ASSERT_EQ(limit.waiting(), 1);
     // Refused without waiting for its (distant) deadline.
     const absl::Time start = absl::Now();
@@ -83,15 +93,7 @@ TEST(ConcurrencyLimitTest, OneWhoseWeightWouldPassTheMaxIsRefusedAtOnce) {
   std::thread waiter;
   {
     ConcurrencyLimit::Slot first(limit, absl::Now());
-    waiter = std::thread([&] {
-      ConcurrencyLimit::Slot second(limit, absl::Now() + absl::Seconds(60),
-                                    /*weight=*/60);
-      waiter_held = second.held();
-    });
-    const absl::Time give_up = absl::Now() + absl::Seconds(30);
-    while (limit.waiting() < 1 && absl::Now() < give_up) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
+    waiter = WaitInBackground(limit, /*weight=*/60, waiter_held);
     ASSERT_EQ(limit.waiting(), 1);
     // 60 + 41 would pass 100, though a waiter's place is free.
     const absl::Time start = absl::Now();

@@ -189,6 +189,21 @@ class ServerTest : public TaskServerTest<> {
     return stub_->CreateTask(&context, request, &response);
   }
 
+  // Threads making `count` CreateTask calls at once, each adding its status
+  // to `results` under `mu`.
+  std::vector<std::thread> CreateInBackground(
+      int count, absl::Mutex& mu, std::vector<grpc::Status>& results) {
+    std::vector<std::thread> calls;
+    for (int i = 0; i < count; ++i) {
+      calls.emplace_back([this, i, &mu, &results] {
+        grpc::Status status = CreateTask(absl::StrCat("task ", i));
+        absl::MutexLock lock(&mu);
+        results.push_back(status);
+      });
+    }
+    return calls;
+  }
+
   std::atomic<bool> healthy_{true};
   NiceMock<MockTaskStore>* store_;  // Owned by the server once opened.
   ServerConfig config_;
@@ -474,14 +489,7 @@ TEST_F(ServerTest, WritesBeyondTheWriterThreadsAreResourceExhausted) {
   constexpr int kCalls = 6;
   absl::Mutex mu;
   std::vector<grpc::Status> results;
-  std::vector<std::thread> calls;
-  for (int i = 0; i < kCalls; ++i) {
-    calls.emplace_back([&, i] {
-      grpc::Status status = CreateTask(absl::StrCat("task ", i));
-      absl::MutexLock lock(&mu);
-      results.push_back(status);
-    });
-  }
+  std::vector<std::thread> calls = CreateInBackground(kCalls, mu, results);
   // The writers fill up; the calls they cannot take are refused at once.
   auto refused = [&] {
     int count = 0;
@@ -565,14 +573,7 @@ TEST_F(ServerTest, WritesTheStoreAnswersItselfAreBoundedAsOnTheWorkers) {
 
   constexpr int kCalls = 6;
   std::vector<grpc::Status> results;
-  std::vector<std::thread> calls;
-  for (int i = 0; i < kCalls; ++i) {
-    calls.emplace_back([&, i] {
-      grpc::Status status = CreateTask(absl::StrCat("task ", i));
-      absl::MutexLock lock(&mu);
-      results.push_back(status);
-    });
-  }
+  std::vector<std::thread> calls = CreateInBackground(kCalls, mu, results);
   // Two taken by the store, two on the workers, two refused.
   auto settled = [&] {
     absl::MutexLock lock(&mu);
