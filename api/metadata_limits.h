@@ -32,8 +32,9 @@ inline constexpr int kMaxMetadataValues = 1000;
 // a thousand tasks of ten values.
 inline constexpr int kMaxBatchMetadataValues = 10000;
 
-// The JSON values in `metadata`, counted as CheckMetadataValues does; exact
-// for metadata it accepts, and never more than kMaxMetadataValues + 1.
+// The JSON values in `metadata`, counted as CheckMetadataValues does: exact
+// for metadata it accepts; for other metadata a lower bound (counting stops
+// at a limit), never more than kMaxMetadataValues + 1.
 int CountMetadataValues(const google::protobuf::Struct& metadata);
 
 // INVALID_ARGUMENT naming `field` (reason INVALID_ARGUMENT, so a BadRequest

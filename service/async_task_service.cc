@@ -104,8 +104,9 @@ namespace {
 constexpr absl::Duration kMaxSlotWait = absl::Seconds(30);
 
 // Most bytes of parsed requests the batches waiting for a slot hold in all:
-// one holds up to ~2 MB (api::kMaxBatchMetadataValues), and as many may wait
-// as lists.
+// one within the caps holds up to ~3 MB (~2 MB of metadata, at most
+// api::kMaxBatchMetadataValues values, and 1 MiB of text), so about five of
+// the heaviest wait, and many more small ones.
 constexpr int64_t kMaxWaitingBatchBytes = 16 << 20;
 
 grpc::Status Busy(absl::string_view what) {
@@ -127,7 +128,7 @@ grpc::Status Precheck(const v1::BatchCreateTasksRequest& request) {
 }
 
 // What a call holds while it waits for a slot: a list's request is small,
-// a batch's up to ~2 MB once parsed.
+// a batch's up to ~3 MB once parsed.
 int64_t WaitingWeight(const v1::BatchCreateTasksRequest& request) {
   return static_cast<int64_t>(request.SpaceUsedLong());
 }
@@ -189,8 +190,8 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
 
   void OnCall(Call& call) const override {
     if (access_ == Access::kScan || access_ == Access::kBatchWrite) {
-      // On the queue thread that parsed it: a request over the caps is freed
-      // at once, not held while it waits for a worker and a slot.
+      // On the queue thread that parsed it: a request over the caps is
+      // answered at once, not held while it waits for a worker and a slot.
       if (grpc::Status refused = Precheck(call.request()); !refused.ok()) {
         return call.Finish(refused, Response());
       }
@@ -304,7 +305,9 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
       // Lists waiting for a slot hold workers: at most half of them, so that
       // writes always find some.
       lists(max_lists, std::max(1, max_workers / 2)),
-      batches(max_lists, std::max(1, max_workers / 2), kMaxWaitingBatchBytes),
+      // And batches a quarter: waiting lists and batches together leave a
+      // quarter of the workers to writes.
+      batches(max_lists, std::max(1, max_workers / 4), kMaxWaitingBatchBytes),
       reads_inline(reads_inline),
       metrics(metrics),
       feed(feed),

@@ -41,7 +41,10 @@ struct FrontState;
 //   - Writes, which wait for a durable commit, run on a WorkerPool of up to
 //     `max_workers` threads, so that many wait at once (and a SQLite store
 //     commits them in groups). A call finding every worker busy gets
-//     RESOURCE_EXHAUSTED at once, reason RESOURCE_EXHAUSTED.
+//     RESOURCE_EXHAUSTED at once, reason RESOURCE_EXHAUSTED. Batch creates
+//     take slots of their own, `max_concurrent_lists` of them, as lists do.
+//   - Lists and batch creates are validated on the queue thread that parsed
+//     them: one over the caps is answered there, never waits.
 //   - WatchTasks streams are served by TaskWatchers over the ChangeFeed
 //     given in the options, which Start() starts and Stop() stops.
 // Server interceptors see these calls as they see sync ones.
@@ -61,8 +64,11 @@ class AsyncTaskService {
     int completion_queues = 1;
     int max_workers = 64;
     // List calls (ListTasks, ListProjects) running at once; more wait for
-    // one to end (up to their deadline; at most half the workers wait), so
-    // that pages of the heaviest rows cannot add up to the server's memory.
+    // one to end (up to their deadline or 30 s; at most half the workers
+    // wait), so that pages of the heaviest rows cannot add up to the
+    // server's memory. BatchCreateTasks calls have as many slots of their
+    // own; at most a quarter of the workers, holding 16 MiB of parsed
+    // requests in all, wait for one.
     int max_concurrent_lists = 4;
     bool reads_on_queue_threads = true;
     // Counts each TaskService call and reads the worker pool at each scrape;

@@ -58,9 +58,9 @@ class FlagParser {
     for (size_t i = 0; i < args.size(); ++i) {
       absl::string_view arg = args[i];
       if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "unexpected argument \"", Shown(arg),
-            "\"; flags look like --name=value"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("unexpected argument \"", Shown(arg),
+                         "\"; flags look like --name=value"));
       }
       if (arg == "help" || arg == "helpfull") return CommandLineAction::kHelp;
       if (arg == "version") return CommandLineAction::kVersion;
@@ -166,9 +166,9 @@ class FlagParser {
     for (absl::string_view name : absl::StrSplit(names, ',')) {
       absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
       if (flag == nullptr || flag->IsRetired() || IsAbseilBuiltIn(*flag)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--", required ? "" : "try", "fromenv: unknown flag --",
-            Shown(name)));
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", required ? "" : "try",
+                         "fromenv: unknown flag --", Shown(name)));
       }
       const std::string variable = absl::StrCat("FLAGS_", name);
       const char* value = std::getenv(variable.c_str());

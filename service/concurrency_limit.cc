@@ -33,7 +33,7 @@ bool ConcurrencyLimit::Acquire(absl::Time deadline, int64_t weight) {
   };
   if (!free()) {
     if (waiting_ >= max_waiters_ ||
-        waiting_weight_ + weight > max_waiting_weight_) {
+        weight > max_waiting_weight_ - waiting_weight_) {
       return false;
     }
     ++waiting_;

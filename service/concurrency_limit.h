@@ -38,7 +38,9 @@ class ConcurrencyLimit {
   ConcurrencyLimit& operator=(const ConcurrencyLimit&) = delete;
 
   // A slot taken for the scope, if one came free by the deadline (and no more
-  // than max_waiters others were waiting for one).
+  // than max_waiters others were waiting for one, nor would the waiters'
+  // weights pass max_waiting_weight with `weight`: a free slot is taken
+  // whatever the weight).
   class Slot {
    public:
     Slot(ConcurrencyLimit& limit, absl::Time deadline, int64_t weight = 1);

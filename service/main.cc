@@ -74,9 +74,9 @@ ABSL_FLAG(int, completion_queues, 0,
           "too); 0: half the cores, at least 1.");
 ABSL_FLAG(int, max_concurrent_lists,
           tasks::service::ServerConfig().max_concurrent_lists,
-          "Most ListTasks/ListProjects calls running at once; more wait for "
-          "one to end (a page of the heaviest rows takes ~20 MB). At least "
-          "1.");
+          "Most ListTasks/ListProjects calls running at once, and as many "
+          "BatchCreateTasks calls; more wait for one to end (a page of the "
+          "heaviest rows takes ~20 MB, a batch ~10 MB). At least 1.");
 ABSL_FLAG(int, max_health_watches,
           tasks::service::HealthService::kDefaultMaxWatches,
           "Most health Watch streams open at once; more get "

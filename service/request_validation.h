@@ -59,7 +59,9 @@ absl::StatusOr<google::protobuf::FieldMask> ValidateUpdateProject(
 // Requires task.title; checks every task field and request_id.
 absl::Status ValidateCreateTask(const v1::CreateTaskRequest& request);
 
-// 1..1000 requests, each checked as by ValidateCreateTask with fields named
+// 1..1000 requests whose tasks' metadata hold at most
+// api::kMaxBatchMetadataValues values in all (else field "requests", checked
+// first), each checked as by ValidateCreateTask with fields named
 // "requests[<i>].task.title" and so on.
 absl::Status ValidateBatchCreateTasks(
     const v1::BatchCreateTasksRequest& request);

@@ -61,9 +61,10 @@ struct ServerConfig {
   // reflection.
   int max_threads = 128;
 
-  // List calls running in the store at once; more wait (see
-  // AsyncTaskService::Options). Each may hold ~20 MB for a page of the
-  // heaviest rows, and lists are CPU-bound on a SQLite store.
+  // List calls running in the store at once, and as many batch creates;
+  // more wait (see AsyncTaskService::Options). A list may hold ~20 MB for a
+  // page of the heaviest rows (and lists are CPU-bound on a SQLite store), a
+  // batch ~10 MB (its request, its rows, its response).
   int max_concurrent_lists = 4;
 
   // Most health Watch streams open at once; one more gets

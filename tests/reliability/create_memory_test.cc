@@ -202,7 +202,10 @@ TEST_P(CreateMemoryTest, AThousandHeaviestCreatesInFlightStayWithinTarget) {
 // batch's metadata cap (ten such tasks, the rest with 40 KB descriptions),
 // more of them than run and wait together.
 TEST_P(CreateMemoryTest, HeaviestBatchesFromManyClientsStayWithinTarget) {
-  TaskServerProcess* server = StartServer();
+  // A batch over the cap is parsed (~50 MB) before it is refused, on its
+  // queue's thread: one queue, as on 2 cores, whatever this machine has.
+  TaskServerProcess* server =
+      StartServer(ServerOptions({"--completion_queues=1"}));
   ASSERT_NE(server, nullptr);
   auto stub = v1::TaskService::NewStub(server->NewChannel());
   const int64_t project_id = CreateProject(*stub, "heavy batches");
@@ -249,10 +252,12 @@ TEST_P(CreateMemoryTest, HeaviestBatchesFromManyClientsStayWithinTarget) {
   const absl::Duration took = absl::Now() - start;
   const int64_t peak_kib = ProcStatusKib(server->pid(), "VmHWM");
 
+  // Refused by the server's check, or by gRPC's network memory.
   const OutcomeSummary refused = Summarize(over_cap, kCallDeadline);
-  EXPECT_EQ(refused.count(grpc::StatusCode::INVALID_ARGUMENT),
-            kOverCapClients * kBatchesPerClient)
-      << UnexpectedCodes(refused, {grpc::StatusCode::INVALID_ARGUMENT});
+  EXPECT_EQ(UnexpectedCodes(refused, {grpc::StatusCode::INVALID_ARGUMENT,
+                                      grpc::StatusCode::RESOURCE_EXHAUSTED}),
+            "");
+  EXPECT_GT(refused.count(grpc::StatusCode::INVALID_ARGUMENT), 0);
   const OutcomeSummary made = Summarize(within_cap, kCallDeadline);
   const int64_t stored =
       ExpectAcknowledgedStored(made, project_id, tasks_per_batch);

@@ -112,6 +112,26 @@ TEST(ConcurrencyLimitTest, OneWhoseWeightWouldPassTheMaxIsRefusedAtOnce) {
   EXPECT_EQ(limit.waiting(), 0);
 }
 
+TEST(ConcurrencyLimitTest, AFreeSlotIsTakenWhateverTheWeight) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/10, /*max_waiting_weight=*/100);
+  ConcurrencyLimit::Slot heavy(limit, absl::Now(), /*weight=*/1000);
+  EXPECT_TRUE(heavy.held());
+}
+
+TEST(ConcurrencyLimitTest, AWaiterThatGaveUpGivesItsWeightBack) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/10, /*max_waiting_weight=*/100);
+  ConcurrencyLimit::Slot first(limit, absl::Now());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // Each waits out its deadline: the first's weight was given back.
+    const absl::Time start = absl::Now();
+    ConcurrencyLimit::Slot full(limit, start + absl::Milliseconds(20),
+                                /*weight=*/100);
+    EXPECT_FALSE(full.held());
+    EXPECT_GE(absl::Now() - start, absl::Milliseconds(20)) << attempt;
+  }
+  EXPECT_EQ(limit.waiting(), 0);
+}
+
 TEST(ConcurrencyLimitTest, ManyThreadsNeverHoldMoreThanTheLimit) {
   constexpr int kLimit = 3;
   ConcurrencyLimit limit(kLimit, /*max_waiters=*/16);

@@ -212,6 +212,10 @@ TEST(ValidateBatchCreateTasksTest, MetadataOverTheBatchCapIsInvalid) {
   *batch.add_requests() = CreateTaskWithMetadata(NullList(0));
   EXPECT_THAT(Wrap(ValidateBatchCreateTasks(batch)),
               IsInvalidField("requests"));
+  // Counted before each task's own checks.
+  batch.mutable_requests(3)->mutable_task()->set_title(" ");
+  EXPECT_THAT(Wrap(ValidateBatchCreateTasks(batch)),
+              IsInvalidField("requests"));
 }
 
 TEST(ValidateBatchCreateTasksTest, NamesTheFieldOfTheFailingRequest) {
