@@ -120,12 +120,17 @@ storage::TaskStore::TaskCallback Answering(
   };
 }
 
+// Clears what the server sets on a task a client asks to create.
+void ClearOutputOnly(v1::Task& task) {
+  task.clear_id();
+  task.clear_create_time();
+  task.clear_update_time();
+  task.clear_etag();
+}
+
 v1::Task TaskToCreate(const v1::Task& task) {
   v1::Task draft = task;
-  draft.clear_id();
-  draft.clear_create_time();
-  draft.clear_update_time();
-  draft.clear_etag();
+  ClearOutputOnly(draft);
   return draft;
 }
 
@@ -271,10 +276,11 @@ grpc::Status TaskServiceImpl::BatchCreateTasks(
         ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
         RETURN_IF_ERROR(ValidateBatchCreateTasks(*request));
         RETURN_IF_ERROR(CheckCallAlive(context));
+        // One copy of the batch (up to ~3 MB), its tasks cleared in place.
         v1::BatchCreateTasksRequest drafts = *request;
         for (v1::CreateTaskRequest& create : *drafts.mutable_requests()) {
           RETURN_IF_ERROR(CheckTaskProject(*caller, create.task()));
-          *create.mutable_task() = TaskToCreate(create.task());
+          ClearOutputOnly(*create.mutable_task());
         }
         return store_.BatchCreateTasks(drafts, IdempotencyOf(*caller));
       });
