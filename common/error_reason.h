@@ -32,6 +32,8 @@ inline constexpr char kRequestIdReused[] = "REQUEST_ID_REUSED";
 inline constexpr char kDatabaseUnavailable[] = "DATABASE_UNAVAILABLE";
 inline constexpr char kDeadlineExceeded[] = "DEADLINE_EXCEEDED";
 inline constexpr char kResourceExhausted[] = "RESOURCE_EXHAUSTED";
+// A connection, or the server, holds too many replies not yet read.
+inline constexpr char kUnreadReplies[] = "UNREAD_REPLIES";
 inline constexpr char kUnauthenticated[] = "UNAUTHENTICATED";
 inline constexpr char kPermissionDenied[] = "PERMISSION_DENIED";
 inline constexpr char kInternal[] = "INTERNAL";

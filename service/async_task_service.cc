@@ -53,19 +53,22 @@ class AwaitedMethod {
 struct FrontState {
   FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
              bool reads_inline, ServerMetrics* metrics, ChangeFeed* feed,
-             TaskWatchers::Options watch_options);
+             TaskWatchers::Options watch_options,
+             ReplyBacklog::Limits unread_replies);
 
   TaskServiceImpl& service;
   AsyncService async_service;
   WorkerPool workers;
   ConcurrencyLimit lists;    // list calls running in the store
   ConcurrencyLimit batches;  // batch writes running in the store
+  ReplyBacklog unread_replies;
   const bool reads_inline;
   ServerMetrics* const metrics;
   std::vector<std::unique_ptr<AwaitedMethod>> methods;
   ChangeFeed* const feed;
   std::unique_ptr<TaskWatchers> watchers;  // null without a feed
   std::shared_ptr<void> workers_watched;   // by `metrics`, while this lives
+  std::shared_ptr<void> replies_watched;   // likewise
 
   // Calls handed to the store to answer on its own thread (see
   // TaskStore::TryGetTaskAsync): counted so that Stop waits for them, and
@@ -175,6 +178,9 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
                            v1::TaskService::service_full_name(), name)) {}
 
   MethodMetrics* metrics() const override { return metrics_; }
+  ReplyBacklog* reply_backlog() const override {
+    return &state_.unread_replies;
+  }
 
   void AwaitCalls(grpc::ServerCompletionQueue& queue) const override {
     for (int i = 0; i < kRequestsPerMethod; ++i) Call::Await(*this, queue);
@@ -299,7 +305,8 @@ std::unique_ptr<AwaitedMethod> MakeMethod(
 
 FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
                        bool reads_inline, ServerMetrics* metrics,
-                       ChangeFeed* feed, TaskWatchers::Options watch_options)
+                       ChangeFeed* feed, TaskWatchers::Options watch_options,
+                       ReplyBacklog::Limits unread_replies)
     : service(service),
       workers(max_workers),
       // Lists waiting for a slot hold workers: at most half of them, so that
@@ -308,6 +315,7 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
       // And batches a quarter: waiting lists and batches together leave a
       // quarter of the workers to writes.
       batches(max_lists, std::max(1, max_workers / 4), kMaxWaitingBatchBytes),
+      unread_replies(unread_replies),
       reads_inline(reads_inline),
       metrics(metrics),
       feed(feed),
@@ -340,7 +348,10 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
     watchers = std::make_unique<TaskWatchers>(async_service, service, *feed,
                                               workers, watch_options, metrics);
   }
-  if (metrics != nullptr) workers_watched = metrics->WatchWorkerPool(workers);
+  if (metrics != nullptr) {
+    workers_watched = metrics->WatchWorkerPool(workers);
+    replies_watched = metrics->WatchReplyBacklog(this->unread_replies);
+  }
 }
 
 }  // namespace async_internal
@@ -352,7 +363,7 @@ AsyncTaskService::AsyncTaskService(TaskServiceImpl& service,
     : state_(std::make_unique<FrontState>(
           service, options.max_workers, options.max_concurrent_lists,
           options.reads_on_queue_threads, options.metrics, options.feed,
-          options.watchers)),
+          options.watchers, options.unread_replies)),
       health_(health),
       completion_queue_count_(options.completion_queues) {}
 

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "service/change_feed.h"
 #include "service/health_service.h"
+#include "service/reply_backlog.h"
 #include "service/server_metrics.h"
 #include "service/task_service_impl.h"
 #include "service/task_watchers.h"
@@ -45,6 +46,8 @@ struct FrontState;
 //     take slots of their own, `max_concurrent_lists` of them, as lists do.
 //   - Lists and batch creates are validated on the queue thread that parsed
 //     them: one over the caps is answered there, never waits.
+//   - A TaskService call on a connection over its budget of unread replies
+//     is refused before it runs (ReplyBacklog).
 //   - WatchTasks streams are served by TaskWatchers over the ChangeFeed
 //     given in the options, which Start() starts and Stop() stops.
 // Server interceptors see these calls as they see sync ones.
@@ -78,6 +81,9 @@ class AsyncTaskService {
     // WatchTasks calls are not served.
     ChangeFeed* feed = nullptr;
     TaskWatchers::Options watchers;
+    // What bounds the replies the server holds for clients that have not
+    // read them: TaskService calls beyond it are refused (ReplyBacklog).
+    ReplyBacklog::Limits unread_replies;
   };
 
   // `service` and `health` must outlive this object.

@@ -5,7 +5,9 @@
 
 #include "service/completion_queue_tag.h"
 #include "service/method_metrics.h"
+#include "service/reply_backlog.h"
 #include "service/request_id.h"
+#include "service/status_util.h"
 
 namespace tasks::service {
 
@@ -34,6 +36,9 @@ class UnaryMethod {
 
   // Where its calls are counted; null: nowhere.
   virtual MethodMetrics* metrics() const { return nullptr; }
+
+  // What bounds its unread replies; null: nothing.
+  virtual ReplyBacklog* reply_backlog() const { return nullptr; }
 };
 
 // AsyncUnaryCall
@@ -42,7 +47,10 @@ class UnaryMethod {
 // asks for the method's next call as soon as it arrives (so the queue never
 // runs dry), hands it to the method, and deletes itself once the answer is
 // sent or the server has shut down. The answer echoes the call's request id
-// (EchoRequestId), and the method's metrics count the call.
+// (EchoRequestId), and the method's metrics count the call. With a
+// ReplyBacklog, a call on a connection over its budget of unread replies is
+// refused before the method sees it, and an answer counts in the backlog
+// until it is sent.
 //
 // Example:
 //   AsyncUnaryCall<GetTaskRequest, Task>::Await(kGetTask, *queue);
@@ -65,6 +73,7 @@ class AsyncUnaryCall final : public CompletionQueueTag {
     EchoRequestId(context_);
     if (metrics_ != nullptr) metrics_->Finished(started_, status.error_code());
     if (status.ok()) {
+      unread_.Hold(static_cast<int64_t>(response.ByteSizeLong()));
       writer_.Finish(response, status, this);
     } else {
       writer_.FinishWithError(status, this);
@@ -81,6 +90,12 @@ class AsyncUnaryCall final : public CompletionQueueTag {
     if (metrics_ != nullptr) started_ = metrics_->Started();
     // Once the server shuts down, this request fails at once (not ok).
     Await(method_, queue_);
+    if (ReplyBacklog* backlog = method_.reply_backlog(); backlog != nullptr) {
+      if (absl::Status refused = backlog->Admit(context_.peer(), unread_);
+          !refused.ok()) {
+        return Finish(ToGrpcStatus(refused), Response());
+      }
+    }
     method_.OnCall(*this);
   }
 
@@ -96,6 +111,7 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   bool arrived_ = false;
   MethodMetrics* metrics_ = nullptr;
   MethodMetrics::Clock::time_point started_;
+  ReplyBacklog::Ticket unread_;  // released with the call, once it is sent
 };
 
 }  // namespace tasks::service

@@ -147,6 +147,21 @@ ABSL_FLAG(
     "MiB gRPC may use for connections, calls and their messages; near "
     "it, idle connections are closed and calls get RESOURCE_EXHAUSTED. "
     "0: no limit.");
+ABSL_FLAG(int, max_unread_reply_mib_per_connection,
+          static_cast<int>(tasks::service::ServerConfig()
+                               .max_unread_reply_bytes_per_connection >>
+                           20),
+          "MiB of replies a connection's client may leave unread (the server "
+          "holds them until it reads); its further calls get "
+          "RESOURCE_EXHAUSTED (UNREAD_REPLIES). Over a Unix socket, all "
+          "clients count as one connection. At least 1.");
+ABSL_FLAG(int, max_unread_reply_mib,
+          static_cast<int>(
+              tasks::service::ServerConfig().max_unread_reply_bytes >> 20),
+          "MiB of unread replies the server holds for all its clients; past "
+          "it, a connection holding any gets RESOURCE_EXHAUSTED "
+          "(UNREAD_REPLIES) for its further calls, and past twice it, every "
+          "connection does. At least 1.");
 ABSL_FLAG(tasks::service::LogLevel, log_level, tasks::service::LogLevel::kInfo,
           "debug, info, warning or error. One info line per call.");
 ABSL_FLAG(tasks::service::LogFormat, log_format,
@@ -210,6 +225,11 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
       static_cast<int64_t>(absl::GetFlag(FLAGS_network_memory_mib)) << 20;
   config.max_streams_per_connection =
       absl::GetFlag(FLAGS_max_streams_per_connection);
+  constexpr int64_t kMib = int64_t{1} << 20;
+  config.max_unread_reply_bytes_per_connection =
+      absl::GetFlag(FLAGS_max_unread_reply_mib_per_connection) * kMib;
+  config.max_unread_reply_bytes =
+      absl::GetFlag(FLAGS_max_unread_reply_mib) * kMib;
   if (config.listen_address.empty()) {
     return absl::InvalidArgumentError("--listen must not be empty");
   }
@@ -263,6 +283,12 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     return absl::InvalidArgumentError(
         "--max_connection_age_grace, --max_ping_strikes and "
         "--network_memory_mib must not be negative");
+  }
+  if (config.max_unread_reply_bytes_per_connection < kMib ||
+      config.max_unread_reply_bytes < kMib) {
+    return absl::InvalidArgumentError(
+        "--max_unread_reply_mib_per_connection and --max_unread_reply_mib "
+        "must be at least 1");
   }
   if (config.max_streams_per_connection < 1) {
     return absl::InvalidArgumentError(

@@ -57,6 +57,8 @@ absl::Status CheckConfig(const ServerConfig& config) {
       config.handshake_timeout <= absl::ZeroDuration() ||
       config.max_streams_per_connection <= 0 ||
       config.network_memory_bytes < 0 ||
+      config.max_unread_reply_bytes_per_connection <= 0 ||
+      config.max_unread_reply_bytes <= 0 ||
       config.health_probe_interval <= absl::ZeroDuration() ||
       config.health_probe_timeout <= absl::ZeroDuration() ||
       config.drain_timeout < absl::ZeroDuration()) {
@@ -133,6 +135,9 @@ AsyncTaskService::Options FrontOptions(const ServerConfig& config) {
   options.watchers.max_watchers = config.max_watchers;
   options.watchers.max_watchers_per_principal =
       config.max_watchers_per_principal;
+  options.unread_replies = {
+      .per_connection_bytes = config.max_unread_reply_bytes_per_connection,
+      .total_bytes = config.max_unread_reply_bytes};
   return options;
 }
 

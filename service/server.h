@@ -134,6 +134,14 @@ struct ServerConfig {
   // connections and refuses calls with RESOURCE_EXHAUSTED ("Bandwidth
   // exhausted or memory limit exceeded"); 0: no limit.
   int64_t network_memory_bytes = int64_t{128} << 20;
+  // Replies sent but not yet read by their client, which the server holds
+  // until they are (see ReplyBacklog): a call on a connection holding more
+  // than the first is refused with RESOURCE_EXHAUSTED (reason
+  // UNREAD_REPLIES); past the second, so is one on any connection holding
+  // unread replies, and past twice the second, every call. gRPC's quota
+  // above does not count them.
+  int64_t max_unread_reply_bytes_per_connection = int64_t{8} << 20;
+  int64_t max_unread_reply_bytes = int64_t{32} << 20;
 
   // How often the database is probed (and, while the store is not open yet,
   // how often opening it is retried).

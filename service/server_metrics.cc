@@ -91,6 +91,18 @@ class ServerMetrics::Families {
                       "worker thread was busy.")
                 .Register(registry)
                 .Add({})),
+        unread_reply_bytes(Single(
+            registry, "tasks_unread_reply_bytes",
+            "Bytes of replies sent to gRPC that their clients have not read "
+            "yet (the server holds them until they do).")),
+        unread_reply_refused(
+            prometheus::BuildCounter()
+                .Name("tasks_unread_reply_refused_calls_total")
+                .Help("Calls refused with RESOURCE_EXHAUSTED (UNREAD_REPLIES) "
+                      "because their connection, or the server, held too "
+                      "many unread replies.")
+                .Register(registry)
+                .Add({})),
         pool_max(Single(registry, "tasks_db_pool_max_connections",
                         "Most database connections the pool opens.")),
         pool_open(Single(registry, "tasks_db_pool_open_connections",
@@ -140,6 +152,8 @@ class ServerMetrics::Families {
   Gauge& worker_busy;
   Gauge& worker_queue;
   Counter& worker_rejected;
+  Gauge& unread_reply_bytes;
+  Counter& unread_reply_refused;
   Gauge& pool_max;
   Gauge& pool_open;
   Gauge& pool_in_use;
@@ -267,6 +281,17 @@ std::shared_ptr<void> ServerMetrics::WatchWorkerPool(const WorkerPool& pool) {
     families_->worker_rejected.Increment(
         static_cast<double>(stats.rejected - reported));
     reported = stats.rejected;
+  });
+}
+
+std::shared_ptr<void> ServerMetrics::WatchReplyBacklog(
+    const ReplyBacklog& backlog) {
+  return scraped_->Add([this, &backlog, reported = int64_t{0}]() mutable {
+    const ReplyBacklog::Stats stats = backlog.stats();
+    families_->unread_reply_bytes.Set(static_cast<double>(stats.unread_bytes));
+    families_->unread_reply_refused.Increment(
+        static_cast<double>(stats.refused - reported));
+    reported = stats.refused;
   });
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "service/method_metrics.h"
+#include "service/reply_backlog.h"
 #include "service/worker_pool.h"
 #include "storage/store_observer.h"
 
@@ -30,6 +31,7 @@ namespace tasks::service {
 //   grpc_server_calls_in_flight{grpc_service,grpc_method}
 //   tasks_worker_threads, tasks_worker_threads_busy,
 //   tasks_worker_queue_length, tasks_worker_rejected_calls_total
+//   tasks_unread_reply_bytes, tasks_unread_reply_refused_calls_total
 //   tasks_db_pool_max_connections, tasks_db_pool_open_connections,
 //   tasks_db_pool_in_use_connections, tasks_db_pool_wait_seconds
 //   tasks_db_group_commit_writes
@@ -63,6 +65,9 @@ class ServerMetrics {
   // Reads `pool`'s figures at each scrape, until the returned handle goes
   // (which must happen before `pool` does).
   std::shared_ptr<void> WatchWorkerPool(const WorkerPool& pool);
+
+  // Likewise for `backlog`'s unread replies.
+  std::shared_ptr<void> WatchReplyBacklog(const ReplyBacklog& backlog);
 
   // Whether the health service reports SERVING.
   void SetServing(bool serving);

@@ -1,0 +1,350 @@
+// A client that sends calls and never reads their replies cannot take the
+// server's memory: each reply waits in the server until its client reads it
+// (HTTP/2 flow control), and a thousand unread ListTasks pages of the
+// heaviest rows took ~500 MB. The server refuses a connection's further
+// calls once it holds its budget of unread replies, and every call once it
+// holds twice its total; its peak RSS stays within the memory target while
+// a well-behaved client on another connection is still served. Once the
+// replies are read, they are all whole and the server holds nothing.
+
+#include <grpcpp/generic/generic_stub.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/error_reason.h"
+#include "gtest/gtest.h"
+#include "tests/reliability/process_memory.h"
+#include "tests/reliability/reliability_test_base.h"
+#include "tests/reliability/worst_task.h"
+#include "tests/testing/grpc_status_matchers.h"
+#include "tests/testing/loopback_port.h"
+#include "tests/testing/metrics_scrape.h"
+
+namespace tasks::reliability {
+namespace {
+
+using ::tasks::testing::MetricSamples;
+
+// The memory target of the issue: a server's peak RSS, whatever clients ask.
+constexpr int64_t kPeakRssLimitKib = 256 * 1024;
+
+constexpr int kWorstTasks = 1000;   // the largest page
+constexpr int kTasksPerBatch = 10;  // within api::kMaxBatchMetadataValues
+
+// The server's defaults (--max_unread_reply_mib_per_connection,
+// --max_unread_reply_mib).
+constexpr int64_t kPerConnectionBudget = int64_t{8} << 20;
+constexpr int64_t kTotalBudget = int64_t{32} << 20;
+
+constexpr char kListTasks[] = "/tasks.v1.TaskService/ListTasks";
+
+std::string Mib(int64_t bytes) { return absl::StrCat(bytes >> 20, " MiB"); }
+
+// UnreadCalls
+//
+// ListTasks calls on a connection of their own whose requests are sent and
+// whose replies are not read until ReadAll(): a client that asks and never
+// reads.
+class UnreadCalls {
+ public:
+  explicit UnreadCalls(const TaskServerProcess& server)
+      : stub_(SmallWindowChannel(server)) {
+    poller_ = std::thread([this] {
+      void* tag;
+      bool ok;
+      while (queue_.Next(&tag, &ok)) {
+        const uintptr_t value = reinterpret_cast<uintptr_t>(tag);
+        Call& call = *calls_[value / kSteps];
+        switch (value % kSteps) {
+          case kRead:  // the reply, or none for an error
+            call.stream->Finish(&call.status, Tag(value / kSteps, kFinish));
+            break;
+          case kFinish:
+            ++finished_;
+            break;
+          default:  // its request went
+            break;
+        }
+      }
+    });
+  }
+  ~UnreadCalls() {
+    for (const auto& call : calls_) call->context.TryCancel();
+    queue_.Shutdown();
+    poller_.join();
+  }
+
+  // Starts `count` calls with `request`; their replies stay unread.
+  void Send(const v1::ListTasksRequest& request, int count) {
+    grpc::ByteBuffer buffer;
+    bool own = false;
+    ASSERT_TRUE(grpc::SerializationTraits<v1::ListTasksRequest>::Serialize(
+                    request, &buffer, &own)
+                    .ok());
+    for (int i = 0; i < count; ++i) {
+      auto call = std::make_unique<Call>();
+      call->context.set_deadline(
+          absl::ToChronoTime(absl::Now() + absl::Minutes(5)));
+      // Headers, request and end of stream in one batch, from WriteLast.
+      call->context.set_initial_metadata_corked(true);
+      call->stream = stub_.PrepareCall(&call->context, kListTasks, &queue_);
+      const size_t index = calls_.size();
+      Call& started = *call;
+      calls_.push_back(std::move(call));
+      started.stream->StartCall(nullptr);
+      started.stream->WriteLast(buffer, grpc::WriteOptions(),
+                                Tag(index, kWrite));
+    }
+  }
+
+  // Reads every reply and waits for every call's status; how many ended
+  // with each code and, for the errors, each reason ("OK", or
+  // "RESOURCE_EXHAUSTED/UNREAD_REPLIES"), and the most bytes of one reply.
+  std::map<std::string, int> ReadAll(int64_t* largest_reply) {
+    for (size_t i = 0; i < calls_.size(); ++i) {
+      calls_[i]->stream->Read(&calls_[i]->reply, Tag(i, kRead));
+    }
+    while (finished_.load() < static_cast<int>(calls_.size())) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    std::map<std::string, int> outcomes;
+    *largest_reply = 0;
+    for (const auto& call : calls_) {
+      if (call->status.ok()) {
+        v1::ListTasksResponse page;
+        EXPECT_TRUE(
+            grpc::SerializationTraits<v1::ListTasksResponse>::Deserialize(
+                &call->reply, &page)
+                .ok());
+        EXPECT_GT(page.tasks_size(), 0);
+        *largest_reply =
+            std::max<int64_t>(*largest_reply, page.ByteSizeLong());
+        ++outcomes["OK"];
+        continue;
+      }
+      const auto details = ::tasks::testing::ParseRpcErrorDetails(call->status);
+      ++outcomes[absl::StrCat(call->status.error_code(), "/",
+                              details.reason.value_or("-"))];
+    }
+    return outcomes;
+  }
+
+ private:
+  enum Step { kWrite, kRead, kFinish, kSteps };
+  struct Call {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::GenericClientAsyncReaderWriter> stream;
+    grpc::ByteBuffer reply;
+    grpc::Status status;
+  };
+
+  // A client window as small as HTTP/2 allows to grow: the replies wait in
+  // the server, not in this process (a gRPC client on loopback otherwise
+  // widens its window to take megabytes of each).
+  static std::shared_ptr<grpc::Channel> SmallWindowChannel(
+      const TaskServerProcess& server) {
+    grpc::ChannelArguments args =
+        ::tasks::testing::WaitForReadyChannelArguments();
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1);
+    return grpc::CreateCustomChannel(
+        server.address(), grpc::InsecureChannelCredentials(), args);
+  }
+
+  static void* Tag(size_t index, Step step) {
+    return reinterpret_cast<void*>(index * kSteps + step);
+  }
+
+  grpc::GenericStub stub_;
+  grpc::CompletionQueue queue_;
+  std::vector<std::unique_ptr<Call>> calls_;  // grown by Send only
+  std::atomic<int> finished_{0};
+  std::thread poller_;
+};
+
+std::string Describe(const std::map<std::string, int>& outcomes) {
+  std::string text;
+  for (const auto& [outcome, count] : outcomes) {
+    absl::StrAppend(&text, text.empty() ? "" : " ", outcome, "=", count);
+  }
+  return text;
+}
+
+class UnreadRepliesTest : public ReliabilityTest {
+ protected:
+  // A server holding kWorstTasks of the heaviest metadata, with metrics.
+  void SetUpHeavyServer() {
+    absl::StatusOr<int> port = ::tasks::testing::FreeLoopbackPort();
+    ASSERT_TRUE(port.ok()) << port.status();
+    metrics_port_ = *port;
+    server_ = StartServer(ServerOptions(
+        {absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_)}));
+    ASSERT_NE(server_, nullptr);
+    auto stub = v1::TaskService::NewStub(server_->NewChannel());
+    const int64_t project_id = CreateProject(*stub, "heavy");
+    ASSERT_NE(project_id, 0);
+    for (int first = 0; first < kWorstTasks; first += kTasksPerBatch) {
+      v1::BatchCreateTasksRequest batch;
+      for (int i = first; i < first + kTasksPerBatch; ++i) {
+        v1::Task* task = batch.add_requests()->mutable_task();
+        task->set_project_id(project_id);
+        task->set_title(absl::StrCat("worst-", i));
+        SetWorstMetadata(task->mutable_metadata());
+      }
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(1)));
+      v1::BatchCreateTasksResponse created;
+      grpc::Status status = stub->BatchCreateTasks(&context, batch, &created);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+    }
+  }
+
+  double UnreadBytes() {
+    absl::StatusOr<MetricSamples> samples =
+        MetricSamples::Scrape(metrics_port_);
+    EXPECT_TRUE(samples.ok()) << samples.status();
+    return samples.ok() ? samples->Value("tasks_unread_reply_bytes") : -1;
+  }
+
+  // Sends `waves` x `per_wave` unread heaviest pages on each of `clients`,
+  // a wave every 300 ms, while another client lists small pages and reads
+  // them: its outcomes, the most unread bytes the server reported, and each
+  // unread call's outcome.
+  struct Run {
+    std::map<std::string, int> reader;
+    std::map<std::string, int> unread;
+    double most_unread_bytes = 0;
+    int64_t largest_reply = 0;
+    int64_t peak_kib = 0;
+    int64_t before_kib = 0;
+    int64_t after_kib = 0;
+    int64_t client_kib = 0;
+  };
+  Run SendUnread(int clients, int waves, int per_wave) {
+    std::vector<std::unique_ptr<UnreadCalls>> unread;
+    for (int i = 0; i < clients; ++i) {
+      unread.push_back(std::make_unique<UnreadCalls>(*server_));
+    }
+    Run run;
+    run.before_kib = ProcStatusKib(server_->pid(), "VmRSS");
+    std::atomic<bool> sending{true};
+    std::thread reader([&] {
+      auto stub = v1::TaskService::NewStub(server_->NewChannel());
+      while (sending.load()) {
+        grpc::ClientContext context;
+        context.set_deadline(
+            absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+        v1::ListTasksRequest request;
+        request.set_page_size(5);
+        v1::ListTasksResponse page;
+        const grpc::Status status = stub->ListTasks(&context, request, &page);
+        const auto details = ::tasks::testing::ParseRpcErrorDetails(status);
+        ++run.reader[status.ok() ? "OK"
+                                 : absl::StrCat(status.error_code(), "/",
+                                                details.reason.value_or("-"))];
+        absl::SleepFor(absl::Milliseconds(50));
+      }
+    });
+    v1::ListTasksRequest heaviest;
+    heaviest.set_page_size(1000);
+    for (int wave = 0; wave < waves; ++wave) {
+      for (auto& calls : unread) calls->Send(heaviest, per_wave);
+      for (int poll = 0; poll < 3; ++poll) {
+        absl::SleepFor(absl::Milliseconds(100));
+        run.most_unread_bytes = std::max(run.most_unread_bytes, UnreadBytes());
+      }
+    }
+    absl::SleepFor(absl::Seconds(1));  // the last wave answered
+    run.most_unread_bytes = std::max(run.most_unread_bytes, UnreadBytes());
+    sending = false;
+    reader.join();
+    run.peak_kib = ProcStatusKib(server_->pid(), "VmHWM");
+    run.after_kib = ProcStatusKib(server_->pid(), "VmRSS");
+    run.client_kib = ProcStatusKib(getpid(), "VmRSS");
+    for (auto& calls : unread) {
+      int64_t largest = 0;
+      for (const auto& [outcome, count] : calls->ReadAll(&largest)) {
+        run.unread[outcome] += count;
+      }
+      run.largest_reply = std::max(run.largest_reply, largest);
+    }
+    return run;
+  }
+
+  void ExpectBoundedAndDrained(const Run& run, absl::string_view what) {
+    ReportFigure(absl::StrCat(
+        what, ": unread calls ", Describe(run.unread), "; reader ",
+        Describe(run.reader), "; largest reply ", run.largest_reply >> 10,
+        " KiB, most unread ", Mib(static_cast<int64_t>(run.most_unread_bytes)),
+        ", RSS before ", run.before_kib >> 10, " MiB, unread ",
+        run.after_kib >> 10, " MiB (client ", run.client_kib >> 10,
+        " MiB), peak RSS ", run.peak_kib >> 10, " MiB (limit ",
+        kPeakRssLimitKib >> 10, " MiB)"));
+    EXPECT_LE(run.peak_kib, kPeakRssLimitKib);
+    EXPECT_GT(run.unread.count("OK") ? run.unread.at("OK") : 0, 0);
+    const std::string refused = absl::StrCat(
+        grpc::StatusCode::RESOURCE_EXHAUSTED, "/", reason::kUnreadReplies);
+    EXPECT_GT(run.unread.count(refused) ? run.unread.at(refused) : 0, 0)
+        << Describe(run.unread);
+    // A list beyond the slots' waiters is busy; nothing else is expected.
+    const std::string busy = absl::StrCat(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                          "/", reason::kResourceExhausted);
+    for (const auto& [outcome, count] : run.unread) {
+      EXPECT_TRUE(outcome == "OK" || outcome == refused || outcome == busy)
+          << outcome << "=" << count;
+    }
+    // Read: the server holds nothing any more.
+    EXPECT_EQ(UnreadBytes(), 0);
+  }
+
+  TaskServerProcess* server_ = nullptr;
+  int metrics_port_ = 0;
+};
+
+TEST_P(UnreadRepliesTest, OneConnectionNeverReadingIsRefusedOthersServed) {
+  ASSERT_NO_FATAL_FAILURE(SetUpHeavyServer());
+  const Run run = SendUnread(/*clients=*/1, /*waves=*/30, /*per_wave=*/40);
+  ExpectBoundedAndDrained(run, "1 connection x 1,200 unread heaviest pages");
+  // Its own budget, plus the pages already being built when it was reached
+  // (--max_concurrent_lists running, half the workers waiting).
+  EXPECT_LE(run.most_unread_bytes,
+            kPerConnectionBudget + 68 * run.largest_reply);
+  // The reader on its own connection was served throughout (its lists
+  // may find every list slot taken, as any list may).
+  EXPECT_EQ(run.reader.count(absl::StrCat(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                          "/", reason::kUnreadReplies)),
+            0u)
+      << Describe(run.reader);
+  EXPECT_GT(run.reader.count("OK") ? run.reader.at("OK") : 0, 0);
+}
+
+TEST_P(UnreadRepliesTest, ManyConnectionsNeverReadingStayWithinTheTotal) {
+  ASSERT_NO_FATAL_FAILURE(SetUpHeavyServer());
+  const Run run = SendUnread(/*clients=*/12, /*waves=*/30, /*per_wave=*/4);
+  ExpectBoundedAndDrained(run, "12 connections x 120 unread heaviest pages");
+  EXPECT_LE(run.most_unread_bytes, 2 * kTotalBudget + 68 * run.largest_reply);
+  // And once they are read, the reader is served again.
+  auto stub = v1::TaskService::NewStub(server_->NewChannel());
+  grpc::ClientContext context;
+  v1::ListTasksRequest request;
+  request.set_page_size(5);
+  v1::ListTasksResponse page;
+  EXPECT_THAT(stub->ListTasks(&context, request, &page),
+              ::tasks::testing::GrpcOk());
+}
+
+INSTANTIATE_RELIABILITY_TEST_SUITE(UnreadRepliesTest);
+
+}  // namespace
+}  // namespace tasks::reliability
