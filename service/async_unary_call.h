@@ -3,6 +3,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+
 #include "service/completion_queue_tag.h"
 #include "service/method_metrics.h"
 #include "service/reply_backlog.h"
@@ -72,16 +74,26 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   void Finish(const grpc::Status& status, const Response& response) {
     EchoRequestId(context_);
     if (metrics_ != nullptr) metrics_->Finished(started_, status.error_code());
+    // The answer may be sent, and Proceed run, before writer_.Finish returns:
+    // whichever of the two ends last deletes the call.
+    owners_.store(2, std::memory_order_relaxed);
     if (status.ok()) {
-      unread_.Hold(static_cast<int64_t>(response.ByteSizeLong()));
       writer_.Finish(response, status, this);
+      if (backlog_ != nullptr) {
+        // Serialized by writer_.Finish, which left its size cached.
+        backlog_->Hold(
+            response.GetCachedSize(), [this] { return context_.peer(); },
+            unread_);
+      }
     } else {
       writer_.FinishWithError(status, this);
     }
+    Release();
   }
 
   void Proceed(bool ok) override {
-    if (!ok || arrived_) {  // The server shut down, or the answer is sent.
+    if (arrived_) return Release();  // The answer is sent (or the call gone).
+    if (!ok) {  // The server shut down before the call arrived.
       delete this;
       return;
     }
@@ -90,8 +102,10 @@ class AsyncUnaryCall final : public CompletionQueueTag {
     if (metrics_ != nullptr) started_ = metrics_->Started();
     // Once the server shuts down, this request fails at once (not ok).
     Await(method_, queue_);
-    if (ReplyBacklog* backlog = method_.reply_backlog(); backlog != nullptr) {
-      if (absl::Status refused = backlog->Admit(context_.peer(), unread_);
+    backlog_ = method_.reply_backlog();
+    if (backlog_ != nullptr) {
+      if (absl::Status refused =
+              backlog_->Admit([this] { return context_.peer(); });
           !refused.ok()) {
         return Finish(ToGrpcStatus(refused), Response());
       }
@@ -103,6 +117,10 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   AsyncUnaryCall(const Method& method, grpc::ServerCompletionQueue& queue)
       : method_(method), queue_(queue), writer_(&context_) {}
 
+  void Release() {
+    if (owners_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
   const Method& method_;
   grpc::ServerCompletionQueue& queue_;
   grpc::ServerContext context_;
@@ -111,7 +129,9 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   bool arrived_ = false;
   MethodMetrics* metrics_ = nullptr;
   MethodMetrics::Clock::time_point started_;
+  ReplyBacklog* backlog_ = nullptr;
   ReplyBacklog::Ticket unread_;  // released with the call, once it is sent
+  std::atomic<int> owners_{0};   // Finish and the answer's Proceed
 };
 
 }  // namespace tasks::service

@@ -29,40 +29,28 @@ ReplyBacklog::Ticket::~Ticket() {
   if (backlog_ != nullptr) backlog_->Release(*this);
 }
 
-void ReplyBacklog::Ticket::Hold(int64_t bytes) {
-  if (backlog_ == nullptr || held_ != 0) return;
-  held_ = bytes;
-  connection_->unread_bytes.fetch_add(bytes, std::memory_order_relaxed);
-  backlog_->unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-}
-
-absl::Status ReplyBacklog::Admit(const std::string& peer, Ticket& ticket) {
+absl::Status ReplyBacklog::Admit(PeerFn peer) {
+  const int64_t total = unread_bytes_.load(std::memory_order_relaxed);
+  // Most calls: no connection holds a reply worth counting.
+  if (total < limits_.total_bytes &&
+      connection_bytes_.load(std::memory_order_relaxed) == 0) {
+    return absl::OkStatus();
+  }
   absl::Status refused;
-  {
+  if (total >= 2 * limits_.total_bytes) {
+    refused = Unread("the server holds", total, limits_.total_bytes);
+  } else {
+    const std::string address = peer();
     absl::MutexLock lock(&mu_);
-    auto found = connections_.find(peer);
-    Connection* connection =
-        found != connections_.end() ? found->second.get() : nullptr;
+    auto found = connections_.find(address);
     const int64_t mine =
-        connection != nullptr
-            ? connection->unread_bytes.load(std::memory_order_relaxed)
-            : 0;
-    const int64_t total = unread_bytes_.load(std::memory_order_relaxed);
+        found != connections_.end() ? found->second->bytes : 0;
     if (mine >= limits_.per_connection_bytes) {
       refused = Unread("this connection holds", mine,
                        limits_.per_connection_bytes);
-    } else if (total >= 2 * limits_.total_bytes ||
-               (total >= limits_.total_bytes && mine > 0)) {
+    } else if (total >= limits_.total_bytes && mine > 0) {
       refused = Unread("the server holds", total, limits_.total_bytes);
     } else {
-      if (connection == nullptr) {
-        auto owned = std::make_unique<Connection>(peer);
-        connection = owned.get();
-        connections_.emplace(connection->peer, std::move(owned));
-      }
-      ++connection->calls;
-      ticket.backlog_ = this;
-      ticket.connection_ = connection;
       return absl::OkStatus();
     }
   }
@@ -70,14 +58,32 @@ absl::Status ReplyBacklog::Admit(const std::string& peer, Ticket& ticket) {
   return refused;
 }
 
-void ReplyBacklog::Release(Ticket& ticket) {
-  Connection* connection = ticket.connection_;
-  if (ticket.held_ != 0) {
-    connection->unread_bytes.fetch_sub(ticket.held_, std::memory_order_relaxed);
-    unread_bytes_.fetch_sub(ticket.held_, std::memory_order_relaxed);
-  }
+void ReplyBacklog::Hold(int64_t bytes, PeerFn peer, Ticket& ticket) {
+  ticket.backlog_ = this;
+  ticket.bytes_ = bytes;
+  unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  if (bytes < kSmallReplyBytes) return;
+  std::string address = peer();
   absl::MutexLock lock(&mu_);
-  if (--connection->calls == 0) {
+  auto found = connections_.find(address);
+  if (found == connections_.end()) {
+    auto connection = std::make_unique<Connection>(std::move(address));
+    found = connections_.emplace(connection->peer, std::move(connection)).first;
+  }
+  ticket.connection_ = found->second.get();
+  ++ticket.connection_->replies;
+  ticket.connection_->bytes += bytes;
+  connection_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void ReplyBacklog::Release(Ticket& ticket) {
+  unread_bytes_.fetch_sub(ticket.bytes_, std::memory_order_relaxed);
+  Connection* connection = ticket.connection_;
+  if (connection == nullptr) return;
+  absl::MutexLock lock(&mu_);
+  connection->bytes -= ticket.bytes_;
+  connection_bytes_.fetch_sub(ticket.bytes_, std::memory_order_relaxed);
+  if (--connection->replies == 0) {
     connections_.erase(connections_.find(connection->peer));
   }
 }

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "common/error_reason.h"
@@ -10,102 +11,132 @@
 namespace tasks::service {
 namespace {
 
-constexpr int64_t kPerConnection = 1000;
-constexpr int64_t kTotal = 2500;
+// Replies counted per connection.
+constexpr int64_t kLarge = ReplyBacklog::kSmallReplyBytes;
+constexpr int64_t kPerConnection = 10 * kLarge;
+constexpr int64_t kTotal = 25 * kLarge;
 
 class ReplyBacklogTest : public ::testing::Test {
  protected:
-  // A ticket admitted for `peer` holding `bytes`; null when refused.
+  absl::Status Admit(const std::string& peer) {
+    return backlog_.Admit([&] { return peer; });
+  }
+
+  // A reply of `bytes` to `peer`, admitted and held; null when refused.
   std::unique_ptr<ReplyBacklog::Ticket> Reply(const std::string& peer,
                                               int64_t bytes) {
+    if (!Admit(peer).ok()) return nullptr;
     auto ticket = std::make_unique<ReplyBacklog::Ticket>();
-    if (!backlog_.Admit(peer, *ticket).ok()) return nullptr;
-    ticket->Hold(bytes);
+    backlog_.Hold(bytes, [&] { return peer; }, *ticket);
     return ticket;
   }
 
   void ExpectRefused(const std::string& peer, absl::string_view budget) {
-    ReplyBacklog::Ticket ticket;
-    const absl::Status refused = backlog_.Admit(peer, ticket);
+    const absl::Status refused = Admit(peer);
     EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
     EXPECT_EQ(ErrorReason(refused), reason::kUnreadReplies);
     EXPECT_NE(refused.message().find(budget), absl::string_view::npos)
         << refused;
   }
 
+  int64_t unread() const { return backlog_.stats().unread_bytes; }
+
   ReplyBacklog backlog_{
       {.per_connection_bytes = kPerConnection, .total_bytes = kTotal}};
 };
 
 TEST_F(ReplyBacklogTest, CountsRepliesUntilTheirTicketsGo) {
-  auto first = Reply("ipv4:127.0.0.1:1", 300);
-  auto second = Reply("ipv4:127.0.0.1:2", 200);
-  ASSERT_NE(first, nullptr);
-  ASSERT_NE(second, nullptr);
-  EXPECT_EQ(backlog_.stats().unread_bytes, 500);
-  first.reset();
-  EXPECT_EQ(backlog_.stats().unread_bytes, 200);
-  second.reset();
-  EXPECT_EQ(backlog_.stats().unread_bytes, 0);
+  auto large = Reply("ipv4:127.0.0.1:1", 3 * kLarge);
+  auto small = Reply("ipv4:127.0.0.1:2", 200);
+  ASSERT_NE(large, nullptr);
+  ASSERT_NE(small, nullptr);
+  EXPECT_EQ(unread(), 3 * kLarge + 200);
+  large.reset();
+  EXPECT_EQ(unread(), 200);
+  small.reset();
+  EXPECT_EQ(unread(), 0);
   EXPECT_EQ(backlog_.stats().refused, 0);
 }
 
 TEST_F(ReplyBacklogTest, RefusesAConnectionOverItsBudgetAndOnlyIt) {
-  auto a1 = Reply("a", 600);
-  auto a2 = Reply("a", 600);  // admitted under the budget, now over it
+  auto a1 = Reply("a", 6 * kLarge);
+  auto a2 = Reply("a", 6 * kLarge);  // admitted under the budget, now over
   ASSERT_NE(a2, nullptr);
   ExpectRefused("a", "this connection holds");
-  EXPECT_NE(Reply("b", 10), nullptr);
+  EXPECT_NE(Reply("b", kLarge), nullptr);
   EXPECT_EQ(backlog_.stats().refused, 1);
 
   a1.reset();  // its client read one reply: under the budget again
-  EXPECT_NE(Reply("a", 10), nullptr);
+  EXPECT_NE(Reply("a", kLarge), nullptr);
+}
+
+TEST_F(ReplyBacklogTest, SmallRepliesCountInTheTotalOnly) {
+  std::vector<std::unique_ptr<ReplyBacklog::Ticket>> small;
+  for (int i = 0; i < 30; ++i) small.push_back(Reply("a", kLarge - 1));
+  ASSERT_NE(small.back(), nullptr);
+  EXPECT_EQ(unread(), 30 * (kLarge - 1));  // over kPerConnection and kTotal
+  // Its connection holds none of the replies counted per connection.
+  EXPECT_TRUE(Admit("a").ok());
+  // At twice the total, every call is refused.
+  for (int i = 0; i < 30; ++i) small.push_back(Reply("b", kLarge - 1));
+  ExpectRefused("c", "the server holds");
+  small.clear();
+  EXPECT_EQ(unread(), 0);
+  EXPECT_TRUE(Admit("c").ok());
 }
 
 TEST_F(ReplyBacklogTest, PastTheTotalServesOnlyConnectionsHoldingNone) {
   std::vector<std::unique_ptr<ReplyBacklog::Ticket>> held;
-  for (const char* peer : {"a", "b", "c"}) held.push_back(Reply(peer, 900));
-  ASSERT_EQ(backlog_.stats().unread_bytes, 2700);  // over 2,500
+  for (const char* peer : {"a", "b", "c"}) {
+    held.push_back(Reply(peer, 9 * kLarge));
+  }
+  ASSERT_EQ(unread(), 27 * kLarge);  // over 25
 
   ExpectRefused("a", "the server holds");  // under its own budget, holds some
-  auto fresh = Reply("d", 2000);            // holds none: served
+  auto fresh = Reply("d", 20 * kLarge);     // holds none: served
   ASSERT_NE(fresh, nullptr);
-  EXPECT_EQ(backlog_.stats().unread_bytes, 4700);
-  auto other = Reply("e", 400);  // still under twice the total
+  auto other = Reply("e", kLarge);  // still under twice the total (50)
   ASSERT_NE(other, nullptr);
 
-  // 5,100 >= 2 x 2,500: every connection is refused.
-  ExpectRefused("f", "the server holds");
+  // 48 + 3 >= 2 x 25: every connection is refused.
+  auto last = Reply("f", 3 * kLarge);
+  ASSERT_NE(last, nullptr);
+  ExpectRefused("g", "the server holds");
 
   held.clear();
   fresh.reset();
   other.reset();
-  EXPECT_EQ(backlog_.stats().unread_bytes, 0);
-  EXPECT_NE(Reply("a", 1), nullptr);
+  last.reset();
+  EXPECT_EQ(unread(), 0);
+  EXPECT_TRUE(Admit("a").ok());
 }
 
-TEST_F(ReplyBacklogTest, ACallAnsweredWithoutAReplyHoldsNothing) {
-  {
-    ReplyBacklog::Ticket ticket;
-    ASSERT_TRUE(backlog_.Admit("a", ticket).ok());
-  }
-  EXPECT_EQ(backlog_.stats().unread_bytes, 0);
-  // A connection whose calls all ended is forgotten: one holding as much
-  // again is admitted.
-  auto again = Reply("a", kPerConnection);
+TEST_F(ReplyBacklogTest, AConnectionIsForgottenOnceItsRepliesAreRead) {
+  auto first = Reply("a", kPerConnection);
+  ASSERT_NE(first, nullptr);
+  ExpectRefused("a", "this connection holds");
+  first.reset();
+  // Admitted, and counted afresh.
+  auto again = Reply("a", kPerConnection - kLarge);
   ASSERT_NE(again, nullptr);
-  ExpectRefused("a", "this connection holds");
+  EXPECT_TRUE(Admit("a").ok());
 }
 
-TEST_F(ReplyBacklogTest, CallsInFlightKeepTheirConnectionsCount) {
-  ReplyBacklog::Ticket running;  // admitted, its reply not built yet
-  ASSERT_TRUE(backlog_.Admit("a", running).ok());
-  auto sent = Reply("a", kPerConnection);
-  sent.reset();  // read; `running` still keeps the connection
-  auto more = Reply("a", kPerConnection);
-  ASSERT_NE(more, nullptr);
-  running.Hold(1);
-  ExpectRefused("a", "this connection holds");
+TEST_F(ReplyBacklogTest, AsksForThePeerOnlyWhenItCounts) {
+  int asked = 0;
+  auto peer = [&] {
+    ++asked;
+    return std::string("a");
+  };
+  ASSERT_TRUE(backlog_.Admit(peer).ok());
+  ReplyBacklog::Ticket small;
+  backlog_.Hold(100, peer, small);
+  EXPECT_EQ(asked, 0);
+  ReplyBacklog::Ticket large;
+  backlog_.Hold(kLarge, peer, large);
+  EXPECT_EQ(asked, 1);
+  ASSERT_TRUE(backlog_.Admit(peer).ok());  // now a connection holds some
+  EXPECT_EQ(asked, 2);
 }
 
 }  // namespace
