@@ -54,7 +54,7 @@ struct FrontState {
   FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
              bool reads_inline, ServerMetrics* metrics, ChangeFeed* feed,
              TaskWatchers::Options watch_options,
-             ReplyBacklog::Limits unread_replies);
+             ReplyBacklog::Limits unread_reply_limits);
 
   TaskServiceImpl& service;
   AsyncService async_service;
@@ -181,6 +181,9 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   ReplyBacklog* reply_backlog() const override {
     return &state_.unread_replies;
   }
+  bool is_read() const override {
+    return access_ == Access::kPointRead || access_ == Access::kScan;
+  }
 
   void AwaitCalls(grpc::ServerCompletionQueue& queue) const override {
     for (int i = 0; i < kRequestsPerMethod; ++i) Call::Await(*this, queue);
@@ -306,7 +309,7 @@ std::unique_ptr<AwaitedMethod> MakeMethod(
 FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
                        bool reads_inline, ServerMetrics* metrics,
                        ChangeFeed* feed, TaskWatchers::Options watch_options,
-                       ReplyBacklog::Limits unread_replies)
+                       ReplyBacklog::Limits unread_reply_limits)
     : service(service),
       workers(max_workers),
       // Lists waiting for a slot hold workers: at most half of them, so that
@@ -315,7 +318,7 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
       // And batches a quarter: waiting lists and batches together leave a
       // quarter of the workers to writes.
       batches(max_lists, std::max(1, max_workers / 4), kMaxWaitingBatchBytes),
-      unread_replies(unread_replies),
+      unread_replies(unread_reply_limits),
       reads_inline(reads_inline),
       metrics(metrics),
       feed(feed),
@@ -350,7 +353,7 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
   }
   if (metrics != nullptr) {
     workers_watched = metrics->WatchWorkerPool(workers);
-    replies_watched = metrics->WatchReplyBacklog(this->unread_replies);
+    replies_watched = metrics->WatchReplyBacklog(unread_replies);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <string>
 
 #include "service/completion_queue_tag.h"
 #include "service/method_metrics.h"
@@ -41,6 +42,11 @@ class UnaryMethod {
 
   // What bounds its unread replies; null: nothing.
   virtual ReplyBacklog* reply_backlog() const { return nullptr; }
+
+  // Whether its calls only read: a read's reply, once built, may still be
+  // replaced by a refusal (ReplyBacklog::AdmitReply); a write's is always
+  // sent, its write being done.
+  virtual bool is_read() const { return false; }
 };
 
 // AsyncUnaryCall
@@ -48,10 +54,11 @@ class UnaryMethod {
 // One call of a UnaryMethod from its arrival to its answer: waits for it,
 // asks for the method's next call as soon as it arrives (so the queue never
 // runs dry), hands it to the method, and deletes itself once the answer is
-// sent or the server has shut down. The answer echoes the call's request id
-// (EchoRequestId), and the method's metrics count the call. With a
-// ReplyBacklog, a call on a connection over its budget of unread replies is
-// refused before the method sees it, and an answer counts in the backlog
+// sent (and Finish has returned) or the server has shut down. The answer
+// echoes the call's request id (EchoRequestId), and the method's metrics
+// count the call. With a ReplyBacklog, a call on a connection over its
+// budget of unread replies is refused before the method sees it, a read's
+// reply is checked again once built, and an answer counts in the backlog
 // until it is sent.
 //
 // Example:
@@ -72,6 +79,16 @@ class AsyncUnaryCall final : public CompletionQueueTag {
 
   // Sends the answer: `response` when `status` is OK (ignored otherwise).
   void Finish(const grpc::Status& status, const Response& response) {
+    if (status.ok() && backlog_ != nullptr && method_.is_read()) {
+      if (absl::Status refused = backlog_->AdmitReply(
+              [&response] {
+                return static_cast<int64_t>(response.ByteSizeLong());
+              },
+              [this] { return peer(); });
+          !refused.ok()) {
+        return Finish(ToGrpcStatus(refused), response);
+      }
+    }
     EchoRequestId(context_);
     if (metrics_ != nullptr) metrics_->Finished(started_, status.error_code());
     // The answer may be sent, and Proceed run, before writer_.Finish returns:
@@ -80,10 +97,10 @@ class AsyncUnaryCall final : public CompletionQueueTag {
     if (status.ok()) {
       writer_.Finish(response, status, this);
       if (backlog_ != nullptr) {
-        // Serialized by writer_.Finish, which left its size cached.
-        backlog_->Hold(
-            response.GetCachedSize(), [this] { return context_.peer(); },
-            unread_);
+        // writer_.Finish serialized it at once, through ByteSizeLong(),
+        // which cached the size (gRPC's SerializationTraits for protobuf).
+        backlog_->Hold(response.GetCachedSize(), [this] { return peer(); },
+                       unread_);
       }
     } else {
       writer_.FinishWithError(status, this);
@@ -104,8 +121,7 @@ class AsyncUnaryCall final : public CompletionQueueTag {
     Await(method_, queue_);
     backlog_ = method_.reply_backlog();
     if (backlog_ != nullptr) {
-      if (absl::Status refused =
-              backlog_->Admit([this] { return context_.peer(); });
+      if (absl::Status refused = backlog_->Admit([this] { return peer(); });
           !refused.ok()) {
         return Finish(ToGrpcStatus(refused), Response());
       }
@@ -120,6 +136,8 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   void Release() {
     if (owners_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
+
+  std::string peer() const { return context_.peer(); }
 
   const Method& method_;
   grpc::ServerCompletionQueue& queue_;

@@ -151,17 +151,19 @@ ABSL_FLAG(int, max_unread_reply_mib_per_connection,
           static_cast<int>(tasks::service::ServerConfig()
                                .max_unread_reply_bytes_per_connection >>
                            20),
-          "MiB of replies a connection's client may leave unread (the server "
-          "holds them until it reads); its further calls get "
-          "RESOURCE_EXHAUSTED (UNREAD_REPLIES). Over a Unix socket, all "
-          "clients count as one connection. At least 1.");
+          "MiB of replies (of 4 KiB or more) a connection's client may leave "
+          "unread (the server holds them until it reads); its further calls "
+          "get RESOURCE_EXHAUSTED (UNREAD_REPLIES). Over a Unix socket, all "
+          "clients count as one connection; behind a proxy, the proxy's "
+          "connections do. At least 1.");
 ABSL_FLAG(int, max_unread_reply_mib,
           static_cast<int>(
               tasks::service::ServerConfig().max_unread_reply_bytes >> 20),
           "MiB of unread replies the server holds for all its clients; past "
-          "it, a connection holding any gets RESOURCE_EXHAUSTED "
-          "(UNREAD_REPLIES) for its further calls, and past twice it, every "
-          "connection does. At least 1.");
+          "it, a connection holding any (of 4 KiB or more) gets "
+          "RESOURCE_EXHAUSTED (UNREAD_REPLIES) for its further calls, and "
+          "past twice it, so does every read whose reply is 4 KiB or more. "
+          "At least 1.");
 ABSL_FLAG(tasks::service::LogLevel, log_level, tasks::service::LogLevel::kInfo,
           "debug, info, warning or error. One info line per call.");
 ABSL_FLAG(tasks::service::LogFormat, log_format,

@@ -1,5 +1,6 @@
 #include "service/reply_backlog.h"
 
+#include <cassert>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -29,15 +30,25 @@ ReplyBacklog::Ticket::~Ticket() {
   if (backlog_ != nullptr) backlog_->Release(*this);
 }
 
+bool ReplyBacklog::Clear() const {
+  return unread_bytes_.load(std::memory_order_relaxed) < limits_.total_bytes &&
+         connection_bytes_.load(std::memory_order_relaxed) <
+             limits_.per_connection_bytes;
+}
+
 absl::Status ReplyBacklog::Admit(PeerFn peer) {
+  return Clear() ? absl::OkStatus() : Check(peer, /*reply=*/false);
+}
+
+absl::Status ReplyBacklog::AdmitReply(SizeFn size, PeerFn peer) {
+  if (Clear() || size() < kSmallReplyBytes) return absl::OkStatus();
+  return Check(peer, /*reply=*/true);
+}
+
+absl::Status ReplyBacklog::Check(PeerFn peer, bool reply) {
   const int64_t total = unread_bytes_.load(std::memory_order_relaxed);
-  // Most calls: no connection holds a reply worth counting.
-  if (total < limits_.total_bytes &&
-      connection_bytes_.load(std::memory_order_relaxed) == 0) {
-    return absl::OkStatus();
-  }
   absl::Status refused;
-  if (total >= 2 * limits_.total_bytes) {
+  if (reply && total >= 2 * limits_.total_bytes) {
     refused = Unread("the server holds", total, limits_.total_bytes);
   } else {
     const std::string address = peer();
@@ -59,6 +70,7 @@ absl::Status ReplyBacklog::Admit(PeerFn peer) {
 }
 
 void ReplyBacklog::Hold(int64_t bytes, PeerFn peer, Ticket& ticket) {
+  assert(ticket.backlog_ == nullptr);
   ticket.backlog_ = this;
   ticket.bytes_ = bytes;
   unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);

@@ -22,17 +22,26 @@ namespace tasks::service {
 // per connection and in all. A finished reply waits in the server until its
 // client reads it (HTTP/2 flow control), so a client that sends calls and
 // never reads their replies would make the server hold every reply it asked
-// for: a thousand unread ListTasks pages of the heaviest rows took ~500 MB.
-// A call arriving on a connection over its budget is refused before it
-// runs; past the total budget, so is one on a connection holding any unread
-// reply, and past twice the total, every call.
+// for: 1,200 unread ListTasks pages of the heaviest rows took 348 MiB.
+//   - A call arriving on a connection over its budget is refused before it
+//     runs (Admit); past the total budget, so is one on a connection holding
+//     any unread reply.
+//   - A read's reply is checked again once built (AdmitReply), and replaced
+//     by the refusal under the same rules, or when the server holds twice
+//     its total: calls admitted together (a burst of reads the store answers
+//     in one batch) cannot pass the budgets by more than one reply each. A
+//     write's reply is always sent (its write is done); the workers' and the
+//     store's caps bound how many are built at once.
 //
 // Replies under kSmallReplyBytes count in the total only: they are most
-// replies, and telling their connections apart would cost every call a
-// lookup. A connection holds at most --max_streams_per_connection of them.
-// Connections are told apart by their peer address
-// (grpc::ServerContext::peer()): over a Unix socket, where clients have
-// none, they all share one budget. Thread-safe.
+// replies (a task without large fields), and telling their connections
+// apart would cost every call a lookup; a connection holds at most
+// --max_streams_per_connection of them (4 MiB at the defaults). Connections
+// are told apart by their peer address (grpc::ServerContext::peer()): over a
+// Unix socket, where clients have none, they all share one budget. What is
+// counted is a reply gRPC has not yet framed for sending, which waits on its
+// client's flow-control window; the socket's own buffers come on top.
+// Thread-safe.
 //
 // Example:
 //   ReplyBacklog backlog({.per_connection_bytes = 8 << 20,
@@ -41,12 +50,17 @@ namespace tasks::service {
 //   if (absl::Status refused = backlog.Admit(peer); !refused.ok()) {
 //     return Refuse(refused);
 //   }
-//   ...
+//   ... the call runs ...
+//   if (absl::Status refused = backlog.AdmitReply(
+//           [&] { return response.ByteSizeLong(); }, peer);
+//       !refused.ok()) {
+//     return Refuse(refused);
+//   }
 //   writer.Finish(response, status, tag);
 //   backlog.Hold(response.GetCachedSize(), peer, ticket);  // until it is sent
 class ReplyBacklog {
  public:
-  static constexpr int64_t kSmallReplyBytes = 16 << 10;
+  static constexpr int64_t kSmallReplyBytes = 4 << 10;
 
   struct Limits {
     int64_t per_connection_bytes = 8 << 20;
@@ -58,8 +72,9 @@ class ReplyBacklog {
     int64_t refused = 0;  // calls refused since the start
   };
 
-  // The call's peer address, asked only when needed.
+  // The call's peer address, and its reply's size: asked only when needed.
   using PeerFn = absl::FunctionRef<std::string()>;
+  using SizeFn = absl::FunctionRef<int64_t()>;
 
  private:
   struct Connection;
@@ -89,7 +104,12 @@ class ReplyBacklog {
   // UNREAD_REPLIES) saying which budget its connection is over.
   absl::Status Admit(PeerFn peer);
 
-  // Counts a reply of `bytes` to `peer` into `ticket` (unused so far).
+  // As Admit, for a read's reply of `size()` bytes to `peer`, about to be
+  // sent; a reply of under kSmallReplyBytes always may be.
+  absl::Status AdmitReply(SizeFn size, PeerFn peer);
+
+  // Counts a reply of `bytes` to `peer` into `ticket`, which must not hold
+  // one yet.
   void Hold(int64_t bytes, PeerFn peer, Ticket& ticket);
 
   Stats stats() const;
@@ -102,6 +122,11 @@ class ReplyBacklog {
     int64_t bytes = 0;   // theirs
   };
 
+  // Under the budgets: no connection can be over its own, and past the
+  // total none holds a reply worth counting.
+  bool Clear() const;
+  // Admit and AdmitReply once not Clear().
+  absl::Status Check(PeerFn peer, bool reply);
   void Release(Ticket& ticket);
 
   const Limits limits_;

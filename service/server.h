@@ -134,12 +134,13 @@ struct ServerConfig {
   // connections and refuses calls with RESOURCE_EXHAUSTED ("Bandwidth
   // exhausted or memory limit exceeded"); 0: no limit.
   int64_t network_memory_bytes = int64_t{128} << 20;
-  // Replies sent but not yet read by their client, which the server holds
-  // until they are (see ReplyBacklog): a call on a connection holding more
-  // than the first is refused with RESOURCE_EXHAUSTED (reason
-  // UNREAD_REPLIES); past the second, so is one on any connection holding
-  // unread replies, and past twice the second, every call. gRPC's quota
-  // above does not count them.
+  // Replies not yet read by their client, which the server holds until they
+  // are (see ReplyBacklog; gRPC's quota above does not count them): a call
+  // on a connection holding the first (in replies of 4 KiB or more) is
+  // refused with RESOURCE_EXHAUSTED (reason UNREAD_REPLIES), and so is one
+  // on a connection holding any once the server holds the second; a read's
+  // reply of 4 KiB or more is refused likewise once built, or when the
+  // server holds twice the second.
   int64_t max_unread_reply_bytes_per_connection = int64_t{8} << 20;
   int64_t max_unread_reply_bytes = int64_t{32} << 20;
 

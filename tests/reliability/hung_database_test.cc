@@ -3,12 +3,15 @@
 // under a serving task_server: health turns NOT_SERVING within 2 s, calls
 // end with UNAVAILABLE or DEADLINE_EXCEEDED within their deadline plus a
 // bound by the server's own account, a health Check is never held up, and
-// SIGTERM exits within --drain_timeout plus a bound. Once PostgreSQL
-// continues (SIGCONT) the server serves again.
+// SIGTERM exits within --drain_timeout plus a bound. Batch creates and lists
+// waiting on the frozen database end likewise, each batch stored whole or
+// not at all, and give their slots back. Once PostgreSQL continues
+// (SIGCONT) the server serves again.
 
 #include <signal.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,6 +23,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/reliability/call_log.h"
+#include "tests/reliability/database_checks.h"
 #include "tests/reliability/postgres_freeze.h"
 #include "tests/reliability/reliability_test_base.h"
 #include "tests/reliability/task_watcher.h"
@@ -46,6 +50,9 @@ constexpr absl::Duration kGiveUp = absl::Seconds(8);
 
 constexpr char kGetTaskMethod[] = "/tasks.v1.TaskService/GetTask";
 constexpr char kCreateTaskMethod[] = "/tasks.v1.TaskService/CreateTask";
+constexpr char kBatchCreateTasksMethod[] =
+    "/tasks.v1.TaskService/BatchCreateTasks";
+constexpr char kListTasksMethod[] = "/tasks.v1.TaskService/ListTasks";
 
 // One call's outcome as the client saw it.
 struct ClientCall {
@@ -70,6 +77,8 @@ bool FailedAsHung(const std::string& code) {
   return code == "UNAVAILABLE" || code == "DEADLINE_EXCEEDED";
 }
 
+constexpr int kTasksPerBatch = 5;
+
 class HungDatabaseTest : public ReliabilityTest {
  protected:
   ClientCall GetTask(v1::TaskService::Stub& stub, int64_t id,
@@ -81,6 +90,33 @@ class HungDatabaseTest : public ReliabilityTest {
     v1::Task task;
     const absl::Time start = absl::Now();
     grpc::Status status = stub.GetTask(&context, request, &task);
+    return {status.error_code(), absl::Now() - start};
+  }
+
+  ClientCall Batch(v1::TaskService::Stub& stub, int64_t project_id,
+                   absl::string_view prefix, absl::Duration deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    v1::BatchCreateTasksRequest request;
+    for (int i = 0; i < kTasksPerBatch; ++i) {
+      v1::Task* task = request.add_requests()->mutable_task();
+      task->set_project_id(project_id);
+      task->set_title(absl::StrCat(prefix, "-", i));
+    }
+    v1::BatchCreateTasksResponse response;
+    const absl::Time start = absl::Now();
+    grpc::Status status = stub.BatchCreateTasks(&context, request, &response);
+    return {status.error_code(), absl::Now() - start};
+  }
+
+  ClientCall List(v1::TaskService::Stub& stub, absl::Duration deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    v1::ListTasksRequest request;
+    request.set_page_size(100);
+    v1::ListTasksResponse response;
+    const absl::Time start = absl::Now();
+    grpc::Status status = stub.ListTasks(&context, request, &response);
     return {status.error_code(), absl::Now() - start};
   }
 
@@ -266,6 +302,105 @@ TEST_P(HungDatabaseTest, ServesAgainOnceTheDatabaseContinues) {
                             "/", Millis(frozen_call.took),
                             " serving_after_thaw=", Millis(*serving),
                             " create_attempts_until_ok=", attempts));
+}
+
+TEST_P(HungDatabaseTest, FrozenBatchesAndListsEndAndGiveTheirSlotsBack) {
+  // Two slots for lists and two for batches; 4 lists and 2 batches wait.
+  ASSERT_NO_FATAL_FAILURE(StartWithProject(
+      ServerOptions(
+          {"--max_concurrent_lists=2", "--max_threads=8", "--log_level=info"}),
+      "slots"));
+  ::tasks::testing::PostgresServer* postgres = Postgres();
+  ASSERT_NE(postgres, nullptr);
+  // More of each than run and wait together.
+  constexpr int kCalls = 10;
+
+  absl::StatusOr<std::unique_ptr<PostgresFreeze>> freeze =
+      PostgresFreeze::Freeze(postgres->data_dir());
+  ASSERT_TRUE(freeze.ok()) << freeze.status();
+  std::vector<ClientCall> calls(2 * kCalls);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCalls; ++i) {
+    threads.emplace_back([&, i] {
+      auto stub = v1::TaskService::NewStub(server_->NewChannel());
+      calls[i] = Batch(*stub, project_id_, absl::StrCat("frozen-", i),
+                       kCallDeadline);
+    });
+    threads.emplace_back([&, i] {
+      auto stub = v1::TaskService::NewStub(server_->NewChannel());
+      calls[kCalls + i] = List(*stub, kCallDeadline);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  // The server's own account: it answered each call within the bound, the
+  // database still frozen.
+  std::vector<LoggedCall> batches =
+      AwaitLogged(*server_, kBatchCreateTasksMethod, 0, kCalls);
+  std::vector<LoggedCall> lists =
+      AwaitLogged(*server_, kListTasksMethod, 0, kCalls);
+  (*freeze)->Thaw();
+  EXPECT_EQ(batches.size(), kCalls) << "batches the server never answered";
+  EXPECT_EQ(lists.size(), kCalls) << "lists the server never answered";
+  double slowest_server_ms = 0;
+  for (const std::vector<LoggedCall>* logged : {&batches, &lists}) {
+    for (const LoggedCall& call : *logged) {
+      slowest_server_ms = std::max(slowest_server_ms, call.milliseconds);
+    }
+  }
+  EXPECT_LE(slowest_server_ms,
+            absl::ToDoubleMilliseconds(kCallDeadline + kCallBound));
+
+  std::map<std::string, int> codes;
+  for (const ClientCall& call : calls) {
+    const std::string code = call.code == grpc::StatusCode::RESOURCE_EXHAUSTED
+                                 ? "RESOURCE_EXHAUSTED"
+                                 : CodeName(call.code);
+    ++codes[code];
+    EXPECT_TRUE(FailedAsHung(code) || code == "RESOURCE_EXHAUSTED") << code;
+    EXPECT_LE(call.took, kCallDeadline + kCallBound);
+  }
+
+  ASSERT_TRUE(server_->WaitForHealth(kServing, absl::Seconds(15)).ok())
+      << server_->LogTail();
+  // Every slot is free again: as many batches as there are batch slots and
+  // waiters (2 + 2), then as many lists (2 + 4), at once, all succeed (a
+  // connection the freeze broke may fail a call).
+  for (const auto& [kind, count] : {std::pair<const char*, int>{"batch", 4},
+                                    std::pair<const char*, int>{"list", 6}}) {
+    std::vector<ClientCall> after(count);
+    threads.clear();
+    for (int i = 0; i < count; ++i) {
+      threads.emplace_back([&, i, batch = kind == std::string("batch")] {
+        auto stub = v1::TaskService::NewStub(server_->NewChannel());
+        do {
+          after[i] = batch ? Batch(*stub, project_id_,
+                                   absl::StrCat("after-", i), absl::Seconds(10))
+                           : List(*stub, absl::Seconds(10));
+        } while (after[i].code == grpc::StatusCode::UNAVAILABLE);
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    for (const ClientCall& call : after) {
+      EXPECT_EQ(call.code, grpc::StatusCode::OK)
+          << kind << ": " << CodeName(call.code);
+    }
+  }
+  // A batch is stored whole or not at all, whatever the freeze cut.
+  absl::StatusOr<int64_t> frozen_rows = CountRows(
+      backend(), database(),
+      "SELECT count(*) FROM tasks WHERE title LIKE 'frozen-%'");
+  ASSERT_TRUE(frozen_rows.ok()) << frozen_rows.status();
+  EXPECT_EQ(*frozen_rows % kTasksPerBatch, 0) << *frozen_rows;
+
+  std::string outcome;
+  for (const auto& [code, count] : codes) {
+    absl::StrAppend(&outcome, outcome.empty() ? "" : " ", code, "=", count);
+  }
+  ReportFigure(absl::StrCat(kCalls, " batches and ", kCalls,
+                            " lists on the frozen database: ", outcome,
+                            ", slowest by the server's log ",
+                            slowest_server_ms, " ms; batch tasks stored ",
+                            *frozen_rows));
 }
 
 INSTANTIATE_RELIABILITY_TEST_SUITE(HungDatabaseTest);

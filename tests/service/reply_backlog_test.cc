@@ -21,6 +21,9 @@ class ReplyBacklogTest : public ::testing::Test {
   absl::Status Admit(const std::string& peer) {
     return backlog_.Admit([&] { return peer; });
   }
+  absl::Status AdmitReply(const std::string& peer, int64_t bytes) {
+    return backlog_.AdmitReply([&] { return bytes; }, [&] { return peer; });
+  }
 
   // A reply of `bytes` to `peer`, admitted and held; null when refused.
   std::unique_ptr<ReplyBacklog::Ticket> Reply(const std::string& peer,
@@ -32,7 +35,10 @@ class ReplyBacklogTest : public ::testing::Test {
   }
 
   void ExpectRefused(const std::string& peer, absl::string_view budget) {
-    const absl::Status refused = Admit(peer);
+    ExpectRefused(Admit(peer), budget);
+  }
+  static void ExpectRefused(const absl::Status& refused,
+                            absl::string_view budget) {
     EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
     EXPECT_EQ(ErrorReason(refused), reason::kUnreadReplies);
     EXPECT_NE(refused.message().find(budget), absl::string_view::npos)
@@ -72,17 +78,37 @@ TEST_F(ReplyBacklogTest, RefusesAConnectionOverItsBudgetAndOnlyIt) {
 
 TEST_F(ReplyBacklogTest, SmallRepliesCountInTheTotalOnly) {
   std::vector<std::unique_ptr<ReplyBacklog::Ticket>> small;
-  for (int i = 0; i < 30; ++i) small.push_back(Reply("a", kLarge - 1));
+  for (int i = 0; i < 60; ++i) small.push_back(Reply("a", kLarge - 1));
   ASSERT_NE(small.back(), nullptr);
-  EXPECT_EQ(unread(), 30 * (kLarge - 1));  // over kPerConnection and kTotal
-  // Its connection holds none of the replies counted per connection.
+  EXPECT_EQ(unread(), 60 * (kLarge - 1));  // over twice kTotal
+  // Its connection holds none of the replies counted per connection: its
+  // calls still run, and their small replies are still sent.
   EXPECT_TRUE(Admit("a").ok());
-  // At twice the total, every call is refused.
-  for (int i = 0; i < 30; ++i) small.push_back(Reply("b", kLarge - 1));
-  ExpectRefused("c", "the server holds");
+  EXPECT_TRUE(AdmitReply("a", kLarge - 1).ok());
+  // But a large read's reply is refused past twice the total.
+  ExpectRefused(AdmitReply("c", kLarge), "the server holds");
   small.clear();
   EXPECT_EQ(unread(), 0);
-  EXPECT_TRUE(Admit("c").ok());
+  EXPECT_TRUE(AdmitReply("c", kLarge).ok());
+}
+
+TEST_F(ReplyBacklogTest, ReadsAdmittedTogetherPassTheBudgetByOneReplyAtMost) {
+  // Calls admitted together, against an empty backlog.
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Admit("a").ok());
+  std::vector<std::unique_ptr<ReplyBacklog::Ticket>> sent;
+  int refused = 0;
+  for (int i = 0; i < 20; ++i) {
+    if (!AdmitReply("a", 3 * kLarge).ok()) {
+      ++refused;
+      continue;
+    }
+    sent.push_back(std::make_unique<ReplyBacklog::Ticket>());
+    backlog_.Hold(3 * kLarge, [] { return std::string("a"); }, *sent.back());
+  }
+  EXPECT_EQ(sent.size(), 4u);  // 12 >= 10: the budget, passed by one reply
+  EXPECT_EQ(refused, 16);
+  // Another connection's replies are still sent.
+  EXPECT_TRUE(AdmitReply("b", 3 * kLarge).ok());
 }
 
 TEST_F(ReplyBacklogTest, PastTheTotalServesOnlyConnectionsHoldingNone) {
@@ -93,20 +119,21 @@ TEST_F(ReplyBacklogTest, PastTheTotalServesOnlyConnectionsHoldingNone) {
   ASSERT_EQ(unread(), 27 * kLarge);  // over 25
 
   ExpectRefused("a", "the server holds");  // under its own budget, holds some
-  auto fresh = Reply("d", 20 * kLarge);     // holds none: served
+  ExpectRefused(AdmitReply("a", kLarge), "the server holds");
+  auto fresh = Reply("d", 9 * kLarge);  // holds none: served
   ASSERT_NE(fresh, nullptr);
-  auto other = Reply("e", kLarge);  // still under twice the total (50)
-  ASSERT_NE(other, nullptr);
-
-  // 48 + 3 >= 2 x 25: every connection is refused.
-  auto last = Reply("f", 3 * kLarge);
-  ASSERT_NE(last, nullptr);
-  ExpectRefused("g", "the server holds");
+  // Its reply is sent while the server holds under twice the total (50)...
+  EXPECT_TRUE(AdmitReply("e", kLarge).ok());
+  auto more = Reply("e", 15 * kLarge);
+  ASSERT_NE(more, nullptr);
+  // ...and from 51, a read's large reply is refused wherever it goes; a
+  // call on a connection holding none still runs.
+  ExpectRefused(AdmitReply("f", kLarge), "the server holds");
+  EXPECT_TRUE(Admit("f").ok());
 
   held.clear();
   fresh.reset();
-  other.reset();
-  last.reset();
+  more.reset();
   EXPECT_EQ(unread(), 0);
   EXPECT_TRUE(Admit("a").ok());
 }
@@ -135,8 +162,12 @@ TEST_F(ReplyBacklogTest, AsksForThePeerOnlyWhenItCounts) {
   ReplyBacklog::Ticket large;
   backlog_.Hold(kLarge, peer, large);
   EXPECT_EQ(asked, 1);
-  ASSERT_TRUE(backlog_.Admit(peer).ok());  // now a connection holds some
-  EXPECT_EQ(asked, 2);
+  EXPECT_TRUE(backlog_.Admit(peer).ok());  // no connection is over its own
+  EXPECT_EQ(asked, 1);
+  ReplyBacklog::Ticket over;
+  backlog_.Hold(kPerConnection, peer, over);
+  ASSERT_FALSE(backlog_.Admit(peer).ok());  // now one is: whose?
+  EXPECT_EQ(asked, 3);
 }
 
 }  // namespace

@@ -30,6 +30,10 @@ expect_exit 2 "must not be negative" --max_connection_age_grace=-1s
 expect_exit 2 "must not be negative" --network_memory_mib=-1
 expect_exit 2 "--max_streams_per_connection must be at least 1" \
   --max_streams_per_connection=0
+expect_exit 2 "--max_unread_reply_mib must be at least 1" \
+  --max_unread_reply_mib=0
+expect_exit 2 "--max_unread_reply_mib must be at least 1" \
+  --max_unread_reply_mib_per_connection=-3
 
 help="$("$server" --help)" || fail "--help exited $?"
 for flag in --listen --db --pool_size --max_threads --completion_queues \
@@ -39,7 +43,8 @@ for flag in --listen --db --pool_size --max_threads --completion_queues \
     --max_connection_idle \
     --max_connection_age --max_connection_age_grace --handshake_timeout \
     --min_client_ping_interval --max_ping_strikes --max_streams_per_connection \
-    --network_memory_mib --drain_timeout --health_probe_interval \
+    --network_memory_mib --max_unread_reply_mib \
+    --max_unread_reply_mib_per_connection --drain_timeout --health_probe_interval \
     --health_probe_timeout --log_level --flagfile; do
   [[ "$help" == *"$flag"* ]] || fail "--help does not list $flag"
 done
