@@ -99,8 +99,8 @@ class AsyncUnaryCall final : public CompletionQueueTag {
       if (backlog_ != nullptr) {
         // writer_.Finish serialized it at once, through ByteSizeLong(),
         // which cached the size (gRPC's SerializationTraits for protobuf).
-        backlog_->Hold(response.GetCachedSize(), [this] { return peer(); },
-                       unread_);
+        backlog_->Hold(
+            response.GetCachedSize(), [this] { return peer(); }, unread_);
       }
     } else {
       writer_.FinishWithError(status, this);

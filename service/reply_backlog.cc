@@ -54,11 +54,10 @@ absl::Status ReplyBacklog::Check(PeerFn peer, bool reply) {
     const std::string address = peer();
     absl::MutexLock lock(&mu_);
     auto found = connections_.find(address);
-    const int64_t mine =
-        found != connections_.end() ? found->second->bytes : 0;
+    const int64_t mine = found != connections_.end() ? found->second->bytes : 0;
     if (mine >= limits_.per_connection_bytes) {
-      refused = Unread("this connection holds", mine,
-                       limits_.per_connection_bytes);
+      refused =
+          Unread("this connection holds", mine, limits_.per_connection_bytes);
     } else if (total >= limits_.total_bytes && mine > 0) {
       refused = Unread("the server holds", total, limits_.total_bytes);
     } else {

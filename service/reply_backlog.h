@@ -118,8 +118,8 @@ class ReplyBacklog {
   struct Connection {
     explicit Connection(std::string peer) : peer(std::move(peer)) {}
     const std::string peer;
-    int replies = 0;     // unread, of kSmallReplyBytes or more
-    int64_t bytes = 0;   // theirs
+    int replies = 0;    // unread, of kSmallReplyBytes or more
+    int64_t bytes = 0;  // theirs
   };
 
   // Under the budgets: no connection can be over its own, and past the
@@ -130,8 +130,8 @@ class ReplyBacklog {
   void Release(Ticket& ticket);
 
   const Limits limits_;
-  std::atomic<int64_t> unread_bytes_{0};       // every reply's
-  std::atomic<int64_t> connection_bytes_{0};   // those counted per connection
+  std::atomic<int64_t> unread_bytes_{0};      // every reply's
+  std::atomic<int64_t> connection_bytes_{0};  // those counted per connection
   std::atomic<int64_t> refused_{0};
   mutable absl::Mutex mu_;
   // Connections holding unread replies of kSmallReplyBytes or more, keyed by

@@ -306,10 +306,10 @@ TEST_P(HungDatabaseTest, ServesAgainOnceTheDatabaseContinues) {
 
 TEST_P(HungDatabaseTest, FrozenBatchesAndListsEndAndGiveTheirSlotsBack) {
   // Two slots for lists and two for batches; 4 lists and 2 batches wait.
-  ASSERT_NO_FATAL_FAILURE(StartWithProject(
-      ServerOptions(
-          {"--max_concurrent_lists=2", "--max_threads=8", "--log_level=info"}),
-      "slots"));
+  ASSERT_NO_FATAL_FAILURE(
+      StartWithProject(ServerOptions({"--max_concurrent_lists=2",
+                                      "--max_threads=8", "--log_level=info"}),
+                       "slots"));
   ::tasks::testing::PostgresServer* postgres = Postgres();
   ASSERT_NE(postgres, nullptr);
   // More of each than run and wait together.
@@ -323,8 +323,8 @@ TEST_P(HungDatabaseTest, FrozenBatchesAndListsEndAndGiveTheirSlotsBack) {
   for (int i = 0; i < kCalls; ++i) {
     threads.emplace_back([&, i] {
       auto stub = v1::TaskService::NewStub(server_->NewChannel());
-      calls[i] = Batch(*stub, project_id_, absl::StrCat("frozen-", i),
-                       kCallDeadline);
+      calls[i] =
+          Batch(*stub, project_id_, absl::StrCat("frozen-", i), kCallDeadline);
     });
     threads.emplace_back([&, i] {
       auto stub = v1::TaskService::NewStub(server_->NewChannel());
@@ -386,9 +386,9 @@ TEST_P(HungDatabaseTest, FrozenBatchesAndListsEndAndGiveTheirSlotsBack) {
     }
   }
   // A batch is stored whole or not at all, whatever the freeze cut.
-  absl::StatusOr<int64_t> frozen_rows = CountRows(
-      backend(), database(),
-      "SELECT count(*) FROM tasks WHERE title LIKE 'frozen-%'");
+  absl::StatusOr<int64_t> frozen_rows =
+      CountRows(backend(), database(),
+                "SELECT count(*) FROM tasks WHERE title LIKE 'frozen-%'");
   ASSERT_TRUE(frozen_rows.ok()) << frozen_rows.status();
   EXPECT_EQ(*frozen_rows % kTasksPerBatch, 0) << *frozen_rows;
 
@@ -398,9 +398,8 @@ TEST_P(HungDatabaseTest, FrozenBatchesAndListsEndAndGiveTheirSlotsBack) {
   }
   ReportFigure(absl::StrCat(kCalls, " batches and ", kCalls,
                             " lists on the frozen database: ", outcome,
-                            ", slowest by the server's log ",
-                            slowest_server_ms, " ms; batch tasks stored ",
-                            *frozen_rows));
+                            ", slowest by the server's log ", slowest_server_ms,
+                            " ms; batch tasks stored ", *frozen_rows));
 }
 
 INSTANTIATE_RELIABILITY_TEST_SUITE(HungDatabaseTest);

@@ -9,7 +9,6 @@
 // all whole and the server holds nothing.
 
 #include <grpcpp/generic/generic_stub.h>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -90,8 +89,8 @@ class UnreadCalls {
 
   // Starts `count` calls of `method` with `request`; their replies stay
   // unread.
-  void Send(const std::string& method,
-            const google::protobuf::Message& request, int count) {
+  void Send(const std::string& method, const google::protobuf::Message& request,
+            int count) {
     grpc::Slice serialized(request.SerializeAsString());
     grpc::ByteBuffer buffer(&serialized, 1);
     for (int i = 0; i < count; ++i) {
@@ -161,8 +160,8 @@ class UnreadCalls {
         ::tasks::testing::WaitForReadyChannelArguments();
     args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1);
-    return grpc::CreateCustomChannel(
-        server.address(), grpc::InsecureChannelCredentials(), args);
+    return grpc::CreateCustomChannel(server.address(),
+                                     grpc::InsecureChannelCredentials(), args);
   }
 
   static void* Tag(size_t index, Step step) {

@@ -30,7 +30,8 @@ class ReplyBacklogTest : public ::testing::Test {
                                               int64_t bytes) {
     if (!Admit(peer).ok()) return nullptr;
     auto ticket = std::make_unique<ReplyBacklog::Ticket>();
-    backlog_.Hold(bytes, [&] { return peer; }, *ticket);
+    backlog_.Hold(
+        bytes, [&] { return peer; }, *ticket);
     return ticket;
   }
 
@@ -103,7 +104,8 @@ TEST_F(ReplyBacklogTest, ReadsAdmittedTogetherPassTheBudgetByOneReplyAtMost) {
       continue;
     }
     sent.push_back(std::make_unique<ReplyBacklog::Ticket>());
-    backlog_.Hold(3 * kLarge, [] { return std::string("a"); }, *sent.back());
+    backlog_.Hold(
+        3 * kLarge, [] { return std::string("a"); }, *sent.back());
   }
   EXPECT_EQ(sent.size(), 4u);  // 12 >= 10: the budget, passed by one reply
   EXPECT_EQ(refused, 16);
