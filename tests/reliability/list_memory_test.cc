@@ -29,8 +29,6 @@ namespace {
 constexpr int64_t kPeakRssLimitKib = 256 * 1024;
 
 constexpr int kWorstTasks = 1000;  // the largest page
-// Each batch within api::kMaxBatchMetadataValues.
-constexpr int kTasksPerBatch = 10;
 // More than --max_concurrent_lists: the limit, not the clients, bounds memory.
 constexpr int kConcurrentClients = 16;
 constexpr int kListingsPerClient = 2;
@@ -100,20 +98,9 @@ TEST_P(ListMemoryTest, WorstAllowedRowsAtTheLargestPageSizeStayWithinTarget) {
   auto stub = UnlimitedStub(*server);
   const int64_t project_id = CreateProject(*stub, "heavy");
   ASSERT_NE(project_id, 0);
-  for (int first = 0; first < kWorstTasks; first += kTasksPerBatch) {
-    v1::BatchCreateTasksRequest batch;
-    for (int i = first; i < first + kTasksPerBatch; ++i) {
-      v1::Task* task = batch.add_requests()->mutable_task();
-      task->set_project_id(project_id);
-      task->set_title(absl::StrCat("worst-", i));
-      SetWorstMetadata(task->mutable_metadata());
-    }
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
-    v1::BatchCreateTasksResponse created;
-    grpc::Status status = stub->BatchCreateTasks(&context, batch, &created);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-  }
+  const grpc::Status filled =
+      CreateWorstMetadataTasks(*stub, project_id, kWorstTasks);
+  ASSERT_TRUE(filled.ok()) << filled.error_message();
   const int64_t before_kib = ProcStatusKib(server->pid(), "VmHWM");
   ASSERT_GT(before_kib, 0);
 

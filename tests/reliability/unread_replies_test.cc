@@ -40,8 +40,7 @@ using ::tasks::testing::MetricSamples;
 // The memory target of the issue: a server's peak RSS, whatever clients ask.
 constexpr int64_t kPeakRssLimitKib = 256 * 1024;
 
-constexpr int kWorstTasks = 1000;   // the largest page
-constexpr int kTasksPerBatch = 10;  // within api::kMaxBatchMetadataValues
+constexpr int kWorstTasks = 1000;  // the largest page
 
 // The server's defaults (--max_unread_reply_mib_per_connection,
 // --max_unread_reply_mib).
@@ -197,20 +196,9 @@ class UnreadRepliesTest : public ReliabilityTest {
     auto stub = v1::TaskService::NewStub(server_->NewChannel());
     const int64_t project_id = CreateProject(*stub, "heavy");
     ASSERT_NE(project_id, 0);
-    for (int first = 0; first < kWorstTasks; first += kTasksPerBatch) {
-      v1::BatchCreateTasksRequest batch;
-      for (int i = first; i < first + kTasksPerBatch; ++i) {
-        v1::Task* task = batch.add_requests()->mutable_task();
-        task->set_project_id(project_id);
-        task->set_title(absl::StrCat("worst-", i));
-        SetWorstMetadata(task->mutable_metadata());
-      }
-      grpc::ClientContext context;
-      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(1)));
-      v1::BatchCreateTasksResponse created;
-      grpc::Status status = stub->BatchCreateTasks(&context, batch, &created);
-      ASSERT_TRUE(status.ok()) << status.error_message();
-    }
+    const grpc::Status filled =
+        CreateWorstMetadataTasks(*stub, project_id, kWorstTasks);
+    ASSERT_TRUE(filled.ok()) << filled.error_message();
     // And one task as large as the caps allow, for GetTask.
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Minutes(1)));

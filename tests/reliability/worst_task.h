@@ -5,7 +5,12 @@
 // the tests that a server's peak RSS stays within its target whatever
 // clients send.
 
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+
 #include "google/protobuf/struct.pb.h"
+#include "tasks/v1/tasks.grpc.pb.h"
 #include "tasks/v1/tasks.pb.h"
 
 namespace tasks::reliability {
@@ -17,6 +22,12 @@ void SetWorstMetadata(google::protobuf::Struct* metadata);
 
 // The longest description: 10,000 characters of 4 bytes each (40 KB).
 void SetWorstDescription(v1::Task* task);
+
+// Creates `count` tasks titled "worst-<i>" in `project_id`, each with
+// SetWorstMetadata, in batches within api::kMaxBatchMetadataValues; the
+// first failed batch's status.
+grpc::Status CreateWorstMetadataTasks(v1::TaskService::Stub& stub,
+                                      int64_t project_id, int count);
 
 }  // namespace tasks::reliability
 
