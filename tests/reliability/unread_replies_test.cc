@@ -386,6 +386,31 @@ TEST_P(UnreadRepliesTest, ManyConnectionsNeverReadingStayWithinTheTotal) {
               ::tasks::testing::GrpcOk());
 }
 
+TEST_P(UnreadRepliesTest, AClientThatGoesAwayLeavesNothingHeld) {
+  ASSERT_NO_FATAL_FAILURE(SetUpHeavyServer());
+  auto calls = std::make_unique<UnreadCalls>(*server_);
+  double held = 0;
+  for (int wave = 0; wave < 10 && held < kPerConnectionBudget; ++wave) {
+    HeaviestPages(20)(*calls);
+    absl::SleepFor(absl::Milliseconds(300));
+    held = UnreadBytes();
+  }
+  EXPECT_GE(held, kPerConnectionBudget);
+  // It cancels its calls and closes its connection without reading.
+  calls.reset();
+  EXPECT_EQ(AwaitNoUnreadBytes(), 0);
+  // And the server serves a new client as before.
+  auto stub = v1::TaskService::NewStub(server_->NewChannel());
+  grpc::ClientContext context;
+  v1::ListTasksRequest request;
+  request.set_page_size(1000);
+  v1::ListTasksResponse page;
+  EXPECT_THAT(stub->ListTasks(&context, request, &page),
+              ::tasks::testing::GrpcOk());
+  ReportFigure(absl::StrCat("held ", Mib(static_cast<int64_t>(held)),
+                            " unread before the client went"));
+}
+
 INSTANTIATE_RELIABILITY_TEST_SUITE(UnreadRepliesTest);
 
 }  // namespace
