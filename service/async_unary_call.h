@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <string>
+#include <utility>
 
+#include "absl/functional/any_invocable.h"
 #include "service/completion_queue_tag.h"
 #include "service/method_metrics.h"
 #include "service/reply_backlog.h"
@@ -59,7 +61,7 @@ class UnaryMethod {
 // count the call. With a ReplyBacklog, a call on a connection over its
 // budget of unread replies is refused before the method sees it, a read's
 // reply is checked again once built, and an answer counts in the backlog
-// until it is sent.
+// until it is sent (a read's may be dropped meanwhile: its call cancelled).
 //
 // Example:
 //   AsyncUnaryCall<GetTaskRequest, Task>::Await(kGetTask, *queue);
@@ -99,8 +101,13 @@ class AsyncUnaryCall final : public CompletionQueueTag {
       if (backlog_ != nullptr) {
         // writer_.Finish serialized it at once, through ByteSizeLong(),
         // which cached the size (gRPC's SerializationTraits for protobuf).
+        // A read's reply the client leaves unread may be dropped: the
+        // client sees CANCELLED and may ask again. A write's is always sent.
+        absl::AnyInvocable<void() &&> drop;
+        if (method_.is_read()) drop = [this] { context_.TryCancel(); };
         backlog_->Hold(
-            response.GetCachedSize(), [this] { return peer(); }, unread_);
+            response.GetCachedSize(), [this] { return peer(); }, unread_,
+            std::move(drop));
       }
     } else {
       writer_.FinishWithError(status, this);

@@ -159,11 +159,12 @@ ABSL_FLAG(int, max_unread_reply_mib_per_connection,
 ABSL_FLAG(int, max_unread_reply_mib,
           static_cast<int>(
               tasks::service::ServerConfig().max_unread_reply_bytes >> 20),
-          "MiB of unread replies the server holds for all its clients; past "
-          "it, a connection holding any (of 4 KiB or more) gets "
-          "RESOURCE_EXHAUSTED (UNREAD_REPLIES) for its further calls, and "
-          "past twice it, so does every read whose reply is 4 KiB or more. "
-          "At least 1.");
+          "MiB of unread replies the server holds for all its clients; "
+          "reaching it, the reads' replies (of 4 KiB or more) left unread "
+          "longest are dropped (their calls end CANCELLED) until it holds "
+          "less; past it, a connection holding any gets RESOURCE_EXHAUSTED "
+          "(UNREAD_REPLIES) for its further calls, and past twice it, so "
+          "does every read whose reply is 4 KiB or more. At least 1.");
 ABSL_FLAG(tasks::service::LogLevel, log_level, tasks::service::LogLevel::kInfo,
           "debug, info, warning or error. One info line per call.");
 ABSL_FLAG(tasks::service::LogFormat, log_format,

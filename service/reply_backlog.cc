@@ -68,12 +68,15 @@ absl::Status ReplyBacklog::Check(PeerFn peer, bool reply) {
   return refused;
 }
 
-void ReplyBacklog::Hold(int64_t bytes, PeerFn peer, Ticket& ticket) {
+void ReplyBacklog::Hold(int64_t bytes, PeerFn peer, Ticket& ticket,
+                        absl::AnyInvocable<void() &&> drop) {
   assert(ticket.backlog_ == nullptr);
   ticket.backlog_ = this;
   ticket.bytes_ = bytes;
-  unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-  if (bytes < kSmallReplyBytes) return;
+  if (bytes < kSmallReplyBytes) {
+    unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    return;
+  }
   std::string address = peer();
   absl::MutexLock lock(&mu_);
   auto found = connections_.find(address);
@@ -83,17 +86,63 @@ void ReplyBacklog::Hold(int64_t bytes, PeerFn peer, Ticket& ticket) {
   }
   ticket.connection_ = found->second.get();
   ++ticket.connection_->replies;
-  ticket.connection_->bytes += bytes;
+  if (drop != nullptr) {
+    ticket.drop_ = std::move(drop);
+    ticket.older_ = newest_;
+    (newest_ != nullptr ? newest_->newer_ : oldest_) = &ticket;
+    newest_ = &ticket;
+  }
+  // Room is made before the reply counts: the lock-free checks never see
+  // the total reached while a reply that may go still counts.
+  DropOldest(bytes, ticket);
+  if (ticket.dropped_) return;
+  unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   connection_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  ticket.connection_->bytes += bytes;
+}
+
+void ReplyBacklog::DropOldest(int64_t incoming, Ticket& newest) {
+  while (oldest_ != nullptr &&
+         unread_bytes_.load(std::memory_order_relaxed) + incoming >=
+             limits_.total_bytes) {
+    Ticket& ticket = *oldest_;
+    Unlink(ticket);
+    if (&ticket == &newest) {
+      incoming = 0;
+    } else {
+      Uncount(ticket);
+    }
+    ticket.dropped_ = true;
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    // Its call is alive: the ticket goes with it, and its Release waits for
+    // this lock.
+    std::move(ticket.drop_)();
+  }
+}
+
+void ReplyBacklog::Uncount(const Ticket& ticket) {
+  unread_bytes_.fetch_sub(ticket.bytes_, std::memory_order_relaxed);
+  connection_bytes_.fetch_sub(ticket.bytes_, std::memory_order_relaxed);
+  ticket.connection_->bytes -= ticket.bytes_;
+}
+
+void ReplyBacklog::Unlink(Ticket& ticket) {
+  (ticket.older_ != nullptr ? ticket.older_->newer_ : oldest_) = ticket.newer_;
+  (ticket.newer_ != nullptr ? ticket.newer_->older_ : newest_) = ticket.older_;
+  ticket.older_ = ticket.newer_ = nullptr;
 }
 
 void ReplyBacklog::Release(Ticket& ticket) {
-  unread_bytes_.fetch_sub(ticket.bytes_, std::memory_order_relaxed);
   Connection* connection = ticket.connection_;
-  if (connection == nullptr) return;
+  if (connection == nullptr) {
+    unread_bytes_.fetch_sub(ticket.bytes_, std::memory_order_relaxed);
+    return;
+  }
   absl::MutexLock lock(&mu_);
-  connection->bytes -= ticket.bytes_;
-  connection_bytes_.fetch_sub(ticket.bytes_, std::memory_order_relaxed);
+  if (!ticket.dropped_) {
+    if (ticket.drop_ != nullptr) Unlink(ticket);
+    Uncount(ticket);
+  }
   if (--connection->replies == 0) {
     connections_.erase(connections_.find(connection->peer));
   }
@@ -101,7 +150,8 @@ void ReplyBacklog::Release(Ticket& ticket) {
 
 ReplyBacklog::Stats ReplyBacklog::stats() const {
   return {.unread_bytes = unread_bytes_.load(std::memory_order_relaxed),
-          .refused = refused_.load(std::memory_order_relaxed)};
+          .refused = refused_.load(std::memory_order_relaxed),
+          .dropped = dropped_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace tasks::service

@@ -9,6 +9,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -32,6 +33,12 @@ namespace tasks::service {
 //     in one batch) cannot pass the budgets by more than one reply each. A
 //     write's reply is always sent (its write is done); the workers' and the
 //     store's caps bound how many are built at once.
+//   - Once the server holds its total, the reads' replies waiting longest
+//     are dropped (their calls cancelled) until it holds less: clients that
+//     never read, however many connections they spread over, cannot keep
+//     the total full and the others' large reads refused. A reply waiting
+//     longest is one its client is not reading; one being read goes out
+//     within a few round trips.
 //
 // Replies under kSmallReplyBytes count in the total only: they are most
 // replies (a task without large fields), and telling their connections
@@ -57,7 +64,8 @@ namespace tasks::service {
 //     return Refuse(refused);
 //   }
 //   writer.Finish(response, status, tag);
-//   backlog.Hold(response.GetCachedSize(), peer, ticket);  // until it is sent
+//   backlog.Hold(response.GetCachedSize(), peer, ticket,  // until it is sent
+//                [&] { context.TryCancel(); });  // a read's: may be dropped
 class ReplyBacklog {
  public:
   static constexpr int64_t kSmallReplyBytes = 4 << 10;
@@ -70,6 +78,7 @@ class ReplyBacklog {
   struct Stats {
     int64_t unread_bytes = 0;
     int64_t refused = 0;  // calls refused since the start
+    int64_t dropped = 0;  // replies dropped since the start
   };
 
   // The call's peer address, and its reply's size: asked only when needed.
@@ -94,6 +103,13 @@ class ReplyBacklog {
     ReplyBacklog* backlog_ = nullptr;
     Connection* connection_ = nullptr;  // null for a small reply
     int64_t bytes_ = 0;
+    // The rest only under the backlog's lock. A reply that may be dropped
+    // has `drop_`, and is in the backlog's list (oldest first) until
+    // dropped; a dropped one no longer counts.
+    absl::AnyInvocable<void() &&> drop_;
+    Ticket* older_ = nullptr;
+    Ticket* newer_ = nullptr;
+    bool dropped_ = false;
   };
 
   explicit ReplyBacklog(Limits limits);
@@ -109,8 +125,11 @@ class ReplyBacklog {
   absl::Status AdmitReply(SizeFn size, PeerFn peer);
 
   // Counts a reply of `bytes` to `peer` into `ticket`, which must not hold
-  // one yet.
-  void Hold(int64_t bytes, PeerFn peer, Ticket& ticket);
+  // one yet. `drop`, when given, cancels the reply's call: the backlog may
+  // call it (once, under its lock) while the ticket lives, and stops
+  // counting the reply then. Only a read's reply may be dropped.
+  void Hold(int64_t bytes, PeerFn peer, Ticket& ticket,
+            absl::AnyInvocable<void() &&> drop = nullptr);
 
   Stats stats() const;
 
@@ -127,13 +146,24 @@ class ReplyBacklog {
   bool Clear() const;
   // Admit and AdmitReply once not Clear().
   absl::Status Check(PeerFn peer, bool reply);
+  // Drops the oldest replies that may be while the total, with `incoming`
+  // bytes more of `newest` (held, not yet counted), is reached.
+  void DropOldest(int64_t incoming, Ticket& newest)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stops counting a large reply's bytes.
+  void Uncount(const Ticket& ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Unlink(Ticket& ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Release(Ticket& ticket);
 
   const Limits limits_;
   std::atomic<int64_t> unread_bytes_{0};      // every reply's
   std::atomic<int64_t> connection_bytes_{0};  // those counted per connection
   std::atomic<int64_t> refused_{0};
+  std::atomic<int64_t> dropped_{0};
   mutable absl::Mutex mu_;
+  // The replies that may be dropped, oldest first.
+  Ticket* oldest_ ABSL_GUARDED_BY(mu_) = nullptr;
+  Ticket* newest_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Connections holding unread replies of kSmallReplyBytes or more, keyed by
   // their own `peer`.
   absl::flat_hash_map<absl::string_view, std::unique_ptr<Connection>>

@@ -103,6 +103,14 @@ class ServerMetrics::Families {
                       "many unread replies.")
                 .Register(registry)
                 .Add({})),
+        unread_reply_dropped(
+            prometheus::BuildCounter()
+                .Name("tasks_unread_reply_dropped_calls_total")
+                .Help("Read calls cancelled after their reply was built, "
+                      "because the server held its total of unread replies "
+                      "and theirs had waited longest.")
+                .Register(registry)
+                .Add({})),
         pool_max(Single(registry, "tasks_db_pool_max_connections",
                         "Most database connections the pool opens.")),
         pool_open(Single(registry, "tasks_db_pool_open_connections",
@@ -154,6 +162,7 @@ class ServerMetrics::Families {
   Counter& worker_rejected;
   Gauge& unread_reply_bytes;
   Counter& unread_reply_refused;
+  Counter& unread_reply_dropped;
   Gauge& pool_max;
   Gauge& pool_open;
   Gauge& pool_in_use;
@@ -286,12 +295,15 @@ std::shared_ptr<void> ServerMetrics::WatchWorkerPool(const WorkerPool& pool) {
 
 std::shared_ptr<void> ServerMetrics::WatchReplyBacklog(
     const ReplyBacklog& backlog) {
-  return scraped_->Add([this, &backlog, reported = int64_t{0}]() mutable {
+  return scraped_->Add([this, &backlog,
+                        reported = ReplyBacklog::Stats()]() mutable {
     const ReplyBacklog::Stats stats = backlog.stats();
     families_->unread_reply_bytes.Set(static_cast<double>(stats.unread_bytes));
     families_->unread_reply_refused.Increment(
-        static_cast<double>(stats.refused - reported));
-    reported = stats.refused;
+        static_cast<double>(stats.refused - reported.refused));
+    families_->unread_reply_dropped.Increment(
+        static_cast<double>(stats.dropped - reported.dropped));
+    reported = stats;
   });
 }
 

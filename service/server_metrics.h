@@ -31,7 +31,8 @@ namespace tasks::service {
 //   grpc_server_calls_in_flight{grpc_service,grpc_method}
 //   tasks_worker_threads, tasks_worker_threads_busy,
 //   tasks_worker_queue_length, tasks_worker_rejected_calls_total
-//   tasks_unread_reply_bytes, tasks_unread_reply_refused_calls_total
+//   tasks_unread_reply_bytes, tasks_unread_reply_refused_calls_total,
+//   tasks_unread_reply_dropped_calls_total
 //   tasks_db_pool_max_connections, tasks_db_pool_open_connections,
 //   tasks_db_pool_in_use_connections, tasks_db_pool_wait_seconds
 //   tasks_db_group_commit_writes

@@ -3,10 +3,13 @@
 // (HTTP/2 flow control), and 1,200 unread ListTasks pages of the heaviest
 // rows took 348 MiB. The server refuses a connection's further calls once
 // it holds its budget of unread replies, and a read's reply once built when
-// it would pass the budget (a burst of GetTasks answered together), and its
-// peak RSS stays within the memory target while a well-behaved client on
-// another connection is still served. Once the replies are read, they are
-// all whole and the server holds nothing.
+// it would pass the budget (a burst of GetTasks answered together); once
+// the server holds its total, the read replies left unread longest are
+// dropped, so that clients spread over many connections cannot keep it
+// full. Its peak RSS stays within the memory target while a well-behaved
+// client on another connection is still served, even one reading large
+// pages several at once. Once the replies are read, they are all whole
+// and the server holds nothing.
 
 #include <grpcpp/generic/generic_stub.h>
 #include <unistd.h>
@@ -46,6 +49,12 @@ constexpr int kWorstTasks = 1000;  // the largest page
 // --max_unread_reply_mib).
 constexpr int64_t kPerConnectionBudget = int64_t{8} << 20;
 constexpr int64_t kTotalBudget = int64_t{32} << 20;
+
+// A call refused for its connection's unread replies, or the server's.
+const std::string kRefused = absl::StrCat(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                          "/", reason::kUnreadReplies);
+// A call whose reply the server dropped, unread.
+const std::string kDropped = absl::StrCat(grpc::StatusCode::CANCELLED, "/-");
 
 constexpr char kListTasks[] = "/tasks.v1.TaskService/ListTasks";
 constexpr char kGetTask[] = "/tasks.v1.TaskService/GetTask";
@@ -175,6 +184,12 @@ class UnreadCalls {
   std::thread poller_;
 };
 
+int Count(const std::map<std::string, int>& outcomes,
+          const std::string& outcome) {
+  auto found = outcomes.find(outcome);
+  return found != outcomes.end() ? found->second : 0;
+}
+
 std::string Describe(const std::map<std::string, int>& outcomes) {
   std::string text;
   for (const auto& [outcome, count] : outcomes) {
@@ -182,6 +197,13 @@ std::string Describe(const std::map<std::string, int>& outcomes) {
   }
   return text;
 }
+
+// How the well-behaved client lists while the others do not read: `calls`
+// at once on its one connection, pages of `page_size`.
+struct Reader {
+  int page_size = 5;
+  int calls = 1;
+};
 
 class UnreadRepliesTest : public ReliabilityTest {
  protected:
@@ -233,8 +255,8 @@ class UnreadRepliesTest : public ReliabilityTest {
   }
 
   // Sends `waves` waves of calls (`wave` sends one) on each of `clients`,
-  // a wave every 300 ms, while another client lists small pages and reads
-  // them: its outcomes, the most unread bytes the server reported, and each
+  // a wave every 300 ms, while another client lists and reads its pages:
+  // its outcomes, the most unread bytes the server reported, and each
   // unread call's outcome.
   struct Run {
     std::map<std::string, int> reader;
@@ -247,7 +269,8 @@ class UnreadRepliesTest : public ReliabilityTest {
     int64_t client_kib = 0;
   };
   Run SendUnread(int clients, int waves,
-                 absl::FunctionRef<void(UnreadCalls&)> wave) {
+                 absl::FunctionRef<void(UnreadCalls&)> wave,
+                 Reader reader_calls = Reader()) {
     std::vector<std::unique_ptr<UnreadCalls>> unread;
     for (int i = 0; i < clients; ++i) {
       unread.push_back(std::make_unique<UnreadCalls>(*server_));
@@ -255,23 +278,29 @@ class UnreadRepliesTest : public ReliabilityTest {
     Run run;
     run.before_kib = ProcStatusKib(server_->pid(), "VmRSS");
     std::atomic<bool> sending{true};
-    std::thread reader([&] {
-      auto stub = v1::TaskService::NewStub(server_->NewChannel());
-      while (sending.load()) {
-        grpc::ClientContext context;
-        context.set_deadline(
-            absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-        v1::ListTasksRequest request;
-        request.set_page_size(5);
-        v1::ListTasksResponse page;
-        const grpc::Status status = stub->ListTasks(&context, request, &page);
-        const auto details = ::tasks::testing::ParseRpcErrorDetails(status);
-        ++run.reader[status.ok() ? "OK"
-                                 : absl::StrCat(status.error_code(), "/",
-                                                details.reason.value_or("-"))];
-        absl::SleepFor(absl::Milliseconds(50));
-      }
-    });
+    auto reader_stub = v1::TaskService::NewStub(server_->NewChannel());
+    std::vector<std::map<std::string, int>> outcomes(reader_calls.calls);
+    std::vector<std::thread> readers;
+    for (auto& reader_outcomes : outcomes) {
+      readers.emplace_back([&] {
+        while (sending.load()) {
+          grpc::ClientContext context;
+          context.set_deadline(
+              absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+          v1::ListTasksRequest request;
+          request.set_page_size(reader_calls.page_size);
+          v1::ListTasksResponse page;
+          const grpc::Status status =
+              reader_stub->ListTasks(&context, request, &page);
+          const auto details = ::tasks::testing::ParseRpcErrorDetails(status);
+          ++reader_outcomes[status.ok()
+                                ? "OK"
+                                : absl::StrCat(status.error_code(), "/",
+                                               details.reason.value_or("-"))];
+          absl::SleepFor(absl::Milliseconds(50));
+        }
+      });
+    }
     for (int sent = 0; sent < waves; ++sent) {
       for (auto& calls : unread) wave(*calls);
       for (int poll = 0; poll < 3; ++poll) {
@@ -282,7 +311,12 @@ class UnreadRepliesTest : public ReliabilityTest {
     absl::SleepFor(absl::Seconds(1));  // the last wave answered
     run.most_unread_bytes = std::max(run.most_unread_bytes, UnreadBytes());
     sending = false;
-    reader.join();
+    for (std::thread& reader : readers) reader.join();
+    for (const auto& reader_outcomes : outcomes) {
+      for (const auto& [outcome, count] : reader_outcomes) {
+        run.reader[outcome] += count;
+      }
+    }
     run.peak_kib = ProcStatusKib(server_->pid(), "VmHWM");
     run.after_kib = ProcStatusKib(server_->pid(), "VmRSS");
     run.client_kib = ProcStatusKib(getpid(), "VmRSS");
@@ -306,23 +340,22 @@ class UnreadRepliesTest : public ReliabilityTest {
         " MiB), peak RSS ", run.peak_kib >> 10, " MiB (limit ",
         kPeakRssLimitKib >> 10, " MiB)"));
     EXPECT_LE(run.peak_kib, kPeakRssLimitKib);
-    EXPECT_GT(run.unread.count("OK") ? run.unread.at("OK") : 0, 0);
-    const std::string refused = absl::StrCat(
-        grpc::StatusCode::RESOURCE_EXHAUSTED, "/", reason::kUnreadReplies);
-    EXPECT_GT(run.unread.count(refused) ? run.unread.at(refused) : 0, 0)
-        << Describe(run.unread);
-    // A list beyond the slots' waiters is busy; nothing else is expected.
+    EXPECT_GT(Count(run.unread, "OK"), 0);
+    // A list beyond the slots' waiters is busy, and a reply left unread
+    // longest once the server holds its total is dropped (its call
+    // cancelled); nothing else is expected.
     const std::string busy = absl::StrCat(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                           "/", reason::kResourceExhausted);
     for (const auto& [outcome, count] : run.unread) {
-      EXPECT_TRUE(outcome == "OK" || outcome == refused || outcome == busy)
+      EXPECT_TRUE(outcome == "OK" || outcome == kRefused || outcome == busy ||
+                  outcome == kDropped)
           << outcome << "=" << count;
     }
     // The reader on its own connection was served throughout: its replies
-    // are small and read (its lists may find every list slot taken, as any
-    // list may).
-    EXPECT_EQ(run.reader.count(refused), 0u) << Describe(run.reader);
-    EXPECT_GT(run.reader.count("OK") ? run.reader.at("OK") : 0, 0);
+    // are read (its lists may find every list slot taken, as any list may).
+    EXPECT_EQ(Count(run.reader, kRefused), 0) << Describe(run.reader);
+    EXPECT_EQ(Count(run.reader, kDropped), 0) << Describe(run.reader);
+    EXPECT_GT(Count(run.reader, "OK"), 0);
     // Read: the server holds nothing any more.
     EXPECT_EQ(AwaitNoUnreadBytes(), 0);
   }
@@ -349,6 +382,7 @@ TEST_P(UnreadRepliesTest, OneConnectionNeverReadingIsRefusedOthersServed) {
   ASSERT_NO_FATAL_FAILURE(SetUpHeavyServer());
   const Run run = SendUnread(/*clients=*/1, /*waves=*/30, HeaviestPages(40));
   ExpectBoundedAndDrained(run, "1 connection x 1,200 unread heaviest pages");
+  EXPECT_GT(Count(run.unread, kRefused), 0) << Describe(run.unread);
   // Its own budget: the pages being built when it was reached are refused
   // once built.
   EXPECT_LE(run.most_unread_bytes,
@@ -366,6 +400,7 @@ TEST_P(UnreadRepliesTest, ABurstOfReadsAnsweredTogetherStaysWithinTheBudget) {
         calls.Send(kGetTask, request, 1000);
       });
   ExpectBoundedAndDrained(run, "1 connection x 1,000 unread heaviest tasks");
+  EXPECT_GT(Count(run.unread, kRefused), 0) << Describe(run.unread);
   EXPECT_LE(run.most_unread_bytes,
             kPerConnectionBudget + kRacingReplies * run.largest_reply);
 }
@@ -374,8 +409,9 @@ TEST_P(UnreadRepliesTest, ManyConnectionsNeverReadingStayWithinTheTotal) {
   ASSERT_NO_FATAL_FAILURE(SetUpHeavyServer());
   const Run run = SendUnread(/*clients=*/12, /*waves=*/30, HeaviestPages(4));
   ExpectBoundedAndDrained(run, "12 connections x 120 unread heaviest pages");
-  EXPECT_LE(run.most_unread_bytes,
-            2 * kTotalBudget + kRacingReplies * run.largest_reply);
+  EXPECT_GT(Count(run.unread, kRefused) + Count(run.unread, kDropped), 0)
+      << Describe(run.unread);
+  EXPECT_LE(run.most_unread_bytes, kTotalBudget);
   // And once they are read, the reader is served again.
   auto stub = v1::TaskService::NewStub(server_->NewChannel());
   grpc::ClientContext context;
@@ -384,6 +420,25 @@ TEST_P(UnreadRepliesTest, ManyConnectionsNeverReadingStayWithinTheTotal) {
   v1::ListTasksResponse page;
   EXPECT_THAT(stub->ListTasks(&context, request, &page),
               ::tasks::testing::GrpcOk());
+}
+
+TEST_P(UnreadRepliesTest, ConnectionsNeverReadingCannotStarveALargeReader) {
+  ASSERT_NO_FATAL_FAILURE(SetUpHeavyServer());
+  // Each connection holds a few pages, far under its own budget; together
+  // they reach the total. Before their oldest replies were dropped, they
+  // kept it full, and a client reading pages this large, several at once,
+  // was refused whenever one of its own was still on its way.
+  const Run run = SendUnread(/*clients=*/40, /*waves=*/10, HeaviestPages(2),
+                             Reader{.page_size = 1000, .calls = 4});
+  ExpectBoundedAndDrained(run, "40 connections x 20 unread heaviest pages");
+  EXPECT_GT(Count(run.unread, kDropped), 0) << Describe(run.unread);
+  EXPECT_LE(run.most_unread_bytes, kTotalBudget);
+  // Each dropped reply is counted where an operator sees it (one that was
+  // on its way out as it was dropped may still arrive whole).
+  absl::StatusOr<MetricSamples> samples = MetricSamples::Scrape(metrics_port_);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  EXPECT_GE(samples->Value("tasks_unread_reply_dropped_calls_total"),
+            Count(run.unread, kDropped));
 }
 
 TEST_P(UnreadRepliesTest, AClientThatGoesAwayLeavesNothingHeld) {

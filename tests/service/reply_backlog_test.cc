@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "gtest/gtest.h"
 
@@ -35,6 +36,18 @@ class ReplyBacklogTest : public ::testing::Test {
     return ticket;
   }
 
+  // As Reply, for a read whose reply may be dropped: its peer is then
+  // listed in dropped_.
+  std::unique_ptr<ReplyBacklog::Ticket> Read(const std::string& peer,
+                                             int64_t bytes) {
+    if (!Admit(peer).ok()) return nullptr;
+    auto ticket = std::make_unique<ReplyBacklog::Ticket>();
+    backlog_.Hold(
+        bytes, [&] { return peer; }, *ticket,
+        [this, peer] { dropped_.push_back(peer); });
+    return ticket;
+  }
+
   void ExpectRefused(const std::string& peer, absl::string_view budget) {
     ExpectRefused(Admit(peer), budget);
   }
@@ -50,6 +63,7 @@ class ReplyBacklogTest : public ::testing::Test {
 
   ReplyBacklog backlog_{
       {.per_connection_bytes = kPerConnection, .total_bytes = kTotal}};
+  std::vector<std::string> dropped_;
 };
 
 TEST_F(ReplyBacklogTest, CountsRepliesUntilTheirTicketsGo) {
@@ -170,6 +184,53 @@ TEST_F(ReplyBacklogTest, AsksForThePeerOnlyWhenItCounts) {
   backlog_.Hold(kPerConnection, peer, over);
   ASSERT_FALSE(backlog_.Admit(peer).ok());  // now one is: whose?
   EXPECT_EQ(asked, 3);
+}
+
+TEST_F(ReplyBacklogTest, DropsTheOldestReadsOnceTheTotalIsReached) {
+  auto a = Read("a", 9 * kLarge);
+  auto b = Read("b", 9 * kLarge);
+  EXPECT_TRUE(dropped_.empty());
+  auto c = Read("c", 9 * kLarge);  // 27: the total (25) reached
+  EXPECT_EQ(dropped_, std::vector<std::string>{"a"});
+  EXPECT_EQ(unread(), 18 * kLarge);  // a's no longer counts
+  EXPECT_EQ(backlog_.stats().dropped, 1);
+  // Its connection holds nothing any more, and b's call still runs.
+  EXPECT_TRUE(Admit("a").ok());
+  EXPECT_TRUE(Admit("b").ok());
+  a.reset();  // its call ends: nothing counted twice
+  EXPECT_EQ(unread(), 18 * kLarge);
+  b.reset();
+  c.reset();
+  EXPECT_EQ(unread(), 0);
+}
+
+TEST_F(ReplyBacklogTest, AWritesReplyIsNeverDropped) {
+  auto write = Reply("w", 20 * kLarge);
+  auto read = Read("r", 6 * kLarge);  // 26: only the read may go
+  ASSERT_NE(read, nullptr);
+  EXPECT_EQ(dropped_, std::vector<std::string>{"r"});
+  EXPECT_EQ(unread(), 20 * kLarge);
+  read.reset();
+  write.reset();
+  EXPECT_EQ(unread(), 0);
+}
+
+TEST_F(ReplyBacklogTest, ConnectionsNeverReadingCannotKeepTheTotalFull) {
+  // As many connections as it takes, each leaving a read's reply unread.
+  std::vector<std::unique_ptr<ReplyBacklog::Ticket>> unread_replies;
+  for (int i = 0; i < 100; ++i) {
+    unread_replies.push_back(Read(absl::StrCat("idle-", i), 2 * kLarge));
+    ASSERT_NE(unread_replies.back(), nullptr);
+    EXPECT_LT(unread(), kTotal);
+  }
+  EXPECT_EQ(dropped_.size(), 100u - 12u);  // 12 replies of 2 stay under 25
+  EXPECT_EQ(dropped_.front(), "idle-0");   // the oldest went first
+  // A client reading large pages, several at once, is still served.
+  auto first = Read("reader", 2 * kLarge);
+  ASSERT_NE(first, nullptr);
+  EXPECT_TRUE(Admit("reader").ok());
+  EXPECT_TRUE(AdmitReply("reader", 2 * kLarge).ok());
+  EXPECT_EQ(dropped_.back(), "idle-88");  // not the reader's
 }
 
 }  // namespace
