@@ -162,7 +162,8 @@ ABSL_FLAG(int, max_unread_reply_mib,
           "MiB of unread replies the server holds for all its clients; "
           "reaching it, the reads' replies (of 4 KiB or more) left unread "
           "longest are dropped (their calls end CANCELLED) until it holds "
-          "less; past it, a connection holding any gets RESOURCE_EXHAUSTED "
+          "less; when writes' and small replies (never dropped) alone reach "
+          "it, a connection holding any gets RESOURCE_EXHAUSTED "
           "(UNREAD_REPLIES) for its further calls, and past twice it, so "
           "does every read whose reply is 4 KiB or more. At least 1.");
 ABSL_FLAG(tasks::service::LogLevel, log_level, tasks::service::LogLevel::kInfo,

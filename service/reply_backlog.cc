@@ -55,11 +55,15 @@ absl::Status ReplyBacklog::Check(PeerFn peer, bool reply) {
     absl::MutexLock lock(&mu_);
     auto found = connections_.find(address);
     const int64_t mine = found != connections_.end() ? found->second->bytes : 0;
+    // Replies that may be dropped make room for this one when it comes:
+    // only the others fill the total.
+    const int64_t kept =
+        unread_bytes_.load(std::memory_order_relaxed) - droppable_bytes_;
     if (mine >= limits_.per_connection_bytes) {
       refused =
           Unread("this connection holds", mine, limits_.per_connection_bytes);
-    } else if (total >= limits_.total_bytes && mine > 0) {
-      refused = Unread("the server holds", total, limits_.total_bytes);
+    } else if (kept >= limits_.total_bytes && mine > 0) {
+      refused = Unread("the server holds", kept, limits_.total_bytes);
     } else {
       return absl::OkStatus();
     }
@@ -73,10 +77,8 @@ void ReplyBacklog::Hold(int64_t bytes, PeerFn peer, Ticket& ticket,
   assert(ticket.backlog_ == nullptr);
   ticket.backlog_ = this;
   ticket.bytes_ = bytes;
-  if (bytes < kSmallReplyBytes) {
-    unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-    return;
-  }
+  unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  if (bytes < kSmallReplyBytes) return;
   std::string address = peer();
   absl::MutexLock lock(&mu_);
   auto found = connections_.find(address);
@@ -86,32 +88,30 @@ void ReplyBacklog::Hold(int64_t bytes, PeerFn peer, Ticket& ticket,
   }
   ticket.connection_ = found->second.get();
   ++ticket.connection_->replies;
+  ticket.connection_->bytes += bytes;
+  connection_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   if (drop != nullptr) {
     ticket.drop_ = std::move(drop);
     ticket.older_ = newest_;
     (newest_ != nullptr ? newest_->newer_ : oldest_) = &ticket;
     newest_ = &ticket;
+    droppable_bytes_ += bytes;
   }
-  // Room is made before the reply counts: the lock-free checks never see
-  // the total reached while a reply that may go still counts.
-  DropOldest(bytes, ticket);
-  if (ticket.dropped_) return;
-  unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-  connection_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-  ticket.connection_->bytes += bytes;
+  DropOldest();
 }
 
-void ReplyBacklog::DropOldest(int64_t incoming, Ticket& newest) {
+void ReplyBacklog::DropOldest() {
+  const int64_t excess =
+      unread_bytes_.load(std::memory_order_relaxed) - limits_.total_bytes + 1;
+  // When dropping every reply that may go would not bring the total under,
+  // none goes: the rest is writes' and small replies, and the refusals
+  // (Check) bound it.
+  if (excess <= 0 || droppable_bytes_ < excess) return;
   while (oldest_ != nullptr &&
-         unread_bytes_.load(std::memory_order_relaxed) + incoming >=
-             limits_.total_bytes) {
+         unread_bytes_.load(std::memory_order_relaxed) >= limits_.total_bytes) {
     Ticket& ticket = *oldest_;
     Unlink(ticket);
-    if (&ticket == &newest) {
-      incoming = 0;
-    } else {
-      Uncount(ticket);
-    }
+    Uncount(ticket);
     ticket.dropped_ = true;
     dropped_.fetch_add(1, std::memory_order_relaxed);
     // Its call is alive: the ticket goes with it, and its Release waits for
@@ -130,6 +130,7 @@ void ReplyBacklog::Unlink(Ticket& ticket) {
   (ticket.older_ != nullptr ? ticket.older_->newer_ : oldest_) = ticket.newer_;
   (ticket.newer_ != nullptr ? ticket.newer_->older_ : newest_) = ticket.older_;
   ticket.older_ = ticket.newer_ = nullptr;
+  droppable_bytes_ -= ticket.bytes_;
 }
 
 void ReplyBacklog::Release(Ticket& ticket) {

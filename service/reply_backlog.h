@@ -33,12 +33,14 @@ namespace tasks::service {
 //     in one batch) cannot pass the budgets by more than one reply each. A
 //     write's reply is always sent (its write is done); the workers' and the
 //     store's caps bound how many are built at once.
-//   - Once the server holds its total, the reads' replies waiting longest
-//     are dropped (their calls cancelled) until it holds less: clients that
-//     never read, however many connections they spread over, cannot keep
-//     the total full and the others' large reads refused. A reply waiting
-//     longest is one its client is not reading; one being read goes out
-//     within a few round trips.
+//   - Once the server holds its total, the reads' large replies waiting
+//     longest are dropped (their calls cancelled) until it holds less, when
+//     they can bring it under: clients that never read, however many
+//     connections they spread over, cannot keep the total full and the
+//     others' large reads refused. A reply waiting longest is one its
+//     client is not reading; one being read goes out within a few round
+//     trips. Only the replies that cannot be dropped (writes', small ones)
+//     count towards the total's refusals.
 //
 // Replies under kSmallReplyBytes count in the total only: they are most
 // replies (a task without large fields), and telling their connections
@@ -146,10 +148,9 @@ class ReplyBacklog {
   bool Clear() const;
   // Admit and AdmitReply once not Clear().
   absl::Status Check(PeerFn peer, bool reply);
-  // Drops the oldest replies that may be while the total, with `incoming`
-  // bytes more of `newest` (held, not yet counted), is reached.
-  void DropOldest(int64_t incoming, Ticket& newest)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the oldest replies that may be while the total is reached, when
+  // they can bring it under.
+  void DropOldest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stops counting a large reply's bytes.
   void Uncount(const Ticket& ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unlink(Ticket& ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -164,6 +165,7 @@ class ReplyBacklog {
   // The replies that may be dropped, oldest first.
   Ticket* oldest_ ABSL_GUARDED_BY(mu_) = nullptr;
   Ticket* newest_ ABSL_GUARDED_BY(mu_) = nullptr;
+  int64_t droppable_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // theirs
   // Connections holding unread replies of kSmallReplyBytes or more, keyed by
   // their own `peer`.
   absl::flat_hash_map<absl::string_view, std::unique_ptr<Connection>>

@@ -330,7 +330,10 @@ class UnreadRepliesTest : public ReliabilityTest {
     return run;
   }
 
-  void ExpectBoundedAndDrained(const Run& run, absl::string_view what) {
+  // `may_drop`: whether the server may have held its total of unread
+  // replies, and so dropped some.
+  void ExpectBoundedAndDrained(const Run& run, absl::string_view what,
+                               bool may_drop) {
     ReportFigure(absl::StrCat(
         what, ": unread calls ", Describe(run.unread), "; reader ",
         Describe(run.reader), "; largest reply ", run.largest_reply >> 10,
@@ -348,14 +351,17 @@ class UnreadRepliesTest : public ReliabilityTest {
                                           "/", reason::kResourceExhausted);
     for (const auto& [outcome, count] : run.unread) {
       EXPECT_TRUE(outcome == "OK" || outcome == kRefused || outcome == busy ||
-                  outcome == kDropped)
+                  (may_drop && outcome == kDropped))
           << outcome << "=" << count;
     }
     // The reader on its own connection was served throughout: its replies
     // are read (its lists may find every list slot taken, as any list may).
     EXPECT_EQ(Count(run.reader, kRefused), 0) << Describe(run.reader);
-    EXPECT_EQ(Count(run.reader, kDropped), 0) << Describe(run.reader);
     EXPECT_GT(Count(run.reader, "OK"), 0);
+    // Its replies are the newest: one is dropped only when the server sees
+    // it sent later than it builds the total's worth of others' pages.
+    EXPECT_LE(Count(run.reader, kDropped), Count(run.reader, "OK") / 10)
+        << Describe(run.reader);
     // Read: the server holds nothing any more.
     EXPECT_EQ(AwaitNoUnreadBytes(), 0);
   }
@@ -381,7 +387,8 @@ constexpr int kRacingReplies = 8;
 TEST_P(UnreadRepliesTest, OneConnectionNeverReadingIsRefusedOthersServed) {
   ASSERT_NO_FATAL_FAILURE(SetUpHeavyServer());
   const Run run = SendUnread(/*clients=*/1, /*waves=*/30, HeaviestPages(40));
-  ExpectBoundedAndDrained(run, "1 connection x 1,200 unread heaviest pages");
+  ExpectBoundedAndDrained(run, "1 connection x 1,200 unread heaviest pages",
+                          /*may_drop=*/false);
   EXPECT_GT(Count(run.unread, kRefused), 0) << Describe(run.unread);
   // Its own budget: the pages being built when it was reached are refused
   // once built.
@@ -399,7 +406,8 @@ TEST_P(UnreadRepliesTest, ABurstOfReadsAnsweredTogetherStaysWithinTheBudget) {
         request.set_id(heaviest_task_id_);
         calls.Send(kGetTask, request, 1000);
       });
-  ExpectBoundedAndDrained(run, "1 connection x 1,000 unread heaviest tasks");
+  ExpectBoundedAndDrained(run, "1 connection x 1,000 unread heaviest tasks",
+                          /*may_drop=*/false);
   EXPECT_GT(Count(run.unread, kRefused), 0) << Describe(run.unread);
   EXPECT_LE(run.most_unread_bytes,
             kPerConnectionBudget + kRacingReplies * run.largest_reply);
@@ -408,10 +416,11 @@ TEST_P(UnreadRepliesTest, ABurstOfReadsAnsweredTogetherStaysWithinTheBudget) {
 TEST_P(UnreadRepliesTest, ManyConnectionsNeverReadingStayWithinTheTotal) {
   ASSERT_NO_FATAL_FAILURE(SetUpHeavyServer());
   const Run run = SendUnread(/*clients=*/12, /*waves=*/30, HeaviestPages(4));
-  ExpectBoundedAndDrained(run, "12 connections x 120 unread heaviest pages");
+  ExpectBoundedAndDrained(run, "12 connections x 120 unread heaviest pages",
+                          /*may_drop=*/true);
   EXPECT_GT(Count(run.unread, kRefused) + Count(run.unread, kDropped), 0)
       << Describe(run.unread);
-  EXPECT_LE(run.most_unread_bytes, kTotalBudget);
+  EXPECT_LE(run.most_unread_bytes, kTotalBudget + run.largest_reply);
   // And once they are read, the reader is served again.
   auto stub = v1::TaskService::NewStub(server_->NewChannel());
   grpc::ClientContext context;
@@ -428,11 +437,13 @@ TEST_P(UnreadRepliesTest, ConnectionsNeverReadingCannotStarveALargeReader) {
   // they reach the total. Before their oldest replies were dropped, they
   // kept it full, and a client reading pages this large, several at once,
   // was refused whenever one of its own was still on its way.
-  const Run run = SendUnread(/*clients=*/40, /*waves=*/10, HeaviestPages(2),
+  const Run run = SendUnread(/*clients=*/40, /*waves=*/20, HeaviestPages(2),
                              Reader{.page_size = 1000, .calls = 4});
-  ExpectBoundedAndDrained(run, "40 connections x 20 unread heaviest pages");
+  ExpectBoundedAndDrained(run, "40 connections x 40 unread heaviest pages",
+                          /*may_drop=*/true);
   EXPECT_GT(Count(run.unread, kDropped), 0) << Describe(run.unread);
-  EXPECT_LE(run.most_unread_bytes, kTotalBudget);
+  // A reply counts before the oldest make room for it.
+  EXPECT_LE(run.most_unread_bytes, kTotalBudget + run.largest_reply);
   // Each dropped reply is counted where an operator sees it (one that was
   // on its way out as it was dropped may still arrive whole).
   absl::StatusOr<MetricSamples> samples = MetricSamples::Scrape(metrics_port_);

@@ -215,6 +215,48 @@ TEST_F(ReplyBacklogTest, AWritesReplyIsNeverDropped) {
   EXPECT_EQ(unread(), 0);
 }
 
+TEST_F(ReplyBacklogTest, DropsInTheOrderTheRepliesCame) {
+  auto a = Read("a", 5 * kLarge);
+  auto b = Read("b", 5 * kLarge);
+  auto c = Read("c", 5 * kLarge);
+  b.reset();  // read: out of the order
+  auto d = Reply("d", 12 * kLarge);
+  auto e = Read("e", 5 * kLarge);  // 27
+  EXPECT_EQ(dropped_, std::vector<std::string>{"a"});
+  auto f = Read("f", 5 * kLarge);  // 27 again
+  EXPECT_EQ(dropped_, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(unread(), 22 * kLarge);
+}
+
+TEST_F(ReplyBacklogTest, DropsNothingWhenDroppingCannotBringTheTotalUnder) {
+  auto write = Reply("w", 30 * kLarge);
+  // Past the total in writes' replies: dropping this one would not help.
+  auto read = Read("r", 3 * kLarge);
+  ASSERT_NE(read, nullptr);
+  EXPECT_TRUE(dropped_.empty());
+  EXPECT_EQ(unread(), 33 * kLarge);
+  // The refusals bound it instead.
+  ExpectRefused("r", "the server holds");
+  EXPECT_TRUE(Admit("s").ok());
+}
+
+TEST_F(ReplyBacklogTest, RepliesThatMayBeDroppedDoNotFillTheTotal) {
+  std::vector<std::unique_ptr<ReplyBacklog::Ticket>> unread_replies;
+  for (int i = 0; i < 12; ++i) {
+    unread_replies.push_back(Read(absl::StrCat("idle-", i), 2 * kLarge));
+  }
+  auto reader = Read("reader", kLarge);  // 25: idle-0 goes
+  ASSERT_NE(reader, nullptr);
+  // Small replies, never dropped, take the total past its budget again.
+  std::vector<std::unique_ptr<ReplyBacklog::Ticket>> small;
+  for (int i = 0; i < 3; ++i) small.push_back(Reply("other", kLarge - 1));
+  ASSERT_GE(unread(), kTotal);
+  // A reader with a reply on its way is still served: the replies that
+  // may be dropped make room for its next one.
+  EXPECT_TRUE(Admit("reader").ok());
+  EXPECT_TRUE(AdmitReply("reader", kLarge).ok());
+}
+
 TEST_F(ReplyBacklogTest, ConnectionsNeverReadingCannotKeepTheTotalFull) {
   // As many connections as it takes, each leaving a read's reply unread.
   std::vector<std::unique_ptr<ReplyBacklog::Ticket>> unread_replies;
