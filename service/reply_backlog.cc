@@ -32,8 +32,7 @@ ReplyBacklog::Ticket::~Ticket() {
 
 bool ReplyBacklog::Clear() const {
   return unread_bytes_.load(std::memory_order_relaxed) < limits_.total_bytes &&
-         connection_bytes_.load(std::memory_order_relaxed) <
-             limits_.per_connection_bytes;
+         connections_over_budget_.load(std::memory_order_relaxed) == 0;
 }
 
 absl::Status ReplyBacklog::Admit(PeerFn peer) {
@@ -88,8 +87,7 @@ void ReplyBacklog::Hold(int64_t bytes, PeerFn peer, Ticket& ticket,
   }
   ticket.connection_ = found->second.get();
   ++ticket.connection_->replies;
-  ticket.connection_->bytes += bytes;
-  connection_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  AddBytes(*ticket.connection_, bytes);
   if (drop != nullptr) {
     ticket.drop_ = std::move(drop);
     ticket.older_ = newest_;
@@ -122,8 +120,17 @@ void ReplyBacklog::DropOldest() {
 
 void ReplyBacklog::Uncount(const Ticket& ticket) {
   unread_bytes_.fetch_sub(ticket.bytes_, std::memory_order_relaxed);
-  connection_bytes_.fetch_sub(ticket.bytes_, std::memory_order_relaxed);
-  ticket.connection_->bytes -= ticket.bytes_;
+  AddBytes(*ticket.connection_, -ticket.bytes_);
+}
+
+void ReplyBacklog::AddBytes(Connection& connection, int64_t bytes) {
+  const bool was_over = connection.bytes >= limits_.per_connection_bytes;
+  connection.bytes += bytes;
+  const bool over = connection.bytes >= limits_.per_connection_bytes;
+  if (over != was_over) {
+    connections_over_budget_.fetch_add(over ? 1 : -1,
+                                       std::memory_order_relaxed);
+  }
 }
 
 void ReplyBacklog::Unlink(Ticket& ticket) {

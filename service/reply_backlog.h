@@ -143,8 +143,9 @@ class ReplyBacklog {
     int64_t bytes = 0;  // theirs
   };
 
-  // Under the budgets: no connection can be over its own, and past the
-  // total none holds a reply worth counting.
+  // Under the budgets: no connection is over its own, and the total is not
+  // reached. Lock-free, so that connections each under their own budget
+  // cost the others no lock, however many hold replies.
   bool Clear() const;
   // Admit and AdmitReply once not Clear().
   absl::Status Check(PeerFn peer, bool reply);
@@ -153,12 +154,15 @@ class ReplyBacklog {
   void DropOldest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stops counting a large reply's bytes.
   void Uncount(const Ticket& ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds `bytes` (or takes them, when negative) to `connection`'s count.
+  void AddBytes(Connection& connection, int64_t bytes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unlink(Ticket& ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Release(Ticket& ticket);
 
   const Limits limits_;
-  std::atomic<int64_t> unread_bytes_{0};      // every reply's
-  std::atomic<int64_t> connection_bytes_{0};  // those counted per connection
+  std::atomic<int64_t> unread_bytes_{0};  // every reply's
+  std::atomic<int> connections_over_budget_{0};
   std::atomic<int64_t> refused_{0};
   std::atomic<int64_t> dropped_{0};
   mutable absl::Mutex mu_;

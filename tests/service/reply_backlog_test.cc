@@ -186,6 +186,25 @@ TEST_F(ReplyBacklogTest, AsksForThePeerOnlyWhenItCounts) {
   EXPECT_EQ(asked, 3);
 }
 
+TEST_F(ReplyBacklogTest, ConnectionsUnderTheirBudgetsCostNoLookup) {
+  ReplyBacklog::Ticket a;
+  ReplyBacklog::Ticket b;
+  backlog_.Hold(
+      6 * kLarge, [] { return std::string("a"); }, a);
+  backlog_.Hold(
+      6 * kLarge, [] { return std::string("b"); }, b);
+  // 12 in all, past one connection's budget (10), but each under its own:
+  // another connection's calls are not told apart.
+  int asked = 0;
+  auto peer = [&] {
+    ++asked;
+    return std::string("c");
+  };
+  EXPECT_TRUE(backlog_.Admit(peer).ok());
+  EXPECT_TRUE(backlog_.AdmitReply([] { return kLarge; }, peer).ok());
+  EXPECT_EQ(asked, 0);
+}
+
 TEST_F(ReplyBacklogTest, DropsTheOldestReadsOnceTheTotalIsReached) {
   auto a = Read("a", 9 * kLarge);
   auto b = Read("b", 9 * kLarge);
