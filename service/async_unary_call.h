@@ -103,11 +103,13 @@ class AsyncUnaryCall final : public CompletionQueueTag {
         // which cached the size (gRPC's SerializationTraits for protobuf).
         // A read's reply the client leaves unread may be dropped: the
         // client sees CANCELLED and may ask again. A write's is always sent.
+        const int64_t size = response.GetCachedSize();
         absl::AnyInvocable<void() &&> drop;
-        if (method_.is_read()) drop = [this] { context_.TryCancel(); };
+        if (method_.is_read() && size >= ReplyBacklog::kSmallReplyBytes) {
+          drop = [this] { context_.TryCancel(); };
+        }
         backlog_->Hold(
-            response.GetCachedSize(), [this] { return peer(); }, unread_,
-            std::move(drop));
+            size, [this] { return peer(); }, unread_, std::move(drop));
       }
     } else {
       writer_.FinishWithError(status, this);

@@ -236,6 +236,16 @@ class UnreadRepliesTest : public ReliabilityTest {
     heaviest_task_id_ = created.id();
   }
 
+  // One list of `page_size` by a client on a connection of its own.
+  grpc::Status ListOnNewConnection(int page_size) {
+    auto stub = v1::TaskService::NewStub(server_->NewChannel());
+    grpc::ClientContext context;
+    v1::ListTasksRequest request;
+    request.set_page_size(page_size);
+    v1::ListTasksResponse page;
+    return stub->ListTasks(&context, request, &page);
+  }
+
   double UnreadBytes() {
     absl::StatusOr<MetricSamples> samples =
         MetricSamples::Scrape(metrics_port_);
@@ -422,13 +432,7 @@ TEST_P(UnreadRepliesTest, ManyConnectionsNeverReadingStayWithinTheTotal) {
       << Describe(run.unread);
   EXPECT_LE(run.most_unread_bytes, kTotalBudget + run.largest_reply);
   // And once they are read, the reader is served again.
-  auto stub = v1::TaskService::NewStub(server_->NewChannel());
-  grpc::ClientContext context;
-  v1::ListTasksRequest request;
-  request.set_page_size(5);
-  v1::ListTasksResponse page;
-  EXPECT_THAT(stub->ListTasks(&context, request, &page),
-              ::tasks::testing::GrpcOk());
+  EXPECT_THAT(ListOnNewConnection(5), ::tasks::testing::GrpcOk());
 }
 
 TEST_P(UnreadRepliesTest, ConnectionsNeverReadingCannotStarveALargeReader) {
@@ -466,13 +470,7 @@ TEST_P(UnreadRepliesTest, AClientThatGoesAwayLeavesNothingHeld) {
   calls.reset();
   EXPECT_EQ(AwaitNoUnreadBytes(), 0);
   // And the server serves a new client as before.
-  auto stub = v1::TaskService::NewStub(server_->NewChannel());
-  grpc::ClientContext context;
-  v1::ListTasksRequest request;
-  request.set_page_size(1000);
-  v1::ListTasksResponse page;
-  EXPECT_THAT(stub->ListTasks(&context, request, &page),
-              ::tasks::testing::GrpcOk());
+  EXPECT_THAT(ListOnNewConnection(1000), ::tasks::testing::GrpcOk());
   ReportFigure(absl::StrCat("held ", Mib(static_cast<int64_t>(held)),
                             " unread before the client went"));
 }
