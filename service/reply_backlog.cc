@@ -76,10 +76,15 @@ void ReplyBacklog::Hold(int64_t bytes, PeerFn peer, Ticket& ticket,
   assert(ticket.backlog_ == nullptr);
   ticket.backlog_ = this;
   ticket.bytes_ = bytes;
-  unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-  if (bytes < kSmallReplyBytes) return;
+  if (bytes < kSmallReplyBytes) {
+    unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    return;
+  }
   std::string address = peer();
   absl::MutexLock lock(&mu_);
+  // Counted under the lock that drops: two large replies finishing at once
+  // never both count before the oldest make room.
+  unread_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   auto found = connections_.find(address);
   if (found == connections_.end()) {
     auto connection = std::make_unique<Connection>(std::move(address));

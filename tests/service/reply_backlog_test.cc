@@ -223,6 +223,26 @@ TEST_F(ReplyBacklogTest, DropsTheOldestReadsOnceTheTotalIsReached) {
   EXPECT_EQ(unread(), 0);
 }
 
+TEST_F(ReplyBacklogTest, AReplyCountsOnlyOnceTheOldestHaveMadeRoomForIt) {
+  auto a = Read("a", 12 * kLarge);
+  auto b = Read("b", 12 * kLarge);
+  // Another reply being held at the same moment (here: while its peer is
+  // asked for) sees neither this one counted nor a dropped: the total plus
+  // one reply at most, however many finish together.
+  int64_t seen_while_held = -1;
+  ReplyBacklog::Ticket c;
+  backlog_.Hold(
+      9 * kLarge,
+      [&] {
+        seen_while_held = unread();
+        return std::string("c");
+      },
+      c, [] {});
+  EXPECT_EQ(seen_while_held, 24 * kLarge);
+  EXPECT_EQ(dropped_, std::vector<std::string>{"a"});
+  EXPECT_EQ(unread(), 21 * kLarge);
+}
+
 TEST_F(ReplyBacklogTest, AWritesReplyIsNeverDropped) {
   auto write = Reply("w", 20 * kLarge);
   auto read = Read("r", 6 * kLarge);  // 26: only the read may go
