@@ -286,7 +286,9 @@ TEST_P(ConnectionLimitsTest, FloodOfSilentStreamsCannotStarveATokenClient) {
 }
 
 TEST_P(ConnectionLimitsTest, MessagesBeyondTheMemoryLimitAreRefused) {
-  constexpr int kConnections = 8;
+  // Connections enough that their messages at once pass the limit however
+  // quickly the server reads them (on 8, a quiet server could read all).
+  constexpr int kConnections = 32;
   constexpr int kCalls = 200;
   constexpr int kMessageBytes = 900 * 1000;
   std::vector<std::string> flags = AuthFlags();
@@ -365,8 +367,9 @@ TEST_P(ConnectionLimitsTest, MessagesBeyondTheMemoryLimitAreRefused) {
       rss_peak.load(), after.ok() ? "OK" : after.error_message()));
   EXPECT_GT(refused, 0);
   EXPECT_EQ(read + refused, kCalls);
-  // Without the limit all are read, and the peak is some 60 MiB higher.
-  EXPECT_LT(rss_peak - rss_before, 48);
+  // Without the limit all are read, and the peak is 45-60 MiB higher (with
+  // it, some 22).
+  EXPECT_LT(rss_peak - rss_before, 36);
   EXPECT_TRUE(after.ok()) << after.error_message();
 }
 
