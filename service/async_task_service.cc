@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -172,11 +173,14 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
         handle_(handle),
         try_async_(try_async),
         access_(access),
+        full_name_(
+            absl::StrCat("/", v1::TaskService::service_full_name(), "/", name)),
         metrics_(state.metrics == nullptr
                      ? nullptr
                      : &state.metrics->ForMethod(
                            v1::TaskService::service_full_name(), name)) {}
 
+  absl::string_view full_name() const override { return full_name_; }
   MethodMetrics* metrics() const override { return metrics_; }
   ReplyBacklog* reply_backlog() const override {
     return &state_.unread_replies;
@@ -289,6 +293,7 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   const HandleFn handle_;
   const TryAsyncFn try_async_;  // null: always on a thread of the server's
   const Access access_;
+  const std::string full_name_;
   MethodMetrics* const metrics_;
 };
 

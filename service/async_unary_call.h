@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
 #include "service/completion_queue_tag.h"
 #include "service/method_metrics.h"
 #include "service/reply_backlog.h"
@@ -28,6 +29,9 @@ template <typename Request, typename Response>
 class UnaryMethod {
  public:
   virtual ~UnaryMethod() = default;
+
+  // "/package.Service/Method", as the call log names it.
+  virtual absl::string_view full_name() const = 0;
 
   // Asks gRPC for the next call (the generated RequestXxx), with `tag`.
   virtual void RequestCall(grpc::ServerContext* context, Request* request,
@@ -106,7 +110,12 @@ class AsyncUnaryCall final : public CompletionQueueTag {
         const int64_t size = response.GetCachedSize();
         absl::AnyInvocable<void() &&> drop;
         if (method_.is_read() && size >= ReplyBacklog::kSmallReplyBytes) {
-          drop = [this] { context_.TryCancel(); };
+          drop = [this, size] {
+            // Its call line, written as it was sent, says OK.
+            LogDroppedReply(method_.full_name(), peer(), RequestIdOf(context_),
+                            size);
+            context_.TryCancel();
+          };
         }
         backlog_->Hold(
             size, [this] { return peer(); }, unread_, std::move(drop));

@@ -30,6 +30,10 @@ class CheckMethod final
  public:
   explicit CheckMethod(HealthState& state) : state_(state) {}
 
+  absl::string_view full_name() const override {
+    return "/grpc.health.v1.Health/Check";
+  }
+
   void RequestCall(grpc::ServerContext* context, HealthCheckRequest* request,
                    grpc::ServerAsyncResponseWriter<HealthCheckResponse>* writer,
                    grpc::ServerCompletionQueue& queue,

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -212,8 +214,10 @@ class UnreadRepliesTest : public ReliabilityTest {
     absl::StatusOr<int> port = ::tasks::testing::FreeLoopbackPort();
     ASSERT_TRUE(port.ok()) << port.status();
     metrics_port_ = *port;
+    // At info, the level of the lines saying a reply was dropped.
     server_ = StartServer(ServerOptions(
-        {absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_)}));
+        {absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_),
+         "--log_level=info"}));
     ASSERT_NE(server_, nullptr);
     auto stub = v1::TaskService::NewStub(server_->NewChannel());
     const int64_t project_id = CreateProject(*stub, "heavy");
@@ -390,6 +394,16 @@ class UnreadRepliesTest : public ReliabilityTest {
   int64_t heaviest_task_id_ = 0;
 };
 
+// The lines of the log at `path` containing `text`.
+int LogLinesWith(const std::string& path, absl::string_view text) {
+  std::ifstream in(path);
+  int count = 0;
+  for (std::string line; std::getline(in, line);) {
+    count += absl::StrContains(line, text);
+  }
+  return count;
+}
+
 // Replies finished at once (on as many threads as the server answers on)
 // may each pass a check the others have not been counted in yet.
 constexpr int kRacingReplies = 8;
@@ -452,8 +466,15 @@ TEST_P(UnreadRepliesTest, ConnectionsNeverReadingCannotStarveALargeReader) {
   // on its way out as it was dropped may still arrive whole).
   absl::StatusOr<MetricSamples> samples = MetricSamples::Scrape(metrics_port_);
   ASSERT_TRUE(samples.ok()) << samples.status();
-  EXPECT_GE(samples->Value("tasks_unread_reply_dropped_calls_total"),
-            Count(run.unread, kDropped));
+  const double dropped =
+      samples->Value("tasks_unread_reply_dropped_calls_total");
+  EXPECT_GE(dropped, Count(run.unread, kDropped));
+  // And in the log, whose call lines say OK: one line each.
+  absl::SleepFor(absl::Milliseconds(100));  // the logger's last batch
+  EXPECT_EQ(LogLinesWith(server_->log_path(),
+                         "/tasks.v1.TaskService/ListTasks reply of "),
+            dropped)
+      << server_->LogTail();
 }
 
 TEST_P(UnreadRepliesTest, AClientThatGoesAwayLeavesNothingHeld) {
