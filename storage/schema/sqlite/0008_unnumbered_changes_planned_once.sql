@@ -1,0 +1,2 @@
+-- Nothing to do on SQLite: it has no unnumbered changes. PostgreSQL's 0008
+-- plans the function that reads them once per connection.
