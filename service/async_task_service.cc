@@ -258,11 +258,17 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
                  absl::Now() + kMaxSlotWait);
     const bool list = access_ == Access::kScan;
     ConcurrencyLimit::Slot slot(list ? state_.lists : state_.batches, deadline,
-                                WaitingWeight(call.request()));
+                                WaitingWeight(call.request()),
+                                state_.service.ShareKey(&call.context()));
     if (!slot.held()) {
+      const char* kind = list ? "list" : "batch";
       return call.Finish(
-          Busy(list ? "every list slot (--max_concurrent_lists) is"
-                    : "every batch slot (--max_concurrent_lists) is"),
+          Busy(slot.over_share()
+                   ? absl::StrCat("this caller's share of the places to wait "
+                                  "for a ",
+                                  kind, " slot (a quarter) is")
+                   : absl::StrCat("every ", kind,
+                                  " slot (--max_concurrent_lists) is")),
           Response());
     }
     Run(call);
@@ -318,11 +324,13 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
     : service(service),
       workers(max_workers),
       // Lists waiting for a slot hold workers: at most half of them, so that
-      // writes always find some.
-      lists(max_lists, std::max(1, max_workers / 2)),
+      // writes always find some; a quarter of those places per caller.
+      lists(max_lists, std::max(1, max_workers / 2), INT64_MAX,
+            std::max(1, max_workers / 8)),
       // And batches a quarter: waiting lists and batches together leave a
       // quarter of the workers to writes.
-      batches(max_lists, std::max(1, max_workers / 4), kMaxWaitingBatchBytes),
+      batches(max_lists, std::max(1, max_workers / 4), kMaxWaitingBatchBytes,
+              std::max(1, max_workers / 16)),
       unread_replies(unread_reply_limits),
       reads_inline(reads_inline),
       metrics(metrics),

@@ -10,6 +10,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
 #include "service/completion_queue_tag.h"
+#include "service/logging.h"
 #include "service/method_metrics.h"
 #include "service/reply_backlog.h"
 #include "service/request_id.h"
@@ -111,9 +112,12 @@ class AsyncUnaryCall final : public CompletionQueueTag {
         absl::AnyInvocable<void() &&> drop;
         if (method_.is_read() && size >= ReplyBacklog::kSmallReplyBytes) {
           drop = [this, size] {
-            // Its call line, written as it was sent, says OK.
-            LogDroppedReply(method_.full_name(), peer(), RequestIdOf(context_),
-                            size);
+            // Its call line, written as it was sent, says OK. (Under the
+            // backlog's lock: nothing asked for when the line is not kept.)
+            if (LogEnabled(LogLevel::kInfo)) {
+              LogDroppedReply(method_.full_name(), peer(),
+                              RequestIdOf(context_), size);
+            }
             context_.TryCancel();
           };
         }

@@ -3,17 +3,19 @@
 namespace tasks::service {
 
 ConcurrencyLimit::ConcurrencyLimit(int limit, int max_waiters,
-                                   int64_t max_waiting_weight)
+                                   int64_t max_waiting_weight,
+                                   int max_waiters_per_key)
     : limit_(limit),
       max_waiters_(max_waiters),
-      max_waiting_weight_(max_waiting_weight) {}
+      max_waiting_weight_(max_waiting_weight),
+      max_waiters_per_key_(max_waiters_per_key) {}
 
 ConcurrencyLimit::Slot::Slot(ConcurrencyLimit& limit, absl::Time deadline,
-                             int64_t weight)
-    : limit_(limit), held_(limit.Acquire(deadline, weight)) {}
+                             int64_t weight, absl::string_view key)
+    : limit_(limit), outcome_(limit.Acquire(deadline, weight, key)) {}
 
 ConcurrencyLimit::Slot::~Slot() {
-  if (held_) limit_.Release();
+  if (held()) limit_.Release();
 }
 
 int ConcurrencyLimit::in_use() const {
@@ -26,7 +28,9 @@ int ConcurrencyLimit::waiting() const {
   return waiting_;
 }
 
-bool ConcurrencyLimit::Acquire(absl::Time deadline, int64_t weight) {
+ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(absl::Time deadline,
+                                                    int64_t weight,
+                                                    absl::string_view key) {
   absl::MutexLock lock(&mu_);
   auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return in_use_ < limit_;
@@ -34,17 +38,30 @@ bool ConcurrencyLimit::Acquire(absl::Time deadline, int64_t weight) {
   if (!free()) {
     if (waiting_ >= max_waiters_ ||
         weight > max_waiting_weight_ - waiting_weight_) {
-      return false;
+      return Outcome::kRefused;
+    }
+    if (!key.empty()) {
+      auto found = waiting_per_key_.find(key);
+      if (found != waiting_per_key_.end() &&
+          found->second >= max_waiters_per_key_) {
+        return Outcome::kOverShare;
+      }
+      ++waiting_per_key_[key];
     }
     ++waiting_;
     waiting_weight_ += weight;
     const bool freed = mu_.AwaitWithDeadline(absl::Condition(&free), deadline);
     --waiting_;
     waiting_weight_ -= weight;
-    if (!freed) return false;
+    if (!key.empty()) {
+      // The map may have rehashed while this waited: found again.
+      auto found = waiting_per_key_.find(key);
+      if (--found->second == 0) waiting_per_key_.erase(found);
+    }
+    if (!freed) return Outcome::kRefused;
   }
   ++in_use_;
-  return true;
+  return Outcome::kHeld;
 }
 
 void ConcurrencyLimit::Release() {

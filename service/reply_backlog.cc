@@ -27,11 +27,11 @@ absl::Status Unread(absl::string_view holder, int64_t held, int64_t budget) {
 
 void LogDroppedReply(absl::string_view method, absl::string_view peer,
                      absl::string_view request_id, int64_t bytes) {
-  if (!LogEnabled(LogLevel::kInfo)) return;
   const std::string message = absl::StrCat(
       method, " reply of ", (bytes + 1023) >> 10, " KiB to ", peer,
       " dropped unread: the server held its total of unread replies ",
-      "(--max_unread_reply_mib); the call ends CANCELLED");
+      "(--max_unread_reply_mib); the call is cancelled (a reply already ",
+      "being sent may still arrive)");
   LogFields(LogLevel::kInfo, message,
             {LogField::Text("method", method), LogField::Text("peer", peer),
              LogField::Text("request_id", request_id),

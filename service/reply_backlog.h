@@ -176,10 +176,10 @@ class ReplyBacklog {
       connections_ ABSL_GUARDED_BY(mu_);
 };
 
-// Logs that the reply of `bytes` to `method`'s call from `peer` was dropped
-// (ReplyBacklog::Hold's `drop`): its call line, written when it was sent,
-// says OK, and its client sees CANCELLED. At info, queued: a drop happens
-// under the backlog's lock.
+// Logs, at info, that the reply of `bytes` to `method`'s call from `peer`
+// was dropped (ReplyBacklog::Hold's `drop`): its call line, written when it
+// was sent, says OK, and its client sees CANCELLED. Info lines are queued,
+// never waited for: a drop happens under the backlog's lock.
 void LogDroppedReply(absl::string_view method, absl::string_view peer,
                      absl::string_view request_id, int64_t bytes);
 

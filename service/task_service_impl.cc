@@ -146,6 +146,12 @@ grpc::Status TaskServiceImpl::Wrote(grpc::Status status,
   return status;
 }
 
+std::string TaskServiceImpl::ShareKey(grpc::ServerContext* context) const {
+  if (tokens_ == nullptr) return "";
+  absl::StatusOr<const Principal*> caller = Caller(context);
+  return caller.ok() ? (*caller)->name() : "";
+}
+
 absl::StatusOr<const Principal*> TaskServiceImpl::Caller(
     grpc::ServerContext* context) const {
   if (tokens_ == nullptr) return &everyone_;

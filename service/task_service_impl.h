@@ -155,6 +155,12 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   absl::StatusOr<WatchPlan> PrepareWatch(
       grpc::ServerContext* context, const v1::WatchTasksRequest& request) const;
 
+  // Whom a call counts for where each caller gets a share (the waiting
+  // places of list and batch slots): its token's principal. Empty with
+  // authentication off, when callers cannot be told apart, and for a call
+  // without a valid token (which its handler refuses).
+  std::string ShareKey(grpc::ServerContext* context) const;
+
  private:
   // Who makes the call: the principal of its bearer token, or
   // UNAUTHENTICATED; with authentication off, an unrestricted principal.

@@ -1,6 +1,8 @@
 #include "service/concurrency_limit.h"
 
 #include <atomic>
+#include <cstdint>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -11,14 +13,15 @@
 namespace tasks::service {
 namespace {
 
-// A thread that waits for a slot of `limit` with `weight`, until a distant
-// deadline, and tells whether it got one through `held`; returned once it
-// waits.
+// A thread that waits for a slot of `limit` with `weight` and `key`, until
+// a distant deadline, and tells whether it got one through `held`; returned
+// once it waits.
 std::thread WaitInBackground(ConcurrencyLimit& limit, int64_t weight,
-                             std::atomic<bool>& held) {
+                             std::atomic<bool>& held, std::string key = "") {
   const int before = limit.waiting();
-  std::thread waiter([&limit, weight, &held] {
-    ConcurrencyLimit::Slot slot(limit, absl::Now() + absl::Seconds(60), weight);
+  std::thread waiter([&limit, weight, &held, key] {
+    ConcurrencyLimit::Slot slot(limit, absl::Now() + absl::Seconds(60), weight,
+                                key);
     held = slot.held();
   });
   const absl::Time give_up = absl::Now() + absl::Seconds(30);
@@ -129,6 +132,43 @@ TEST(ConcurrencyLimitTest, AWaiterThatGaveUpGivesItsWeightBack) {
     EXPECT_FALSE(full.held());
     EXPECT_GE(absl::Now() - start, absl::Milliseconds(20)) << attempt;
   }
+  EXPECT_EQ(limit.waiting(), 0);
+}
+
+TEST(ConcurrencyLimitTest, ACallerAtItsShareOfWaitersIsRefusedOthersWait) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/5, INT64_MAX,
+                         /*max_waiters_per_key=*/2);
+  std::atomic<bool> held[4] = {false, false, false, false};
+  std::vector<std::thread> waiters;
+  {
+    ConcurrencyLimit::Slot first(limit, absl::Now());
+    waiters.push_back(WaitInBackground(limit, 1, held[0], "greedy"));
+    waiters.push_back(WaitInBackground(limit, 1, held[1], "greedy"));
+    ASSERT_EQ(limit.waiting(), 2);
+    // Its third is refused at once, places being free.
+    const absl::Time start = absl::Now();
+    ConcurrencyLimit::Slot third(limit, start + absl::Seconds(30), 1, "greedy");
+    EXPECT_FALSE(third.held());
+    EXPECT_TRUE(third.over_share());
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+    // Another caller, and calls of no caller, still wait.
+    waiters.push_back(WaitInBackground(limit, 1, held[2], "other"));
+    waiters.push_back(WaitInBackground(limit, 1, held[3]));
+    EXPECT_EQ(limit.waiting(), 4);
+  }
+  for (std::thread& waiter : waiters) waiter.join();
+  for (const std::atomic<bool>& each : held) EXPECT_TRUE(each);
+  // Its share is whole again once its waiters are served.
+  std::atomic<bool> again[2] = {false, false};
+  waiters.clear();
+  {
+    ConcurrencyLimit::Slot first(limit, absl::Now());
+    waiters.push_back(WaitInBackground(limit, 1, again[0], "greedy"));
+    waiters.push_back(WaitInBackground(limit, 1, again[1], "greedy"));
+    EXPECT_EQ(limit.waiting(), 2);
+  }
+  for (std::thread& waiter : waiters) waiter.join();
+  EXPECT_TRUE(again[0] && again[1]);
   EXPECT_EQ(limit.waiting(), 0);
 }
 

@@ -223,24 +223,26 @@ TEST_F(ReplyBacklogTest, DropsTheOldestReadsOnceTheTotalIsReached) {
   EXPECT_EQ(unread(), 0);
 }
 
-TEST_F(ReplyBacklogTest, AReplyCountsOnlyOnceTheOldestHaveMadeRoomForIt) {
-  auto a = Read("a", 12 * kLarge);
-  auto b = Read("b", 12 * kLarge);
-  // Another reply being held at the same moment (here: while its peer is
-  // asked for) sees neither this one counted nor a dropped: the total plus
-  // one reply at most, however many finish together.
+TEST_F(ReplyBacklogTest, ALargeReplyIsCountedUnderTheLockThatDropsForIt) {
+  auto a = Read("a", 8 * kLarge);
+  auto b = Read("b", 8 * kLarge);
+  auto c = Read("c", 8 * kLarge);
+  // Before its lock is taken (here: while its peer is asked for), a reply
+  // is not counted yet: two finishing at once cannot both count before the
+  // oldest make room for either.
   int64_t seen_while_held = -1;
-  ReplyBacklog::Ticket c;
+  ReplyBacklog::Ticket d;
   backlog_.Hold(
       9 * kLarge,
       [&] {
         seen_while_held = unread();
-        return std::string("c");
+        return std::string("d");
       },
-      c, [] {});
+      d, [] {});
   EXPECT_EQ(seen_while_held, 24 * kLarge);
-  EXPECT_EQ(dropped_, std::vector<std::string>{"a"});
-  EXPECT_EQ(unread(), 21 * kLarge);
+  // Then counted (33), and the oldest dropped until under the total (25).
+  EXPECT_EQ(dropped_, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(unread(), 17 * kLarge);
 }
 
 TEST_F(ReplyBacklogTest, AWritesReplyIsNeverDropped) {

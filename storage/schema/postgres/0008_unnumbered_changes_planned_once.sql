@@ -1,6 +1,7 @@
 -- unnumbered_task_changes (0005) in PL/pgSQL: the same query, the same
--- setting, in the caller's snapshot (STABLE), but planned once per
--- connection and its plan kept. As an SQL function with a SET clause,
+-- setting, in the caller's snapshot (STABLE), but its plan cached by the
+-- connection (PL/pgSQL's plan cache: replanned after an ANALYZE of
+-- task_changes, not on every call). As an SQL function with a SET clause,
 -- which PostgreSQL never inlines, its body was parsed and planned on every
 -- call: every ListTasks page (its change position) and every numbering run.
 -- pgbench -M prepared -c 2, ListTasks' statement, four alternating rounds:
