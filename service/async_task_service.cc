@@ -103,6 +103,10 @@ struct FrontState {
 
 namespace {
 
+// The most of the places to wait for a list or batch slot (and of the
+// batches' bytes) one caller takes: a quarter.
+constexpr int kShares = 4;
+
 // Longest a list or batch call waits for a slot, when its client allows
 // longer: as long as the store would let it run.
 constexpr absl::Duration kMaxSlotWait = absl::Seconds(30);
@@ -257,16 +261,17 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
         std::min(absl::FromChrono(call.context().deadline()),
                  absl::Now() + kMaxSlotWait);
     const bool list = access_ == Access::kScan;
-    ConcurrencyLimit::Slot slot(list ? state_.lists : state_.batches, deadline,
-                                WaitingWeight(call.request()),
-                                state_.service.ShareKey(&call.context()));
+    ConcurrencyLimit::Slot slot(
+        list ? state_.lists : state_.batches, deadline,
+        WaitingWeight(call.request()),
+        [&] { return state_.service.ShareKey(&call.context()); });
     if (!slot.held()) {
       const char* kind = list ? "list" : "batch";
       return call.Finish(
           Busy(slot.over_share()
                    ? absl::StrCat("this caller's share of the places to wait "
                                   "for a ",
-                                  kind, " slot (a quarter) is")
+                                  kind, " slot is")
                    : absl::StrCat("every ", kind,
                                   " slot (--max_concurrent_lists) is")),
           Response());
@@ -324,13 +329,12 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
     : service(service),
       workers(max_workers),
       // Lists waiting for a slot hold workers: at most half of them, so that
-      // writes always find some; a quarter of those places per caller.
-      lists(max_lists, std::max(1, max_workers / 2), INT64_MAX,
-            std::max(1, max_workers / 8)),
+      // writes always find some; a quarter of those per caller.
+      lists(max_lists, std::max(1, max_workers / 2), INT64_MAX, kShares),
       // And batches a quarter: waiting lists and batches together leave a
       // quarter of the workers to writes.
       batches(max_lists, std::max(1, max_workers / 4), kMaxWaitingBatchBytes,
-              std::max(1, max_workers / 16)),
+              kShares),
       unread_replies(unread_reply_limits),
       reads_inline(reads_inline),
       metrics(metrics),

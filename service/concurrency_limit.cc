@@ -1,17 +1,25 @@
 #include "service/concurrency_limit.h"
 
+#include <algorithm>
+#include <string>
+
 namespace tasks::service {
 
 ConcurrencyLimit::ConcurrencyLimit(int limit, int max_waiters,
-                                   int64_t max_waiting_weight,
-                                   int max_waiters_per_key)
+                                   int64_t max_waiting_weight, int shares)
     : limit_(limit),
       max_waiters_(max_waiters),
       max_waiting_weight_(max_waiting_weight),
-      max_waiters_per_key_(max_waiters_per_key) {}
+      max_share_{.waiters = std::max(1, max_waiters / shares),
+                 .weight = max_waiting_weight / shares} {}
 
 ConcurrencyLimit::Slot::Slot(ConcurrencyLimit& limit, absl::Time deadline,
-                             int64_t weight, absl::string_view key)
+                             int64_t weight)
+    : Slot(limit, deadline, weight, [] { return std::string(); }) {}
+
+ConcurrencyLimit::Slot::Slot(ConcurrencyLimit& limit, absl::Time deadline,
+                             int64_t weight,
+                             absl::FunctionRef<std::string()> key)
     : limit_(limit), outcome_(limit.Acquire(deadline, weight, key)) {}
 
 ConcurrencyLimit::Slot::~Slot() {
@@ -28,38 +36,43 @@ int ConcurrencyLimit::waiting() const {
   return waiting_;
 }
 
-ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(absl::Time deadline,
-                                                    int64_t weight,
-                                                    absl::string_view key) {
+ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(
+    absl::Time deadline, int64_t weight, absl::FunctionRef<std::string()> key) {
   absl::MutexLock lock(&mu_);
   auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return in_use_ < limit_;
   };
-  if (!free()) {
-    if (waiting_ >= max_waiters_ ||
-        weight > max_waiting_weight_ - waiting_weight_) {
-      return Outcome::kRefused;
-    }
-    if (!key.empty()) {
-      auto found = waiting_per_key_.find(key);
-      if (found != waiting_per_key_.end() &&
-          found->second >= max_waiters_per_key_) {
-        return Outcome::kOverShare;
-      }
-      ++waiting_per_key_[key];
-    }
-    ++waiting_;
-    waiting_weight_ += weight;
-    const bool freed = mu_.AwaitWithDeadline(absl::Condition(&free), deadline);
-    --waiting_;
-    waiting_weight_ -= weight;
-    if (!key.empty()) {
-      // The map may have rehashed while this waited: found again.
-      auto found = waiting_per_key_.find(key);
-      if (--found->second == 0) waiting_per_key_.erase(found);
-    }
-    if (!freed) return Outcome::kRefused;
+  if (free()) {
+    ++in_use_;
+    return Outcome::kHeld;
   }
+  if (waiting_ >= max_waiters_ ||
+      weight > max_waiting_weight_ - waiting_weight_) {
+    return Outcome::kRefused;
+  }
+  const std::string caller = key();
+  if (!caller.empty()) {
+    Share& share = shares_[caller];
+    if (share.waiters >= max_share_.waiters ||
+        weight > max_share_.weight - share.weight) {
+      if (share.waiters == 0) shares_.erase(caller);
+      return Outcome::kOverShare;
+    }
+    ++share.waiters;
+    share.weight += weight;
+  }
+  ++waiting_;
+  waiting_weight_ += weight;
+  const bool freed = mu_.AwaitWithDeadline(absl::Condition(&free), deadline);
+  --waiting_;
+  waiting_weight_ -= weight;
+  if (!caller.empty()) {
+    // The map may have rehashed while this waited: found again.
+    const auto found = shares_.find(caller);
+    found->second.weight -= weight;
+    if (--found->second.waiters == 0) shares_.erase(found);
+  }
+  if (!freed) return Outcome::kRefused;
   ++in_use_;
   return Outcome::kHeld;
 }

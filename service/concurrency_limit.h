@@ -1,13 +1,12 @@
 #ifndef TASKS_SERVICE_CONCURRENCY_LIMIT_H_
 #define TASKS_SERVICE_CONCURRENCY_LIMIT_H_
 
-#include <climits>
 #include <cstdint>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/string_view.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -18,9 +17,10 @@ namespace tasks::service {
 // At most `limit` holders at once; one more waits for a slot until its
 // deadline, unless `max_waiters` already wait, or the waiters' weights (what
 // each holds while it waits, in any unit) would pass `max_waiting_weight`,
-// or `max_waiters_per_key` of the waiters have its key (its caller), when it
-// is refused at once: a caller sending more than the others cannot take
-// every waiting place and have theirs refused.
+// or its key's waiters (its caller's) would pass their share (a `shares`th
+// of the places and of the weight), when it is refused at once: a caller
+// sending more than the others cannot take every place and have theirs
+// refused.
 // The server gives list calls one: each may hold a page of the heaviest rows
 // (tens of MB once parsed) and a pooled connection for as long as its scan
 // takes, so their number, not the worker threads', must bound what they take
@@ -41,27 +41,27 @@ class ConcurrencyLimit {
 
  public:
   ConcurrencyLimit(int limit, int max_waiters,
-                   int64_t max_waiting_weight = INT64_MAX,
-                   int max_waiters_per_key = INT_MAX);
+                   int64_t max_waiting_weight = INT64_MAX, int shares = 1);
   ConcurrencyLimit(const ConcurrencyLimit&) = delete;
   ConcurrencyLimit& operator=(const ConcurrencyLimit&) = delete;
 
   // A slot taken for the scope, if one came free by the deadline (and no more
-  // than max_waiters others were waiting for one, nor max_waiters_per_key
-  // others with `key`, nor would the waiters' weights pass
-  // max_waiting_weight with `weight`: a free slot is taken whatever the
-  // weight and key). An empty key is no caller's: only the other bounds
-  // apply.
+  // than max_waiters others were waiting for one, nor would the waiters'
+  // weights pass max_waiting_weight with `weight`, nor those of `key` their
+  // share: a free slot is taken whatever the weight and key). `key` is
+  // asked for only when the slot must be waited for; an empty key is no
+  // caller's, bound by the totals only.
   class Slot {
    public:
-    Slot(ConcurrencyLimit& limit, absl::Time deadline, int64_t weight = 1,
-         absl::string_view key = "");
+    Slot(ConcurrencyLimit& limit, absl::Time deadline, int64_t weight = 1);
+    Slot(ConcurrencyLimit& limit, absl::Time deadline, int64_t weight,
+         absl::FunctionRef<std::string()> key);
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
     ~Slot();
 
     bool held() const { return outcome_ == Outcome::kHeld; }
-    // Not held because its key's waiters were at max_waiters_per_key.
+    // Not held because its key's waiters had their share.
     bool over_share() const { return outcome_ == Outcome::kOverShare; }
 
    private:
@@ -76,18 +76,25 @@ class ConcurrencyLimit {
   int waiting() const;
 
  private:
-  Outcome Acquire(absl::Time deadline, int64_t weight, absl::string_view key);
+  // What the waiters of one key hold.
+  struct Share {
+    int waiters = 0;
+    int64_t weight = 0;
+  };
+
+  Outcome Acquire(absl::Time deadline, int64_t weight,
+                  absl::FunctionRef<std::string()> key);
   void Release();
 
   const int limit_;
   const int max_waiters_;
   const int64_t max_waiting_weight_;
-  const int max_waiters_per_key_;
+  const Share max_share_;
   mutable absl::Mutex mu_;
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t waiting_weight_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_map<std::string, int> waiting_per_key_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Share> shares_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tasks::service

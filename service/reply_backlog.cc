@@ -27,6 +27,7 @@ absl::Status Unread(absl::string_view holder, int64_t held, int64_t budget) {
 
 void LogDroppedReply(absl::string_view method, absl::string_view peer,
                      absl::string_view request_id, int64_t bytes) {
+  if (!LogEnabled(LogLevel::kInfo)) return;
   const std::string message = absl::StrCat(
       method, " reply of ", (bytes + 1023) >> 10, " KiB to ", peer,
       " dropped unread: the server held its total of unread replies ",

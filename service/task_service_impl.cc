@@ -149,7 +149,8 @@ grpc::Status TaskServiceImpl::Wrote(grpc::Status status,
 std::string TaskServiceImpl::ShareKey(grpc::ServerContext* context) const {
   if (tokens_ == nullptr) return "";
   absl::StatusOr<const Principal*> caller = Caller(context);
-  return caller.ok() ? (*caller)->name() : "";
+  // Not a principal's name (letters, digits, . _ @ -): such calls share one.
+  return caller.ok() ? (*caller)->name() : "(unauthenticated)";
 }
 
 absl::StatusOr<const Principal*> TaskServiceImpl::Caller(

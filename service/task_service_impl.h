@@ -156,9 +156,9 @@ class TaskServiceImpl final : public v1::TaskService::Service {
       grpc::ServerContext* context, const v1::WatchTasksRequest& request) const;
 
   // Whom a call counts for where each caller gets a share (the waiting
-  // places of list and batch slots): its token's principal. Empty with
-  // authentication off, when callers cannot be told apart, and for a call
-  // without a valid token (which its handler refuses).
+  // places of list and batch slots): its token's principal; one key for
+  // calls without a valid token (which their handlers refuse). Empty with
+  // authentication off, when callers cannot be told apart.
   std::string ShareKey(grpc::ServerContext* context) const;
 
  private:

@@ -292,7 +292,8 @@ TEST_P(ConnectionLimitsTest, FloodOfSilentStreamsCannotStarveATokenClient) {
 TEST_P(ConnectionLimitsTest, ACallerFloodingListsCannotHaveAnothersRefused) {
   constexpr char kGreedy[] = "list-share-greedy-token-0123";
   constexpr char kPolite[] = "list-share-polite-token-0123";
-  constexpr int kGreedyCalls = 96;  // at once: more than the 32 places
+  // At once: more than the 64 places to wait (half of --max_threads, 128).
+  constexpr int kGreedyCalls = 96;
   const std::string tokens =
       absl::StrCat(std::getenv("TEST_TMPDIR"), "/share_tokens");
   std::ofstream(tokens) << kGreedy << " greedy *\n" << kPolite << " polite *\n";
@@ -349,7 +350,7 @@ TEST_P(ConnectionLimitsTest, ACallerFloodingListsCannotHaveAnothersRefused) {
                        grpc::StatusCode::RESOURCE_EXHAUSTED &&
                    absl::StrContains(status.error_message(), "share")) {
           ++greedy_over_share;
-          absl::SleepFor(absl::Milliseconds(5));  // as a client backs off
+          absl::SleepFor(absl::Milliseconds(50));  // as a client backs off
         } else if (++greedy_other == 1) {
           absl::MutexLock lock(&first_other_mu);
           first_other = status.error_message();

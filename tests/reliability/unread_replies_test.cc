@@ -478,6 +478,8 @@ TEST_P(UnreadRepliesTest, ConnectionsNeverReadingCannotStarveALargeReader) {
                           "/tasks.v1.TaskService/ListTasks reply of ");
   }
   EXPECT_EQ(logged, dropped) << server_->LogTail();
+  samples = MetricSamples::Scrape(metrics_port_);
+  ASSERT_TRUE(samples.ok()) << samples.status();
   EXPECT_EQ(samples->Value("tasks_log_lines_dropped_total"), 0);
 }
 

@@ -21,7 +21,7 @@ std::thread WaitInBackground(ConcurrencyLimit& limit, int64_t weight,
   const int before = limit.waiting();
   std::thread waiter([&limit, weight, &held, key] {
     ConcurrencyLimit::Slot slot(limit, absl::Now() + absl::Seconds(60), weight,
-                                key);
+                                [&key] { return key; });
     held = slot.held();
   });
   const absl::Time give_up = absl::Now() + absl::Seconds(30);
@@ -135,9 +135,14 @@ TEST(ConcurrencyLimitTest, AWaiterThatGaveUpGivesItsWeightBack) {
   EXPECT_EQ(limit.waiting(), 0);
 }
 
+// A Slot of `key` that may wait until `deadline`.
+ConcurrencyLimit::Slot KeyedSlot(ConcurrencyLimit& limit, absl::Time deadline,
+                                 int64_t weight, const std::string& key) {
+  return ConcurrencyLimit::Slot(limit, deadline, weight, [&] { return key; });
+}
+
 TEST(ConcurrencyLimitTest, ACallerAtItsShareOfWaitersIsRefusedOthersWait) {
-  ConcurrencyLimit limit(1, /*max_waiters=*/5, INT64_MAX,
-                         /*max_waiters_per_key=*/2);
+  ConcurrencyLimit limit(1, /*max_waiters=*/5, INT64_MAX, /*shares=*/2);
   std::atomic<bool> held[4] = {false, false, false, false};
   std::vector<std::thread> waiters;
   {
@@ -145,9 +150,10 @@ TEST(ConcurrencyLimitTest, ACallerAtItsShareOfWaitersIsRefusedOthersWait) {
     waiters.push_back(WaitInBackground(limit, 1, held[0], "greedy"));
     waiters.push_back(WaitInBackground(limit, 1, held[1], "greedy"));
     ASSERT_EQ(limit.waiting(), 2);
-    // Its third is refused at once, places being free.
+    // Its third is refused at once (5 / 2 places each), places being free.
     const absl::Time start = absl::Now();
-    ConcurrencyLimit::Slot third(limit, start + absl::Seconds(30), 1, "greedy");
+    ConcurrencyLimit::Slot third =
+        KeyedSlot(limit, start + absl::Seconds(30), 1, "greedy");
     EXPECT_FALSE(third.held());
     EXPECT_TRUE(third.over_share());
     EXPECT_LT(absl::Now() - start, absl::Seconds(5));
@@ -170,6 +176,52 @@ TEST(ConcurrencyLimitTest, ACallerAtItsShareOfWaitersIsRefusedOthersWait) {
   for (std::thread& waiter : waiters) waiter.join();
   EXPECT_TRUE(again[0] && again[1]);
   EXPECT_EQ(limit.waiting(), 0);
+}
+
+TEST(ConcurrencyLimitTest, ACallersWaitingWeightIsBoundByItsShare) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/10, /*max_waiting_weight=*/100,
+                         /*shares=*/4);
+  std::atomic<bool> held[2] = {false, false};
+  std::vector<std::thread> waiters;
+  {
+    ConcurrencyLimit::Slot first(limit, absl::Now());
+    waiters.push_back(WaitInBackground(limit, 20, held[0], "greedy"));
+    // 20 + 10 would pass its 25, though the total has room.
+    ConcurrencyLimit::Slot heavy =
+        KeyedSlot(limit, absl::Now() + absl::Seconds(30), 10, "greedy");
+    EXPECT_TRUE(heavy.over_share());
+    waiters.push_back(WaitInBackground(limit, 20, held[1], "other"));
+    EXPECT_EQ(limit.waiting(), 2);
+  }
+  for (std::thread& waiter : waiters) waiter.join();
+  EXPECT_TRUE(held[0] && held[1]);
+}
+
+TEST(ConcurrencyLimitTest, ACallerWhoseWaiterGaveUpHasItsShareBack) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/4, INT64_MAX, /*shares=*/4);
+  ConcurrencyLimit::Slot first(limit, absl::Now());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // Each waits out its deadline (one place each): the first's was given
+    // back.
+    const absl::Time start = absl::Now();
+    ConcurrencyLimit::Slot late =
+        KeyedSlot(limit, start + absl::Milliseconds(20), 1, "greedy");
+    EXPECT_FALSE(late.held());
+    EXPECT_FALSE(late.over_share()) << attempt;
+    EXPECT_GE(absl::Now() - start, absl::Milliseconds(20)) << attempt;
+  }
+  EXPECT_EQ(limit.waiting(), 0);
+}
+
+TEST(ConcurrencyLimitTest, ACallerIsAskedForOnlyWhenItMustWait) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/4, INT64_MAX, /*shares=*/4);
+  int asked = 0;
+  ConcurrencyLimit::Slot free(limit, absl::Now(), 1, [&] {
+    ++asked;
+    return std::string("caller");
+  });
+  EXPECT_TRUE(free.held());
+  EXPECT_EQ(asked, 0);
 }
 
 TEST(ConcurrencyLimitTest, ManyThreadsNeverHoldMoreThanTheLimit) {
