@@ -5,11 +5,13 @@
 // RESOURCE_EXHAUSTED, and every create it acknowledged is stored. On
 // PostgreSQL no pipelined commit holds more creates than the bound.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
@@ -217,6 +219,7 @@ TEST_P(CreateMemoryTest, HeaviestBatchesFromManyClientsStayWithinTarget) {
   std::vector<CreateOutcome> over_cap;
   std::vector<CreateOutcome> within_cap;
   int tasks_per_batch = 0;
+  std::atomic<int> goaway_retries{0};
   std::vector<std::thread> clients;
   const absl::Time start = absl::Now();
   for (int client = 0; client < kOverCapClients + kBatchClients; ++client) {
@@ -232,13 +235,26 @@ TEST_P(CreateMemoryTest, HeaviestBatchesFromManyClientsStayWithinTarget) {
           batch.mutable_requests(i)->mutable_task()->set_title(
               absl::StrCat("batch-", client, "-", round, "-", i));
         }
-        grpc::ClientContext context;
         CreateOutcome outcome;
         outcome.start = absl::Now();
-        context.set_deadline(absl::ToChronoTime(outcome.start + kCallDeadline));
-        v1::BatchCreateTasksResponse created;
-        grpc::Status status =
-            client_stub->BatchCreateTasks(&context, batch, &created);
+        grpc::Status status;
+        for (int attempt = 1;; ++attempt) {
+          grpc::ClientContext context;
+          context.set_deadline(
+              absl::ToChronoTime(outcome.start + kCallDeadline));
+          v1::BatchCreateTasksResponse created;
+          status = client_stub->BatchCreateTasks(&context, batch, &created);
+          // A call refused by its connection's GOAWAY was never processed
+          // (the stored count checks it): as any client, send it again. On
+          // a loaded machine gRPC closes idle connections to give back
+          // --network_memory_mib (CI saw 7 and 13 of 216 batches refused).
+          if (over || attempt == 3 ||
+              status.error_code() != grpc::StatusCode::UNAVAILABLE ||
+              !absl::StrContains(status.error_message(), "GOAWAY")) {
+            break;
+          }
+          ++goaway_retries;
+        }
         outcome.end = absl::Now();
         outcome.code = status.error_code();
         outcome.message = status.error_message();
@@ -266,9 +282,10 @@ TEST_P(CreateMemoryTest, HeaviestBatchesFromManyClientsStayWithinTarget) {
       kOverCapClients, " clients x ", kBatchesPerClient,
       " batches of the heaviest metadata (", CodeCounts(refused), "), ",
       kBatchClients, " clients x ", kBatchesPerClient, " batches of ",
-      tasks_per_batch, " tasks within the cap (", CodeCounts(made),
-      "), stored ", stored, ", peak RSS ", Mib(before_kib), " before -> ",
-      Mib(peak_kib), " (limit ", Mib(kPeakRssLimitKib), "), ", Millis(took)));
+      tasks_per_batch, " tasks within the cap (", CodeCounts(made), ", ",
+      goaway_retries.load(), " sent again after GOAWAY), stored ", stored,
+      ", peak RSS ", Mib(before_kib), " before -> ", Mib(peak_kib), " (limit ",
+      Mib(kPeakRssLimitKib), "), ", Millis(took)));
   EXPECT_LE(peak_kib, kPeakRssLimitKib);
 }
 
