@@ -104,7 +104,8 @@ struct FrontState {
 namespace {
 
 // The most of the places to wait for a list or batch slot (and of the
-// batches' bytes) one caller takes: a quarter.
+// batches' bytes), and of the busy worker threads, one caller takes: a
+// quarter.
 constexpr int kShares = 4;
 
 // Longest a list or batch call waits for a slot, when its client allows
@@ -223,8 +224,15 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   }
 
   void OnWorker(Call& call) const {
-    if (!state_.workers.TrySubmit([this, &call] { Answer(call); })) {
-      call.Finish(Busy("every worker thread is"), Response());
+    switch (state_.workers.Submit([this, &call] { Answer(call); },
+                                  state_.service.ShareKey(&call.context()))) {
+      case WorkerPool::kRunning:
+        return;
+      case WorkerPool::kOverShare:
+        return call.Finish(Busy("this caller's share of the worker threads is"),
+                           Response());
+      case WorkerPool::kAllBusy:
+        return call.Finish(Busy("every worker thread is"), Response());
     }
   }
 
@@ -327,7 +335,8 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
                        ChangeFeed* feed, TaskWatchers::Options watch_options,
                        ReplyBacklog::Limits unread_reply_limits)
     : service(service),
-      workers(max_workers),
+      // A quarter per caller while half of them are in use.
+      workers(max_workers, kShares),
       // Lists waiting for a slot hold workers: at most half of them, so that
       // writes always find some; a quarter of those per caller.
       lists(max_lists, std::max(1, max_workers / 2), INT64_MAX, kShares),

@@ -155,8 +155,9 @@ class TaskServiceImpl final : public v1::TaskService::Service {
   absl::StatusOr<WatchPlan> PrepareWatch(
       grpc::ServerContext* context, const v1::WatchTasksRequest& request) const;
 
-  // Whom a call counts for where each caller gets a share (the waiting
-  // places of list and batch slots): its token's principal; one key for
+  // Whom a call counts for where each caller gets a share (the worker
+  // threads, the waiting places of list and batch slots): its token's
+  // principal; one key for
   // calls without a valid token (which their handlers refuse). Empty with
   // authentication off, when callers cannot be told apart.
   std::string ShareKey(grpc::ServerContext* context) const;

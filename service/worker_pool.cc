@@ -5,26 +5,45 @@
 
 namespace tasks::service {
 
-WorkerPool::WorkerPool(int max_threads) : max_threads_(max_threads) {}
+WorkerPool::WorkerPool(int max_threads, int shares)
+    : max_threads_(max_threads),
+      max_share_(shares > 1 ? std::max(1, max_threads / shares) : max_threads) {
+}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
 bool WorkerPool::TrySubmit(std::function<void()> work) {
+  return Submit(std::move(work), std::string()) == kRunning;
+}
+
+WorkerPool::Admission WorkerPool::Submit(std::function<void()> work,
+                                         std::string caller) {
   absl::MutexLock lock(&mu_);
-  if (stopping_) return false;
+  if (stopping_) return kAllBusy;
   // Every queued item already has an idle thread on its way to it.
-  const bool idle_thread_free = idle_ > static_cast<int>(queue_.size());
-  if (!idle_thread_free) {
-    if (static_cast<int>(threads_.size()) >= max_threads_) {
+  const int queued = static_cast<int>(queue_.size());
+  const bool idle_thread_free = idle_ > queued;
+  if (!idle_thread_free && static_cast<int>(threads_.size()) >= max_threads_) {
+    ++rejected_;
+    return kAllBusy;
+  }
+  if (!caller.empty()) {
+    const int in_use = static_cast<int>(threads_.size()) - idle_ + queued;
+    const auto held = held_.find(caller);
+    if (2 * in_use >= max_threads_ && held != held_.end() &&
+        held->second >= max_share_) {
       ++rejected_;
-      return false;
+      return kOverShare;
     }
+    ++held_[caller];
+  }
+  if (!idle_thread_free) {
     threads_.emplace_back([this] { Loop(); });
     ++idle_;  // Counted idle from now, so the next submit does not count it.
   }
-  queue_.push_back(std::move(work));
+  queue_.push_back({std::move(work), std::move(caller)});
   work_ready_.Signal();
-  return true;
+  return kRunning;
 }
 
 WorkerPool::Stats WorkerPool::stats() const {
@@ -44,14 +63,18 @@ void WorkerPool::Loop() {
     // idle worker's condition on each unlock.
     while (!stopping_ && queue_.empty()) work_ready_.Wait(&mu_);
     if (queue_.empty()) return;  // Stopping, and nothing left to run.
-    std::function<void()> work = std::move(queue_.front());
+    Work work = std::move(queue_.front());
     queue_.pop_front();
     --idle_;
     mu_.Unlock();
-    work();
-    work = nullptr;  // Whatever it holds is released outside the lock.
+    work.run();
+    work.run = nullptr;  // Whatever it holds is released outside the lock.
     mu_.Lock();
     ++idle_;
+    if (!work.caller.empty()) {
+      const auto held = held_.find(work.caller);
+      if (--held->second == 0) held_.erase(held);
+    }
   }
 }
 

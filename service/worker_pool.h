@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 
 namespace tasks::service {
@@ -18,16 +20,23 @@ namespace tasks::service {
 // kept once started. Work never queues behind busy threads: TrySubmit refuses
 // it when every thread is busy, so that an overloaded server answers at once
 // (RESOURCE_EXHAUSTED) instead of letting a backlog grow without bound.
+// With `shares`, work is submitted for a caller (a key), and while at least
+// half of the threads are in use a caller whose work already takes a
+// `shares`th of them is refused: one caller sending more than the others
+// cannot take every thread and have theirs refused, and alone it still has
+// half of them.
 // Thread-safe.
 //
 // Example:
-//   WorkerPool pool(64);
-//   if (!pool.TrySubmit([] { Work(); })) RefuseTheCall();
+//   WorkerPool pool(64, /*shares=*/4);
+//   if (pool.Submit([] { Work(); }, caller) != WorkerPool::kRunning) {
+//     RefuseTheCall();
+//   }
 //   ...
 //   pool.Stop();  // Waits for Work() to return.
 class WorkerPool {
  public:
-  explicit WorkerPool(int max_threads);
+  explicit WorkerPool(int max_threads, int shares = 1);
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
   ~WorkerPool();  // Stop().
@@ -37,12 +46,18 @@ class WorkerPool {
   // or the pool is stopped.
   bool TrySubmit(std::function<void()> work);
 
+  enum Admission { kRunning, kAllBusy, kOverShare };
+  // TrySubmit for `caller`, which may also be refused for its share (see
+  // the class comment). An empty caller is nobody's, bound by the total
+  // only.
+  Admission Submit(std::function<void()> work, std::string caller);
+
   // What the pool is doing, for metrics.
   struct Stats {
     int threads = 0;       // started (and kept)
     int busy = 0;          // running work
     int queued = 0;        // handed to an idle thread not yet running it
-    int64_t rejected = 0;  // TrySubmit refusals since the pool was made
+    int64_t rejected = 0;  // refusals since the pool was made
   };
   Stats stats() const;
 
@@ -51,12 +66,20 @@ class WorkerPool {
   void Stop();
 
  private:
+  struct Work {
+    std::function<void()> run;
+    std::string caller;
+  };
+
   void Loop();
 
   const int max_threads_;
+  const int max_share_;
   mutable absl::Mutex mu_;
   absl::CondVar work_ready_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Work> queue_ ABSL_GUARDED_BY(mu_);
+  // Work submitted and not yet returned, per caller (none empty).
+  absl::flat_hash_map<std::string, int> held_ ABSL_GUARDED_BY(mu_);
   int idle_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

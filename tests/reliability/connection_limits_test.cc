@@ -19,10 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -285,114 +283,6 @@ TEST_P(ConnectionLimitsTest, FloodOfSilentStreamsCannotStarveATokenClient) {
   EXPECT_LT(rss_peak - rss_before, 64);
   EXPECT_LT(closed, absl::Seconds(10));
   EXPECT_EQ(still_connected, 0);
-}
-
-// Per caller, lists a server's capacity for them shares: one caller sending
-// more lists than the slots take cannot fill every place to wait for one.
-TEST_P(ConnectionLimitsTest, ACallerFloodingListsCannotHaveAnothersRefused) {
-  constexpr char kGreedy[] = "list-share-greedy-token-0123";
-  constexpr char kPolite[] = "list-share-polite-token-0123";
-  // At once: more than the 64 places to wait (half of --max_threads, 128).
-  constexpr int kGreedyCalls = 96;
-  const std::string tokens =
-      absl::StrCat(std::getenv("TEST_TMPDIR"), "/share_tokens");
-  std::ofstream(tokens) << kGreedy << " greedy *\n" << kPolite << " polite *\n";
-  TaskServerProcess* server =
-      StartServer(ServerOptions({absl::StrCat("--auth_tokens_file=", tokens),
-                                 "--max_concurrent_lists=1"}));
-  ASSERT_NE(server, nullptr);
-  auto call = [](v1::TaskService::Stub& stub, const char* token, auto method,
-                 const auto& request, auto* response) {
-    grpc::ClientContext context;
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    return (stub.*method)(&context, request, response);
-  };
-  auto polite_stub = v1::TaskService::NewStub(server->NewChannel());
-  v1::CreateProjectRequest project_request;
-  project_request.mutable_project()->set_name("shared");
-  v1::Project project;
-  ASSERT_TRUE(call(*polite_stub, kPolite, &v1::TaskService::Stub::CreateProject,
-                   project_request, &project)
-                  .ok());
-  // Pages that take the one list slot a few milliseconds each.
-  for (int i = 0; i < 300; ++i) {
-    v1::CreateTaskRequest create;
-    create.mutable_task()->set_project_id(project.id());
-    create.mutable_task()->set_title(absl::StrCat("task ", i));
-    create.mutable_task()->set_description(std::string(1000, 'd'));
-    v1::Task task;
-    ASSERT_TRUE(call(*polite_stub, kPolite, &v1::TaskService::Stub::CreateTask,
-                     create, &task)
-                    .ok());
-  }
-  v1::ListTasksRequest list;
-  list.set_page_size(300);
-
-  std::atomic<bool> flooding{true};
-  std::atomic<int> greedy_ok{0};
-  std::atomic<int> greedy_over_share{0};
-  std::atomic<int> greedy_unread{0};
-  std::atomic<int> greedy_other{0};
-  absl::Mutex first_other_mu;
-  std::string first_other;
-  std::vector<std::thread> greedy;
-  auto greedy_stub = v1::TaskService::NewStub(server->NewChannel());
-  for (int i = 0; i < kGreedyCalls; ++i) {
-    greedy.emplace_back([&] {
-      while (flooding) {
-        v1::ListTasksResponse page;
-        const grpc::Status status =
-            call(*greedy_stub, kGreedy, &v1::TaskService::Stub::ListTasks, list,
-                 &page);
-        if (status.ok()) {
-          ++greedy_ok;
-        } else if (status.error_code() ==
-                       grpc::StatusCode::RESOURCE_EXHAUSTED &&
-                   absl::StrContains(status.error_message(), "share")) {
-          ++greedy_over_share;
-          absl::SleepFor(absl::Milliseconds(50));  // as a client backs off
-        } else if (absl::StrContains(status.error_message(), "not yet read")) {
-          // Its one connection holding its budget of replies the
-          // threads have not read yet (a loaded machine): its own doing.
-          ++greedy_unread;
-          absl::SleepFor(absl::Milliseconds(50));
-        } else if (++greedy_other == 1) {
-          absl::MutexLock lock(&first_other_mu);
-          first_other = status.error_message();
-        }
-      }
-    });
-  }
-  absl::SleepFor(absl::Milliseconds(500));  // the places taken
-  int polite_ok = 0;
-  std::vector<std::string> polite_failures;
-  for (int i = 0; i < 40; ++i) {
-    v1::ListTasksResponse page;
-    const grpc::Status status = call(
-        *polite_stub, kPolite, &v1::TaskService::Stub::ListTasks, list, &page);
-    if (status.ok()) {
-      ++polite_ok;
-    } else {
-      polite_failures.push_back(status.error_message());
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  flooding = false;
-  for (std::thread& thread : greedy) thread.join();
-
-  ReportFigure(absl::StrFormat(
-      "%d concurrent lists of one caller, --max_concurrent_lists=1: "
-      "greedy %d OK, %d refused over its share, %d for its unread replies, "
-      "%d other; polite %d of 40 OK",
-      kGreedyCalls, greedy_ok.load(), greedy_over_share.load(),
-      greedy_unread.load(), greedy_other.load(), polite_ok));
-  EXPECT_EQ(polite_ok, 40) << (polite_failures.empty()
-                                   ? std::string()
-                                   : polite_failures.front());
-  EXPECT_GT(greedy_over_share.load(), 0);
-  EXPECT_GT(greedy_ok.load(), 0);
-  EXPECT_EQ(greedy_other.load(), 0) << first_other;
 }
 
 TEST_P(ConnectionLimitsTest, MessagesBeyondTheMemoryLimitAreRefused) {

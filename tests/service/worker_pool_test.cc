@@ -1,8 +1,10 @@
 // WorkerPool: work runs on its threads, never more than max_threads at once,
-// and work beyond them is refused rather than queued.
+// and work beyond them is refused rather than queued; one caller's past its
+// share, while half of them are in use.
 #include "service/worker_pool.h"
 
 #include <atomic>
+#include <functional>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -72,6 +74,54 @@ TEST(WorkerPoolTest, StopWaitsForRunningWorkAndRefusesMore) {
   pool.Stop();
   EXPECT_TRUE(finished.load());
   EXPECT_FALSE(pool.TrySubmit([] {}));
+}
+
+// Work that runs until `release` is notified.
+std::function<void()> Blocking(absl::Notification& release) {
+  return [&release] { release.WaitForNotification(); };
+}
+
+TEST(WorkerPoolTest, ACallerPastItsShareIsRefusedOnceHalfTheThreadsAreInUse) {
+  WorkerPool pool(8, /*shares=*/4);  // a share: 2 threads
+  absl::Notification release;
+  // Alone, a caller takes half of the threads whatever its share.
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(pool.Submit(Blocking(release), "greedy"), WorkerPool::kRunning)
+        << i;
+  }
+  EXPECT_EQ(pool.Submit(Blocking(release), "greedy"), WorkerPool::kOverShare);
+  // Others still get their share of the rest.
+  EXPECT_EQ(pool.Submit(Blocking(release), "b"), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release), "b"), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release), "b"), WorkerPool::kOverShare);
+  EXPECT_EQ(pool.Submit(Blocking(release), "c"), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release), ""), WorkerPool::kRunning);
+  // Every thread in use: anyone is refused.
+  EXPECT_EQ(pool.Submit(Blocking(release), "d"), WorkerPool::kAllBusy);
+  EXPECT_EQ(pool.Submit(Blocking(release), ""), WorkerPool::kAllBusy);
+  EXPECT_EQ(pool.stats().rejected, 4);
+  release.Notify();
+}
+
+TEST(WorkerPoolTest, ACallersShareComesBackAsItsWorkReturns) {
+  WorkerPool pool(4, /*shares=*/4);  // a share: 1 thread
+  absl::Notification release_first;
+  absl::Notification release_rest;
+  ASSERT_EQ(pool.Submit(Blocking(release_rest), "b"), WorkerPool::kRunning);
+  ASSERT_EQ(pool.Submit(Blocking(release_rest), "b"), WorkerPool::kRunning);
+  ASSERT_EQ(pool.Submit(Blocking(release_first), "a"), WorkerPool::kRunning);
+  ASSERT_EQ(pool.Submit(Blocking(release_rest), "a"), WorkerPool::kOverShare);
+  release_first.Notify();
+  // Once its work has returned (on the worker's own time), "a" holds none.
+  WorkerPool::Admission again = WorkerPool::kOverShare;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
+       again == WorkerPool::kOverShare && absl::Now() < deadline;
+       absl::SleepFor(absl::Milliseconds(1))) {
+    again = pool.Submit(Blocking(release_rest), "a");
+  }
+  EXPECT_EQ(again, WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release_rest), "a"), WorkerPool::kOverShare);
+  release_rest.Notify();
 }
 
 }  // namespace

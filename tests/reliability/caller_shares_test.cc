@@ -1,0 +1,236 @@
+// Per caller, what a real task_server shares: one principal flooding it with
+// more calls than its capacity (the places to wait for a list slot, the
+// worker threads) cannot have another principal's calls refused. Figures:
+// each caller's outcomes.
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tasks/v1/tasks.grpc.pb.h"
+#include "tests/reliability/reliability_test_base.h"
+
+namespace tasks::reliability {
+namespace {
+
+constexpr char kGreedy[] = "share-greedy-token-0123";
+constexpr char kPolite[] = "share-polite-token-0123";
+
+using Stub = v1::TaskService::Stub;
+
+// `method` called with `token`'s bearer metadata and a 30 s deadline.
+template <typename Method, typename Request, typename Response>
+grpc::Status CallAs(Stub& stub, const char* token, Method method,
+                    const Request& request, Response* response) {
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  return (stub.*method)(&context, request, response);
+}
+
+// Threads repeating one caller's call until destroyed, its outcomes counted
+// by kind. A refusal for its share, or for the replies its one connection
+// has not read yet (on a loaded machine: its own doing), backs off 50 ms as
+// a client would.
+class Flood {
+ public:
+  Flood(int threads, std::function<grpc::Status()> call) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, call] {
+        while (flooding_) Count(call());
+      });
+    }
+  }
+  ~Flood() { Stop(); }
+
+  void Stop() {
+    flooding_ = false;
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+  std::string Summary() const {
+    return absl::StrFormat(
+        "%d OK, %d refused over its share, %d for its unread replies, %d "
+        "other",
+        ok.load(), over_share.load(), unread.load(), other.load());
+  }
+  std::string first_other() const {
+    absl::MutexLock lock(&mu_);
+    return first_other_;
+  }
+
+  std::atomic<int> ok{0};
+  std::atomic<int> over_share{0};
+  std::atomic<int> unread{0};
+  std::atomic<int> other{0};
+
+ private:
+  void Count(const grpc::Status& status) {
+    if (status.ok()) {
+      ++ok;
+    } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+               absl::StrContains(status.error_message(), "share")) {
+      ++over_share;
+      absl::SleepFor(absl::Milliseconds(50));
+    } else if (absl::StrContains(status.error_message(), "not yet read")) {
+      ++unread;
+      absl::SleepFor(absl::Milliseconds(50));
+    } else if (++other == 1) {
+      absl::MutexLock lock(&mu_);
+      first_other_ = status.error_message();
+    }
+  }
+
+  std::atomic<bool> flooding_{true};
+  std::vector<std::thread> threads_;
+  mutable absl::Mutex mu_;
+  std::string first_other_ ABSL_GUARDED_BY(mu_);
+};
+
+class CallerSharesTest : public ReliabilityTest {
+ protected:
+  // A server whose tokens name two principals, "greedy" and "polite", each
+  // reaching every project, with `flags`; a stub of its own for each.
+  void StartServerForTwo(std::vector<std::string> flags) {
+    const std::string tokens =
+        absl::StrCat(std::getenv("TEST_TMPDIR"), "/share_tokens");
+    std::ofstream(tokens) << kGreedy << " greedy *\n"
+                          << kPolite << " polite *\n";
+    flags.push_back(absl::StrCat("--auth_tokens_file=", tokens));
+    TaskServerProcess* server = StartServer(ServerOptions(flags));
+    ASSERT_NE(server, nullptr);
+    greedy_ = v1::TaskService::NewStub(server->NewChannel());
+    polite_ = v1::TaskService::NewStub(server->NewChannel());
+    v1::CreateProjectRequest request;
+    request.mutable_project()->set_name("shared");
+    ASSERT_TRUE(
+        CallAs(*polite_, kPolite, &Stub::CreateProject, request, &project_)
+            .ok());
+  }
+
+  v1::Task CreateTask(absl::string_view title, int description_bytes) {
+    v1::CreateTaskRequest create;
+    create.mutable_task()->set_project_id(project_.id());
+    create.mutable_task()->set_title(std::string(title));
+    create.mutable_task()->set_description(std::string(description_bytes, 'd'));
+    v1::Task task;
+    EXPECT_TRUE(
+        CallAs(*polite_, kPolite, &Stub::CreateTask, create, &task).ok());
+    return task;
+  }
+
+  // The polite caller's `calls` calls, 20 ms apart, while the greedy one
+  // floods: how many were OK, and the first failure's message.
+  static int PoliteOk(int calls, const std::function<grpc::Status()>& call,
+                      std::string* first_failure) {
+    int ok = 0;
+    for (int i = 0; i < calls; ++i) {
+      const grpc::Status status = call();
+      if (status.ok()) {
+        ++ok;
+      } else if (first_failure->empty()) {
+        *first_failure = status.error_message();
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return ok;
+  }
+
+  std::unique_ptr<Stub> greedy_;
+  std::unique_ptr<Stub> polite_;
+  v1::Project project_;
+};
+
+// Lists wait for one of --max_concurrent_lists slots in at most half of
+// --max_threads places (64 of 128): a caller keeping more in flight fills
+// only its share of them.
+TEST_P(CallerSharesTest, ACallerFloodingListsCannotHaveAnothersRefused) {
+  constexpr int kGreedyCalls = 96;
+  ASSERT_NO_FATAL_FAILURE(StartServerForTwo({"--max_concurrent_lists=1"}));
+  // Pages that take the one list slot a few milliseconds each.
+  for (int i = 0; i < 300; ++i) CreateTask(absl::StrCat("task ", i), 1000);
+  v1::ListTasksRequest list;
+  list.set_page_size(300);
+  auto list_as = [&](Stub& stub, const char* token) {
+    return [&stub, token, &list] {
+      v1::ListTasksResponse page;
+      return CallAs(stub, token, &Stub::ListTasks, list, &page);
+    };
+  };
+
+  Flood greedy(kGreedyCalls, list_as(*greedy_, kGreedy));
+  absl::SleepFor(absl::Milliseconds(500));  // the places taken
+  std::string polite_failure;
+  const int polite_ok =
+      PoliteOk(40, list_as(*polite_, kPolite), &polite_failure);
+  greedy.Stop();
+
+  ReportFigure(absl::StrFormat(
+      "%d concurrent lists of one caller, --max_concurrent_lists=1: greedy "
+      "%s; polite %d of 40 OK",
+      kGreedyCalls, greedy.Summary(), polite_ok));
+  EXPECT_EQ(polite_ok, 40) << polite_failure;
+  EXPECT_GT(greedy.over_share.load(), 0);
+  EXPECT_GT(greedy.ok.load(), 0);
+  EXPECT_EQ(greedy.other.load(), 0) << greedy.first_other();
+}
+
+// Writes hold a worker thread until their commit, and concurrent updates of
+// one task wait on its row (PostgreSQL's lock, SQLite's one writer): a
+// caller keeping more in flight than --max_threads, once half of them are
+// in use, gets no more than its share (a quarter).
+TEST_P(CallerSharesTest, ACallerFloodingWritesCannotHaveAnothersRefused) {
+  constexpr int kMaxThreads = 8;
+  constexpr int kGreedyCalls = 32;
+  ASSERT_NO_FATAL_FAILURE(
+      StartServerForTwo({absl::StrCat("--max_threads=", kMaxThreads)}));
+  const v1::Task greedy_task = CreateTask("greedy's", 100);
+  const v1::Task polite_task = CreateTask("polite's", 100);
+  auto update_as = [](Stub& stub, const char* token, const v1::Task& task) {
+    return [&stub, token, id = task.id()] {
+      v1::UpdateTaskRequest update;
+      update.mutable_task()->set_id(id);
+      update.mutable_task()->set_description(
+          absl::StrCat("updated at ", absl::ToUnixNanos(absl::Now())));
+      update.mutable_update_mask()->add_paths("description");
+      v1::Task updated;
+      return CallAs(stub, token, &Stub::UpdateTask, update, &updated);
+    };
+  };
+
+  Flood greedy(kGreedyCalls, update_as(*greedy_, kGreedy, greedy_task));
+  absl::SleepFor(absl::Milliseconds(500));  // the threads taken
+  std::string polite_failure;
+  const int polite_ok =
+      PoliteOk(40, update_as(*polite_, kPolite, polite_task), &polite_failure);
+  greedy.Stop();
+
+  ReportFigure(absl::StrFormat(
+      "%d concurrent updates of one task by one caller, --max_threads=%d: "
+      "greedy %s; polite %d of 40 OK",
+      kGreedyCalls, kMaxThreads, greedy.Summary(), polite_ok));
+  EXPECT_EQ(polite_ok, 40) << polite_failure;
+  EXPECT_GT(greedy.over_share.load(), 0);
+  EXPECT_GT(greedy.ok.load(), 0);
+  EXPECT_EQ(greedy.other.load(), 0) << greedy.first_other();
+}
+
+INSTANTIATE_RELIABILITY_TEST_SUITE(CallerSharesTest);
+
+}  // namespace
+}  // namespace tasks::reliability
