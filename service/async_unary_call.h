@@ -97,20 +97,36 @@ class AsyncUnaryCall final : public CompletionQueueTag {
       }
     }
     EchoRequestId(context_);
-    if (metrics_ != nullptr) metrics_->Finished(started_, status.error_code());
+    // A read's reply that may be dropped unread is counted once gRPC is
+    // done with it (see ~AsyncUnaryCall), the others now.
+    const bool held = status.ok() && backlog_ != nullptr;
+    const bool may_drop = held && method_.is_read();
+    if (metrics_ != nullptr && !may_drop) {
+      metrics_->Finished(started_, status.error_code());
+    }
     // The answer may be sent, and Proceed run, before writer_.Finish returns:
     // whichever of the two ends last deletes the call.
     owners_.store(2, std::memory_order_relaxed);
     if (status.ok()) {
       writer_.Finish(response, status, this);
-      if (backlog_ != nullptr) {
+      if (held) {
         // writer_.Finish serialized it at once, through ByteSizeLong(),
         // which cached the size (gRPC's SerializationTraits for protobuf).
         // A read's reply the client leaves unread may be dropped: the
         // client sees CANCELLED and may ask again. A write's is always sent.
         const int64_t size = response.GetCachedSize();
+        const bool droppable =
+            may_drop && size >= ReplyBacklog::kSmallReplyBytes;
+        if (may_drop && metrics_ != nullptr) {
+          // Before Release below, which may delete this.
+          if (droppable) {
+            counted_when_released_ = true;
+          } else {
+            metrics_->Finished(started_, grpc::StatusCode::OK);
+          }
+        }
         absl::AnyInvocable<void() &&> drop;
-        if (method_.is_read() && size >= ReplyBacklog::kSmallReplyBytes) {
+        if (droppable) {
           drop = [this, size] {
             // Its call line, written as it was sent, says OK. (Under the
             // backlog's lock: nothing asked for when the line is not kept.)
@@ -155,6 +171,15 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   AsyncUnaryCall(const Method& method, grpc::ServerCompletionQueue& queue)
       : method_(method), queue_(queue), writer_(&context_) {}
 
+  // Once gRPC is done with the answer: a dropped reply's call counts as
+  // CANCELLED, what its client saw, not as the OK its handler returned.
+  ~AsyncUnaryCall() {
+    if (counted_when_released_) {
+      metrics_->Finished(started_, unread_.Close() ? grpc::StatusCode::CANCELLED
+                                                   : grpc::StatusCode::OK);
+    }
+  }
+
   void Release() {
     if (owners_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
@@ -171,7 +196,8 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   MethodMetrics::Clock::time_point started_;
   ReplyBacklog* backlog_ = nullptr;
   ReplyBacklog::Ticket unread_;  // released with the call, once it is sent
-  std::atomic<int> owners_{0};   // Finish and the answer's Proceed
+  bool counted_when_released_ = false;  // its metrics
+  std::atomic<int> owners_{0};          // Finish and the answer's Proceed
 };
 
 }  // namespace tasks::service

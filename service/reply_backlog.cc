@@ -41,8 +41,12 @@ void LogDroppedReply(absl::string_view method, absl::string_view peer,
 
 ReplyBacklog::ReplyBacklog(Limits limits) : limits_(limits) {}
 
-ReplyBacklog::Ticket::~Ticket() {
-  if (backlog_ != nullptr) backlog_->Release(*this);
+ReplyBacklog::Ticket::~Ticket() { Close(); }
+
+bool ReplyBacklog::Ticket::Close() {
+  if (backlog_ == nullptr) return false;
+  ReplyBacklog* const backlog = std::exchange(backlog_, nullptr);
+  return backlog->Release(*this);
 }
 
 bool ReplyBacklog::Clear() const {
@@ -160,11 +164,11 @@ void ReplyBacklog::Unlink(Ticket& ticket) {
   droppable_bytes_ -= ticket.bytes_;
 }
 
-void ReplyBacklog::Release(Ticket& ticket) {
+bool ReplyBacklog::Release(Ticket& ticket) {
   Connection* connection = ticket.connection_;
   if (connection == nullptr) {
     unread_bytes_.fetch_sub(ticket.bytes_, std::memory_order_relaxed);
-    return;
+    return false;
   }
   absl::MutexLock lock(&mu_);
   if (!ticket.dropped_) {
@@ -174,6 +178,7 @@ void ReplyBacklog::Release(Ticket& ticket) {
   if (--connection->replies == 0) {
     connections_.erase(connections_.find(connection->peer));
   }
+  return ticket.dropped_;
 }
 
 ReplyBacklog::Stats ReplyBacklog::stats() const {

@@ -100,6 +100,10 @@ class ReplyBacklog {
     Ticket& operator=(const Ticket&) = delete;
     ~Ticket();
 
+    // Releases it now (the destructor then does nothing): true when its
+    // reply was dropped.
+    bool Close();
+
    private:
     friend class ReplyBacklog;
     ReplyBacklog* backlog_ = nullptr;
@@ -158,7 +162,8 @@ class ReplyBacklog {
   void AddBytes(Connection& connection, int64_t bytes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unlink(Ticket& ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Release(Ticket& ticket);
+  // True when the ticket's reply was dropped.
+  bool Release(Ticket& ticket);
 
   const Limits limits_;
   std::atomic<int64_t> unread_bytes_{0};  // every reply's

@@ -481,6 +481,18 @@ TEST_P(UnreadRepliesTest, ConnectionsNeverReadingCannotStarveALargeReader) {
   samples = MetricSamples::Scrape(metrics_port_);
   ASSERT_TRUE(samples.ok()) << samples.status();
   EXPECT_EQ(samples->Value("tasks_log_lines_dropped_total"), 0);
+  // And their calls count as CANCELLED, what their clients saw, not as the
+  // OK their handler returned: counted once gRPC is done with each.
+  const MetricSamples::Labels cancelled = {{"grpc_method", "ListTasks"},
+                                           {"grpc_code", "CANCELLED"}};
+  double counted = -1;
+  for (int poll = 0; poll < 50 && counted != dropped; ++poll) {
+    samples = MetricSamples::Scrape(metrics_port_);
+    ASSERT_TRUE(samples.ok()) << samples.status();
+    counted = samples->Value("grpc_server_handled_total", cancelled);
+    if (counted != dropped) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(counted, dropped);
 }
 
 TEST_P(UnreadRepliesTest, AClientThatGoesAwayLeavesNothingHeld) {

@@ -223,6 +223,21 @@ TEST_F(ReplyBacklogTest, DropsTheOldestReadsOnceTheTotalIsReached) {
   EXPECT_EQ(unread(), 0);
 }
 
+TEST_F(ReplyBacklogTest, ATicketClosedSaysWhetherItsReplyWasDropped) {
+  auto a = Read("a", 9 * kLarge);
+  auto b = Read("b", 9 * kLarge);
+  auto c = Read("c", 9 * kLarge);  // the total reached: a dropped
+  EXPECT_TRUE(a->Close());
+  EXPECT_FALSE(b->Close());
+  EXPECT_EQ(unread(), 9 * kLarge);
+  EXPECT_FALSE(b->Close());  // once: nothing uncounted twice
+  EXPECT_EQ(unread(), 9 * kLarge);
+  auto small = Reply("s", 100);
+  EXPECT_FALSE(small->Close());
+  EXPECT_FALSE(c->Close());
+  EXPECT_EQ(unread(), 0);
+}
+
 TEST_F(ReplyBacklogTest, ALargeReplyIsCountedUnderTheLockThatDropsForIt) {
   auto a = Read("a", 8 * kLarge);
   auto b = Read("b", 8 * kLarge);
