@@ -67,6 +67,9 @@ struct FrontState {
   ServerMetrics* const metrics;
   std::vector<std::unique_ptr<AwaitedMethod>> methods;
   ChangeFeed* const feed;
+  // What one caller may take of each capacity: a 1/shares (1 with a single
+  // principal, or none: nobody to share with).
+  const int shares;
   std::unique_ptr<TaskWatchers> watchers;  // null without a feed
   std::shared_ptr<void> workers_watched;   // by `metrics`, while this lives
   std::shared_ptr<void> replies_watched;   // likewise
@@ -107,6 +110,10 @@ namespace {
 // batches' bytes), and of the busy worker threads, one caller takes: a
 // quarter.
 constexpr int kShares = 4;
+
+int SharesFor(const TaskServiceImpl& service) {
+  return service.HasSeveralCallers() ? kShares : 1;
+}
 
 // Longest a list or batch call waits for a slot, when its client allows
 // longer: as long as the store would let it run.
@@ -224,8 +231,11 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   }
 
   void OnWorker(Call& call) const {
+    // The caller is looked up (its token again) only when there are others.
+    std::string caller;
+    if (state_.shares > 1) caller = state_.service.ShareKey(&call.context());
     switch (state_.workers.Submit([this, &call] { Answer(call); },
-                                  state_.service.ShareKey(&call.context()))) {
+                                  std::move(caller))) {
       case WorkerPool::kRunning:
         return;
       case WorkerPool::kOverShare:
@@ -271,8 +281,10 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
     const bool list = access_ == Access::kScan;
     ConcurrencyLimit::Slot slot(
         list ? state_.lists : state_.batches, deadline,
-        WaitingWeight(call.request()),
-        [&] { return state_.service.ShareKey(&call.context()); });
+        WaitingWeight(call.request()), [&] {
+          return state_.shares > 1 ? state_.service.ShareKey(&call.context())
+                                   : std::string();
+        });
     if (!slot.held()) {
       const char* kind = list ? "list" : "batch";
       return call.Finish(
@@ -336,18 +348,20 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
                        ReplyBacklog::Limits unread_reply_limits)
     : service(service),
       // A quarter per caller while half of them are in use.
-      workers(max_workers, kShares),
+      workers(max_workers, SharesFor(service)),
       // Lists waiting for a slot hold workers: at most half of them, so that
       // writes always find some; a quarter of those per caller.
-      lists(max_lists, std::max(1, max_workers / 2), INT64_MAX, kShares),
+      lists(max_lists, std::max(1, max_workers / 2), INT64_MAX,
+            SharesFor(service)),
       // And batches a quarter: waiting lists and batches together leave a
       // quarter of the workers to writes.
       batches(max_lists, std::max(1, max_workers / 4), kMaxWaitingBatchBytes,
-              kShares),
+              SharesFor(service)),
       unread_replies(unread_reply_limits),
       reads_inline(reads_inline),
       metrics(metrics),
       feed(feed),
+      shares(SharesFor(service)),
       max_async_writes(max_workers) {
   // Each method's name, its AsyncService request and its TaskServiceImpl
   // handler, named once.

@@ -97,12 +97,22 @@ class AsyncUnaryCall final : public CompletionQueueTag {
       }
     }
     EchoRequestId(context_);
-    // A read's reply that may be dropped unread is counted once gRPC is
-    // done with it (see ~AsyncUnaryCall), the others now.
     const bool held = status.ok() && backlog_ != nullptr;
-    const bool may_drop = held && method_.is_read();
-    if (metrics_ != nullptr && !may_drop) {
-      metrics_->Finished(started_, status.error_code());
+    if (metrics_ != nullptr) {
+      const MethodMetrics::Clock::duration latency =
+          metrics_->Answered(started_);
+      // A read's reply that may be dropped unread is counted once gRPC is
+      // done with it, with what its client saw (see ~AsyncUnaryCall); the
+      // others before they are sent. (Its size, computed here only with
+      // metrics on, is computed again as gRPC serializes it.)
+      if (held && method_.is_read() &&
+          static_cast<int64_t>(response.ByteSizeLong()) >=
+              ReplyBacklog::kSmallReplyBytes) {
+        counted_latency_ = latency;
+        counted_when_released_ = true;
+      } else {
+        metrics_->Count(latency, status.error_code());
+      }
     }
     // The answer may be sent, and Proceed run, before writer_.Finish returns:
     // whichever of the two ends last deletes the call.
@@ -115,18 +125,8 @@ class AsyncUnaryCall final : public CompletionQueueTag {
         // A read's reply the client leaves unread may be dropped: the
         // client sees CANCELLED and may ask again. A write's is always sent.
         const int64_t size = response.GetCachedSize();
-        const bool droppable =
-            may_drop && size >= ReplyBacklog::kSmallReplyBytes;
-        if (may_drop && metrics_ != nullptr) {
-          // Before Release below, which may delete this.
-          if (droppable) {
-            counted_when_released_ = true;
-          } else {
-            metrics_->Finished(started_, grpc::StatusCode::OK);
-          }
-        }
         absl::AnyInvocable<void() &&> drop;
-        if (droppable) {
+        if (method_.is_read() && size >= ReplyBacklog::kSmallReplyBytes) {
           drop = [this, size] {
             // Its call line, written as it was sent, says OK. (Under the
             // backlog's lock: nothing asked for when the line is not kept.)
@@ -147,7 +147,10 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   }
 
   void Proceed(bool ok) override {
-    if (arrived_) return Release();  // The answer is sent (or the call gone).
+    if (arrived_) {  // The answer is sent (or the call gone).
+      answer_sent_ = ok;
+      return Release();
+    }
     if (!ok) {  // The server shut down before the call arrived.
       delete this;
       return;
@@ -171,12 +174,15 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   AsyncUnaryCall(const Method& method, grpc::ServerCompletionQueue& queue)
       : method_(method), queue_(queue), writer_(&context_) {}
 
-  // Once gRPC is done with the answer: a dropped reply's call counts as
-  // CANCELLED, what its client saw, not as the OK its handler returned.
+  // Once gRPC is done with the answer: a reply dropped before it was sent
+  // counts as CANCELLED, what its client saw, not as the OK its handler
+  // returned (one dropped on its way out may still have arrived whole).
   ~AsyncUnaryCall() {
     if (counted_when_released_) {
-      metrics_->Finished(started_, unread_.Close() ? grpc::StatusCode::CANCELLED
-                                                   : grpc::StatusCode::OK);
+      const bool dropped = unread_.Close();
+      metrics_->Count(counted_latency_, dropped && !answer_sent_
+                                            ? grpc::StatusCode::CANCELLED
+                                            : grpc::StatusCode::OK);
     }
   }
 
@@ -196,8 +202,11 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   MethodMetrics::Clock::time_point started_;
   ReplyBacklog* backlog_ = nullptr;
   ReplyBacklog::Ticket unread_;  // released with the call, once it is sent
-  bool counted_when_released_ = false;  // its metrics
-  std::atomic<int> owners_{0};          // Finish and the answer's Proceed
+  // Its metrics, when counted as gRPC is done with it.
+  bool counted_when_released_ = false;
+  MethodMetrics::Clock::duration counted_latency_{};
+  bool answer_sent_ = false;
+  std::atomic<int> owners_{0};  // Finish and the answer's Proceed
 };
 
 }  // namespace tasks::service

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -121,6 +122,12 @@ bool TokensEqual(absl::string_view a, absl::string_view b) {
       EVP_Digest(a.data(), a.size(), da, &size_a, EVP_sha256(), nullptr) == 1 &&
       EVP_Digest(b.data(), b.size(), db, &size_b, EVP_sha256(), nullptr) == 1;
   return hashed && size_a == size_b && CRYPTO_memcmp(da, db, size_a) == 0;
+}
+
+int TokenTable::principal_count() const {
+  absl::flat_hash_set<absl::string_view> names;
+  for (const Entry& entry : entries_) names.insert(entry.principal.name());
+  return static_cast<int>(names.size());
 }
 
 absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text) {

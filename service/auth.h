@@ -97,6 +97,8 @@ class TokenTable {
   absl::StatusOr<const Principal*> Authenticate(const Metadata& metadata) const;
 
   int size() const { return static_cast<int>(entries_.size()); }
+  // Distinct principal names (several tokens may name one).
+  int principal_count() const;
 
  private:
   using Digest = std::array<unsigned char, 32>;

@@ -43,7 +43,15 @@ class MethodMetrics {
 
   // The call that Started() at `started` is answered with `code`: counts it
   // and its latency, and takes it out of flight.
-  void Finished(Clock::time_point started, grpc::StatusCode code);
+  void Finished(Clock::time_point started, grpc::StatusCode code) {
+    Count(Answered(started), code);
+  }
+
+  // Finished() in two steps, for a call whose code is known later than its
+  // answer: takes it out of flight and returns its latency...
+  Clock::duration Answered(Clock::time_point started);
+  // ... and counts it with that latency.
+  void Count(Clock::duration latency, grpc::StatusCode code);
 
  private:
   friend class ServerMetrics;

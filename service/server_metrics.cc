@@ -91,6 +91,14 @@ class ServerMetrics::Families {
                       "worker thread was busy.")
                 .Register(registry)
                 .Add({})),
+        worker_share_refused(
+            prometheus::BuildCounter()
+                .Name("tasks_worker_share_refused_calls_total")
+                .Help("Calls refused with RESOURCE_EXHAUSTED because their "
+                      "principal held its share of the worker threads (a "
+                      "quarter) while half of them were in use.")
+                .Register(registry)
+                .Add({})),
         unread_reply_bytes(Single(
             registry, "tasks_unread_reply_bytes",
             "Bytes of replies sent to gRPC that their clients have not read "
@@ -160,6 +168,7 @@ class ServerMetrics::Families {
   Gauge& worker_busy;
   Gauge& worker_queue;
   Counter& worker_rejected;
+  Counter& worker_share_refused;
   Gauge& unread_reply_bytes;
   Counter& unread_reply_refused;
   Counter& unread_reply_dropped;
@@ -282,14 +291,16 @@ storage::StoreObserver& ServerMetrics::store_observer() {
 }
 
 std::shared_ptr<void> ServerMetrics::WatchWorkerPool(const WorkerPool& pool) {
-  return scraped_->Add([this, &pool, reported = int64_t{0}]() mutable {
+  return scraped_->Add([this, &pool, reported = WorkerPool::Stats()]() mutable {
     const WorkerPool::Stats stats = pool.stats();
     families_->worker_threads.Set(stats.threads);
     families_->worker_busy.Set(stats.busy);
     families_->worker_queue.Set(stats.queued);
     families_->worker_rejected.Increment(
-        static_cast<double>(stats.rejected - reported));
-    reported = stats.rejected;
+        static_cast<double>(stats.rejected - reported.rejected));
+    families_->worker_share_refused.Increment(
+        static_cast<double>(stats.over_share - reported.over_share));
+    reported = stats;
   });
 }
 
@@ -349,13 +360,17 @@ MethodMetrics::Clock::time_point MethodMetrics::Started() {
   return Clock::now();
 }
 
-void MethodMetrics::Finished(Clock::time_point started, grpc::StatusCode code) {
-  const std::chrono::duration<double> latency = Clock::now() - started;
+MethodMetrics::Clock::duration MethodMetrics::Answered(
+    Clock::time_point started) {
+  in_flight_.Decrement();
+  return Clock::now() - started;
+}
+
+void MethodMetrics::Count(Clock::duration latency, grpc::StatusCode code) {
   int index = static_cast<int>(code);
   if (index < 0 || index >= kCodes) index = grpc::StatusCode::UNKNOWN;
   handled_[index]->Increment();
-  Latency(index).Observe(latency.count());
-  in_flight_.Decrement();
+  Latency(index).Observe(std::chrono::duration<double>(latency).count());
 }
 
 Histogram& MethodMetrics::Latency(int code) {

@@ -153,6 +153,10 @@ std::string TaskServiceImpl::ShareKey(grpc::ServerContext* context) const {
   return caller.ok() ? (*caller)->name() : "(unauthenticated)";
 }
 
+bool TaskServiceImpl::HasSeveralCallers() const {
+  return tokens_ != nullptr && tokens_->principal_count() > 1;
+}
+
 absl::StatusOr<const Principal*> TaskServiceImpl::Caller(
     grpc::ServerContext* context) const {
   if (tokens_ == nullptr) return &everyone_;

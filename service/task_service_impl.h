@@ -157,10 +157,12 @@ class TaskServiceImpl final : public v1::TaskService::Service {
 
   // Whom a call counts for where each caller gets a share (the worker
   // threads, the waiting places of list and batch slots): its token's
-  // principal; one key for
-  // calls without a valid token (which their handlers refuse). Empty with
-  // authentication off, when callers cannot be told apart.
+  // principal; one key for calls without a valid token (which their
+  // handlers refuse). Empty with authentication off, when callers cannot be
+  // told apart.
   std::string ShareKey(grpc::ServerContext* context) const;
+  // Whether there are callers to share between: several principals.
+  bool HasSeveralCallers() const;
 
  private:
   // Who makes the call: the principal of its bearer token, or

@@ -32,15 +32,15 @@ WorkerPool::Admission WorkerPool::Submit(std::function<void()> work,
     const auto held = held_.find(caller);
     if (2 * in_use >= max_threads_ && held != held_.end() &&
         held->second >= max_share_) {
-      ++rejected_;
+      ++over_share_;
       return kOverShare;
     }
-    ++held_[caller];
   }
   if (!idle_thread_free) {
     threads_.emplace_back([this] { Loop(); });
     ++idle_;  // Counted idle from now, so the next submit does not count it.
   }
+  if (!caller.empty()) ++held_[caller];
   queue_.push_back({std::move(work), std::move(caller)});
   work_ready_.Signal();
   return kRunning;
@@ -53,6 +53,7 @@ WorkerPool::Stats WorkerPool::stats() const {
   stats.busy = std::max(0, stats.threads - idle_);  // 0 once stopped
   stats.queued = static_cast<int>(queue_.size());
   stats.rejected = rejected_;
+  stats.over_share = over_share_;
   return stats;
 }
 

@@ -54,10 +54,11 @@ class WorkerPool {
 
   // What the pool is doing, for metrics.
   struct Stats {
-    int threads = 0;       // started (and kept)
-    int busy = 0;          // running work
-    int queued = 0;        // handed to an idle thread not yet running it
-    int64_t rejected = 0;  // refusals since the pool was made
+    int threads = 0;         // started (and kept)
+    int busy = 0;            // running work
+    int queued = 0;          // handed to an idle thread not yet running it
+    int64_t rejected = 0;    // refusals since the pool was made: all busy
+    int64_t over_share = 0;  // and for their caller's share
   };
   Stats stats() const;
 
@@ -82,6 +83,7 @@ class WorkerPool {
   absl::flat_hash_map<std::string, int> held_ ABSL_GUARDED_BY(mu_);
   int idle_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t over_share_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
 };

@@ -65,15 +65,21 @@ TEST(ServerMetricsTest, StoreAndWorkerPoolFiguresShowInTheScrape) {
   store.OnGroupCommit(5);
   metrics.SetServing(true);
 
-  WorkerPool pool(1);
   absl::Notification release;
-  absl::Notification running;
-  ASSERT_TRUE(pool.TrySubmit([&] {
-    running.Notify();
-    release.WaitForNotification();
-  }));
-  running.WaitForNotification();
-  EXPECT_FALSE(pool.TrySubmit([] {}));  // the one thread is busy
+  absl::Notification running[2];
+  WorkerPool pool(2, /*shares=*/2);  // a share: 1 thread
+  auto blocking = [&](int i) {
+    return [&, i] {
+      running[i].Notify();
+      release.WaitForNotification();
+    };
+  };
+  EXPECT_EQ(pool.Submit(blocking(0), "a"), WorkerPool::kRunning);
+  running[0].WaitForNotification();
+  EXPECT_EQ(pool.Submit([] {}, "a"), WorkerPool::kOverShare);
+  EXPECT_TRUE(pool.TrySubmit(blocking(1)));
+  running[1].WaitForNotification();
+  EXPECT_FALSE(pool.TrySubmit([] {}));  // both threads are busy
   std::shared_ptr<void> watch = metrics.WatchWorkerPool(pool);
   MetricSamples samples = ScrapeOf(metrics);
   release.Notify();
@@ -90,9 +96,10 @@ TEST(ServerMetricsTest, StoreAndWorkerPoolFiguresShowInTheScrape) {
   EXPECT_EQ(samples.Value("tasks_db_group_commit_writes_count"), 2);
   EXPECT_EQ(samples.Value("tasks_db_group_commit_writes_sum"), 6);
   EXPECT_EQ(samples.Value("tasks_health_serving"), 1);
-  EXPECT_EQ(samples.Value("tasks_worker_threads"), 1);
-  EXPECT_EQ(samples.Value("tasks_worker_threads_busy"), 1);
+  EXPECT_EQ(samples.Value("tasks_worker_threads"), 2);
+  EXPECT_EQ(samples.Value("tasks_worker_threads_busy"), 2);
   EXPECT_EQ(samples.Value("tasks_worker_rejected_calls_total"), 1);
+  EXPECT_EQ(samples.Value("tasks_worker_share_refused_calls_total"), 1);
 }
 
 // A code's latency histogram is made at its first answer; threads answering

@@ -104,13 +104,20 @@ class Flood {
 
 class CallerSharesTest : public ReliabilityTest {
  protected:
-  // A server whose tokens name two principals, "greedy" and "polite", each
-  // reaching every project, with `flags`; a stub of its own for each.
-  void StartServerForTwo(std::vector<std::string> flags) {
+  // A server whose tokens name two principals, "greedy" and "polite" (or
+  // only the one, as `the_one`), each reaching every project, with `flags`;
+  // a stub of its own for each token.
+  void StartServerForTwo(std::vector<std::string> flags,
+                         const char* the_one = nullptr) {
     const std::string tokens =
         absl::StrCat(std::getenv("TEST_TMPDIR"), "/share_tokens");
-    std::ofstream(tokens) << kGreedy << " greedy *\n"
-                          << kPolite << " polite *\n";
+    if (the_one != nullptr) {
+      std::ofstream(tokens) << kGreedy << " " << the_one << " *\n"
+                            << kPolite << " " << the_one << " *\n";
+    } else {
+      std::ofstream(tokens) << kGreedy << " greedy *\n"
+                            << kPolite << " polite *\n";
+    }
     flags.push_back(absl::StrCat("--auth_tokens_file=", tokens));
     TaskServerProcess* server = StartServer(ServerOptions(flags));
     ASSERT_NE(server, nullptr);
@@ -228,6 +235,31 @@ TEST_P(CallerSharesTest, ACallerFloodingWritesCannotHaveAnothersRefused) {
   EXPECT_GT(greedy.over_share.load(), 0);
   EXPECT_GT(greedy.ok.load(), 0);
   EXPECT_EQ(greedy.other.load(), 0) << greedy.first_other();
+}
+
+// With one principal (two tokens naming it) there is nobody to share with:
+// its flood takes every worker thread, as without tokens.
+TEST_P(CallerSharesTest, APrincipalAloneIsNotLimitedToAShare) {
+  constexpr int kMaxThreads = 8;
+  ASSERT_NO_FATAL_FAILURE(StartServerForTwo(
+      {absl::StrCat("--max_threads=", kMaxThreads)}, /*the_one=*/"app"));
+  const v1::Task task = CreateTask("the one's", 100);
+  Flood flood(32, [&] {
+    v1::UpdateTaskRequest update;
+    update.mutable_task()->set_id(task.id());
+    update.mutable_task()->set_description("updated");
+    update.mutable_update_mask()->add_paths("description");
+    v1::Task updated;
+    return CallAs(*greedy_, kGreedy, &Stub::UpdateTask, update, &updated);
+  });
+  absl::SleepFor(absl::Seconds(1));
+  flood.Stop();
+  ReportFigure(absl::StrFormat(
+      "32 concurrent updates of one task by the only principal, "
+      "--max_threads=%d: %s (first other: %s)",
+      kMaxThreads, flood.Summary(), flood.first_other()));
+  EXPECT_GT(flood.ok.load(), 0);
+  EXPECT_EQ(flood.over_share.load(), 0);
 }
 
 INSTANTIATE_RELIABILITY_TEST_SUITE(CallerSharesTest);

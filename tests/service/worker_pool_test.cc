@@ -22,9 +22,9 @@ TEST(WorkerPoolTest, RunsSubmittedWork) {
 }
 
 TEST(WorkerPoolTest, WorkBeyondBusyThreadsIsRefusedUntilOneIsFree) {
-  WorkerPool pool(2);
-  absl::Notification release;
+  absl::Notification release;  // outlives the pool, whose threads wait on it
   std::atomic<int> running{0};
+  WorkerPool pool(2);
   auto blocking = [&] {
     ++running;
     release.WaitForNotification();
@@ -82,11 +82,12 @@ std::function<void()> Blocking(absl::Notification& release) {
 }
 
 TEST(WorkerPoolTest, ACallerPastItsShareIsRefusedOnceHalfTheThreadsAreInUse) {
-  WorkerPool pool(8, /*shares=*/4);  // a share: 2 threads
+  // Before the pool: its threads wait on it until the pool is gone.
   absl::Notification release;
+  WorkerPool pool(8, /*shares=*/4);  // a share: 2 threads
   // Alone, a caller takes half of the threads whatever its share.
   for (int i = 0; i < 4; ++i) {
-    ASSERT_EQ(pool.Submit(Blocking(release), "greedy"), WorkerPool::kRunning)
+    EXPECT_EQ(pool.Submit(Blocking(release), "greedy"), WorkerPool::kRunning)
         << i;
   }
   EXPECT_EQ(pool.Submit(Blocking(release), "greedy"), WorkerPool::kOverShare);
@@ -99,18 +100,19 @@ TEST(WorkerPoolTest, ACallerPastItsShareIsRefusedOnceHalfTheThreadsAreInUse) {
   // Every thread in use: anyone is refused.
   EXPECT_EQ(pool.Submit(Blocking(release), "d"), WorkerPool::kAllBusy);
   EXPECT_EQ(pool.Submit(Blocking(release), ""), WorkerPool::kAllBusy);
-  EXPECT_EQ(pool.stats().rejected, 4);
+  EXPECT_EQ(pool.stats().rejected, 2);
+  EXPECT_EQ(pool.stats().over_share, 2);
   release.Notify();
 }
 
 TEST(WorkerPoolTest, ACallersShareComesBackAsItsWorkReturns) {
-  WorkerPool pool(4, /*shares=*/4);  // a share: 1 thread
   absl::Notification release_first;
   absl::Notification release_rest;
-  ASSERT_EQ(pool.Submit(Blocking(release_rest), "b"), WorkerPool::kRunning);
-  ASSERT_EQ(pool.Submit(Blocking(release_rest), "b"), WorkerPool::kRunning);
-  ASSERT_EQ(pool.Submit(Blocking(release_first), "a"), WorkerPool::kRunning);
-  ASSERT_EQ(pool.Submit(Blocking(release_rest), "a"), WorkerPool::kOverShare);
+  WorkerPool pool(4, /*shares=*/4);  // a share: 1 thread
+  EXPECT_EQ(pool.Submit(Blocking(release_rest), "b"), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release_rest), "b"), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release_first), "a"), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release_rest), "a"), WorkerPool::kOverShare);
   release_first.Notify();
   // Once its work has returned (on the worker's own time), "a" holds none.
   WorkerPool::Admission again = WorkerPool::kOverShare;
