@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -141,21 +142,47 @@ class CallerSharesTest : public ReliabilityTest {
     return task;
   }
 
-  // The polite caller's `calls` calls, 20 ms apart, while the greedy one
-  // floods: how many were OK, and the first failure's message.
-  static int PoliteOk(int calls, const std::function<grpc::Status()>& call,
-                      std::string* first_failure) {
-    int ok = 0;
-    for (int i = 0; i < calls; ++i) {
-      const grpc::Status status = call();
+  // A call updating `task`'s description with `token`.
+  static std::function<grpc::Status()> UpdateAs(Stub& stub, const char* token,
+                                                const v1::Task& task) {
+    return [&stub, token, id = task.id()] {
+      v1::UpdateTaskRequest update;
+      update.mutable_task()->set_id(id);
+      update.mutable_task()->set_description(
+          absl::StrCat("updated at ", absl::ToUnixNanos(absl::Now())));
+      update.mutable_update_mask()->add_paths("description");
+      v1::Task updated;
+      return CallAs(stub, token, &Stub::UpdateTask, update, &updated);
+    };
+  }
+
+  // The greedy caller keeps `greedy_calls` of `greedy_call` in flight,
+  // refused past its share, while the polite one makes 40 of `polite_call`,
+  // 20 ms apart: every one of those is served.
+  void ExpectPoliteServedBeside(
+      int greedy_calls, std::function<grpc::Status()> greedy_call,
+      const std::function<grpc::Status()>& polite_call,
+      const std::string& what) {
+    Flood greedy(greedy_calls, std::move(greedy_call));
+    absl::SleepFor(absl::Milliseconds(500));  // its places taken
+    int polite_ok = 0;
+    std::string polite_failure;
+    for (int i = 0; i < 40; ++i) {
+      const grpc::Status status = polite_call();
       if (status.ok()) {
-        ++ok;
-      } else if (first_failure->empty()) {
-        *first_failure = status.error_message();
+        ++polite_ok;
+      } else if (polite_failure.empty()) {
+        polite_failure = status.error_message();
       }
       absl::SleepFor(absl::Milliseconds(20));
     }
-    return ok;
+    greedy.Stop();
+    ReportFigure(absl::StrFormat("%s: greedy %s; polite %d of 40 OK", what,
+                                 greedy.Summary(), polite_ok));
+    EXPECT_EQ(polite_ok, 40) << polite_failure;
+    EXPECT_GT(greedy.over_share.load(), 0);
+    EXPECT_GT(greedy.ok.load(), 0);
+    EXPECT_EQ(greedy.other.load(), 0) << greedy.first_other();
   }
 
   std::unique_ptr<Stub> greedy_;
@@ -180,21 +207,11 @@ TEST_P(CallerSharesTest, ACallerFloodingListsCannotHaveAnothersRefused) {
     };
   };
 
-  Flood greedy(kGreedyCalls, list_as(*greedy_, kGreedy));
-  absl::SleepFor(absl::Milliseconds(500));  // the places taken
-  std::string polite_failure;
-  const int polite_ok =
-      PoliteOk(40, list_as(*polite_, kPolite), &polite_failure);
-  greedy.Stop();
-
-  ReportFigure(absl::StrFormat(
-      "%d concurrent lists of one caller, --max_concurrent_lists=1: greedy "
-      "%s; polite %d of 40 OK",
-      kGreedyCalls, greedy.Summary(), polite_ok));
-  EXPECT_EQ(polite_ok, 40) << polite_failure;
-  EXPECT_GT(greedy.over_share.load(), 0);
-  EXPECT_GT(greedy.ok.load(), 0);
-  EXPECT_EQ(greedy.other.load(), 0) << greedy.first_other();
+  ExpectPoliteServedBeside(kGreedyCalls, list_as(*greedy_, kGreedy),
+                           list_as(*polite_, kPolite),
+                           absl::StrCat(kGreedyCalls,
+                                        " concurrent lists of one caller, "
+                                        "--max_concurrent_lists=1"));
 }
 
 // Writes hold a worker thread until their commit, and concurrent updates of
@@ -208,33 +225,13 @@ TEST_P(CallerSharesTest, ACallerFloodingWritesCannotHaveAnothersRefused) {
       StartServerForTwo({absl::StrCat("--max_threads=", kMaxThreads)}));
   const v1::Task greedy_task = CreateTask("greedy's", 100);
   const v1::Task polite_task = CreateTask("polite's", 100);
-  auto update_as = [](Stub& stub, const char* token, const v1::Task& task) {
-    return [&stub, token, id = task.id()] {
-      v1::UpdateTaskRequest update;
-      update.mutable_task()->set_id(id);
-      update.mutable_task()->set_description(
-          absl::StrCat("updated at ", absl::ToUnixNanos(absl::Now())));
-      update.mutable_update_mask()->add_paths("description");
-      v1::Task updated;
-      return CallAs(stub, token, &Stub::UpdateTask, update, &updated);
-    };
-  };
-
-  Flood greedy(kGreedyCalls, update_as(*greedy_, kGreedy, greedy_task));
-  absl::SleepFor(absl::Milliseconds(500));  // the threads taken
-  std::string polite_failure;
-  const int polite_ok =
-      PoliteOk(40, update_as(*polite_, kPolite, polite_task), &polite_failure);
-  greedy.Stop();
-
-  ReportFigure(absl::StrFormat(
-      "%d concurrent updates of one task by one caller, --max_threads=%d: "
-      "greedy %s; polite %d of 40 OK",
-      kGreedyCalls, kMaxThreads, greedy.Summary(), polite_ok));
-  EXPECT_EQ(polite_ok, 40) << polite_failure;
-  EXPECT_GT(greedy.over_share.load(), 0);
-  EXPECT_GT(greedy.ok.load(), 0);
-  EXPECT_EQ(greedy.other.load(), 0) << greedy.first_other();
+  ExpectPoliteServedBeside(
+      kGreedyCalls, UpdateAs(*greedy_, kGreedy, greedy_task),
+      UpdateAs(*polite_, kPolite, polite_task),
+      absl::StrCat(kGreedyCalls,
+                   " concurrent updates of one task by one caller, "
+                   "--max_threads=",
+                   kMaxThreads));
 }
 
 // With one principal (two tokens naming it) there is nobody to share with:
@@ -244,14 +241,7 @@ TEST_P(CallerSharesTest, APrincipalAloneIsNotLimitedToAShare) {
   ASSERT_NO_FATAL_FAILURE(StartServerForTwo(
       {absl::StrCat("--max_threads=", kMaxThreads)}, /*the_one=*/"app"));
   const v1::Task task = CreateTask("the one's", 100);
-  Flood flood(32, [&] {
-    v1::UpdateTaskRequest update;
-    update.mutable_task()->set_id(task.id());
-    update.mutable_task()->set_description("updated");
-    update.mutable_update_mask()->add_paths("description");
-    v1::Task updated;
-    return CallAs(*greedy_, kGreedy, &Stub::UpdateTask, update, &updated);
-  });
+  Flood flood(32, UpdateAs(*greedy_, kGreedy, task));
   absl::SleepFor(absl::Seconds(1));
   flood.Stop();
   ReportFigure(absl::StrFormat(
