@@ -73,6 +73,8 @@ struct FrontState {
   std::unique_ptr<TaskWatchers> watchers;  // null without a feed
   std::shared_ptr<void> workers_watched;   // by `metrics`, while this lives
   std::shared_ptr<void> replies_watched;   // likewise
+  std::shared_ptr<void> lists_watched;     // likewise
+  std::shared_ptr<void> batches_watched;   // likewise
 
   // Calls handed to the store to answer on its own thread (see
   // TaskStore::TryGetTaskAsync): counted so that Stop waits for them, and
@@ -394,6 +396,8 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
   if (metrics != nullptr) {
     workers_watched = metrics->WatchWorkerPool(workers);
     replies_watched = metrics->WatchReplyBacklog(unread_replies);
+    lists_watched = metrics->WatchSlots("list", lists);
+    batches_watched = metrics->WatchSlots("batch", batches);
   }
 }
 

@@ -48,6 +48,7 @@ ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(
   }
   if (waiting_ >= max_waiters_ ||
       weight > max_waiting_weight_ - waiting_weight_) {
+    ++refused_;
     return Outcome::kRefused;
   }
   const std::string caller = key();
@@ -56,6 +57,7 @@ ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(
     if (share.waiters >= max_share_.waiters ||
         weight > max_share_.weight - share.weight) {
       if (share.waiters == 0) shares_.erase(caller);
+      ++over_share_;
       return Outcome::kOverShare;
     }
     ++share.waiters;
@@ -72,9 +74,20 @@ ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(
     found->second.weight -= weight;
     if (--found->second.waiters == 0) shares_.erase(found);
   }
-  if (!freed) return Outcome::kRefused;
+  if (!freed) {
+    ++refused_;
+    return Outcome::kRefused;
+  }
   ++in_use_;
   return Outcome::kHeld;
+}
+
+ConcurrencyLimit::Stats ConcurrencyLimit::stats() const {
+  absl::MutexLock lock(&mu_);
+  return {.in_use = in_use_,
+          .waiting = waiting_,
+          .refused = refused_,
+          .over_share = over_share_};
 }
 
 void ConcurrencyLimit::Release() {

@@ -75,6 +75,18 @@ class ConcurrencyLimit {
   // Waiting for a slot right now.
   int waiting() const;
 
+  // What the limit has done, for metrics.
+  struct Stats {
+    int in_use = 0;
+    int waiting = 0;
+    // Calls refused since the limit was made: every place to wait (or
+    // their weight) taken, or no slot by their deadline...
+    int64_t refused = 0;
+    // ... and for their caller's share.
+    int64_t over_share = 0;
+  };
+  Stats stats() const;
+
  private:
   // What the waiters of one key hold.
   struct Share {
@@ -94,6 +106,8 @@ class ConcurrencyLimit {
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t waiting_weight_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t refused_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t over_share_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, Share> shares_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -99,6 +99,23 @@ class ServerMetrics::Families {
                       "quarter) while half of them were in use.")
                 .Register(registry)
                 .Add({})),
+        slots_in_use(prometheus::BuildGauge()
+                         .Name("tasks_slots_in_use")
+                         .Help("List or batch calls running in the store, by "
+                               "slot (--max_concurrent_lists of each).")
+                         .Register(registry)),
+        slot_waiters(prometheus::BuildGauge()
+                         .Name("tasks_slot_waiters")
+                         .Help("List or batch calls waiting for a slot.")
+                         .Register(registry)),
+        slot_refused(prometheus::BuildCounter()
+                         .Name("tasks_slot_refused_calls_total")
+                         .Help("List or batch calls refused with "
+                               "RESOURCE_EXHAUSTED, by slot and reason: busy "
+                               "(every place to wait taken, or no slot by "
+                               "their deadline), share (their principal's "
+                               "share of the places taken).")
+                         .Register(registry)),
         unread_reply_bytes(Single(
             registry, "tasks_unread_reply_bytes",
             "Bytes of replies sent to gRPC that their clients have not read "
@@ -169,6 +186,9 @@ class ServerMetrics::Families {
   Gauge& worker_queue;
   Counter& worker_rejected;
   Counter& worker_share_refused;
+  Family<Gauge>& slots_in_use;
+  Family<Gauge>& slot_waiters;
+  Family<Counter>& slot_refused;
   Gauge& unread_reply_bytes;
   Counter& unread_reply_refused;
   Counter& unread_reply_dropped;
@@ -316,6 +336,26 @@ std::shared_ptr<void> ServerMetrics::WatchReplyBacklog(
         static_cast<double>(stats.dropped - reported.dropped));
     reported = stats;
   });
+}
+
+std::shared_ptr<void> ServerMetrics::WatchSlots(std::string slot,
+                                                const ConcurrencyLimit& limit) {
+  return scraped_->Add(
+      [&limit, in_use = &families_->slots_in_use.Add({{"slot", slot}}),
+       waiters = &families_->slot_waiters.Add({{"slot", slot}}),
+       busy =
+           &families_->slot_refused.Add({{"slot", slot}, {"reason", "busy"}}),
+       share =
+           &families_->slot_refused.Add({{"slot", slot}, {"reason", "share"}}),
+       reported = ConcurrencyLimit::Stats()]() mutable {
+        const ConcurrencyLimit::Stats stats = limit.stats();
+        in_use->Set(stats.in_use);
+        waiters->Set(stats.waiting);
+        busy->Increment(static_cast<double>(stats.refused - reported.refused));
+        share->Increment(
+            static_cast<double>(stats.over_share - reported.over_share));
+        reported = stats;
+      });
 }
 
 void ServerMetrics::SetServing(bool serving) {

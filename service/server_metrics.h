@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "service/concurrency_limit.h"
 #include "service/method_metrics.h"
 #include "service/reply_backlog.h"
 #include "service/worker_pool.h"
@@ -69,6 +70,11 @@ class ServerMetrics {
 
   // Likewise for `backlog`'s unread replies.
   std::shared_ptr<void> WatchReplyBacklog(const ReplyBacklog& backlog);
+
+  // Likewise for the slots of `limit`, labelled slot=`slot` ("list",
+  // "batch").
+  std::shared_ptr<void> WatchSlots(std::string slot,
+                                   const ConcurrencyLimit& limit);
 
   // Whether the health service reports SERVING.
   void SetServing(bool serving);

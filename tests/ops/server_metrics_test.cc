@@ -5,13 +5,16 @@
 
 #include <chrono>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "service/concurrency_limit.h"
 #include "service/worker_pool.h"
 #include "tests/testing/metrics_scrape.h"
 
@@ -100,6 +103,44 @@ TEST(ServerMetricsTest, StoreAndWorkerPoolFiguresShowInTheScrape) {
   EXPECT_EQ(samples.Value("tasks_worker_threads_busy"), 2);
   EXPECT_EQ(samples.Value("tasks_worker_rejected_calls_total"), 1);
   EXPECT_EQ(samples.Value("tasks_worker_share_refused_calls_total"), 1);
+}
+
+TEST(ServerMetricsTest, SlotFiguresShowInTheScrapeBySlotAndReason) {
+  ServerMetrics metrics;
+  // One slot, two places to wait, a caller's share of them: one.
+  ConcurrencyLimit lists(1, 2, INT64_MAX, /*shares=*/2);
+  std::shared_ptr<void> watch = metrics.WatchSlots("list", lists);
+  auto held =
+      std::make_unique<ConcurrencyLimit::Slot>(lists, absl::InfiniteFuture());
+  ASSERT_TRUE(held->held());
+  // No slot by its deadline: refused busy.
+  EXPECT_FALSE(ConcurrencyLimit::Slot(lists, absl::Now()).held());
+  std::thread waiter([&] {
+    ConcurrencyLimit::Slot slot(lists, absl::Now() + absl::Seconds(30), 1,
+                                [] { return std::string("a"); });
+    EXPECT_TRUE(slot.held());
+  });
+  for (absl::Time give_up = absl::Now() + absl::Seconds(10);
+       lists.waiting() == 0 && absl::Now() < give_up;) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  // Its caller already waits in its one place: refused for its share.
+  ConcurrencyLimit::Slot over(lists, absl::Now() + absl::Seconds(30), 1,
+                              [] { return std::string("a"); });
+  EXPECT_TRUE(over.over_share());
+  const MetricSamples samples = ScrapeOf(metrics);
+  held.reset();
+  waiter.join();
+
+  const MetricSamples::Labels list = {{"slot", "list"}};
+  EXPECT_EQ(samples.Value("tasks_slots_in_use", list), 1);
+  EXPECT_EQ(samples.Value("tasks_slot_waiters", list), 1);
+  EXPECT_EQ(samples.Value("tasks_slot_refused_calls_total",
+                          {{"slot", "list"}, {"reason", "busy"}}),
+            1);
+  EXPECT_EQ(samples.Value("tasks_slot_refused_calls_total",
+                          {{"slot", "list"}, {"reason", "share"}}),
+            1);
 }
 
 // A code's latency histogram is made at its first answer; threads answering
