@@ -180,6 +180,13 @@ TEST_F(MetricsTest, CountsEachCallByMethodAndCodeWhileCallsRun) {
       after.Value("grpc_server_handled_total", MethodCode("CreateTask", "OK")),
       1);
   EXPECT_TRUE(after.Has("tasks_worker_rejected_calls_total"));
+  EXPECT_TRUE(after.Has("tasks_worker_share_refused_calls_total"));
+  for (const char* slot : {"list", "batch"}) {
+    EXPECT_EQ(after.Value("tasks_slots_in_use", {{"slot", slot}}), 0) << slot;
+    EXPECT_TRUE(after.Has("tasks_slot_refused_calls_total",
+                          {{"slot", slot}, {"reason", "share"}}))
+        << slot;
+  }
   // At 0 from the start, so that an alert on its rate works at once.
   EXPECT_TRUE(after.Has("tasks_log_lines_dropped_total"));
   EXPECT_EQ(after.Value("tasks_log_lines_dropped_total"), 0);
