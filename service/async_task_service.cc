@@ -283,10 +283,8 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
     const bool list = access_ == Access::kScan;
     ConcurrencyLimit::Slot slot(
         list ? state_.lists : state_.batches, deadline,
-        WaitingWeight(call.request()), [&] {
-          return state_.shares > 1 ? state_.service.ShareKey(&call.context())
-                                   : std::string();
-        });
+        WaitingWeight(call.request()),
+        [&] { return state_.service.ShareKey(&call.context()); });
     if (!slot.held()) {
       const char* kind = list ? "list" : "batch";
       return call.Finish(

@@ -10,6 +10,7 @@ ConcurrencyLimit::ConcurrencyLimit(int limit, int max_waiters,
     : limit_(limit),
       max_waiters_(max_waiters),
       max_waiting_weight_(max_waiting_weight),
+      shared_(shares > 1),
       max_share_{.waiters = std::max(1, max_waiters / shares),
                  .weight = max_waiting_weight / shares} {}
 
@@ -51,7 +52,8 @@ ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(
     ++refused_;
     return Outcome::kRefused;
   }
-  const std::string caller = key();
+  // With one share there is nothing to bound per caller: none is asked for.
+  const std::string caller = shared_ ? key() : std::string();
   if (!caller.empty()) {
     Share& share = shares_[caller];
     if (share.waiters >= max_share_.waiters ||

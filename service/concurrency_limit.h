@@ -101,6 +101,7 @@ class ConcurrencyLimit {
   const int limit_;
   const int max_waiters_;
   const int64_t max_waiting_weight_;
+  const bool shared_;  // shares > 1
   const Share max_share_;
   mutable absl::Mutex mu_;
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
