@@ -1,7 +1,6 @@
 #include "service/auth.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <utility>
@@ -14,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/error_reason.h"
+#include "common/sha256.h"
 #include "service/read_file.h"
 
 namespace tasks::service {
@@ -103,25 +103,10 @@ absl::Status Principal::CheckAllProjects(absl::string_view what) const {
       ": that needs access to every project (* in the tokens file)"));
 }
 
-TokenTable::Digest TokenTable::DigestOf(absl::string_view token) {
-  Digest digest{};
-  unsigned int size = 0;
-  // SHA-256 cannot fail on valid arguments; a zero digest would only ever
-  // match another failure, and the comparison still runs in full.
-  EVP_Digest(token.data(), token.size(), digest.data(), &size, EVP_sha256(),
-             nullptr);
-  return digest;
-}
-
 bool TokensEqual(absl::string_view a, absl::string_view b) {
-  unsigned char da[EVP_MAX_MD_SIZE];
-  unsigned char db[EVP_MAX_MD_SIZE];
-  unsigned int size_a = 0;
-  unsigned int size_b = 0;
-  const bool hashed =
-      EVP_Digest(a.data(), a.size(), da, &size_a, EVP_sha256(), nullptr) == 1 &&
-      EVP_Digest(b.data(), b.size(), db, &size_b, EVP_sha256(), nullptr) == 1;
-  return hashed && size_a == size_b && CRYPTO_memcmp(da, db, size_a) == 0;
+  const Sha256Bytes da = Sha256Digest(a);
+  const Sha256Bytes db = Sha256Digest(b);
+  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
 }
 
 int TokenTable::principal_count() const {
@@ -164,7 +149,7 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text) {
                        "\" may only have letters, digits and . _ @ -"));
     }
     std::string name(fields[1]);
-    Entry entry{DigestOf(token), Principal::Unrestricted(name)};
+    Entry entry{Sha256Digest(token), Principal::Unrestricted(name)};
     if (fields[2] != "*") {
       absl::StatusOr<std::vector<int64_t>> ids = ParseProjectIds(fields[2]);
       if (!ids.ok()) return LineError(line_number, ids.status().message());
@@ -194,7 +179,7 @@ absl::StatusOr<TokenTable> TokenTable::Load(const std::string& path) {
 }
 
 const Principal* TokenTable::Find(absl::string_view token) const {
-  const Digest digest = DigestOf(token);
+  const Sha256Bytes digest = Sha256Digest(token);
   const Principal* found = nullptr;
   for (const Entry& entry : entries_) {
     // No early exit: every entry is compared whatever matched before.

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/sha256.h"
 
 namespace tasks::service {
 
@@ -101,13 +102,10 @@ class TokenTable {
   int principal_count() const;
 
  private:
-  using Digest = std::array<unsigned char, 32>;
   struct Entry {
-    Digest digest;
+    Sha256Bytes digest;
     Principal principal;
   };
-
-  static Digest DigestOf(absl::string_view token);
 
   std::vector<Entry> entries_;
 };

@@ -11,6 +11,7 @@
 
 #include "absl/strings/escaping.h"
 #include "common/error_reason.h"
+#include "common/sha256.h"
 
 namespace tasks::storage {
 namespace {
@@ -21,24 +22,13 @@ constexpr size_t kMacSize = 32;     // HMAC-SHA256
 // version, digest, id, number, text length.
 constexpr size_t kFixedSize = 1 + kDigestSize + 8 + 8 + 4;
 
-// Fetched once: OpenSSL 3's SHA256() looks the algorithm up on every call.
-const EVP_MD* Sha256() {
-  static const EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return kSha256;
-}
-
 // OpenSSL failed where only a missing algorithm or no memory can make it
 // fail: nothing else would work either.
 [[noreturn]] void CryptoFailed() { std::abort(); }
 
 std::string ScopeDigest(absl::string_view scope) {
-  unsigned char hash[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (Sha256() == nullptr || EVP_Digest(scope.data(), scope.size(), hash,
-                                        &length, Sha256(), nullptr) != 1) {
-    CryptoFailed();
-  }
-  return std::string(reinterpret_cast<const char*>(hash), kDigestSize);
+  const Sha256Bytes hash = Sha256Digest(scope);
+  return std::string(reinterpret_cast<const char*>(hash.data()), kDigestSize);
 }
 
 EVP_MAC_CTX* KeyedHmacSha256(absl::string_view secret) {
