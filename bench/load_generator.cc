@@ -61,11 +61,11 @@ RunStats DriveCalls(const std::shared_ptr<grpc::Channel>& channel,
   const auto deadline = absl::ToChronoNanoseconds(options.call_deadline);
 
   auto start_call = [&](CallSlot& slot) {
-    slot.context = std::make_unique<grpc::ClientContext>();
+    slot.context = NewCallContext(options.bearer_token);
     slot.started = Clock::now();
     slot.context->set_deadline(std::chrono::system_clock::now() + deadline);
-    slot.reader = stub.PrepareUnaryCall(slot.context.get(), path,
-                                        requests.Next(), &cq);
+    slot.reader =
+        stub.PrepareUnaryCall(slot.context.get(), path, requests.Next(), &cq);
     slot.reader->StartCall();
     slot.reader->Finish(&slot.response, &slot.status, &slot);
   };
@@ -131,16 +131,28 @@ absl::Status WaitForServer(const std::shared_ptr<grpc::Channel>& channel,
     void* tag;
     bool ok;
     cq.Next(&tag, &ok);
-    if (last.ok() && ByteBufferText(response) == serving) return absl::OkStatus();
+    if (last.ok() && ByteBufferText(response) == serving)
+      return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(50));
   }
-  return absl::UnavailableError(absl::StrCat(
-      "server did not report SERVING to a health check: ",
-      last.ok() ? "NOT_SERVING" : last.error_message()));
+  return absl::UnavailableError(
+      absl::StrCat("server did not report SERVING to a health check: ",
+                   last.ok() ? "NOT_SERVING" : last.error_message()));
+}
+
+std::unique_ptr<grpc::ClientContext> NewCallContext(
+    const std::string& bearer_token) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!bearer_token.empty()) {
+    context->AddMetadata("authorization",
+                         absl::StrCat("Bearer ", bearer_token));
+  }
+  return context;
 }
 
 absl::StatusOr<Workload> PrepareWorkload(
-    const std::shared_ptr<grpc::Channel>& channel, int task_count) {
+    const std::shared_ptr<grpc::Channel>& channel, int task_count,
+    const std::string& bearer_token) {
   constexpr int kBatch = 1000;
   auto stub = v1::TaskService::NewStub(channel);
   Workload workload;
@@ -149,9 +161,8 @@ absl::StatusOr<Workload> PrepareWorkload(
   v1::CreateProjectRequest create_project;
   create_project.mutable_project()->set_name(workload.tag);
   v1::Project project;
-  grpc::ClientContext project_context;
-  grpc::Status status =
-      stub->CreateProject(&project_context, create_project, &project);
+  grpc::Status status = stub->CreateProject(NewCallContext(bearer_token).get(),
+                                            create_project, &project);
   if (!status.ok()) return ToAbslStatus(status);
   workload.project_id = project.id();
 
@@ -162,8 +173,8 @@ absl::StatusOr<Workload> PrepareWorkload(
           DraftTask(workload.project_id, SeedTitle(workload.tag, i));
     }
     v1::BatchCreateTasksResponse created;
-    grpc::ClientContext context;
-    status = stub->BatchCreateTasks(&context, batch, &created);
+    status = stub->BatchCreateTasks(NewCallContext(bearer_token).get(), batch,
+                                    &created);
     if (!status.ok()) return ToAbslStatus(status);
     for (const v1::Task& task : created.tasks()) {
       workload.task_ids.push_back(task.id());
@@ -182,8 +193,8 @@ Workload SyntheticWorkload(int task_count) {
 
 RunStats RunLoad(const std::shared_ptr<grpc::Channel>& channel,
                  const Workload& workload, const LoadOptions& options) {
-  const int threads = std::max(1, std::min(options.client_threads,
-                                           options.concurrency));
+  const int threads =
+      std::max(1, std::min(options.client_threads, options.concurrency));
   const Clock::time_point warm_end =
       Clock::now() + absl::ToChronoNanoseconds(options.warmup);
   const Clock::time_point measure_end =
@@ -195,21 +206,22 @@ RunStats RunLoad(const std::shared_ptr<grpc::Channel>& channel,
     const int slots = options.concurrency / threads +
                       (t < options.concurrency % threads ? 1 : 0);
     workers.emplace_back([&, t, slots] {
-      per_thread[t] =
-          DriveCalls(channel, workload, options,
-                     CreateTitlePrefix(workload.tag, t), slots, warm_end,
-                     measure_end);
+      per_thread[t] = DriveCalls(channel, workload, options,
+                                 CreateTitlePrefix(workload.tag, t), slots,
+                                 warm_end, measure_end);
     });
   }
   // CPU clocks read at the window's edges (while calls are in flight).
   std::this_thread::sleep_until(warm_end);
   const absl::Duration client_start = ProcessCpuTime();
-  const absl::Duration server_start =
-      options.server_cpu_clock ? options.server_cpu_clock() : absl::ZeroDuration();
+  const absl::Duration server_start = options.server_cpu_clock
+                                          ? options.server_cpu_clock()
+                                          : absl::ZeroDuration();
   std::this_thread::sleep_until(measure_end);
   const absl::Duration client_end = ProcessCpuTime();
-  const absl::Duration server_end =
-      options.server_cpu_clock ? options.server_cpu_clock() : absl::ZeroDuration();
+  const absl::Duration server_end = options.server_cpu_clock
+                                        ? options.server_cpu_clock()
+                                        : absl::ZeroDuration();
   for (std::thread& worker : workers) worker.join();
 
   RunStats total;

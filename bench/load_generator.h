@@ -11,6 +11,7 @@
 #include "bench/run_stats.h"
 #include "bench/workload.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
 
 namespace tasks::bench {
 
@@ -29,6 +30,9 @@ struct LoadOptions {
   absl::Duration duration = absl::Seconds(5);
   // Deadline of each call.
   absl::Duration call_deadline = absl::Seconds(10);
+  // Sent as `authorization: Bearer <token>` on every call when not empty: a
+  // server with --auth_tokens_file authenticates each call.
+  std::string bearer_token;
   // When set, read at the start and the end of the measurement window: the
   // CPU time the server has used so far (RunStats::server_cpu is the
   // difference).
@@ -43,12 +47,18 @@ std::shared_ptr<grpc::Channel> MakeBenchChannel(const std::string& target);
 absl::Status WaitForServer(const std::shared_ptr<grpc::Channel>& channel,
                            absl::Duration timeout);
 
+// A context for one call, carrying `bearer_token` when it is not empty.
+std::unique_ptr<grpc::ClientContext> NewCallContext(
+    const std::string& bearer_token);
+
 // Creates a project and `task_count` tasks in it through `channel`
 // (CreateProject, then BatchCreateTasks 1,000 at a time): the rows GetTask,
 // ListTasks and UpdateTask runs read and write, and the project CreateTask
 // runs add to. Fails with the first call's error.
+// `bearer_token` as in LoadOptions.
 absl::StatusOr<Workload> PrepareWorkload(
-    const std::shared_ptr<grpc::Channel>& channel, int task_count);
+    const std::shared_ptr<grpc::Channel>& channel, int task_count,
+    const std::string& bearer_token);
 
 // Task ids 1..task_count in project 1 without calling anything, for servers
 // that keep no state (the no-op baseline).

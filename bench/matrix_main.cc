@@ -581,7 +581,8 @@ absl::Status Prepare(const Plan& plan, BenchEnvironment& env, Setup& setup,
       if (auto idle = server->process->Memory(); idle.ok()) memory.idle = *idle;
       results.memory.push_back(memory);
       absl::StatusOr<Workload> workload =
-          PrepareWorkload(server->channel, absl::GetFlag(FLAGS_setup_tasks));
+          PrepareWorkload(server->channel, absl::GetFlag(FLAGS_setup_tasks),
+                          /*bearer_token=*/"");
       if (!workload.ok()) return workload.status();
       setup.workloads[{backend, version}] = *std::move(workload);
       setup.task_servers[{backend, version}] = *std::move(server);
