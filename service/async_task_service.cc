@@ -109,8 +109,8 @@ struct FrontState {
 namespace {
 
 // The most of the places to wait for a list or batch slot (and of the
-// batches' bytes), and of the busy worker threads, one caller takes: a
-// quarter.
+// batches' bytes) one caller takes: a quarter. (The worker threads are
+// shared by what is still free: WorkerPool.)
 constexpr int kShares = 4;
 
 int SharesFor(const TaskServiceImpl& service) {
@@ -347,8 +347,8 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
                        ChangeFeed* feed, TaskWatchers::Options watch_options,
                        ReplyBacklog::Limits unread_reply_limits)
     : service(service),
-      // A quarter per caller while half of them are in use.
-      workers(max_workers, SharesFor(service)),
+      // Shared per caller once half of them are in use.
+      workers(max_workers, /*per_caller=*/SharesFor(service) > 1),
       // Lists waiting for a slot hold workers: at most half of them, so that
       // writes always find some; a quarter of those per caller.
       lists(max_lists, std::max(1, max_workers / 2), INT64_MAX,

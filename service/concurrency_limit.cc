@@ -56,7 +56,10 @@ ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(
   const std::string caller = shared_ ? key() : std::string();
   if (!caller.empty()) {
     Share& share = shares_[caller];
+    // Half of the places still free, too: however many callers take their
+    // share, the last places stay for callers waiting for none.
     if (share.waiters >= max_share_.waiters ||
+        2 * share.waiters >= max_waiters_ - waiting_ ||
         weight > max_share_.weight - share.weight) {
       if (share.waiters == 0) shares_.erase(caller);
       ++over_share_;

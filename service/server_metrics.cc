@@ -95,8 +95,9 @@ class ServerMetrics::Families {
             prometheus::BuildCounter()
                 .Name("tasks_worker_share_refused_calls_total")
                 .Help("Calls refused with RESOURCE_EXHAUSTED because their "
-                      "principal held its share of the worker threads (a "
-                      "quarter) while half of them were in use.")
+                      "principal held its share of the worker threads (half "
+                      "as many as were still free) while half of them were "
+                      "in use.")
                 .Register(registry)
                 .Add({})),
         slots_in_use(prometheus::BuildGauge()

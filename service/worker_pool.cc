@@ -5,10 +5,8 @@
 
 namespace tasks::service {
 
-WorkerPool::WorkerPool(int max_threads, int shares)
-    : max_threads_(max_threads),
-      max_share_(shares > 1 ? std::max(1, max_threads / shares) : max_threads) {
-}
+WorkerPool::WorkerPool(int max_threads, bool per_caller)
+    : max_threads_(max_threads), per_caller_(per_caller) {}
 
 WorkerPool::~WorkerPool() { Stop(); }
 
@@ -18,6 +16,7 @@ bool WorkerPool::TrySubmit(std::function<void()> work) {
 
 WorkerPool::Admission WorkerPool::Submit(std::function<void()> work,
                                          std::string caller) {
+  if (!per_caller_) caller.clear();
   absl::MutexLock lock(&mu_);
   if (stopping_) return kAllBusy;
   // Every queued item already has an idle thread on its way to it.
@@ -29,9 +28,10 @@ WorkerPool::Admission WorkerPool::Submit(std::function<void()> work,
   }
   if (!caller.empty()) {
     const int in_use = static_cast<int>(threads_.size()) - idle_ + queued;
+    const int free = max_threads_ - in_use;
     const auto held = held_.find(caller);
     if (2 * in_use >= max_threads_ && held != held_.end() &&
-        held->second >= max_share_) {
+        2 * held->second >= free) {
       ++over_share_;
       return kOverShare;
     }

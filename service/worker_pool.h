@@ -20,15 +20,16 @@ namespace tasks::service {
 // kept once started. Work never queues behind busy threads: TrySubmit refuses
 // it when every thread is busy, so that an overloaded server answers at once
 // (RESOURCE_EXHAUSTED) instead of letting a backlog grow without bound.
-// With `shares`, work is submitted for a caller (a key), and while at least
-// half of the threads are in use a caller whose work already takes a
-// `shares`th of them is refused: one caller sending more than the others
-// cannot take every thread and have theirs refused, and alone it still has
-// half of them.
+// With `per_caller`, work is submitted for a caller (a key), and once half of
+// the threads are in use a caller whose work already takes half as many
+// threads as are still free is refused: a caller alone still has half of
+// them, and however many callers send more than the others, the last threads
+// stay for callers holding none (one flooding caller stops at half of them,
+// four at two thirds).
 // Thread-safe.
 //
 // Example:
-//   WorkerPool pool(64, /*shares=*/4);
+//   WorkerPool pool(64, /*per_caller=*/true);
 //   if (pool.Submit([] { Work(); }, caller) != WorkerPool::kRunning) {
 //     RefuseTheCall();
 //   }
@@ -36,7 +37,7 @@ namespace tasks::service {
 //   pool.Stop();  // Waits for Work() to return.
 class WorkerPool {
  public:
-  explicit WorkerPool(int max_threads, int shares = 1);
+  explicit WorkerPool(int max_threads, bool per_caller = false);
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
   ~WorkerPool();  // Stop().
@@ -75,7 +76,7 @@ class WorkerPool {
   void Loop();
 
   const int max_threads_;
-  const int max_share_;
+  const bool per_caller_;
   mutable absl::Mutex mu_;
   absl::CondVar work_ready_;
   std::deque<Work> queue_ ABSL_GUARDED_BY(mu_);

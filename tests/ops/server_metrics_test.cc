@@ -70,7 +70,7 @@ TEST(ServerMetricsTest, StoreAndWorkerPoolFiguresShowInTheScrape) {
 
   absl::Notification release;
   absl::Notification running[2];
-  WorkerPool pool(2, /*shares=*/2);  // a share: 1 thread
+  WorkerPool pool(2, /*per_caller=*/true);
   auto blocking = [&](int i) {
     return [&, i] {
       running[i].Notify();

@@ -67,8 +67,9 @@ class Flood {
   std::string Summary() const {
     return absl::StrFormat(
         "%d OK, %d refused over its share, %d for its unread replies, %d "
-        "other",
-        ok.load(), over_share.load(), unread.load(), other.load());
+        "with every worker busy, %d other",
+        ok.load(), over_share.load(), unread.load(), all_busy.load(),
+        other.load());
   }
   std::string first_other() const {
     absl::MutexLock lock(&mu_);
@@ -78,6 +79,7 @@ class Flood {
   std::atomic<int> ok{0};
   std::atomic<int> over_share{0};
   std::atomic<int> unread{0};
+  std::atomic<int> all_busy{0};
   std::atomic<int> other{0};
 
  private:
@@ -90,6 +92,11 @@ class Flood {
       absl::SleepFor(absl::Milliseconds(50));
     } else if (absl::StrContains(status.error_message(), "not yet read")) {
       ++unread;
+      absl::SleepFor(absl::Milliseconds(50));
+    } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+               absl::StrContains(status.error_message(),
+                                 "every worker thread")) {
+      ++all_busy;
       absl::SleepFor(absl::Milliseconds(50));
     } else if (++other == 1) {
       absl::MutexLock lock(&mu_);
@@ -106,10 +113,12 @@ class Flood {
 class CallerSharesTest : public ReliabilityTest {
  protected:
   // A server whose tokens name two principals, "greedy" and "polite" (or
-  // only the one, as `the_one`), each reaching every project, with `flags`;
-  // a stub of its own for each token.
+  // only the one, as `the_one`), each reaching every project, and the
+  // principals of `more_tokens` ("<token> <name> *" lines), with `flags`; a
+  // stub of its own for each of the two tokens.
   void StartServerForTwo(std::vector<std::string> flags,
-                         const char* the_one = nullptr) {
+                         const char* the_one = nullptr,
+                         const std::string& more_tokens = "") {
     const std::string tokens =
         absl::StrCat(std::getenv("TEST_TMPDIR"), "/share_tokens");
     if (the_one != nullptr) {
@@ -117,11 +126,13 @@ class CallerSharesTest : public ReliabilityTest {
                             << kPolite << " " << the_one << " *\n";
     } else {
       std::ofstream(tokens) << kGreedy << " greedy *\n"
-                            << kPolite << " polite *\n";
+                            << kPolite << " polite *\n"
+                            << more_tokens;
     }
     flags.push_back(absl::StrCat("--auth_tokens_file=", tokens));
     TaskServerProcess* server = StartServer(ServerOptions(flags));
     ASSERT_NE(server, nullptr);
+    server_ = server;
     greedy_ = v1::TaskService::NewStub(server->NewChannel());
     polite_ = v1::TaskService::NewStub(server->NewChannel());
     v1::CreateProjectRequest request;
@@ -163,8 +174,20 @@ class CallerSharesTest : public ReliabilityTest {
       int greedy_calls, std::function<grpc::Status()> greedy_call,
       const std::function<grpc::Status()>& polite_call,
       const std::string& what) {
-    Flood greedy(greedy_calls, std::move(greedy_call));
-    absl::SleepFor(absl::Milliseconds(500));  // its places taken
+    ExpectPoliteServedBesideAll(greedy_calls, {std::move(greedy_call)},
+                                polite_call, what);
+  }
+
+  // The same with a greedy caller for each of `greedy_each`.
+  void ExpectPoliteServedBesideAll(
+      int greedy_calls, std::vector<std::function<grpc::Status()>> greedy_each,
+      const std::function<grpc::Status()>& polite_call,
+      const std::string& what) {
+    std::vector<std::unique_ptr<Flood>> greedy;
+    for (std::function<grpc::Status()>& call : greedy_each) {
+      greedy.push_back(std::make_unique<Flood>(greedy_calls, std::move(call)));
+    }
+    absl::SleepFor(absl::Milliseconds(500));  // their places taken
     int polite_ok = 0;
     std::string polite_failure;
     for (int i = 0; i < 40; ++i) {
@@ -176,13 +199,22 @@ class CallerSharesTest : public ReliabilityTest {
       }
       absl::SleepFor(absl::Milliseconds(20));
     }
-    greedy.Stop();
+    std::string summaries;
+    for (const std::unique_ptr<Flood>& flood : greedy) {
+      flood->Stop();
+      absl::StrAppend(&summaries, summaries.empty() ? "" : "; ",
+                      flood->Summary());
+    }
     ReportFigure(absl::StrFormat("%s: greedy %s; polite %d of 40 OK", what,
-                                 greedy.Summary(), polite_ok));
+                                 summaries, polite_ok));
     EXPECT_EQ(polite_ok, 40) << polite_failure;
-    EXPECT_GT(greedy.over_share.load(), 0);
-    EXPECT_GT(greedy.ok.load(), 0);
-    EXPECT_EQ(greedy.other.load(), 0) << greedy.first_other();
+    int over_share = 0;
+    for (const std::unique_ptr<Flood>& flood : greedy) {
+      over_share += flood->over_share.load();
+      EXPECT_GT(flood->ok.load(), 0);
+      EXPECT_EQ(flood->other.load(), 0) << flood->first_other();
+    }
+    EXPECT_GT(over_share, 0);
   }
 
   std::unique_ptr<Stub> greedy_;
@@ -232,6 +264,39 @@ TEST_P(CallerSharesTest, ACallerFloodingWritesCannotHaveAnothersRefused) {
                    " concurrent updates of one task by one caller, "
                    "--max_threads=",
                    kMaxThreads));
+}
+
+// Four callers flooding writes, each within a quarter of the threads, would
+// take every one between them: each is also held to half of the threads
+// still free, so that the last stay for a caller holding none. (Sixteen
+// threads: a thread is busy until its call returns, a little after its reply
+// was sent, so that a polite caller's previous call may still hold one.)
+TEST_P(CallerSharesTest, FourCallersFloodingWritesCannotHaveAFifthsRefused) {
+  constexpr int kMaxThreads = 16;
+  constexpr int kCallsEach = 12;
+  constexpr const char* kMoreGreedy[] = {"share-greedy-token-1111",
+                                         "share-greedy-token-2222",
+                                         "share-greedy-token-3333"};
+  std::string more_tokens;
+  for (int i = 0; i < 3; ++i) {
+    absl::StrAppend(&more_tokens, kMoreGreedy[i], " greedy-", i + 1, " *\n");
+  }
+  ASSERT_NO_FATAL_FAILURE(StartServerForTwo(
+      {absl::StrCat("--max_threads=", kMaxThreads)}, nullptr, more_tokens));
+  // Each greedy caller updates a task of its own, on a channel of its own.
+  std::vector<std::unique_ptr<Stub>> stubs;
+  std::vector<std::function<grpc::Status()>> greedy;
+  greedy.push_back(UpdateAs(*greedy_, kGreedy, CreateTask("greedy's", 100)));
+  for (const char* token : kMoreGreedy) {
+    stubs.push_back(v1::TaskService::NewStub(server_->NewChannel()));
+    greedy.push_back(UpdateAs(*stubs.back(), token, CreateTask(token, 100)));
+  }
+  const v1::Task polite_task = CreateTask("polite's", 100);
+  ExpectPoliteServedBesideAll(
+      kCallsEach, std::move(greedy), UpdateAs(*polite_, kPolite, polite_task),
+      absl::StrCat(
+          "4 callers with ", kCallsEach,
+          " concurrent updates of a task each, --max_threads=", kMaxThreads));
 }
 
 // With one principal (two tokens naming it) there is nobody to share with:

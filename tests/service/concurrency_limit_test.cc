@@ -178,6 +178,32 @@ TEST(ConcurrencyLimitTest, ACallerAtItsShareOfWaitersIsRefusedOthersWait) {
   EXPECT_EQ(limit.waiting(), 0);
 }
 
+// Four callers each within its quarter could take every place; each is
+// also held to half of the places still free, so the last stay for others.
+TEST(ConcurrencyLimitTest, ManyCallersLeaveTheLastPlacesToCallersWaitingNone) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/8, INT64_MAX, /*shares=*/4);
+  std::atomic<bool> held[8] = {};
+  std::vector<std::thread> waiters;
+  {
+    ConcurrencyLimit::Slot first(limit, absl::Now());
+    int next = 0;
+    for (const char* key : {"a", "a", "b", "b", "c", "c", "d"}) {
+      waiters.push_back(WaitInBackground(limit, 1, held[next++], key));
+    }
+    ASSERT_EQ(limit.waiting(), 7);
+    // d's second is within its quarter (2 of 8) but not within half of the
+    // one place still free.
+    ConcurrencyLimit::Slot second =
+        KeyedSlot(limit, absl::Now() + absl::Seconds(30), 1, "d");
+    EXPECT_TRUE(second.over_share());
+    // A caller waiting for none takes that place.
+    waiters.push_back(WaitInBackground(limit, 1, held[next], "e"));
+    EXPECT_EQ(limit.waiting(), 8);
+  }
+  for (std::thread& waiter : waiters) waiter.join();
+  for (const std::atomic<bool>& each : held) EXPECT_TRUE(each);
+}
+
 TEST(ConcurrencyLimitTest, ACallersWaitingWeightIsBoundByItsShare) {
   ConcurrencyLimit limit(1, /*max_waiters=*/10, /*max_waiting_weight=*/100,
                          /*shares=*/4);

@@ -84,7 +84,7 @@ std::function<void()> Blocking(absl::Notification& release) {
 TEST(WorkerPoolTest, ACallerPastItsShareIsRefusedOnceHalfTheThreadsAreInUse) {
   // Before the pool: its threads wait on it until the pool is gone.
   absl::Notification release;
-  WorkerPool pool(8, /*shares=*/4);  // a share: 2 threads
+  WorkerPool pool(8, /*per_caller=*/true);
   // Alone, a caller takes half of the threads whatever its share.
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(pool.Submit(Blocking(release), "greedy"), WorkerPool::kRunning)
@@ -105,10 +105,32 @@ TEST(WorkerPoolTest, ACallerPastItsShareIsRefusedOnceHalfTheThreadsAreInUse) {
   release.Notify();
 }
 
+// Four callers flooding it, each within a quarter of the threads, would
+// take every one; each is held to half of what is still free instead.
+TEST(WorkerPoolTest, ManyCallersLeaveTheLastThreadsToCallersHoldingNone) {
+  absl::Notification release;
+  WorkerPool pool(8, /*per_caller=*/true);
+  for (const char* caller : {"a", "b", "c", "d"}) {
+    EXPECT_EQ(pool.Submit(Blocking(release), caller), WorkerPool::kRunning)
+        << caller;
+  }
+  // Half in use: a second each while it is under half of the free threads.
+  EXPECT_EQ(pool.Submit(Blocking(release), "a"), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release), "b"), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release), "c"), WorkerPool::kOverShare);
+  EXPECT_EQ(pool.Submit(Blocking(release), "d"), WorkerPool::kOverShare);
+  EXPECT_EQ(pool.Submit(Blocking(release), "a"), WorkerPool::kOverShare);
+  // The last two go to callers holding none.
+  EXPECT_EQ(pool.Submit(Blocking(release), "e"), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release), "f"), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release), "g"), WorkerPool::kAllBusy);
+  release.Notify();
+}
+
 TEST(WorkerPoolTest, ACallersShareComesBackAsItsWorkReturns) {
   absl::Notification release_first;
   absl::Notification release_rest;
-  WorkerPool pool(4, /*shares=*/4);  // a share: 1 thread
+  WorkerPool pool(4, /*per_caller=*/true);
   EXPECT_EQ(pool.Submit(Blocking(release_rest), "b"), WorkerPool::kRunning);
   EXPECT_EQ(pool.Submit(Blocking(release_rest), "b"), WorkerPool::kRunning);
   EXPECT_EQ(pool.Submit(Blocking(release_first), "a"), WorkerPool::kRunning);
