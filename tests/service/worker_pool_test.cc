@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <functional>
+#include <initializer_list>
+#include <utility>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -81,25 +83,44 @@ std::function<void()> Blocking(absl::Notification& release) {
   return [&release] { release.WaitForNotification(); };
 }
 
+constexpr WorkerPool::Admission kRunning = WorkerPool::kRunning;
+constexpr WorkerPool::Admission kAllBusy = WorkerPool::kAllBusy;
+constexpr WorkerPool::Admission kOverShare = WorkerPool::kOverShare;
+
+// Submits work blocked on `release` for each caller in turn: each must be
+// admitted (or refused) as its step says.
+void ExpectAdmissions(
+    WorkerPool& pool, absl::Notification& release,
+    std::initializer_list<std::pair<const char*, WorkerPool::Admission>>
+        steps) {
+  int step = 0;
+  for (const auto& [caller, admission] : steps) {
+    EXPECT_EQ(pool.Submit(Blocking(release), caller), admission)
+        << "step " << step << ", caller \"" << caller << "\"";
+    ++step;
+  }
+}
+
 TEST(WorkerPoolTest, ACallerPastItsShareIsRefusedOnceHalfTheThreadsAreInUse) {
   // Before the pool: its threads wait on it until the pool is gone.
   absl::Notification release;
   WorkerPool pool(8, /*per_caller=*/true);
-  // Alone, a caller takes half of the threads whatever its share.
-  for (int i = 0; i < 4; ++i) {
-    EXPECT_EQ(pool.Submit(Blocking(release), "greedy"), WorkerPool::kRunning)
-        << i;
-  }
-  EXPECT_EQ(pool.Submit(Blocking(release), "greedy"), WorkerPool::kOverShare);
-  // Others still get their share of the rest.
-  EXPECT_EQ(pool.Submit(Blocking(release), "b"), WorkerPool::kRunning);
-  EXPECT_EQ(pool.Submit(Blocking(release), "b"), WorkerPool::kRunning);
-  EXPECT_EQ(pool.Submit(Blocking(release), "b"), WorkerPool::kOverShare);
-  EXPECT_EQ(pool.Submit(Blocking(release), "c"), WorkerPool::kRunning);
-  EXPECT_EQ(pool.Submit(Blocking(release), ""), WorkerPool::kRunning);
-  // Every thread in use: anyone is refused.
-  EXPECT_EQ(pool.Submit(Blocking(release), "d"), WorkerPool::kAllBusy);
-  EXPECT_EQ(pool.Submit(Blocking(release), ""), WorkerPool::kAllBusy);
+  ExpectAdmissions(pool, release,
+                   {// Alone, a caller takes half of the threads.
+                    {"greedy", kRunning},
+                    {"greedy", kRunning},
+                    {"greedy", kRunning},
+                    {"greedy", kRunning},
+                    {"greedy", kOverShare},
+                    // Others still get their share of the rest.
+                    {"b", kRunning},
+                    {"b", kRunning},
+                    {"b", kOverShare},
+                    {"c", kRunning},
+                    {"", kRunning},
+                    // Every thread in use: anyone is refused.
+                    {"d", kAllBusy},
+                    {"", kAllBusy}});
   EXPECT_EQ(pool.stats().rejected, 2);
   EXPECT_EQ(pool.stats().over_share, 2);
   release.Notify();
@@ -110,20 +131,22 @@ TEST(WorkerPoolTest, ACallerPastItsShareIsRefusedOnceHalfTheThreadsAreInUse) {
 TEST(WorkerPoolTest, ManyCallersLeaveTheLastThreadsToCallersHoldingNone) {
   absl::Notification release;
   WorkerPool pool(8, /*per_caller=*/true);
-  for (const char* caller : {"a", "b", "c", "d"}) {
-    EXPECT_EQ(pool.Submit(Blocking(release), caller), WorkerPool::kRunning)
-        << caller;
-  }
-  // Half in use: a second each while it is under half of the free threads.
-  EXPECT_EQ(pool.Submit(Blocking(release), "a"), WorkerPool::kRunning);
-  EXPECT_EQ(pool.Submit(Blocking(release), "b"), WorkerPool::kRunning);
-  EXPECT_EQ(pool.Submit(Blocking(release), "c"), WorkerPool::kOverShare);
-  EXPECT_EQ(pool.Submit(Blocking(release), "d"), WorkerPool::kOverShare);
-  EXPECT_EQ(pool.Submit(Blocking(release), "a"), WorkerPool::kOverShare);
-  // The last two go to callers holding none.
-  EXPECT_EQ(pool.Submit(Blocking(release), "e"), WorkerPool::kRunning);
-  EXPECT_EQ(pool.Submit(Blocking(release), "f"), WorkerPool::kRunning);
-  EXPECT_EQ(pool.Submit(Blocking(release), "g"), WorkerPool::kAllBusy);
+  ExpectAdmissions(pool, release,
+                   {{"a", kRunning},
+                    {"b", kRunning},
+                    {"c", kRunning},
+                    {"d", kRunning},
+                    // Half in use: a second each while it is under half of
+                    // the free threads.
+                    {"a", kRunning},
+                    {"b", kRunning},
+                    {"c", kOverShare},
+                    {"d", kOverShare},
+                    {"a", kOverShare},
+                    // The last two go to callers holding none.
+                    {"e", kRunning},
+                    {"f", kRunning},
+                    {"g", kAllBusy}});
   release.Notify();
 }
 
