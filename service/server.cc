@@ -120,8 +120,8 @@ std::shared_ptr<grpc::ServerCredentials> PortCredentials(
   }
   std::shared_ptr<grpc::ServerCredentials> credentials =
       config.credentials ? config.credentials : PlaintextServerCredentials();
-  credentials->SetAuthMetadataProcessor(
-      std::make_shared<TokenAuthProcessor>(config.auth_tokens));
+  credentials->SetAuthMetadataProcessor(std::make_shared<TokenAuthProcessor>(
+      config.auth_tokens, config.metrics.get()));
   return credentials;
 }
 

@@ -158,6 +158,15 @@ class ServerMetrics::Families {
                        "0.")),
         watchers_open(Single(registry, "tasks_watchers_open",
                              "WatchTasks streams open.")),
+        unauthenticated_refused(
+            prometheus::BuildCounter()
+                .Name("tasks_unauthenticated_refused_calls_total")
+                .Help("TaskService calls refused with UNAUTHENTICATED as "
+                      "their headers arrived (no bearer token, or an unknown "
+                      "one), before their message was read; no handler ran, "
+                      "so they are not in grpc_server_handled_total.")
+                .Register(registry)
+                .Add({})),
         log_lines_dropped(
             prometheus::BuildCounter()
                 .Name("tasks_log_lines_dropped_total")
@@ -200,6 +209,7 @@ class ServerMetrics::Families {
   Histogram& group_writes;
   Gauge& serving;
   Gauge& watchers_open;
+  Counter& unauthenticated_refused;
   Counter& log_lines_dropped;
 
  private:
@@ -365,6 +375,10 @@ void ServerMetrics::SetServing(bool serving) {
 
 void ServerMetrics::SetOpenWatchers(int open) {
   families_->watchers_open.Set(open);
+}
+
+void ServerMetrics::CountUnauthenticatedRefusal() {
+  families_->unauthenticated_refused.Increment();
 }
 
 std::string ServerMetrics::Scrape() {

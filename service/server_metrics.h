@@ -38,6 +38,7 @@ namespace tasks::service {
 //   tasks_db_pool_in_use_connections, tasks_db_pool_wait_seconds
 //   tasks_db_group_commit_writes
 //   tasks_health_serving, tasks_watchers_open,
+//   tasks_unauthenticated_refused_calls_total,
 //   tasks_build_info{version,api,grpc_version,protobuf_version}
 // Labels never hold ids, tokens or principals. Calls are recorded through
 // pre-resolved MethodMetrics; the store reports through store_observer();
@@ -81,6 +82,9 @@ class ServerMetrics {
 
   // WatchTasks streams open now.
   void SetOpenWatchers(int open);
+
+  // A TaskService call refused at the front door (TokenAuthProcessor).
+  void CountUnauthenticatedRefusal();
 
   // Every metric in Prometheus's text exposition format, as /metrics serves
   // it.

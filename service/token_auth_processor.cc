@@ -16,8 +16,9 @@ constexpr absl::string_view kGuardedPrefix = "/tasks.v1.TaskService/";
 
 }  // namespace
 
-TokenAuthProcessor::TokenAuthProcessor(std::shared_ptr<const TokenTable> tokens)
-    : tokens_(std::move(tokens)) {}
+TokenAuthProcessor::TokenAuthProcessor(std::shared_ptr<const TokenTable> tokens,
+                                       ServerMetrics* metrics)
+    : tokens_(std::move(tokens)), metrics_(metrics) {}
 
 grpc::Status TokenAuthProcessor::Process(
     const InputMetadata& auth_metadata, grpc::AuthContext* /*context*/,
@@ -30,6 +31,7 @@ grpc::Status TokenAuthProcessor::Process(
   absl::StatusOr<const Principal*> principal =
       tokens_->Authenticate(auth_metadata);
   if (principal.ok()) return grpc::Status::OK;
+  if (metrics_ != nullptr) metrics_->CountUnauthenticatedRefusal();
   // The path is the client's text; Log() escapes its control characters.
   Log(LogLevel::kInfo,
       absl::StrCat(method,

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "service/auth.h"
+#include "service/server_metrics.h"
 
 namespace tasks::service {
 
@@ -30,10 +31,12 @@ namespace tasks::service {
 //
 // Example:
 //   credentials->SetAuthMetadataProcessor(
-//       std::make_shared<TokenAuthProcessor>(tokens));
+//       std::make_shared<TokenAuthProcessor>(tokens, metrics));
 class TokenAuthProcessor final : public grpc::AuthMetadataProcessor {
  public:
-  explicit TokenAuthProcessor(std::shared_ptr<const TokenTable> tokens);
+  // Counts its refusals in `metrics` unless null (which must outlive it).
+  TokenAuthProcessor(std::shared_ptr<const TokenTable> tokens,
+                     ServerMetrics* metrics);
 
   bool IsBlocking() const override { return false; }
 
@@ -44,6 +47,7 @@ class TokenAuthProcessor final : public grpc::AuthMetadataProcessor {
 
  private:
   const std::shared_ptr<const TokenTable> tokens_;
+  ServerMetrics* const metrics_;
 };
 
 }  // namespace tasks::service

@@ -20,10 +20,12 @@
 #include "service/auth.h"
 #include "service/read_file.h"
 #include "service/server.h"
+#include "service/server_metrics.h"
 #include "service/tls_credentials.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/service/service_test_fixture.h"
 #include "tests/testing/grpc_status_matchers.h"
+#include "tests/testing/metrics_scrape.h"
 #include "tests/testing/stderr_capture.h"
 
 namespace tasks::service {
@@ -44,8 +46,9 @@ std::string TlsFile(absl::string_view name) {
   return absl::StrCat("tests/testdata/tls/", name);
 }
 
-// A TaskServer with token auth on 127.0.0.1, plaintext or TLS.
-ServerConfig ConfigFor(bool tls) {
+// A TaskServer with token auth on 127.0.0.1, plaintext or TLS, counting in
+// `metrics`.
+ServerConfig ConfigFor(bool tls, std::shared_ptr<ServerMetrics> metrics) {
   absl::StatusOr<TokenTable> tokens =
       TokenTable::Parse(absl::StrCat(kToken, " admin *\n"));
   EXPECT_TRUE(tokens.ok()) << tokens.status();
@@ -53,6 +56,7 @@ ServerConfig ConfigFor(bool tls) {
   config.listen_address = "127.0.0.1:0";
   config.auth_tokens = std::make_shared<const TokenTable>(*std::move(tokens));
   config.open_store = InMemorySqliteStore();
+  config.metrics = std::move(metrics);
   if (tls) {
     absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
         LoadServerCredentials(
@@ -119,10 +123,23 @@ class TokenFrontDoorTest
     : public TaskServerTest<::testing::TestWithParam<bool>> {
  protected:
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(StartServer(ConfigFor(tls())));
+    ASSERT_NO_FATAL_FAILURE(StartServer(ConfigFor(tls(), metrics_)));
     UseChannel(ChannelTo(*server_, tls()));
   }
   bool tls() const { return GetParam(); }
+
+  // What tasks_unauthenticated_refused_calls_total says now.
+  double RefusedAtTheDoor() const {
+    absl::StatusOr<testing::MetricSamples> samples =
+        testing::MetricSamples::Parse(metrics_->Scrape());
+    EXPECT_TRUE(samples.ok()) << samples.status();
+    return samples.ok()
+               ? samples->Value("tasks_unauthenticated_refused_calls_total")
+               : -1;
+  }
+
+  const std::shared_ptr<ServerMetrics> metrics_ =
+      std::make_shared<ServerMetrics>();
 };
 
 TEST_P(TokenFrontDoorTest, CallWithoutTokenIsRefusedBeforeItsMessageIsSent) {
@@ -141,6 +158,8 @@ TEST_P(TokenFrontDoorTest, CallWithoutTokenIsRefusedBeforeItsMessageIsSent) {
         << refused.status.error_message();
     EXPECT_LT(refused.elapsed, kWaitForMessage / 2);
   }
+  // Counted, though no handler saw them.
+  EXPECT_EQ(RefusedAtTheDoor(), 2);
 }
 
 TEST_P(TokenFrontDoorTest, CallWithTokenWaitsForItsMessage) {
@@ -149,6 +168,7 @@ TEST_P(TokenFrontDoorTest, CallWithTokenWaitsForItsMessage) {
   const Outcome waited = CallWithoutMessage(*channel_, kCreateTask, kToken);
   EXPECT_EQ(waited.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
       << waited.status.error_message();
+  EXPECT_EQ(RefusedAtTheDoor(), 0);
 }
 
 TEST_P(TokenFrontDoorTest, LargeMessageWithoutTokenIsRefusedUnread) {
