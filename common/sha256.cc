@@ -1,8 +1,11 @@
 #include "common/sha256.h"
 
+#include <openssl/evp.h>
+
 #include <cstdlib>
 
 namespace tasks {
+namespace {
 
 const EVP_MD* Sha256() {
   static const EVP_MD* const kSha256 = [] {
@@ -13,10 +16,11 @@ const EVP_MD* Sha256() {
   return kSha256;
 }
 
+}  // namespace
+
 Sha256Bytes Sha256Digest(absl::string_view bytes) {
   Sha256Bytes digest{};
   unsigned int size = 0;
-  // Only a lack of memory makes a digest of valid arguments fail.
   if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, Sha256(),
                  nullptr) != 1) {
     std::abort();

@@ -67,8 +67,9 @@ struct FrontState {
   ServerMetrics* const metrics;
   std::vector<std::unique_ptr<AwaitedMethod>> methods;
   ChangeFeed* const feed;
-  // What one caller may take of each capacity: a 1/shares (1 with a single
-  // principal, or none: nobody to share with).
+  // Into how many shares the places to wait for a list or batch slot are
+  // cut per caller (1 with a single principal, or none: nobody to share
+  // with); above 1, the worker threads are shared per caller too.
   const int shares;
   std::unique_ptr<TaskWatchers> watchers;  // null without a feed
   std::shared_ptr<void> workers_watched;   // by `metrics`, while this lives
@@ -350,7 +351,8 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
       // Shared per caller once half of them are in use.
       workers(max_workers, /*per_caller=*/SharesFor(service) > 1),
       // Lists waiting for a slot hold workers: at most half of them, so that
-      // writes always find some; a quarter of those per caller.
+      // writes always find some; per caller a quarter of those, and half of
+      // those still free.
       lists(max_lists, std::max(1, max_workers / 2), INT64_MAX,
             SharesFor(service)),
       // And batches a quarter: waiting lists and batches together leave a

@@ -56,11 +56,14 @@ ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(
   const std::string caller = shared_ ? key() : std::string();
   if (!caller.empty()) {
     Share& share = shares_[caller];
-    // Half of the places still free, too: however many callers take their
-    // share, the last places stay for callers waiting for none.
+    // And half of what is still free: however many callers take their
+    // share, the last places and weight stay for callers waiting for none.
+    const int free_places = max_waiters_ - waiting_;
+    const int64_t free_weight = max_waiting_weight_ - waiting_weight_;
     if (share.waiters >= max_share_.waiters ||
-        2 * share.waiters >= max_waiters_ - waiting_ ||
-        weight > max_share_.weight - share.weight) {
+        weight > max_share_.weight - share.weight ||
+        2 * share.waiters >= free_places ||
+        (share.weight > 0 && share.weight >= free_weight / 2)) {
       if (share.waiters == 0) shares_.erase(caller);
       ++over_share_;
       return Outcome::kOverShare;

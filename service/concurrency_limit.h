@@ -18,9 +18,10 @@ namespace tasks::service {
 // deadline, unless `max_waiters` already wait, or the waiters' weights (what
 // each holds while it waits, in any unit) would pass `max_waiting_weight`,
 // or its key's waiters (its caller's) would pass their share (a `shares`th
-// of the places and of the weight, and half of the places still free), when
-// it is refused at once: callers sending more than the others cannot take
-// every place and have theirs refused, however many they are.
+// of the places and of the weight) or already hold half of the places or of
+// the weight still free, when it is refused at once: callers sending more
+// than the others cannot take every place and have theirs refused, however
+// many they are.
 // The server gives list calls one: each may hold a page of the heaviest rows
 // (tens of MB once parsed) and a pooled connection for as long as its scan
 // takes, so their number, not the worker threads', must bound what they take

@@ -28,10 +28,10 @@ WorkerPool::Admission WorkerPool::Submit(std::function<void()> work,
   }
   if (!caller.empty()) {
     const int in_use = static_cast<int>(threads_.size()) - idle_ + queued;
-    const int free = max_threads_ - in_use;
+    const int free_threads = max_threads_ - in_use;
     const auto held = held_.find(caller);
     if (2 * in_use >= max_threads_ && held != held_.end() &&
-        2 * held->second >= free) {
+        2 * held->second >= free_threads) {
       ++over_share_;
       return kOverShare;
     }

@@ -21,11 +21,11 @@ namespace tasks::service {
 // it when every thread is busy, so that an overloaded server answers at once
 // (RESOURCE_EXHAUSTED) instead of letting a backlog grow without bound.
 // With `per_caller`, work is submitted for a caller (a key), and once half of
-// the threads are in use a caller whose work already takes half as many
-// threads as are still free is refused: a caller alone still has half of
-// them, and however many callers send more than the others, the last threads
-// stay for callers holding none (one flooding caller stops at half of them,
-// four at two thirds).
+// the threads are in use a caller whose work already takes at least half as
+// many threads as are still free is refused: a caller alone still has half
+// of them, and however many callers send more than the others, the last
+// threads stay for callers holding none (N callers flooding a large pool
+// stop at about N/(N+2) of it: one at half, four at two thirds).
 // Thread-safe.
 //
 // Example:
@@ -50,7 +50,7 @@ class WorkerPool {
   enum Admission { kRunning, kAllBusy, kOverShare };
   // TrySubmit for `caller`, which may also be refused for its share (see
   // the class comment). An empty caller is nobody's, bound by the total
-  // only.
+  // only, as is every caller without `per_caller`.
   Admission Submit(std::function<void()> work, std::string caller);
 
   // What the pool is doing, for metrics.

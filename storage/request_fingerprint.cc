@@ -1,8 +1,7 @@
 #include "storage/request_fingerprint.h"
 
-#include <openssl/sha.h>
-
 #include "absl/strings/escaping.h"
+#include "common/sha256.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -16,11 +15,9 @@ std::string RequestFingerprint(const v1::Task& draft) {
     coded.SetSerializationDeterministic(true);
     draft.SerializePartialToCodedStream(&coded);
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-         digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  const Sha256Bytes digest = Sha256Digest(bytes);
+  return absl::BytesToHexString(absl::string_view(
+      reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 }  // namespace tasks::storage

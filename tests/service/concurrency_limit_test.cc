@@ -192,9 +192,9 @@ TEST(ConcurrencyLimitTest, ManyCallersLeaveTheLastPlacesToCallersWaitingNone) {
     }
     ASSERT_EQ(limit.waiting(), 7);
     // d's second is within its quarter (2 of 8) but not within half of the
-    // one place still free.
-    ConcurrencyLimit::Slot second =
-        KeyedSlot(limit, absl::Now() + absl::Seconds(30), 1, "d");
+    // one place still free: refused before it would wait (a refusal for its
+    // deadline would not be for its share).
+    ConcurrencyLimit::Slot second = KeyedSlot(limit, absl::Now(), 1, "d");
     EXPECT_TRUE(second.over_share());
     // A caller waiting for none takes that place.
     waiters.push_back(WaitInBackground(limit, 1, held[next], "e"));
@@ -221,6 +221,30 @@ TEST(ConcurrencyLimitTest, ACallersWaitingWeightIsBoundByItsShare) {
   }
   for (std::thread& waiter : waiters) waiter.join();
   EXPECT_TRUE(held[0] && held[1]);
+}
+
+// Likewise for the weight: a caller already waiting with half of what is
+// still free waits for no more, though within its quarter.
+TEST(ConcurrencyLimitTest, ACallersWaitingWeightIsBoundByHalfOfWhatIsFree) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/100, /*max_waiting_weight=*/100,
+                         /*shares=*/4);
+  std::atomic<bool> held[4] = {false, false, false, false};
+  std::vector<std::thread> waiters;
+  {
+    ConcurrencyLimit::Slot first(limit, absl::Now());
+    int next = 0;
+    for (const char* key : {"a", "b", "c"}) {
+      waiters.push_back(WaitInBackground(limit, 20, held[next++], key));
+    }
+    // c waits with 20 of its 25; 40 are free, of which 20 is half.
+    ConcurrencyLimit::Slot more = KeyedSlot(limit, absl::Now(), 1, "c");
+    EXPECT_TRUE(more.over_share());
+    // A caller waiting with nothing still gets its place.
+    waiters.push_back(WaitInBackground(limit, 20, held[next], "d"));
+    EXPECT_EQ(limit.waiting(), 4);
+  }
+  for (std::thread& waiter : waiters) waiter.join();
+  for (const std::atomic<bool>& each : held) EXPECT_TRUE(each);
 }
 
 TEST(ConcurrencyLimitTest, ACallerWhoseWaiterGaveUpHasItsShareBack) {
