@@ -67,10 +67,6 @@ struct FrontState {
   ServerMetrics* const metrics;
   std::vector<std::unique_ptr<AwaitedMethod>> methods;
   ChangeFeed* const feed;
-  // Into how many shares the places to wait for a list or batch slot are
-  // cut per caller (1 with a single principal, or none: nobody to share
-  // with); above 1, the worker threads are shared per caller too.
-  const int shares;
   std::unique_ptr<TaskWatchers> watchers;  // null without a feed
   std::shared_ptr<void> workers_watched;   // by `metrics`, while this lives
   std::shared_ptr<void> replies_watched;   // likewise
@@ -234,11 +230,9 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   }
 
   void OnWorker(Call& call) const {
-    // The caller is looked up (its token again) only when there are others.
-    std::string caller;
-    if (state_.shares > 1) caller = state_.service.ShareKey(&call.context());
-    switch (state_.workers.Submit([this, &call] { Answer(call); },
-                                  std::move(caller))) {
+    switch (state_.workers.Submit(
+        [this, &call] { Answer(call); },
+        [&] { return state_.service.ShareKey(&call.context()); })) {
       case WorkerPool::kRunning:
         return;
       case WorkerPool::kOverShare:
@@ -349,7 +343,7 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
                        ReplyBacklog::Limits unread_reply_limits)
     : service(service),
       // Shared per caller once half of them are in use.
-      workers(max_workers, /*per_caller=*/SharesFor(service) > 1),
+      workers(max_workers, /*per_caller=*/service.HasSeveralCallers()),
       // Lists waiting for a slot hold workers: at most half of them, so that
       // writes always find some; per caller a quarter of those, and half of
       // those still free.
@@ -363,7 +357,6 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
       reads_inline(reads_inline),
       metrics(metrics),
       feed(feed),
-      shares(SharesFor(service)),
       max_async_writes(max_workers) {
   // Each method's name, its AsyncService request and its TaskServiceImpl
   // handler, named once.

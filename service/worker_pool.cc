@@ -11,12 +11,13 @@ WorkerPool::WorkerPool(int max_threads, bool per_caller)
 WorkerPool::~WorkerPool() { Stop(); }
 
 bool WorkerPool::TrySubmit(std::function<void()> work) {
-  return Submit(std::move(work), std::string()) == kRunning;
+  return Submit(std::move(work), [] { return std::string(); }) == kRunning;
 }
 
-WorkerPool::Admission WorkerPool::Submit(std::function<void()> work,
-                                         std::string caller) {
-  if (!per_caller_) caller.clear();
+WorkerPool::Admission WorkerPool::Submit(
+    std::function<void()> work, absl::FunctionRef<std::string()> caller_of) {
+  // Named before the lock is taken: it may check a token.
+  std::string caller = per_caller_ ? caller_of() : std::string();
   absl::MutexLock lock(&mu_);
   if (stopping_) return kAllBusy;
   // Every queued item already has an idle thread on its way to it.

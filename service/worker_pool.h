@@ -10,6 +10,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 
 namespace tasks::service {
@@ -30,7 +31,8 @@ namespace tasks::service {
 //
 // Example:
 //   WorkerPool pool(64, /*per_caller=*/true);
-//   if (pool.Submit([] { Work(); }, caller) != WorkerPool::kRunning) {
+//   if (pool.Submit([] { Work(); }, [&] { return CallerOf(call); }) !=
+//       WorkerPool::kRunning) {
 //     RefuseTheCall();
 //   }
 //   ...
@@ -48,10 +50,12 @@ class WorkerPool {
   bool TrySubmit(std::function<void()> work);
 
   enum Admission { kRunning, kAllBusy, kOverShare };
-  // TrySubmit for `caller`, which may also be refused for its share (see
-  // the class comment). An empty caller is nobody's, bound by the total
-  // only, as is every caller without `per_caller`.
-  Admission Submit(std::function<void()> work, std::string caller);
+  // TrySubmit for the caller `caller()` names, which may also be refused for
+  // its share (see the class comment). `caller` is asked for only with
+  // `per_caller` (naming it may cost a token check); an empty name is
+  // nobody's, bound by the total only.
+  Admission Submit(std::function<void()> work,
+                   absl::FunctionRef<std::string()> caller);
 
   // What the pool is doing, for metrics.
   struct Stats {

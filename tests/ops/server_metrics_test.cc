@@ -77,9 +77,11 @@ TEST(ServerMetricsTest, StoreAndWorkerPoolFiguresShowInTheScrape) {
       release.WaitForNotification();
     };
   };
-  EXPECT_EQ(pool.Submit(blocking(0), "a"), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(blocking(0), [] { return std::string("a"); }),
+            WorkerPool::kRunning);
   running[0].WaitForNotification();
-  EXPECT_EQ(pool.Submit([] {}, "a"), WorkerPool::kOverShare);
+  EXPECT_EQ(pool.Submit([] {}, [] { return std::string("a"); }),
+            WorkerPool::kOverShare);
   EXPECT_TRUE(pool.TrySubmit(blocking(1)));
   running[1].WaitForNotification();
   EXPECT_FALSE(pool.TrySubmit([] {}));  // both threads are busy

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <initializer_list>
+#include <string>
 #include <utility>
 
 #include "absl/synchronization/notification.h"
@@ -83,6 +84,11 @@ std::function<void()> Blocking(absl::Notification& release) {
   return [&release] { release.WaitForNotification(); };
 }
 
+// Names `caller` when the pool asks.
+auto As(std::string caller) {
+  return [caller = std::move(caller)] { return caller; };
+}
+
 constexpr WorkerPool::Admission kRunning = WorkerPool::kRunning;
 constexpr WorkerPool::Admission kAllBusy = WorkerPool::kAllBusy;
 constexpr WorkerPool::Admission kOverShare = WorkerPool::kOverShare;
@@ -95,7 +101,7 @@ void ExpectAdmissions(
         steps) {
   int step = 0;
   for (const auto& [caller, admission] : steps) {
-    EXPECT_EQ(pool.Submit(Blocking(release), caller), admission)
+    EXPECT_EQ(pool.Submit(Blocking(release), As(caller)), admission)
         << "step " << step << ", caller \"" << caller << "\"";
     ++step;
   }
@@ -154,21 +160,40 @@ TEST(WorkerPoolTest, ACallersShareComesBackAsItsWorkReturns) {
   absl::Notification release_first;
   absl::Notification release_rest;
   WorkerPool pool(4, /*per_caller=*/true);
-  EXPECT_EQ(pool.Submit(Blocking(release_rest), "b"), WorkerPool::kRunning);
-  EXPECT_EQ(pool.Submit(Blocking(release_rest), "b"), WorkerPool::kRunning);
-  EXPECT_EQ(pool.Submit(Blocking(release_first), "a"), WorkerPool::kRunning);
-  EXPECT_EQ(pool.Submit(Blocking(release_rest), "a"), WorkerPool::kOverShare);
+  EXPECT_EQ(pool.Submit(Blocking(release_rest), As("b")), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release_rest), As("b")), WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release_first), As("a")),
+            WorkerPool::kRunning);
+  EXPECT_EQ(pool.Submit(Blocking(release_rest), As("a")),
+            WorkerPool::kOverShare);
   release_first.Notify();
   // Once its work has returned (on the worker's own time), "a" holds none.
   WorkerPool::Admission again = WorkerPool::kOverShare;
   for (absl::Time deadline = absl::Now() + absl::Seconds(10);
        again == WorkerPool::kOverShare && absl::Now() < deadline;
        absl::SleepFor(absl::Milliseconds(1))) {
-    again = pool.Submit(Blocking(release_rest), "a");
+    again = pool.Submit(Blocking(release_rest), As("a"));
   }
   EXPECT_EQ(again, WorkerPool::kRunning);
-  EXPECT_EQ(pool.Submit(Blocking(release_rest), "a"), WorkerPool::kOverShare);
+  EXPECT_EQ(pool.Submit(Blocking(release_rest), As("a")),
+            WorkerPool::kOverShare);
   release_rest.Notify();
+}
+
+// Naming a caller may cost a token check: a pool that shares nothing per
+// caller never asks.
+TEST(WorkerPoolTest, ACallerIsAskedForOnlyWhenSharedPerCaller) {
+  for (const bool per_caller : {false, true}) {
+    WorkerPool pool(2, per_caller);
+    int asked = 0;
+    EXPECT_EQ(pool.Submit([] {},
+                          [&] {
+                            ++asked;
+                            return std::string("caller");
+                          }),
+              WorkerPool::kRunning);
+    EXPECT_EQ(asked, per_caller ? 1 : 0) << per_caller;
+  }
 }
 
 }  // namespace
