@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -278,6 +280,74 @@ TEST_F(MetricsTest, WritesWaitingOnTheDatabaseAreInFlightAndExtraOnesRejected) {
       "; after: rejected +", rejected, ", RESOURCE_EXHAUSTED +", exhausted,
       ", OK +", ok, ", grouped writes +", grouped, ", in flight ",
       after.Value("grpc_server_calls_in_flight", Method("CreateProject"))));
+}
+
+// Calls without a known token are refused at the front door, before any
+// handler: counted there, never in grpc_server_handled_total. A tenant
+// limited to one project reaching for another is refused by its handler,
+// and counted as handled.
+TEST_F(MetricsTest, CallsRefusedAtTheTokenDoorHaveACounterOfTheirOwn) {
+  constexpr char kAdmin[] = "metrics-admin-token-0123";
+  constexpr char kTeam[] = "metrics-team-token-01234";
+  const std::string tokens =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/metrics_tokens");
+  std::ofstream(tokens) << kAdmin << " admin *\n" << kTeam << " team 1\n";
+  ASSERT_TRUE(StartWithMetrics({absl::StrCat("--auth_tokens_file=", tokens)}));
+  auto stub = NewStub();
+  // The team's project (1), then another.
+  v1::Project project;
+  for (const char* name : {"Team's", "Another"}) {
+    v1::CreateProjectRequest create;
+    create.mutable_project()->set_name(name);
+    ASSERT_TRUE(CallUnary(*stub, &v1::TaskService::Stub::CreateProject, create,
+                          &project, kCallTimeout, kAdmin)
+                    .ok());
+  }
+  ASSERT_NE(project.id(), 1);
+  const MetricSamples before = Scrape();
+  EXPECT_TRUE(before.Has("tasks_unauthenticated_refused_calls_total"));
+
+  v1::GetProjectRequest get;
+  get.set_id(project.id());
+  const grpc::Status no_token =
+      CallUnary(*stub, &v1::TaskService::Stub::GetProject, get,
+                static_cast<v1::Project*>(nullptr), kCallTimeout);
+  const grpc::Status unknown =
+      CallUnary(*stub, &v1::TaskService::Stub::GetProject, get,
+                static_cast<v1::Project*>(nullptr), kCallTimeout,
+                "metrics-unknown-token-01");
+  const grpc::Status other_project =
+      CallUnary(*stub, &v1::TaskService::Stub::GetProject, get,
+                static_cast<v1::Project*>(nullptr), kCallTimeout, kTeam);
+  EXPECT_EQ(no_token.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(other_project.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << other_project.error_message();
+
+  const MetricSamples after = ScrapeUntil(
+      [&](const MetricSamples& s) {
+        return s.Value("grpc_server_handled_total", Method("GetProject")) >=
+               before.Value("grpc_server_handled_total", Method("GetProject")) +
+                   1;
+      },
+      absl::Seconds(5));
+  const double at_the_door =
+      after.Value("tasks_unauthenticated_refused_calls_total") -
+      before.Value("tasks_unauthenticated_refused_calls_total");
+  const double handled_unauthenticated = after.Value(
+      "grpc_server_handled_total", MethodCode("GetProject", "UNAUTHENTICATED"));
+  const double handled_denied =
+      after.Value("grpc_server_handled_total",
+                  MethodCode("GetProject", "PERMISSION_DENIED")) -
+      before.Value("grpc_server_handled_total",
+                   MethodCode("GetProject", "PERMISSION_DENIED"));
+  EXPECT_EQ(at_the_door, 2);
+  EXPECT_EQ(handled_unauthenticated, 0);
+  EXPECT_EQ(handled_denied, 1);
+  ReportFigure(absl::StrCat("refused at the token door +", at_the_door,
+                            ", handled UNAUTHENTICATED ",
+                            handled_unauthenticated,
+                            ", handled PERMISSION_DENIED +", handled_denied));
 }
 
 }  // namespace
