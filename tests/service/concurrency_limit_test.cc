@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +31,24 @@ std::thread WaitInBackground(ConcurrencyLimit& limit, int64_t weight,
     absl::SleepFor(absl::Milliseconds(1));
   }
   return waiter;
+}
+
+// A waiter of `weight` for each of `keys`, started in order (each waiting
+// before the next starts), each setting its entry of `held`, from `next` on.
+void AddWaiters(ConcurrencyLimit& limit, int64_t weight,
+                std::initializer_list<const char*> keys,
+                std::atomic<bool>* held, int& next,
+                std::vector<std::thread>& waiters) {
+  for (const char* key : keys) {
+    waiters.push_back(WaitInBackground(limit, weight, held[next++], key));
+  }
+}
+
+// Joins `waiters` and expects each of the `count` entries of `held` set.
+void ExpectAllHeld(std::vector<std::thread>& waiters,
+                   const std::atomic<bool>* held, int count) {
+  for (std::thread& waiter : waiters) waiter.join();
+  for (int i = 0; i < count; ++i) EXPECT_TRUE(held[i]) << "waiter " << i;
 }
 
 TEST(ConcurrencyLimitTest, SlotsUpToTheLimitAreHeldAtOnce) {
@@ -162,8 +182,7 @@ TEST(ConcurrencyLimitTest, ACallerAtItsShareOfWaitersIsRefusedOthersWait) {
     waiters.push_back(WaitInBackground(limit, 1, held[3]));
     EXPECT_EQ(limit.waiting(), 4);
   }
-  for (std::thread& waiter : waiters) waiter.join();
-  for (const std::atomic<bool>& each : held) EXPECT_TRUE(each);
+  ExpectAllHeld(waiters, held, std::size(held));
   // Its share is whole again once its waiters are served.
   std::atomic<bool> again[2] = {false, false};
   waiters.clear();
@@ -173,8 +192,7 @@ TEST(ConcurrencyLimitTest, ACallerAtItsShareOfWaitersIsRefusedOthersWait) {
     waiters.push_back(WaitInBackground(limit, 1, again[1], "greedy"));
     EXPECT_EQ(limit.waiting(), 2);
   }
-  for (std::thread& waiter : waiters) waiter.join();
-  EXPECT_TRUE(again[0] && again[1]);
+  ExpectAllHeld(waiters, again, std::size(again));
   EXPECT_EQ(limit.waiting(), 0);
 }
 
@@ -187,9 +205,8 @@ TEST(ConcurrencyLimitTest, ManyCallersLeaveTheLastPlacesToCallersWaitingNone) {
   {
     ConcurrencyLimit::Slot first(limit, absl::Now());
     int next = 0;
-    for (const char* key : {"a", "a", "b", "b", "c", "c", "d"}) {
-      waiters.push_back(WaitInBackground(limit, 1, held[next++], key));
-    }
+    AddWaiters(limit, 1, {"a", "a", "b", "b", "c", "c", "d"}, held, next,
+               waiters);
     ASSERT_EQ(limit.waiting(), 7);
     // d's second is within its quarter (2 of 8) but not within half of the
     // one place still free: refused before it would wait (a refusal for its
@@ -200,8 +217,7 @@ TEST(ConcurrencyLimitTest, ManyCallersLeaveTheLastPlacesToCallersWaitingNone) {
     waiters.push_back(WaitInBackground(limit, 1, held[next], "e"));
     EXPECT_EQ(limit.waiting(), 8);
   }
-  for (std::thread& waiter : waiters) waiter.join();
-  for (const std::atomic<bool>& each : held) EXPECT_TRUE(each);
+  ExpectAllHeld(waiters, held, std::size(held));
 }
 
 TEST(ConcurrencyLimitTest, ACallersWaitingWeightIsBoundByItsShare) {
@@ -219,8 +235,7 @@ TEST(ConcurrencyLimitTest, ACallersWaitingWeightIsBoundByItsShare) {
     waiters.push_back(WaitInBackground(limit, 20, held[1], "other"));
     EXPECT_EQ(limit.waiting(), 2);
   }
-  for (std::thread& waiter : waiters) waiter.join();
-  EXPECT_TRUE(held[0] && held[1]);
+  ExpectAllHeld(waiters, held, std::size(held));
 }
 
 // Likewise for the weight: a caller already waiting with half of what is
@@ -233,9 +248,7 @@ TEST(ConcurrencyLimitTest, ACallersWaitingWeightIsBoundByHalfOfWhatIsFree) {
   {
     ConcurrencyLimit::Slot first(limit, absl::Now());
     int next = 0;
-    for (const char* key : {"a", "b", "c"}) {
-      waiters.push_back(WaitInBackground(limit, 20, held[next++], key));
-    }
+    AddWaiters(limit, 20, {"a", "b", "c"}, held, next, waiters);
     // c waits with 20 of its 25; 40 are free, of which 20 is half.
     ConcurrencyLimit::Slot more = KeyedSlot(limit, absl::Now(), 1, "c");
     EXPECT_TRUE(more.over_share());
@@ -243,8 +256,7 @@ TEST(ConcurrencyLimitTest, ACallersWaitingWeightIsBoundByHalfOfWhatIsFree) {
     waiters.push_back(WaitInBackground(limit, 20, held[next], "d"));
     EXPECT_EQ(limit.waiting(), 4);
   }
-  for (std::thread& waiter : waiters) waiter.join();
-  for (const std::atomic<bool>& each : held) EXPECT_TRUE(each);
+  ExpectAllHeld(waiters, held, std::size(held));
 }
 
 TEST(ConcurrencyLimitTest, ACallerWhoseWaiterGaveUpHasItsShareBack) {
