@@ -126,6 +126,11 @@ absl::StatusOr<std::vector<storage::TaskChange>> ChangeFeed::ReadStored(
   return store_.ReadChanges(after, limit);
 }
 
+int64_t ChangeFeed::read_through() const {
+  absl::MutexLock lock(&mu_);
+  return read_seq_;
+}
+
 int ChangeFeed::ring_size() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(ring_.size());

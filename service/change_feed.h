@@ -156,6 +156,10 @@ class ChangeFeed {
   absl::StatusOr<std::vector<storage::TaskChange>> ReadStored(
       const storage::ChangePosition& after, int limit) const;
 
+  // Every change up to this seq has been read by the feed (0 before its
+  // first read): a position at or below it is one the database gave out.
+  int64_t read_through() const;
+
   // Changes in the ring now.
   int ring_size() const;
 

@@ -245,7 +245,13 @@ class WatchCall final : public CompletionQueueTag {
     interest_ = WatchCursor::VisibleProjects(plan->filter, plan->scope);
     state_.feed.AddWatcher(interest_);
     ReportOpenLocked();
-    if (plan->resume.has_value()) {
+    // A resume point the feed has read through was given out by this
+    // database. One beyond it may be too (another replica's, or changes the
+    // feed has not read yet), or be ahead of the whole change log: it is
+    // checked against the store's present first, since the ring would
+    // otherwise only wait for changes past it.
+    if (plan->resume.has_value() &&
+        plan->resume->seq() <= state_.feed.read_through()) {
       cursor_.emplace(plan->CursorAt(*plan->resume));
       return PumpLocked();
     }
@@ -292,14 +298,19 @@ class WatchCall final : public CompletionQueueTag {
     }
   }
 
-  // The present was looked up for this stream. True when it is to be freed.
+  // The present was looked up for this stream: it starts there, or at its
+  // resume point when that is not ahead of it. True when it is to be freed.
   bool StartAtLocked(const absl::StatusOr<storage::ChangePosition>& present)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_.mu) {
     busy_ = false;
-    if (!present.ok()) {
-      if (!ended_) FinishLocked(ToGrpcStatus(present.status()));
+    absl::Status refused = present.status();
+    if (refused.ok() && plan_->resume.has_value()) {
+      refused = plan_->resume->CheckNotAhead(present->seq());
+    }
+    if (!refused.ok()) {
+      if (!ended_) FinishLocked(ToGrpcStatus(refused));
     } else {
-      cursor_.emplace(plan_->CursorAt(*present));
+      cursor_.emplace(plan_->CursorAt(plan_->resume.value_or(*present)));
       plan_.reset();
       PumpLocked();
     }

@@ -753,11 +753,11 @@ class SociTaskStore final : public TaskStore {
               return NoRowReturned("reading changes");
             }
             // The bounds come with every row, from the read's snapshot.
-            if (after.seq() > read.extra(kChangeLatest).number) {
+            if (absl::Status ahead =
+                    after.CheckNotAhead(read.extra(kChangeLatest).number);
+                !ahead.ok()) {
               read.Finish();
-              return InvalidField("resume_token",
-                                  "is ahead of every change of this database",
-                                  reason::kInvalidResumeToken);
+              return ahead;
             }
             if (after.seq() < read.extra(kChangeHorizon).number) {
               read.Finish();

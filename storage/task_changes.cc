@@ -48,7 +48,9 @@ absl::StatusOr<ChangePosition> ChangePosition::Decode(absl::string_view token) {
     }
     reflected.insert(id);
   }
-  return ChangePosition(seq, std::move(reflected));
+  ChangePosition position(seq, std::move(reflected));
+  if (position.Encode() != token) return Malformed("not a resume token");
+  return position;
 }
 
 std::string ChangePosition::Encode() const {
@@ -57,6 +59,11 @@ std::string ChangePosition::Encode() const {
   std::string text = absl::StrCat(kVersion, ".", seq_);
   if (!ids.empty()) absl::StrAppend(&text, ".", absl::StrJoin(ids, "."));
   return absl::WebSafeBase64Escape(text);
+}
+
+absl::Status ChangePosition::CheckNotAhead(int64_t latest_seq) const {
+  if (seq_ <= latest_seq) return absl::OkStatus();
+  return Malformed("is ahead of every change of this database");
 }
 
 bool ChangePosition::Advance(const TaskChange& change) {

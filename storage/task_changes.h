@@ -66,9 +66,17 @@ class ChangePosition {
       : seq_(seq), reflected_ids_(std::move(reflected_ids)) {}
 
   // INVALID_ARGUMENT (field "resume_token", reason INVALID_RESUME_TOKEN) for
-  // anything Encode() did not make.
+  // anything Encode() did not make, byte for byte: one position has one
+  // token, so an edited one ("c1.05" for "c1.5") is refused, not read.
   static absl::StatusOr<ChangePosition> Decode(absl::string_view token);
   std::string Encode() const;
+
+  // INVALID_ARGUMENT (as Decode) when this position is beyond `latest_seq`,
+  // the largest seq the database gave out: no token of this database can
+  // be (a forged one, or one of a database since recreated or restored from
+  // a backup), and a stream resumed there would skip every change up to it
+  // without a word.
+  absl::Status CheckNotAhead(int64_t latest_seq) const;
 
   // Moves past `change`, which must come after every change advanced over
   // so far (a larger seq). False when the position already reflects it (a

@@ -22,6 +22,7 @@
 #include "service/server_metrics.h"
 #include "service/task_watchers.h"
 #include "storage/soci_task_store.h"
+#include "storage/task_changes.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/service/service_test_fixture.h"
 #include "tests/testing/figure.h"
@@ -320,6 +321,41 @@ TEST_P(WatchTasksTest, MalformedResumeTokenIsInvalidArgument) {
                 GrpcInvalidField("resume_token", reason::kInvalidResumeToken))
         << token;
   }
+}
+
+// A well-formed token beyond every change (forged, or of a database since
+// recreated) would leave the stream waiting for changes past it, skipping
+// every one up to it without a word; it is refused, whether the server's
+// feed is reading (a stream is open) or not.
+TEST_P(WatchTasksTest, TokenAheadOfTheChangeLogIsInvalidArgument) {
+  CreateTask("before");
+  absl::StatusOr<storage::ChangePosition> present =
+      storage::ChangePosition::Decode(ListToken());
+  ASSERT_TRUE(present.ok()) << present.status();
+  const std::string ahead =
+      storage::ChangePosition(present->seq() + 50, {}).Encode();
+  const std::string farthest = storage::ChangePosition(INT64_MAX, {}).Encode();
+  auto expect_refused = [&](const char* when) {
+    for (const std::string& token : {ahead, farthest}) {
+      EventStream stream(stub(), WatchFrom(token));
+      EXPECT_THAT(stream.Status(),
+                  GrpcInvalidField("resume_token", reason::kInvalidResumeToken))
+          << when;
+    }
+  };
+  expect_refused("no stream open");
+  // A stream open and up to date: the feed has read through the present.
+  EventStream open(stub(), WatchFrom(ListToken()));
+  const v1::Task after = CreateTask("after");
+  ASSERT_THAT(Describe(open.Take(1)),
+              ElementsAre(absl::StrCat("CREATED ", after.id())));
+  expect_refused("a stream open");
+  // The present itself is resumed from.
+  EventStream at_present(stub(), WatchFrom(ListToken()));
+  at_present.WaitPositioned();
+  const v1::Task last = CreateTask("last");
+  EXPECT_THAT(Describe(at_present.Take(1)),
+              ElementsAre(absl::StrCat("CREATED ", last.id())));
 }
 
 TEST_P(WatchTasksTest, ListThenWatchFromItsTokenReportsExactlyTheLaterChanges) {

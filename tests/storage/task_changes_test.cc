@@ -72,5 +72,31 @@ TEST(ChangePositionTest, MalformedTokensAreInvalid) {
   }
 }
 
+// One position, one token: a token edited into another spelling of the
+// same numbers is not one the server made.
+TEST(ChangePositionTest, OnlyTheCanonicalSpellingIsAToken) {
+  ASSERT_TRUE(ChangePosition::Decode(absl::WebSafeBase64Escape("c1.5")).ok());
+  ASSERT_TRUE(
+      ChangePosition::Decode(absl::WebSafeBase64Escape("c1.5.3.9")).ok());
+  for (const char* text : {"c1.05", "c1.+5", "c1.5 ", " c1.5", "c1.5.9.3",
+                           "c1.5.3.3", "c1.5.03", "c1.5."}) {
+    SCOPED_TRACE(text);
+    EXPECT_THAT(ChangePosition::Decode(absl::WebSafeBase64Escape(text)),
+                ReasonIs(reason::kInvalidResumeToken));
+  }
+  // Base64 with the padding Encode() leaves out.
+  EXPECT_THAT(ChangePosition::Decode(absl::WebSafeBase64Escape("c1.5") + "=="),
+              ReasonIs(reason::kInvalidResumeToken));
+}
+
+TEST(ChangePositionTest, APositionBeyondTheLatestSeqIsAheadOfTheLog) {
+  EXPECT_TRUE(ChangePosition(7, {}).CheckNotAhead(7).ok());
+  EXPECT_TRUE(ChangePosition(7, {12}).CheckNotAhead(9).ok());
+  const absl::Status ahead = ChangePosition(8, {}).CheckNotAhead(7);
+  EXPECT_THAT(ahead, AllOf(StatusIs(absl::StatusCode::kInvalidArgument),
+                           ReasonIs(reason::kInvalidResumeToken)));
+  EXPECT_EQ(ErrorField(ahead), "resume_token");
+}
+
 }  // namespace
 }  // namespace tasks::storage
