@@ -99,7 +99,7 @@ absl::Status Principal::CheckProject(int64_t project_id) const {
 absl::Status Principal::CheckAllProjects(absl::string_view what) const {
   if (all_projects_) return absl::OkStatus();
   return PermissionDenied(absl::StrCat(
-      "principal \"", name_, "\" may not use ", what,
+      "principal \"", name_, "\" may not ", what,
       ": that needs access to every project (* in the tokens file)"));
 }
 

@@ -40,8 +40,8 @@ class Principal {
   absl::Status CheckProject(int64_t project_id) const;
 
   // OK when the principal may use every project; otherwise PERMISSION_DENIED
-  // with reason PERMISSION_DENIED saying that `what` ("creating projects")
-  // needs it.
+  // with reason PERMISSION_DENIED saying that the principal may not `what`
+  // ("create projects"), which needs it.
   absl::Status CheckAllProjects(absl::string_view what) const;
 
  private:

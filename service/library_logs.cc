@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "service/logging.h"
@@ -40,7 +41,11 @@ void LogProtobufLine(google::protobuf::LogLevel severity, const char* file,
                      int line, const std::string& message) {
   LogLevel level = LogLevel::kError;
   if (severity == google::protobuf::LOGLEVEL_INFO) level = LogLevel::kInfo;
-  if (severity == google::protobuf::LOGLEVEL_WARNING) {
+  // Protobuf's complaint about a request it could not parse (invalid UTF-8
+  // in a string field) is about the client, not the server: a warning, so
+  // that any client cannot fill the error level with one line per call.
+  if (severity == google::protobuf::LOGLEVEL_WARNING ||
+      absl::StrContains(message, "when parsing a protocol buffer")) {
     level = LogLevel::kWarning;
   }
   LogLibraryLine(level, "protobuf", file, line, message);

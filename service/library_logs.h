@@ -9,8 +9,9 @@ namespace tasks::service {
 // level, rather than to stderr in each library's own format: a line reads
 // "grpc <file>:<line> <message>" (or "protobuf ..."), and in JSON has
 // "source", "file" and "line". gRPC still drops lines below its
-// GRPC_VERBOSITY (ERROR unless set) before they get here. Call once at
-// start-up, before gRPC is used.
+// GRPC_VERBOSITY (ERROR unless set) before they get here. Protobuf's error
+// about a request it could not parse is logged as a warning: the fault is
+// the client's. Call once at start-up, before gRPC is used.
 void RouteLibraryLogsToLogger();
 
 }  // namespace tasks::service

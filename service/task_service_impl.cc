@@ -85,7 +85,7 @@ v1::Project ProjectToCreate(const v1::Project& project) {
 // one belongs to everybody and nobody, so only an unrestricted caller may.
 absl::Status CheckTaskProject(const Principal& caller, const v1::Task& task) {
   if (!task.has_project_id()) {
-    return caller.CheckAllProjects("tasks without a project");
+    return caller.CheckAllProjects("use tasks without a project");
   }
   return caller.CheckProject(task.project_id());
 }
@@ -181,7 +181,7 @@ grpc::Status TaskServiceImpl::CreateProject(
     ASSIGN_OR_RETURN(const Principal* caller, Caller(context));
     RETURN_IF_ERROR(ValidateCreateProject(*request));
     RETURN_IF_ERROR(CheckCallAlive(context));
-    RETURN_IF_ERROR(caller->CheckAllProjects("creating projects"));
+    RETURN_IF_ERROR(caller->CheckAllProjects("create projects"));
     return store_.CreateProject(ProjectToCreate(request->project()));
   });
 }

@@ -373,11 +373,12 @@ class Parser {
     }
     switch (field.kind) {
       case FieldKind::kInteger:
+        // Parsed with its sign: -9223372036854775808 has no positive twin.
         if (token.kind != Tok::kNumber ||
-            !absl::SimpleAtoi(token.text, &value.integer)) {
+            !absl::SimpleAtoi(negative ? "-" + token.text : token.text,
+                              &value.integer)) {
           return Error(position, "expected an integer");
         }
-        if (negative) value.integer = -value.integer;
         value.type = Value::Type::kInteger;
         return absl::OkStatus();
       case FieldKind::kEnum:
@@ -450,7 +451,8 @@ class Parser {
     if (since_epoch > limit || since_epoch < -limit) {
       return Error(position, "time out of range");
     }
-    if (absl::ToInt64Nanoseconds(since_epoch) % 1000 != 0) {
+    // Not ToInt64Nanoseconds, which saturates beyond 1677 to 2262.
+    if (since_epoch % absl::Microseconds(1) != absl::ZeroDuration()) {
       return Error(position, "times have microsecond precision at most");
     }
     value.type = Value::Type::kInteger;

@@ -228,13 +228,14 @@ TEST(PrincipalTest, RestrictedPrincipalMayUseOnlyItsProjects) {
   EXPECT_THAT(denied, StatusIs(absl::StatusCode::kPermissionDenied,
                                HasSubstr("may not use project 2")));
   EXPECT_EQ(ErrorReason(denied), reason::kPermissionDenied);
-  EXPECT_THAT(blue.CheckAllProjects("creating projects"),
+  EXPECT_THAT(blue.CheckAllProjects("create projects"),
               StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr("creating projects")));
+                       HasSubstr("principal \"blue\" may not create projects: "
+                                 "that needs access to every project")));
 
   const Principal admin = Principal::Unrestricted("admin");
   EXPECT_OK(admin.CheckProject(2));
-  EXPECT_OK(admin.CheckAllProjects("creating projects"));
+  EXPECT_OK(admin.CheckAllProjects("create projects"));
 }
 
 // ---------------------------------------------------------------------------
