@@ -18,6 +18,7 @@
 #include "service/async_unary_call.h"
 #include "service/completion_queue_tag.h"
 #include "service/concurrency_limit.h"
+#include "service/received_requests.h"
 #include "service/server_metrics.h"
 #include "service/status_util.h"
 #include "service/worker_pool.h"
@@ -25,8 +26,6 @@
 
 namespace tasks::service {
 namespace async_internal {
-
-using AsyncService = v1::TaskService::AsyncService;
 
 // How many calls of each method each completion queue is ready to receive
 // at once; more arriving together wait inside gRPC for the next request.
@@ -58,7 +57,7 @@ struct FrontState {
              ReplyBacklog::Limits unread_reply_limits);
 
   TaskServiceImpl& service;
-  AsyncService async_service;
+  ReceivedRequests<v1::TaskService> async_service;
   WorkerPool workers;
   ConcurrencyLimit lists;    // list calls running in the store
   ConcurrencyLimit batches;  // batch writes running in the store
@@ -163,10 +162,6 @@ template <typename Request, typename Response>
 class TaskMethod final : public UnaryMethod<Request, Response>,
                          public AwaitedMethod {
  public:
-  using RequestFn = void (AsyncService::*)(
-      grpc::ServerContext*, Request*,
-      grpc::ServerAsyncResponseWriter<Response>*, grpc::CompletionQueue*,
-      grpc::ServerCompletionQueue*, void*);
   using HandleFn = grpc::Status (TaskServiceImpl::*)(grpc::ServerContext*,
                                                      const Request*, Response*);
   // The handler's variant that answers on a store thread, or declines.
@@ -177,10 +172,10 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
                                                TaskServiceImpl::RunBlocking);
   using Call = AsyncUnaryCall<Request, Response>;
 
-  TaskMethod(FrontState& state, absl::string_view name, RequestFn request,
-             HandleFn handle, Access access, TryAsyncFn try_async)
+  TaskMethod(FrontState& state, absl::string_view name, HandleFn handle,
+             Access access, TryAsyncFn try_async)
       : state_(state),
-        request_(request),
+        index_(ReceivedRequests<v1::TaskService>::MethodIndex(name)),
         handle_(handle),
         try_async_(try_async),
         access_(access),
@@ -204,12 +199,12 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
     for (int i = 0; i < kRequestsPerMethod; ++i) Call::Await(*this, queue);
   }
 
-  void RequestCall(grpc::ServerContext* context, Request* request,
+  void RequestCall(grpc::ServerContext* context, grpc::ByteBuffer* request,
                    grpc::ServerAsyncResponseWriter<Response>* writer,
                    grpc::ServerCompletionQueue& queue,
                    void* tag) const override {
-    (state_.async_service.*request_)(context, request, writer, &queue, &queue,
-                                     tag);
+    state_.async_service.RequestUnary(index_, context, request, writer, &queue,
+                                      tag);
   }
 
   void OnCall(Call& call) const override {
@@ -315,7 +310,7 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   }
 
   FrontState& state_;
-  const RequestFn request_;
+  const int index_;  // in TaskService
   const HandleFn handle_;
   const TryAsyncFn try_async_;  // null: always on a thread of the server's
   const Access access_;
@@ -326,13 +321,12 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
 template <typename Request, typename Response>
 std::unique_ptr<AwaitedMethod> MakeMethod(
     FrontState& state, absl::string_view name,
-    typename TaskMethod<Request, Response>::RequestFn request,
     grpc::Status (TaskServiceImpl::*handle)(grpc::ServerContext*,
                                             const Request*, Response*),
     Access access,
     typename TaskMethod<Request, Response>::TryAsyncFn try_async = nullptr) {
-  return std::make_unique<TaskMethod<Request, Response>>(
-      state, name, request, handle, access, try_async);
+  return std::make_unique<TaskMethod<Request, Response>>(state, name, handle,
+                                                         access, try_async);
 }
 
 }  // namespace
@@ -358,15 +352,14 @@ FrontState::FrontState(TaskServiceImpl& service, int max_workers, int max_lists,
       metrics(metrics),
       feed(feed),
       max_async_writes(max_workers) {
-  // Each method's name, its AsyncService request and its TaskServiceImpl
-  // handler, named once.
-#define TASKS_ADD_METHOD(name, access)                                     \
-  methods.push_back(MakeMethod(*this, #name, &AsyncService::Request##name, \
-                               &TaskServiceImpl::name, Access::access))
+  // Each method's name and its TaskServiceImpl handler, named once.
+#define TASKS_ADD_METHOD(name, access) \
+  methods.push_back(                   \
+      MakeMethod(*this, #name, &TaskServiceImpl::name, Access::access))
   // One whose store may answer on a thread of its own: TryXxxAsync.
-#define TASKS_ADD_METHOD_TRYING_ASYNC(name, access)                        \
-  methods.push_back(MakeMethod(*this, #name, &AsyncService::Request##name, \
-                               &TaskServiceImpl::name, Access::access,     \
+#define TASKS_ADD_METHOD_TRYING_ASYNC(name, access)                  \
+  methods.push_back(MakeMethod(*this, #name, &TaskServiceImpl::name, \
+                               Access::access,                       \
                                &TaskServiceImpl::Try##name##Async))
   TASKS_ADD_METHOD(CreateProject, kWrite);
   TASKS_ADD_METHOD(GetProject, kPointRead);

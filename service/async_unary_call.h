@@ -12,6 +12,7 @@
 #include "service/completion_queue_tag.h"
 #include "service/logging.h"
 #include "service/method_metrics.h"
+#include "service/received_requests.h"
 #include "service/reply_backlog.h"
 #include "service/request_id.h"
 #include "service/status_util.h"
@@ -34,8 +35,10 @@ class UnaryMethod {
   // "/package.Service/Method", as the call log names it.
   virtual absl::string_view full_name() const = 0;
 
-  // Asks gRPC for the next call (the generated RequestXxx), with `tag`.
-  virtual void RequestCall(grpc::ServerContext* context, Request* request,
+  // Asks gRPC for the next call, with `tag`: its request as received,
+  // which the call parses (see ReceivedRequests).
+  virtual void RequestCall(grpc::ServerContext* context,
+                           grpc::ByteBuffer* request,
                            grpc::ServerAsyncResponseWriter<Response>* writer,
                            grpc::ServerCompletionQueue& queue,
                            void* tag) const = 0;
@@ -60,7 +63,8 @@ class UnaryMethod {
 //
 // One call of a UnaryMethod from its arrival to its answer: waits for it,
 // asks for the method's next call as soon as it arrives (so the queue never
-// runs dry), hands it to the method, and deletes itself once the answer is
+// runs dry), parses its request (INVALID_ARGUMENT when it does not decode),
+// hands it to the method, and deletes itself once the answer is
 // sent (and Finish has returned) or the server has shut down. The answer
 // echoes the call's request id (EchoRequestId), and the method's metrics
 // count the call. With a ReplyBacklog, a call on a connection over its
@@ -77,7 +81,7 @@ class AsyncUnaryCall final : public CompletionQueueTag {
 
   static void Await(const Method& method, grpc::ServerCompletionQueue& queue) {
     auto* call = new AsyncUnaryCall(method, queue);
-    method.RequestCall(&call->context_, &call->request_, &call->writer_, queue,
+    method.RequestCall(&call->context_, &call->received_, &call->writer_, queue,
                        call);
   }
 
@@ -167,6 +171,10 @@ class AsyncUnaryCall final : public CompletionQueueTag {
         return Finish(ToGrpcStatus(refused), Response());
       }
     }
+    if (absl::Status undecodable = ParseRequest(received_, request_);
+        !undecodable.ok()) {
+      return Finish(ToGrpcStatus(undecodable), Response());
+    }
     method_.OnCall(*this);
   }
 
@@ -195,6 +203,7 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   const Method& method_;
   grpc::ServerCompletionQueue& queue_;
   grpc::ServerContext context_;
+  grpc::ByteBuffer received_;  // the request's bytes, until parsed
   Request request_;
   grpc::ServerAsyncResponseWriter<Response> writer_;
   bool arrived_ = false;

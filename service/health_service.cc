@@ -12,6 +12,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "service/async_unary_call.h"
 #include "service/completion_queue_tag.h"
+#include "service/received_requests.h"
 #include "service/status_util.h"
 
 namespace tasks::service {
@@ -34,7 +35,7 @@ class CheckMethod final
     return "/grpc.health.v1.Health/Check";
   }
 
-  void RequestCall(grpc::ServerContext* context, HealthCheckRequest* request,
+  void RequestCall(grpc::ServerContext* context, grpc::ByteBuffer* request,
                    grpc::ServerAsyncResponseWriter<HealthCheckResponse>* writer,
                    grpc::ServerCompletionQueue& queue,
                    void* tag) const override;
@@ -69,7 +70,8 @@ struct HealthState {
 
   std::vector<std::string> services;
   const int max_watches;
-  grpc::health::v1::Health::AsyncService async_service;
+  ReceivedRequests<grpc::health::v1::Health> async_service;
+  const int check_index = async_service.MethodIndex("Check");
   const CheckMethod check{*this};
   absl::Mutex mu;
   bool serving ABSL_GUARDED_BY(mu) = false;
@@ -79,11 +81,11 @@ struct HealthState {
 };
 
 void CheckMethod::RequestCall(
-    grpc::ServerContext* context, HealthCheckRequest* request,
+    grpc::ServerContext* context, grpc::ByteBuffer* request,
     grpc::ServerAsyncResponseWriter<HealthCheckResponse>* writer,
     grpc::ServerCompletionQueue& queue, void* tag) const {
-  state_.async_service.RequestCheck(context, request, writer, &queue, &queue,
-                                    tag);
+  state_.async_service.RequestUnary(state_.check_index, context, request,
+                                    writer, &queue, tag);
 }
 
 void CheckMethod::OnCall(

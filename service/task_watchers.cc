@@ -24,10 +24,11 @@ namespace watch_internal {
 class WatchCall;
 
 struct WatchState {
-  WatchState(v1::TaskService::AsyncService& service, TaskServiceImpl& impl,
+  WatchState(ReceivedRequests<v1::TaskService>& service, TaskServiceImpl& impl,
              ChangeFeed& feed, WorkerPool& workers,
              TaskWatchers::Options options, ServerMetrics* metrics)
       : service(service),
+        method_index(service.MethodIndex("WatchTasks")),
         impl(impl),
         feed(feed),
         workers(workers),
@@ -38,7 +39,8 @@ struct WatchState {
                     : &metrics->ForMethod(v1::TaskService::service_full_name(),
                                           "WatchTasks")) {}
 
-  v1::TaskService::AsyncService& service;
+  ReceivedRequests<v1::TaskService>& service;
+  const int method_index;  // WatchTasks'
   TaskServiceImpl& impl;
   ChangeFeed& feed;
   WorkerPool& workers;
@@ -100,8 +102,9 @@ class WatchCall final : public CompletionQueueTag {
     auto* call = new WatchCall(state, queue);
     // Must precede the request: gRPC arms it as the call starts.
     call->context_.AsyncNotifyWhenDone(&call->done_);
-    state.service.RequestWatchTasks(&call->context_, &call->request_,
-                                    &call->writer_, &queue, &queue, call);
+    state.service.RequestServerStreaming(state.method_index, &call->context_,
+                                         &call->received_, &call->writer_,
+                                         &queue, call);
   }
 
   void Proceed(bool ok) override {
@@ -208,8 +211,10 @@ class WatchCall final : public CompletionQueueTag {
     }
     // Outside the lock: authenticating hashes the token. Nothing else
     // reaches this stream before it is registered below.
+    absl::Status undecodable = ParseRequest(received_, request_);
     absl::StatusOr<TaskServiceImpl::WatchPlan> plan =
-        state_.impl.PrepareWatch(&context_, request_);
+        undecodable.ok() ? state_.impl.PrepareWatch(&context_, request_)
+                         : undecodable;
     v1::WatchTasksRequest().Swap(&request_);  // A filter may be 2 KiB.
     EchoRequestId(context_);
     bool free = false;
@@ -429,6 +434,7 @@ class WatchCall final : public CompletionQueueTag {
   WatchState& state_;
   grpc::ServerCompletionQueue& queue_;
   grpc::ServerContext context_;
+  grpc::ByteBuffer received_;  // the request's bytes, until parsed
   v1::WatchTasksRequest request_;
   grpc::ServerAsyncWriter<v1::TaskEvent> writer_;
   DoneTag done_;
@@ -467,7 +473,7 @@ class WatchCall final : public CompletionQueueTag {
 using watch_internal::WatchCall;
 using watch_internal::WatchState;
 
-TaskWatchers::TaskWatchers(v1::TaskService::AsyncService& service,
+TaskWatchers::TaskWatchers(ReceivedRequests<v1::TaskService>& service,
                            TaskServiceImpl& impl, ChangeFeed& feed,
                            WorkerPool& workers, Options options,
                            ServerMetrics* metrics)

@@ -8,6 +8,7 @@
 
 #include "absl/time/time.h"
 #include "service/change_feed.h"
+#include "service/received_requests.h"
 #include "service/server_metrics.h"
 #include "service/task_service_impl.h"
 #include "service/worker_pool.h"
@@ -79,9 +80,9 @@ class TaskWatchers {
   };
 
   // Every argument but `metrics` (null: none) must outlive this object.
-  TaskWatchers(v1::TaskService::AsyncService& service, TaskServiceImpl& impl,
-               ChangeFeed& feed, WorkerPool& workers, Options options,
-               ServerMetrics* metrics);
+  TaskWatchers(ReceivedRequests<v1::TaskService>& service,
+               TaskServiceImpl& impl, ChangeFeed& feed, WorkerPool& workers,
+               Options options, ServerMetrics* metrics);
   TaskWatchers(const TaskWatchers&) = delete;
   TaskWatchers& operator=(const TaskWatchers&) = delete;
   ~TaskWatchers();

@@ -49,6 +49,7 @@ namespace {
 using ::google::protobuf::Struct;
 using ::google::protobuf::Value;
 using ::tasks::testing::EqualsProto;
+using ::tasks::testing::GrpcErrorIs;
 using ::tasks::testing::GrpcInvalidField;
 using ::tasks::testing::GrpcOk;
 using ::tasks::testing::NullList;
@@ -348,17 +349,17 @@ TEST_P(BadInputTest, MetadataNestedPastTheParserLimitIsRefusedUnparsed) {
     create.mutable_task()->set_title("far too deep");
     *create.mutable_task()->mutable_metadata() = NestedObjects(depth);
     ExpectRefused([&] { return Call(&Stub::CreateTask, create); },
-                  Property(&grpc::Status::error_code, Code::INTERNAL),
+                  GrpcErrorIs(Code::INVALID_ARGUMENT, reason::kInvalidArgument),
                   absl::StrCat("CreateTask, objects nested ", depth));
     *create.mutable_task()->mutable_metadata() = NestedLists(depth * 2);
     ExpectRefused([&] { return Call(&Stub::CreateTask, create); },
-                  Property(&grpc::Status::error_code, Code::INTERNAL),
+                  GrpcErrorIs(Code::INVALID_ARGUMENT, reason::kInvalidArgument),
                   absl::StrCat("CreateTask, lists nested ", depth * 2));
     v1::UpdateTaskRequest update;
     update.mutable_task()->set_id(seed_task_.id());
     *update.mutable_task()->mutable_metadata() = NestedObjects(depth);
     ExpectRefused([&] { return Call(&Stub::UpdateTask, update); },
-                  Property(&grpc::Status::error_code, Code::INTERNAL),
+                  GrpcErrorIs(Code::INVALID_ARGUMENT, reason::kInvalidArgument),
                   absl::StrCat("UpdateTask, objects nested ", depth));
   }
   v1::BatchCreateTasksRequest batch;
@@ -366,7 +367,7 @@ TEST_P(BadInputTest, MetadataNestedPastTheParserLimitIsRefusedUnparsed) {
   task->set_title("one level deeper in a batch");
   *task->mutable_metadata() = NestedObjects(kMaxMetadataDepth + 1);
   ExpectRefused([&] { return Call(&Stub::BatchCreateTasks, batch); },
-                Property(&grpc::Status::error_code, Code::INTERNAL),
+                GrpcErrorIs(Code::INVALID_ARGUMENT, reason::kInvalidArgument),
                 "BatchCreateTasks");
   EXPECT_THAT(FetchTask(seed_task_.id()), EqualsProto(seed_task_));
 }
