@@ -1,8 +1,12 @@
 #include "storage/engine/db_error.h"
 
+#include <soci/error.h>
+
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/error_reason.h"
 
 namespace tasks::storage {
@@ -98,9 +102,26 @@ absl::Status DbErrorToStatus(const DbError& error,
     case DbErrorKind::kOther:
       break;
   }
-  return WithReason(absl::InternalError(absl::StrCat(
-                        prefix, "database error: ", error.message)),
-                    reason::kInternal);
+  // INTERNAL: logged whole by the server, "internal error" to the client.
+  return WithReason(
+      absl::InternalError(absl::StrCat(
+          prefix, "database error: ", error.message, error.context)),
+      reason::kInternal);
+}
+
+void SetErrorText(const std::exception& error, DbError& db_error) {
+  const auto* soci = dynamic_cast<const soci::soci_error*>(&error);
+  if (soci == nullptr) {
+    db_error.message = error.what();
+    db_error.context.clear();
+    return;
+  }
+  db_error.message = soci->get_error_message();
+  // what() is the message followed by the context SOCI added.
+  const absl::string_view whole = soci->what();
+  db_error.context = absl::StartsWith(whole, db_error.message)
+                         ? std::string(whole.substr(db_error.message.size()))
+                         : std::string(whole);
 }
 
 }  // namespace tasks::storage

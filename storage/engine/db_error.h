@@ -2,6 +2,7 @@
 #define TASKS_STORAGE_ENGINE_DB_ERROR_H_
 
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 
@@ -42,9 +43,17 @@ struct DbError {
   std::string constraint;
   // The session is unusable and must be replaced.
   bool connection_lost = false;
-  // The database's own text, for logs.
+  // The database's own text: clients may see it (UNAVAILABLE's message).
   std::string message;
+  // What SOCI adds to it: the statement and its values ("while executing
+  // ..."). For the server's log only (an INTERNAL error's detail): a client
+  // never sees SQL, nor values bound by another call of a batch.
+  std::string context;
 };
+
+// Sets `db_error`'s message and context from `error`: a soci_error's own
+// message and the context SOCI added, anything else's what().
+void SetErrorText(const std::exception& error, DbError& db_error);
 
 // What the failed call was doing, so the status can name the request field.
 struct ErrorContext {

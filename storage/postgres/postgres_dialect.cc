@@ -147,7 +147,7 @@ class PostgresDialect final : public Dialect {
   DbError ClassifyError(const std::exception& error,
                         soci::session* session) const override {
     DbError result;
-    result.message = error.what();
+    SetErrorText(error, result);
     if (dynamic_cast<const soci::soci_error*>(&error) == nullptr) {
       return result;  // not from the database: kOther
     }

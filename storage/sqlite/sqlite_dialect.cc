@@ -223,7 +223,7 @@ class SqliteDialect final : public Dialect {
   DbError ClassifyError(const std::exception& error,
                         soci::session* session) const override {
     DbError result;
-    result.message = error.what();
+    SetErrorText(error, result);
     int code = SQLITE_ERROR;
     if (session != nullptr) {
       code = sqlite3_extended_errcode(Handle(*session));

@@ -30,6 +30,8 @@ using ::tasks::testing::SelectedStoreBackends;
 using ::tasks::testing::StoreBackend;
 using ::tasks::testing::StoreBackendName;
 using ::tasks::testing::StoreLocation;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 const bool kRegistered = RegisterStoreBackendEnvironment();
 
@@ -62,10 +64,19 @@ class DialectTest : public ::testing::TestWithParam<StoreBackend> {
     session_ = dialect_->Connect();
   }
 
-  // The classified error of `sql`, which must fail.
-  DbError ErrorOf(const std::string& sql) {
+  // The classified error of `sql`, which must fail; run as a prepared
+  // statement with `prepared`, as the store runs its statements.
+  DbError ErrorOf(const std::string& sql, bool prepared = false) {
     try {
-      *session_ << sql;
+      if (prepared) {
+        int one = 1;  // bound, as the store binds its parameters
+        soci::statement statement =
+            (session_->prepare << absl::StrCat(sql, " AND 1 = :one"),
+             soci::use(one, "one"));
+        statement.execute(true);
+      } else {
+        *session_ << sql;
+      }
     } catch (const std::exception& error) {
       DbError classified = dialect_->ClassifyError(error, session_.get());
       EXPECT_TRUE(dialect_->Recover(*session_)) << sql;
@@ -118,6 +129,24 @@ TEST_P(DialectTest, AfterAnErrorTheSessionStillWorks) {
   *session_ << absl::StrCat("SELECT title FROM tasks WHERE id = ", task_a_),
       soci::into(title);
   EXPECT_EQ(title, "a");
+}
+
+// What a client may see of an error (UNAVAILABLE's message) is the
+// database's text, never the statement (see db_error_test for the context
+// SOCI adds, which only the server's log gets).
+TEST_P(DialectTest, AnErrorsMessageDoesNotHoldItsStatement) {
+  const DbError error = ErrorOf(
+      absl::StrCat(
+          "UPDATE /* statement-text */ tasks SET status = 99 WHERE id = ",
+          task_a_),
+      /*prepared=*/true);
+  EXPECT_EQ(error.kind, DbErrorKind::kCheckViolation) << error.message;
+  EXPECT_FALSE(error.message.empty());
+  EXPECT_THAT(error.message, Not(HasSubstr("statement-text")));
+  DbError unavailable = error;
+  unavailable.kind = DbErrorKind::kUnavailable;
+  EXPECT_THAT(std::string(DbErrorToStatus(unavailable, {}).message()),
+              Not(HasSubstr("statement-text")));
 }
 
 TEST_P(DialectTest, ErrorNotFromTheDatabaseIsOther) {
