@@ -705,9 +705,27 @@ class SociTaskStore final : public TaskStore {
       ErrorContext context;
       return database_.Run(
           Access::kRead, context, [&](Connection& connection) -> absl::Status {
-            PreparedStatement& ping =
+            PreparedStatement& version =
                 connection.Statement(queries_.health, RowKind::kNumber);
-            if (!ping.ExecuteOnce()) return NoRowReturned("SELECT 1");
+            if (!version.ExecuteOnce()) {
+              return NoRowReturned("the schema version");
+            }
+            // A database replaced under the server (recreated empty,
+            // restored from an older backup) answers, but every call would
+            // fail on it: not healthy.
+            const absl::Span<const MigrationScript> scripts =
+                database_.dialect().migration_scripts();
+            const long long needed =
+                scripts.empty() ? 0 : scripts.back().version;
+            if (version.number() < needed) {
+              return WithReason(
+                  absl::FailedPreconditionError(absl::StrCat(
+                      "the database schema is at version ", version.number(),
+                      ", this server needs ", needed,
+                      ": was the database replaced? Restart the server to "
+                      "migrate it")),
+                  reason::kInternal);
+            }
             return absl::OkStatus();
           });
     });

@@ -295,8 +295,11 @@ class TaskStore {
     return absl::UnimplementedError("this store keeps no change log");
   }
 
-  // OK when the database answers a trivial query; UNAVAILABLE otherwise.
-  // Honours the call's deadline like every call (common/call_deadline.h).
+  // OK when the database answers with a schema at least as new as the one
+  // this store migrated it to; UNAVAILABLE when it does not answer,
+  // FAILED_PRECONDITION (or the database's error, when the schema is gone)
+  // when the database was replaced under the store. Honours the call's
+  // deadline like every call (common/call_deadline.h).
   virtual absl::Status CheckHealth() = 0;
 
   // For shutdown, once in-flight calls have had their time: calls running

@@ -307,7 +307,7 @@ PageCursor CursorAfter(const TaskOrder& order, const v1::Task& task) {
 }
 
 Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
-  health = "SELECT 1";
+  health = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
   const TableSql& projects = ProjectSql();
   insert_project =
       absl::StrCat(InsertInto(schema::kProjectTable,

@@ -53,6 +53,7 @@ using ::tasks::testing::StoreBackend;
 using ::tasks::testing::StoreLocation;
 using ::tasks::testing::TaskBuilder;
 using ::tasks::testing::TestPostgresServer;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using Code = ::absl::StatusCode;
@@ -365,6 +366,25 @@ TEST_P(TaskStoreTest, ReopeningStoreKeepsDataAndSchema) {
 }
 
 TEST_P(TaskStoreTest, CheckHealthIsOk) { EXPECT_OK(store().CheckHealth()); }
+
+// A database replaced under a running server (restored from an older
+// backup, recreated empty) still answers, but every call would fail on it:
+// health says so, and the server then reports NOT_SERVING.
+TEST_P(TaskStoreTest, CheckHealthNeedsTheSchemaTheStoreMigratedTo) {
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  EXPECT_OK(store->CheckHealth());
+  ASSERT_OK(QueryRawSql(backend(), connection,
+                        "DELETE FROM schema_migrations WHERE version = "
+                        "(SELECT MAX(version) FROM schema_migrations)")
+                .status());
+  EXPECT_THAT(store->CheckHealth(), StatusIs(Code::kFailedPrecondition,
+                                             HasSubstr("this server needs")));
+  ASSERT_OK(QueryRawSql(backend(), connection, "DROP TABLE schema_migrations")
+                .status());
+  EXPECT_FALSE(store->CheckHealth().ok());
+}
 
 TEST_P(TaskStoreTest, OpeningUnreachableDatabaseIsUnavailable) {
   const std::string connection =
