@@ -151,6 +151,10 @@ ChangeFeed::Options FeedOptions(const ServerConfig& config) {
 // How long a WatchTasks client that does not read gets, at shutdown, to take
 // its last event before its stream is cancelled.
 constexpr absl::Duration kWatchShutdownGrace = absl::Seconds(1);
+// After the drain: the calls whose statements were just cancelled answer in
+// this time with their own status (UNAVAILABLE, reason DATABASE_UNAVAILABLE),
+// before gRPC cancels what is left with its bare "Cancelling all calls".
+constexpr absl::Duration kCancelledCallsGrace = absl::Milliseconds(500);
 
 // Plaintext is for loopback: anywhere else, say so loudly.
 void WarnIfPlaintextOnNetwork(const ServerConfig& config) {
@@ -274,8 +278,9 @@ void TaskServer::Shutdown() {
   // Streams never end by themselves: they would hold the drain up.
   front_.ShutdownWatchers(std::min(kWatchShutdownGrace, config_.drain_timeout));
   const absl::Time drain_deadline = absl::Now() + config_.drain_timeout;
-  // gRPC cancels the calls at the deadline, but a store call running on a
-  // worker does not notice: its statement is cancelled here.
+  // A store call running on a worker would not notice gRPC cancelling its
+  // call: its statement is cancelled here at the deadline, and gRPC's own
+  // cancelling waits kCancelledCallsGrace longer for the call's answer.
   absl::Notification drained;
   std::thread canceller([this, drain_deadline, &drained] {
     if (drained.WaitForNotificationWithDeadline(drain_deadline)) return;
@@ -284,7 +289,8 @@ void TaskServer::Shutdown() {
     store_.CancelCalls();
   });
   if (server_ != nullptr) {
-    server_->Shutdown(absl::ToChronoTime(drain_deadline));
+    server_->Shutdown(
+        absl::ToChronoTime(drain_deadline + kCancelledCallsGrace));
     server_->Wait();
   }
   front_.Stop();
