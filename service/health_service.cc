@@ -72,6 +72,7 @@ struct HealthState {
   const int max_watches;
   ReceivedRequests<grpc::health::v1::Health> async_service;
   const int check_index = async_service.MethodIndex("Check");
+  const int watch_index = async_service.MethodIndex("Watch");
   const CheckMethod check{*this};
   absl::Mutex mu;
   bool serving ABSL_GUARDED_BY(mu) = false;
@@ -117,12 +118,19 @@ class WatchCall final : public CompletionQueueTag {
     auto* call = new WatchCall(state, queue);
     // Must precede the request: gRPC arms it as the call starts.
     call->context_.AsyncNotifyWhenDone(&call->done_);
-    state.async_service.RequestWatch(&call->context_, &call->request_,
-                                     &call->writer_, &queue, &queue, call);
+    state.async_service.RequestServerStreaming(
+        state.watch_index, &call->context_, &call->received_, &call->writer_,
+        &queue, call);
   }
 
   // A call arrived, or a write or the Finish completed.
   void Proceed(bool ok) override {
+    // The call's arrival is its first event (writes follow Start): its
+    // request is parsed then, outside the lock every stream shares.
+    if (ok && !parsed_) {
+      parsed_ = true;
+      undecodable_ = ParseRequest(received_, request_);
+    }
     bool free = false;
     {
       absl::MutexLock lock(&state_.mu);
@@ -178,6 +186,7 @@ class WatchCall final : public CompletionQueueTag {
     started_ = true;
     Await(state_, queue_);
     if (call_done_) return;  // Over already: Proceed frees it.
+    if (!undecodable_.ok()) return FinishLocked(ToGrpcStatus(undecodable_));
     // Only whether the name is known is kept: a name may be up to the
     // largest request (1 MiB), which an open stream must not pin.
     known_ = state_.Known(request_.service());
@@ -218,7 +227,10 @@ class WatchCall final : public CompletionQueueTag {
   HealthState& state_;
   grpc::ServerCompletionQueue& queue_;
   grpc::ServerContext context_;
+  grpc::ByteBuffer received_;  // the request's bytes, until parsed
   HealthCheckRequest request_;
+  bool parsed_ = false;  // Proceed's own, before Start
+  absl::Status undecodable_;
   HealthCheckResponse response_;
   grpc::ServerAsyncWriter<HealthCheckResponse> writer_;
   DoneTag done_;

@@ -19,7 +19,8 @@ namespace tasks::service {
 // (invalid UTF-8 in a string field, truncated bytes, nesting past
 // protobuf's limit) reported as the server's. Parsed by the call, it is the
 // client's INVALID_ARGUMENT, logged and counted as any call. The methods and
-// their registration stay the generated ones.
+// their registration stay the generated ones; an interceptor reading a
+// received message (POST_RECV_MESSAGE) would find the ByteBuffer.
 //
 // Example:
 //   ReceivedRequests<v1::TaskService> service;

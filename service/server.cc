@@ -154,7 +154,7 @@ constexpr absl::Duration kWatchShutdownGrace = absl::Seconds(1);
 // After the drain: the calls whose statements were just cancelled answer in
 // this time with their own status (UNAVAILABLE, reason DATABASE_UNAVAILABLE),
 // before gRPC cancels what is left with its bare "Cancelling all calls".
-constexpr absl::Duration kCancelledCallsGrace = absl::Milliseconds(500);
+constexpr absl::Duration kCancelledCallsGrace = absl::Seconds(1);
 
 // Plaintext is for loopback: anywhere else, say so loudly.
 void WarnIfPlaintextOnNetwork(const ServerConfig& config) {

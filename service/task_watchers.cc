@@ -209,8 +209,9 @@ class WatchCall final : public CompletionQueueTag {
       if (state_.metrics != nullptr) started_at_ = state_.metrics->Started();
       counted_ = state_.metrics != nullptr;
     }
-    // Outside the lock: authenticating hashes the token. Nothing else
-    // reaches this stream before it is registered below.
+    // Outside the lock: parsing the request, and authenticating, which
+    // hashes the token. Nothing else reaches this stream before it is
+    // registered below.
     absl::Status undecodable = ParseRequest(received_, request_);
     absl::StatusOr<TaskServiceImpl::WatchPlan> plan =
         undecodable.ok() ? state_.impl.PrepareWatch(&context_, request_)

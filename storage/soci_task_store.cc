@@ -713,10 +713,8 @@ class SociTaskStore final : public TaskStore {
             // A database replaced under the server (recreated empty,
             // restored from an older backup) answers, but every call would
             // fail on it: not healthy.
-            const absl::Span<const MigrationScript> scripts =
-                database_.dialect().migration_scripts();
             const long long needed =
-                scripts.empty() ? 0 : scripts.back().version;
+                LatestVersion(database_.dialect().migration_scripts());
             if (version.number() < needed) {
               return WithReason(
                   absl::FailedPreconditionError(absl::StrCat(

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "common/error_reason.h"
 
 namespace tasks::storage {
@@ -117,10 +118,13 @@ void SetErrorText(const std::exception& error, DbError& db_error) {
     return;
   }
   db_error.message = soci->get_error_message();
-  // what() is the message followed by the context SOCI added.
+  // what() is the message, less a final '.' when SOCI added context, then
+  // the context (" while executing ... .").
+  absl::string_view message = db_error.message;
   const absl::string_view whole = soci->what();
-  db_error.context = absl::StartsWith(whole, db_error.message)
-                         ? std::string(whole.substr(db_error.message.size()))
+  if (whole.size() > message.size()) absl::ConsumeSuffix(&message, ".");
+  db_error.context = absl::StartsWith(whole, message)
+                         ? std::string(whole.substr(message.size()))
                          : std::string(whole);
 }
 

@@ -166,7 +166,9 @@ class PostgresDialect final : public Dialect {
             dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
       state = pg_error->sqlstate();
     }
-    return ClassifySqlState(state, std::move(result.message));
+    DbError classified = ClassifySqlState(state, std::move(result.message));
+    classified.context = std::move(result.context);
+    return classified;
   }
 
   // libpq has read every row already; nothing is left open.

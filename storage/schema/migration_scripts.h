@@ -24,6 +24,15 @@ struct MigrationScript {
   absl::string_view sql;
 };
 
+// The version a database has: the latest step recorded (0 for none).
+inline constexpr char kSchemaVersionSql[] =
+    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+
+// The version `scripts` bring a database to: the last one's (0 for none).
+inline int LatestVersion(absl::Span<const MigrationScript> scripts) {
+  return scripts.empty() ? 0 : scripts.back().version;
+}
+
 // The SQLite scripts, in version order.
 absl::Span<const MigrationScript> SqliteMigrationScripts();
 

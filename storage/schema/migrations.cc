@@ -44,10 +44,9 @@ absl::StatusOr<std::string> MigrateSchema(Connection& connection) {
   sql << kCreateMigrationsTable;
 
   long long current = 0;
-  sql << "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-      soci::into(current);
+  sql << kSchemaVersionSql, soci::into(current);
   const absl::Span<const MigrationScript> scripts = dialect.migration_scripts();
-  const int latest = scripts.empty() ? 0 : scripts.back().version;
+  const int latest = LatestVersion(scripts);
   if (current > latest) {
     return WithReason(absl::FailedPreconditionError(absl::StrCat(
                           "the database schema is at version ", current,

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/list_rules.h"
+#include "storage/schema/migration_scripts.h"
 #include "storage/schema/task_table.h"
 #include "storage/sql/extra_columns.h"
 #include "storage/task_store.h"
@@ -307,7 +308,7 @@ PageCursor CursorAfter(const TaskOrder& order, const v1::Task& task) {
 }
 
 Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
-  health = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+  health = kSchemaVersionSql;
   const TableSql& projects = ProjectSql();
   insert_project =
       absl::StrCat(InsertInto(schema::kProjectTable,

@@ -26,8 +26,9 @@ namespace tasks::reliability {
 namespace {
 
 constexpr absl::Duration kDrainTimeout = absl::Seconds(1);
-// Cancelling, closing the store and exiting, on a loaded machine.
-constexpr absl::Duration kExitBound = absl::Milliseconds(1500);
+// Cancelling, the cancelled call's answer (gRPC waits up to a second for
+// it), closing the store and exiting, on a loaded machine.
+constexpr absl::Duration kExitBound = absl::Seconds(2);
 // Longer than the drain and SQLite's 5 s busy timeout.
 constexpr absl::Duration kCallDeadline = absl::Seconds(30);
 

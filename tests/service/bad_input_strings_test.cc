@@ -410,14 +410,18 @@ TEST_P(BadInputTest, InvalidUtf8InAnyStringFieldIsRefusedByTheParser) {
     ExpectRefused([&] { return CallRaw(request.method, request.bytes); },
                   Undecodable(), request.what);
   }
-  // The health service's Check too: field 1 (service), "\xC3(".
-  EXPECT_THAT(
-      CallRaw("/grpc.health.v1.Health/Check", std::string("\x0A\x02\xC3(", 4)),
-      AllOf(GrpcErrorIs(Code::INVALID_ARGUMENT, reason::kInvalidArgument),
-            ::testing::Property(
-                &grpc::Status::error_message,
-                ::testing::HasSubstr(
-                    "does not decode as grpc.health.v1.HealthCheckRequest"))));
+  // The health service's Check and Watch too: field 1 (service), "\xC3(".
+  for (const char* method :
+       {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"}) {
+    EXPECT_THAT(
+        CallRaw(method, std::string("\x0A\x02\xC3(", 4)),
+        AllOf(GrpcErrorIs(Code::INVALID_ARGUMENT, reason::kInvalidArgument),
+              ::testing::Property(
+                  &grpc::Status::error_message,
+                  ::testing::HasSubstr("does not decode as "
+                                       "grpc.health.v1.HealthCheckRequest"))))
+        << method;
+  }
   // The server still answers.
   EXPECT_THAT(FetchTask(seed_task_.id()), EqualsProto(seed_task_));
 }

@@ -132,8 +132,8 @@ TEST_P(DialectTest, AfterAnErrorTheSessionStillWorks) {
 }
 
 // What a client may see of an error (UNAVAILABLE's message) is the
-// database's text, never the statement (see db_error_test for the context
-// SOCI adds, which only the server's log gets).
+// database's text, never the statement: that is the error's context, which
+// only an INTERNAL error's logged detail holds (see db_error_test).
 TEST_P(DialectTest, AnErrorsMessageDoesNotHoldItsStatement) {
   const DbError error = ErrorOf(
       absl::StrCat(
@@ -143,6 +143,7 @@ TEST_P(DialectTest, AnErrorsMessageDoesNotHoldItsStatement) {
   EXPECT_EQ(error.kind, DbErrorKind::kCheckViolation) << error.message;
   EXPECT_FALSE(error.message.empty());
   EXPECT_THAT(error.message, Not(HasSubstr("statement-text")));
+  EXPECT_THAT(error.context, HasSubstr("statement-text"));
   DbError unavailable = error;
   unavailable.kind = DbErrorKind::kUnavailable;
   EXPECT_THAT(std::string(DbErrorToStatus(unavailable, {}).message()),
