@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tasks/v1/tasks.grpc.pb.h"
 #include "tests/ops/ops_test_fixture.h"
+#include "tests/reliability/process_memory.h"
 #include "tests/testing/loopback_port.h"
 #include "tests/testing/metrics_scrape.h"
 #include "tests/testing/unary_call.h"
@@ -52,7 +53,8 @@ class MetricsTest : public OpsTest {
     }
     metrics_port_ = *port;
     flags.push_back(absl::StrCat("--metrics_listen=127.0.0.1:", *port));
-    return StartServer(flags) != nullptr;
+    server_process_ = StartServer(flags);
+    return server_process_ != nullptr;
   }
 
   MetricSamples Scrape() {
@@ -89,6 +91,7 @@ class MetricsTest : public OpsTest {
   }
 
   int metrics_port_ = 0;
+  ::tasks::testing::TaskServerProcess* server_process_ = nullptr;
 };
 
 // Another connection holding SQLite's one write lock: the server's writes
@@ -348,6 +351,98 @@ TEST_F(MetricsTest, CallsRefusedAtTheTokenDoorHaveACounterOfTheirOwn) {
                             ", handled UNAUTHENTICATED ",
                             handled_unauthenticated,
                             ", handled PERMISSION_DENIED +", handled_denied));
+}
+
+// A request that does not decode, at nearly the largest size the server
+// reads (1 MiB): from a tenant limited to one project it is that client's
+// INVALID_ARGUMENT, handled and counted; without a token it is refused at
+// the door, unread. Many at once cost the server little more than their
+// bytes while they last.
+TEST_F(MetricsTest, UndecodableRequestsAreTheClientsInvalidArgumentAndCounted) {
+  constexpr char kTeam[] = "metrics-team-token-01234";
+  const std::string tokens =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/undecodable_tokens");
+  std::ofstream(tokens) << kTeam << " team 1\n";
+  ASSERT_TRUE(StartWithMetrics({absl::StrCat("--auth_tokens_file=", tokens)}));
+  // A title of ~1,000,000 bytes whose last byte is not UTF-8.
+  v1::CreateTaskRequest create;
+  create.mutable_task()->set_project_id(1);
+  create.mutable_task()->set_title(std::string(1000000, 'a'));
+  std::string bytes = create.SerializeAsString();
+  bytes.back() = '\xFF';
+  const std::shared_ptr<grpc::Channel> channel = server_process_->NewChannel();
+  auto call = [&](const char* token) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+    if (token != nullptr) {
+      context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    }
+    return ::tasks::testing::CallRawUnary(
+        channel, &context, "/tasks.v1.TaskService/CreateTask", bytes);
+  };
+  const MetricSamples before = Scrape();
+  const int64_t start_kib =
+      ::tasks::reliability::ProcStatusKib(server_process_->pid(), "VmRSS");
+
+  const grpc::Status unauthenticated = call(nullptr);
+  EXPECT_EQ(unauthenticated.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  constexpr int kThreads = 32;
+  constexpr int kCallsEach = 4;
+  std::atomic<int> invalid{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < kCallsEach; ++j) {
+        const grpc::Status status = call(kTeam);
+        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+            status.error_message().find("does not decode as "
+                                        "tasks.v1.CreateTaskRequest") !=
+                std::string::npos) {
+          ++invalid;
+        } else {
+          ADD_FAILURE() << status.error_code() << " " << status.error_message();
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const int64_t peak_kib =
+      ::tasks::reliability::ProcStatusKib(server_process_->pid(), "VmHWM");
+
+  EXPECT_EQ(invalid, kThreads * kCallsEach);
+  const MetricSamples after = ScrapeUntil(
+      [&](const MetricSamples& s) {
+        return s.Value("grpc_server_handled_total",
+                       MethodCode("CreateTask", "INVALID_ARGUMENT")) >=
+               before.Value("grpc_server_handled_total",
+                            MethodCode("CreateTask", "INVALID_ARGUMENT")) +
+                   kThreads * kCallsEach;
+      },
+      absl::Seconds(5));
+  EXPECT_EQ(after.Value("grpc_server_handled_total",
+                        MethodCode("CreateTask", "INVALID_ARGUMENT")) -
+                before.Value("grpc_server_handled_total",
+                             MethodCode("CreateTask", "INVALID_ARGUMENT")),
+            kThreads * kCallsEach);
+  EXPECT_EQ(after.Value("tasks_unauthenticated_refused_calls_total") -
+                before.Value("tasks_unauthenticated_refused_calls_total"),
+            1);
+  // 32 requests of 1 MiB in flight, each held as received and as parsed
+  // so far: well within the loaded bound of 256 MiB.
+  EXPECT_GT(peak_kib, 0);
+  EXPECT_LE(peak_kib, 256 * 1024);
+  // The server still serves the tenant.
+  auto stub = NewStub();
+  v1::ListTasksRequest list;
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kTeam));
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+  v1::ListTasksResponse page;
+  EXPECT_TRUE(stub->ListTasks(&context, list, &page).ok());
+  ReportFigure(absl::StrCat(
+      kThreads * kCallsEach, " undecodable 1 MB requests, ", kThreads,
+      " at once: INVALID_ARGUMENT ", invalid.load(), "; server RSS before ",
+      start_kib / 1024, " MiB, peak ", peak_kib / 1024, " MiB"));
 }
 
 }  // namespace
