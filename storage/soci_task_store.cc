@@ -669,6 +669,9 @@ class SociTaskStore final : public TaskStore {
             params.now = NowMicros();
             SetAllowedIds(allowed, params);
             if (update.ExecuteOnce()) return schema::TaskFromRow(update.row());
+            // Without an etag nothing but the scope could stop the update:
+            // the task was out of reach, even if it is back by now.
+            if (!check_etag) return TaskNotFound(task.id());
             // Only a task the scope reaches may answer ABORTED: any other
             // answer would tell that it exists.
             PreparedStatement& exists = connection.Statement(

@@ -42,6 +42,9 @@ std::optional<long long> ParseEtag(absl::string_view etag) {
   }
   int64_t revision = 0;
   if (!absl::SimpleAtoi(digits, &revision)) return std::nullopt;
+  // Opaque to clients: only the spelling FormatEtag gives matches ("01" is
+  // not "1").
+  if (FormatEtag(revision) != etag) return std::nullopt;
   return revision;
 }
 

@@ -13,7 +13,8 @@ namespace tasks::storage {
 // The etag of a task at `revision`: a quoted decimal, e.g. "\"3\"".
 std::string FormatEtag(long long revision);
 
-// The revision in an etag made by FormatEtag; nullopt when malformed.
+// The revision in an etag made by FormatEtag; nullopt for any other text,
+// another spelling of the same number ("\"01\"") too.
 std::optional<long long> ParseEtag(absl::string_view etag);
 
 // Compact JSON text of metadata for the database ("{}" when empty), object

@@ -229,6 +229,29 @@ TEST_P(TaskStoreTest, UpdateTaskWithStaleEtagIsAbortedAndRowUnchanged) {
               IsOkAndHolds(EqualsProto(current)));
 }
 
+// An etag is opaque: only its exact text matches, not another spelling of
+// the revision inside it.
+TEST_P(TaskStoreTest, OnlyTheEtagsExactTextMatches) {
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(TaskBuilder("Exact")));
+  ASSERT_EQ(task.etag(), "\"1\"");
+  for (const char* spelling :
+       {"\"01\"", "\"+1\"", "\"1.0\"", "1", "W/\"1\"", " \"1\"", "\"1\" "}) {
+    SCOPED_TRACE(spelling);
+    EXPECT_THAT(
+        store().UpdateTask(
+            TaskBuilder("Respelled").WithId(task.id()).WithEtag(spelling),
+            MaskOf({"title"}), kEveryRow),
+        AllOf(StatusIs(Code::kAborted), ReasonIs(reason::kEtagMismatch)));
+  }
+  EXPECT_THAT(store().GetTask(task.id(), kEveryRow),
+              IsOkAndHolds(EqualsProto(task)));
+  EXPECT_THAT(
+      store().UpdateTask(
+          TaskBuilder("Exact too").WithId(task.id()).WithEtag(task.etag()),
+          MaskOf({"title"}), kEveryRow),
+      ::tasks::testing::IsOk());
+}
+
 TEST_P(TaskStoreTest, UpdateTaskWithUnknownIdIsNotFound) {
   EXPECT_THAT(
       store().UpdateTask(TaskBuilder("Ghost").WithId(424242), MaskOf({"title"}),
