@@ -10,6 +10,7 @@ namespace {
 
 constexpr char kReasonUrl[] = "type.tasks.v1/error_reason";
 constexpr char kFieldUrl[] = "type.tasks.v1/error_field";
+constexpr char kOperatorDetailUrl[] = "type.tasks.v1/operator_detail";
 
 std::optional<std::string> Payload(const absl::Status& status,
                                    absl::string_view url) {
@@ -30,6 +31,11 @@ absl::Status WithField(absl::Status status, absl::string_view field) {
   return status;
 }
 
+absl::Status WithOperatorDetail(absl::Status status, absl::string_view detail) {
+  if (!status.ok()) status.SetPayload(kOperatorDetailUrl, absl::Cord(detail));
+  return status;
+}
+
 absl::Status InvalidField(absl::string_view field,
                           absl::string_view description,
                           absl::string_view reason) {
@@ -45,6 +51,10 @@ std::optional<std::string> ErrorReason(const absl::Status& status) {
 
 std::optional<std::string> ErrorField(const absl::Status& status) {
   return Payload(status, kFieldUrl);
+}
+
+std::optional<std::string> OperatorDetail(const absl::Status& status) {
+  return Payload(status, kOperatorDetailUrl);
 }
 
 }  // namespace tasks

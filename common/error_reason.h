@@ -52,11 +52,20 @@ absl::Status InvalidField(absl::string_view field,
                           absl::string_view description,
                           absl::string_view reason = reason::kInvalidArgument);
 
+// Returns `status` carrying `detail`: what the server's operators need and
+// clients must not see (libpq's text names hosts, socket paths and users).
+// The gRPC boundary logs it and sends the message alone; unchanged when
+// `status` is OK.
+absl::Status WithOperatorDetail(absl::Status status, absl::string_view detail);
+
 // The attached reason, if any.
 std::optional<std::string> ErrorReason(const absl::Status& status);
 
 // The field named by InvalidField, if any.
 std::optional<std::string> ErrorField(const absl::Status& status);
+
+// The detail attached by WithOperatorDetail, if any.
+std::optional<std::string> OperatorDetail(const absl::Status& status);
 
 }  // namespace tasks
 

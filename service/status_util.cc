@@ -1,9 +1,14 @@
 #include "service/status_util.h"
 
+#include <atomic>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/error_reason.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -35,6 +40,24 @@ size_t CodePointStart(absl::string_view text, size_t size) {
   return size;
 }
 
+// The operator detail of a status the client gets without it (see
+// WithOperatorDetail), logged at most once a second: an outage fails every
+// call with the same one.
+void LogOperatorDetail(const absl::Status& status) {
+  std::optional<std::string> detail = OperatorDetail(status);
+  if (!detail.has_value() || !LogEnabled(LogLevel::kWarning)) return;
+  static std::atomic<int64_t> next_line_ns{0};
+  const int64_t now = absl::GetCurrentTimeNanos();
+  int64_t next = next_line_ns.load(std::memory_order_relaxed);
+  if (now < next || !next_line_ns.compare_exchange_strong(
+                        next, now + absl::ToInt64Nanoseconds(absl::Seconds(1)),
+                        std::memory_order_relaxed)) {
+    return;
+  }
+  Log(LogLevel::kWarning, absl::StrCat(absl::StatusCodeToString(status.code()),
+                                       " ", status.message(), ": ", *detail));
+}
+
 }  // namespace
 
 std::string ClipStatusMessage(absl::string_view message) {
@@ -55,6 +78,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   // A refusal may quote what the client sent (a 1 MB order_by): bounded,
   // as are the trailers and the call's log line that carry it.
   std::string message = ClipStatusMessage(status.message());
+  LogOperatorDetail(status);
   if (HidesDetail(status.code())) {
     Log(LogLevel::kError, absl::StrCat("internal error: ", status.ToString()));
     message = kGenericInternalMessage;

@@ -26,7 +26,9 @@ inline constexpr char kErrorDomain[] = "tasks.v1";
 //   - for INVALID_ARGUMENT, google.rpc.BadRequest with one field violation
 //     naming tasks::ErrorField(status) (empty when the status names no field).
 // INTERNAL and UNKNOWN show the client only "internal error": their message
-// may hold SQL or other detail, which is logged here instead.
+// may hold SQL or other detail, which is logged here instead. A status's
+// tasks::OperatorDetail is never sent either: it is logged at warning level,
+// at most one such line a second.
 //
 // Example:
 //   return ToGrpcStatus(store.DeleteTask(id).status());

@@ -107,7 +107,10 @@ void StoreMonitor::Report(const absl::Status& status) {
     Log(LogLevel::kWarning,
         absl::StrCat("database not usable (",
                      absl::StatusCodeToString(status.code()),
-                     "): ", status.message()));
+                     "): ", status.message(),
+                     OperatorDetail(status).has_value()
+                         ? absl::StrCat(": ", *OperatorDetail(status))
+                         : ""));
   }
   last_error_ = status;
   if (serving_ != serving) {

@@ -190,9 +190,10 @@ absl::Status ConnectionPool::ConnectFailed(const std::exception& error) const {
   if (db_error.kind == DbErrorKind::kOther) {
     db_error.kind = DbErrorKind::kUnavailable;
   }
-  db_error.message = absl::StrCat("cannot connect to ", dialect_->name(), ": ",
-                                  db_error.message);
-  return DbErrorToStatus(db_error, ErrorContext());
+  // The database's text names hosts, socket paths and users: for operators.
+  const std::string detail = std::move(db_error.message);
+  db_error.message = absl::StrCat("cannot connect to ", dialect_->name());
+  return WithOperatorDetail(DbErrorToStatus(db_error, ErrorContext()), detail);
 }
 
 void ConnectionPool::ReportChange() {

@@ -52,9 +52,10 @@ void ChangeListener::Cancel() {
 }
 
 absl::Status ChangeListener::Connect(absl::Time deadline) {
-  ASSIGN_OR_RETURN(connection_,
-                   ConnectPolled(conninfo_, deadline, cancel_fd_,
-                                 "connecting to listen for changes"));
+  ASSIGN_OR_RETURN(
+      connection_,
+      ConnectPolled(conninfo_, deadline, cancel_fd_,
+                    "cannot connect to postgresql to listen for changes"));
   if (PQsetnonblocking(connection_, 1) != 0 ||
       PQsendQuery(connection_,
                   absl::StrCat("LISTEN ", kTaskChangesChannel).c_str()) == 0) {

@@ -242,7 +242,7 @@ void PipelinedStatements::ConnectLoop() {
             ? absl::StatusOr<PGconn*>(ShuttingDown())
             : ConnectPolled(options_.conninfo,
                             absl::Now() + options_.connect_timeout, stop_fd_,
-                            "connecting");
+                            "cannot connect to postgresql");
     {
       absl::MutexLock lock(&mu_);
       opened_.emplace_back(index, std::move(conn));

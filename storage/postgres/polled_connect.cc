@@ -25,7 +25,8 @@ absl::Status Failed(PGconn* conn, absl::string_view what) {
       conn != nullptr ? PQerrorMessage(conn) : "out of memory";
   while (!message.empty() && message.back() == '\n') message.pop_back();
   if (conn != nullptr) PQfinish(conn);
-  return Unavailable(absl::StrCat(what, ": ", message));
+  // libpq's text names hosts, socket paths and users: for operators.
+  return WithOperatorDetail(Unavailable(what), message);
 }
 
 }  // namespace

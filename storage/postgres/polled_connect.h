@@ -16,8 +16,10 @@ namespace tasks::storage {
 // that becomes readable to cancel, e.g. an eventfd) end a connect to a server
 // that does not answer. Host names are resolved on the calling thread, which
 // a slow resolver may hold up. Returns the connection (the caller PQfinishes
-// it), or UNAVAILABLE (reason DATABASE_UNAVAILABLE) naming `what` and why:
-// libpq's message, a timeout, or the cancel ("the store is shutting down").
+// it), or UNAVAILABLE (reason DATABASE_UNAVAILABLE): `what` ("cannot connect
+// to postgresql"), with libpq's message as its operator detail
+// (WithOperatorDetail) or ": timed out"; or the cancel ("the store is
+// shutting down").
 absl::StatusOr<PGconn*> ConnectPolled(const std::string& conninfo,
                                       absl::Time deadline, int cancel_fd,
                                       absl::string_view what);

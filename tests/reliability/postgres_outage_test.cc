@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -127,6 +128,18 @@ TEST_P(PostgresOutageTest, ImmediateStopUnderLoadIsUnavailableThenServesAgain) {
                 all, {grpc::StatusCode::OK, grpc::StatusCode::UNAVAILABLE}),
             "");
   EXPECT_EQ(all.overdue, 0) << "calls hung past their deadline";
+  // libpq's text of a failed connect names the database's socket path (or
+  // host and port) and its users: the server logs it, clients never get it.
+  int with_libpq_text = 0;
+  for (const CreateOutcome& outcome : outcomes) {
+    if (absl::StrContains(outcome.message, ".s.PGSQL") ||
+        absl::StrContains(outcome.message, "connection to server")) {
+      if (++with_libpq_text == 1) {
+        ADD_FAILURE() << "a client got libpq's text: " << outcome.message;
+      }
+    }
+  }
+  EXPECT_EQ(with_libpq_text, 0);
   // PgBouncer holds a query while its server is down (query_wait_timeout),
   // so a call there may wait for the restart and succeed within its
   // deadline rather than fail: none ending OK while the database was down

@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/grpc_status_matchers.h"
+#include "tests/testing/stderr_capture.h"
 
 namespace tasks::service {
 namespace {
@@ -51,6 +52,23 @@ TEST(ToGrpcStatusTest, InvalidFieldBecomesBadRequestViolation) {
       ToGrpcStatus(InvalidField("task.title", "must not be blank"));
   EXPECT_THAT(status, GrpcInvalidField("task.title", reason::kInvalidArgument));
   EXPECT_EQ(status.error_message(), "task.title: must not be blank");
+}
+
+TEST(ToGrpcStatusTest, OperatorDetailIsLoggedNotSent) {
+  const absl::Status failed = WithOperatorDetail(
+      WithReason(absl::UnavailableError("cannot connect to postgresql"),
+                 reason::kDatabaseUnavailable),
+      "connection to server on socket \"/run/secret/.s.PGSQL.5432\" failed");
+  testing::StderrCapture capture;
+  const grpc::Status status = ToGrpcStatus(failed);
+  const std::string log = capture.Stop();
+  EXPECT_THAT(status, GrpcErrorIs(grpc::StatusCode::UNAVAILABLE,
+                                  reason::kDatabaseUnavailable));
+  EXPECT_EQ(status.error_message(), "cannot connect to postgresql");
+  EXPECT_THAT(status.error_details(), Not(HasSubstr("/run/secret")));
+  EXPECT_THAT(log, HasSubstr("UNAVAILABLE cannot connect to postgresql: "
+                             "connection to server on socket "
+                             "\"/run/secret/.s.PGSQL.5432\" failed"));
 }
 
 TEST(ClipStatusMessageTest, ShortMessagesAreKept) {

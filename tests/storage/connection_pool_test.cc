@@ -31,6 +31,8 @@ namespace {
 using ::tasks::testing::ReasonIs;
 using ::tasks::testing::StatusIs;
 using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Optional;
 using Code = ::absl::StatusCode;
 
 // Generous bounds for waits that should end at once or at a set time, on a
@@ -203,6 +205,21 @@ TEST_F(ConnectionPoolTest, FailedConnectIsUnavailableAndFreesItsPlace) {
   // Neither the place nor the writer turn was kept by the failures.
   ASSERT_OK_AND_ASSIGN(ConnectionPool::Lease lease, pool.Acquire(true));
   EXPECT_EQ(dialect_->connects(), 3);
+}
+
+// The database's text of a failed connect (libpq's names hosts, socket paths
+// and users) is for operators: the status's message, which clients get, has
+// none of it.
+TEST_F(ConnectionPoolTest, FailedConnectsTextIsTheOperatorsOnly) {
+  ConnectionPool& pool = Pool(1);
+  dialect_->RefuseConnects(true);
+  const absl::StatusOr<ConnectionPool::Lease> lease = pool.Acquire(true);
+  EXPECT_THAT(lease, AllOf(IsUnavailable(),
+                           StatusIs(Code::kUnavailable,
+                                    "database unavailable: cannot connect to "
+                                    "controlled sqlite")));
+  EXPECT_THAT(OperatorDetail(lease.status()),
+              Optional(HasSubstr("connection refused")));
 }
 
 TEST_F(ConnectionPoolTest, HungConnectStopsAtTheDeadlineAndBlocksNoMore) {
