@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -165,6 +166,14 @@ class PostgresDialect final : public Dialect {
     if (auto* pg_error =
             dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
       state = pg_error->sqlstate();
+      // No SQLSTATE (SOCI writes five blanks): libpq's own error, such as
+      // "server closed the connection unexpectedly" read before libpq marks
+      // the connection bad (an immediate shutdown's lost backend).
+      if (absl::StripAsciiWhitespace(state).empty()) {
+        result.kind = DbErrorKind::kUnavailable;
+        result.connection_lost = true;
+        return result;
+      }
     }
     DbError classified = ClassifySqlState(state, std::move(result.message));
     classified.context = std::move(result.context);

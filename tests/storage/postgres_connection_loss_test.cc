@@ -20,6 +20,10 @@
 #include "absl/time/time.h"
 #include "common/error_reason.h"
 #include "gtest/gtest.h"
+#include "soci/postgresql/soci-postgresql.h"
+#include "soci/soci.h"
+#include "storage/engine/db_error.h"
+#include "storage/postgres/postgres_dialect.h"
 #include "storage/soci_task_store.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
@@ -40,6 +44,35 @@ using ::tasks::testing::StatusIs;
 using ::tasks::testing::StoreBackend;
 using ::tasks::testing::TaskBuilder;
 using Code = ::absl::StatusCode;
+
+// libpq's own errors carry no SQLSTATE: on a connection that still looks
+// fine, "server closed the connection unexpectedly" is the database lost
+// (read before libpq marks the connection bad, as after an immediate
+// shutdown), not an internal error.
+TEST(PostgresConnectionLossTest, ErrorWithoutSqlstateIsTheConnectionLost) {
+  absl::StatusOr<std::unique_ptr<PostgresServer>> server =
+      PostgresServer::StartOwned(PostgresServerOptions());
+  ASSERT_TRUE(server.ok()) << "no PostgreSQL server: " << server.status();
+  absl::StatusOr<std::string> database = (*server)->CreateFreshDatabase();
+  ASSERT_TRUE(database.ok()) << database.status();
+  absl::StatusOr<std::unique_ptr<Dialect>> dialect =
+      MakePostgresDialect(*database, absl::Seconds(5));
+  ASSERT_TRUE(dialect.ok()) << dialect.status();
+  std::unique_ptr<soci::session> session = (*dialect)->Connect();
+  const DbError lost = (*dialect)->ClassifyError(
+      soci::postgresql_soci_error(
+          "Cannot execute query. Fatal error. server closed the connection "
+          "unexpectedly",
+          "     "),
+      session.get());
+  EXPECT_EQ(lost.kind, DbErrorKind::kUnavailable);
+  EXPECT_TRUE(lost.connection_lost);
+  // With a SQLSTATE, its class decides.
+  const DbError duplicate = (*dialect)->ClassifyError(
+      soci::postgresql_soci_error("duplicate key", "23505"), session.get());
+  EXPECT_EQ(duplicate.kind, DbErrorKind::kUniqueViolation);
+  EXPECT_FALSE(duplicate.connection_lost);
+}
 
 TEST(PostgresConnectionLossTest, LostConnectionIsUnavailableThenReconnects) {
   absl::StatusOr<std::unique_ptr<PostgresServer>> server =
