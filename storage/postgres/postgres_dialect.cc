@@ -27,6 +27,7 @@
 #include "storage/postgres/change_listener.h"
 #include "storage/postgres/pipelined_statements.h"
 #include "storage/postgres/postgres_connection.h"
+#include "storage/postgres/session_connector.h"
 #include "storage/postgres/sqlstate.h"
 #include "storage/schema/migration_scripts.h"
 
@@ -84,8 +85,8 @@ class PostgresDialect final : public Dialect {
   bool buffers_results() const override { return true; }
 
   std::unique_ptr<soci::session> Connect() const override {
-    auto session = std::make_unique<soci::session>(soci::postgresql,
-                                                   ConnectionForThisCall());
+    std::unique_ptr<soci::session> session =
+        connector_.Connect(ConnectionForThisCall());
     // libpq prints NOTICEs ("relation ... already exists, skipping") to
     // stderr by default.
     PQsetNoticeProcessor(
@@ -272,6 +273,7 @@ class PostgresDialect final : public Dialect {
   const int64_t connect_seconds_;
   const bool named_statements_;
   mutable CancelWatchdog watchdog_;
+  mutable SessionConnector connector_;
 };
 
 }  // namespace
