@@ -177,7 +177,7 @@ class PostgresDialect final : public Dialect {
       }
     }
     DbError classified = ClassifySqlState(state, std::move(result.message));
-    classified.context = std::move(result.context);
+    absl::StrAppend(&classified.context, result.context);
     return classified;
   }
 

@@ -1,5 +1,7 @@
 #include "storage/postgres/sqlstate.h"
 
+#include <algorithm>
+#include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -21,6 +23,17 @@ std::string QuotedAfter(absl::string_view message, absl::string_view marker) {
 
 DbError ClassifySqlState(absl::string_view code, std::string message) {
   DbError result;
+  // The CONTEXT, QUERY and LINE lines that may follow the first name the
+  // server's functions and statements: the context's, shown only by
+  // INTERNAL errors (and logged).
+  size_t cut = std::string::npos;
+  for (const char* line : {"\nCONTEXT:", "\nQUERY:", "\nLINE "}) {
+    cut = std::min(cut, message.find(line));
+  }
+  if (cut != std::string::npos) {
+    result.context = message.substr(cut);
+    message.erase(cut);
+  }
   result.message = std::move(message);
   if (code == "23505") {
     result.kind = DbErrorKind::kUniqueViolation;
