@@ -11,11 +11,7 @@ namespace tasks::storage {
 // that a retry of the same request can be told from another request reusing
 // the key (AIP-155): 64 hex digits of the SHA-256 of the draft's
 // deterministic serialization (metadata keys sorted), so equal drafts have
-// equal fingerprints whatever order their metadata was built in. Drafts that
-// make the same row are equal: a status, priority or metadata set to what
-// leaving it unset gives counts as unset, and due_time counts to the
-// microsecond it is stored with. (A draft already spelled so has the
-// fingerprint it always had.)
+// equal fingerprints whatever order their metadata was built in.
 //
 // Example:
 //   std::string fingerprint = RequestFingerprint(request.task());

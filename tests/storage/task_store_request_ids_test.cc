@@ -173,35 +173,6 @@ TEST_P(TaskStoreTest, ReplayMatchesWhateverOrderItsMetadataWasBuiltIn) {
               IsOkAndHolds(EqualsProto(first)));
 }
 
-// A client library that fills in the defaults, or sends nanoseconds the
-// store cuts, retries the same request: it makes the same row.
-TEST_P(TaskStoreTest, ReplayMatchesDefaultsSpelledOutAndTheStoredMicrosecond) {
-  v1::Task bare = TaskBuilder("Defaults");
-  bare.mutable_due_time()->set_seconds(1900000000);
-  bare.mutable_due_time()->set_nanos(1500);
-  v1::Task spelled = TaskBuilder("Defaults")
-                         .WithStatus(v1::Task::PENDING)
-                         .WithPriority(v1::Task::MEDIUM);
-  spelled.mutable_metadata();
-  spelled.mutable_due_time()->set_seconds(1900000000);
-  spelled.mutable_due_time()->set_nanos(1999);
-  ASSERT_OK_AND_ASSIGN(v1::Task first, store().CreateTask(bare, "req-1"));
-  EXPECT_THAT(store().CreateTask(spelled, "req-1"),
-              IsOkAndHolds(EqualsProto(first)));
-  ASSERT_OK_AND_ASSIGN(v1::Task second, store().CreateTask(spelled, "req-2"));
-  EXPECT_THAT(store().CreateTask(bare, "req-2"),
-              IsOkAndHolds(EqualsProto(second)));
-  // Not the same row: another status, or another microsecond.
-  v1::Task other = bare;
-  other.set_status(v1::Task::IN_PROGRESS);
-  EXPECT_THAT(store().CreateTask(other, "req-1"),
-              ReasonIs(reason::kRequestIdReused));
-  other = bare;
-  other.mutable_due_time()->set_nanos(2000);
-  EXPECT_THAT(store().CreateTask(other, "req-1"),
-              ReasonIs(reason::kRequestIdReused));
-}
-
 TEST_P(TaskStoreTest, RequestIdSentWithAnotherTaskIsAlreadyExistsNamingIt) {
   // AIP-155: a request_id stands for one request; sent with another, it is
   // refused rather than answered with the first request's task.
