@@ -1,13 +1,13 @@
 #include "service/status_util.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/error_reason.h"
 #include "google/rpc/error_details.pb.h"
@@ -46,8 +46,11 @@ size_t CodePointStart(absl::string_view text, size_t size) {
 void LogOperatorDetail(const absl::Status& status) {
   std::optional<std::string> detail = OperatorDetail(status);
   if (!detail.has_value() || !LogEnabled(LogLevel::kWarning)) return;
+  // The steady clock: a wall clock stepped back would silence the lines.
   static std::atomic<int64_t> next_line_ns{0};
-  const int64_t now = absl::GetCurrentTimeNanos();
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
   int64_t next = next_line_ns.load(std::memory_order_relaxed);
   if (now < next || !next_line_ns.compare_exchange_strong(
                         next, now + absl::ToInt64Nanoseconds(absl::Seconds(1)),

@@ -1,5 +1,7 @@
 #include "service/store_monitor.h"
 
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -104,13 +106,12 @@ void StoreMonitor::Report(const absl::Status& status) {
   const bool serving = status.ok();
   // Log an outage once, and again only when its cause changes.
   if (!serving && status != last_error_) {
+    const std::optional<std::string> detail = OperatorDetail(status);
     Log(LogLevel::kWarning,
         absl::StrCat("database not usable (",
                      absl::StatusCodeToString(status.code()),
                      "): ", status.message(),
-                     OperatorDetail(status).has_value()
-                         ? absl::StrCat(": ", *OperatorDetail(status))
-                         : ""));
+                     detail.has_value() ? absl::StrCat(": ", *detail) : ""));
   }
   last_error_ = status;
   if (serving_ != serving) {

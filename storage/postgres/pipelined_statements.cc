@@ -699,10 +699,11 @@ void PipelinedStatements::Retry(PendingPtr pending,
 }
 
 void PipelinedStatements::Lost(Slot& slot, absl::string_view what) {
-  const absl::Status failure = Unavailable(absl::StrCat(
-      "lost the connection to the database (", what, ")",
-      slot.conn != nullptr ? ": " : "",
-      slot.conn != nullptr ? Trimmed(PQerrorMessage(slot.conn)) : ""));
+  // libpq's text may name the server's functions or address: operators'.
+  const absl::Status failure = WithOperatorDetail(
+      Unavailable(
+          absl::StrCat("lost the connection to the database (", what, ")")),
+      slot.conn != nullptr ? Trimmed(PQerrorMessage(slot.conn)) : "");
   if (slot.state == Slot::State::kReady) ready_connections_.fetch_sub(1);
   (void)Disarm(slot);  // dropped anyway
   const bool synced = slot.synced;

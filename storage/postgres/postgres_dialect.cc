@@ -153,6 +153,8 @@ class PostgresDialect final : public Dialect {
     if (dynamic_cast<const soci::soci_error*>(&error) == nullptr) {
       return result;  // not from the database: kOther
     }
+    // Whatever the kind: a lost connection's message may carry them too.
+    MoveStatementLines(result);
     if (session == nullptr) {  // connecting failed
       result.kind = DbErrorKind::kUnavailable;
       return result;
@@ -177,7 +179,7 @@ class PostgresDialect final : public Dialect {
       }
     }
     DbError classified = ClassifySqlState(state, std::move(result.message));
-    absl::StrAppend(&classified.context, result.context);
+    classified.context = std::move(result.context);
     return classified;
   }
 

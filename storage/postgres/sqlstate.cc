@@ -21,20 +21,20 @@ std::string QuotedAfter(absl::string_view message, absl::string_view marker) {
 
 }  // namespace
 
-DbError ClassifySqlState(absl::string_view code, std::string message) {
-  DbError result;
-  // The CONTEXT, QUERY and LINE lines that may follow the first name the
-  // server's functions and statements: the context's, shown only by
-  // INTERNAL errors (and logged).
+void MoveStatementLines(DbError& error) {
   size_t cut = std::string::npos;
   for (const char* line : {"\nCONTEXT:", "\nQUERY:", "\nLINE "}) {
-    cut = std::min(cut, message.find(line));
+    cut = std::min(cut, error.message.find(line));
   }
-  if (cut != std::string::npos) {
-    result.context = message.substr(cut);
-    message.erase(cut);
-  }
+  if (cut == std::string::npos) return;
+  error.context.insert(0, error.message, cut, std::string::npos);
+  error.message.erase(cut);
+}
+
+DbError ClassifySqlState(absl::string_view code, std::string message) {
+  DbError result;
   result.message = std::move(message);
+  MoveStatementLines(result);
   if (code == "23505") {
     result.kind = DbErrorKind::kUniqueViolation;
     result.constraint = QuotedAfter(result.message, "constraint \"");

@@ -62,11 +62,14 @@ TEST(PostgresConnectionLossTest, ErrorWithoutSqlstateIsTheConnectionLost) {
   const DbError lost = (*dialect)->ClassifyError(
       soci::postgresql_soci_error(
           "Cannot execute query. Fatal error. server closed the connection "
-          "unexpectedly",
+          "unexpectedly\nCONTEXT:  PL/pgSQL function record_task_change() "
+          "line 3",
           "     "),
       session.get());
   EXPECT_EQ(lost.kind, DbErrorKind::kUnavailable);
   EXPECT_TRUE(lost.connection_lost);
+  // The function's name is the server's own, not the client's to see.
+  EXPECT_EQ(lost.message.find("CONTEXT"), std::string::npos) << lost.message;
   // With a SQLSTATE, its class decides.
   const DbError duplicate = (*dialect)->ClassifyError(
       soci::postgresql_soci_error("duplicate key", "23505"), session.get());

@@ -28,6 +28,16 @@ TEST(ClassifySqlStateTest, ContextAndQueryLinesAreNotTheMessage) {
   EXPECT_THAT(syntax.context, ::testing::HasSubstr("SELECT 1 FORM t"));
 }
 
+TEST(MoveStatementLinesTest, TheyGoInFrontOfTheContext) {
+  DbError error;
+  error.message = "FATAL:  terminating connection\nCONTEXT:  SQL function f";
+  error.context = " while executing \"SELECT f()\"";
+  MoveStatementLines(error);
+  EXPECT_EQ(error.message, "FATAL:  terminating connection");
+  EXPECT_EQ(error.context,
+            "\nCONTEXT:  SQL function f while executing \"SELECT f()\"");
+}
+
 TEST(ClassifySqlStateTest, OneLineMessageIsKeptWhole) {
   const DbError duplicate = ClassifySqlState(
       "23505",

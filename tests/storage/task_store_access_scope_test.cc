@@ -216,7 +216,9 @@ TEST_P(ScopedTaskStoreTest, UpdateWithoutEtagIsNeverAbortedByMovesAroundIt) {
   mover.join();
   std::cerr << updated << " updates, " << not_found
             << " found the task out of reach\n";
-  EXPECT_GT(updated + not_found, 0);
+  // Both answers came: the moves did overlap the updates.
+  EXPECT_GT(updated, 0);
+  EXPECT_GT(not_found, 0);
 }
 
 TEST_P(TaskStoreTest, ScopedListsShowOnlyAllowedProjects) {
