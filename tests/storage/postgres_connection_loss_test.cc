@@ -45,18 +45,33 @@ using ::tasks::testing::StoreBackend;
 using ::tasks::testing::TaskBuilder;
 using Code = ::absl::StatusCode;
 
+// A PostgreSQL server of the test's own (which a test may stop) and a fresh
+// database on it.
+struct OwnedDatabase {
+  std::unique_ptr<PostgresServer> server;
+  std::string connection;
+};
+
+absl::StatusOr<OwnedDatabase> StartOwnedDatabase() {
+  absl::StatusOr<std::unique_ptr<PostgresServer>> server =
+      PostgresServer::StartOwned(PostgresServerOptions());
+  if (!server.ok()) return server.status();
+  absl::StatusOr<std::string> database = (*server)->CreateFreshDatabase();
+  if (!database.ok()) return database.status();
+  return OwnedDatabase{*std::move(server), *std::move(database)};
+}
+
 // libpq's own errors carry no SQLSTATE: on a connection that still looks
 // fine, "server closed the connection unexpectedly" is the database lost
 // (read before libpq marks the connection bad, as after an immediate
 // shutdown), not an internal error.
 TEST(PostgresConnectionLossTest, ErrorWithoutSqlstateIsTheConnectionLost) {
-  absl::StatusOr<std::unique_ptr<PostgresServer>> server =
-      PostgresServer::StartOwned(PostgresServerOptions());
-  ASSERT_TRUE(server.ok()) << "no PostgreSQL server: " << server.status();
-  absl::StatusOr<std::string> database = (*server)->CreateFreshDatabase();
-  ASSERT_TRUE(database.ok()) << database.status();
+  absl::StatusOr<OwnedDatabase> owned = StartOwnedDatabase();
+  ASSERT_TRUE(owned.ok()) << "no PostgreSQL server: " << owned.status();
+  PostgresServer* server = owned->server.get();
+  const std::string& database = owned->connection;
   absl::StatusOr<std::unique_ptr<Dialect>> dialect =
-      MakePostgresDialect(*database, absl::Seconds(5));
+      MakePostgresDialect(database, absl::Seconds(5));
   ASSERT_TRUE(dialect.ok()) << dialect.status();
   std::unique_ptr<soci::session> session = (*dialect)->Connect();
   const DbError lost = (*dialect)->ClassifyError(
@@ -78,29 +93,28 @@ TEST(PostgresConnectionLossTest, ErrorWithoutSqlstateIsTheConnectionLost) {
 }
 
 TEST(PostgresConnectionLossTest, LostConnectionIsUnavailableThenReconnects) {
-  absl::StatusOr<std::unique_ptr<PostgresServer>> server =
-      PostgresServer::StartOwned(PostgresServerOptions());
-  ASSERT_TRUE(server.ok()) << "no PostgreSQL server: " << server.status();
-  absl::StatusOr<std::string> database = (*server)->CreateFreshDatabase();
-  ASSERT_TRUE(database.ok()) << database.status();
-  absl::StatusOr<TaskStorePtr> opened = OpenSociTaskStore(*database);
+  absl::StatusOr<OwnedDatabase> owned = StartOwnedDatabase();
+  ASSERT_TRUE(owned.ok()) << "no PostgreSQL server: " << owned.status();
+  PostgresServer* server = owned->server.get();
+  const std::string& database = owned->connection;
+  absl::StatusOr<TaskStorePtr> opened = OpenSociTaskStore(database);
   ASSERT_TRUE(opened.ok()) << opened.status();
   TaskStore& store = **opened;
   const AccessScope everything = AccessScope::All();
 
   absl::StatusOr<v1::Task> task = store.CreateTask(TaskBuilder("survivor"), "");
   ASSERT_TRUE(task.ok()) << task.status();
-  ASSERT_TRUE((*server)->Stop().ok());
+  ASSERT_TRUE(server->Stop().ok());
   bool restarted = false;
   absl::Cleanup restart_anyway = [&] {
-    if (!restarted) (*server)->Restart().IgnoreError();
+    if (!restarted) server->Restart().IgnoreError();
   };
   EXPECT_THAT(store.GetTask(task->id(), everything),
               StatusIs(Code::kUnavailable));
   EXPECT_THAT(store.CreateTask(TaskBuilder("lost"), ""),
               ReasonIs(reason::kDatabaseUnavailable));
   EXPECT_THAT(store.CheckHealth(), StatusIs(Code::kUnavailable));
-  ASSERT_TRUE((*server)->Restart().ok());
+  ASSERT_TRUE(server->Restart().ok());
   restarted = true;
   EXPECT_TRUE(store.CheckHealth().ok());
   EXPECT_TRUE(store.GetTask(task->id(), everything).ok());
@@ -131,13 +145,10 @@ std::optional<absl::StatusOr<v1::Task>> GetAsync(TaskStore& store, int64_t id,
 class AsyncConnectionLossTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<PostgresServer>> server =
-        PostgresServer::StartOwned(PostgresServerOptions());
-    ASSERT_TRUE(server.ok()) << "no PostgreSQL server: " << server.status();
-    server_ = *std::move(server);
-    absl::StatusOr<std::string> database = server_->CreateFreshDatabase();
-    ASSERT_TRUE(database.ok()) << database.status();
-    database_ = *database;
+    absl::StatusOr<OwnedDatabase> owned = StartOwnedDatabase();
+    ASSERT_TRUE(owned.ok()) << "no PostgreSQL server: " << owned.status();
+    server_ = std::move(owned->server);
+    database_ = owned->connection;
     absl::StatusOr<TaskStorePtr> opened = OpenSociTaskStore(database_);
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = *std::move(opened);
