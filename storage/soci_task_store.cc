@@ -962,8 +962,11 @@ class SociTaskStore final : public TaskStore {
     params.request_id.assign(request_id.data(), request_id.size());
     params.request_id_indicator = keyed ? soci::i_ok : soci::i_null;
     params.idempotency_scope = keyed ? idempotency.scope : "";
-    params.request_fingerprint = keyed ? RequestFingerprint(task) : "";
+    RequestFingerprints fingerprints =
+        keyed ? FingerprintRequest(task) : RequestFingerprints();
+    params.request_fingerprint = std::move(fingerprints.row);
     params.request_fingerprint_indicator = keyed ? soci::i_ok : soci::i_null;
+    params.sent_fingerprint = std::move(fingerprints.sent);
     params.now = NowMicros();
   }
 
@@ -1053,6 +1056,7 @@ class SociTaskStore final : public TaskStore {
     SetRequestKey(insert, to);
     to.request_fingerprint = insert.request_fingerprint;
     to.request_fingerprint_indicator = soci::i_ok;
+    to.sent_fingerprint = insert.sent_fingerprint;
   }
 
   static void SetRequestKey(const StatementParams& from, StatementParams& to) {

@@ -331,12 +331,13 @@ Queries::Queries(const Dialect& dialect) : dialect_(dialect) {
   project_has_tasks = "SELECT id FROM tasks WHERE project_id = :id LIMIT 1";
   delete_project = "DELETE FROM projects WHERE id = :id RETURNING id";
 
-  // A row from before fingerprints were kept replays for any request.
+  // A row from before fingerprints were kept replays for any request; one
+  // from before they were of the row, for the same bytes.
   const TableSql& tasks = TaskSql();
   task_by_request_id = absl::StrCat(
       "SELECT ", tasks.columns, " FROM tasks WHERE ", kRequestKeyCondition,
-      " AND (request_fingerprint IS NULL OR "
-      "request_fingerprint = :request_fingerprint)");
+      " AND (request_fingerprint IS NULL OR request_fingerprint IN "
+      "(:request_fingerprint, :sent_fingerprint))");
   request_id_taken =
       absl::StrCat("SELECT id FROM tasks WHERE ", kRequestKeyCondition);
   begin_read = "BEGIN";

@@ -84,7 +84,8 @@ class Queries {
   std::string delete_project;
 
   // The task of :request_id in :idempotency_scope, when it was created from
-  // the draft whose fingerprint is :request_fingerprint.
+  // the draft whose fingerprints (RequestFingerprints) are
+  // :request_fingerprint and :sent_fingerprint.
   std::string task_by_request_id;
   // The id of the task of :request_id in :idempotency_scope, whatever draft.
   std::string request_id_taken;

@@ -63,6 +63,7 @@ ParamRef ParamFor(StatementParams& p, const std::string& name,
   if (name == "request_fingerprint") {
     return Text(p.request_fingerprint, &p.request_fingerprint_indicator);
   }
+  if (name == "sent_fingerprint") return Text(p.sent_fingerprint);
   if (name == "after_id") return Int64(p.after_id);
   if (name == "after_number") return Int64(p.after_number);
   if (name == "after_text") return Text(p.after_text);

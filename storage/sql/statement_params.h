@@ -46,8 +46,9 @@ struct StatementParams {
   std::string request_id;
   soci::indicator request_id_indicator = soci::i_null;
   std::string idempotency_scope;    // the scope request_id is unique in
-  std::string request_fingerprint;  // RequestFingerprint of a create
+  std::string request_fingerprint;  // a create's RequestFingerprints::row
   soci::indicator request_fingerprint_indicator = soci::i_null;
+  std::string sent_fingerprint;  // its RequestFingerprints::sent
   // Keyset pagination: the last row of the previous page.
   long long after_id = 0;
   long long after_number = 0;

@@ -68,7 +68,6 @@ absl::StatusOr<OwnedDatabase> StartOwnedDatabase() {
 TEST(PostgresConnectionLossTest, ErrorWithoutSqlstateIsTheConnectionLost) {
   absl::StatusOr<OwnedDatabase> owned = StartOwnedDatabase();
   ASSERT_TRUE(owned.ok()) << "no PostgreSQL server: " << owned.status();
-  PostgresServer* server = owned->server.get();
   const std::string& database = owned->connection;
   absl::StatusOr<std::unique_ptr<Dialect>> dialect =
       MakePostgresDialect(database, absl::Seconds(5));
