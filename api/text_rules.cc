@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "google/protobuf/stubs/common.h"
@@ -16,6 +15,31 @@ size_t CodePoints(absl::string_view text) {
   return std::count_if(text.begin(), text.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   });
+}
+
+// Unicode's White_Space characters: a title of only these looks empty.
+bool IsWhiteSpace(char32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 ||
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
+         c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+// Whether valid UTF-8 `text` holds only White_Space characters.
+bool IsBlank(absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    const size_t length = lead < 0x80   ? 1
+                          : lead < 0xE0 ? 2
+                          : lead < 0xF0 ? 3
+                                        : 4;
+    char32_t c = length == 1 ? lead : lead & (0x7F >> length);
+    for (size_t k = 1; k < length; ++k) {
+      c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    if (!IsWhiteSpace(c)) return false;
+    i += length;
+  }
+  return true;
 }
 
 absl::Status CheckLength(absl::string_view field, absl::string_view value,
@@ -50,11 +74,10 @@ absl::Status CheckTitle(absl::string_view field, absl::string_view value) {
   if (absl::Status status = CheckText(field, value); !status.ok()) {
     return status;
   }
-  absl::string_view trimmed = absl::StripAsciiWhitespace(value);
-  if (trimmed.empty()) {
+  if (IsBlank(value)) {
     return InvalidField(field, "is required and must not be blank");
   }
-  return CheckLength(field, trimmed, kMaxTitleLength);
+  return CheckLength(field, value, kMaxTitleLength);
 }
 
 }  // namespace tasks::api

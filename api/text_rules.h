@@ -14,7 +14,7 @@ namespace tasks::api {
 //
 // Lengths count Unicode code points, not bytes.
 
-// Longest title or name, in code points after trimming ASCII whitespace.
+// Longest title or name, in code points, whitespace included.
 inline constexpr size_t kMaxTitleLength = 200;
 // Longest description, in code points.
 inline constexpr size_t kMaxDescriptionLength = 10000;
@@ -36,9 +36,11 @@ absl::Status CheckBoundedText(absl::string_view field, absl::string_view value,
 
 // CheckTitle()
 //
-// A task's title or a project's name: CheckText, not blank, and at most
-// kMaxTitleLength code points once ASCII whitespace is trimmed from both
-// ends (the value itself is stored as sent).
+// A task's title or a project's name: CheckText, not blank (some character
+// that is not Unicode White_Space, so "\u3000" is blank too), and at most
+// kMaxTitleLength code points. The value is stored as sent, whitespace and
+// all: bounding only its trimmed length let padding grow a title past what
+// PostgreSQL's title index can hold, which SQLite stored.
 absl::Status CheckTitle(absl::string_view field, absl::string_view value);
 
 }  // namespace tasks::api

@@ -48,16 +48,28 @@ TEST(CheckBoundedTextTest, TextRulesComeBeforeTheLength) {
               StatusIs(kInvalid, Eq("d: must not contain a NUL character")));
 }
 
-TEST(CheckTitleTest, RequiredNonBlankAndBoundedAfterTrimming) {
+TEST(CheckTitleTest, RequiredNonBlankAndBoundedWhitespaceIncluded) {
   EXPECT_THAT(CheckTitle("t", "Write report"), IsOk());
-  for (const char* blank : {"", " ", "\t\n "}) {
+  // ASCII, and Unicode's other White_Space: no-break, em and ideographic
+  // spaces, the line separator.
+  for (const char* blank : {"", " ", "\t\n ", "\u00a0", "\u2003 \u3000",
+                            "\u2028", "\u0085\u1680\u205f"}) {
     EXPECT_THAT(CheckTitle("t", blank),
                 StatusIs(kInvalid, Eq("t: is required and must not be blank")))
         << "\"" << blank << "\"";
   }
+  // Not White_Space: a title, however it looks.
+  for (const char* visible : {"\u3000x", "\u200b", "é", "🚀 "}) {
+    EXPECT_THAT(CheckTitle("t", visible), IsOk()) << visible;
+  }
   const std::string longest(kMaxTitleLength, 'x');
-  EXPECT_THAT(CheckTitle("t", "  " + longest + "  "), IsOk());
+  EXPECT_THAT(CheckTitle("t", longest), IsOk());
   EXPECT_THAT(CheckTitle("t", longest + "y"),
+              StatusIs(kInvalid, Eq("t: must be at most 200 characters long")));
+  // Padding counts: unbounded, it grew titles past PostgreSQL's index.
+  EXPECT_THAT(CheckTitle("t", " " + longest),
+              StatusIs(kInvalid, Eq("t: must be at most 200 characters long")));
+  EXPECT_THAT(CheckTitle("t", "x" + std::string(30000, '\t')),
               StatusIs(kInvalid, Eq("t: must be at most 200 characters long")));
   EXPECT_THAT(CheckTitle("t", std::string(" \0 ", 3)),
               StatusIs(kInvalid, Eq("t: must not contain a NUL character")));

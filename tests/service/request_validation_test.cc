@@ -87,10 +87,15 @@ TEST(ValidateCreateTaskTest, TitleLengthCountsCodePointsNotBytes) {
       IsInvalidField("task.title"));
 }
 
-TEST(ValidateCreateTaskTest, TitleIsMeasuredAfterTrimming) {
-  EXPECT_THAT(ValidateCreateTask(CreateTask("  " + Repeat("a", 200) + "\t\n")),
+TEST(ValidateCreateTaskTest, TitleIsMeasuredWithItsWhitespace) {
+  EXPECT_THAT(ValidateCreateTask(CreateTask("  " + Repeat("a", 196) + "\t\n")),
               IsOk());
+  EXPECT_THAT(
+      Wrap(ValidateCreateTask(CreateTask("  " + Repeat("a", 200) + "\t\n"))),
+      IsInvalidField("task.title"));
   EXPECT_THAT(Wrap(ValidateCreateTask(CreateTask(" \t\n "))),
+              IsInvalidField("task.title"));
+  EXPECT_THAT(Wrap(ValidateCreateTask(CreateTask("\u3000\u00a0"))),
               IsInvalidField("task.title"));
   EXPECT_THAT(Wrap(ValidateCreateTask(CreateTask(""))),
               IsInvalidField("task.title"));
