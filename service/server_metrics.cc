@@ -143,6 +143,14 @@ class ServerMetrics::Families {
                          "Database connections open (idle or in use).")),
         pool_in_use(Single(registry, "tasks_db_pool_in_use_connections",
                            "Database connections leased to a call.")),
+        pipeline_max(
+            Single(registry, "tasks_db_pipeline_max_connections",
+                   "Connections kept for pipelined statements (PostgreSQL's "
+                   "GetTask and CreateTask); 0 on SQLite.")),
+        pipeline_ready(
+            Single(registry, "tasks_db_pipeline_ready_connections",
+                   "Pipelined connections up; with none, their calls take the "
+                   "pool.")),
         pool_wait(SingleHistogram(registry, "tasks_db_pool_wait_seconds",
                                   "How long each call waited for a pooled "
                                   "database connection (0: one was free).",
@@ -205,6 +213,8 @@ class ServerMetrics::Families {
   Gauge& pool_max;
   Gauge& pool_open;
   Gauge& pool_in_use;
+  Gauge& pipeline_max;
+  Gauge& pipeline_ready;
   Histogram& pool_wait;
   Histogram& group_writes;
   Gauge& serving;
@@ -247,6 +257,10 @@ class ServerMetrics::StoreAdapter final : public storage::StoreObserver {
   }
   void OnGroupCommit(int writes) override {
     families_.group_writes.Observe(writes);
+  }
+  void OnPipelineChanged(int connections, int ready) override {
+    families_.pipeline_max.Set(connections);
+    families_.pipeline_ready.Set(ready);
   }
 
  private:

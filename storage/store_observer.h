@@ -33,6 +33,11 @@ class StoreObserver {
   // One transaction committed (or undid) `writes` grouped writes (1 for a
   // write that ran alone). Only stores that group commits report these.
   virtual void OnGroupCommit(int writes) = 0;
+
+  // Of the `connections` a store keeps for pipelined statements (PostgreSQL's
+  // GetTask and CreateTask), `ready` are up. While none is, those calls take
+  // the pool, slower but answered, so this is where an operator sees it.
+  virtual void OnPipelineChanged(int connections, int ready) = 0;
 };
 
 }  // namespace tasks::storage

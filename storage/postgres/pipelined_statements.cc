@@ -252,6 +252,7 @@ void PipelinedStatements::ConnectLoop() {
 }
 
 void PipelinedStatements::Run() {
+  ReportReady();
   for (auto& slot : slots_) Connect(*slot);
   while (Step()) {
   }
@@ -387,6 +388,13 @@ void PipelinedStatements::Open(Slot& slot, absl::StatusOr<PGconn*> conn,
   slot.state = Slot::State::kReady;
   slot.backoff = absl::ZeroDuration();
   ready_connections_.fetch_add(1);
+  ReportReady();
+}
+
+void PipelinedStatements::ReportReady() const {
+  if (options_.observer == nullptr) return;
+  options_.observer->OnPipelineChanged(static_cast<int>(slots_.size()),
+                                       ready_connections_.load());
 }
 
 const PipelinedStatements::Slot* PipelinedStatements::WriteSlot() const {
@@ -704,7 +712,10 @@ void PipelinedStatements::Lost(Slot& slot, absl::string_view what) {
       Unavailable(
           absl::StrCat("lost the connection to the database (", what, ")")),
       slot.conn != nullptr ? Trimmed(PQerrorMessage(slot.conn)) : "");
-  if (slot.state == Slot::State::kReady) ready_connections_.fetch_sub(1);
+  if (slot.state == Slot::State::kReady) {
+    ready_connections_.fetch_sub(1);
+    ReportReady();
+  }
   (void)Disarm(slot);  // dropped anyway
   const bool synced = slot.synced;
   std::vector<Slot::Sent> batch = std::move(slot.batch);

@@ -80,8 +80,9 @@ class PipelinedStatements final : public AsyncStatements {
     // deadlines (a frozen server): what the callers gave up on is undone
     // rather than committed later. Null: none. Must outlive this.
     CancelWatchdog* watchdog = nullptr;
-    // Told the writes each committed batch held (OnGroupCommit). Null:
-    // nobody. Must outlive this.
+    // Told the writes each committed batch held (OnGroupCommit), and how
+    // many connections are up (OnPipelineChanged). Null: nobody. Must
+    // outlive this.
     StoreObserver* observer = nullptr;
   };
 
@@ -124,6 +125,8 @@ class PipelinedStatements final : public AsyncStatements {
   // The loop's parts, all on its thread.
   void Connect(Slot& slot);
   void Open(Slot& slot, absl::StatusOr<PGconn*> conn, absl::Time now);
+  // Tells the observer how many connections are ready.
+  void ReportReady() const;
   // The slot that takes writes: the first one up.
   const Slot* WriteSlot() const;
   void Send(Slot& slot, absl::Time now);

@@ -66,6 +66,7 @@ TEST(ServerMetricsTest, StoreAndWorkerPoolFiguresShowInTheScrape) {
   store.OnPoolWait(absl::Milliseconds(20));
   store.OnGroupCommit(1);
   store.OnGroupCommit(5);
+  store.OnPipelineChanged(2, 1);
   metrics.SetServing(true);
 
   absl::Notification release;
@@ -100,6 +101,8 @@ TEST(ServerMetricsTest, StoreAndWorkerPoolFiguresShowInTheScrape) {
   EXPECT_DOUBLE_EQ(samples.Value("tasks_db_pool_wait_seconds_sum"), 0.02);
   EXPECT_EQ(samples.Value("tasks_db_group_commit_writes_count"), 2);
   EXPECT_EQ(samples.Value("tasks_db_group_commit_writes_sum"), 6);
+  EXPECT_EQ(samples.Value("tasks_db_pipeline_max_connections"), 2);
+  EXPECT_EQ(samples.Value("tasks_db_pipeline_ready_connections"), 1);
   EXPECT_EQ(samples.Value("tasks_health_serving"), 1);
   EXPECT_EQ(samples.Value("tasks_worker_threads"), 2);
   EXPECT_EQ(samples.Value("tasks_worker_threads_busy"), 2);

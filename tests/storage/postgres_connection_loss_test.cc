@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
@@ -28,6 +29,7 @@
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
 #include "tests/storage/answer_tally.h"
+#include "tests/storage/recording_observer.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/raw_sql.h"
 #include "tests/testing/status_matchers.h"
@@ -148,7 +150,9 @@ class AsyncConnectionLossTest : public ::testing::Test {
     ASSERT_TRUE(owned.ok()) << "no PostgreSQL server: " << owned.status();
     server_ = std::move(owned->server);
     database_ = owned->connection;
-    absl::StatusOr<TaskStorePtr> opened = OpenSociTaskStore(database_);
+    SociTaskStoreOptions options;
+    options.observer = &observer_;
+    absl::StatusOr<TaskStorePtr> opened = OpenSociTaskStore(database_, options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = *std::move(opened);
     absl::StatusOr<v1::Task> task = store_->CreateTask(TaskBuilder("read"), "");
@@ -181,8 +185,20 @@ class AsyncConnectionLossTest : public ::testing::Test {
     return rounds.load();
   }
 
+  // Until `ready` pipelined connections are up, or 10 s.
+  bool AwaitPipelineReady(int ready) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < give_up) {
+      const std::vector<int> reports = observer_.pipeline_ready();
+      if (!reports.empty() && reports.back() == ready) return true;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  }
+
   std::unique_ptr<PostgresServer> server_;
   std::string database_;
+  RecordingObserver observer_;  // outlives store_
   TaskStorePtr store_;
   v1::Task task_;
 };
@@ -285,6 +301,7 @@ TEST_F(AsyncConnectionLossTest, WritesAreNeverRepeated) {
 // The server stops: async reads are declined or UNAVAILABLE, never hung;
 // once it is back, they work again.
 TEST_F(AsyncConnectionLossTest, ReadsResumeAfterRestart) {
+  EXPECT_TRUE(AwaitPipelineReady(2)) << "the pipeline's two connections";
   ASSERT_TRUE(server_->Stop().ok());
   bool restarted = false;
   absl::Cleanup restart_anyway = [&] {
@@ -295,6 +312,8 @@ TEST_F(AsyncConnectionLossTest, ReadsResumeAfterRestart) {
   if (down.has_value()) {
     EXPECT_THAT(*down, StatusIs(Code::kUnavailable));
   }
+  // What an operator's metrics show (tasks_db_pipeline_ready_connections).
+  EXPECT_TRUE(AwaitPipelineReady(0)) << "the pipeline never reported down";
   ASSERT_TRUE(server_->Restart().ok());
   restarted = true;
   std::optional<absl::StatusOr<v1::Task>> back =
@@ -304,6 +323,7 @@ TEST_F(AsyncConnectionLossTest, ReadsResumeAfterRestart) {
   if (!back->ok()) back = GetAsync(*store_, task_.id(), absl::Seconds(10));
   ASSERT_TRUE(back.has_value());
   EXPECT_TRUE(back->ok()) << back->status();
+  EXPECT_TRUE(AwaitPipelineReady(2)) << "the pipeline never came back whole";
 }
 
 }  // namespace

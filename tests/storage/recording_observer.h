@@ -29,6 +29,11 @@ class RecordingObserver final : public StoreObserver {
     groups_.push_back(writes);
   }
 
+  void OnPipelineChanged(int connections, int ready) override {
+    absl::MutexLock lock(&mu_);
+    pipeline_ready_.push_back(ready);
+  }
+
   // The latest OnPoolChanged counts.
   int open() const {
     absl::MutexLock lock(&mu_);
@@ -48,6 +53,11 @@ class RecordingObserver final : public StoreObserver {
     absl::MutexLock lock(&mu_);
     return groups_;
   }
+  // Every OnPipelineChanged's `ready`, in order.
+  std::vector<int> pipeline_ready() const {
+    absl::MutexLock lock(&mu_);
+    return pipeline_ready_;
+  }
 
  private:
   mutable absl::Mutex mu_;
@@ -55,6 +65,7 @@ class RecordingObserver final : public StoreObserver {
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<absl::Duration> waits_ ABSL_GUARDED_BY(mu_);
   std::vector<int> groups_ ABSL_GUARDED_BY(mu_);
+  std::vector<int> pipeline_ready_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tasks::storage
