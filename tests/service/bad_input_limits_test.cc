@@ -134,11 +134,16 @@ TEST_P(BadInputTest, TitleOf200CharactersIsStoredByteForByteAnd201IsRefused) {
         ::tasks::testing::TaskBuilder(title).InProject(seed_project_.id()));
     EXPECT_EQ(created.title(), title);
     EXPECT_EQ(StoredHex("tasks", "title", created.id()), Hex(title));
-    // Surrounding blanks do not count, and are kept.
-    const std::string padded = " \t" + title + "\n ";
+    // Surrounding blanks count: padded, the title is over the limit (which
+    // also keeps it within PostgreSQL's index); shorter, they are kept.
+    v1::CreateTaskRequest create;
+    create.mutable_task()->set_title(" \t" + title + "\n ");
+    ExpectRefused([&] { return Call(&Stub::CreateTask, create); },
+                  GrpcInvalidField("task.title", reason::kInvalidArgument),
+                  "CreateTask padded");
+    const std::string padded = absl::StrCat(" \t", i, "\n ");
     EXPECT_EQ(MakeTask(::tasks::testing::TaskBuilder(padded)).title(), padded);
 
-    v1::CreateTaskRequest create;
     create.mutable_task()->set_title(over_limit[i]);
     ExpectRefused([&] { return Call(&Stub::CreateTask, create); },
                   GrpcInvalidField("task.title", reason::kInvalidArgument),
@@ -185,9 +190,14 @@ TEST_P(BadInputTest, ProjectNameOf200CharactersIsStoredAnd201IsRefused) {
                   "UpdateProject 201");
     update.mutable_project()->set_id(project.id());
     update.mutable_project()->set_name(at_limit[i] + " ");
+    ExpectRefused([&] { return Call(&Stub::UpdateProject, update); },
+                  GrpcInvalidField("project.name", reason::kInvalidArgument),
+                  "UpdateProject padded");
+    const std::string padded = absl::StrCat(" renamed ", i, " ");
+    update.mutable_project()->set_name(padded);
     v1::Project renamed;
     ASSERT_THAT(Call(&Stub::UpdateProject, update, &renamed), GrpcOk());
-    EXPECT_EQ(renamed.name(), at_limit[i] + " ");
+    EXPECT_EQ(renamed.name(), padded);
   }
 }
 
