@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace tasks::api {
 namespace {
@@ -34,6 +35,30 @@ DatabaseKind ClassifyConnection(absl::string_view connection) {
 bool IsPostgresUrl(absl::string_view connection) {
   return absl::StartsWith(connection, "postgresql://") ||
          absl::StartsWith(connection, "postgres://");
+}
+
+absl::Status CheckNotMistypedUrl(absl::string_view connection) {
+  if (IsPostgresUrl(connection)) return absl::OkStatus();
+  // The message quotes the scheme only: the rest may hold a password.
+  for (absl::string_view scheme : {"postgresql:", "postgres:"}) {
+    if (absl::StartsWithIgnoreCase(connection, scheme)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "starts with \"", connection.substr(0, scheme.size()),
+          "\" but is no PostgreSQL URL (those start with postgresql:// or "
+          "postgres://, in lower case); for a SQLite file so named, put ./ "
+          "before it"));
+    }
+  }
+  for (absl::string_view scheme : {"sqlite:", "sqlite3:"}) {
+    if (absl::StartsWithIgnoreCase(connection, scheme)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "starts with \"", connection.substr(0, scheme.size()),
+          "\": a SQLite database is named by its file's path (tasks.db, "
+          "/var/lib/tasks/tasks.db) or :memory:, not a URL; for a file so "
+          "named, put ./ before it"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace tasks::api

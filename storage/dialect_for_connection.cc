@@ -17,6 +17,10 @@ absl::StatusOr<std::unique_ptr<Dialect>> DialectForConnection(
   if (connection.find('\0') != absl::string_view::npos) {
     return absl::InvalidArgumentError("connection string contains NUL");
   }
+  if (absl::Status mistyped = api::CheckNotMistypedUrl(connection);
+      !mistyped.ok()) {
+    return mistyped;
+  }
   if (api::ClassifyConnection(connection) == api::DatabaseKind::kPostgres) {
     return MakePostgresDialect(connection, wait_timeout);
   }

@@ -1,5 +1,7 @@
 #include "api/connection_string.h"
 
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace tasks::api {
@@ -24,6 +26,29 @@ TEST(ClassifyConnectionTest, SqliteFilesEvenWithAnEqualsSign) {
         "=x.db", ".=x", "-x=y", "POSTGRESQL://db/tasks", "postgresql:/db/tasks",
         "file:tasks.db?mode=ro"}) {
     EXPECT_EQ(ClassifyConnection(connection), DatabaseKind::kSqlite)
+        << "\"" << connection << "\"";
+  }
+}
+
+// Taken for SQLite files, these would put the data in a file of that name
+// where another database was meant.
+TEST(CheckNotMistypedUrlTest, DatabaseSchemesThatAreNoLibpqUrlAreRefused) {
+  for (const char* connection :
+       {"postgresql:/db/tasks", "postgres:db", "postgresql:", "POSTGRESQL://db",
+        "Postgres://db/tasks", "sqlite:tasks.db", "sqlite:///var/tasks.db",
+        "SQLite3:tasks.db", "postgresql:/u:secret@db/tasks"}) {
+    const absl::Status status = CheckNotMistypedUrl(connection);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
+        << "\"" << connection << "\"";
+    EXPECT_TRUE(absl::StrContains(status.message(), "put ./ before it"))
+        << status;
+    EXPECT_FALSE(absl::StrContains(status.message(), "secret")) << status;
+  }
+  for (const char* connection :
+       {"postgresql://u@db/tasks", "postgres://db", "host=db dbname=t",
+        "tasks.db", "./postgresql:db", "/tmp/sqlite:x.db", ":memory:",
+        "file:tasks.db?mode=ro", "postgresqlish.db", "sqlite.db", ""}) {
+    EXPECT_TRUE(CheckNotMistypedUrl(connection).ok())
         << "\"" << connection << "\"";
   }
 }
