@@ -1,9 +1,11 @@
 #include "api/text_rules.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
+#include "common/utf8.h"
 #include "google/protobuf/stubs/common.h"
 
 namespace tasks::api {
@@ -18,7 +20,7 @@ size_t CodePoints(absl::string_view text) {
 }
 
 // Unicode's White_Space characters: a title of only these looks empty.
-bool IsWhiteSpace(char32_t c) {
+bool IsWhiteSpace(uint32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 ||
          c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
          c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
@@ -26,18 +28,10 @@ bool IsWhiteSpace(char32_t c) {
 
 // Whether valid UTF-8 `text` holds only White_Space characters.
 bool IsBlank(absl::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    const unsigned char lead = static_cast<unsigned char>(text[i]);
-    const size_t length = lead < 0x80   ? 1
-                          : lead < 0xE0 ? 2
-                          : lead < 0xF0 ? 3
-                                        : 4;
-    char32_t c = length == 1 ? lead : lead & (0x7F >> length);
-    for (size_t k = 1; k < length; ++k) {
-      c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    }
-    if (!IsWhiteSpace(c)) return false;
-    i += length;
+  uint32_t code = 0;
+  for (size_t length; !text.empty(); text.remove_prefix(length)) {
+    length = DecodeUtf8(text, &code);
+    if (length == 0 || !IsWhiteSpace(code)) return false;
   }
   return true;
 }

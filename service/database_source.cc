@@ -4,11 +4,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "api/connection_string.h"
+#include "common/status_macros.h"
 #include "service/read_file.h"
 
 namespace tasks::service {
 
-absl::StatusOr<std::string> ReadDatabaseSetting(const DatabaseSource& source) {
+namespace {
+
+absl::StatusOr<std::string> ReadSetting(const DatabaseSource& source) {
   const int set =
       !source.literal.empty() + !source.file.empty() + !source.env_var.empty();
   if (set > 1) {
@@ -41,6 +45,21 @@ absl::StatusOr<std::string> ReadDatabaseSetting(const DatabaseSource& source) {
   }
   if (!source.literal.empty()) return source.literal;
   return std::string(kDefaultDatabase);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadDatabaseSetting(const DatabaseSource& source) {
+  ASSIGN_OR_RETURN(std::string setting, ReadSetting(source));
+  if (absl::Status mistyped = api::CheckNotMistypedUrl(setting);
+      !mistyped.ok()) {
+    const char* flag = !source.file.empty()      ? "--db_file"
+                       : !source.env_var.empty() ? "--db_env"
+                                                 : "--db";
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": the connection string ", mistyped.message()));
+  }
+  return setting;
 }
 
 }  // namespace tasks::service

@@ -27,8 +27,9 @@ inline constexpr char kDefaultDatabase[] = "tasks.db";
 //
 // The connection string `source` names; kDefaultDatabase when none is set.
 // INVALID_ARGUMENT, naming the flag, when more than one is set, the file
-// cannot be read, or the file or variable is empty or unset. No message
-// quotes the connection string.
+// cannot be read, the file or variable is empty or unset, or the string
+// starts like a database URL but is none (api::CheckNotMistypedUrl). No
+// message quotes the connection string.
 //
 // Example:
 //   DatabaseSource source;

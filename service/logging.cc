@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/utf8.h"
 #include "service/log_output.h"
 #include "service/log_time.h"
 
@@ -60,35 +61,6 @@ bool NeedsEscaping(absl::string_view text) {
   });
 }
 
-// The length of the valid UTF-8 sequence at the start of `text` (its code
-// point in `code`), 0 when it is not one.
-size_t Utf8Sequence(absl::string_view text, uint32_t* code) {
-  const auto byte = [&](size_t i) {
-    return static_cast<unsigned char>(text[i]);
-  };
-  size_t length;
-  uint32_t min;
-  const unsigned char lead = byte(0);
-  if ((lead & 0xe0) == 0xc0) {
-    length = 2, min = 0x80, *code = lead & 0x1f;
-  } else if ((lead & 0xf0) == 0xe0) {
-    length = 3, min = 0x800, *code = lead & 0x0f;
-  } else if ((lead & 0xf8) == 0xf0) {
-    length = 4, min = 0x10000, *code = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (text.size() < length) return 0;
-  for (size_t i = 1; i < length; ++i) {
-    if ((byte(i) & 0xc0) != 0x80) return 0;
-    *code = (*code << 6) | (byte(i) & 0x3f);
-  }
-  if (*code < min || *code > 0x10ffff || (*code >= 0xd800 && *code <= 0xdfff)) {
-    return 0;
-  }
-  return length;
-}
-
 // Code points that act like controls in a terminal or a log viewer: C1
 // controls (U+0085 NEL is a line break to some, U+009B starts an escape
 // sequence), the line and paragraph separators, and the bidirectional
@@ -109,7 +81,7 @@ std::string EscapeControls(absl::string_view text) {
     const char c = text[i];
     if (static_cast<unsigned char>(c) >= 0x80) {
       uint32_t code = 0;
-      const size_t length = Utf8Sequence(text.substr(i), &code);
+      const size_t length = DecodeUtf8(text.substr(i), &code);
       if (length == 0) {
         absl::StrAppend(
             &escaped, "\\x",

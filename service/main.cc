@@ -17,7 +17,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "api/connection_string.h"
 #include "common/status_macros.h"
 #include "service/auth.h"
 #include "service/command_line.h"
@@ -316,11 +315,6 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
     AddLogSecret(password.value);
     AddLogSecret(absl::string_view(*setting).substr(
         password.begin, password.end - password.begin));
-  }
-  if (absl::Status mistyped = api::CheckNotMistypedUrl(*setting);
-      !mistyped.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--db ", mistyped.message()));
   }
   const std::string db = ResolveDatabasePath(*setting, working_directory);
   Log(LogLevel::kInfo, absl::StrCat("database: ", RedactDsn(db)));

@@ -19,7 +19,8 @@ absl::StatusOr<std::unique_ptr<Dialect>> DialectForConnection(
   }
   if (absl::Status mistyped = api::CheckNotMistypedUrl(connection);
       !mistyped.ok()) {
-    return mistyped;
+    return absl::InvalidArgumentError(
+        absl::StrCat("the connection string ", mistyped.message()));
   }
   if (api::ClassifyConnection(connection) == api::DatabaseKind::kPostgres) {
     return MakePostgresDialect(connection, wait_timeout);

@@ -9,21 +9,14 @@ namespace tasks::storage {
 namespace {
 
 // The status and priority an unset field gets: the columns' DEFAULTs
-// (migration 0001).
+// (migration 0001; TaskStoreTest.CreateTaskAppliesSchemaDefaults pins them).
 constexpr v1::Task::Status kDefaultStatus = v1::Task::PENDING;
 constexpr v1::Task::Priority kDefaultPriority = v1::Task::MEDIUM;
 
-// Whether `draft` spells its row some other way too: a field set to what
-// leaving it unset gives, or a due_time finer than the stored microsecond.
-bool HasOtherSpellings(const v1::Task& draft) {
-  return draft.status() == kDefaultStatus ||
-         draft.priority() == kDefaultPriority ||
-         (draft.has_metadata() && draft.metadata().fields().empty()) ||
-         (draft.has_due_time() && draft.due_time().nanos() % 1000 != 0);
-}
-
-// The one spelling of the row `draft` makes: those fields unset, due_time
-// cut to the microsecond as it is stored.
+// The one spelling of the row `draft` makes: a status, priority or metadata
+// set to what leaving it unset gives is unset, due_time is cut to the
+// microsecond it is stored with, and fields this build does not know (from
+// a newer client's proto) are dropped, as the store drops them.
 v1::Task RowSpelling(v1::Task draft) {
   if (draft.status() == kDefaultStatus) draft.clear_status();
   if (draft.priority() == kDefaultPriority) draft.clear_priority();
@@ -34,10 +27,12 @@ v1::Task RowSpelling(v1::Task draft) {
     google::protobuf::Timestamp& due = *draft.mutable_due_time();
     due.set_nanos(due.nanos() - due.nanos() % 1000);
   }
+  draft.DiscardUnknownFields();
   return draft;
 }
 
-std::string Fingerprint(const v1::Task& task) {
+// Deterministic: map entries (metadata's keys) sorted.
+std::string Serialized(const v1::Task& task) {
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream output(&bytes);
@@ -45,6 +40,10 @@ std::string Fingerprint(const v1::Task& task) {
     coded.SetSerializationDeterministic(true);
     task.SerializePartialToCodedStream(&coded);
   }
+  return bytes;
+}
+
+std::string Fingerprint(absl::string_view bytes) {
   const Sha256Bytes digest = Sha256Digest(bytes);
   return absl::BytesToHexString(absl::string_view(
       reinterpret_cast<const char*>(digest.data()), digest.size()));
@@ -53,10 +52,11 @@ std::string Fingerprint(const v1::Task& task) {
 }  // namespace
 
 RequestFingerprints FingerprintRequest(const v1::Task& draft) {
+  const std::string sent = Serialized(draft);
+  const std::string row = Serialized(RowSpelling(draft));
   RequestFingerprints fingerprints;
-  fingerprints.sent = Fingerprint(draft);
-  fingerprints.row = HasOtherSpellings(draft) ? Fingerprint(RowSpelling(draft))
-                                              : fingerprints.sent;
+  fingerprints.row = Fingerprint(row);
+  fingerprints.sent = row == sent ? fingerprints.row : Fingerprint(sent);
   return fingerprints;
 }
 

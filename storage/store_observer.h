@@ -9,9 +9,10 @@ namespace tasks::storage {
 //
 // What a store reports about its own work, for an operator's metrics: the
 // store knows nothing of how (or whether) they are exported. Calls come from
-// the store's calling threads, some under the store's internal locks: an
-// implementation must be thread-safe, quick (an atomic update), and must not
-// call back into the store.
+// the store's calling threads, some under the store's internal locks, and
+// from its own threads (PostgreSQL's pipeline): an implementation must be
+// thread-safe, quick (an atomic update), and must not call back into the
+// store.
 //
 // Example:
 //   class MyMetrics final : public StoreObserver { ... };

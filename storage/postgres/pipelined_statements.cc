@@ -252,7 +252,7 @@ void PipelinedStatements::ConnectLoop() {
 }
 
 void PipelinedStatements::Run() {
-  ReportReady();
+  ReportPipelineState();
   for (auto& slot : slots_) Connect(*slot);
   while (Step()) {
   }
@@ -264,6 +264,8 @@ void PipelinedStatements::Run() {
     }
     if (slot->conn != nullptr) PQfinish(slot->conn);
   }
+  ready_connections_.store(0);
+  ReportPipelineState();
 }
 
 bool PipelinedStatements::Step() {
@@ -388,10 +390,10 @@ void PipelinedStatements::Open(Slot& slot, absl::StatusOr<PGconn*> conn,
   slot.state = Slot::State::kReady;
   slot.backoff = absl::ZeroDuration();
   ready_connections_.fetch_add(1);
-  ReportReady();
+  ReportPipelineState();
 }
 
-void PipelinedStatements::ReportReady() const {
+void PipelinedStatements::ReportPipelineState() const {
   if (options_.observer == nullptr) return;
   options_.observer->OnPipelineChanged(static_cast<int>(slots_.size()),
                                        ready_connections_.load());
@@ -714,7 +716,7 @@ void PipelinedStatements::Lost(Slot& slot, absl::string_view what) {
       slot.conn != nullptr ? Trimmed(PQerrorMessage(slot.conn)) : "");
   if (slot.state == Slot::State::kReady) {
     ready_connections_.fetch_sub(1);
-    ReportReady();
+    ReportPipelineState();
   }
   (void)Disarm(slot);  // dropped anyway
   const bool synced = slot.synced;

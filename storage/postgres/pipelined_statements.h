@@ -126,7 +126,7 @@ class PipelinedStatements final : public AsyncStatements {
   void Connect(Slot& slot);
   void Open(Slot& slot, absl::StatusOr<PGconn*> conn, absl::Time now);
   // Tells the observer how many connections are ready.
-  void ReportReady() const;
+  void ReportPipelineState() const;
   // The slot that takes writes: the first one up.
   const Slot* WriteSlot() const;
   void Send(Slot& slot, absl::Time now);

@@ -92,5 +92,30 @@ TEST(ReadDatabaseSettingTest, MoreThanOneSourceIsInvalidArgument) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// Taken for a SQLite file, it would hold the data PostgreSQL was meant to.
+TEST(ReadDatabaseSettingTest, MistypedUrlIsRefusedNamingItsFlagNotItsSecret) {
+  constexpr char kMistyped[] = "postgresql:/tasks:hunter2-secret@db/tasks";
+  DatabaseSource source;
+  source.literal = kMistyped;
+  absl::StatusOr<std::string> literal = ReadDatabaseSetting(source);
+  EXPECT_THAT(literal, StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("--db: the connection string starts "
+                                          "with \"postgresql:\"")));
+  EXPECT_THAT(literal.status().message(), Not(HasSubstr("hunter2")));
+  source.literal.clear();
+  source.file = WriteFile("mistyped", kMistyped);
+  EXPECT_THAT(ReadDatabaseSetting(source),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--db_file: the connection string")));
+  source.file.clear();
+  ASSERT_EQ(setenv("TASKS_TEST_MISTYPED_DSN", "sqlite:tasks.db", 1), 0);
+  source.env_var = "TASKS_TEST_MISTYPED_DSN";
+  EXPECT_THAT(ReadDatabaseSetting(source),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--db_env: the connection string starts "
+                                 "with \"sqlite:\"")));
+  unsetenv("TASKS_TEST_MISTYPED_DSN");
+}
+
 }  // namespace
 }  // namespace tasks::service

@@ -25,9 +25,11 @@ expect_exit 2 "--drain_timeout must not be negative" --drain_timeout=-1s
 expect_exit 2 "--health_probe_timeout must be positive" --health_probe_timeout=0s
 expect_exit 2 "unexpected argument" stray
 # Database URLs mistyped: not SQLite files of those names.
-expect_exit 2 '--db starts with "postgresql:" but is no PostgreSQL URL' \
+expect_exit 2 \
+  '--db: the connection string starts with "postgresql:" but is no PostgreSQL URL' \
   --db=postgresql:/db/tasks
-expect_exit 2 '--db starts with "sqlite:": a SQLite database is named by' \
+expect_exit 2 \
+  '--db: the connection string starts with "sqlite:": a SQLite database is named by' \
   --db=sqlite:tasks.db
 expect_exit 2 "must be positive" --max_connection_idle=0s
 expect_exit 2 "must be positive" --handshake_timeout=-1s

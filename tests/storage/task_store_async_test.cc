@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -20,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/run_blocking.h"
+#include "storage/soci_task_store.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
 #include "tests/reliability/database_lock.h"
@@ -27,6 +29,7 @@
 #include "tests/storage/recording_observer.h"
 #include "tests/storage/task_store_fixture.h"
 #include "tests/testing/proto_matchers.h"
+#include "tests/testing/raw_sql.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/task_builders.h"
 
@@ -42,6 +45,7 @@ using ::tasks::testing::TaskBuilder;
 using Code = ::absl::StatusCode;
 using ::tasks::testing::FreshStoreDatabase;
 using ::tasks::testing::PastPgBouncer;
+using ::tasks::testing::QueryRawSql;
 using ::tasks::testing::StoreLocation;
 
 // How long the reader may take to open its connections after its first use.
@@ -95,10 +99,11 @@ class AsyncTaskStoreTest : public TaskStoreTest {
   std::optional<absl::StatusOr<v1::Task>> CreateAsync(
       const v1::Task& task, const std::string& request_id = "",
       const Idempotency& idempotency = {},
-      absl::Time deadline = absl::InfiniteFuture()) {
+      absl::Time deadline = absl::InfiniteFuture(), TaskStore* on = nullptr) {
+    TaskStore& target = on != nullptr ? *on : store();
     Answer answer;
-    if (!store().TryCreateTaskAsync(task, request_id, idempotency, deadline,
-                                    answer.Callback())) {
+    if (!target.TryCreateTaskAsync(task, request_id, idempotency, deadline,
+                                   answer.Callback())) {
       return std::nullopt;
     }
     return answer.Wait();
@@ -435,6 +440,40 @@ TEST_P(AsyncTaskStoreTest, CreateWaitingOnALockHoldsUpNoRead) {
   for (const v1::Task& listed : page.tasks()) {
     EXPECT_NE(listed.title(), "blocked") << "the refused create was stored";
   }
+}
+
+// Builds before the row fingerprint stored the fingerprint of the bytes
+// sent (RequestFingerprints::sent): a byte-for-byte retry of such a
+// request still replays, blocking and asynchronously.
+TEST_P(AsyncTaskStoreTest, RowsFingerprintedByTheirBytesStillReplay) {
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  const v1::Task spelled = TaskBuilder("Spelled")
+                               .WithStatus(v1::Task::PENDING)
+                               .WithPriority(v1::Task::MEDIUM);
+  ASSERT_OK_AND_ASSIGN(v1::Task first, store->CreateTask(spelled, "req-old"));
+  // SHA-256 of its bytes, as request_fingerprint_test has it.
+  ASSERT_OK(QueryRawSql(
+      backend(), connection,
+      "UPDATE tasks SET request_fingerprint = "
+      "'70eebae81217cd609cf987542307aab2956c96ecb6818249aa15ddbb42714d8b' "
+      "WHERE request_id = 'req-old'"));
+  EXPECT_THAT(store->CreateTask(spelled, "req-old"),
+              IsOkAndHolds(EqualsProto(first)));
+  const bool connected =
+      GetAsync(first.id(), kEveryRow, absl::InfiniteFuture(), store.get())
+          .has_value();
+  ASSERT_EQ(connected, HasAsyncReads());
+  if (connected) {
+    std::optional<absl::StatusOr<v1::Task>> replayed = CreateAsync(
+        spelled, "req-old", {}, absl::InfiniteFuture(), store.get());
+    ASSERT_TRUE(replayed.has_value()) << "the async create was declined";
+    EXPECT_THAT(*replayed, IsOkAndHolds(EqualsProto(first)));
+  }
+  // Its row's other spellings were never what the older build matched.
+  EXPECT_THAT(store->CreateTask(TaskBuilder("Spelled"), "req-old"),
+              ReasonIs(reason::kRequestIdReused));
 }
 
 // Concurrent creates commit together: the observer hears of each batch's

@@ -7,20 +7,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "storage/request_fingerprint.h"
-#include "storage/soci_task_store.h"
 #include "storage/task_store.h"
 #include "tasks/v1/tasks.pb.h"
 #include "tests/storage/task_store_fixture.h"
 #include "tests/testing/proto_matchers.h"
-#include "tests/testing/raw_sql.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/store_backends.h"
 #include "tests/testing/task_builders.h"
@@ -30,13 +23,10 @@ namespace {
 
 using ::tasks::testing::CreateRequest;
 using ::tasks::testing::EqualsProto;
-using ::tasks::testing::FreshStoreDatabase;
 using ::tasks::testing::IsOkAndHolds;
 using ::tasks::testing::MaskOf;
-using ::tasks::testing::QueryRawSql;
 using ::tasks::testing::ReasonIs;
 using ::tasks::testing::StatusIs;
-using ::tasks::testing::StoreBackend;
 using ::tasks::testing::StoreLocation;
 using ::tasks::testing::TaskBuilder;
 using ::testing::AllOf;
@@ -183,31 +173,6 @@ TEST_P(TaskStoreTest, ReplayMatchesWhateverOrderItsMetadataWasBuiltIn) {
               IsOkAndHolds(EqualsProto(first)));
 }
 
-// TryCreateTaskAsync's answer, once `store` takes the call (its
-// asynchronous connections open on first use).
-absl::StatusOr<v1::Task> CreateTaskAsync(TaskStore& store,
-                                         const v1::Task& task,
-                                         absl::string_view request_id) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  do {
-    absl::Notification answered;
-    absl::StatusOr<v1::Task> answer;
-    if (store.TryCreateTaskAsync(task, request_id, Idempotency(),
-                                 absl::InfiniteFuture(),
-                                 [&](absl::StatusOr<v1::Task> task) {
-                                   answer = std::move(task);
-                                   answered.Notify();
-                                 })) {
-      if (!answered.WaitForNotificationWithTimeout(absl::Seconds(30))) {
-        return absl::DeadlineExceededError("no answer");
-      }
-      return answer;
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  } while (absl::Now() < give_up);
-  return absl::UnavailableError("the store never took an async create");
-}
-
 // A client library that fills in the defaults, or sends nanoseconds the
 // store cuts, retries the same request: it makes the same row.
 TEST_P(TaskStoreTest, ReplayMatchesDefaultsSpelledOutAndTheStoredMicrosecond) {
@@ -234,34 +199,6 @@ TEST_P(TaskStoreTest, ReplayMatchesDefaultsSpelledOutAndTheStoredMicrosecond) {
   other = bare;
   other.mutable_due_time()->set_nanos(2000);
   EXPECT_THAT(store().CreateTask(other, "req-1"),
-              ReasonIs(reason::kRequestIdReused));
-}
-
-// Older builds stored the fingerprint of the bytes sent: a byte-for-byte
-// retry of such a request still replays, in both the blocking and the
-// asynchronous replay.
-TEST_P(TaskStoreTest, RowsFingerprintedByTheirBytesStillReplay) {
-  ASSERT_OK_AND_ASSIGN(std::string connection,
-                       FreshStoreDatabase(backend(), StoreLocation::kShared));
-  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
-  const v1::Task spelled = TaskBuilder("Spelled")
-                               .WithStatus(v1::Task::PENDING)
-                               .WithPriority(v1::Task::MEDIUM);
-  const RequestFingerprints fingerprints = FingerprintRequest(spelled);
-  ASSERT_NE(fingerprints.row, fingerprints.sent);
-  ASSERT_OK_AND_ASSIGN(v1::Task first, store->CreateTask(spelled, "req-old"));
-  ASSERT_OK(QueryRawSql(
-      backend(), connection,
-      absl::StrCat("UPDATE tasks SET request_fingerprint = '",
-                   fingerprints.sent, "' WHERE request_id = 'req-old'")));
-  EXPECT_THAT(store->CreateTask(spelled, "req-old"),
-              IsOkAndHolds(EqualsProto(first)));
-  if (backend() != StoreBackend::kSqlite) {
-    EXPECT_THAT(CreateTaskAsync(*store, spelled, "req-old"),
-                IsOkAndHolds(EqualsProto(first)));
-  }
-  // Its row's other spellings were not what the older build matched.
-  EXPECT_THAT(store->CreateTask(TaskBuilder("Spelled"), "req-old"),
               ReasonIs(reason::kRequestIdReused));
 }
 
