@@ -1,6 +1,7 @@
 #include "api/connection_string.h"
 
 #include <cstddef>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -39,23 +40,23 @@ bool IsPostgresUrl(absl::string_view connection) {
 
 absl::Status CheckNotMistypedUrl(absl::string_view connection) {
   if (IsPostgresUrl(connection)) return absl::OkStatus();
-  // The message quotes the scheme only: the rest may hold a password.
-  for (absl::string_view scheme : {"postgresql:", "postgres:"}) {
+  constexpr absl::string_view kNoPostgresUrl =
+      " but is no PostgreSQL URL (those start with postgresql:// or "
+      "postgres://, in lower case)";
+  constexpr absl::string_view kNoSqliteUrl =
+      ": a SQLite database is named by its file's path (tasks.db, "
+      "/var/lib/tasks/tasks.db) or :memory:, not a URL";
+  constexpr std::pair<absl::string_view, absl::string_view> kSchemes[] = {
+      {"postgresql:", kNoPostgresUrl},
+      {"postgres:", kNoPostgresUrl},
+      {"sqlite:", kNoSqliteUrl},
+      {"sqlite3:", kNoSqliteUrl}};
+  for (const auto& [scheme, why] : kSchemes) {
     if (absl::StartsWithIgnoreCase(connection, scheme)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "starts with \"", connection.substr(0, scheme.size()),
-          "\" but is no PostgreSQL URL (those start with postgresql:// or "
-          "postgres://, in lower case); for a SQLite file so named, put ./ "
-          "before it"));
-    }
-  }
-  for (absl::string_view scheme : {"sqlite:", "sqlite3:"}) {
-    if (absl::StartsWithIgnoreCase(connection, scheme)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "starts with \"", connection.substr(0, scheme.size()),
-          "\": a SQLite database is named by its file's path (tasks.db, "
-          "/var/lib/tasks/tasks.db) or :memory:, not a URL; for a file so "
-          "named, put ./ before it"));
+      // The scheme only: the rest may hold a password.
+      return absl::InvalidArgumentError(
+          absl::StrCat("starts with \"", connection.substr(0, scheme.size()),
+                       "\"", why, "; for a file so named, put ./ before it"));
     }
   }
   return absl::OkStatus();
