@@ -185,13 +185,17 @@ TEST_P(TaskStoreTest, BatchRepeatingARequestIdReturnsTheFirstTaskForBoth) {
   *request.add_requests() = CreateRequest(TaskBuilder("other"), "");
   *request.add_requests() = CreateRequest(TaskBuilder("first"), "req-1");
   *request.add_requests() = CreateRequest(TaskBuilder("earlier"), "req-old");
+  // The same row, its defaults spelled out.
+  *request.add_requests() = CreateRequest(
+      TaskBuilder("first").WithStatus(v1::Task::PENDING), "req-1");
   ASSERT_OK_AND_ASSIGN(v1::BatchCreateTasksResponse response,
                        store().BatchCreateTasks(request));
-  ASSERT_EQ(response.tasks_size(), 4);
+  ASSERT_EQ(response.tasks_size(), 5);
   EXPECT_EQ(response.tasks(0).title(), "first");
   EXPECT_EQ(response.tasks(1).title(), "other");
   EXPECT_THAT(response.tasks(2), EqualsProto(response.tasks(0)));
   EXPECT_THAT(response.tasks(3), EqualsProto(earlier));
+  EXPECT_THAT(response.tasks(4), EqualsProto(response.tasks(0)));
   EXPECT_THAT(ListTitles(),
               IsOkAndHolds(UnorderedElementsAre("earlier", "first", "other")));
 }
