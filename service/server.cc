@@ -77,6 +77,12 @@ int Milliseconds(absl::Duration duration) {
 void ApplyHardening(const ServerConfig& config, grpc::ServerBuilder& builder) {
   builder.SetMaxReceiveMessageSize(config.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(config.max_send_message_bytes);
+  // gRPC 1.51 inflates a compressed message whole before it compares its
+  // size with the limit: 1 MB of gzip became 1 GB of memory, even for an
+  // unauthenticated health check. Only identity is accepted; a compressed
+  // request is UNIMPLEMENTED before its message is read.
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
   // Two servers on one port would silently split the clients (and share a
   // SQLite file): binding a port in use must fail instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

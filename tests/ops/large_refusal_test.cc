@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/error_reason.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "service/status_util.h"
 #include "tasks/v1/tasks.grpc.pb.h"
@@ -124,6 +125,59 @@ TEST_F(LargeRefusalTest, AMegabyteOrderByIsAShortRefusalAndAShortLogLine) {
       "-byte order_by: message <= ", longest_message.load(), " B, details <= ",
       longest_details.load(), " B, log line <= ", longest_line, " B, peak RSS ",
       peak_before / 1024, " -> ", peak_after / 1024, " MiB"));
+}
+
+// gRPC 1.51 inflates a compressed message whole before it checks its size:
+// 64 KB of gzip is 64 MiB in the server. Compressed requests are refused
+// before their message is read, the unauthenticated health check's too.
+TEST_F(LargeRefusalTest, ACompressedRequestIsRefusedBeforeItIsInflated) {
+  ::tasks::testing::TaskServerProcess* server = StartServer({});
+  ASSERT_NE(server, nullptr);
+  const int64_t peak_before = PeakRssKib(server->pid());
+  const std::string inflates(64 << 20, 'a');
+  const std::string refused_because =
+      "Compression algorithm 'gzip' is disabled";
+  auto compressed = [](grpc::ClientContext& context) {
+    context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  };
+  {
+    v1::CreateTaskRequest request;
+    request.mutable_task()->set_title("bomb");
+    request.mutable_task()->set_description(inflates);
+    grpc::ClientContext context;
+    compressed(context);
+    v1::Task task;
+    const grpc::Status status = NewStub()->CreateTask(&context, request, &task);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+        << status.error_message();
+    EXPECT_TRUE(absl::StrContains(status.error_message(), refused_because))
+        << status.error_message();
+  }
+  {
+    ::grpc::health::v1::HealthCheckRequest request;
+    request.set_service(inflates);
+    grpc::ClientContext context;
+    compressed(context);
+    ::grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status =
+        ::grpc::health::v1::Health::NewStub(server->NewChannel())
+            ->Check(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+        << status.error_message();
+  }
+  const int64_t peak_after = PeakRssKib(server->pid());
+  EXPECT_LE(peak_after - peak_before, 16 * 1024)
+      << "peak RSS " << peak_before << " -> " << peak_after << " KiB";
+  // Uncompressed calls still work.
+  grpc::ClientContext context;
+  v1::CreateTaskRequest request;
+  request.mutable_task()->set_title("plain");
+  v1::Task task;
+  EXPECT_TRUE(NewStub()->CreateTask(&context, request, &task).ok());
+  ReportFigure(absl::StrCat("two requests inflating to 64 MiB: peak RSS ",
+                            peak_before / 1024, " -> ", peak_after / 1024,
+                            " MiB"));
 }
 
 }  // namespace
