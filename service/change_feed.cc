@@ -20,6 +20,15 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 // Stop() waits for the listener (a SQLite store just sleeps it out).
 constexpr absl::Duration kMaxListenWait = absl::Seconds(1);
 
+// What a change in the ring takes in memory. The parsed task, not its wire
+// size: a metadata null is 2 bytes on the wire and some 100 as a Value in
+// its Struct's map, so 4,096 changes counted by their wire size held some
+// 250 MiB, not the 32 the bound meant.
+int64_t MemoryOf(const storage::TaskChange& change) {
+  return static_cast<int64_t>(sizeof(storage::TaskChange) +
+                              change.task.SpaceUsedLong());
+}
+
 absl::Duration NextBackoff(absl::Duration backoff) {
   return backoff == absl::ZeroDuration() ? kFirstBackoff
                                          : std::min(2 * backoff, kMaxBackoff);
@@ -252,8 +261,7 @@ absl::Status ChangeFeed::ReadAll() {
         if (change.task.has_project_id()) {
           batch.projects.insert(change.task.project_id());
         }
-        ring_bytes_ += static_cast<int64_t>(sizeof(storage::TaskChange) +
-                                            change.task.ByteSizeLong());
+        ring_bytes_ += MemoryOf(change);
         ring_.push_back(
             std::make_shared<const storage::TaskChange>(std::move(change)));
       }
@@ -262,8 +270,7 @@ absl::Status ChangeFeed::ReadAll() {
               ring_bytes_ > options_.ring_capacity_bytes)) {
         const ChangePtr& oldest = ring_.front();
         base_seq_ = oldest->seq;
-        ring_bytes_ -= static_cast<int64_t>(sizeof(storage::TaskChange) +
-                                            oldest->task.ByteSizeLong());
+        ring_bytes_ -= MemoryOf(*oldest);
         ring_.pop_front();
       }
       position_ = storage::ChangePosition(read_seq_, {});

@@ -67,8 +67,8 @@ class ChangeFeed {
     absl::Duration poll_interval = absl::Milliseconds(250);
     absl::Duration retention = absl::Hours(24);
     absl::Duration trim_interval = absl::Minutes(1);
-    // Changes kept, and their approximate bytes (a task may hold 16 KiB of
-    // metadata): the older ones are dropped first.
+    // Changes kept, and the memory their tasks take (a task may hold 1,000
+    // metadata values): the older ones are dropped first.
     int ring_capacity = 4096;
     int64_t ring_capacity_bytes = int64_t{32} << 20;
     // Changes per ReadChanges of the feed.

@@ -32,7 +32,8 @@ using storage::TaskChange;
 class FakeChangeLog : public ::testing::NiceMock<testing::MockTaskStore> {
  public:
   // Commits `count` changes, of tasks in `project` (0: in none).
-  void Append(int count, int64_t project = 0) {
+  // `count` creates, each task with `nulls` metadata values.
+  void Append(int count, int64_t project = 0, int nulls = 0) {
     absl::MutexLock lock(&mu_);
     for (int i = 0; i < count; ++i) {
       TaskChange change;
@@ -40,6 +41,10 @@ class FakeChangeLog : public ::testing::NiceMock<testing::MockTaskStore> {
       change.type = v1::TaskEvent::CREATED;
       change.task.set_id(change.seq);
       if (project != 0) change.task.set_project_id(project);
+      auto& fields = *change.task.mutable_metadata()->mutable_fields();
+      for (int n = 0; n < nulls; ++n) {
+        fields[absl::StrCat(n)].set_null_value(google::protobuf::NULL_VALUE);
+      }
       log_.push_back(change);
     }
   }
@@ -243,6 +248,24 @@ TEST_F(ChangeFeedTest,
   EXPECT_EQ(feed_->After(9).change->seq, 10);
   EXPECT_EQ(feed_->After(10).kind, Kind::kUpToDate);
   EXPECT_EQ(feed_->After(12).kind, Kind::kUpToDate);
+}
+
+// The byte bound counts what the ring's tasks take in memory: 1,000
+// metadata nulls are some 3 KB on the wire and over 50 KB parsed.
+TEST_F(ChangeFeedTest, RingBytesAreTheTasksMemoryNotTheirWireSize) {
+  ChangeFeed::Options options;
+  options.ring_capacity_bytes = 1 << 20;
+  options.read_limit = 100;
+  options.poll_interval = absl::Hours(1);
+  Start(options);
+  feed_->AddWatcher();
+  ASSERT_TRUE(Eventually([&] { return wakes_.load() > 0; }));
+  store_.Append(100, 0, /*nulls=*/1000);
+  feed_->Notify();
+  ASSERT_TRUE(HasRead(100));
+  // By wire size all 100 (about 300 KB) would fit in 1 MiB.
+  EXPECT_LT(feed_->ring_size(), 25) << "the ring kept " << feed_->ring_size();
+  EXPECT_GT(feed_->ring_size(), 0);
 }
 
 TEST_F(ChangeFeedTest, PollFindsChangesNobodyNotified) {
