@@ -705,6 +705,7 @@ class SociTaskStore final : public TaskStore {
 
   absl::Status CheckHealth() override {
     return Guarded([&]() -> absl::Status {
+      RETURN_IF_ERROR(database_.dialect().CheckStillAttached());
       ErrorContext context;
       return database_.Run(
           Access::kRead, context, [&](Connection& connection) -> absl::Status {

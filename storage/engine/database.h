@@ -99,6 +99,12 @@ auto Database::Run(Access access, ErrorContext& context, Fn&& fn)
   if (absl::Status cancelled = CheckNotCancelled(); !cancelled.ok()) {
     return cancelled;
   }
+  if (access == Access::kWrite) {
+    if (absl::Status attached = dialect_->CheckStillAttached();
+        !attached.ok()) {
+      return attached;
+    }
+  }
   if (access == Access::kWrite && committer_ != nullptr) {
     std::optional<Result> result;
     absl::Status committed = committer_->Run(

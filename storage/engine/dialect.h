@@ -151,6 +151,13 @@ class Dialect {
   // False when the session is unusable. Never throws.
   virtual bool Recover(soci::session& session) const = 0;
 
+  // OK while the database the store opened is the one its name still
+  // reaches; FAILED_PRECONDITION once it was removed or replaced (a SQLite
+  // file deleted or recreated under the server: open connections would go
+  // on writing to the unlinked file, lost at the next start). Cheap (a
+  // stat): checked before every write. Never throws.
+  virtual absl::Status CheckStillAttached() const { return absl::OkStatus(); }
+
   // A signal of changes committed on other connections, for
   // TaskStore::WaitForChanges; nullptr where the backend has none (SQLite,
   // a transaction pooler).

@@ -2,9 +2,12 @@
 
 #include "storage/sqlite/sqlite_dialect.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,9 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/call_deadline.h"
+#include "common/error_reason.h"
 #include "soci/soci.h"
 // Declares the SQLite C API inside namespace sqlite_api: include it instead
 // of <sqlite3.h>, which would then be skipped.
@@ -170,8 +175,26 @@ class SqliteDialect final : public Dialect {
       UseWal(db, busy_timeout_);
       // With WAL, FULL syncs on every commit: a reply means durable.
       Exec(db, "PRAGMA synchronous = FULL");
+      RememberFile();
     }
     return session;
+  }
+
+  absl::Status CheckStillAttached() const override {
+    std::optional<FileId> opened;
+    {
+      absl::MutexLock lock(&file_mu_);
+      opened = opened_file_;
+    }
+    if (!opened.has_value()) return absl::OkStatus();
+    struct stat now;
+    if (stat(path_.c_str(), &now) != 0) {
+      return Detached("was removed or renamed");
+    }
+    if (now.st_dev != opened->device || now.st_ino != opened->inode) {
+      return Detached("was replaced by another file");
+    }
+    return absl::OkStatus();
   }
 
   absl::Span<const MigrationScript> migration_scripts() const override {
@@ -334,8 +357,34 @@ class SqliteDialect final : public Dialect {
   }
 
  private:
+  struct FileId {
+    dev_t device;
+    ino_t inode;
+  };
+
+  // Notes the file the first connection opened: the database the store
+  // migrated. A path stat cannot read (a URI) is not watched.
+  void RememberFile() const {
+    struct stat opened;
+    if (stat(path_.c_str(), &opened) != 0) return;
+    absl::MutexLock lock(&file_mu_);
+    if (!opened_file_.has_value()) {
+      opened_file_ = FileId{opened.st_dev, opened.st_ino};
+    }
+  }
+
+  absl::Status Detached(absl::string_view what) const {
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "the database file ", what,
+            " under the running server; restart the server to open it")),
+        reason::kInternal);
+  }
+
   const std::string path_;
   const bool in_memory_;
+  mutable absl::Mutex file_mu_;
+  mutable std::optional<FileId> opened_file_ ABSL_GUARDED_BY(file_mu_);
   // SQLite's busy handler: waits for another connection's lock in short
   // naps until the busy timeout or the call's deadline, whichever is first.
   // (sqlite3_busy_timeout would sleep up to 100 ms at a time, past the

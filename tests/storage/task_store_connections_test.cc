@@ -3,6 +3,8 @@
 // several stores on one database, reopening, health.
 
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -384,6 +386,36 @@ TEST_P(TaskStoreTest, CheckHealthNeedsTheSchemaTheStoreMigratedTo) {
   ASSERT_OK(QueryRawSql(backend(), connection, "DROP TABLE schema_migrations")
                 .status());
   EXPECT_FALSE(store->CheckHealth().ok());
+}
+
+// A SQLite file deleted, or replaced by another, under a running store: its
+// open connections would go on writing to the unlinked file, whose rows the
+// next start never sees. Health fails and writes are refused instead.
+TEST_P(TaskStoreTest, SqliteFileRemovedOrReplacedUnderTheStoreIsNoticed) {
+  if (backend() != StoreBackend::kSqlite) {
+    // A server's database has no file to lose; the check passes.
+    EXPECT_OK(store().CheckHealth());
+    return;
+  }
+  for (const bool recreate : {false, true}) {
+    SCOPED_TRACE(recreate ? "replaced" : "removed");
+    ASSERT_OK_AND_ASSIGN(std::string path,
+                         FreshStoreDatabase(backend(), StoreLocation::kShared));
+    ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(path));
+    ASSERT_OK(store->CreateTask(TaskBuilder("kept"), "").status());
+    EXPECT_OK(store->CheckHealth());
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::remove(absl::StrCat(path, suffix).c_str());
+    }
+    // An empty file is an empty SQLite database.
+    if (recreate) std::ofstream(path, std::ios::binary).flush();
+    const std::string what =
+        recreate ? "was replaced by another file" : "was removed or renamed";
+    EXPECT_THAT(store->CheckHealth(),
+                StatusIs(Code::kFailedPrecondition, HasSubstr(what)));
+    EXPECT_THAT(store->CreateTask(TaskBuilder("lost"), ""),
+                StatusIs(Code::kFailedPrecondition, HasSubstr(what)));
+  }
 }
 
 TEST_P(TaskStoreTest, OpeningUnreachableDatabaseIsUnavailable) {
