@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/call_cancellation.h"
 #include "common/error_reason.h"
 
 namespace tasks {
@@ -30,6 +31,16 @@ absl::Status CallDeadlineExceeded(absl::string_view what) {
   return WithReason(absl::DeadlineExceededError(
                         absl::StrCat("the call's deadline passed ", what)),
                     reason::kDeadlineExceeded);
+}
+
+bool CallCutShort() { return CallDeadlinePassed() || CallCancelled(); }
+
+absl::Status CallCutShortStatus(absl::string_view what) {
+  if (CallCancelled()) {
+    return absl::CancelledError(
+        absl::StrCat("the call's client cancelled it ", what));
+  }
+  return CallDeadlineExceeded(what);
 }
 
 }  // namespace tasks

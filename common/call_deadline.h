@@ -41,6 +41,14 @@ bool CallDeadlinePassed();
 // cut short.
 absl::Status CallDeadlineExceeded(absl::string_view what);
 
+// True when the current call's deadline has passed or its client cancelled
+// it (CallCancelled): what the store would do for it from now on is wasted.
+bool CallCutShort();
+
+// What a call CallCutShort() ends with: CANCELLED when its client cancelled
+// it (nobody reads it), else CallDeadlineExceeded(what).
+absl::Status CallCutShortStatus(absl::string_view what);
+
 }  // namespace tasks
 
 #endif  // TASKS_COMMON_CALL_DEADLINE_H_

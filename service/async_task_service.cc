@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/call_cancellation.h"
 #include "common/error_reason.h"
 #include "google/protobuf/arena.h"
 #include "service/async_unary_call.h"
@@ -194,6 +195,11 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   bool is_read() const override {
     return access_ == Access::kPointRead || access_ == Access::kScan;
   }
+  // A list may scan for seconds: one whose client is gone stops waiting for
+  // a slot, and its statement is stopped as at its deadline.
+  bool watches_cancellation() const override {
+    return access_ == Access::kScan;
+  }
 
   void AwaitCalls(grpc::ServerCompletionQueue& queue) const override {
     for (int i = 0; i < kRequestsPerMethod; ++i) Call::Await(*this, queue);
@@ -274,7 +280,14 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
     ConcurrencyLimit::Slot slot(
         list ? state_.lists : state_.batches, deadline,
         WaitingWeight(call.request()),
-        [&] { return state_.service.ShareKey(&call.context()); });
+        [&] { return state_.service.ShareKey(&call.context()); },
+        &call.cancellation());
+    if (slot.cancelled()) {
+      return call.Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                                      "the call's client cancelled it while "
+                                      "it waited for a list slot"),
+                         Response());
+    }
     if (!slot.held()) {
       const char* kind = list ? "list" : "batch";
       return call.Finish(
@@ -304,6 +317,8 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   }
 
   void RunInto(Call& call, Response& response) const {
+    ScopedCallCancellation cancellation(
+        watches_cancellation() ? &call.cancellation() : nullptr);
     const grpc::Status status =
         (state_.service.*handle_)(&call.context(), &call.request(), &response);
     call.Finish(status, response);

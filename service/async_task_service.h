@@ -38,7 +38,9 @@ struct FrontState;
 //     each holds its request until its commit.
 //   - Lists (ListTasks, ListProjects) always run on the workers: a filtered
 //     list may scan the whole table for seconds, and on a queue thread it
-//     would hold up every call of that queue, health checks included.
+//     would hold up every call of that queue, health checks included. One
+//     whose client is gone stops: it leaves its slot or its wait for one,
+//     and its store call stops as at its deadline (CallCancellation).
 //   - Writes, which wait for a durable commit, run on a WorkerPool of up to
 //     `max_workers` threads, so that many wait at once (and a SQLite store
 //     commits them in groups). A call finding every worker busy gets

@@ -9,6 +9,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
+#include "common/call_cancellation.h"
 #include "service/completion_queue_tag.h"
 #include "service/logging.h"
 #include "service/method_metrics.h"
@@ -57,6 +58,12 @@ class UnaryMethod {
   // replaced by a refusal (ReplyBacklog::AdmitReply); a write's is always
   // sent, its write being done.
   virtual bool is_read() const { return false; }
+
+  // Whether its calls learn that their client is gone (cancelled, or its
+  // connection closed) while they run: their cancellation() is cancelled
+  // then. Costs a completion-queue event per call, so only for calls that
+  // may run for seconds.
+  virtual bool watches_cancellation() const { return false; }
 };
 
 // AsyncUnaryCall
@@ -71,6 +78,8 @@ class UnaryMethod {
 // budget of unread replies is refused before the method sees it, a read's
 // reply is checked again once built, and an answer counts in the backlog
 // until it is sent (a read's may be dropped meanwhile: its call cancelled).
+// When the method watches_cancellation(), the call's cancellation() is
+// cancelled as soon as gRPC reports its client gone.
 //
 // Example:
 //   AsyncUnaryCall<GetTaskRequest, Task>::Await(kGetTask, *queue);
@@ -81,12 +90,19 @@ class AsyncUnaryCall final : public CompletionQueueTag {
 
   static void Await(const Method& method, grpc::ServerCompletionQueue& queue) {
     auto* call = new AsyncUnaryCall(method, queue);
+    // Must precede the request: gRPC arms it as the call starts, and reports
+    // it only for a call that started.
+    if (method.watches_cancellation()) {
+      call->context_.AsyncNotifyWhenDone(&call->done_);
+    }
     method.RequestCall(&call->context_, &call->received_, &call->writer_, queue,
                        call);
   }
 
   grpc::ServerContext& context() { return context_; }
   const Request& request() const { return request_; }
+  // Never cancelled unless the method watches_cancellation().
+  CallCancellation& cancellation() { return cancellation_; }
 
   // Sends the answer: `response` when `status` is OK (ignored otherwise).
   void Finish(const grpc::Status& status, const Response& response) {
@@ -119,8 +135,8 @@ class AsyncUnaryCall final : public CompletionQueueTag {
       }
     }
     // The answer may be sent, and Proceed run, before writer_.Finish returns:
-    // whichever of the two ends last deletes the call.
-    owners_.store(2, std::memory_order_relaxed);
+    // whichever of them (and done_) ends last deletes the call.
+    owners_.fetch_add(1, std::memory_order_relaxed);
     if (status.ok()) {
       writer_.Finish(response, status, this);
       if (held) {
@@ -179,8 +195,24 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   }
 
  private:
+  // What gRPC hands `done_`: the call is over, answered or not.
+  class DoneTag final : public CompletionQueueTag {
+   public:
+    explicit DoneTag(AsyncUnaryCall& call) : call_(call) {}
+    void Proceed(bool /*ok*/) override {
+      if (call_.context_.IsCancelled()) call_.cancellation_.Cancel();
+      call_.Release();
+    }
+
+   private:
+    AsyncUnaryCall& call_;
+  };
+
   AsyncUnaryCall(const Method& method, grpc::ServerCompletionQueue& queue)
-      : method_(method), queue_(queue), writer_(&context_) {}
+      : method_(method),
+        queue_(queue),
+        writer_(&context_),
+        owners_(method.watches_cancellation() ? 2 : 1) {}
 
   // Once gRPC is done with the answer: a reply dropped before it was sent
   // counts as CANCELLED, what its client saw, not as the OK its handler
@@ -215,7 +247,11 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   bool counted_when_released_ = false;
   MethodMetrics::Clock::duration counted_latency_{};
   bool answer_sent_ = false;
-  std::atomic<int> owners_{0};  // Finish and the answer's Proceed
+  CallCancellation cancellation_;
+  DoneTag done_{*this};
+  // Until Finish: the call's handling and done_ (when watched); then also
+  // the answer's Proceed.
+  std::atomic<int> owners_;
 };
 
 }  // namespace tasks::service

@@ -20,8 +20,10 @@ ConcurrencyLimit::Slot::Slot(ConcurrencyLimit& limit, absl::Time deadline,
 
 ConcurrencyLimit::Slot::Slot(ConcurrencyLimit& limit, absl::Time deadline,
                              int64_t weight,
-                             absl::FunctionRef<std::string()> key)
-    : limit_(limit), outcome_(limit.Acquire(deadline, weight, key)) {}
+                             absl::FunctionRef<std::string()> key,
+                             CallCancellation* cancellation)
+    : limit_(limit),
+      outcome_(limit.Acquire(deadline, weight, key, cancellation)) {}
 
 ConcurrencyLimit::Slot::~Slot() {
   if (held()) limit_.Release();
@@ -38,11 +40,23 @@ int ConcurrencyLimit::waiting() const {
 }
 
 ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(
-    absl::Time deadline, int64_t weight, absl::FunctionRef<std::string()> key) {
+    absl::Time deadline, int64_t weight, absl::FunctionRef<std::string()> key,
+    CallCancellation* cancellation) {
+  // Taking the lock wakes the waiters to check their conditions. (Set up
+  // outside the lock, which a running hook takes.)
+  CallCancellation::OnCancel wake_on_cancel(
+      cancellation, [this] { absl::MutexLock lock(&mu_); });
+  auto cancelled = [cancellation] {
+    return cancellation != nullptr && cancellation->cancelled();
+  };
   absl::MutexLock lock(&mu_);
   auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return in_use_ < limit_;
   };
+  auto free_or_cancelled = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return free() || cancelled();
+  };
+  if (cancelled()) return Outcome::kCancelled;
   if (free()) {
     ++in_use_;
     return Outcome::kHeld;
@@ -73,7 +87,9 @@ ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(
   }
   ++waiting_;
   waiting_weight_ += weight;
-  const bool freed = mu_.AwaitWithDeadline(absl::Condition(&free), deadline);
+  const bool freed =
+      mu_.AwaitWithDeadline(absl::Condition(&free_or_cancelled), deadline) &&
+      free();
   --waiting_;
   waiting_weight_ -= weight;
   if (!caller.empty()) {
@@ -82,6 +98,7 @@ ConcurrencyLimit::Outcome ConcurrencyLimit::Acquire(
     found->second.weight -= weight;
     if (--found->second.waiters == 0) shares_.erase(found);
   }
+  if (cancelled()) return Outcome::kCancelled;
   if (!freed) {
     ++refused_;
     return Outcome::kRefused;

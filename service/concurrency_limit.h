@@ -9,6 +9,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/call_cancellation.h"
 
 namespace tasks::service {
 
@@ -38,7 +39,7 @@ namespace tasks::service {
 //     Refuse();
 //   }
 class ConcurrencyLimit {
-  enum class Outcome { kHeld, kRefused, kOverShare };
+  enum class Outcome { kHeld, kRefused, kOverShare, kCancelled };
 
  public:
   ConcurrencyLimit(int limit, int max_waiters,
@@ -55,8 +56,11 @@ class ConcurrencyLimit {
   class Slot {
    public:
     Slot(ConcurrencyLimit& limit, absl::Time deadline, int64_t weight = 1);
+    // A slot is neither taken nor waited for once `cancellation` (when not
+    // null) is cancelled: its call's client is gone.
     Slot(ConcurrencyLimit& limit, absl::Time deadline, int64_t weight,
-         absl::FunctionRef<std::string()> key);
+         absl::FunctionRef<std::string()> key,
+         CallCancellation* cancellation = nullptr);
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
     ~Slot();
@@ -64,6 +68,8 @@ class ConcurrencyLimit {
     bool held() const { return outcome_ == Outcome::kHeld; }
     // Not held because its key's waiters had their share.
     bool over_share() const { return outcome_ == Outcome::kOverShare; }
+    // Not held because its call was cancelled (not counted as refused).
+    bool cancelled() const { return outcome_ == Outcome::kCancelled; }
 
    private:
     ConcurrencyLimit& limit_;
@@ -96,7 +102,8 @@ class ConcurrencyLimit {
   };
 
   Outcome Acquire(absl::Time deadline, int64_t weight,
-                  absl::FunctionRef<std::string()> key);
+                  absl::FunctionRef<std::string()> key,
+                  CallCancellation* cancellation);
   void Release();
 
   const int limit_;

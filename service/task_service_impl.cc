@@ -28,7 +28,9 @@ using ::tasks::api::ResolvePageSize;
 // called for it. Only the deadline is checked: ServerContext::IsCancelled()
 // polls the completion queue (a futex round trip) and cost about a fifth of
 // the server's CPU; a cancelled call's reply is simply dropped by gRPC, and the
-// store itself gives up at the deadline (common/call_deadline.h).
+// store itself gives up at the deadline (common/call_deadline.h), or, for a
+// list, as soon as the front learns that its client is gone
+// (common/call_cancellation.h).
 absl::Status CheckCallAlive(const grpc::ServerContext* context) {
   if (context->deadline() <= std::chrono::system_clock::now()) {
     return WithReason(absl::DeadlineExceededError("deadline exceeded"),

@@ -30,7 +30,8 @@ namespace tasks::service {
 // without reaching the store; otherwise the store gives up at that deadline,
 // or 30 s from now if sooner. A call the client cancelled is not checked for
 // (ServerContext::IsCancelled costs a completion-queue poll per call): it
-// runs on, and gRPC drops its reply.
+// runs on, and gRPC drops its reply; but a list's store call stops once its
+// front cancels the call's CallCancellation (see AsyncTaskService).
 //
 // With a TokenTable, every call first needs a known bearer token
 // (UNAUTHENTICATED, reason UNAUTHENTICATED, otherwise), and its principal

@@ -52,9 +52,10 @@ absl::Status Database::Failed(Connection& connection,
     connection.MarkBroken();
     lost = true;
   }
-  // A busy wait, a cancelled or interrupted statement: the deadline's doing.
-  if (db_error.kind == DbErrorKind::kUnavailable && CallDeadlinePassed()) {
-    return CallDeadlineExceeded(
+  // A busy wait, a cancelled or interrupted statement: the deadline's doing,
+  // or the client's, which cancelled the call.
+  if (db_error.kind == DbErrorKind::kUnavailable && CallCutShort()) {
+    return CallCutShortStatus(
         absl::StrCat("while the database worked: ", db_error.message));
   }
   return DbErrorToStatus(db_error, context);

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/call_cancellation.h"
 #include "common/call_deadline.h"
 #include "storage/engine/connection.h"
 #include "storage/engine/connection_pool.h"
@@ -93,8 +94,8 @@ auto Database::Run(Access access, ErrorContext& context, Fn&& fn)
     -> decltype(fn(std::declval<Connection&>())) {
   using Result = decltype(fn(std::declval<Connection&>()));
   const absl::Time deadline = CurrentCallDeadline();
-  if (CallDeadlinePassed()) {
-    return CallDeadlineExceeded("before the database was reached");
+  if (CallCutShort()) {
+    return CallCutShortStatus("before the database was reached");
   }
   if (absl::Status cancelled = CheckNotCancelled(); !cancelled.ok()) {
     return cancelled;
@@ -124,8 +125,7 @@ auto Database::Run(Access access, ErrorContext& context, Fn&& fn)
     bool lost = false;
     Result result = Attempt(**lease, context, fn, lost);
     // A connection lost to the deadline's cancel is not worth a retry.
-    if (!(lost && access == Access::kRead && attempt == 0) ||
-        CallDeadlinePassed()) {
+    if (!(lost && access == Access::kRead && attempt == 0) || CallCutShort()) {
       return result;
     }
   }
@@ -140,6 +140,10 @@ auto Database::Attempt(Connection& connection, const ErrorContext& context,
   }
   const uint64_t armed =
       dialect_->ArmDeadline(connection.session(), CurrentCallDeadline());
+  // A call its client cancelled meanwhile is stopped as at its deadline.
+  CallCancellation::OnCancel expire(
+      armed == 0 ? nullptr : CurrentCallCancellation(),
+      [this, armed] { dialect_->ExpireDeadline(armed); });
   // Disarmed after the rollback, which the deadline bounds too. Once the
   // watchdog broke the session (or may still cancel on it), it is dropped.
   auto disarm = [&] {

@@ -134,6 +134,10 @@ class Dialect {
   // True when the session must be dropped: stopping it broke it, or a late
   // cancel request could still reach its next statement.
   [[nodiscard]] virtual bool DisarmDeadline(uint64_t id) const = 0;
+  // Makes the deadline armed as `id` pass now, when the call's client
+  // cancelled the call; a disarmed id is ignored. (SQLite checks for that
+  // itself too, see CallCutShort.)
+  virtual void ExpireDeadline(uint64_t id) const = 0;
 
   // Makes every statement running on any session stop now, and those started
   // later at once (SQLite: SQLITE_INTERRUPT; PostgreSQL: as at a deadline).

@@ -77,6 +77,17 @@ bool CancelWatchdog::Disarm(uint64_t id) {
   return drop;
 }
 
+void CancelWatchdog::Expire(uint64_t id) {
+  if (id == 0) return;
+  absl::MutexLock lock(&state_->mu);
+  auto it = state_->entries.find(id);
+  if (it == state_->entries.end()) return;
+  const absl::Time now = absl::Now();
+  it->second.deadline = std::min(it->second.deadline, now);
+  state_->next_wake = now;
+  ++state_->wake;
+}
+
 void CancelWatchdog::CancelAll() {
   absl::MutexLock lock(&state_->mu);
   state_->cancel_all = true;

@@ -50,6 +50,10 @@ class CancelWatchdog {
   // still arrive and would cancel a later statement.
   [[nodiscard]] bool Disarm(uint64_t id);
 
+  // Moves the deadline of `id` to now (its call's client cancelled the
+  // call); nothing once it is disarmed.
+  void Expire(uint64_t id);
+
   // Cancels every armed statement now, and every one armed later as soon as
   // it is armed.
   void CancelAll();

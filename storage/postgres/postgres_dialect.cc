@@ -197,6 +197,8 @@ class PostgresDialect final : public Dialect {
     return watchdog_.Disarm(id);
   }
 
+  void ExpireDeadline(uint64_t id) const override { watchdog_.Expire(id); }
+
   void CancelStatements() const override { watchdog_.CancelAll(); }
 
   bool InTransaction(soci::session& session) const override {

@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/call_cancellation.h"
 #include "gtest/gtest.h"
 
 namespace tasks::service {
@@ -153,6 +154,52 @@ TEST(ConcurrencyLimitTest, AWaiterThatGaveUpGivesItsWeightBack) {
     EXPECT_GE(absl::Now() - start, absl::Milliseconds(20)) << attempt;
   }
   EXPECT_EQ(limit.waiting(), 0);
+}
+
+TEST(ConcurrencyLimitTest, AWaiterWhoseCallIsCancelledStopsWaitingAtOnce) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/10);
+  ConcurrencyLimit::Slot first(limit, absl::Now());
+  CallCancellation cancellation;
+  absl::Time stopped;
+  bool held = false;
+  bool cancelled = false;
+  std::thread waiter([&] {
+    ConcurrencyLimit::Slot slot(
+        limit, absl::Now() + absl::Seconds(60), /*weight=*/1,
+        [] { return std::string(); }, &cancellation);
+    stopped = absl::Now();
+    held = slot.held();
+    cancelled = slot.cancelled();
+  });
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (limit.waiting() == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(limit.waiting(), 1);
+  const absl::Time cancelled_at = absl::Now();
+  cancellation.Cancel();
+  waiter.join();
+  EXPECT_FALSE(held);
+  EXPECT_TRUE(cancelled);
+  EXPECT_LT(stopped - cancelled_at, absl::Seconds(5));
+  EXPECT_EQ(limit.waiting(), 0);
+  EXPECT_EQ(limit.in_use(), 1);
+  EXPECT_EQ(limit.stats().refused, 0);  // its client left: nobody refused it
+}
+
+TEST(ConcurrencyLimitTest, ACancelledCallTakesNoFreeSlot) {
+  ConcurrencyLimit limit(1, /*max_waiters=*/10);
+  CallCancellation cancellation;
+  cancellation.Cancel();
+  {
+    ConcurrencyLimit::Slot slot(
+        limit, absl::Now(), /*weight=*/1, [] { return std::string(); },
+        &cancellation);
+    EXPECT_TRUE(slot.cancelled());
+    EXPECT_FALSE(slot.held());
+    EXPECT_EQ(limit.in_use(), 0);
+  }
+  EXPECT_EQ(limit.in_use(), 0);
 }
 
 // A Slot of `key` that may wait until `deadline`.

@@ -114,6 +114,9 @@ uint64_t ControlledDialect::ArmDeadline(soci::session& session,
 bool ControlledDialect::DisarmDeadline(uint64_t id) const {
   return sqlite_->DisarmDeadline(id);
 }
+void ControlledDialect::ExpireDeadline(uint64_t id) const {
+  sqlite_->ExpireDeadline(id);
+}
 void ControlledDialect::CancelStatements() const {
   sqlite_->CancelStatements();
 }

@@ -66,6 +66,7 @@ class ControlledDialect final : public Dialect {
   uint64_t ArmDeadline(soci::session& session,
                        absl::Time deadline) const override;
   [[nodiscard]] bool DisarmDeadline(uint64_t id) const override;
+  void ExpireDeadline(uint64_t id) const override;
   void CancelStatements() const override;
   bool InTransaction(soci::session& session) const override;
   void ResetStatements(soci::session& session) const override;
