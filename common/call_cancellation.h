@@ -12,13 +12,14 @@ namespace tasks {
 // CallCancellation
 //
 // Set once a call's client is gone (it cancelled the call, or its
-// connection closed): whatever the server still does for the call is
-// thrown away, so a scan of seconds should stop as soon as it can rather
-// than run on to its deadline, holding a list slot and a core. The front
-// cancels it from the thread that learns of the end; the store's waits see
-// it through ScopedCallCancellation on the call's own thread (polled, as
-// SQLite's progress handler does, or woken by an OnCancel hook, as a
-// PostgreSQL statement or a wait for a list slot are). Thread-safe.
+// connection closed) before the call's deadline: whatever the server still
+// does for the call is thrown away, so a scan of seconds should stop as soon
+// as it can rather than run on to its deadline, holding a list slot and a
+// core. The front cancels it from the thread that learns of the end, and
+// hands it to the wait for a list slot; the store sees it through
+// ScopedCallCancellation on the call's own thread (polled, as SQLite's
+// progress handler does, or woken by an OnCancel hook, as a PostgreSQL
+// statement is). Thread-safe.
 //
 // Example:
 //   CallCancellation cancellation;              // one per call

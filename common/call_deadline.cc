@@ -36,7 +36,7 @@ absl::Status CallDeadlineExceeded(absl::string_view what) {
 bool CallCutShort() { return CallDeadlinePassed() || CallCancelled(); }
 
 absl::Status CallCutShortStatus(absl::string_view what) {
-  if (CallCancelled()) {
+  if (CallCancelled() && !CallDeadlinePassed()) {
     return absl::CancelledError(
         absl::StrCat("the call's client cancelled it ", what));
   }

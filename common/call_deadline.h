@@ -45,8 +45,8 @@ absl::Status CallDeadlineExceeded(absl::string_view what);
 // it (CallCancelled): what the store would do for it from now on is wasted.
 bool CallCutShort();
 
-// What a call CallCutShort() ends with: CANCELLED when its client cancelled
-// it (nobody reads it), else CallDeadlineExceeded(what).
+// What a call CallCutShort() ends with: CallDeadlineExceeded(what) once its
+// deadline has passed, else CANCELLED (its client is gone: nobody reads it).
 absl::Status CallCutShortStatus(absl::string_view what);
 
 }  // namespace tasks

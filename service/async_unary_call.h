@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -79,7 +80,8 @@ class UnaryMethod {
 // reply is checked again once built, and an answer counts in the backlog
 // until it is sent (a read's may be dropped meanwhile: its call cancelled).
 // When the method watches_cancellation(), the call's cancellation() is
-// cancelled as soon as gRPC reports its client gone.
+// cancelled as soon as gRPC reports its client gone (cancelled before its
+// deadline), and the call is deleted once that report, too, has come.
 //
 // Example:
 //   AsyncUnaryCall<GetTaskRequest, Task>::Await(kGetTask, *queue);
@@ -199,8 +201,14 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   class DoneTag final : public CompletionQueueTag {
    public:
     explicit DoneTag(AsyncUnaryCall& call) : call_(call) {}
+    // gRPC also cancels a call at its deadline, which the store watches
+    // itself: that one stays DEADLINE_EXCEEDED, and a list waiting for a
+    // slot is refused as at a deadline.
     void Proceed(bool /*ok*/) override {
-      if (call_.context_.IsCancelled()) call_.cancellation_.Cancel();
+      if (call_.context_.IsCancelled() &&
+          call_.context_.deadline() > std::chrono::system_clock::now()) {
+        call_.cancellation_.Cancel();
+      }
       call_.Release();
     }
 

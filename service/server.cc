@@ -284,9 +284,10 @@ void TaskServer::Shutdown() {
   // Streams never end by themselves: they would hold the drain up.
   front_.ShutdownWatchers(std::min(kWatchShutdownGrace, config_.drain_timeout));
   const absl::Time drain_deadline = absl::Now() + config_.drain_timeout;
-  // A store call running on a worker would not notice gRPC cancelling its
-  // call: its statement is cancelled here at the deadline, and gRPC's own
-  // cancelling waits kCancelledCallsGrace longer for the call's answer.
+  // A store call running on a worker (but a list's) would not notice gRPC
+  // cancelling its call: its statement is cancelled here at the deadline,
+  // and gRPC's own cancelling waits kCancelledCallsGrace longer for the
+  // call's answer.
   absl::Notification drained;
   std::thread canceller([this, drain_deadline, &drained] {
     if (drained.WaitForNotificationWithDeadline(drain_deadline)) return;

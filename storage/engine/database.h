@@ -138,6 +138,8 @@ auto Database::Attempt(Connection& connection, const ErrorContext& context,
   if (absl::Status cancelled = CheckNotCancelled(); !cancelled.ok()) {
     return cancelled;
   }
+  // A cancel request sent before the statement starts would be ignored.
+  if (CallCancelled()) return CallCutShortStatus("before its statement ran");
   const uint64_t armed =
       dialect_->ArmDeadline(connection.session(), CurrentCallDeadline());
   // A call its client cancelled meanwhile is stopped as at its deadline.

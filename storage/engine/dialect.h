@@ -135,8 +135,8 @@ class Dialect {
   // cancel request could still reach its next statement.
   [[nodiscard]] virtual bool DisarmDeadline(uint64_t id) const = 0;
   // Makes the deadline armed as `id` pass now, when the call's client
-  // cancelled the call; a disarmed id is ignored. (SQLite checks for that
-  // itself too, see CallCutShort.)
+  // cancelled the call; a disarmed id is ignored. (SQLite arms nothing: its
+  // progress handler checks CallCutShort instead.)
   virtual void ExpireDeadline(uint64_t id) const = 0;
 
   // Makes every statement running on any session stop now, and those started

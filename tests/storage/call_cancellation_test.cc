@@ -102,6 +102,10 @@ TEST(CallCancellationTest, ACallPastItsDeadlineIsCutShortWithDeadlineExceeded) {
   EXPECT_TRUE(CallCutShort());
   EXPECT_EQ(CallCutShortStatus("now").code(),
             absl::StatusCode::kDeadlineExceeded);
+  // Even when it was cancelled too: gRPC cancels a call at its deadline.
+  cancellation.Cancel();
+  EXPECT_EQ(CallCutShortStatus("now").code(),
+            absl::StatusCode::kDeadlineExceeded);
 }
 
 }  // namespace

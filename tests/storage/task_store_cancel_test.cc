@@ -75,7 +75,7 @@ TEST_P(TaskStoreTest, AListWhoseCallIsCancelledStopsScanning) {
   EXPECT_THAT(listed, StatusIs(Code::kCancelled));
   EXPECT_LT(returned - cancelled_at, one_list / 2);
 
-  // The store carries on: the connection the scan ran on too.
+  // The store carries on, on each of its connections.
   for (int i = 0; i < 8; ++i) {
     ScopedCallDeadline deadline(absl::Now() + absl::Seconds(10));
     v1::ListTasksRequest first;
