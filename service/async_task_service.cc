@@ -101,6 +101,8 @@ struct FrontState {
   const int max_async_writes;
   std::atomic<int> async_calls{0};
   std::atomic<int> async_writes{0};
+  // TaskService unary calls arrived and not yet freed.
+  std::atomic<int> live_calls{0};
 };
 
 namespace {
@@ -200,6 +202,7 @@ class TaskMethod final : public UnaryMethod<Request, Response>,
   bool watches_cancellation() const override {
     return access_ == Access::kScan;
   }
+  std::atomic<int>* live_calls() const override { return &state_.live_calls; }
 
   void AwaitCalls(grpc::ServerCompletionQueue& queue) const override {
     for (int i = 0; i < kRequestsPerMethod; ++i) Call::Await(*this, queue);
@@ -442,6 +445,10 @@ void AsyncTaskService::Start() {
 
 void AsyncTaskService::ShutdownWatchers(absl::Duration grace) {
   if (state_->watchers != nullptr) state_->watchers->Shutdown(grace);
+}
+
+int AsyncTaskService::live_calls() const {
+  return state_->live_calls.load(std::memory_order_acquire);
 }
 
 TaskWatchers::Stats AsyncTaskService::watcher_stats() const {

@@ -110,6 +110,10 @@ class AsyncTaskService {
   // What the WatchTasks streams hold (zeros without a feed).
   TaskWatchers::Stats watcher_stats() const;
 
+  // TaskService unary calls arrived and not yet done with (answered and
+  // sent, or given up), for the drain at shutdown.
+  int live_calls() const;
+
   // After grpc::Server::Shutdown() returned: waits for the work still
   // running on the workers, then drains and joins the queue threads. Later
   // calls return at once.

@@ -60,6 +60,10 @@ class UnaryMethod {
   // sent, its write being done.
   virtual bool is_read() const { return false; }
 
+  // Where its calls are counted from their arrival until they are freed;
+  // null: nowhere.
+  virtual std::atomic<int>* live_calls() const { return nullptr; }
+
   // Whether its calls learn that their client is gone (cancelled, or its
   // connection closed) while they run: their cancellation() is cancelled
   // then. Costs a completion-queue event per call, so only for calls that
@@ -178,6 +182,10 @@ class AsyncUnaryCall final : public CompletionQueueTag {
       return;
     }
     arrived_ = true;
+    live_calls_ = method_.live_calls();
+    if (live_calls_ != nullptr) {
+      live_calls_->fetch_add(1, std::memory_order_relaxed);
+    }
     metrics_ = method_.metrics();
     if (metrics_ != nullptr) started_ = metrics_->Started();
     // Once the server shuts down, this request fails at once (not ok).
@@ -226,6 +234,9 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   // counts as CANCELLED, what its client saw, not as the OK its handler
   // returned (one dropped on its way out may still have arrived whole).
   ~AsyncUnaryCall() {
+    if (live_calls_ != nullptr) {
+      live_calls_->fetch_sub(1, std::memory_order_release);
+    }
     if (counted_when_released_) {
       const bool dropped = unread_.Close();
       metrics_->Count(counted_latency_, dropped && !answer_sent_
@@ -247,6 +258,7 @@ class AsyncUnaryCall final : public CompletionQueueTag {
   Request request_;
   grpc::ServerAsyncResponseWriter<Response> writer_;
   bool arrived_ = false;
+  std::atomic<int>* live_calls_ = nullptr;
   MethodMetrics* metrics_ = nullptr;
   MethodMetrics::Clock::time_point started_;
   ReplyBacklog* backlog_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/channelz_service_plugin.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/impl/codegen/completion_queue_tag.h>
 #include <grpcpp/resource_quota.h>
 #include <prometheus/exposer.h>
 
@@ -157,6 +158,18 @@ ChangeFeed::Options FeedOptions(const ServerConfig& config) {
 // How long a WatchTasks client that does not read gets, at shutdown, to take
 // its last event before its stream is cancelled.
 constexpr absl::Duration kWatchShutdownGrace = absl::Seconds(1);
+// How often the drain checks whether a call is left.
+constexpr absl::Duration kIdlePollInterval = absl::Milliseconds(10);
+
+// The tag of the shutdown notice the drain asks gRPC's core for: a C++ queue
+// hands its events to their tags, and this one is dropped, as gRPC's own
+// shutdown tag is (the notice is not waited for: Server::Shutdown waits).
+class DroppedShutdownTag final : public grpc::internal::CompletionQueueTag {
+ public:
+  bool FinalizeResult(void** /*tag*/, bool* /*status*/) override {
+    return false;
+  }
+};
 // After the drain: the calls whose statements were just cancelled answer in
 // this time with their own status (UNAVAILABLE, reason DATABASE_UNAVAILABLE),
 // before gRPC cancels what is left with its bare "Cancelling all calls".
@@ -271,6 +284,21 @@ std::shared_ptr<grpc::Channel> TaskServer::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
 }
 
+void TaskServer::CloseConnectionsOnceIdle(absl::Time deadline,
+                                          absl::Notification& drained) {
+  // A call that arrived just before the shutdown is counted once its queue
+  // thread takes it up: it must be seen at rest twice, a moment apart.
+  int idle_polls = 0;
+  while (absl::Now() < deadline && !drained.HasBeenNotified()) {
+    idle_polls = front_.live_calls() == 0 ? idle_polls + 1 : 0;
+    if (idle_polls == 2) {
+      grpc_server_cancel_all_calls(server_->c_server());
+      return;
+    }
+    drained.WaitForNotificationWithTimeout(kIdlePollInterval);
+  }
+}
+
 void TaskServer::Shutdown() {
   absl::MutexLock shutdown_lock(&shutdown_mu_);
   if (shut_down_) return;
@@ -284,12 +312,23 @@ void TaskServer::Shutdown() {
   // Streams never end by themselves: they would hold the drain up.
   front_.ShutdownWatchers(std::min(kWatchShutdownGrace, config_.drain_timeout));
   const absl::Time drain_deadline = absl::Now() + config_.drain_timeout;
+  // gRPC's shutdown waits for every connection to close as well, and one
+  // whose client stopped (or never reads) does not: once no call is left
+  // the connections are closed, rather than waited for until the deadline.
+  // That takes the shutdown begun, before the canceller may close them.
+  grpc::CompletionQueue shutdown_queue;
+  DroppedShutdownTag shutdown_tag;
+  if (server_ != nullptr) {
+    grpc_server_shutdown_and_notify(server_->c_server(), shutdown_queue.cq(),
+                                    &shutdown_tag);
+  }
   // A store call running on a worker (but a list's) would not notice gRPC
   // cancelling its call: its statement is cancelled here at the deadline,
   // and gRPC's own cancelling waits kCancelledCallsGrace longer for the
   // call's answer.
   absl::Notification drained;
   std::thread canceller([this, drain_deadline, &drained] {
+    if (server_ != nullptr) CloseConnectionsOnceIdle(drain_deadline, drained);
     if (drained.WaitForNotificationWithDeadline(drain_deadline)) return;
     Log(LogLevel::kWarning,
         "drain timeout: cancelling the database calls still running");
@@ -303,6 +342,12 @@ void TaskServer::Shutdown() {
   front_.Stop();
   drained.Notify();
   canceller.join();
+  // Its one event, dropped, has come: Server::Shutdown returned.
+  shutdown_queue.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (shutdown_queue.Next(&tag, &ok)) {
+  }
   // After the calls: a probe under way is bounded by its own deadline.
   if (monitor_ != nullptr) monitor_->Stop();
   if (config_.metrics != nullptr) config_.metrics->SetServing(false);

@@ -9,6 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "service/async_task_service.h"
 #include "service/auth.h"
@@ -222,7 +223,9 @@ class TaskServer {
   // within a second is cancelled), the server
   // stops accepting calls, in-flight calls get up to `drain_timeout` to
   // finish (then are cancelled, and so are their database statements:
-  // TaskStore::CancelCalls), and the store is closed. Blocks until done,
+  // TaskStore::CancelCalls), connections are closed once no call is left
+  // (a client that stopped reading does not hold the drain up), and the
+  // store is closed. Blocks until done,
   // shortly after `drain_timeout` even with the database hung; later calls
   // return at once. Thread-safe.
   void Shutdown();
@@ -232,6 +235,12 @@ class TaskServer {
 
   // The store monitor's verdict, to the health service and the metrics.
   void SetServing(bool serving);
+
+  // During Shutdown, once gRPC's has begun: closes every connection as soon
+  // as no TaskService call is left, unless `deadline` or `drained` comes
+  // first.
+  void CloseConnectionsOnceIdle(absl::Time deadline,
+                                absl::Notification& drained);
 
   const ServerConfig config_;
   DeferredTaskStore store_;

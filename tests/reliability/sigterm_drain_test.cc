@@ -2,8 +2,13 @@
 // connection's write lock: health turns NOT_SERVING at once (seen by a Watch
 // stream), the held calls complete with OK once the lock goes, the process
 // exits 0 within its drain deadline, and every acknowledged create is stored.
+// And SIGTERM with a connection that never reads: the process exits at once.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -150,6 +155,47 @@ TEST_P(SigtermDrainTest, InFlightCallsCompleteAndProcessExitsZero) {
       " exit_after_release=", Millis(exited - released), " drain_timeout=",
       Millis(kDrainTimeout), " acknowledged=", loss->acknowledged,
       " lost=", loss->lost(), " calls: ", CodeCounts(summary)));
+}
+
+// A connection whose client stopped (here one that sent HTTP/2's preface and
+// never reads again, so gRPC's closing handshake never ends) does not hold
+// the drain up: with no call left, the process exits at once, not at the
+// drain timeout, when gRPC gives up on the connection.
+TEST_P(SigtermDrainTest, AConnectionThatNeverReadsDoesNotHoldTheDrain) {
+  ASSERT_NO_FATAL_FAILURE(StartWithProject(
+      ServerOptions({absl::StrCat("--drain_timeout=",
+                                  absl::FormatDuration(kDrainTimeout))}),
+      "idle"));
+  const int stalled = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(stalled, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server_->port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(stalled, reinterpret_cast<const sockaddr*>(&address),
+                    sizeof(address)),
+            0);
+  // The client preface, then an empty SETTINGS frame.
+  const std::string preface = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") +
+                              std::string("\0\0\0\x04\0\0\0\0\0", 9);
+  ASSERT_EQ(send(stalled, preface.data(), preface.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(preface.size()));
+  // Served calls on another connection, so that the server is not new.
+  ASSERT_TRUE(
+      CreateTask(*stub_, project_id_, "before", absl::Seconds(10)).ok());
+
+  const absl::Time signalled = absl::Now();
+  ASSERT_TRUE(server_->Signal(SIGTERM).ok());
+  absl::StatusOr<int> exit_code = server_->WaitForExit(absl::Seconds(30));
+  const absl::Time exited = absl::Now();
+  close(stalled);
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_EQ(*exit_code, 0);
+  ReportFigure(absl::StrCat("exit_after_sigterm=", Millis(exited - signalled),
+                            " with a connection that never reads; "
+                            "drain_timeout=",
+                            Millis(kDrainTimeout)));
+  EXPECT_LT(exited - signalled, kDrainTimeout / 2);
 }
 
 INSTANTIATE_RELIABILITY_TEST_SUITE(SigtermDrainTest);
