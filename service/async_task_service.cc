@@ -1,7 +1,10 @@
 #include "service/async_task_service.h"
 
+#include <grpcpp/alarm.h>
+
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -445,6 +448,42 @@ void AsyncTaskService::Start() {
 
 void AsyncTaskService::ShutdownWatchers(absl::Duration grace) {
   if (state_->watchers != nullptr) state_->watchers->Shutdown(grace);
+}
+
+namespace {
+
+// One queue's marker (see MarkQueues): frees itself once taken up, or once
+// its alarm is cancelled as the queue shuts down.
+class QueueMarker final : public CompletionQueueTag {
+ public:
+  static void Queue(grpc::ServerCompletionQueue& queue,
+                    std::shared_ptr<std::atomic<int>> unreached) {
+    auto* marker = new QueueMarker(std::move(unreached));
+    marker->alarm_.Set(&queue, std::chrono::system_clock::now(), marker);
+  }
+
+  void Proceed(bool /*ok*/) override {
+    unreached_->fetch_sub(1, std::memory_order_release);
+    delete this;
+  }
+
+ private:
+  explicit QueueMarker(std::shared_ptr<std::atomic<int>> unreached)
+      : unreached_(std::move(unreached)) {}
+
+  const std::shared_ptr<std::atomic<int>> unreached_;
+  grpc::Alarm alarm_;
+};
+
+}  // namespace
+
+std::shared_ptr<const std::atomic<int>> AsyncTaskService::MarkQueues() {
+  auto unreached =
+      std::make_shared<std::atomic<int>>(static_cast<int>(queues_.size()));
+  for (const std::unique_ptr<grpc::ServerCompletionQueue>& queue : queues_) {
+    QueueMarker::Queue(*queue, unreached);
+  }
+  return unreached;
 }
 
 int AsyncTaskService::live_calls() const {

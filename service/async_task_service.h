@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -111,8 +112,16 @@ class AsyncTaskService {
   TaskWatchers::Stats watcher_stats() const;
 
   // TaskService unary calls arrived and not yet done with (answered and
-  // sent, or given up), for the drain at shutdown.
+  // sent, or given up), for the drain at shutdown. A call gRPC accepted
+  // counts once its queue thread takes it up: see MarkQueues.
   int live_calls() const;
+
+  // Queues a marker on every completion queue, behind what is queued there
+  // now (a grpc::Alarm due at once); the count returned reaches 0 once every
+  // queue thread has taken its marker up, and with it every call whose
+  // arrival was queued before. Once the server is shutting down, no call
+  // arrives after that.
+  std::shared_ptr<const std::atomic<int>> MarkQueues();
 
   // After grpc::Server::Shutdown() returned: waits for the work still
   // running on the workers, then drains and joins the queue threads. Later

@@ -7,8 +7,10 @@
 #include <prometheus/exposer.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -284,14 +286,14 @@ std::shared_ptr<grpc::Channel> TaskServer::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
 }
 
-void TaskServer::CloseConnectionsOnceIdle(absl::Time deadline,
-                                          absl::Notification& drained) {
-  // A call that arrived just before the shutdown is counted once its queue
-  // thread takes it up: it must be seen at rest twice, a moment apart.
-  int idle_polls = 0;
+void TaskServer::CloseConnectionsOnceIdle(
+    const std::shared_ptr<const std::atomic<int>>& unmarked,
+    absl::Time deadline, absl::Notification& drained) {
+  // A call gRPC accepted before its shutdown began is counted once its queue
+  // thread takes it up: before the marker queued behind it.
   while (absl::Now() < deadline && !drained.HasBeenNotified()) {
-    idle_polls = front_.live_calls() == 0 ? idle_polls + 1 : 0;
-    if (idle_polls == 2) {
+    if (unmarked->load(std::memory_order_acquire) == 0 &&
+        front_.live_calls() == 0) {
       grpc_server_cancel_all_calls(server_->c_server());
       return;
     }
@@ -322,13 +324,18 @@ void TaskServer::Shutdown() {
     grpc_server_shutdown_and_notify(server_->c_server(), shutdown_queue.cq(),
                                     &shutdown_tag);
   }
+  // Here, while the queues still run (front_.Stop() shuts them down).
+  std::shared_ptr<const std::atomic<int>> unmarked =
+      server_ != nullptr ? front_.MarkQueues() : nullptr;
   // A store call running on a worker (but a list's) would not notice gRPC
   // cancelling its call: its statement is cancelled here at the deadline,
   // and gRPC's own cancelling waits kCancelledCallsGrace longer for the
   // call's answer.
   absl::Notification drained;
-  std::thread canceller([this, drain_deadline, &drained] {
-    if (server_ != nullptr) CloseConnectionsOnceIdle(drain_deadline, drained);
+  std::thread canceller([this, drain_deadline, &drained, &unmarked] {
+    if (unmarked != nullptr) {
+      CloseConnectionsOnceIdle(unmarked, drain_deadline, drained);
+    }
     if (drained.WaitForNotificationWithDeadline(drain_deadline)) return;
     Log(LogLevel::kWarning,
         "drain timeout: cancelling the database calls still running");

@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -237,10 +238,12 @@ class TaskServer {
   void SetServing(bool serving);
 
   // During Shutdown, once gRPC's has begun: closes every connection as soon
-  // as no TaskService call is left, unless `deadline` or `drained` comes
-  // first.
-  void CloseConnectionsOnceIdle(absl::Time deadline,
-                                absl::Notification& drained);
+  // as no TaskService call is left, `unmarked` (AsyncTaskService::MarkQueues,
+  // queued once the shutdown began) having reached 0, unless `deadline` or
+  // `drained` comes first.
+  void CloseConnectionsOnceIdle(
+      const std::shared_ptr<const std::atomic<int>>& unmarked,
+      absl::Time deadline, absl::Notification& drained);
 
   const ServerConfig config_;
   DeferredTaskStore store_;
