@@ -107,7 +107,8 @@ absl::Status CheckMetadataLimits(absl::string_view field,
     return values;
   }
   std::string json;
-  if (!AppendStructJson(metadata, &json).ok()) return absl::OkStatus();
+  if (!AppendStructJson(metadata, &json, NegativeZero::kPlain).ok())
+    return absl::OkStatus();
   return CheckMetadataJsonSize(field, json);
 }
 

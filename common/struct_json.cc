@@ -299,7 +299,7 @@ class Parser {
 
 class Writer {
  public:
-  explicit Writer(std::string* out) : out_(*out) {}
+  Writer(std::string* out, NegativeZero zero) : out_(*out), zero_(zero) {}
 
   // `level`: the messages (Struct, ListValue, Value) around `value`.
   absl::Status WriteStruct(const Struct& value, int level) {
@@ -371,6 +371,7 @@ class Writer {
     if (!std::isfinite(number)) {
       return absl::InvalidArgumentError("JSON numbers must be finite");
     }
+    if (number == 0 && zero_ == NegativeZero::kPlain) number = 0;
     // protobuf's SimpleDtoa: the shorter form when it reads back exactly.
     char buffer[32];
     int length = std::snprintf(buffer, sizeof(buffer), "%.15g", number);
@@ -503,6 +504,7 @@ class Writer {
   }
 
   std::string& out_;
+  const NegativeZero zero_;
 };
 
 }  // namespace
@@ -512,12 +514,14 @@ absl::Status JsonToStruct(absl::string_view json, Struct* out) {
   return Parser(json).ParseDocument(out);
 }
 
-absl::Status AppendStructJson(const Struct& value, std::string* out) {
-  return Writer(out).WriteStruct(value, 0);
+absl::Status AppendStructJson(const Struct& value, std::string* out,
+                              NegativeZero zero) {
+  return Writer(out, zero).WriteStruct(value, 0);
 }
 
-absl::Status AppendValueJson(const Value& value, std::string* out) {
-  return Writer(out).WriteValue(value, 0);
+absl::Status AppendValueJson(const Value& value, std::string* out,
+                             NegativeZero zero) {
+  return Writer(out, zero).WriteValue(value, 0);
 }
 
 }  // namespace tasks

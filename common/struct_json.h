@@ -30,6 +30,11 @@ absl::Status JsonToStruct(absl::string_view json,
 // count: about 32 levels of objects or arrays.
 inline constexpr int kMaxJsonWriteMessageDepth = 64;
 
+// How a writer spells a negative zero. protobuf's printer writes "-0"; the
+// store writes "0", as PostgreSQL's jsonb would keep it (its numbers have no
+// negative zero), so that both backends return the same metadata.
+enum class NegativeZero { kMinus, kPlain };
+
 // Appends compact JSON text of `value` to `out`, byte for byte what
 // protobuf's JSON printer writes for it after a deterministic serialization:
 // object keys sorted bytewise, no spaces, numbers as protobuf's SimpleDtoa
@@ -40,10 +45,13 @@ inline constexpr int kMaxJsonWriteMessageDepth = 64;
 // kMaxJsonWriteMessageDepth; `out` is then unspecified. A faster stand-in for
 // protobuf's printer on the write path, where every created task's metadata
 // is written.
+// `zero`: kPlain writes -0 as 0, where protobuf writes -0.
 absl::Status AppendStructJson(const google::protobuf::Struct& value,
-                              std::string* out);
+                              std::string* out,
+                              NegativeZero zero = NegativeZero::kMinus);
 absl::Status AppendValueJson(const google::protobuf::Value& value,
-                             std::string* out);
+                             std::string* out,
+                             NegativeZero zero = NegativeZero::kMinus);
 
 }  // namespace tasks
 

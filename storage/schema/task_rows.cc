@@ -51,14 +51,15 @@ std::optional<long long> ParseEtag(absl::string_view etag) {
 absl::StatusOr<std::string> StructToJson(
     const google::protobuf::Struct& metadata, absl::string_view field) {
   std::string json;
-  absl::Status written = AppendStructJson(metadata, &json);
+  absl::Status written =
+      AppendStructJson(metadata, &json, NegativeZero::kPlain);
   return CheckedJson(written, std::move(json), field);
 }
 
 absl::StatusOr<std::string> ValueToJson(const google::protobuf::Value& value,
                                         absl::string_view field) {
   std::string json;
-  absl::Status written = AppendValueJson(value, &json);
+  absl::Status written = AppendValueJson(value, &json, NegativeZero::kPlain);
   return CheckedJson(written, std::move(json), field);
 }
 

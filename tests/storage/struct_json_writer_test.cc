@@ -258,6 +258,27 @@ TEST(StructJsonWriterTest, RefusesWhatJsonCannotHold) {
   }
 }
 
+TEST(StructJsonWriterTest, WritesNegativeZeroAsZeroOnlyWhenAsked) {
+  Struct value = FromJson("{\"a\":[-0.5,0]}");
+  (*value.mutable_fields())["z"].set_number_value(-0.0);
+  value.mutable_fields()
+      ->at("a")
+      .mutable_list_value()
+      ->add_values()
+      ->set_number_value(-0.0);
+  std::string minus;
+  ASSERT_TRUE(AppendStructJson(value, &minus).ok());
+  EXPECT_EQ(minus, "{\"a\":[-0.5,0,-0],\"z\":-0}");
+  std::string plain;
+  ASSERT_TRUE(AppendStructJson(value, &plain, NegativeZero::kPlain).ok());
+  EXPECT_EQ(plain, "{\"a\":[-0.5,0,0],\"z\":0}");
+  std::string single;
+  ASSERT_TRUE(
+      AppendValueJson(value.fields().at("z"), &single, NegativeZero::kPlain)
+          .ok());
+  EXPECT_EQ(single, "0");
+}
+
 TEST(StructJsonWriterTest, AppendsToWhatIsAlreadyThere) {
   std::string json = "prefix ";
   ASSERT_TRUE(AppendStructJson(FromJson("{\"a\":[true]}"), &json).ok());

@@ -1,6 +1,7 @@
 // The TaskStore contract on every selected backend (see
 // task_store_fixture.h). Metadata: round trips, caps and the metadata filter.
 
+#include <cmath>
 #include <limits>
 #include <string>
 #include <utility>
@@ -68,6 +69,63 @@ TEST_P(TaskStoreTest, MetadataRoundTripsNestedListsNumbersStringsBoolsAndNull) {
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> listed, ListAllTasks());
   ASSERT_THAT(listed, SizeIs(1));
   EXPECT_THAT(listed[0].metadata(), EqualsProto(draft.metadata()));
+}
+
+// Whether any number in `value`, nested ones included, is -0.
+bool HoldsNegativeZero(const google::protobuf::Value& value) {
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kNumberValue:
+      return value.number_value() == 0 && std::signbit(value.number_value());
+    case google::protobuf::Value::kListValue:
+      for (const auto& item : value.list_value().values()) {
+        if (HoldsNegativeZero(item)) return true;
+      }
+      return false;
+    case google::protobuf::Value::kStructValue:
+      for (const auto& [key, field] : value.struct_value().fields()) {
+        if (HoldsNegativeZero(field)) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+bool HoldsNegativeZero(const google::protobuf::Struct& metadata) {
+  google::protobuf::Value root;
+  *root.mutable_struct_value() = metadata;
+  return HoldsNegativeZero(root);
+}
+
+// PostgreSQL's jsonb has no negative zero; SQLite's JSON text would keep it.
+// The same metadata comes back from both: -0 is stored as 0, on create and
+// on update, and the metadata filter finds it by either spelling.
+TEST_P(TaskStoreTest, NegativeZeroInMetadataIsStoredAsZeroOnEveryBackend) {
+  v1::Task draft = TaskBuilder("Zero").WithMetadataJson(
+      R"({"z": -0, "l": [-0, {"n": -0.0}], "m": -1})");
+  ASSERT_TRUE(HoldsNegativeZero(draft.metadata()));
+
+  ASSERT_OK_AND_ASSIGN(v1::Task task, CreateTask(draft));
+  EXPECT_THAT(task.metadata(), EqualsProto(draft.metadata()));  // 0 == -0
+  EXPECT_FALSE(HoldsNegativeZero(task.metadata()));
+  EXPECT_EQ(task.metadata().fields().at("m").number_value(), -1);
+  ASSERT_OK_AND_ASSIGN(v1::Task read, store().GetTask(task.id(), kEveryRow));
+  EXPECT_FALSE(HoldsNegativeZero(read.metadata()));
+  EXPECT_THAT(ListTitles(TasksWithMetadata("z", "0")),
+              IsOkAndHolds(ElementsAre("Zero")));
+  EXPECT_THAT(ListTitles(TasksWithMetadata("z", "-0")),
+              IsOkAndHolds(ElementsAre("Zero")));
+
+  v1::Task change;
+  change.set_id(task.id());
+  *change.mutable_metadata() = StructFromJson(R"({"y": -0.0})");
+  ASSERT_TRUE(HoldsNegativeZero(change.metadata()));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Task updated,
+      store().UpdateTask(change, MaskOf({"metadata"}), kEveryRow));
+  EXPECT_FALSE(HoldsNegativeZero(updated.metadata()));
+  ASSERT_OK_AND_ASSIGN(read, store().GetTask(task.id(), kEveryRow));
+  EXPECT_FALSE(HoldsNegativeZero(read.metadata()));
 }
 
 // {"a": {"a": ... 1}} with `depth` objects, and {"l": [[... 1]]} with `depth`
