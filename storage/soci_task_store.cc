@@ -656,7 +656,7 @@ class SociTaskStore final : public TaskStore {
       const std::optional<std::vector<int64_t>> allowed =
           AllowedProjects(scope);
       ErrorContext context = TaskContext("task", task);
-      return database_.Run(
+      absl::StatusOr<v1::Task> updated = database_.Run(
           Access::kWrite, context,
           [&](Connection& connection) -> absl::StatusOr<v1::Task> {
             PreparedStatement& update = connection.Statement(
@@ -683,7 +683,37 @@ class SociTaskStore final : public TaskStore {
             }
             return TaskNotFound(task.id());
           });
+      if (!updated.ok() &&
+          ErrorReason(updated.status()) == reason::kTitleTaken) {
+        return TitleTakenByUpdate(task, columns, scope, updated.status());
+      }
+      return updated;
     });
+  }
+
+  // The title clash of an update, named by the row it would have made: the
+  // request's project and title only where the mask sets them, the stored
+  // task's elsewhere (the request's others are not what clashed, and may
+  // name a project the caller cannot see). `clash` when the task cannot be
+  // read again.
+  absl::Status TitleTakenByUpdate(const v1::Task& task, ColumnSet columns,
+                                  const AccessScope& scope,
+                                  absl::Status clash) {
+    absl::StatusOr<v1::Task> stored = GetTask(task.id(), scope);
+    if (!stored.ok()) return clash;
+    v1::Task merged = *std::move(stored);
+    if (columns.Has(schema::kTaskTitle)) merged.set_title(task.title());
+    if (columns.Has(schema::kTaskProjectId)) {
+      if (task.has_project_id()) {
+        merged.set_project_id(task.project_id());
+      } else {
+        merged.clear_project_id();
+      }
+    }
+    DbError error;
+    error.kind = DbErrorKind::kUniqueViolation;
+    error.constraint = constraint::kTaskTitleUnique;
+    return DbErrorToStatus(error, TaskContext("task", merged));
   }
 
   absl::Status DeleteTask(int64_t id, const AccessScope& scope) override {

@@ -1,5 +1,6 @@
 #include "storage/filter/filter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -34,7 +35,7 @@ enum class Tok {
 
 struct Token {
   Tok kind = Tok::kEnd;
-  size_t position = 0;  // 1-based
+  size_t position = 0;  // 1-based, in characters
   size_t end = 0;       // 1-based position just after it
   std::string text;
 };
@@ -43,20 +44,49 @@ absl::Status Error(size_t position, absl::string_view what) {
   return InvalidField("filter", absl::StrCat(what, " at position ", position));
 }
 
+// Error positions count characters (code points), as a person reading the
+// filter does; the lexer works on bytes. Counted forward from the offset
+// asked last, so a lexer's run over the text stays linear.
+class CharacterPositions {
+ public:
+  explicit CharacterPositions(absl::string_view text) : text_(text) {}
+
+  // The 1-based position of the character holding byte `offset`; one past
+  // the last character for the text's end.
+  size_t At(size_t offset) {
+    const size_t through = std::min(offset + 1, text_.size());
+    if (through < counted_) {
+      counted_ = 0;
+      starts_ = 0;
+    }
+    for (; counted_ < through; ++counted_) {
+      if ((static_cast<unsigned char>(text_[counted_]) & 0xc0) != 0x80) {
+        ++starts_;
+      }
+    }
+    return offset < text_.size() ? starts_ : starts_ + 1;
+  }
+
+ private:
+  absl::string_view text_;
+  size_t counted_ = 0;  // bytes counted
+  size_t starts_ = 0;   // characters starting in them
+};
+
 bool IsWordStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
 bool IsWordChar(char c) { return absl::ascii_isalnum(c) || c == '_'; }
 
 // Splits the filter into tokens; kEnd last.
 class Lexer {
  public:
-  explicit Lexer(absl::string_view text) : text_(text) {}
+  explicit Lexer(absl::string_view text) : text_(text), positions_(text) {}
 
   absl::StatusOr<std::vector<Token>> Run() {
     std::vector<Token> tokens;
     while (true) {
       while (i_ < text_.size() && absl::ascii_isspace(text_[i_])) ++i_;
       Token token;
-      token.position = i_ + 1;
+      token.position = positions_.At(i_);
       if (i_ == text_.size()) {
         token.end = token.position;
         tokens.push_back(std::move(token));
@@ -124,7 +154,7 @@ class Lexer {
             return Error(token.position, "unexpected character");
         }
       }
-      token.end = i_ + 1;
+      token.end = positions_.At(i_);
       tokens.push_back(std::move(token));
     }
   }
@@ -132,7 +162,7 @@ class Lexer {
  private:
   // A string in `quote`s; `\` escapes a quote or itself.
   absl::Status Quoted(char quote, std::string* out) {
-    const size_t start = i_ + 1;
+    const size_t start = i_;
     for (++i_; i_ < text_.size(); ++i_) {
       char c = text_[i_];
       if (c == quote) {
@@ -143,15 +173,17 @@ class Lexer {
         if (i_ + 1 == text_.size()) break;
         c = text_[++i_];
         if (c != '\\' && c != '"' && c != '\'') {
-          return Error(i_, "unknown escape; only \\\\, \\\" and \\' are");
+          return Error(positions_.At(i_ - 1),
+                       "unknown escape; only \\\\, \\\" and \\' are");
         }
       }
       out->push_back(c);
     }
-    return Error(start, "unterminated string");
+    return Error(positions_.At(start), "unterminated string");
   }
 
   absl::string_view text_;
+  CharacterPositions positions_;
   size_t i_ = 0;
 };
 
@@ -489,11 +521,11 @@ class Parser {
 
 absl::StatusOr<Node> ParseFilter(absl::string_view text) {
   if (text.size() > kMaxFilterLength) {
-    return Error(kMaxFilterLength + 1,
+    return Error(CharacterPositions(text).At(kMaxFilterLength),
                  absl::StrCat("longer than ", kMaxFilterLength, " bytes"));
   }
-  if (text.find('\0') != absl::string_view::npos) {
-    return Error(text.find('\0') + 1, "NUL character");
+  if (const size_t nul = text.find('\0'); nul != absl::string_view::npos) {
+    return Error(CharacterPositions(text).At(nul), "NUL character");
   }
   absl::StatusOr<std::vector<Token>> tokens = Lexer(text).Run();
   if (!tokens.ok()) return tokens.status();

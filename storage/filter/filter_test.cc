@@ -19,6 +19,7 @@
 namespace tasks::storage::filter {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 v1::Task SampleTask() {
@@ -230,6 +231,32 @@ TEST(FilterTest, ErrorsNameThePositionAndTheFilterField) {
 
 std::string ErrorOf(const std::string& text) {
   return std::string(ParseFilter(text).status().message());
+}
+
+// Positions count characters, not bytes: "é" is two bytes, "😀" four.
+TEST(FilterTest, ErrorPositionsCountCharactersNotBytes) {
+  EXPECT_THAT(ErrorOf("title = \"éééé\" AND bogus = 1"),
+              AllOf(HasSubstr("unknown field \"bogus\""),
+                    ::testing::EndsWith("at position 20")));
+  EXPECT_THAT(ErrorOf("title = \"😀😀\" AND bogus = 1"),
+              AllOf(HasSubstr("unknown field \"bogus\""),
+                    ::testing::EndsWith("at position 18")));
+  EXPECT_THAT(ErrorOf("title = \"éé\" status = "),
+              HasSubstr("expected AND, OR or the end of the filter at "
+                        "position 14"));
+  EXPECT_THAT(ErrorOf("title = \"é\" AND id = "),
+              HasSubstr("expected a value after \"=\" at position 22"));
+  EXPECT_THAT(ErrorOf("title = \"é\" AND title = \"ü\\n\""),
+              HasSubstr("unknown escape; only \\\\, \\\" and \\' are at "
+                        "position 27"));
+  EXPECT_THAT(ErrorOf("title = \"é\" AND title = \"ü"),
+              HasSubstr("unterminated string at position 25"));
+  EXPECT_THAT(ErrorOf(std::string("title = \"é\" AND id = 1\0", 24)),
+              HasSubstr("NUL character at position 23"));
+  std::string wide;
+  while (wide.size() <= kMaxFilterLength) wide += "é";  // 1,025 characters
+  EXPECT_THAT(ErrorOf(wide), HasSubstr("longer than 2048 bytes at position "
+                                       "1025"));
 }
 
 TEST(FilterTest, HostileFiltersAreRefusedCheaply) {

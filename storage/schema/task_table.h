@@ -100,11 +100,12 @@ static_assert(std::size(kProjectColumns) <= kMaxColumns);
 // The columns the store's code names (list filters, checks, messages).
 inline constexpr int kTaskId = ColumnIndex(kTaskColumns, "id");
 inline constexpr int kTaskProjectId = ColumnIndex(kTaskColumns, "project_id");
+inline constexpr int kTaskTitle = ColumnIndex(kTaskColumns, "title");
 inline constexpr int kTaskStatus = ColumnIndex(kTaskColumns, "status");
 inline constexpr int kTaskPriority = ColumnIndex(kTaskColumns, "priority");
 inline constexpr int kTaskMetadata = ColumnIndex(kTaskColumns, "metadata");
-static_assert(kTaskId >= 0 && kTaskProjectId >= 0 && kTaskStatus >= 0 &&
-              kTaskPriority >= 0 && kTaskMetadata >= 0);
+static_assert(kTaskId >= 0 && kTaskProjectId >= 0 && kTaskTitle >= 0 &&
+              kTaskStatus >= 0 && kTaskPriority >= 0 && kTaskMetadata >= 0);
 
 // The task in `row` (kTaskTable's columns). INTERNAL when its metadata is
 // not a JSON object.
@@ -115,8 +116,8 @@ v1::Project ProjectFromRow(const Row& row);
 
 // The paths an update mask may name, and the output-only fields it may not,
 // in table order: {"project_id", "title", "description", "status",
-// "priority", "metadata", "due_time"} and {"id", "create_time", "update_time", "etag"}
-// for a task, {"name", "description"} and {"id", "create_time",
+// "priority", "metadata", "due_time"} and {"id", "create_time", "update_time",
+// "etag"} for a task, {"name", "description"} and {"id", "create_time",
 // "update_time"} for a project.
 const std::vector<absl::string_view>& TaskUpdatablePaths();
 const std::vector<absl::string_view>& TaskOutputOnlyPaths();

@@ -3,8 +3,10 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "common/error_reason.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -269,6 +271,42 @@ TEST_P(TaskStoreTest, UpdateTaskToTitleTakenInProjectIsAlreadyExists) {
       store().UpdateTask(TaskBuilder("Taken").WithId(task.id()),
                          MaskOf({"title"}), kEveryRow),
       AllOf(StatusIs(Code::kAlreadyExists), ReasonIs(reason::kTitleTaken)));
+  EXPECT_THAT(store().GetTask(task.id(), kEveryRow),
+              IsOkAndHolds(EqualsProto(task)));
+}
+
+// The clash is named by the row the update would make: the stored title
+// when only the project moves, the stored project when only the title
+// changes, whatever else the request carries.
+TEST_P(TaskStoreTest, UpdateTaskTitleClashNamesTheProjectAndTitleThatClash) {
+  ASSERT_OK_AND_ASSIGN(v1::Project home, CreateProject("Home"));
+  ASSERT_OK_AND_ASSIGN(v1::Project work, CreateProject("Work"));
+  ASSERT_OK_AND_ASSIGN(v1::Project other, CreateProject("Other"));
+  ASSERT_OK(CreateTask(TaskBuilder("Report").InProject(work.id())));
+  ASSERT_OK(CreateTask(TaskBuilder("Taken").InProject(home.id())));
+  ASSERT_OK_AND_ASSIGN(v1::Task task,
+                       CreateTask(TaskBuilder("Report").InProject(home.id())));
+  const AccessScope home_and_work =
+      AccessScope::Projects({home.id(), work.id()});
+
+  EXPECT_THAT(
+      store().UpdateTask(TaskBuilder("").WithId(task.id()).InProject(work.id()),
+                         MaskOf({"project_id"}), home_and_work),
+      AllOf(StatusIs(Code::kAlreadyExists,
+                     HasSubstr(absl::StrCat("project ", work.id(),
+                                            " already has a task titled "
+                                            "\"Report\""))),
+            ReasonIs(reason::kTitleTaken)));
+  const std::string in_home = absl::StrCat(
+      "project ", home.id(), " already has a task titled \"Taken\"");
+  EXPECT_THAT(store().UpdateTask(
+                  TaskBuilder("Taken").WithId(task.id()).InProject(other.id()),
+                  MaskOf({"title"}), home_and_work),
+              AllOf(StatusIs(Code::kAlreadyExists, HasSubstr(in_home)),
+                    ReasonIs(reason::kTitleTaken)));
+  EXPECT_THAT(store().UpdateTask(TaskBuilder("Taken").WithId(task.id()),
+                                 MaskOf({"title"}), home_and_work),
+              StatusIs(Code::kAlreadyExists, HasSubstr(in_home)));
   EXPECT_THAT(store().GetTask(task.id(), kEveryRow),
               IsOkAndHolds(EqualsProto(task)));
 }
