@@ -13,15 +13,44 @@ namespace {
 constexpr v1::Task::Status kDefaultStatus = v1::Task::PENDING;
 constexpr v1::Task::Priority kDefaultPriority = v1::Task::MEDIUM;
 
+// Metadata's numbers -0 made 0, as the store writes them (StructToJson).
+void PlainZeros(google::protobuf::Value& value) {
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kNumberValue:
+      if (value.number_value() == 0) value.set_number_value(0);
+      break;
+    case google::protobuf::Value::kListValue:
+      for (google::protobuf::Value& item :
+           *value.mutable_list_value()->mutable_values()) {
+        PlainZeros(item);
+      }
+      break;
+    case google::protobuf::Value::kStructValue:
+      for (auto& [key, field] :
+           *value.mutable_struct_value()->mutable_fields()) {
+        PlainZeros(field);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
 // The one spelling of the row `draft` makes: a status, priority or metadata
 // set to what leaving it unset gives is unset, due_time is cut to the
-// microsecond it is stored with, and fields this build does not know (from
-// a newer client's proto) are dropped, as the store drops them.
+// microsecond it is stored with, metadata's -0 is 0, and fields this build
+// does not know (from a newer client's proto) are dropped, as the store
+// drops them.
 v1::Task RowSpelling(v1::Task draft) {
   if (draft.status() == kDefaultStatus) draft.clear_status();
   if (draft.priority() == kDefaultPriority) draft.clear_priority();
   if (draft.has_metadata() && draft.metadata().fields().empty()) {
     draft.clear_metadata();
+  }
+  if (draft.has_metadata()) {
+    for (auto& [key, field] : *draft.mutable_metadata()->mutable_fields()) {
+      PlainZeros(field);
+    }
   }
   if (draft.has_due_time()) {
     google::protobuf::Timestamp& due = *draft.mutable_due_time();

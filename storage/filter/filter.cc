@@ -432,6 +432,14 @@ class Parser {
           !std::isfinite(value.number)) {
         return Error(position, "malformed number");
       }
+      // 1e-400 reads as 0, which it is not: refused as 1e400 is.
+      const absl::string_view mantissa =
+          absl::string_view(token.text)
+              .substr(0, token.text.find_first_of("eE"));
+      if (value.number == 0 &&
+          mantissa.find_first_of("123456789") != absl::string_view::npos) {
+        return Error(position, "number too small for a double");
+      }
       if (negative) value.number = -value.number;
       value.type = Value::Type::kNumber;
     } else if (word && (token.text == "true" || token.text == "false")) {

@@ -214,6 +214,8 @@ TEST(FilterTest, ErrorsNameThePositionAndTheFilterField) {
            {"create_time > \"9999-01-01T00:00:00.0000001Z\"", "microsecond"},
            {"id > -9223372036854775809", "expected an integer"},
            {"metadata.a = 1e999", "malformed number"},
+           {"metadata.a = 1e-400", "number too small for a double"},
+           {"metadata.a = -2.5e-999", "number too small for a double"},
            {"id = 1 AND", "expected a field name at position 11"},
            {"id # 1", "unexpected character at position 4"},
            {"title = \"a\\nb\"", "unknown escape"},
@@ -226,6 +228,14 @@ TEST(FilterTest, ErrorsNameThePositionAndTheFilterField) {
     EXPECT_THAT(std::string(parsed.status().message()),
                 ::testing::StartsWith("filter: "));
     EXPECT_EQ(ErrorField(parsed.status()), "filter");
+  }
+}
+
+TEST(FilterTest, ZeroAndTheSmallestDoublesAreNumbers) {
+  for (const char* text :
+       {"metadata.a = 0", "metadata.a = 0e5", "metadata.a = 0.000e-999",
+        "metadata.a = -0", "metadata.a = 5e-324", "metadata.a > 1e-300"}) {
+    EXPECT_TRUE(ParseFilter(text).ok()) << text;
   }
 }
 

@@ -66,6 +66,27 @@ TEST(FingerprintRequestTest, SpellingsOfOneRowShareTheRowFingerprint) {
   EXPECT_NE(fingerprints.sent, row);
 }
 
+// -0 in metadata, nested too, is stored as 0 (StructToJson): the same row.
+TEST(FingerprintRequestTest, MetadataMinusZeroIsTheRowOfZero) {
+  auto with_number = [](double number) {
+    v1::Task task = Titled("t");
+    auto& fields = *task.mutable_metadata()->mutable_fields();
+    fields["z"].set_number_value(number);
+    auto& list = *fields["l"].mutable_list_value();
+    list.add_values()->set_number_value(number);
+    (*list.add_values()->mutable_struct_value()->mutable_fields())["n"]
+        .set_number_value(number);
+    return task;
+  };
+  const RequestFingerprints zero = FingerprintRequest(with_number(0.0));
+  const RequestFingerprints minus = FingerprintRequest(with_number(-0.0));
+  EXPECT_EQ(minus.row, zero.row);
+  EXPECT_NE(minus.sent, zero.sent);
+  EXPECT_EQ(zero.sent, zero.row);
+  EXPECT_NE(FingerprintRequest(with_number(-1)).row,
+            FingerprintRequest(with_number(1)).row);
+}
+
 TEST(FingerprintRequestTest, OtherRowsHaveOtherFingerprints) {
   const v1::Task bare = Titled("t");
   const std::string row = FingerprintRequest(bare).row;
