@@ -20,7 +20,8 @@ using google::protobuf::Value;
 
 class Parser {
  public:
-  explicit Parser(absl::string_view text) : text_(text) {}
+  Parser(absl::string_view text, NegativeZero zero)
+      : text_(text), zero_(zero) {}
 
   absl::Status ParseDocument(Struct* out) {
     SkipSpace();
@@ -237,7 +238,7 @@ class Parser {
       }
       // -0 stays negative zero, as the general conversion gives it.
       const double number = static_cast<double>(magnitude);
-      value->set_number_value(negative ? -number : number);
+      SetNumber(negative ? -number : number, value);
       return true;
     }
     double number;
@@ -246,8 +247,13 @@ class Parser {
       pos_ = start;
       return Fail("number out of range");
     }
-    value->set_number_value(number);
+    SetNumber(number, value);
     return true;
+  }
+
+  void SetNumber(double number, Value* value) const {
+    if (number == 0 && zero_ == NegativeZero::kPlain) number = 0;
+    value->set_number_value(number);
   }
 
   bool ConsumeDigits() {
@@ -294,6 +300,7 @@ class Parser {
 
   absl::string_view text_;
   size_t pos_ = 0;
+  const NegativeZero zero_;
   absl::Status error_;
 };
 
@@ -509,9 +516,10 @@ class Writer {
 
 }  // namespace
 
-absl::Status JsonToStruct(absl::string_view json, Struct* out) {
+absl::Status JsonToStruct(absl::string_view json, Struct* out,
+                          NegativeZero zero) {
   out->Clear();
-  return Parser(json).ParseDocument(out);
+  return Parser(json, zero).ParseDocument(out);
 }
 
 absl::Status AppendStructJson(const Struct& value, std::string* out,

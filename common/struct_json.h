@@ -13,6 +13,12 @@ namespace tasks {
 // parser refuses them.
 inline constexpr int kMaxJsonNesting = 100;
 
+// What becomes of a number -0. protobuf's parser and printer keep it
+// (kMinus); the store writes and reads it as 0 (kPlain), as PostgreSQL's
+// jsonb holds it (its numbers have no negative zero), so that both backends
+// return the same metadata, rows SQLite stored with -0 before included.
+enum class NegativeZero { kMinus, kPlain };
+
 // Parses `json`, an RFC 8259 text whose top level is an object, into `out`
 // (cleared first). Numbers become doubles; a number too large for a double is
 // refused, as are duplicate keys, invalid escapes, lone surrogates, control
@@ -22,18 +28,14 @@ inline constexpr int kMaxJsonNesting = 100;
 // Returns InvalidArgument naming the offset of the first error; `out` is then
 // unspecified. A faster stand-in for protobuf's JsonStringToMessage on the
 // read path, where metadata is parsed for every task returned.
-absl::Status JsonToStruct(absl::string_view json,
-                          google::protobuf::Struct* out);
+// `zero`: kPlain reads -0 as 0, where protobuf reads -0.
+absl::Status JsonToStruct(absl::string_view json, google::protobuf::Struct* out,
+                          NegativeZero zero = NegativeZero::kMinus);
 
 // Messages nested below the outermost beyond this are not written, as
 // protobuf's JSON printer refuses them. Struct, ListValue and Value each
 // count: about 32 levels of objects or arrays.
 inline constexpr int kMaxJsonWriteMessageDepth = 64;
-
-// How a writer spells a negative zero. protobuf's printer writes "-0"; the
-// store writes "0", as PostgreSQL's jsonb would keep it (its numbers have no
-// negative zero), so that both backends return the same metadata.
-enum class NegativeZero { kMinus, kPlain };
 
 // Appends compact JSON text of `value` to `out`, byte for byte what
 // protobuf's JSON printer writes for it after a deterministic serialization:

@@ -13,8 +13,9 @@ namespace tasks::storage {
 // serialization (metadata keys sorted).
 struct RequestFingerprints {
   // Of the row the draft makes: a status, priority or metadata set to what
-  // leaving it unset gives counts as unset, and due_time counts to the
-  // microsecond it is stored with. What a new row stores.
+  // leaving it unset gives counts as unset, due_time counts to the
+  // microsecond it is stored with, and a metadata number -0 as 0. What a new
+  // row stores.
   std::string row;
   // Of the draft as sent, which rows written by older builds hold: a retry
   // repeating such a request byte for byte still matches its row. The same

@@ -685,7 +685,7 @@ class SociTaskStore final : public TaskStore {
           });
       if (!updated.ok() &&
           ErrorReason(updated.status()) == reason::kTitleTaken) {
-        return TitleTakenByUpdate(task, columns, scope, updated.status());
+        return TitleTakenByUpdate(task, columns, scope);
       }
       return updated;
     });
@@ -694,14 +694,13 @@ class SociTaskStore final : public TaskStore {
   // The title clash of an update, named by the row it would have made: the
   // request's project and title only where the mask sets them, the stored
   // task's elsewhere (the request's others are not what clashed, and may
-  // name a project the caller cannot see). `clash` when the task cannot be
-  // read again.
+  // name a project the caller cannot see). Read again after the update
+  // failed: a task deleted or moved out of reach since is named by what the
+  // mask sets alone.
   absl::Status TitleTakenByUpdate(const v1::Task& task, ColumnSet columns,
-                                  const AccessScope& scope,
-                                  absl::Status clash) {
+                                  const AccessScope& scope) {
     absl::StatusOr<v1::Task> stored = GetTask(task.id(), scope);
-    if (!stored.ok()) return clash;
-    v1::Task merged = *std::move(stored);
+    v1::Task merged = stored.ok() ? *std::move(stored) : v1::Task();
     if (columns.Has(schema::kTaskTitle)) merged.set_title(task.title());
     if (columns.Has(schema::kTaskProjectId)) {
       if (task.has_project_id()) {

@@ -18,8 +18,8 @@ std::string FormatEtag(long long revision);
 std::optional<long long> ParseEtag(absl::string_view etag);
 
 // Compact JSON text of metadata for the database ("{}" when empty), object
-// keys sorted, -0 written as 0. INVALID_ARGUMENT naming `field` when it cannot be written as
-// JSON.
+// keys sorted, -0 written as 0. INVALID_ARGUMENT naming `field` when it cannot
+// be written as JSON.
 absl::StatusOr<std::string> StructToJson(
     const google::protobuf::Struct& metadata, absl::string_view field);
 

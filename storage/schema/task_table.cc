@@ -21,7 +21,8 @@ absl::Status ReadMetadata(const Row& row, int column,
   // JsonStringToMessage took most of a ListTasks page's time.
   if (json == "{}") return absl::OkStatus();
   absl::Status parsed =
-      JsonToStruct(json, static_cast<v1::Task&>(task).mutable_metadata());
+      JsonToStruct(json, static_cast<v1::Task&>(task).mutable_metadata(),
+                   NegativeZero::kPlain);
   if (!parsed.ok()) {
     return WithReason(
         absl::InternalError(absl::StrCat("task ", row[kTaskId].number,

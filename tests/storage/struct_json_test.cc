@@ -1,5 +1,6 @@
 #include "common/struct_json.h"
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -108,6 +109,25 @@ TEST(JsonToStructTest, ReplacesPreviousContent) {
   ASSERT_TRUE(JsonToStruct("{\"b\":2}", &out).ok());
   EXPECT_EQ(out.fields_size(), 1);
   EXPECT_EQ(out.fields().at("b").number_value(), 2);
+}
+
+TEST(JsonToStructTest, ReadsNegativeZeroAsZeroOnlyWhenAsked) {
+  const char* const kJson = "{\"i\":-0,\"l\":[-0.0,-0e5],\"m\":-1}";
+  Struct minus;
+  ASSERT_TRUE(JsonToStruct(kJson, &minus).ok());
+  Struct plain;
+  ASSERT_TRUE(JsonToStruct(kJson, &plain, NegativeZero::kPlain).ok());
+  const auto& list = plain.fields().at("l").list_value();
+  for (double number :
+       {plain.fields().at("i").number_value(), list.values(0).number_value(),
+        list.values(1).number_value()}) {
+    EXPECT_EQ(number, 0);
+    EXPECT_FALSE(std::signbit(number));
+  }
+  EXPECT_EQ(plain.fields().at("m").number_value(), -1);
+  EXPECT_TRUE(std::signbit(minus.fields().at("i").number_value()));
+  EXPECT_TRUE(std::signbit(
+      minus.fields().at("l").list_value().values(1).number_value()));
 }
 
 // Integers take a shortcut past the general conversion; the result must be

@@ -2,6 +2,7 @@
 // task_store_fixture.h). Integrity rules: uniqueness, references, domains,
 // enforced by the schema too.
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -158,6 +159,27 @@ TEST_P(TaskStoreTest, StoredMetadataNoStructCanHoldReadsAsInternal) {
       R"(INSERT INTO tasks (title, metadata) VALUES ('raw', '{"n":1e400}'))"));
   EXPECT_THAT(ListAllTasks(*store, v1::ListTasksRequest()),
               StatusIs(Code::kInternal));
+}
+
+// A -0 stored before the store wrote it as 0 (SQLite keeps JSON text as
+// written) reads as 0, as PostgreSQL's jsonb gives it.
+TEST_P(TaskStoreTest, StoredMetadataMinusZeroReadsAsZero) {
+  ASSERT_OK_AND_ASSIGN(std::string connection,
+                       FreshStoreDatabase(backend(), StoreLocation::kShared));
+  ASSERT_OK_AND_ASSIGN(TaskStorePtr store, OpenSociTaskStore(connection));
+  ASSERT_OK(QueryRawSql(backend(), connection,
+                        R"(INSERT INTO tasks (title, metadata) )"
+                        R"(VALUES ('raw', '{"l":[-0.0],"n":-0}'))"));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Task> tasks,
+                       ListAllTasks(*store, v1::ListTasksRequest()));
+  ASSERT_THAT(tasks, SizeIs(1));
+  const auto& fields = tasks[0].metadata().fields();
+  ASSERT_TRUE(fields.contains("n") && fields.contains("l"));
+  EXPECT_EQ(fields.at("n").number_value(), 0);
+  EXPECT_FALSE(std::signbit(fields.at("n").number_value()));
+  ASSERT_EQ(fields.at("l").list_value().values_size(), 1);
+  EXPECT_FALSE(
+      std::signbit(fields.at("l").list_value().values(0).number_value()));
 }
 
 TEST_P(TaskStoreTest, SchemaDefaultsApplyToRawSqlInsert) {
