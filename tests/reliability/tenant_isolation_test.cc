@@ -7,7 +7,7 @@
 // are NOT_FOUND, a create in the other's project is PERMISSION_DENIED, and a
 // request_id the other principal used before, or sends too, gives the caller
 // a task of its own. Afterwards updates, deletes and lists across the
-// boundary change and show nothing.
+// boundary change and show nothing, nor does a title clash's message.
 
 #include <cstdlib>
 #include <fstream>
@@ -351,6 +351,28 @@ TEST_P(TenantIsolationTest, ConcurrentPrincipalsStayInsideTheirProjects) {
       EXPECT_TRUE(SameTask(now, theirs)) << now.ShortDebugString();
     }
 
+    // A title clash in its own project, the other's project_id sent
+    // outside the mask: the message names the caller's project and the
+    // title that clashes, never the project it sent. A move into the other's
+    // project is refused.
+    v1::UpdateTaskRequest clash;
+    clash.mutable_task()->set_id(me.tasks[0].id());
+    clash.mutable_task()->set_title(me.tasks[1].title());
+    clash.mutable_task()->set_project_id(other.project_id);
+    clash.mutable_update_mask()->add_paths("title");
+    const grpc::Status clashed =
+        CallUnary(*stub, &Stub::UpdateTask, clash,
+                  static_cast<v1::Task*>(nullptr), kDeadline, me.token);
+    note("title_clash_other_project_sent", clashed);
+    EXPECT_EQ(clashed.error_message(),
+              absl::StrCat("project ", me.project_id,
+                           " already has a task titled \"", me.tasks[1].title(),
+                           "\" (unique constraint tasks_project_title_key)"));
+    clash.mutable_update_mask()->set_paths(0, "project_id");
+    note("move_into_other",
+         CallUnary(*stub, &Stub::UpdateTask, clash,
+                   static_cast<v1::Task*>(nullptr), kDeadline, me.token));
+
     // The typed project_id of another project is refused. In the filter
     // language a project_id is ANDed with the caller's projects instead, so
     // another project's matches nothing.
@@ -394,6 +416,9 @@ TEST_P(TenantIsolationTest, ConcurrentPrincipalsStayInsideTheirProjects) {
                        {"delete_other", kNotFound},
                        {"get_own_after", {{"OK", 2 * kTasksPerTenant}}},
                        {"list_other_project_id", {{"PERMISSION_DENIED", 2}}},
+                       {"title_clash_other_project_sent",
+                        {{"ALREADY_EXISTS/TASK_TITLE_TAKEN", 2}}},
+                       {"move_into_other", {{"PERMISSION_DENIED", 2}}},
                        {"list", kListed},
                        {"list_mine_or_theirs", kListed},
                        {"list_not_mine", kListed},
